@@ -1,0 +1,21 @@
+# tsmigrate/Makefile
+
+EXTENSION    = tsmigrate
+EXTVERSION   = 1.0
+MODULE_big   = tsmigrate
+OBJS         = src/tsmigrate.o src/source.o src/fdw_validator.o src/conn.o \
+               src/remote_rows.o src/sessions.o src/versions.o
+DATA         = $(wildcard sql/$(EXTENSION)--*.sql)
+PGFILEDESC   = "tsmigrate - migrate a PostgreSQL or TimescaleDB database from inside the target"
+
+PG_CPPFLAGS  = -I$(libpq_srcdir) -I$(shell $(PG_CONFIG) --includedir) -I$(srcdir)/src
+SHLIB_LINK_INTERNAL = $(libpq)
+
+# explicit order: later tests use objects created by earlier ones
+REGRESS      = 00_setup 10_source 20_sessions 30_versions
+REGRESS_OPTS = --inputdir=sql_tests --load-extension=$(EXTENSION)
+TAP_TESTS    = 1
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,62 @@
+/* sql/tsmigrate--1.0.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION tsmigrate" to load this file. \quit
+
+-- The schema tsmigrate is created by CREATE EXTENSION (schema = tsmigrate in
+-- the control file).  Nothing in it is granted to PUBLIC: a DBA grants USAGE
+-- on the schema and EXECUTE on the functions to the roles that migrate.
+
+------------------------------------------------------------------------------
+-- Sources: a foreign server of this wrapper names a source database; the
+-- caller's user mapping holds the credentials.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION tsmigrate.fdw_validator(options text[], catalog oid)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'tsmigrate_fdw_validator'
+    LANGUAGE C STRICT;
+
+CREATE FOREIGN DATA WRAPPER tsmigrate VALIDATOR tsmigrate.fdw_validator;
+
+COMMENT ON FOREIGN DATA WRAPPER tsmigrate IS
+    'source databases for tsmigrate: connection options on the server, user and password on the user mapping';
+
+------------------------------------------------------------------------------
+-- Checks before a migration
+------------------------------------------------------------------------------
+
+CREATE FUNCTION tsmigrate.source_sessions(source text DEFAULT NULL)
+    RETURNS TABLE (pid int, usename name, application_name text, client_addr inet,
+                   state text, backend_start timestamptz)
+    AS 'MODULE_PATHNAME', 'tsmigrate_source_sessions'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.source_sessions(text) IS
+    'sessions still connected to the source database';
+
+CREATE FUNCTION tsmigrate.check_versions(source text DEFAULT NULL)
+    RETURNS TABLE (component text, source_version text, target_version text,
+                   ok boolean, hint text)
+    AS 'MODULE_PATHNAME', 'tsmigrate_check_versions'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.check_versions(text) IS
+    'PostgreSQL and TimescaleDB versions of source and target, with the fix for a mismatch';
+
+CREATE FUNCTION tsmigrate.align_timescaledb(source text DEFAULT NULL)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'tsmigrate_align_timescaledb'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.align_timescaledb(text) IS
+    'update TimescaleDB on the source to the target''s version; never downgrades';
+
+------------------------------------------------------------------------------
+-- Least privilege: nothing is callable by PUBLIC.
+------------------------------------------------------------------------------
+
+REVOKE ALL ON FUNCTION tsmigrate.fdw_validator(text[], oid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.source_sessions(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.check_versions(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.align_timescaledb(text) FROM PUBLIC;

@@ -1,0 +1,89 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *	  Every PostgreSQL version test of tsmigrate lives here
+ *
+ * The rest of the code calls the names defined below and never tests
+ * PG_VERSION_NUM itself, so that supporting another major version means
+ * editing this file only.
+ *
+ * IDENTIFICATION
+ *	  src/compat.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TSM_COMPAT_H
+#define TSM_COMPAT_H
+
+#if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 180000
+#error "tsmigrate supports PostgreSQL 15 to 17"
+#endif
+
+#define PG16_GE (PG_VERSION_NUM >= 160000)
+#define PG17_GE (PG_VERSION_NUM >= 170000)
+
+/*
+ * libpq-be-fe-helpers.h with libpqsrv_exec() and libpqsrv_get_result()
+ * reached the 15 branch in 15.13 (release-15.sgml, a back-patched v17-era
+ * fix).  Older minors would need a vendored copy under src/import/; until
+ * one is needed, refuse to build against them.
+ */
+#if PG_VERSION_NUM < 150013
+#error "tsmigrate needs PostgreSQL 15.13 or later (libpq-be-fe-helpers.h)"
+#endif
+#include "libpq/libpq-be-fe-helpers.h"
+
+/* custom wait events are new in 17 (commit c9af0546) */
+#if PG17_GE
+#define TsmWaitEventCompat(name) WaitEventExtensionNew(name)
+#else
+#define TsmWaitEventCompat(name) PG_WAIT_EXTENSION
+#endif
+
+/*
+ * USAGE on a foreign server: pg_foreign_server_aclcheck() gave way to
+ * object_aclcheck() in 16 (commit c727f511).
+ */
+#if PG16_GE
+#define tsm_server_aclcheck(serverid, roleid, mode) \
+	object_aclcheck(ForeignServerRelationId, (serverid), (roleid), (mode))
+#else
+#define tsm_server_aclcheck(serverid, roleid, mode) \
+	pg_foreign_server_aclcheck((serverid), (roleid), (mode))
+#endif
+
+/*
+ * Send a cancel request for the query running on "conn", waiting at most
+ * until "endtime".  Returns false, with the reason in errbuf, if the request
+ * could not be sent.  17 has the interruptible libpqsrv_cancel() (commit
+ * 61461a30); before it, PQcancel() is what postgres_fdw uses.
+ */
+static inline bool
+tsm_compat_send_cancel(PGconn *conn, TimestampTz endtime, char *errbuf, int errbufsize)
+{
+#if PG17_GE
+	const char *error = libpqsrv_cancel(conn, endtime);
+
+	if (error != NULL)
+	{
+		strlcpy(errbuf, error, errbufsize);
+		return false;
+	}
+	return true;
+#else
+	PGcancel   *cancel;
+	bool		sent;
+
+	(void) endtime;
+	if ((cancel = PQgetCancel(conn)) == NULL)
+	{
+		strlcpy(errbuf, "out of memory", errbufsize);
+		return false;
+	}
+	sent = PQcancel(cancel, errbuf, errbufsize) == 1;
+	PQfreeCancel(cancel);
+	return sent;
+#endif
+}
+
+#endif							/* TSM_COMPAT_H */

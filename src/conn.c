@@ -1,0 +1,382 @@
+/*-------------------------------------------------------------------------
+ *
+ * conn.c
+ *	  Open, use and close connections to the source database
+ *
+ * Every source connection is opened by tsm_conn_open(), which applies the
+ * password rule of dblink and postgres_fdw and hardens the new session, and
+ * every one is registered in a list owned by this file.  A function that
+ * finishes normally closes its connection with tsm_conn_close(); on every
+ * other path (an error, pg_cancel_backend, statement_timeout, a rolled-back
+ * subtransaction) the transaction callbacks below close whatever the
+ * aborted (sub)transaction opened.  A connection caught with a query still
+ * running on the source is sent a cancel request first and drained for at
+ * most tsmigrate.cancel_timeout, as postgres_fdw does, so no tsmigrate
+ * backend goes on working on the source after the caller gave up.
+ *
+ * Remote errors are raised with the source's own SQLSTATE, detail and hint
+ * (pgfdw_report_error); a lost connection becomes 08006.
+ *
+ * IDENTIFICATION
+ *	  src/conn.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "common/connect.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "compat.h"
+#include "tsmigrate.h"
+
+/* One open source connection and the subtransaction that owns it */
+typedef struct TsmOpenConn
+{
+	PGconn	   *conn;
+	SubTransactionId subid;
+	struct TsmOpenConn *next;
+} TsmOpenConn;
+
+static TsmOpenConn *open_conns = NULL;
+static bool callbacks_registered = false;
+
+/*
+ * Run on the source right after connecting: pg_dump's session settings, so
+ * that catalog text and data come out in a form the target reads back
+ * exactly, and no source-side timeout cuts a long COPY short.
+ */
+static const char *const session_setup_sql =
+ALWAYS_SECURE_SEARCH_PATH_SQL
+"SET datestyle = ISO;"
+"SET intervalstyle = postgres;"
+"SET extra_float_digits = 3;"
+"SET statement_timeout = 0;"
+"SET lock_timeout = 0;"
+"SET idle_in_transaction_session_timeout = 0";
+
+static void xact_callback(XactEvent event, void *arg);
+static void subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+							 SubTransactionId parentSubid, void *arg);
+static void close_for_abort(PGconn *conn);
+static void forget_conn(PGconn *conn);
+
+/*
+ * tsm_conn_open
+ *		Connect to "src" and return a connection ready for queries.
+ *
+ * The connection belongs to the current subtransaction: if that aborts
+ * before tsm_conn_close() is called, the connection is cancelled and closed.
+ */
+PGconn *
+tsm_conn_open(const TsmSource *src)
+{
+	PGconn	   *volatile conn = NULL;
+	TsmOpenConn *entry;
+
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(xact_callback, NULL);
+		RegisterSubXactCallback(subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+
+	/* before connecting: dblink_connstr_check() */
+	if (!superuser() && !src->has_password)
+		ereport(ERROR,
+				errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+				errmsg("password is required"),
+				errdetail("Non-superusers must provide a password to connect to the source."),
+				OidIsValid(src->serverid) ?
+				errhint("Put a password in the user mapping for server \"%s\".", src->label) :
+				errhint("Add \"password=...\" to the connection string, or use a foreign server with a user mapping."));
+
+	/* allocate the list entry first, so that registering cannot fail */
+	entry = MemoryContextAlloc(TopMemoryContext, sizeof(TsmOpenConn));
+
+	PG_TRY();
+	{
+		conn = libpqsrv_connect_params(src->keywords, src->values, false,
+									   TsmWaitEventCompat("TsmigrateConnect"));
+		if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+			ereport(ERROR,
+					errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+					errmsg("could not connect to source \"%s\"", src->label),
+					conn ? errdetail_internal("%s", pchomp(PQerrorMessage(conn))) :
+					errdetail("out of memory"));
+
+		/* after connecting: dblink_security_check() */
+		if (!superuser() && !PQconnectionUsedPassword(conn))
+			ereport(ERROR,
+					errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+					errmsg("password is required"),
+					errdetail("Non-superuser cannot connect if the server does not request a password."),
+					errhint("Make the source's pg_hba.conf ask for a password (scram-sha-256) for this connection."));
+
+		tsm_conn_command(conn, session_setup_sql);
+	}
+	PG_CATCH();
+	{
+		libpqsrv_disconnect(conn);
+		pfree(entry);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	entry->conn = conn;
+	entry->subid = GetCurrentSubTransactionId();
+	entry->next = open_conns;
+	open_conns = entry;
+
+	return conn;
+}
+
+/*
+ * tsm_conn_close
+ *		Close a connection opened by tsm_conn_open().  NULL is allowed.
+ *
+ * For the normal path: the connection is idle.  Should a query still be
+ * running, it is cancelled first, as on abort.
+ */
+void
+tsm_conn_close(PGconn *conn)
+{
+	if (conn == NULL)
+		return;
+	forget_conn(conn);
+	if (PQtransactionStatus(conn) == PQTRANS_ACTIVE)
+		close_for_abort(conn);
+	else
+		libpqsrv_disconnect(conn);
+}
+
+/*
+ * tsm_conn_exec
+ *		Run one SQL command on the source and return its result.
+ *
+ * Parameters are passed as text.  Unless the result has status "expected",
+ * the result is freed and the source's error raised.  The caller must
+ * PQclear() the result on every path (see tsm_query() for the usual way).
+ */
+PGresult *
+tsm_conn_exec(PGconn *conn, const char *sql, int nparams,
+			  const char *const *params, ExecStatusType expected)
+{
+	PGresult   *res;
+
+	if (nparams == 0)
+		res = libpqsrv_exec(conn, sql, TsmWaitEventCompat("TsmigrateQuery"));
+	else
+		res = libpqsrv_exec_params(conn, sql, nparams, NULL, params, NULL,
+								   NULL, 0, TsmWaitEventCompat("TsmigrateQuery"));
+	if (PQresultStatus(res) != expected)
+		tsm_report_remote_error(res, conn, sql);
+	return res;
+}
+
+/*
+ * tsm_conn_command
+ *		Run SQL that returns no rows on the source; raise its error if any.
+ */
+void
+tsm_conn_command(PGconn *conn, const char *sql)
+{
+	PQclear(tsm_conn_exec(conn, sql, 0, NULL, PGRES_COMMAND_OK));
+}
+
+/*
+ * tsm_report_remote_error
+ *		Raise the error in "res" (which may be NULL) as the source reported
+ *		it, and free "res".
+ */
+void
+tsm_report_remote_error(PGresult *res, PGconn *conn, const char *sql)
+{
+	PG_TRY();
+	{
+		const char *diag_sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+		const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+		const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+		int			sqlstate;
+
+		if (diag_sqlstate && strlen(diag_sqlstate) == 5)
+			sqlstate = MAKE_SQLSTATE(diag_sqlstate[0], diag_sqlstate[1],
+									 diag_sqlstate[2], diag_sqlstate[3],
+									 diag_sqlstate[4]);
+		else
+			sqlstate = ERRCODE_CONNECTION_FAILURE;
+
+		/* no primary message means libpq's own error: a broken connection */
+		if (primary == NULL)
+			primary = pchomp(PQerrorMessage(conn));
+		if (primary == NULL || primary[0] == '\0')
+			primary = "lost connection to the source";
+
+		ereport(ERROR,
+				errcode(sqlstate),
+				errmsg_internal("%s", primary),
+				detail ? errdetail_internal("%s", detail) : 0,
+				hint ? errhint("%s", hint) : 0,
+				context ? errcontext("%s", context) : 0,
+				sql ? errcontext("remote SQL command: %s", sql) : 0);
+	}
+	PG_FINALLY();
+	{
+		PQclear(res);
+	}
+	PG_END_TRY();
+	pg_unreachable();
+}
+
+/*
+ * Take "conn" off the list of open connections.
+ */
+static void
+forget_conn(PGconn *conn)
+{
+	TsmOpenConn **link;
+
+	for (link = &open_conns; *link != NULL; link = &(*link)->next)
+	{
+		if ((*link)->conn == conn)
+		{
+			TsmOpenConn *entry = *link;
+
+			*link = entry->next;
+			pfree(entry);
+			return;
+		}
+	}
+}
+
+/*
+ * Close a connection that may have a query running, during abort or
+ * cleanup: send a cancel request, drain the results for at most
+ * tsmigrate.cancel_timeout, then disconnect.  Must not throw, and does not
+ * process interrupts (we may be here because of one).
+ */
+static void
+close_for_abort(PGconn *conn)
+{
+	if (PQtransactionStatus(conn) == PQTRANS_ACTIVE &&
+		PQstatus(conn) == CONNECTION_OK)
+	{
+		TimestampTz endtime;
+		char		errbuf[256];
+
+		endtime = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											  tsm_cancel_timeout_ms);
+		if (!tsm_compat_send_cancel(conn, endtime, errbuf, sizeof(errbuf)))
+			ereport(WARNING,
+					errcode(ERRCODE_CONNECTION_FAILURE),
+					errmsg("could not send cancel request to the source: %s",
+						   errbuf));
+		else
+		{
+			/* drain until the source says the query is over, or time runs out */
+			for (;;)
+			{
+				PGresult   *res;
+				long		timeout_ms;
+
+				while (PQisBusy(conn))
+				{
+					TimestampTz now = GetCurrentTimestamp();
+					int			rc;
+
+					if (now >= endtime)
+						goto done;
+					timeout_ms = TimestampDifferenceMilliseconds(now, endtime);
+					rc = WaitLatchOrSocket(MyLatch,
+										   WL_LATCH_SET | WL_SOCKET_READABLE |
+										   WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+										   PQsocket(conn), timeout_ms,
+										   TsmWaitEventCompat("TsmigrateCancel"));
+					ResetLatch(MyLatch);
+					if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
+						goto done;
+				}
+				res = PQgetResult(conn);
+				if (res == NULL)
+					break;
+				PQclear(res);
+			}
+		}
+	}
+done:
+	libpqsrv_disconnect(conn);
+}
+
+/*
+ * At transaction end every connection is closed: on abort because the
+ * function that owned it is gone, on commit because a connection still open
+ * then is a bug of ours, worth a warning in the tests.
+ */
+static void
+xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			break;
+		default:
+			return;
+	}
+
+	while (open_conns != NULL)
+	{
+		TsmOpenConn *entry = open_conns;
+
+		open_conns = entry->next;
+		if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
+			elog(WARNING, "tsmigrate source connection left open at transaction end");
+		close_for_abort(entry->conn);
+		pfree(entry);
+	}
+}
+
+/*
+ * On subtransaction abort, close what it opened; on commit, hand what it
+ * opened to its parent.
+ */
+static void
+subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+				 SubTransactionId parentSubid, void *arg)
+{
+	TsmOpenConn **link = &open_conns;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
+		return;
+
+	while (*link != NULL)
+	{
+		TsmOpenConn *entry = *link;
+
+		if (entry->subid != mySubid)
+		{
+			link = &entry->next;
+			continue;
+		}
+		if (event == SUBXACT_EVENT_COMMIT_SUB)
+		{
+			entry->subid = parentSubid;
+			link = &entry->next;
+			continue;
+		}
+		*link = entry->next;
+		close_for_abort(entry->conn);
+		pfree(entry);
+	}
+}

@@ -1,0 +1,306 @@
+/*-------------------------------------------------------------------------
+ *
+ * source.c
+ *	  Turn a function's "source" argument into connection options
+ *
+ * A source is one of:
+ *	- a libpq connection string ("host=... dbname=...") or URI
+ *	  ("postgresql://..."), used as given;
+ *	- the name of a foreign server of wrapper tsmigrate: its options plus
+ *	  those of the caller's user mapping, after a USAGE check, as dblink
+ *	  does, so that credentials live in pg_user_mapping and nowhere else;
+ *	- nothing (NULL): the setting tsmigrate.source, which names a server or
+ *	  holds a connection string that must not contain a password, since
+ *	  settings can be read by other users.
+ *
+ * Whatever the form, tsmigrate appends application_name and client_encoding
+ * so that its sessions are recognisable on the source and text arrives in
+ * the target database's encoding.
+ *
+ * IDENTIFICATION
+ *	  src/source.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_foreign_server.h"
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+
+#include "compat.h"
+#include "tsmigrate.h"
+
+#define TSM_FDW_NAME "tsmigrate"
+
+static TsmSource *source_from_conninfo(const char *conninfo, bool from_setting);
+static TsmSource *source_from_server(const char *name);
+static TsmSource *make_source(List *keywords, List *values);
+static bool has_password(PQconninfoOption *opts);
+
+/*
+ * tsm_source_from_arg
+ *		Resolve argument "argno" of a SQL function, or the setting when the
+ *		argument is NULL or left out.
+ */
+TsmSource *
+tsm_source_from_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_NARGS() > argno && !PG_ARGISNULL(argno))
+		return tsm_source_resolve(text_to_cstring(PG_GETARG_TEXT_PP(argno)));
+	return tsm_source_resolve(NULL);
+}
+
+/*
+ * tsm_source_resolve
+ *		Resolve a source given as text; NULL means tsmigrate.source.
+ */
+TsmSource *
+tsm_source_resolve(const char *source)
+{
+	bool		from_setting = false;
+
+	if (source == NULL)
+	{
+		source = tsm_source_setting;
+		from_setting = true;
+	}
+	if (source == NULL || source[0] == '\0')
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("no source database given"),
+				errhint("Pass a connection string or the name of a foreign server of wrapper \"%s\", or set one for this database with ALTER DATABASE %s SET tsmigrate.source = 'server_name'.",
+						TSM_FDW_NAME,
+						quote_identifier(get_database_name(MyDatabaseId))));
+
+	if (tsm_source_is_conninfo(source))
+		return source_from_conninfo(source, from_setting);
+	return source_from_server(source);
+}
+
+/*
+ * tsm_source_is_conninfo
+ *		Does this text look like a connection string or URI rather than a
+ *		server name?  (A server name cannot be either: it has no "=" and no
+ *		URI scheme.)
+ */
+bool
+tsm_source_is_conninfo(const char *source)
+{
+	return strchr(source, '=') != NULL ||
+		strncmp(source, "postgresql://", strlen("postgresql://")) == 0 ||
+		strncmp(source, "postgres://", strlen("postgres://")) == 0;
+}
+
+/*
+ * tsm_source_check_setting
+ *		GUC check hook of tsmigrate.source: a connection string must parse
+ *		and must not carry a password.
+ */
+bool
+tsm_source_check_setting(char **newval, void **extra, GucSource source)
+{
+	PQconninfoOption *opts;
+	char	   *parse_error = NULL;
+	bool		with_password;
+
+	if (*newval == NULL || !tsm_source_is_conninfo(*newval))
+		return true;
+
+	opts = PQconninfoParse(*newval, &parse_error);
+	if (opts == NULL)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errdetail("%s", parse_error ? pchomp(parse_error) : "out of memory");
+		if (parse_error)
+			PQfreemem(parse_error);
+		return false;
+	}
+	with_password = has_password(opts);
+	PQconninfoFree(opts);
+
+	if (with_password)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errmsg("\"tsmigrate.source\" must not contain a password");
+		GUC_check_errdetail("Settings can be read by other users.");
+		GUC_check_errhint("Put the password in a user mapping of a foreign server of wrapper \"%s\", and set \"tsmigrate.source\" to the server's name.",
+						  TSM_FDW_NAME);
+		return false;
+	}
+	return true;
+}
+
+static bool
+has_password(PQconninfoOption *opts)
+{
+	PQconninfoOption *opt;
+
+	for (opt = opts; opt->keyword != NULL; opt++)
+		if (strcmp(opt->keyword, "password") == 0 &&
+			opt->val != NULL && opt->val[0] != '\0')
+			return true;
+	return false;
+}
+
+static TsmSource *
+source_from_conninfo(const char *conninfo, bool from_setting)
+{
+	PQconninfoOption *volatile opts;
+	char	   *parse_error = NULL;
+	List	   *keywords = NIL;
+	List	   *values = NIL;
+	StringInfoData label;
+	TsmSource  *src;
+
+	opts = PQconninfoParse(conninfo, &parse_error);
+	if (opts == NULL)
+	{
+		char	   *detail = parse_error ? pchomp(parse_error) : pstrdup("out of memory");
+
+		if (parse_error)
+			PQfreemem(parse_error);
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("invalid connection string for the source"),
+				errdetail_internal("%s", detail),
+				errhint("Use \"host=... port=... dbname=... user=...\", a postgresql:// URI, or the name of a foreign server."));
+	}
+
+	initStringInfo(&label);
+	PG_TRY();
+	{
+		PQconninfoOption *opt;
+
+		if (from_setting && has_password(opts))
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("\"tsmigrate.source\" must not contain a password"),
+					errdetail("Settings can be read by other users."),
+					errhint("Put the password in a user mapping of a foreign server of wrapper \"%s\", and set \"tsmigrate.source\" to the server's name.",
+							TSM_FDW_NAME));
+
+		for (opt = opts; opt->keyword != NULL; opt++)
+		{
+			if (opt->val == NULL)
+				continue;
+			if (!tsm_option_allowed(opt))
+				ereport(ERROR,
+						errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("connection option \"%s\" is not allowed for a source",
+							   opt->keyword),
+						errhint("Remove it from the connection string."));
+			keywords = lappend(keywords, pstrdup(opt->keyword));
+			values = lappend(values, pstrdup(opt->val));
+			if (strcmp(opt->keyword, "host") == 0 ||
+				strcmp(opt->keyword, "hostaddr") == 0 ||
+				strcmp(opt->keyword, "port") == 0 ||
+				strcmp(opt->keyword, "dbname") == 0 ||
+				strcmp(opt->keyword, "user") == 0)
+				appendStringInfo(&label, "%s%s=%s", label.len > 0 ? " " : "",
+								 opt->keyword, opt->val);
+		}
+		src = make_source(keywords, values);
+		src->has_password = has_password(opts);
+		src->label = label.len > 0 ? label.data : pstrdup("(defaults)");
+	}
+	PG_FINALLY();
+	{
+		PQconninfoFree(opts);
+	}
+	PG_END_TRY();
+
+	return src;
+}
+
+static TsmSource *
+source_from_server(const char *name)
+{
+	ForeignServer *server;
+	ForeignDataWrapper *fdw;
+	UserMapping *um;
+	AclResult	aclresult;
+	List	   *keywords = NIL;
+	List	   *values = NIL;
+	List	   *options;
+	ListCell   *lc;
+	TsmSource  *src;
+	bool		password = false;
+
+	server = GetForeignServerByName(name, true);
+	if (server == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("server \"%s\" does not exist", name),
+				errhint("A source is a connection string such as \"host=... dbname=...\", a postgresql:// URI, or the name of a foreign server of wrapper \"%s\".",
+						TSM_FDW_NAME));
+
+	fdw = GetForeignDataWrapper(server->fdwid);
+	if (strcmp(fdw->fdwname, TSM_FDW_NAME) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				errmsg("server \"%s\" does not use foreign-data wrapper \"%s\"",
+					   name, TSM_FDW_NAME),
+				errhint("Create the source's server with CREATE SERVER ... FOREIGN DATA WRAPPER %s.",
+						TSM_FDW_NAME));
+
+	aclresult = tsm_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
+
+	um = GetUserMapping(GetUserId(), server->serverid);
+	options = list_concat(list_copy(server->options), um->options);
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst(lc);
+		char	   *value = defGetString(def);
+
+		keywords = lappend(keywords, def->defname);
+		values = lappend(values, value);
+		if (strcmp(def->defname, "password") == 0 && value[0] != '\0')
+			password = true;
+	}
+
+	src = make_source(keywords, values);
+	src->serverid = server->serverid;
+	src->label = pstrdup(server->servername);
+	src->has_password = password;
+	return src;
+}
+
+/*
+ * Build the NULL-terminated arrays for PQconnectdbParams(), with the
+ * options tsmigrate forces appended last (libpq lets the last one win).
+ */
+static TsmSource *
+make_source(List *keywords, List *values)
+{
+	TsmSource  *src = palloc0(sizeof(TsmSource));
+	int			n = list_length(keywords);
+	int			i = 0;
+	ListCell   *kc;
+	ListCell   *vc;
+
+	src->keywords = palloc0(sizeof(char *) * (n + 3));
+	src->values = palloc0(sizeof(char *) * (n + 3));
+	forboth(kc, keywords, vc, values)
+	{
+		src->keywords[i] = lfirst(kc);
+		src->values[i] = lfirst(vc);
+		i++;
+	}
+	src->keywords[i] = "application_name";
+	src->values[i] = "tsmigrate";
+	i++;
+	src->keywords[i] = "client_encoding";
+	src->values[i] = GetDatabaseEncodingName();
+	return src;
+}

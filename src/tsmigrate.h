@@ -1,0 +1,81 @@
+/*-------------------------------------------------------------------------
+ *
+ * tsmigrate.h
+ *	  Types and cross-file functions of tsmigrate
+ *
+ * Each group below names the file that owns it.  Files include this header
+ * after their PostgreSQL headers.
+ *
+ * IDENTIFICATION
+ *	  src/tsmigrate.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TSMIGRATE_H
+#define TSMIGRATE_H
+
+#include "fmgr.h"
+#include "libpq-fe.h"
+#include "utils/guc.h"
+
+/*
+ * A resolved source: what tsmigrate connects to.  keywords and values are
+ * NULL-terminated arrays for PQconnectdbParams(), with the options that
+ * tsmigrate forces (application_name, client_encoding) already appended.
+ */
+typedef struct TsmSource
+{
+	char	   *label;			/* for messages: server name, or host/dbname */
+	Oid			serverid;		/* foreign server, or InvalidOid */
+	bool		has_password;	/* did the caller supply a password? */
+	const char **keywords;
+	const char **values;
+} TsmSource;
+
+/*
+ * Rows of a remote query, copied out of the PGresult into palloc'd memory
+ * so that no libpq memory outlives the call that fetched it.
+ */
+typedef struct TsmRows
+{
+	int			nrows;
+	int			ncols;
+	char	  **values;			/* nrows * ncols; NULL is SQL NULL */
+} TsmRows;
+
+/* in tsmigrate.c */
+extern char *tsm_source_setting;
+extern int	tsm_cancel_timeout_ms;
+
+/* in source.c */
+extern TsmSource *tsm_source_resolve(const char *source);
+extern TsmSource *tsm_source_from_arg(FunctionCallInfo fcinfo, int argno);
+extern bool tsm_source_is_conninfo(const char *source);
+extern bool tsm_source_check_setting(char **newval, void **extra, GucSource source);
+
+/* in fdw_validator.c */
+extern bool tsm_option_allowed(const PQconninfoOption *opt);
+
+/* in conn.c */
+extern PGconn *tsm_conn_open(const TsmSource *src);
+extern void tsm_conn_close(PGconn *conn);
+extern PGresult *tsm_conn_exec(PGconn *conn, const char *sql, int nparams,
+							   const char *const *params, ExecStatusType expected);
+extern void tsm_conn_command(PGconn *conn, const char *sql);
+extern void tsm_report_remote_error(PGresult *res, PGconn *conn,
+									const char *sql) pg_attribute_noreturn();
+
+/* in versions.c */
+extern char *tsm_local_extversion(const char *extname);
+extern bool tsm_local_version_available(const char *extname, const char *version);
+extern char *tsm_local_query_value(const char *sql, const char *param1,
+								   const char *param2);
+
+/* in remote_rows.c */
+extern TsmRows *tsm_query(PGconn *conn, const char *sql, int nparams,
+						  const char *const *params);
+extern const char *tsm_rows_value(const TsmRows *rows, int row, int col);
+extern void tsm_rows_store(const TsmRows *rows, FunctionCallInfo fcinfo);
+extern int	tsm_server_version_num(PGconn *conn);
+
+#endif							/* TSMIGRATE_H */
