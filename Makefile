@@ -13,7 +13,7 @@ SHLIB_LINK_INTERNAL = $(libpq)
 
 # explicit order: later tests use objects created by earlier ones
 REGRESS      = 00_setup 10_source 20_sessions 30_versions
-REGRESS_OPTS = --inputdir=sql_tests --load-extension=$(EXTENSION)
+REGRESS_OPTS = --inputdir=sql_tests
 TAP_TESTS    = 1
 
 PG_CONFIG ?= pg_config

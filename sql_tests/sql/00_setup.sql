@@ -1,0 +1,31 @@
+-- The target is this regression database; the source is another database
+-- of the same instance, reached over the instance's own socket.
+CREATE EXTENSION tsmigrate;
+SELECT extversion FROM pg_extension WHERE extname = 'tsmigrate';
+
+DROP DATABASE IF EXISTS tsm_source;
+CREATE DATABASE tsm_source;
+
+-- connection string for a database of this instance
+CREATE FUNCTION source_conninfo(db text DEFAULT 'tsm_source') RETURNS text
+LANGUAGE sql AS $f$
+    SELECT format('host=%s port=%s dbname=%s',
+                  coalesce(nullif(split_part(current_setting('unix_socket_directories'), ',', 1), ''),
+                           'localhost'),
+                  current_setting('port'), db)
+$f$;
+
+-- the same as a URI
+CREATE FUNCTION source_uri(db text DEFAULT 'tsm_source') RETURNS text
+LANGUAGE sql AS $f$
+    SELECT format('postgresql:///%s?host=%s&port=%s', db,
+                  coalesce(nullif(split_part(current_setting('unix_socket_directories'), ',', 1), ''),
+                           'localhost'),
+                  current_setting('port'))
+$f$;
+
+-- the functions are not for everyone
+SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public_can_execute
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'tsmigrate'
+ ORDER BY 1;
