@@ -15,7 +15,8 @@
  * backend goes on working on the source after the caller gave up.
  *
  * Remote errors are raised with the source's own SQLSTATE, detail and hint
- * (pgfdw_report_error); a lost connection becomes 08006.
+ * (pgfdw_report_error); a lost connection, whatever the source said as it
+ * went, becomes 08006.
  *
  * IDENTIFICATION
  *	  src/conn.c
@@ -66,6 +67,7 @@ static void subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 							 SubTransactionId parentSubid, void *arg);
 static void close_for_abort(PGconn *conn);
 static void forget_conn(PGconn *conn);
+static char *first_line_of(const char *message);
 
 /*
  * tsm_conn_open
@@ -217,8 +219,18 @@ tsm_report_remote_error(PGresult *res, PGconn *conn, const char *sql)
 		/* no primary message means libpq's own error: a broken connection */
 		if (primary == NULL)
 			primary = pchomp(PQerrorMessage(conn));
-		if (primary == NULL || primary[0] == '\0')
-			primary = "lost connection to the source";
+
+		/*
+		 * A source backend that was terminated, or a source server that
+		 * stopped, sends a FATAL (57P01, 57P02...) and closes the connection:
+		 * for the caller that is a lost connection, class 08.
+		 */
+		if (PQstatus(conn) == CONNECTION_BAD)
+			ereport(ERROR,
+					errcode(ERRCODE_CONNECTION_FAILURE),
+					errmsg("lost connection to the source"),
+					errdetail_internal("%s", first_line_of(primary)),
+					sql ? errcontext("remote SQL command: %s", sql) : 0);
 
 		ereport(ERROR,
 				errcode(sqlstate),
@@ -234,6 +246,25 @@ tsm_report_remote_error(PGresult *res, PGconn *conn, const char *sql)
 	}
 	PG_END_TRY();
 	pg_unreachable();
+}
+
+/*
+ * The first line of a libpq error message, without its severity prefix:
+ * "FATAL:  terminating connection ..." -> "terminating connection ...".
+ */
+static char *
+first_line_of(const char *message)
+{
+	static const char *const prefixes[] = {"FATAL:  ", "ERROR:  ", "PANIC:  "};
+	char	   *line;
+	int			i;
+
+	for (i = 0; i < lengthof(prefixes); i++)
+		if (strncmp(message, prefixes[i], strlen(prefixes[i])) == 0)
+			message += strlen(prefixes[i]);
+	line = pstrdup(message);
+	line[strcspn(line, "\n")] = '\0';
+	return line;
 }
 
 /*

@@ -4,9 +4,9 @@
  *	  tsmigrate.source_sessions: who else is connected to the source
  *
  * The manual procedure starts with "take the applications offline"; this
- * shows who has not gone yet.  A non-superuser without pg_read_all_stats
+ * shows who has not gone yet.  A source role without pg_read_all_stats
  * sees other roles' sessions with most fields NULL, as in pg_stat_activity
- * itself.
+ * itself (backend_type too, hence the IS NULL below).
  *
  * IDENTIFICATION
  *	  src/sessions.c
@@ -28,7 +28,8 @@ static const char *const sessions_sql =
 "  FROM pg_catalog.pg_stat_activity a"
 " WHERE a.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()"
 "   AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()"
-"   AND a.backend_type OPERATOR(pg_catalog.=) 'client backend'"
+"   AND (a.backend_type OPERATOR(pg_catalog.=) 'client backend'"
+"        OR a.backend_type IS NULL)"
 " ORDER BY a.backend_start, a.pid";
 
 /*

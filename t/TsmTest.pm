@@ -1,0 +1,113 @@
+# t/TsmTest.pm
+#
+# Shared setup for tsmigrate's TAP tests: source and target clusters, the
+# source's authentication, connection strings, and running SQL on the
+# target with SQLSTATEs in the error output.  Every test uses real servers
+# started here; nothing is mocked.
+
+package TsmTest;
+
+use strict;
+use warnings FATAL => 'all';
+
+use Exporter 'import';
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+our @EXPORT = qw(
+  tsm_source_node tsm_target_node tsm_set_source_auth tsm_tcp_connstr
+  tsm_target_sql tsm_have_timescaledb tsm_no_source_backends);
+
+# A source cluster that also listens on 127.0.0.1, so that tests can choose
+# between trust and password authentication for TCP connections.
+# Options: conf => extra postgresql.conf text, timescaledb => 1.
+sub tsm_source_node
+{
+	my ($name, %opts) = @_;
+	return _node($name, %opts, tcp => 1);
+}
+
+# A target cluster with tsmigrate created in database "postgres".
+sub tsm_target_node
+{
+	my ($name, %opts) = @_;
+	my $node = _node($name, %opts);
+	$node->safe_psql('postgres', 'CREATE EXTENSION tsmigrate');
+	return $node;
+}
+
+sub _node
+{
+	my ($name, %opts) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	my $conf = "password_encryption = 'scram-sha-256'\n";
+	$conf .= "listen_addresses = '127.0.0.1'\n" if $opts{tcp};
+	$conf .= "max_worker_processes = 16\n";
+	if ($opts{timescaledb})
+	{
+		$conf .= "shared_preload_libraries = 'timescaledb'\n";
+		$conf .= "timescaledb.telemetry_level = off\n";
+	}
+	$conf .= $opts{conf} if defined $opts{conf};
+	$node->append_conf('postgresql.conf', $conf);
+	$node->start;
+	return $node;
+}
+
+# Rewrite the source's pg_hba.conf: the local socket stays trusted (the
+# test's own administration), TCP connections use $method.
+sub tsm_set_source_auth
+{
+	my ($node, $method) = @_;
+	open my $hba, '>', $node->data_dir . '/pg_hba.conf' or die $!;
+	print $hba "local all all trust\n";
+	print $hba "host all all 127.0.0.1/32 $method\n";
+	close $hba;
+	$node->reload;
+	return;
+}
+
+# A TCP connection string to the source; extra pairs are appended.
+sub tsm_tcp_connstr
+{
+	my ($node, $dbname, %kv) = @_;
+	my $str = 'host=127.0.0.1 port=' . $node->port . " dbname=$dbname";
+	$str .= " $_=$kv{$_}" for sort keys %kv;
+	return $str;
+}
+
+# Run SQL on the target's "postgres" database, as $params{user} if given,
+# with verbose errors (SQLSTATE in stderr).  Returns ($rc, $stdout, $stderr).
+sub tsm_target_sql
+{
+	my ($node, $sql, %params) = @_;
+	my @extra = ('-v', 'VERBOSITY=verbose');
+	push @extra, '-U', $params{user} if defined $params{user};
+	my ($rc, $out, $err) = $node->psql(
+		$params{dbname} // 'postgres',
+		$sql,
+		extra_params => \@extra,
+		on_error_stop => 1);
+	return ($rc, $out, $err);
+}
+
+# Is TimescaleDB installed for the PostgreSQL these tests run against?
+sub tsm_have_timescaledb
+{
+	my $sharedir = `pg_config --sharedir`;
+	chomp $sharedir;
+	return -f "$sharedir/extension/timescaledb.control";
+}
+
+# Wait until the source has no tsmigrate backend left; true if it happened.
+sub tsm_no_source_backends
+{
+	my ($node) = @_;
+	return $node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'tsmigrate'"
+	);
+}
+
+1;
