@@ -4,8 +4,9 @@
  *	  Open, use and close connections to the source database
  *
  * Every source connection is opened by tsm_conn_open(), which applies the
- * password rule of dblink and postgres_fdw and hardens the new session, and
- * every one is registered in a list owned by this file.  A function that
+ * password rule of dblink and postgres_fdw (the session's hardening rides
+ * along as startup options, see source.c), and every one is registered in
+ * a list owned by this file.  A function that
  * finishes normally closes its connection with tsm_conn_close(); on every
  * other path (an error, pg_cancel_backend, statement_timeout, a rolled-back
  * subtransaction) the transaction callbacks below close whatever the
@@ -26,7 +27,6 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "common/connect.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
@@ -47,20 +47,6 @@ typedef struct TsmOpenConn
 
 static TsmOpenConn *open_conns = NULL;
 static bool callbacks_registered = false;
-
-/*
- * Run on the source right after connecting: pg_dump's session settings, so
- * that catalog text and data come out in a form the target reads back
- * exactly, and no source-side timeout cuts a long COPY short.
- */
-static const char *const session_setup_sql =
-ALWAYS_SECURE_SEARCH_PATH_SQL
-"SET datestyle = ISO;"
-"SET intervalstyle = postgres;"
-"SET extra_float_digits = 3;"
-"SET statement_timeout = 0;"
-"SET lock_timeout = 0;"
-"SET idle_in_transaction_session_timeout = 0";
 
 static void xact_callback(XactEvent event, void *arg);
 static void subxact_callback(SubXactEvent event, SubTransactionId mySubid,
@@ -121,7 +107,6 @@ tsm_conn_open(const TsmSource *src)
 					errdetail("Non-superuser cannot connect if the server does not request a password."),
 					errhint("Make the source's pg_hba.conf ask for a password (scram-sha-256) for this connection."));
 
-		tsm_conn_command(conn, session_setup_sql);
 	}
 	PG_CATCH();
 	{

@@ -15,7 +15,8 @@
  *
  * Whatever the form, tsmigrate appends application_name and client_encoding
  * so that its sessions are recognisable on the source and text arrives in
- * the target database's encoding.
+ * the target database's encoding, and starts the session with hardened
+ * settings (session_options below).
  *
  * IDENTIFICATION
  *	  src/source.c
@@ -277,8 +278,24 @@ source_from_server(const char *name)
 }
 
 /*
- * Build the NULL-terminated arrays for PQconnectdbParams(), with the
- * options tsmigrate forces appended last (libpq lets the last one win).
+ * Settings every source session starts with, as startup options so that
+ * they take effect before the first statement (TimescaleDB's ALTER
+ * EXTENSION ... UPDATE must be the first statement of its session) and
+ * outrank per-role and per-database settings on the source: pg_dump's
+ * session settings, so that catalog text and data come out in a form the
+ * target reads back exactly, an empty search_path (common/connect.h), and
+ * no source-side timeout that would cut a long COPY short.
+ */
+static const char *const session_options =
+"-c search_path= -c datestyle=ISO -c intervalstyle=postgres "
+"-c extra_float_digits=3 -c statement_timeout=0 -c lock_timeout=0 "
+"-c idle_in_transaction_session_timeout=0";
+
+/*
+ * Build the NULL-terminated arrays for PQconnectdbParams(): the given
+ * options, with the session options added to any "options" the caller
+ * gave, and the options tsmigrate forces appended last (libpq lets the last
+ * one win).
  */
 static TsmSource *
 make_source(List *keywords, List *values)
@@ -286,17 +303,26 @@ make_source(List *keywords, List *values)
 	TsmSource  *src = palloc0(sizeof(TsmSource));
 	int			n = list_length(keywords);
 	int			i = 0;
+	char	   *options = pstrdup(session_options);
 	ListCell   *kc;
 	ListCell   *vc;
 
-	src->keywords = palloc0(sizeof(char *) * (n + 3));
-	src->values = palloc0(sizeof(char *) * (n + 3));
+	src->keywords = palloc0(sizeof(char *) * (n + 4));
+	src->values = palloc0(sizeof(char *) * (n + 4));
 	forboth(kc, keywords, vc, values)
 	{
+		if (strcmp(lfirst(kc), "options") == 0)
+		{
+			options = psprintf("%s %s", (char *) lfirst(vc), session_options);
+			continue;
+		}
 		src->keywords[i] = lfirst(kc);
 		src->values[i] = lfirst(vc);
 		i++;
 	}
+	src->keywords[i] = "options";
+	src->values[i] = options;
+	i++;
 	src->keywords[i] = "application_name";
 	src->values[i] = "tsmigrate";
 	i++;

@@ -22,6 +22,11 @@ my $target = tsm_target_node('target');
 $source->safe_psql('postgres', q{
 	CREATE ROLE alice LOGIN PASSWORD 'alice-secret';
 	CREATE DATABASE legacy OWNER alice;
+	-- settings a source may carry that would break a migration: tsmigrate's
+	-- sessions must override them (the lock waits below prove it)
+	ALTER ROLE alice SET statement_timeout = '20ms';
+	ALTER ROLE alice SET lock_timeout = '20ms';
+	ALTER DATABASE legacy SET search_path = 'alice_schema';
 });
 tsm_set_source_auth($source, 'scram-sha-256');
 
