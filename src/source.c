@@ -42,6 +42,7 @@
 #define TSM_FDW_NAME "tsmigrate"
 
 static TsmSource *source_from_conninfo(const char *conninfo, bool from_setting);
+static TsmSource *source_from_options(PQconninfoOption *opts, bool from_setting);
 static TsmSource *source_from_server(const char *name);
 static TsmSource *make_source(List *keywords, List *values);
 static bool has_password(PQconninfoOption *opts);
@@ -154,12 +155,9 @@ has_password(PQconninfoOption *opts)
 static TsmSource *
 source_from_conninfo(const char *conninfo, bool from_setting)
 {
-	PQconninfoOption *volatile opts;
+	PQconninfoOption *opts;
 	char	   *parse_error = NULL;
-	List	   *keywords = NIL;
-	List	   *values = NIL;
-	StringInfoData label;
-	TsmSource  *src;
+	TsmSource  *volatile src = NULL;
 
 	opts = PQconninfoParse(conninfo, &parse_error);
 	if (opts == NULL)
@@ -175,42 +173,9 @@ source_from_conninfo(const char *conninfo, bool from_setting)
 				errhint("Use \"host=... port=... dbname=... user=...\", a postgresql:// URI, or the name of a foreign server."));
 	}
 
-	initStringInfo(&label);
 	PG_TRY();
 	{
-		PQconninfoOption *opt;
-
-		if (from_setting && has_password(opts))
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("\"tsmigrate.source\" must not contain a password"),
-					errdetail("Settings can be read by other users."),
-					errhint("Put the password in a user mapping of a foreign server of wrapper \"%s\", and set \"tsmigrate.source\" to the server's name.",
-							TSM_FDW_NAME));
-
-		for (opt = opts; opt->keyword != NULL; opt++)
-		{
-			if (opt->val == NULL)
-				continue;
-			if (!tsm_option_allowed(opt))
-				ereport(ERROR,
-						errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("connection option \"%s\" is not allowed for a source",
-							   opt->keyword),
-						errhint("Remove it from the connection string."));
-			keywords = lappend(keywords, pstrdup(opt->keyword));
-			values = lappend(values, pstrdup(opt->val));
-			if (strcmp(opt->keyword, "host") == 0 ||
-				strcmp(opt->keyword, "hostaddr") == 0 ||
-				strcmp(opt->keyword, "port") == 0 ||
-				strcmp(opt->keyword, "dbname") == 0 ||
-				strcmp(opt->keyword, "user") == 0)
-				appendStringInfo(&label, "%s%s=%s", label.len > 0 ? " " : "",
-								 opt->keyword, opt->val);
-		}
-		src = make_source(keywords, values);
-		src->has_password = has_password(opts);
-		src->label = label.len > 0 ? label.data : pstrdup("(defaults)");
+		src = source_from_options(opts, from_setting);
 	}
 	PG_FINALLY();
 	{
@@ -218,6 +183,54 @@ source_from_conninfo(const char *conninfo, bool from_setting)
 	}
 	PG_END_TRY();
 
+	return src;
+}
+
+/*
+ * The source described by parsed connection options.
+ */
+static TsmSource *
+source_from_options(PQconninfoOption *opts, bool from_setting)
+{
+	PQconninfoOption *opt;
+	List	   *keywords = NIL;
+	List	   *values = NIL;
+	StringInfoData label;
+	TsmSource  *src;
+
+	if (from_setting && has_password(opts))
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("\"tsmigrate.source\" must not contain a password"),
+				errdetail("Settings can be read by other users."),
+				errhint("Put the password in a user mapping of a foreign server of wrapper \"%s\", and set \"tsmigrate.source\" to the server's name.",
+						TSM_FDW_NAME));
+
+	initStringInfo(&label);
+	for (opt = opts; opt->keyword != NULL; opt++)
+	{
+		if (opt->val == NULL)
+			continue;
+		if (!tsm_option_allowed(opt))
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("connection option \"%s\" is not allowed for a source",
+						   opt->keyword),
+					errhint("Remove it from the connection string."));
+		keywords = lappend(keywords, pstrdup(opt->keyword));
+		values = lappend(values, pstrdup(opt->val));
+		if (strcmp(opt->keyword, "host") == 0 ||
+			strcmp(opt->keyword, "hostaddr") == 0 ||
+			strcmp(opt->keyword, "port") == 0 ||
+			strcmp(opt->keyword, "dbname") == 0 ||
+			strcmp(opt->keyword, "user") == 0)
+			appendStringInfo(&label, "%s%s=%s", label.len > 0 ? " " : "",
+							 opt->keyword, opt->val);
+	}
+
+	src = make_source(keywords, values);
+	src->has_password = has_password(opts);
+	src->label = label.len > 0 ? label.data : pstrdup("(defaults)");
 	return src;
 }
 
