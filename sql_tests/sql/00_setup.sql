@@ -3,7 +3,10 @@
 CREATE EXTENSION tsmigrate;
 SELECT extversion FROM pg_extension WHERE extname = 'tsmigrate';
 
+-- quietly: a fresh instance has no leftover from an earlier run
+SET client_min_messages = warning;
 DROP DATABASE IF EXISTS tsm_source;
+RESET client_min_messages;
 CREATE DATABASE tsm_source;
 
 -- connection string for a database of this instance
