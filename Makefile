@@ -4,7 +4,7 @@ EXTENSION    = tsmigrate
 EXTVERSION   = 1.0
 MODULE_big   = tsmigrate
 OBJS         = src/tsmigrate.o src/source.o src/fdw_validator.o src/conn.o \
-               src/remote_rows.o src/sessions.o src/versions.o
+               src/remote_rows.o src/sessions.o src/versions.o src/verify.o
 DATA         = $(wildcard sql/$(EXTENSION)--*.sql)
 PGFILEDESC   = "tsmigrate - migrate a PostgreSQL or TimescaleDB database from inside the target"
 
@@ -12,7 +12,7 @@ PG_CPPFLAGS  = -I$(libpq_srcdir) -I$(shell $(PG_CONFIG) --includedir) -I$(srcdir
 SHLIB_LINK_INTERNAL = $(libpq)
 
 # explicit order: later tests use objects created by earlier ones
-REGRESS      = 00_setup 10_source 20_sessions 30_versions
+REGRESS      = 00_setup 10_source 20_sessions 30_versions 70_verify
 REGRESS_OPTS = --inputdir=sql_tests
 TAP_TESTS    = 1
 

@@ -53,6 +53,18 @@ COMMENT ON FUNCTION tsmigrate.align_timescaledb(text) IS
     'update TimescaleDB on the source to the target''s version; never downgrades';
 
 ------------------------------------------------------------------------------
+-- Verification
+------------------------------------------------------------------------------
+
+CREATE FUNCTION tsmigrate.verify(source text DEFAULT NULL, checksums boolean DEFAULT false)
+    RETURNS TABLE (kind text, object text, source_value text, target_value text, ok boolean)
+    AS 'MODULE_PATHNAME', 'tsmigrate_verify'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.verify(text, boolean) IS
+    'compare source and target: objects per kind, rows (and checksums) per table, sequences';
+
+------------------------------------------------------------------------------
 -- Least privilege: nothing is callable by PUBLIC.
 ------------------------------------------------------------------------------
 
@@ -60,3 +72,4 @@ REVOKE ALL ON FUNCTION tsmigrate.fdw_validator(text[], oid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.source_sessions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.check_versions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.align_timescaledb(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.verify(text, boolean) FROM PUBLIC;

@@ -30,21 +30,12 @@ TsmRows *
 tsm_query(PGconn *conn, const char *sql, int nparams, const char *const *params)
 {
 	PGresult   *volatile res = NULL;
-	TsmRows    *rows = palloc0(sizeof(TsmRows));
+	TsmRows    *volatile rows = NULL;
 
 	PG_TRY();
 	{
-		int			r;
-		int			c;
-
 		res = tsm_conn_exec(conn, sql, nparams, params, PGRES_TUPLES_OK);
-		rows->nrows = PQntuples(res);
-		rows->ncols = PQnfields(res);
-		rows->values = palloc0(sizeof(char *) * Max(1, rows->nrows * rows->ncols));
-		for (r = 0; r < rows->nrows; r++)
-			for (c = 0; c < rows->ncols; c++)
-				if (!PQgetisnull(res, r, c))
-					rows->values[r * rows->ncols + c] = pstrdup(PQgetvalue(res, r, c));
+		rows = tsm_rows_from_result(res);
 	}
 	PG_FINALLY();
 	{
@@ -52,6 +43,28 @@ tsm_query(PGconn *conn, const char *sql, int nparams, const char *const *params)
 	}
 	PG_END_TRY();
 
+	return rows;
+}
+
+/*
+ * tsm_rows_from_result
+ *		Copy the rows of a PGresult into palloc'd memory.  The caller still
+ *		owns (and must clear) the result.
+ */
+TsmRows *
+tsm_rows_from_result(const PGresult *res)
+{
+	TsmRows    *rows = palloc0(sizeof(TsmRows));
+	int			r;
+	int			c;
+
+	rows->nrows = PQntuples(res);
+	rows->ncols = PQnfields(res);
+	rows->values = palloc0(sizeof(char *) * Max(1, rows->nrows * rows->ncols));
+	for (r = 0; r < rows->nrows; r++)
+		for (c = 0; c < rows->ncols; c++)
+			if (!PQgetisnull(res, r, c))
+				rows->values[r * rows->ncols + c] = pstrdup(PQgetvalue(res, r, c));
 	return rows;
 }
 

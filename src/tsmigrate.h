@@ -17,6 +17,7 @@
 #include "fmgr.h"
 #include "libpq-fe.h"
 #include "utils/guc.h"
+#include "utils/relcache.h"
 
 /*
  * A resolved source: what tsmigrate connects to.  keywords and values are
@@ -43,9 +44,33 @@ typedef struct TsmRows
 	char	  **values;			/* nrows * ncols; NULL is SQL NULL */
 } TsmRows;
 
+/*
+ * One unit of copy work: a table, or one block range of a large table.
+ * Built by pull_data.c, run by the leader or by copy workers (parallel.c).
+ */
+typedef struct TsmCopyTask
+{
+	Oid			relid;			/* target table */
+	int			relation;		/* result row this task adds to */
+	bool		binary;			/* COPY ... WITH (FORMAT binary) */
+	int64		size;			/* source bytes to read, for ordering */
+	char	   *sql;			/* COPY ... TO STDOUT to run on the source */
+	char	   *columns;		/* target column names, '\0'-separated,
+								 * ending with an empty name */
+	int			columns_len;	/* bytes of "columns", final '\0' included */
+	/* results, set once the task is copied */
+	int64		rows;
+	int64		bytes;
+	int64		start;			/* TimestampTz of the copy's start */
+	int64		end;			/* and of its end */
+} TsmCopyTask;
+
 /* in tsmigrate.c */
 extern char *tsm_source_setting;
 extern int	tsm_cancel_timeout_ms;
+extern int	tsm_max_jobs;
+extern int	tsm_copy_split_size_kb;
+extern bool tsm_copy_binary;
 
 /* in source.c */
 extern TsmSource *tsm_source_resolve(const char *source);
@@ -74,8 +99,19 @@ extern char *tsm_local_query_value(const char *sql, const char *param1,
 /* in remote_rows.c */
 extern TsmRows *tsm_query(PGconn *conn, const char *sql, int nparams,
 						  const char *const *params);
+extern TsmRows *tsm_rows_from_result(const PGresult *res);
 extern const char *tsm_rows_value(const TsmRows *rows, int row, int col);
 extern void tsm_rows_store(const TsmRows *rows, FunctionCallInfo fcinfo);
 extern int	tsm_server_version_num(PGconn *conn);
+
+/* in copy.c */
+extern void tsm_copy_check_target(Relation rel);
+extern uint64 tsm_copy_table(PGconn *conn, Oid relid, const char *sql,
+							 const char *columns, bool binary, uint64 *bytes);
+
+/* in parallel.c */
+extern void tsm_parallel_copy(const TsmSource *src, const char *snapshot,
+							  TsmCopyTask *tasks, int ntasks, int jobs);
+PGDLLEXPORT void tsmigrate_copy_worker_main(Datum main_arg);
 
 #endif							/* TSMIGRATE_H */
