@@ -65,6 +65,39 @@ COMMENT ON FUNCTION tsmigrate.verify(text, boolean) IS
     'compare source and target: objects per kind, rows (and checksums) per table, sequences';
 
 ------------------------------------------------------------------------------
+-- Data: every row of the source, streamed with COPY under one snapshot
+------------------------------------------------------------------------------
+
+CREATE FUNCTION tsmigrate.pull_data(source text DEFAULT NULL, jobs int DEFAULT 1,
+                                    tables text[] DEFAULT NULL)
+    RETURNS TABLE (relation text, rows bigint, bytes bigint, seconds double precision)
+    AS 'MODULE_PATHNAME', 'tsmigrate_pull_data'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.pull_data(text, int, text[]) IS
+    'copy the rows of every table (or the listed ones), sequences, large objects and materialized views of the source into the empty target tables';
+
+-- Copies in progress, from any session: pull_data's copies are the only
+-- ones of type CALLBACK apart from logical replication's table sync.  A
+-- copy worker's shared memory is private to its run, so queued and finished
+-- tables are not shown; pull_data's result rows report those.
+CREATE VIEW tsmigrate.copy_progress AS
+    SELECT p.relid::pg_catalog.regclass::pg_catalog.text AS relation,
+           CASE WHEN a.wait_event_type OPERATOR(pg_catalog.=) 'Extension'
+                THEN 'waiting for source' ELSE 'copying' END AS state,
+           p.tuples_processed AS rows,
+           p.bytes_processed AS bytes,
+           p.pid AS worker_pid,
+           a.backend_type OPERATOR(pg_catalog.=) 'tsmigrate copy worker' AS in_worker
+      FROM pg_catalog.pg_stat_progress_copy p
+      JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) p.pid
+     WHERE p.type OPERATOR(pg_catalog.=) 'CALLBACK'
+       AND a.backend_type OPERATOR(pg_catalog.<>) 'logical replication worker';
+
+COMMENT ON VIEW tsmigrate.copy_progress IS
+    'tables being copied by tsmigrate.pull_data right now: rows and bytes so far, and which backend copies them';
+
+------------------------------------------------------------------------------
 -- Least privilege: nothing is callable by PUBLIC.
 ------------------------------------------------------------------------------
 
@@ -73,3 +106,5 @@ REVOKE ALL ON FUNCTION tsmigrate.source_sessions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.check_versions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.align_timescaledb(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.verify(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.pull_data(text, int, text[]) FROM PUBLIC;
+REVOKE ALL ON tsmigrate.copy_progress FROM PUBLIC;

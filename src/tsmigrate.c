@@ -28,6 +28,15 @@ char	   *tsm_source_setting = NULL;
 /* tsmigrate.cancel_timeout: how long a cancelled source query may take */
 int			tsm_cancel_timeout_ms = 30000;
 
+/* tsmigrate.max_jobs: upper bound of pull_data's jobs */
+int			tsm_max_jobs = 8;
+
+/* tsmigrate.copy_split_size: tables larger than this are copied in ranges */
+int			tsm_copy_split_size_kb = 1024 * 1024;
+
+/* tsmigrate.copy_binary: binary COPY where both sides allow it */
+bool		tsm_copy_binary = true;
+
 void		_PG_init(void);
 
 void
@@ -50,6 +59,33 @@ _PG_init(void)
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("tsmigrate.max_jobs",
+							"Sets the maximum number of parallel copy workers of one pull_data call.",
+							NULL,
+							&tsm_max_jobs,
+							8, 1, 64,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("tsmigrate.copy_split_size",
+							"Sets the source table size above which parallel copies split a table into block ranges.",
+							NULL,
+							&tsm_copy_split_size_kb,
+							1024 * 1024, 64, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("tsmigrate.copy_binary",
+							 "Uses binary COPY when source and target run the same major version.",
+							 "Tables with columns of non-built-in types are always copied as text.",
+							 &tsm_copy_binary,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("tsmigrate");
 }

@@ -1,0 +1,283 @@
+/*-------------------------------------------------------------------------
+ *
+ * copy.c
+ *	  Stream one table (or one block range of it) from the source with COPY
+ *
+ * The source side runs COPY ... TO STDOUT on a connection that is idle
+ * inside the migration's snapshot; the target side is BeginCopyFrom() fed
+ * by copy_source_read(), as logical replication's table sync does, so rows
+ * go straight from the socket into heap tuples: no file, no client, and
+ * memory stays flat whatever the table size (one CopyData message at a
+ * time).
+ *
+ * Text format is read back with the target database's encoding (the source
+ * connection's client_encoding is set to it); binary format is used only
+ * when the caller decided it is safe (same major version, built-in types).
+ *
+ * IDENTIFICATION
+ *	  src/copy.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "commands/copy.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_relation.h"
+#include "storage/latch.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/wait_event.h"
+
+#include "compat.h"
+#include "tsmigrate.h"
+
+/*
+ * State of the copy in progress: copy_data_source_cb has no argument, so it
+ * lives in a file-static pointer, set only while CopyFrom() runs.
+ */
+typedef struct TsmCopySource
+{
+	PGconn	   *conn;
+	const char *sql;			/* for error context */
+	StringInfoData leftover;	/* bytes received but not handed over yet */
+	bool		eof;			/* source said CopyDone */
+	uint64		bytes;			/* bytes received */
+} TsmCopySource;
+
+static TsmCopySource *copy_source = NULL;
+
+static int	copy_source_read(void *outbuf, int minread, int maxread);
+static void copy_source_finish(TsmCopySource *cs);
+static void report_copy_error(PGresult *res, TsmCopySource *cs) pg_attribute_noreturn();
+
+/*
+ * tsm_copy_check_target
+ *		Refuse a target table the caller may not fill with COPY FROM.
+ *
+ * The caller needs INSERT on the table.  COPY FROM does not apply
+ * row-level security policies, so a table with RLS enabled for the caller
+ * is refused rather than filled past its policies (tablesync's rule).
+ */
+void
+tsm_copy_check_target(Relation rel)
+{
+	AclResult	aclresult;
+
+	aclresult = pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_INSERT);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult,
+					   get_relkind_objtype(rel->rd_rel->relkind),
+					   RelationGetRelationName(rel));
+
+	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, false) == RLS_ENABLED)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("cannot copy into relation \"%s\" with row-level security enabled",
+					   RelationGetRelationName(rel)),
+				errdetail("COPY FROM does not apply row-level security policies."),
+				errhint("Run tsmigrate.pull_data as a role with BYPASSRLS or as the table's owner, or disable row-level security on the target table during the migration."));
+}
+
+/*
+ * tsm_copy_table
+ *		Copy the rows that "sql" (a COPY ... TO STDOUT command) produces on
+ *		the source into target relation "relid".
+ *
+ * "columns" names the target columns in the order the source sends them
+ * ('\0'-separated, ending with an empty name).  The connection must be
+ * idle inside the snapshot-importing transaction.  Returns the number of
+ * rows; *bytes is set to the bytes received.  On error the connection is
+ * left in an unknown state and the caller must close it (aborting the
+ * transaction does).
+ */
+uint64
+tsm_copy_table(PGconn *conn, Oid relid, const char *sql, const char *columns,
+			   bool binary, uint64 *bytes)
+{
+	Relation	rel;
+	ParseState *pstate;
+	List	   *attnames = NIL;
+	List	   *options = NIL;
+	CopyFromState cstate;
+	TsmCopySource cs;
+	uint64		rows;
+	const char *col;
+
+	rel = table_open(relid, RowExclusiveLock);
+	tsm_copy_check_target(rel);
+
+	for (col = columns; *col != '\0'; col += strlen(col) + 1)
+		attnames = lappend(attnames, makeString(pstrdup(col)));
+
+	if (binary)
+		options = lappend(options, makeDefElem("format",
+											   (Node *) makeString("binary"), -1));
+	else
+		options = lappend(options,
+						  makeDefElem("encoding",
+									  (Node *) makeString((char *) GetDatabaseEncodingName()),
+									  -1));
+
+	PQclear(tsm_conn_exec(conn, sql, 0, NULL, PGRES_COPY_OUT));
+
+	memset(&cs, 0, sizeof(cs));
+	cs.conn = conn;
+	cs.sql = sql;
+	initStringInfo(&cs.leftover);
+
+	pstate = make_parsestate(NULL);
+	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
+										 NULL, false, false);
+
+	copy_source = &cs;
+	PG_TRY();
+	{
+		cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false,
+							   copy_source_read, attnames, options);
+		rows = CopyFrom(cstate);
+		EndCopyFrom(cstate);
+
+		/* COPY FROM stops at the end marker; the source must agree */
+		if (!cs.eof)
+			copy_source_finish(&cs);
+	}
+	PG_FINALLY();
+	{
+		copy_source = NULL;
+	}
+	PG_END_TRY();
+
+	free_parsestate(pstate);
+	table_close(rel, NoLock);
+	pfree(cs.leftover.data);
+
+	*bytes = cs.bytes;
+	return rows;
+}
+
+/*
+ * copy_source_read
+ *		copy_data_source_cb: hand COPY FROM between minread and maxread bytes
+ *		of the source's COPY stream; 0 means the stream ended.
+ */
+static int
+copy_source_read(void *outbuf, int minread, int maxread)
+{
+	TsmCopySource *cs = copy_source;
+	char	   *out = outbuf;
+	int			done = 0;
+
+	Assert(cs != NULL);
+
+	while (done < minread || done == 0)
+	{
+		StringInfo	left = &cs->leftover;
+		int			avail = left->len - left->cursor;
+		char	   *buf;
+		int			len;
+
+		if (avail > 0)
+		{
+			int			n = Min(avail, maxread - done);
+
+			memcpy(out + done, left->data + left->cursor, n);
+			left->cursor += n;
+			done += n;
+			if (done >= minread || done == maxread)
+				break;
+			continue;
+		}
+
+		if (cs->eof)
+			break;
+
+		CHECK_FOR_INTERRUPTS();
+		len = PQgetCopyData(cs->conn, &buf, true);
+		if (len > 0)
+		{
+			resetStringInfo(left);
+			appendBinaryStringInfo(left, buf, len);
+			PQfreemem(buf);
+			cs->bytes += len;
+		}
+		else if (len == 0)
+		{
+			/* nothing buffered: sleep until the socket or our latch wakes us */
+			(void) WaitLatchOrSocket(MyLatch,
+									 WL_LATCH_SET | WL_SOCKET_READABLE |
+									 WL_EXIT_ON_PM_DEATH,
+									 PQsocket(cs->conn), -1L,
+									 TsmWaitEventCompat("TsmigrateCopy"));
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+			if (!PQconsumeInput(cs->conn))
+				report_copy_error(NULL, cs);
+		}
+		else
+		{
+			/* -1: the source ended the COPY; -2: the connection failed */
+			copy_source_finish(cs);
+		}
+	}
+	return done;
+}
+
+/*
+ * After PQgetCopyData() said the COPY is over, check that it succeeded:
+ * the final result must be PGRES_COMMAND_OK.
+ */
+static void
+copy_source_finish(TsmCopySource *cs)
+{
+	PGresult   *res;
+
+	res = libpqsrv_get_result(cs->conn, TsmWaitEventCompat("TsmigrateCopy"));
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		report_copy_error(res, cs);
+	PQclear(res);
+	/* consume the NULL that ends the command */
+	while ((res = libpqsrv_get_result(cs->conn, TsmWaitEventCompat("TsmigrateCopy"))) != NULL)
+	{
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st != PGRES_COMMAND_OK)
+			report_copy_error(res, cs);
+		PQclear(res);
+	}
+	cs->eof = true;
+}
+
+/*
+ * Raise the error that ended the source's COPY.  A source backend that was
+ * terminated, or a source server that shut down, sends a FATAL in class 57
+ * before closing the socket: for the caller that is a lost connection,
+ * class 08, whether or not libpq has noticed the closed socket yet.
+ */
+static void
+report_copy_error(PGresult *res, TsmCopySource *cs)
+{
+	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (PQstatus(cs->conn) == CONNECTION_BAD || res == NULL ||
+		(sqlstate != NULL && strncmp(sqlstate, "57P", 3) == 0))
+	{
+		const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+		char	   *msg;
+
+		msg = pchomp(primary ? primary : PQerrorMessage(cs->conn));
+		if (res)
+			PQclear(res);
+		ereport(ERROR,
+				errcode(ERRCODE_CONNECTION_FAILURE),
+				errmsg("lost connection to the source during COPY"),
+				errdetail_internal("%s", msg),
+				errcontext("remote SQL command: %s", cs->sql));
+	}
+	tsm_report_remote_error(res, cs->conn, cs->sql);
+}

@@ -1,0 +1,647 @@
+/*-------------------------------------------------------------------------
+ *
+ * parallel.c
+ *	  Copy tasks in dynamic background workers sharing one source snapshot
+ *
+ * The leader (the backend running pull_data) puts everything the workers
+ * need into one DSM segment laid out with shm_toc:
+ *
+ *	TSM_KEY_SHARED	TsmCopyShared: a spinlock, the next task to take, the
+ *					caller's database and roles, one slot per worker and one
+ *					TsmSharedTask per task (largest first)
+ *	TSM_KEY_TEXT	the snapshot id, the source's connection options and the
+ *					tasks' source commands and column lists
+ *	TSM_KEY_ERRQ	one shm_mq per worker, through which the worker's
+ *					errors and notices reach the leader
+ *					(pq_redirect_to_shm_mq, as parallel query does)
+ *
+ * The connection options may hold the password of the caller's user
+ * mapping: they live in this segment only for the duration of the call,
+ * never in a table or a file.
+ *
+ * NOTES
+ *	A worker's life: STARTING -> COPYING (source snapshot imported) ->
+ *	READY (all tasks taken and copied, its transaction still open) ->
+ *	COMMITTED.  The leader sets "decision" only when every worker is READY,
+ *	so if any worker fails, the leader rethrows its error, its DSM detach
+ *	callback terminates the others and none of them commits: no table is
+ *	left half-copied by a failed call.  The leader's own source transaction
+ *	(which exported the snapshot) stays open until every worker has ended.
+ *
+ *	Workers run as the caller: they log in as the caller's authenticated
+ *	user and take on the session user, current role and security context
+ *	of the leader, as parallel workers do.
+ *
+ * IDENTIFICATION
+ *	  src/parallel.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
+#include "storage/spin.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "compat.h"
+#include "tsmigrate.h"
+
+#define TSM_SHM_MAGIC		0x54534d31	/* "TSM1" */
+#define TSM_KEY_SHARED		1
+#define TSM_KEY_TEXT		2
+#define TSM_KEY_ERRQ		3
+#define TSM_ERRQ_SIZE		16384
+
+typedef enum TsmWorkerState
+{
+	TSM_WORKER_STARTING = 0,
+	TSM_WORKER_COPYING,
+	TSM_WORKER_READY,
+	TSM_WORKER_COMMITTED
+} TsmWorkerState;
+
+typedef struct TsmWorkerSlot
+{
+	PGPROC	   *proc;			/* set by the worker, to wake it */
+	TsmWorkerState state;
+} TsmWorkerSlot;
+
+typedef struct TsmSharedTask
+{
+	Oid			relid;
+	bool		binary;
+	Size		sql_off;		/* in the text area */
+	Size		columns_off;
+	bool		done;
+	int64		rows;
+	int64		bytes;
+	TimestampTz start;
+	TimestampTz end;
+} TsmSharedTask;
+
+typedef struct TsmCopyShared
+{
+	slock_t		mutex;
+	PGPROC	   *leader;
+	Oid			database_id;
+	Oid			authenticated_user_id;
+	Oid			session_user_id;
+	bool		session_is_superuser;
+	Oid			current_role_id;
+	bool		role_is_superuser;
+	Oid			current_user_id;
+	int			sec_context;
+	/* the source */
+	Oid			serverid;
+	bool		has_password;
+	int			nconnopts;
+	Size		connopts_off;	/* keyword\0value\0 pairs */
+	Size		label_off;
+	Size		snapshot_off;
+	/* work */
+	int			nworkers;
+	int			ntasks;
+	int			next_task;		/* protected by mutex */
+	bool		commit;			/* the leader's decision */
+} TsmCopyShared;
+
+#define TSM_SHARED_WORKERS(sh) \
+	((TsmWorkerSlot *) ((char *) (sh) + MAXALIGN(sizeof(TsmCopyShared))))
+#define TSM_SHARED_TASKS(sh) \
+	((TsmSharedTask *) ((char *) TSM_SHARED_WORKERS(sh) + \
+						MAXALIGN(sizeof(TsmWorkerSlot) * (sh)->nworkers)))
+
+/* What the DSM detach callback needs to stop the workers */
+typedef struct TsmLeaderState
+{
+	int			nworkers;
+	BackgroundWorkerHandle *handles[FLEXIBLE_ARRAY_MEMBER];
+} TsmLeaderState;
+
+static void terminate_workers(dsm_segment *seg, Datum arg);
+static void wait_for_workers(TsmCopyShared *shared, shm_mq_handle **mqh,
+							 TsmLeaderState *lstate, TsmWorkerState goal);
+static void drain_error_queue(shm_mq_handle *mqh, bool *detached);
+static void rethrow_worker_message(StringInfo msg);
+static Size text_add(StringInfo text, const char *str, int len);
+static void worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn);
+
+/*
+ * tsm_parallel_copy
+ *		Copy "tasks" with up to "jobs" background workers, each reading the
+ *		source under "snapshot".
+ *
+ * Returns once every worker has committed; the tasks' rows, bytes and
+ * seconds are filled in.  A worker's error is rethrown here.
+ */
+void
+tsm_parallel_copy(const TsmSource *src, const char *snapshot,
+				  TsmCopyTask *tasks, int ntasks, int jobs)
+{
+	int			nworkers = Min(jobs, ntasks);
+	Size		shared_size;
+	StringInfoData text;
+	shm_toc_estimator e;
+	Size		segsize;
+	dsm_segment *seg;
+	shm_toc    *toc;
+	TsmCopyShared *shared;
+	TsmSharedTask *stasks;
+	char	   *textarea;
+	char	   *errq;
+	shm_mq_handle **mqh;
+	TsmLeaderState *lstate;
+	int			nregistered = 0;
+	int			i;
+
+	if (nworkers <= 0)
+		return;
+
+	/* the text area: snapshot, connection options, tasks' strings */
+	initStringInfo(&text);
+	appendStringInfoChar(&text, '\0');	/* offset 0 is "" */
+
+	shared_size = MAXALIGN(sizeof(TsmCopyShared)) +
+		MAXALIGN(sizeof(TsmWorkerSlot) * nworkers) +
+		sizeof(TsmSharedTask) * ntasks;
+	shared = palloc0(shared_size);
+	shared->nworkers = nworkers;
+	shared->ntasks = ntasks;
+	shared->snapshot_off = text_add(&text, snapshot, -1);
+	shared->label_off = text_add(&text, src->label, -1);
+	shared->serverid = src->serverid;
+	shared->has_password = src->has_password;
+	shared->connopts_off = text.len;
+	for (i = 0; src->keywords[i] != NULL; i++)
+	{
+		text_add(&text, src->keywords[i], -1);
+		text_add(&text, src->values[i] ? src->values[i] : "", -1);
+	}
+	shared->nconnopts = i;
+	stasks = TSM_SHARED_TASKS(shared);
+	for (i = 0; i < ntasks; i++)
+	{
+		stasks[i].relid = tasks[i].relid;
+		stasks[i].binary = tasks[i].binary;
+		stasks[i].sql_off = text_add(&text, tasks[i].sql, -1);
+		stasks[i].columns_off = text_add(&text, tasks[i].columns,
+										 tasks[i].columns_len);
+	}
+
+	shared->leader = MyProc;
+	shared->database_id = MyDatabaseId;
+	shared->authenticated_user_id = GetAuthenticatedUserId();
+	shared->session_user_id = GetSessionUserId();
+	shared->session_is_superuser = superuser_arg(shared->session_user_id);
+	shared->current_role_id = GetCurrentRoleId();
+	shared->role_is_superuser = OidIsValid(shared->current_role_id) ?
+		superuser_arg(shared->current_role_id) : shared->session_is_superuser;
+	GetUserIdAndSecContext(&shared->current_user_id, &shared->sec_context);
+
+	/* lay out the segment */
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, shared_size);
+	shm_toc_estimate_chunk(&e, text.len);
+	shm_toc_estimate_chunk(&e, (Size) TSM_ERRQ_SIZE * nworkers);
+	shm_toc_estimate_keys(&e, 3);
+	segsize = shm_toc_estimate(&e);
+
+	seg = dsm_create(segsize, 0);
+	toc = shm_toc_create(TSM_SHM_MAGIC, dsm_segment_address(seg), segsize);
+
+	{
+		TsmCopyShared *sh = shm_toc_allocate(toc, shared_size);
+
+		memcpy(sh, shared, shared_size);
+		pfree(shared);
+		shared = sh;
+		SpinLockInit(&shared->mutex);
+		shm_toc_insert(toc, TSM_KEY_SHARED, shared);
+		stasks = TSM_SHARED_TASKS(shared);
+	}
+	textarea = shm_toc_allocate(toc, text.len);
+	memcpy(textarea, text.data, text.len);
+	shm_toc_insert(toc, TSM_KEY_TEXT, textarea);
+	errq = shm_toc_allocate(toc, (Size) TSM_ERRQ_SIZE * nworkers);
+	shm_toc_insert(toc, TSM_KEY_ERRQ, errq);
+
+	/* from here on, leaving by error stops every worker started */
+	lstate = MemoryContextAllocZero(TopMemoryContext,
+									offsetof(TsmLeaderState, handles) +
+									sizeof(BackgroundWorkerHandle *) * nworkers);
+	lstate->nworkers = nworkers;
+	on_dsm_detach(seg, terminate_workers, PointerGetDatum(lstate));
+
+	mqh = palloc0(sizeof(shm_mq_handle *) * nworkers);
+	for (i = 0; i < nworkers; i++)
+	{
+		BackgroundWorker worker;
+		shm_mq	   *mq;
+
+		mq = shm_mq_create(errq + (Size) TSM_ERRQ_SIZE * i, TSM_ERRQ_SIZE);
+		shm_mq_set_receiver(mq, MyProc);
+
+		memset(&worker, 0, sizeof(worker));
+		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+		worker.bgw_start_time = BgWorkerStart_ConsistentState;
+		worker.bgw_restart_time = BGW_NEVER_RESTART;
+		snprintf(worker.bgw_library_name, BGW_MAXLEN, "tsmigrate");
+		snprintf(worker.bgw_function_name, BGW_MAXLEN, "tsmigrate_copy_worker_main");
+		snprintf(worker.bgw_name, BGW_MAXLEN, "tsmigrate copy worker %d for PID %d",
+				 i + 1, MyProcPid);
+		snprintf(worker.bgw_type, BGW_MAXLEN, "tsmigrate copy worker");
+		worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+		memcpy(worker.bgw_extra, &i, sizeof(int));
+		worker.bgw_notify_pid = MyProcPid;
+
+		if (!RegisterDynamicBackgroundWorker(&worker, &lstate->handles[i]))
+			break;
+		nregistered++;
+		mqh[i] = shm_mq_attach(mq, seg, lstate->handles[i]);
+	}
+	if (nregistered < nworkers)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				errmsg("could not start %d parallel copy workers", nworkers),
+				errdetail("Only %d background worker slots were free.", nregistered),
+				errhint("Raise \"max_worker_processes\" on the target (a restart is needed), or call pull_data with fewer jobs."));
+
+	/* all copies done, every worker's transaction still open */
+	wait_for_workers(shared, mqh, lstate, TSM_WORKER_READY);
+
+	SpinLockAcquire(&shared->mutex);
+	shared->commit = true;
+	SpinLockRelease(&shared->mutex);
+	for (i = 0; i < nworkers; i++)
+		SetLatch(&TSM_SHARED_WORKERS(shared)[i].proc->procLatch);
+
+	wait_for_workers(shared, mqh, lstate, TSM_WORKER_COMMITTED);
+	for (i = 0; i < nworkers; i++)
+		(void) WaitForBackgroundWorkerShutdown(lstate->handles[i]);
+
+	for (i = 0; i < ntasks; i++)
+	{
+		tasks[i].rows = stasks[i].rows;
+		tasks[i].bytes = stasks[i].bytes;
+		tasks[i].start = stasks[i].start;
+		tasks[i].end = stasks[i].end;
+	}
+
+	cancel_on_dsm_detach(seg, terminate_workers, PointerGetDatum(lstate));
+	dsm_detach(seg);
+	for (i = 0; i < nworkers; i++)
+		pfree(lstate->handles[i]);
+	pfree(lstate);
+	pfree(text.data);
+}
+
+/*
+ * Append a string (len -1: NUL-terminated) and a terminating NUL to the
+ * text area; return its offset.
+ */
+static Size
+text_add(StringInfo text, const char *str, int len)
+{
+	Size		off = text->len;
+
+	if (len < 0)
+		len = strlen(str) + 1;
+	appendBinaryStringInfo(text, str, len);
+	return off;
+}
+
+/*
+ * on_dsm_detach callback: the leader is leaving (normally after
+ * cancel_on_dsm_detach(), so only on error or cancel): stop the workers.
+ * Their transactions abort, so nothing they copied stays.
+ */
+static void
+terminate_workers(dsm_segment *seg, Datum arg)
+{
+	TsmLeaderState *lstate = (TsmLeaderState *) DatumGetPointer(arg);
+	int			i;
+
+	for (i = 0; i < lstate->nworkers; i++)
+	{
+		if (lstate->handles[i] != NULL)
+		{
+			TerminateBackgroundWorker(lstate->handles[i]);
+			pfree(lstate->handles[i]);
+		}
+	}
+	pfree(lstate);
+}
+
+/*
+ * Wait until every worker has reached "goal", rethrowing the first error a
+ * worker reports.  A worker that stops short of the goal without an error
+ * is an error too.
+ */
+static void
+wait_for_workers(TsmCopyShared *shared, shm_mq_handle **mqh,
+				 TsmLeaderState *lstate, TsmWorkerState goal)
+{
+	TsmWorkerSlot *slots = TSM_SHARED_WORKERS(shared);
+	bool	   *detached = palloc0(sizeof(bool) * shared->nworkers);
+
+	for (;;)
+	{
+		bool		all = true;
+		int			i;
+
+		for (i = 0; i < shared->nworkers; i++)
+		{
+			TsmWorkerState state;
+			BgwHandleStatus status;
+			pid_t		pid;
+
+			if (!detached[i])
+				drain_error_queue(mqh[i], &detached[i]);
+
+			SpinLockAcquire(&shared->mutex);
+			state = slots[i].state;
+			SpinLockRelease(&shared->mutex);
+			if (state >= goal)
+				continue;
+			all = false;
+
+			status = GetBackgroundWorkerPid(lstate->handles[i], &pid);
+			if (status == BGWH_POSTMASTER_DIED)
+				ereport(FATAL,
+						errcode(ERRCODE_ADMIN_SHUTDOWN),
+						errmsg("postmaster exited during a parallel copy"));
+			if (status == BGWH_STOPPED)
+			{
+				/* it may have said why just before it stopped */
+				if (!detached[i])
+					drain_error_queue(mqh[i], &detached[i]);
+				SpinLockAcquire(&shared->mutex);
+				state = slots[i].state;
+				SpinLockRelease(&shared->mutex);
+				if (state < goal)
+					ereport(ERROR,
+							errcode(ERRCODE_INTERNAL_ERROR),
+							errmsg("tsmigrate copy worker %d exited unexpectedly", i + 1),
+							errhint("The server log of the target may tell why."));
+			}
+		}
+		if (all)
+			break;
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, TsmWaitEventCompat("TsmigrateCopyWorkers"));
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	pfree(detached);
+}
+
+/*
+ * Read what a worker sent through its error queue, without waiting.
+ */
+static void
+drain_error_queue(shm_mq_handle *mqh, bool *detached)
+{
+	for (;;)
+	{
+		Size		nbytes;
+		void	   *data;
+		shm_mq_result res;
+		StringInfoData msg;
+
+		res = shm_mq_receive(mqh, &nbytes, &data, true);
+		if (res == SHM_MQ_WOULD_BLOCK)
+			return;
+		if (res == SHM_MQ_DETACHED)
+		{
+			*detached = true;
+			return;
+		}
+		initStringInfo(&msg);
+		appendBinaryStringInfo(&msg, data, nbytes);
+		rethrow_worker_message(&msg);
+		pfree(msg.data);
+	}
+}
+
+/*
+ * An ErrorResponse or NoticeResponse from a worker: raise it here, as
+ * parallel.c's HandleParallelMessage does, capped at ERROR.
+ */
+static void
+rethrow_worker_message(StringInfo msg)
+{
+	char		msgtype = pq_getmsgbyte(msg);
+
+	if (msgtype == 'E' || msgtype == 'N')
+	{
+		ErrorData	edata;
+
+		pq_parse_errornotice(msg, &edata);
+		edata.elevel = Min(edata.elevel, ERROR);
+		if (edata.context)
+			edata.context = psprintf("%s\n%s", edata.context, "tsmigrate copy worker");
+		else
+			edata.context = pstrdup("tsmigrate copy worker");
+		ThrowErrorData(&edata);
+	}
+	/* anything else a worker might send is of no interest */
+}
+
+/*
+ * tsmigrate_copy_worker_main
+ *		Entry point of a copy worker.
+ */
+void
+tsmigrate_copy_worker_main(Datum main_arg)
+{
+	dsm_segment *seg;
+	shm_toc    *toc;
+	TsmCopyShared *shared;
+	TsmWorkerSlot *slot;
+	char	   *text;
+	char	   *errq;
+	shm_mq	   *mq;
+	shm_mq_handle *mqh;
+	int			myindex;
+	TsmSource	src;
+	PGconn	   *conn;
+	char	   *p;
+	int			i;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	CurrentResourceOwner = ResourceOwnerCreate(NULL, "tsmigrate copy worker");
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("could not map dynamic shared memory segment"));
+	toc = shm_toc_attach(TSM_SHM_MAGIC, dsm_segment_address(seg));
+	if (toc == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("invalid magic number in dynamic shared memory segment"));
+	shared = shm_toc_lookup(toc, TSM_KEY_SHARED, false);
+	text = shm_toc_lookup(toc, TSM_KEY_TEXT, false);
+	errq = shm_toc_lookup(toc, TSM_KEY_ERRQ, false);
+	memcpy(&myindex, MyBgworkerEntry->bgw_extra, sizeof(int));
+	if (myindex < 0 || myindex >= shared->nworkers)
+		elog(ERROR, "invalid tsmigrate copy worker number %d", myindex);
+	slot = &TSM_SHARED_WORKERS(shared)[myindex];
+
+	/* from here on, errors go to the leader */
+	mq = (shm_mq *) (errq + (Size) TSM_ERRQ_SIZE * myindex);
+	shm_mq_set_sender(mq, MyProc);
+	mqh = shm_mq_attach(mq, seg, NULL);
+	pq_redirect_to_shm_mq(seg, mqh);
+
+	SpinLockAcquire(&shared->mutex);
+	slot->proc = MyProc;
+	SpinLockRelease(&shared->mutex);
+
+	BackgroundWorkerInitializeConnectionByOid(shared->database_id,
+											  shared->authenticated_user_id, 0);
+	SetClientEncoding(GetDatabaseEncoding());
+
+	StartTransactionCommand();
+
+	/* become the caller, as a parallel worker does */
+	SetSessionAuthorization(shared->session_user_id, shared->session_is_superuser);
+	SetCurrentRoleId(shared->current_role_id, shared->role_is_superuser);
+	SetUserIdAndSecContext(shared->current_user_id, shared->sec_context);
+
+	pgstat_report_activity(STATE_RUNNING, "tsmigrate copy");
+	PushActiveSnapshot(GetTransactionSnapshot());
+
+	/* the source, as the leader resolved it */
+	memset(&src, 0, sizeof(src));
+	src.label = text + shared->label_off;
+	src.serverid = shared->serverid;
+	src.has_password = shared->has_password;
+	src.keywords = palloc0(sizeof(char *) * (shared->nconnopts + 1));
+	src.values = palloc0(sizeof(char *) * (shared->nconnopts + 1));
+	p = text + shared->connopts_off;
+	for (i = 0; i < shared->nconnopts; i++)
+	{
+		src.keywords[i] = p;
+		p += strlen(p) + 1;
+		src.values[i] = p;
+		p += strlen(p) + 1;
+	}
+
+	conn = tsm_conn_open(&src);
+	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	tsm_conn_command(conn, psprintf("SET TRANSACTION SNAPSHOT %s",
+									quote_literal_cstr(text + shared->snapshot_off)));
+
+	SpinLockAcquire(&shared->mutex);
+	slot->state = TSM_WORKER_COPYING;
+	SpinLockRelease(&shared->mutex);
+
+	worker_copy_tasks(shared, text, conn);
+
+	tsm_conn_command(conn, "COMMIT");
+	tsm_conn_close(conn);
+	PopActiveSnapshot();
+
+	/* wait for the leader's word before committing */
+	SpinLockAcquire(&shared->mutex);
+	slot->state = TSM_WORKER_READY;
+	SpinLockRelease(&shared->mutex);
+	SetLatch(&shared->leader->procLatch);
+	pgstat_report_activity(STATE_IDLEINTRANSACTION, "tsmigrate copy: waiting for the other workers");
+
+	for (;;)
+	{
+		bool		commit;
+
+		SpinLockAcquire(&shared->mutex);
+		commit = shared->commit;
+		SpinLockRelease(&shared->mutex);
+		if (commit)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L,
+						 TsmWaitEventCompat("TsmigrateCopyCommit"));
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	CommitTransactionCommand();
+
+	SpinLockAcquire(&shared->mutex);
+	slot->state = TSM_WORKER_COMMITTED;
+	SpinLockRelease(&shared->mutex);
+	SetLatch(&shared->leader->procLatch);
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	dsm_detach(seg);
+	proc_exit(0);
+}
+
+/*
+ * Take tasks from the shared queue until it is empty; copy each.
+ */
+static void
+worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
+{
+	TsmSharedTask *tasks = TSM_SHARED_TASKS(shared);
+	MemoryContext taskcxt;
+
+	taskcxt = AllocSetContextCreate(CurrentMemoryContext,
+									"tsmigrate copy task",
+									ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		TsmSharedTask *task;
+		MemoryContext oldcxt;
+		TimestampTz start;
+		uint64		rows;
+		uint64		bytes;
+		int			n;
+
+		CHECK_FOR_INTERRUPTS();
+		SpinLockAcquire(&shared->mutex);
+		n = shared->next_task < shared->ntasks ? shared->next_task++ : -1;
+		SpinLockRelease(&shared->mutex);
+		if (n < 0)
+			break;
+		task = &tasks[n];
+
+		oldcxt = MemoryContextSwitchTo(taskcxt);
+		start = GetCurrentTimestamp();
+		rows = tsm_copy_table(conn, task->relid, text + task->sql_off,
+							  text + task->columns_off, task->binary, &bytes);
+		CommandCounterIncrement();
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(taskcxt);
+
+		SpinLockAcquire(&shared->mutex);
+		task->rows = rows;
+		task->bytes = bytes;
+		task->start = start;
+		task->end = GetCurrentTimestamp();
+		task->done = true;
+		SpinLockRelease(&shared->mutex);
+	}
+	MemoryContextDelete(taskcxt);
+}

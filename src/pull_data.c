@@ -1,0 +1,778 @@
+/*-------------------------------------------------------------------------
+ *
+ * pull_data.c
+ *	  tsmigrate.pull_data: copy every row of the source into the target
+ *
+ * The leader opens a source connection, starts a REPEATABLE READ, READ ONLY
+ * transaction and (for parallel runs) exports its snapshot, as pg_dump
+ * does; every read of the source, by the leader or a copy worker, happens
+ * under that one snapshot, so the target receives a consistent image even
+ * while the source is being written to.
+ *
+ * What is copied, and how (pg_dump's data section, in-server):
+ *	- ordinary and unlogged tables: COPY, largest first, tables larger than
+ *	  tsmigrate.copy_split_size split into block (ctid) ranges when several
+ *	  jobs run;
+ *	- partitioned tables: each leaf partition is copied into the same-named
+ *	  target partition, as pg_dump does without --load-via-partition-root:
+ *	  leaves are ordinary tables, so they are scheduled (and split) like
+ *	  any other, and a big partitioned table spreads over the workers;
+ *	- inheritance parents: their own rows only (COPY of a table never
+ *	  includes its children);
+ *	- generated columns are left out (the target computes them); identity
+ *	  columns are copied with their values (COPY FROM keeps them);
+ *	- sequences: last_value and is_called, set with setval();
+ *	- large objects: created with the same OID and written in chunks;
+ *	- materialized views: refreshed once the data is in, as a pg_dump
+ *	  restore does, if they were populated on the source.
+ *
+ * Target tables must exist (pull_schema makes them) and be empty; the
+ * caller needs INSERT on them, and row-level security that COPY FROM would
+ * not honour is refused (copy.c).
+ *
+ * IDENTIFICATION
+ *	  src/pull_data.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_largeobject.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/large_object.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/varlena.h"
+
+#include "compat.h"
+#include "tsmigrate.h"
+
+PG_FUNCTION_INFO_V1(tsmigrate_pull_data);
+
+/* chunk size for large objects */
+#define TSM_LO_CHUNK	(1024 * 1024)
+
+/* One relation of the source: one result row */
+typedef struct TsmRelation
+{
+	Oid			srcoid;
+	char	   *nspname;
+	char	   *relname;
+	char	   *qualname;		/* quoted, for SQL and for the result */
+	char		relkind;		/* r, S or m on the source */
+	bool		populated;		/* materialized view populated on source */
+	int64		size;			/* source bytes */
+	int64		blocks;			/* source blocks */
+	Oid			relid;			/* on the target */
+	StringInfoData srccols;		/* quoted column list for the source */
+	StringInfoData tgtcols;		/* '\0'-separated names for the target */
+	bool		binary;
+	bool		wanted;
+	/* result */
+	bool		copied;
+	int64		rows;
+	int64		bytes;
+	TimestampTz start;
+	TimestampTz end;
+} TsmRelation;
+
+static TsmRelation *list_source_relations(PGconn *conn, int *nrels);
+static void add_source_columns(PGconn *conn, TsmRelation *rels, int nrels);
+static void select_requested(ArrayType *tables, TsmRelation *rels, int nrels);
+static void resolve_targets(TsmRelation *rels, int nrels);
+static bool target_is_empty(Relation rel);
+static TsmCopyTask *make_tasks(TsmRelation *rels, int nrels, int jobs, int *ntasks);
+static void copy_sequences(PGconn *conn, TsmRelation *rels, int nrels);
+static void copy_large_objects(PGconn *conn, int64 *count, int64 *bytes,
+							   TimestampTz *start, TimestampTz *end);
+static void refresh_matviews(TsmRelation *rels, int nrels);
+static int	compare_oid(const void *a, const void *b);
+static int	compare_task_size(const void *a, const void *b);
+
+/*
+ * tsmigrate.pull_data(source text, jobs int, tables text[])
+ *		Copy the data of every table (or of the listed ones) of the source
+ *		into the target's tables.
+ */
+Datum
+tsmigrate_pull_data(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TsmSource  *src;
+	int			jobs = PG_ARGISNULL(1) ? 1 : PG_GETARG_INT32(1);
+	ArrayType  *tables = PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2);
+	PGconn	   *conn;
+	char	   *snapshot = NULL;
+	TsmRelation *rels;
+	int			nrels;
+	TsmCopyTask *tasks;
+	int			ntasks;
+	int64		lo_count = 0;
+	int64		lo_bytes = 0;
+	TimestampTz lo_start = 0;
+	TimestampTz lo_end = 0;
+	int			i;
+
+	if (jobs < 1 || jobs > tsm_max_jobs)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("number of jobs must be between 1 and %d", tsm_max_jobs),
+				errhint("Raise \"tsmigrate.max_jobs\" to allow more parallel copy workers."));
+
+	/* workers commit on their own: the leader must see their rows after */
+	if (jobs > 1 && IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				errmsg("pull_data with more than one job cannot run in a REPEATABLE READ or SERIALIZABLE transaction"),
+				errhint("Run it in a READ COMMITTED transaction, or with jobs => 1."));
+
+	src = tsm_source_from_arg(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, 0);
+
+	conn = tsm_conn_open(src);
+	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	if (jobs > 1)
+	{
+		TsmRows    *r = tsm_query(conn, "SELECT pg_catalog.pg_export_snapshot()", 0, NULL);
+
+		snapshot = pstrdup(tsm_rows_value(r, 0, 0));
+	}
+
+	rels = list_source_relations(conn, &nrels);
+	add_source_columns(conn, rels, nrels);
+	select_requested(tables, rels, nrels);
+	resolve_targets(rels, nrels);
+
+	/* binary COPY: same major version, built-in types (see copy.c) */
+	for (i = 0; i < nrels; i++)
+	{
+		if (!tsm_copy_binary ||
+			PQserverVersion(conn) / 10000 != PG_VERSION_NUM / 10000 ||
+			(jobs == 1 && pg_get_client_encoding() != GetDatabaseEncoding()))
+			rels[i].binary = false;
+	}
+
+	tasks = make_tasks(rels, nrels, jobs, &ntasks);
+	if (jobs == 1 || ntasks <= 1)
+	{
+		MemoryContext taskcxt = AllocSetContextCreate(CurrentMemoryContext,
+													  "tsmigrate per-table",
+													  ALLOCSET_DEFAULT_SIZES);
+
+		for (i = 0; i < ntasks; i++)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(taskcxt);
+			uint64		bytes;
+
+			tasks[i].start = GetCurrentTimestamp();
+			tasks[i].rows = tsm_copy_table(conn, tasks[i].relid, tasks[i].sql,
+										   tasks[i].columns, tasks[i].binary,
+										   &bytes);
+			tasks[i].bytes = bytes;
+			tasks[i].end = GetCurrentTimestamp();
+			CommandCounterIncrement();
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(taskcxt);
+		}
+		MemoryContextDelete(taskcxt);
+	}
+	else
+		tsm_parallel_copy(src, snapshot, tasks, ntasks, jobs);
+
+	for (i = 0; i < ntasks; i++)
+	{
+		TsmRelation *rel = &rels[tasks[i].relation];
+
+		if (!rel->copied || tasks[i].start < rel->start)
+			rel->start = tasks[i].start;
+		if (!rel->copied || tasks[i].end > rel->end)
+			rel->end = tasks[i].end;
+		rel->copied = true;
+		rel->rows += tasks[i].rows;
+		rel->bytes += tasks[i].bytes;
+	}
+
+	copy_sequences(conn, rels, nrels);
+	if (tables == NULL)
+		copy_large_objects(conn, &lo_count, &lo_bytes, &lo_start, &lo_end);
+
+	tsm_conn_command(conn, "COMMIT");
+	tsm_conn_close(conn);
+
+	refresh_matviews(rels, nrels);
+
+	for (i = 0; i < nrels; i++)
+	{
+		TsmRelation *rel = &rels[i];
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		if (!rel->wanted)
+			continue;
+		values[0] = CStringGetTextDatum(rel->qualname);
+		if (rel->relkind == RELKIND_RELATION)
+		{
+			values[1] = Int64GetDatum(rel->rows);
+			values[2] = Int64GetDatum(rel->bytes);
+		}
+		else
+			nulls[1] = nulls[2] = true;
+		values[3] = Float8GetDatum(rel->copied ?
+								   (rel->end - rel->start) / 1000000.0 : 0.0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	if (lo_count > 0)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		values[0] = CStringGetTextDatum("large objects");
+		values[1] = Int64GetDatum(lo_count);
+		values[2] = Int64GetDatum(lo_bytes);
+		values[3] = Float8GetDatum((lo_end - lo_start) / 1000000.0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+
+	return (Datum) 0;
+}
+
+/*
+ * The source's tables, sequences and materialized views, largest first.
+ * Catalogs, TOAST, temporary relations and extension members are not data
+ * to migrate.
+ */
+static TsmRelation *
+list_source_relations(PGconn *conn, int *nrels)
+{
+	static const char *const sql =
+		"SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispopulated,"
+		" CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r'"
+		"  THEN pg_catalog.pg_relation_size(c.oid) ELSE 0 END,"
+		" CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r'"
+		"  THEN pg_catalog.pg_relation_size(c.oid) OPERATOR(pg_catalog./)"
+		"   pg_catalog.current_setting('block_size')::pg_catalog.int8 ELSE 0 END"
+		" FROM pg_catalog.pg_class c"
+		" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+		" WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,S,m}'::pg_catalog.\"char\"[])"
+		" AND c.relpersistence OPERATOR(pg_catalog.<>) 't'"
+		" AND n.nspname OPERATOR(pg_catalog.<>) ALL ('{pg_catalog,information_schema}'::pg_catalog.name[])"
+		" AND n.nspname OPERATOR(pg_catalog.!~) '^pg_(toast|temp_)'"
+		" AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d"
+		"  WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+		"  AND d.objid OPERATOR(pg_catalog.=) c.oid"
+		"  AND d.deptype OPERATOR(pg_catalog.=) 'e')"
+		" ORDER BY 6 DESC, 2, 3";
+	TsmRows    *r = tsm_query(conn, sql, 0, NULL);
+	TsmRelation *rels = palloc0(sizeof(TsmRelation) * Max(r->nrows, 1));
+	int			i;
+
+	for (i = 0; i < r->nrows; i++)
+	{
+		TsmRelation *rel = &rels[i];
+
+		rel->srcoid = atooid(tsm_rows_value(r, i, 0));
+		rel->nspname = pstrdup(tsm_rows_value(r, i, 1));
+		rel->relname = pstrdup(tsm_rows_value(r, i, 2));
+		rel->qualname = quote_qualified_identifier(rel->nspname, rel->relname);
+		rel->relkind = tsm_rows_value(r, i, 3)[0];
+		rel->populated = tsm_rows_value(r, i, 4)[0] == 't';
+		rel->size = strtoi64(tsm_rows_value(r, i, 5), NULL, 10);
+		rel->blocks = strtoi64(tsm_rows_value(r, i, 6), NULL, 10);
+		rel->binary = true;
+		rel->wanted = true;
+		initStringInfo(&rel->srccols);
+		initStringInfo(&rel->tgtcols);
+	}
+	*nrels = r->nrows;
+	return rels;
+}
+
+/*
+ * Columns of the source's tables, without dropped and generated ones, and
+ * whether each may travel in binary: only built-in types with binary I/O,
+ * and no composites or arrays of them, because binary array and record
+ * values carry type OIDs, which differ between databases for other types.
+ */
+static void
+add_source_columns(PGconn *conn, TsmRelation *rels, int nrels)
+{
+	static const char *const sql =
+		"SELECT a.attrelid, a.attname,"
+		" t.oid OPERATOR(pg_catalog.<) '16384'::pg_catalog.oid"
+		" AND t.typtype OPERATOR(pg_catalog.<>) 'c'"
+		" AND t.typsend::pg_catalog.oid OPERATOR(pg_catalog.<>) '0'::pg_catalog.oid"
+		" AND (t.typelem OPERATOR(pg_catalog.=) '0'::pg_catalog.oid OR EXISTS ("
+		"  SELECT FROM pg_catalog.pg_type e WHERE e.oid OPERATOR(pg_catalog.=) t.typelem"
+		"  AND e.oid OPERATOR(pg_catalog.<) '16384'::pg_catalog.oid"
+		"  AND e.typtype OPERATOR(pg_catalog.<>) 'c'"
+		"  AND e.typsend::pg_catalog.oid OPERATOR(pg_catalog.<>) '0'::pg_catalog.oid))"
+		" FROM pg_catalog.pg_attribute a"
+		" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
+		" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+		" JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid"
+		" WHERE c.relkind OPERATOR(pg_catalog.=) 'r'"
+		" AND n.nspname OPERATOR(pg_catalog.<>) ALL ('{pg_catalog,information_schema}'::pg_catalog.name[])"
+		" AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+		" AND a.attgenerated OPERATOR(pg_catalog.=) ''"
+		" ORDER BY a.attrelid, a.attnum";
+	TsmRows    *r = tsm_query(conn, sql, 0, NULL);
+	Oid		   *oids = palloc(sizeof(Oid) * Max(nrels, 1));
+	int		   *index = palloc(sizeof(int) * Max(nrels, 1));
+	int			i;
+
+	/* sorted OIDs, and where each relation is in "rels" */
+	for (i = 0; i < nrels; i++)
+		oids[i] = rels[i].srcoid;
+	qsort(oids, nrels, sizeof(Oid), compare_oid);
+	for (i = 0; i < nrels; i++)
+	{
+		Oid		   *pos = bsearch(&rels[i].srcoid, oids, nrels, sizeof(Oid), compare_oid);
+
+		index[pos - oids] = i;
+	}
+
+	for (i = 0; i < r->nrows; i++)
+	{
+		Oid			relid = atooid(tsm_rows_value(r, i, 0));
+		const char *attname = tsm_rows_value(r, i, 1);
+		Oid		   *pos = bsearch(&relid, oids, nrels, sizeof(Oid), compare_oid);
+		TsmRelation *rel;
+
+		if (pos == NULL)
+			continue;			/* a table we do not copy */
+		rel = &rels[index[pos - oids]];
+		if (rel->srccols.len > 0)
+			appendStringInfoString(&rel->srccols, ", ");
+		appendStringInfoString(&rel->srccols, quote_identifier(attname));
+		appendBinaryStringInfo(&rel->tgtcols, attname, strlen(attname) + 1);
+		if (tsm_rows_value(r, i, 2)[0] != 't')
+			rel->binary = false;
+	}
+	pfree(oids);
+	pfree(index);
+}
+
+/*
+ * With a "tables" argument, keep only the named relations (resolved on the
+ * target with its search_path).  A partitioned table stands for its leaf
+ * partitions.  A name that is on neither side is an error naming it.
+ */
+static void
+select_requested(ArrayType *tables, TsmRelation *rels, int nrels)
+{
+	Datum	   *elems;
+	bool	   *elemnulls;
+	int			nelems;
+	int			i;
+	int			j;
+
+	if (tables == NULL)
+		return;
+
+	for (j = 0; j < nrels; j++)
+		rels[j].wanted = false;
+
+	deconstruct_array(tables, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &elemnulls, &nelems);
+	for (i = 0; i < nelems; i++)
+	{
+		char	   *name;
+		RangeVar   *rv;
+		Oid			relid;
+		List	   *members;
+		ListCell   *lc;
+		bool		found = false;
+
+		if (elemnulls[i])
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("table names must not be null"));
+		name = TextDatumGetCString(elems[i]);
+		rv = makeRangeVarFromNameList(textToQualifiedNameList((text *) DatumGetPointer(elems[i])));
+		relid = RangeVarGetRelid(rv, NoLock, true);
+		if (!OidIsValid(relid))
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_TABLE),
+					errmsg("relation \"%s\" does not exist on the target", name),
+					errhint("Create it with tsmigrate.pull_schema() first, or check the name and the search_path."));
+
+		if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+			members = find_all_inheritors(relid, NoLock, NULL);
+		else
+			members = list_make1_oid(relid);
+
+		foreach(lc, members)
+		{
+			Oid			member = lfirst_oid(lc);
+			char	   *nsp = get_namespace_name(get_rel_namespace(member));
+			char	   *relname = get_rel_name(member);
+
+			if (get_rel_relkind(member) == RELKIND_PARTITIONED_TABLE)
+			{
+				found = true;	/* has no rows of its own */
+				continue;
+			}
+			for (j = 0; j < nrels; j++)
+			{
+				if (strcmp(rels[j].nspname, nsp) == 0 &&
+					strcmp(rels[j].relname, relname) == 0)
+				{
+					rels[j].wanted = true;
+					found = true;
+				}
+			}
+		}
+		if (!found)
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_TABLE),
+					errmsg("relation \"%s\" does not exist on the source", name),
+					errhint("pull_data copies tables, sequences and materialized views that are not members of an extension."));
+	}
+}
+
+/*
+ * Find each wanted relation on the target, check it, and lock the tables
+ * against concurrent TRUNCATE or DROP until the end of the transaction.
+ * Missing and non-empty tables are reported all at once.
+ */
+static void
+resolve_targets(TsmRelation *rels, int nrels)
+{
+	StringInfoData missing;
+	StringInfoData notempty;
+	int			nmissing = 0;
+	int			nnotempty = 0;
+	int			i;
+
+	initStringInfo(&missing);
+	initStringInfo(&notempty);
+	for (i = 0; i < nrels; i++)
+	{
+		TsmRelation *rel = &rels[i];
+		Oid			nspid;
+		char		relkind;
+		bool		kind_ok;
+
+		if (!rel->wanted)
+			continue;
+		nspid = get_namespace_oid(rel->nspname, true);
+		rel->relid = OidIsValid(nspid) ? get_relname_relid(rel->relname, nspid) : InvalidOid;
+		if (!OidIsValid(rel->relid))
+		{
+			appendStringInfo(&missing, "%s%s", nmissing++ ? ", " : "", rel->qualname);
+			continue;
+		}
+		relkind = get_rel_relkind(rel->relid);
+		if (rel->relkind == RELKIND_RELATION)
+			kind_ok = relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE;
+		else
+			kind_ok = relkind == rel->relkind;
+		if (!kind_ok)
+			ereport(ERROR,
+					errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					errmsg("relation %s is not of the same kind on the source and on the target",
+						   rel->qualname),
+					errhint("Drop it on the target and create it again with tsmigrate.pull_schema()."));
+
+		if (rel->relkind == RELKIND_RELATION)
+		{
+			Relation	r = table_open(rel->relid, RowExclusiveLock);
+
+			tsm_copy_check_target(r);
+			if (!target_is_empty(r))
+				appendStringInfo(&notempty, "%s%s", nnotempty++ ? ", " : "", rel->qualname);
+			table_close(r, NoLock);
+		}
+	}
+	if (nmissing > 0)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_TABLE),
+				errmsg_plural("%d relation of the source does not exist on the target",
+							  "%d relations of the source do not exist on the target",
+							  nmissing, nmissing),
+				errdetail("Missing: %s.", missing.data),
+				errhint("Create them with tsmigrate.pull_schema() first."));
+	if (nnotempty > 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg_plural("%d target table is not empty",
+							  "%d target tables are not empty",
+							  nnotempty, nnotempty),
+				errdetail("Not empty: %s.", notempty.data),
+				errhint("pull_data only fills empty tables: empty them with TRUNCATE, or leave them out with the \"tables\" argument."));
+}
+
+/*
+ * Does the target table hold no row visible to us?
+ */
+static bool
+target_is_empty(Relation rel)
+{
+	char	   *sql;
+	bool		empty;
+	int			rc;
+
+	sql = psprintf("SELECT 1 FROM %s%s LIMIT 1",
+				   rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
+				   quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+											  RelationGetRelationName(rel)));
+	SPI_connect();
+	rc = SPI_execute(sql, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	empty = SPI_processed == 0;
+	SPI_finish();
+	pfree(sql);
+	return empty;
+}
+
+/*
+ * One task per wanted table, or, with several jobs, one per block range of
+ * a table larger than tsmigrate.copy_split_size; largest first.
+ */
+static TsmCopyTask *
+make_tasks(TsmRelation *rels, int nrels, int jobs, int *ntasks)
+{
+	int			cap = 16;
+	int			n = 0;
+	TsmCopyTask *tasks = palloc0(sizeof(TsmCopyTask) * cap);
+	int64		split_bytes = (int64) tsm_copy_split_size_kb * 1024;
+	int			i;
+
+	for (i = 0; i < nrels; i++)
+	{
+		TsmRelation *rel = &rels[i];
+		int			nparts = 1;
+		int			part;
+
+		if (!rel->wanted || rel->relkind != RELKIND_RELATION)
+			continue;
+		if (jobs > 1 && rel->size > split_bytes && rel->blocks > 1)
+			nparts = (int) Min((rel->size + split_bytes - 1) / split_bytes,
+							   Min(rel->blocks, 1024));
+
+		for (part = 0; part < nparts; part++)
+		{
+			TsmCopyTask *task;
+			StringInfoData sql;
+			int64		first = rel->blocks * part / nparts;
+			int64		last = rel->blocks * (part + 1) / nparts;
+
+			if (n == cap)
+			{
+				cap *= 2;
+				tasks = repalloc(tasks, sizeof(TsmCopyTask) * cap);
+			}
+			task = &tasks[n++];
+			memset(task, 0, sizeof(TsmCopyTask));
+			task->relid = rel->relid;
+			task->relation = i;
+			task->binary = rel->binary;
+			task->size = rel->size / nparts;
+			task->columns = rel->tgtcols.data;
+			task->columns_len = rel->tgtcols.len + 1;
+
+			initStringInfo(&sql);
+			if (nparts == 1)
+				appendStringInfo(&sql, "COPY %s%s%s%s TO STDOUT",
+								 rel->qualname,
+								 rel->srccols.len ? " (" : "",
+								 rel->srccols.data,
+								 rel->srccols.len ? ")" : "");
+			else
+			{
+				/* the last range is open: rows beyond the size we read */
+				appendStringInfo(&sql, "COPY (SELECT %s FROM ONLY %s WHERE ",
+								 rel->srccols.len ? rel->srccols.data : "",
+								 rel->qualname);
+				if (part > 0)
+					appendStringInfo(&sql, "ctid OPERATOR(pg_catalog.>=) '(" INT64_FORMAT ",0)'::pg_catalog.tid",
+									 first);
+				if (part > 0 && part < nparts - 1)
+					appendStringInfoString(&sql, " AND ");
+				if (part < nparts - 1)
+					appendStringInfo(&sql, "ctid OPERATOR(pg_catalog.<) '(" INT64_FORMAT ",0)'::pg_catalog.tid",
+									 last);
+				appendStringInfoString(&sql, ") TO STDOUT");
+			}
+			if (task->binary)
+				appendStringInfoString(&sql, " WITH (FORMAT binary)");
+			task->sql = sql.data;
+		}
+	}
+	qsort(tasks, n, sizeof(TsmCopyTask), compare_task_size);
+	*ntasks = n;
+	return tasks;
+}
+
+/*
+ * Sequences: the source's last_value and is_called under the snapshot,
+ * set on the target with setval() (which checks UPDATE on the sequence).
+ */
+static void
+copy_sequences(PGconn *conn, TsmRelation *rels, int nrels)
+{
+	int			i;
+
+	for (i = 0; i < nrels; i++)
+	{
+		TsmRelation *rel = &rels[i];
+		TsmRows    *r;
+		char	   *sql;
+
+		if (!rel->wanted || rel->relkind != RELKIND_SEQUENCE)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		rel->start = GetCurrentTimestamp();
+		sql = psprintf("SELECT last_value, is_called FROM %s", rel->qualname);
+		r = tsm_query(conn, sql, 0, NULL);
+		DirectFunctionCall3(setval3_oid,
+							ObjectIdGetDatum(rel->relid),
+							Int64GetDatum(strtoi64(tsm_rows_value(r, 0, 0), NULL, 10)),
+							BoolGetDatum(tsm_rows_value(r, 0, 1)[0] == 't'));
+		rel->end = GetCurrentTimestamp();
+		rel->copied = true;
+	}
+}
+
+/*
+ * Large objects: each one created on the target with the source's OID
+ * (unless the schema step created it already) and written in chunks of
+ * TSM_LO_CHUNK bytes, so memory stays flat whatever their size.  Owners,
+ * privileges and comments are schema, not data.
+ */
+static void
+copy_large_objects(PGconn *conn, int64 *count, int64 *bytes,
+				   TimestampTz *start, TimestampTz *end)
+{
+	TsmRows    *r;
+	MemoryContext locxt;
+	int			i;
+
+	*start = GetCurrentTimestamp();
+	r = tsm_query(conn, "SELECT oid FROM pg_catalog.pg_largeobject_metadata ORDER BY oid",
+				  0, NULL);
+	locxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate large object",
+								  ALLOCSET_DEFAULT_SIZES);
+	for (i = 0; i < r->nrows; i++)
+	{
+		const char *oidstr = tsm_rows_value(r, i, 0);
+		Oid			loid = atooid(oidstr);
+		int64		offset = 0;
+		MemoryContext oldcxt = MemoryContextSwitchTo(locxt);
+
+		if (!LargeObjectExists(loid))
+			DirectFunctionCall1(be_lo_create, ObjectIdGetDatum(loid));
+		for (;;)
+		{
+			const char *params[3];
+			TsmRows    *chunk;
+			bytea	   *data;
+
+			CHECK_FOR_INTERRUPTS();
+			params[0] = oidstr;
+			params[1] = psprintf(INT64_FORMAT, offset);
+			params[2] = psprintf("%d", TSM_LO_CHUNK);
+			chunk = tsm_query(conn,
+							  "SELECT pg_catalog.lo_get($1::pg_catalog.oid, $2::pg_catalog.int8, $3::pg_catalog.int4)",
+							  3, params);
+			data = DatumGetByteaPP(DirectFunctionCall1(byteain,
+													   CStringGetDatum(tsm_rows_value(chunk, 0, 0))));
+			if (VARSIZE_ANY_EXHDR(data) == 0)
+				break;
+			DirectFunctionCall3(be_lo_put, ObjectIdGetDatum(loid),
+								Int64GetDatum(offset), PointerGetDatum(data));
+			offset += VARSIZE_ANY_EXHDR(data);
+			*bytes += VARSIZE_ANY_EXHDR(data);
+			MemoryContextReset(locxt);
+			if (offset % TSM_LO_CHUNK != 0)
+				break;
+		}
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(locxt);
+		(*count)++;
+	}
+	MemoryContextDelete(locxt);
+	*end = GetCurrentTimestamp();
+}
+
+/*
+ * Materialized views populated on the source are refreshed on the target,
+ * in the source's creation order (which respects their dependencies), once
+ * the tables are filled; a fresh snapshot sees the workers' rows.
+ */
+static void
+refresh_matviews(TsmRelation *rels, int nrels)
+{
+	Oid		   *order = palloc(sizeof(Oid) * Max(nrels, 1));
+	int		   *index = palloc(sizeof(int) * Max(nrels, 1));
+	int			n = 0;
+	int			i;
+	int			j;
+
+	for (i = 0; i < nrels; i++)
+		if (rels[i].wanted && rels[i].relkind == RELKIND_MATVIEW)
+			order[n++] = rels[i].srcoid;
+	if (n == 0)
+		return;
+	qsort(order, n, sizeof(Oid), compare_oid);
+	for (j = 0; j < n; j++)
+		for (i = 0; i < nrels; i++)
+			if (rels[i].srcoid == order[j] && rels[i].relkind == RELKIND_MATVIEW)
+				index[j] = i;
+
+	SPI_connect();
+	for (j = 0; j < n; j++)
+	{
+		TsmRelation *rel = &rels[index[j]];
+		char	   *sql;
+		int			rc;
+
+		CHECK_FOR_INTERRUPTS();
+		rel->start = GetCurrentTimestamp();
+		sql = psprintf("REFRESH MATERIALIZED VIEW %s%s", rel->qualname,
+					   rel->populated ? "" : " WITH NO DATA");
+		rc = SPI_execute(sql, false, 0);
+		if (rc < 0)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+		rel->end = GetCurrentTimestamp();
+		rel->copied = true;
+	}
+	SPI_finish();
+}
+
+static int
+compare_oid(const void *a, const void *b)
+{
+	Oid			x = *(const Oid *) a;
+	Oid			y = *(const Oid *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* largest first; equal sizes keep a stable order by relation */
+static int
+compare_task_size(const void *a, const void *b)
+{
+	const TsmCopyTask *x = a;
+	const TsmCopyTask *y = b;
+
+	if (x->size != y->size)
+		return (x->size < y->size) ? 1 : -1;
+	return (x->relation > y->relation) - (x->relation < y->relation);
+}
