@@ -98,6 +98,34 @@ COMMENT ON VIEW tsmigrate.copy_progress IS
     'tables being copied by tsmigrate.pull_data right now: rows and bytes so far, and which backend copies them';
 
 ------------------------------------------------------------------------------
+-- Extensions and roles
+------------------------------------------------------------------------------
+
+CREATE FUNCTION tsmigrate.sync_extensions(source text DEFAULT NULL, dry_run boolean DEFAULT false)
+    RETURNS TABLE (extname name, source_version text, target_version text, action text)
+    AS 'MODULE_PATHNAME', 'tsmigrate_sync_extensions'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.sync_extensions(text, boolean) IS
+    'create the source database''s extensions here, in their schemas and at their versions';
+
+CREATE FUNCTION tsmigrate.roles_sql(source text DEFAULT NULL)
+    RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'tsmigrate_roles_sql'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.roles_sql(text) IS
+    'the statements of pg_dumpall --roles-only for the source, without superuser-only attributes, for review';
+
+CREATE FUNCTION tsmigrate.pull_roles(source text DEFAULT NULL, dry_run boolean DEFAULT false)
+    RETURNS TABLE (rolname name, action text)
+    AS 'MODULE_PATHNAME', 'tsmigrate_pull_roles'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.pull_roles(text, boolean) IS
+    'create the source''s roles here; roles that exist are reported and left as they are';
+
+------------------------------------------------------------------------------
 -- Least privilege: nothing is callable by PUBLIC.
 ------------------------------------------------------------------------------
 
@@ -108,3 +136,6 @@ REVOKE ALL ON FUNCTION tsmigrate.align_timescaledb(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.verify(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_data(text, int, text[]) FROM PUBLIC;
 REVOKE ALL ON tsmigrate.copy_progress FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.sync_extensions(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.roles_sql(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.pull_roles(text, boolean) FROM PUBLIC;

@@ -114,4 +114,12 @@ extern void tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 							  TsmCopyTask *tasks, int ntasks, int jobs);
 PGDLLEXPORT void tsmigrate_copy_worker_main(Datum main_arg);
 
+/* in role_replay.c */
+extern void tsm_replay_statement(const char *sql, NodeTag expected,
+								 const char *kind, const char *name);
+extern char *tsm_replay_guarded(int nstmts, const char *const *sqls,
+								const NodeTag *tags, const char *kind,
+								const char *name, const int *codes);
+extern void tsm_replay_rolled_back(void (*fn) (void *arg), void *arg);
+
 #endif							/* TSMIGRATE_H */

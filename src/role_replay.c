@@ -1,0 +1,203 @@
+/*-------------------------------------------------------------------------
+ *
+ * role_replay.c
+ *	  Run generated global DDL on the target, one guarded unit at a time
+ *
+ * pull_roles and sync_extensions build their statements from the source's
+ * catalogs with every name quoted; before one runs here it is parsed again
+ * and must be exactly one statement of the node type its generator meant
+ * (a role name cannot smuggle a second statement in).  It then runs
+ * through ProcessUtility as a subcommand, as ImportForeignSchema runs the
+ * statements of an IMPORT FOREIGN SCHEMA.
+ *
+ * A unit of one or more statements runs in an internal subtransaction, as
+ * a PL/pgSQL block with an EXCEPTION clause does.  Errors that a DBA
+ * expects from a partial right to do things (a CREATEROLE-only caller, a
+ * parameter the target does not know, a role whose creation was skipped)
+ * roll the unit back and come back as a reason; every other error, and
+ * every cancel, goes on up.
+ *
+ * IDENTIFICATION
+ *	  src/role_replay.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "nodes/nodes.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
+#include "parser/parser.h"
+#include "tcop/dest.h"
+#include "tcop/utility.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "compat.h"
+#include "tsmigrate.h"
+
+/* what the error context callback says */
+typedef struct ReplayContext
+{
+	const char *kind;
+	const char *name;
+	const char *sql;
+} ReplayContext;
+
+static void replay_error_callback(void *arg);
+
+/*
+ * tsm_replay_statement
+ *		Parse "sql", check that it is one statement of node type "expected",
+ *		and run it.
+ *
+ * "kind" and "name" say what the statement is about, for the error
+ * context: ("role", "alice"), ("extension", "hstore").
+ */
+void
+tsm_replay_statement(const char *sql, NodeTag expected, const char *kind,
+					 const char *name)
+{
+	ReplayContext ctx;
+	ErrorContextCallback errcallback;
+	List	   *raw;
+	RawStmt    *rs;
+	PlannedStmt *pstmt;
+
+	ctx.kind = kind;
+	ctx.name = name;
+	ctx.sql = sql;
+	errcallback.callback = replay_error_callback;
+	errcallback.arg = &ctx;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+	if (list_length(raw) != 1 ||
+		nodeTag(((RawStmt *) linitial(raw))->stmt) != expected)
+		elog(ERROR, "generated statement for %s \"%s\" is not a single statement of the expected kind",
+			 kind, name);
+	rs = linitial_node(RawStmt, raw);
+
+	pstmt = makeNode(PlannedStmt);
+	pstmt->commandType = CMD_UTILITY;
+	pstmt->canSetTag = false;
+	pstmt->utilityStmt = rs->stmt;
+	pstmt->stmt_location = rs->stmt_location;
+	pstmt->stmt_len = rs->stmt_len;
+
+	ProcessUtility(pstmt, sql, false, PROCESS_UTILITY_SUBCOMMAND, NULL, NULL,
+				   None_Receiver, NULL);
+	CommandCounterIncrement();
+
+	error_context_stack = errcallback.previous;
+}
+
+/*
+ * tsm_replay_guarded
+ *		Run "nstmts" statements as one unit in a subtransaction.
+ *
+ * Returns NULL when all of them ran.  When one of them fails with a
+ * SQLSTATE listed in "codes" (terminated by 0), the unit is rolled back and
+ * the error's message is returned, allocated in the caller's memory
+ * context.  Any other error is re-thrown after the rollback.
+ */
+char *
+tsm_replay_guarded(int nstmts, const char *const *sqls, const NodeTag *tags,
+				   const char *kind, const char *name, const int *codes)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	char	   *reason = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+
+	PG_TRY();
+	{
+		int			i;
+
+		for (i = 0; i < nstmts; i++)
+			tsm_replay_statement(sqls[i], tags[i], kind, name);
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		const int  *code;
+		bool		expected = false;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+
+		for (code = codes; *code != 0; code++)
+			if (edata->sqlerrcode == *code)
+				expected = true;
+		if (!expected)
+			ReThrowError(edata);
+
+		reason = pstrdup(edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+
+	return reason;
+}
+
+/*
+ * tsm_replay_rolled_back
+ *		Call fn(arg) and roll back everything it changed.
+ *
+ * A dry run really runs each statement inside one more subtransaction,
+ * which is rolled back at the end: the report then shows what the target
+ * would refuse, not just what tsmigrate would send.  Errors that escape
+ * fn are re-thrown after the rollback.
+ */
+void
+tsm_replay_rolled_back(void (*fn) (void *arg), void *arg)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcontext);
+	CurrentResourceOwner = oldowner;
+}
+
+static void
+replay_error_callback(void *arg)
+{
+	ReplayContext *ctx = (ReplayContext *) arg;
+
+	errcontext("replaying definition of %s \"%s\"", ctx->kind, ctx->name);
+}
