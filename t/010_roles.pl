@@ -1,0 +1,258 @@
+# t/010_roles.pl
+#
+# pull_roles against the documented procedure: a reference cluster gets
+# "pg_dumpall --roles-only --quote-all-identifiers | sed ... | psql" from
+# the source, the target gets tsmigrate.pull_roles(), and both must end up
+# with the same roles, attributes, password hashes, memberships, settings
+# and comments: called by a superuser, by a CREATEROLE-only admin (as on a
+# managed service), twice in a row, and as a dry run that changes nothing.
+
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib $FindBin::RealBin;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use TsmTest;
+
+my $source = tsm_source_node('source');
+my $target = tsm_target_node('target');
+my $target_cr = tsm_target_node('target_cr');
+my $reference = PostgreSQL::Test::Cluster->new('reference');
+$reference->init;
+$reference->start;
+
+my $bootstrap = $source->safe_psql('postgres', 'SELECT rolname FROM pg_roles WHERE oid = 10');
+
+# A realistic set of roles on the source.
+$source->safe_psql('postgres', qq{
+	CREATE DATABASE legacy;
+	CREATE DATABASE other;
+	ALTER ROLE "$bootstrap" PASSWORD 'boot-secret';
+	ALTER ROLE "$bootstrap" SET work_mem = '7MB';
+
+	CREATE ROLE admin_super SUPERUSER LOGIN PASSWORD 'super-secret';
+	CREATE ROLE repl REPLICATION LOGIN PASSWORD 'repl-secret';
+	CREATE ROLE rls_reader BYPASSRLS LOGIN PASSWORD 'rls-secret';
+	CREATE ROLE role_admin CREATEROLE LOGIN PASSWORD 'ra-secret';
+	CREATE ROLE db_maker CREATEDB NOLOGIN;
+	CREATE ROLE app_owner NOLOGIN NOINHERIT;
+	CREATE ROLE app_user LOGIN PASSWORD 'app-secret'
+		VALID UNTIL '2031-06-01 12:00:00+00' CONNECTION LIMIT 5;
+	CREATE ROLE readers NOLOGIN;
+	CREATE ROLE writers NOLOGIN;
+	CREATE ROLE "O'Brien" LOGIN PASSWORD 'ob-secret';
+	CREATE ROLE "we ""quote"" here" NOLOGIN;
+	CREATE ROLE "SUPERUSER fan" LOGIN PASSWORD 'fan-secret';
+	SET password_encryption = 'md5';
+	CREATE ROLE old_md5 LOGIN PASSWORD 'md5-secret';
+	RESET password_encryption;
+
+	GRANT readers TO app_user WITH ADMIN OPTION;
+	GRANT readers TO writers;
+	GRANT writers TO "O'Brien" GRANTED BY role_admin;
+	GRANT app_owner TO "we ""quote"" here";
+	GRANT readers TO "SUPERUSER fan";
+	GRANT pg_read_all_stats TO app_user;
+
+	ALTER ROLE app_user SET search_path = app, public, "\$user";
+	ALTER ROLE app_user SET work_mem = '64MB';
+	ALTER ROLE app_user SET log_min_duration_statement = 250;
+	ALTER ROLE "O'Brien" SET statement_timeout = '30s';
+	ALTER ROLE app_user IN DATABASE legacy SET work_mem = '128MB';
+	ALTER ROLE app_user IN DATABASE other SET work_mem = '256MB';
+
+	COMMENT ON ROLE app_user IS 'the application''s login';
+	COMMENT ON ROLE "we ""quote"" here" IS 'a name with "quotes"';
+
+	GRANT SET ON PARAMETER log_min_duration_statement TO role_admin;
+});
+tsm_set_source_auth($source, 'scram-sha-256');
+my $src = tsm_tcp_connstr($source, 'legacy', user => $bootstrap, password => 'boot-secret');
+
+# --- the documented procedure, into the reference cluster ------------------
+
+my $dumpfile = $PostgreSQL::Test::Utils::tmp_check . '/roles.sql';
+$source->command_ok(
+	[ 'pg_dumpall', '--roles-only', '--quote-all-identifiers', '-f', $dumpfile ],
+	'pg_dumpall --roles-only on the source');
+system_or_bail('sed', '-i', '-E',
+	'-e', "/CREATE ROLE \"$bootstrap\";/d",
+	'-e', "/ALTER ROLE \"$bootstrap\"/d",
+	'-e', 's/(NO)*SUPERUSER//g',
+	'-e', 's/(NO)*REPLICATION//g',
+	'-e', 's/(NO)*BYPASSRLS//g',
+	'-e', 's/GRANTED BY "[^"]*"//g',
+	$dumpfile);
+$reference->psql('postgres', undef, extra_params => [ '-f', $dumpfile ]);
+
+# What a DBA compares, one line per fact.  The caller's own role and the
+# role whose name the sed cuts are left out here and checked apart.
+my $skip = q{('migrator', 'SUPERUSER fan', ' fan')};
+my %facts = (
+	roles => qq{
+		SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb,
+		       rolcanlogin, rolreplication, rolbypassrls, rolconnlimit,
+		       rolpassword, rolvaliduntil
+		  FROM pg_authid
+		 WHERE rolname !~ '^pg_' AND rolname NOT IN $skip
+		 ORDER BY rolname},
+	memberships => qq{
+		SELECT r.rolname, m.rolname, a.admin_option
+		  FROM pg_auth_members a
+		  JOIN pg_roles r ON r.oid = a.roleid
+		  JOIN pg_roles m ON m.oid = a.member
+		 WHERE m.rolname NOT IN $skip
+		 ORDER BY 1, 2},
+	settings => q{
+		SELECT r.rolname, coalesce(d.datname, '(all)'), c.item
+		  FROM pg_db_role_setting s
+		  JOIN pg_roles r ON r.oid = s.setrole
+		  LEFT JOIN pg_database d ON d.oid = s.setdatabase,
+		       unnest(s.setconfig) WITH ORDINALITY c(item, n)
+		 WHERE s.setdatabase = 0
+		 ORDER BY 1, 2, c.n},
+	comments => q{
+		SELECT rolname, shobj_description(oid, 'pg_authid')
+		  FROM pg_roles
+		 WHERE shobj_description(oid, 'pg_authid') IS NOT NULL
+		 ORDER BY 1},
+	parameter_privileges => q{
+		SELECT p.parname, coalesce(r.rolname, 'PUBLIC'), a.privilege_type, a.is_grantable
+		  FROM pg_parameter_acl p, aclexplode(p.paracl) a
+		  LEFT JOIN pg_roles r ON r.oid = a.grantee
+		 WHERE a.grantee <> 10
+		 ORDER BY 1, 2, 3});
+
+sub snapshot
+{
+	my ($node) = @_;
+	return { map { $_ => $node->safe_psql('postgres', $facts{$_}) } keys %facts };
+}
+
+sub compare
+{
+	my ($got, $want, $what) = @_;
+	is($got->{$_}, $want->{$_}, "$what: $_") for sort keys %facts;
+}
+
+my $want = snapshot($reference);
+like($want->{roles}, qr/^app_user\|f\|t\|f\|f\|t\|f\|f\|5\|SCRAM-SHA-256/m,
+	'the reference has the roles, with password hashes');
+like($want->{settings}, qr/app_user\|\(all\)\|log_min_duration_statement=250/,
+	'the reference has the role settings');
+
+# --- roles_sql: sanitized by construction ----------------------------------
+
+my $script = $target->safe_psql('postgres', "SELECT * FROM tsmigrate.roles_sql('$src')");
+(my $unquoted = $script) =~ s/"(?:[^"]|"")*"//g;
+unlike($unquoted, qr/SUPERUSER|REPLICATION|BYPASSRLS|GRANTED BY/,
+	'roles_sql never emits SUPERUSER, REPLICATION, BYPASSRLS or GRANTED BY');
+like($script, qr/^CREATE ROLE "SUPERUSER fan";$/m, 'a role named "SUPERUSER fan" keeps its name');
+unlike($script, qr/\Q$bootstrap\E|CREATE ROLE pg_/,
+	'no statement about the bootstrap superuser or creating a pg_* role')
+  or diag($script);
+like($script, qr/^GRANT pg_read_all_stats TO app_user;$/m,
+	'memberships in pg_* roles are kept, as pg_dumpall does');
+like($script, qr/^ALTER ROLE app_user SET search_path TO 'app', 'public', '\$user';$/m,
+	'list settings are split into literals');
+like($script, qr/^ALTER ROLE app_user IN DATABASE postgres SET work_mem TO '128MB';$/m,
+	'settings IN DATABASE <source database> become IN DATABASE <target database>');
+unlike($script, qr/256MB/, 'settings in other source databases are not carried');
+
+# --- a superuser caller ----------------------------------------------------
+
+my $before = snapshot($target);
+my $dry = $target->safe_psql('postgres',
+	"SELECT rolname, action FROM tsmigrate.pull_roles('$src', dry_run => true)");
+compare(snapshot($target), $before, 'a dry run changes nothing');
+like($dry, qr/^app_user\|would be created$/m, 'a dry run says what would be created');
+
+my $run1 = $target->safe_psql('postgres',
+	"SELECT rolname, action FROM tsmigrate.pull_roles('$src')");
+unlike($run1, qr/skipped/, 'a superuser caller skips nothing') or diag($run1);
+(my $dry_as_run = $dry) =~ s/would be //g;
+is($dry_as_run, $run1, 'the dry run foretold the run');
+compare(snapshot($target), $want, 'superuser caller, same as pg_dumpall | sed | psql');
+
+my $run2 = $target->safe_psql('postgres',
+	"SELECT rolname, action FROM tsmigrate.pull_roles('$src')");
+unlike($run2, qr/created|skipped/, 'a second run creates and skips nothing') or diag($run2);
+like($run2, qr/^app_user\|exists \(left as it is\)$/m, 'a second run reports the roles that exist');
+compare(snapshot($target), $want, 'second run');
+
+is($target->safe_psql('postgres',
+		q{SELECT rolname, rolsuper, rolcanlogin FROM pg_roles WHERE rolname = 'SUPERUSER fan'}),
+	'SUPERUSER fan|f|t', 'the target has "SUPERUSER fan" under its own name');
+is($reference->safe_psql('postgres',
+		q{SELECT count(*) FROM pg_roles WHERE rolname = ' fan'}),
+	'1', '(while the sed renamed it to " fan" on the reference)');
+is($target->safe_psql('postgres', q{
+		SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting
+		 WHERE setrole = 'app_user'::regrole
+		   AND setdatabase = (SELECT oid FROM pg_database WHERE datname = 'postgres')}),
+	'work_mem=128MB', 'the setting IN DATABASE legacy is set IN DATABASE postgres');
+
+# --- a CREATEROLE-only caller, as on managed services ----------------------
+
+$target_cr->safe_psql('postgres', q{
+	CREATE ROLE migrator LOGIN CREATEROLE;
+	GRANT USAGE ON SCHEMA tsmigrate TO migrator;
+	GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tsmigrate TO migrator;
+});
+
+$before = snapshot($target_cr);
+my ($rc, $out, $err) = tsm_target_sql($target_cr,
+	"SELECT rolname, action FROM tsmigrate.pull_roles('$src', true)", user => 'migrator');
+is($rc, 0, 'CREATEROLE caller: dry run succeeds');
+compare(snapshot($target_cr), $before, 'CREATEROLE caller: a dry run changes nothing');
+$dry = $out;
+
+($rc, $run1, $err) = tsm_target_sql($target_cr,
+	"SELECT rolname, action FROM tsmigrate.pull_roles('$src')", user => 'migrator');
+is($rc, 0, 'CREATEROLE caller: pull_roles succeeds') or diag($err);
+($dry_as_run = $dry) =~ s/would be //g;
+is($dry_as_run, $run1, 'CREATEROLE caller: the dry run foretold the run');
+
+# What only a superuser (or a holder of the privilege) may do is skipped,
+# with the target's reason, and nothing else.
+my @skipped = grep { /skipped/ } split /\n/, $run1;
+is_deeply(
+	\@skipped,
+	[
+		'app_user|setting log_min_duration_statement skipped: permission denied to set parameter "log_min_duration_statement"',
+		'role_admin|privilege SET on parameter log_min_duration_statement skipped: permission denied for parameter log_min_duration_statement'
+	],
+	'CREATEROLE caller: only the superuser-only setting and parameter privilege are skipped'
+) or diag($run1);
+
+my %want_cr = %$want;
+$want_cr{settings} = join "\n", grep { !/log_min_duration_statement/ } split /\n/, $want->{settings};
+$want_cr{parameter_privileges} = '';
+compare(snapshot($target_cr), \%want_cr,
+	'CREATEROLE caller, same as the reference but for what was skipped');
+
+($rc, $run2, $err) = tsm_target_sql($target_cr,
+	"SELECT rolname, action FROM tsmigrate.pull_roles('$src')", user => 'migrator');
+is($rc, 0, 'CREATEROLE caller: a second run fails on nothing') or diag($err);
+unlike($run2, qr/created/, 'CREATEROLE caller: a second run creates nothing');
+compare(snapshot($target_cr), \%want_cr, 'CREATEROLE caller: second run');
+
+# --- a source login that cannot read pg_authid -----------------------------
+
+$source->safe_psql('postgres', q{CREATE ROLE reader LOGIN PASSWORD 'reader-secret'});
+my $src_reader = tsm_tcp_connstr($source, 'legacy', user => 'reader', password => 'reader-secret');
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT * FROM tsmigrate.roles_sql('$src_reader')");
+like($err, qr/NOTICE:  00000: password hashes of the source's roles are not copied\nDETAIL:  Source role "reader" cannot read pg_catalog.pg_authid/,
+	'a source login that cannot read pg_authid gets a NOTICE');
+unlike($out, qr/PASSWORD/, '... and no PASSWORD is emitted');
+like($out, qr/^ALTER ROLE app_user WITH INHERIT NOCREATEROLE NOCREATEDB LOGIN CONNECTION LIMIT 5 VALID UNTIL '2031-06-01 12:00:00\+00';$/m,
+	'... while the other attributes are');
+
+ok(tsm_no_source_backends($source), 'no tsmigrate backend is left on the source');
+
+done_testing();
