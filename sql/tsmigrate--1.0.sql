@@ -126,6 +126,169 @@ COMMENT ON FUNCTION tsmigrate.pull_roles(text, boolean) IS
     'create the source''s roles here; roles that exist are reported and left as they are';
 
 ------------------------------------------------------------------------------
+-- Runs of CALL tsmigrate.migrate: what was done, so that a second call
+-- continues where the first stopped.  Written by migrate itself, one commit
+-- per step and per batch of relations.  Not dumped with the database
+-- (no pg_extension_config_dump): the state describes this database's own
+-- migration and means nothing elsewhere.
+------------------------------------------------------------------------------
+
+CREATE TABLE tsmigrate.run (
+    run_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source      text NOT NULL,          -- server name or host/port/dbname/user: never a password
+    jobs        int NOT NULL,
+    roles       boolean NOT NULL,
+    state       text NOT NULL DEFAULT 'running'
+                CHECK (state IN ('running', 'failed', 'done')),
+    pid         int,                    -- backend of the call working on it
+    started     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    finished    timestamptz,
+    error       text
+);
+
+CREATE TABLE tsmigrate.run_step (
+    run_id      bigint NOT NULL REFERENCES tsmigrate.run ON DELETE CASCADE,
+    ordinal     int NOT NULL,
+    step        text NOT NULL,
+    state       text NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'running', 'done', 'failed', 'skipped')),
+    started     timestamptz,
+    finished    timestamptz,
+    detail      text,
+    error       text,
+    PRIMARY KEY (run_id, step)
+);
+
+CREATE TABLE tsmigrate.run_relation (
+    run_id      bigint NOT NULL REFERENCES tsmigrate.run ON DELETE CASCADE,
+    relation    text NOT NULL,          -- quoted schema.name, as on the source
+    state       text NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'copying', 'copied', 'failed')),
+    est_rows    bigint,                 -- the source's estimate when the run started
+    est_bytes   bigint,
+    rows        bigint,
+    bytes       bigint,
+    started     timestamptz,
+    finished    timestamptz,
+    error       text,
+    PRIMARY KEY (run_id, relation)
+);
+
+-- One row per step and per relation of the current or last run; rows in
+-- flight show the live counters of pg_stat_progress_copy.
+CREATE VIEW tsmigrate.progress AS
+WITH last_run AS (
+    SELECT r.run_id, r.state AS run_state
+      FROM tsmigrate.run r
+     ORDER BY r.run_id DESC LIMIT 1
+), copying AS (
+    SELECT p.relid, pg_catalog.sum(p.tuples_processed)::bigint AS rows_done,
+           pg_catalog.sum(p.bytes_processed)::bigint AS bytes_done
+      FROM pg_catalog.pg_stat_progress_copy p
+     WHERE p.datid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+                                            WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+     GROUP BY p.relid
+)
+SELECT s.run_id, s.ordinal, s.step, NULL::text AS relation, s.state,
+       NULL::bigint AS rows_done, NULL::bigint AS bytes_done,
+       NULL::bigint AS rows_total, NULL::bigint AS bytes_total,
+       COALESCE(s.finished, CASE WHEN s.started IS NOT NULL THEN pg_catalog.clock_timestamp() END)
+           OPERATOR(pg_catalog.-) s.started AS elapsed,
+       NULL::interval AS time_left, s.detail, s.error
+  FROM tsmigrate.run_step s JOIN last_run USING (run_id)
+UNION ALL
+SELECT r.run_id, st.ordinal, 'data', r.relation, r.state,
+       CASE WHEN r.state OPERATOR(pg_catalog.=) 'copying' THEN c.rows_done ELSE r.rows END,
+       CASE WHEN r.state OPERATOR(pg_catalog.=) 'copying' THEN c.bytes_done ELSE r.bytes END,
+       r.est_rows, r.est_bytes,
+       COALESCE(r.finished, CASE WHEN r.started IS NOT NULL THEN pg_catalog.clock_timestamp() END)
+           OPERATOR(pg_catalog.-) r.started,
+       CASE WHEN r.state OPERATOR(pg_catalog.=) 'copying'
+                 AND c.bytes_done OPERATOR(pg_catalog.>) 0
+                 AND r.est_bytes OPERATOR(pg_catalog.>) c.bytes_done
+            THEN (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) r.started)
+                 OPERATOR(pg_catalog.*) ((r.est_bytes OPERATOR(pg_catalog.-) c.bytes_done)::float8
+                                         OPERATOR(pg_catalog./) c.bytes_done)
+       END,
+       NULL, r.error
+  FROM tsmigrate.run_relation r JOIN last_run USING (run_id)
+  LEFT JOIN tsmigrate.run_step st
+         ON st.run_id OPERATOR(pg_catalog.=) r.run_id AND st.step OPERATOR(pg_catalog.=) 'data'
+  LEFT JOIN copying c ON c.relid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(r.relation);
+
+COMMENT ON VIEW tsmigrate.progress IS
+    'steps and relations of the current or last tsmigrate.migrate run';
+
+CREATE PROCEDURE tsmigrate.migrate(source text DEFAULT NULL, jobs int DEFAULT 2,
+                                   roles boolean DEFAULT true)
+    AS 'MODULE_PATHNAME', 'tsmigrate_migrate'
+    LANGUAGE C;
+
+COMMENT ON PROCEDURE tsmigrate.migrate(text, int, boolean) IS
+    'migrate the source into this database, step by step; call again to resume';
+
+------------------------------------------------------------------------------
+-- Data: every row of the source, streamed with COPY under one snapshot
+------------------------------------------------------------------------------
+
+CREATE FUNCTION tsmigrate.pull_data(source text DEFAULT NULL, jobs int DEFAULT 1,
+                                    tables text[] DEFAULT NULL)
+    RETURNS TABLE (relation text, rows bigint, bytes bigint, seconds double precision)
+    AS 'MODULE_PATHNAME', 'tsmigrate_pull_data'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.pull_data(text, int, text[]) IS
+    'copy the rows of every table (or the listed ones), sequences, large objects and materialized views of the source into the empty target tables';
+
+-- Copies in progress, from any session: pull_data's copies are the only
+-- ones of type CALLBACK apart from logical replication's table sync.  A
+-- copy worker's shared memory is private to its run, so queued and finished
+-- tables are not shown; pull_data's result rows report those.
+CREATE VIEW tsmigrate.copy_progress AS
+    SELECT p.relid::pg_catalog.regclass::pg_catalog.text AS relation,
+           CASE WHEN a.wait_event_type OPERATOR(pg_catalog.=) 'Extension'
+                THEN 'waiting for source' ELSE 'copying' END AS state,
+           p.tuples_processed AS rows,
+           p.bytes_processed AS bytes,
+           p.pid AS worker_pid,
+           a.backend_type OPERATOR(pg_catalog.=) 'tsmigrate copy worker' AS in_worker
+      FROM pg_catalog.pg_stat_progress_copy p
+      JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) p.pid
+     WHERE p.type OPERATOR(pg_catalog.=) 'CALLBACK'
+       AND a.backend_type OPERATOR(pg_catalog.<>) 'logical replication worker';
+
+COMMENT ON VIEW tsmigrate.copy_progress IS
+    'tables being copied by tsmigrate.pull_data right now: rows and bytes so far, and which backend copies them';
+
+------------------------------------------------------------------------------
+-- Extensions and roles
+------------------------------------------------------------------------------
+
+CREATE FUNCTION tsmigrate.sync_extensions(source text DEFAULT NULL, dry_run boolean DEFAULT false)
+    RETURNS TABLE (extname name, source_version text, target_version text, action text)
+    AS 'MODULE_PATHNAME', 'tsmigrate_sync_extensions'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.sync_extensions(text, boolean) IS
+    'create the source database''s extensions here, in their schemas and at their versions';
+
+CREATE FUNCTION tsmigrate.roles_sql(source text DEFAULT NULL)
+    RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'tsmigrate_roles_sql'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.roles_sql(text) IS
+    'the statements of pg_dumpall --roles-only for the source, without superuser-only attributes, for review';
+
+CREATE FUNCTION tsmigrate.pull_roles(source text DEFAULT NULL, dry_run boolean DEFAULT false)
+    RETURNS TABLE (rolname name, action text)
+    AS 'MODULE_PATHNAME', 'tsmigrate_pull_roles'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.pull_roles(text, boolean) IS
+    'create the source''s roles here; roles that exist are reported and left as they are';
+
+------------------------------------------------------------------------------
 -- Least privilege: nothing is callable by PUBLIC.
 ------------------------------------------------------------------------------
 
@@ -134,6 +297,7 @@ REVOKE ALL ON FUNCTION tsmigrate.source_sessions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.check_versions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.align_timescaledb(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.verify(text, boolean) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE tsmigrate.migrate(text, int, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_data(text, int, text[]) FROM PUBLIC;
 REVOKE ALL ON tsmigrate.copy_progress FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.sync_extensions(text, boolean) FROM PUBLIC;

@@ -36,33 +36,17 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "catalog_filters.h"
 #include "compat.h"
 #include "tsmigrate.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_verify);
 
-/*
- * User schemas: not system, not an extension's, not tsmigrate's.  Used on
- * both sides; valid on every source version tsmigrate reads.
- */
-#define USER_NAMESPACE(nspoid) \
-"(SELECT un.nspname !~ '^pg_' AND un.nspname <> 'information_schema' " \
-"    AND un.nspname <> 'tsmigrate' " \
-"    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend ud " \
-"                     WHERE ud.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass " \
-"                       AND ud.objid = un.oid AND ud.deptype = 'e') " \
-"  FROM pg_catalog.pg_namespace un WHERE un.oid = " nspoid ")"
-
-#define NOT_EXTENSION_MEMBER(catalog, oid) \
-"NOT EXISTS (SELECT FROM pg_catalog.pg_depend d " \
-"             WHERE d.classid = '" catalog "'::pg_catalog.regclass " \
-"               AND d.objid = " oid " AND d.deptype = 'e')"
-
 /* every user object as (kind, identity), the same query on both sides */
 static const char *const inventory_sql =
 "SELECT kind, identity FROM ("
 " SELECT 'schema' AS kind, pg_catalog.quote_ident(n.nspname) AS identity"
-"   FROM pg_catalog.pg_namespace n WHERE " USER_NAMESPACE("n.oid")
+"   FROM pg_catalog.pg_namespace n WHERE " TSM_USER_NAMESPACE("n.oid")
 " UNION ALL"
 " SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table'"
 "          WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'"
@@ -72,8 +56,8 @@ static const char *const inventory_sql =
 "        pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)"
 "   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'i', 'I', 'c')"
-"    AND " USER_NAMESPACE("c.relnamespace")
-"    AND " NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
+"    AND " TSM_USER_NAMESPACE("c.relnamespace")
+"    AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
 " UNION ALL"
 " SELECT 'constraint', pg_catalog.quote_ident(o.conname) || ' on ' ||"
 "        pg_catalog.quote_ident(n.nspname) || '.' ||"
@@ -82,38 +66,38 @@ static const char *const inventory_sql =
 "   JOIN pg_catalog.pg_namespace n ON n.oid = o.connamespace"
 "   LEFT JOIN pg_catalog.pg_class c ON c.oid = o.conrelid"
 "   LEFT JOIN pg_catalog.pg_type t ON t.oid = o.contypid"
-"  WHERE " USER_NAMESPACE("o.connamespace")
-"    AND (c.oid IS NULL OR " NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid") ")"
+"  WHERE " TSM_USER_NAMESPACE("o.connamespace")
+"    AND (c.oid IS NULL OR " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid") ")"
 " UNION ALL"
 " SELECT 'trigger', pg_catalog.quote_ident(g.tgname) || ' on ' ||"
 "        pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)"
 "   FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid"
 "   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-"  WHERE NOT g.tgisinternal AND " USER_NAMESPACE("c.relnamespace")
+"  WHERE NOT g.tgisinternal AND " TSM_USER_NAMESPACE("c.relnamespace")
 " UNION ALL"
 " SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,"
 "        pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname) ||"
 "        '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'"
 "   FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
-"  WHERE " USER_NAMESPACE("p.pronamespace")
-"    AND " NOT_EXTENSION_MEMBER("pg_catalog.pg_proc", "p.oid")
+"  WHERE " TSM_USER_NAMESPACE("p.pronamespace")
+"    AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_proc", "p.oid")
 " UNION ALL"
 " SELECT 'type', pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.typname)"
 "   FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace"
-"  WHERE t.typtype IN ('e', 'd', 'r', 'm') AND " USER_NAMESPACE("t.typnamespace")
-"    AND " NOT_EXTENSION_MEMBER("pg_catalog.pg_type", "t.oid")
+"  WHERE t.typtype IN ('e', 'd', 'r', 'm') AND " TSM_USER_NAMESPACE("t.typnamespace")
+"    AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_type", "t.oid")
 " UNION ALL"
 " SELECT 'policy', pg_catalog.quote_ident(y.polname) || ' on ' ||"
 "        pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)"
 "   FROM pg_catalog.pg_policy y JOIN pg_catalog.pg_class c ON c.oid = y.polrelid"
 "   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-"  WHERE " USER_NAMESPACE("c.relnamespace")
+"  WHERE " TSM_USER_NAMESPACE("c.relnamespace")
 " UNION ALL"
 " SELECT 'rule', pg_catalog.quote_ident(r.rulename) || ' on ' ||"
 "        pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)"
 "   FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class"
 "   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-"  WHERE r.rulename <> '_RETURN' AND " USER_NAMESPACE("c.relnamespace")
+"  WHERE r.rulename <> '_RETURN' AND " TSM_USER_NAMESPACE("c.relnamespace")
 " UNION ALL"
 " SELECT 'extension', pg_catalog.quote_ident(e.extname)"
 "   FROM pg_catalog.pg_extension e WHERE e.extname NOT IN ('plpgsql', 'tsmigrate')"
@@ -132,15 +116,15 @@ static const char *const tables_sql =
 "         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)"
 "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 " WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't'"
-"   AND " USER_NAMESPACE("c.relnamespace")
-"   AND " NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
+"   AND " TSM_USER_NAMESPACE("c.relnamespace")
+"   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
 " ORDER BY 1";
 
 static const char *const sequences_sql =
 "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)"
 "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-" WHERE c.relkind = 'S' AND " USER_NAMESPACE("c.relnamespace")
-"   AND " NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
+" WHERE c.relkind = 'S' AND " TSM_USER_NAMESPACE("c.relnamespace")
+"   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
 " ORDER BY 1";
 
 typedef struct VerifyState

@@ -1,0 +1,627 @@
+/*-------------------------------------------------------------------------
+ *
+ * migrate.c
+ *	  CALL tsmigrate.migrate: every step, in order, resumable
+ *
+ * NOTES
+ *	The steps, each committed on its own (see state.c for the states):
+ *
+ *		checks			check_versions must be all ok; other sessions on the
+ *						source are a WARNING
+ *		extensions		sync_extensions
+ *		roles			pull_roles (skipped with roles => false)
+ *		pre-data		pull_schema(..., 'pre-data')
+ *		data			pull_data in batches of relations, one commit per
+ *						batch, largest relations first
+ *		post-data		pull_schema(..., 'post-data')
+ *		analyze			ANALYZE
+ *		verify			verify: every check must be ok
+ *
+ *	Each step calls the entry point of the same name through SPI, so a
+ *	step does exactly what a DBA calling that function by hand would get.
+ *	A step runs in a subtransaction: when it fails, the step (and, for
+ *	data, the relations of the failed batch) are marked failed with the
+ *	error, that is committed, and the error is raised again with its own
+ *	SQLSTATE.  Calling migrate again resumes the unfinished run: done steps
+ *	and copied relations are not repeated, a relation caught mid-copy is
+ *	emptied and copied again.
+ *
+ *	One migration at a time per target database: a session-level advisory
+ *	lock, released on every exit (and by PostgreSQL when a session dies),
+ *	so a crashed run never blocks the next one.
+ *
+ * IDENTIFICATION
+ *	  src/migrate.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "storage/lock.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "catalog_filters.h"
+#include "compat.h"
+#include "tsmigrate.h"
+
+PG_FUNCTION_INFO_V1(tsmigrate_migrate);
+
+/* relations at least this large get a batch (of "jobs" of them) of their own */
+#define TSM_BIG_RELATION_BYTES	(64 * 1024 * 1024)
+/* small relations are copied together until a batch holds this much */
+#define TSM_SMALL_BATCH_BYTES	(256 * 1024 * 1024)
+#define TSM_SMALL_BATCH_COUNT	500
+
+typedef struct TsmRun
+{
+	int64		run_id;
+	Datum		source;			/* the argument as given: text, or NULL */
+	bool		source_null;
+	int			jobs;
+	bool		roles;
+} TsmRun;
+
+typedef char *(*StepFunction) (TsmRun *run);
+
+typedef struct TsmStep
+{
+	const char *name;
+	StepFunction run;
+	bool		commits;		/* commits on its own, guarding each piece */
+} TsmStep;
+
+static char *step_checks(TsmRun *run);
+static char *step_extensions(TsmRun *run);
+static char *step_roles(TsmRun *run);
+static char *step_pre_data(TsmRun *run);
+static char *step_data(TsmRun *run);
+static char *step_post_data(TsmRun *run);
+static char *step_analyze(TsmRun *run);
+static char *step_verify(TsmRun *run);
+
+static const TsmStep steps[] = {
+	{"checks", step_checks, false},
+	{"extensions", step_extensions, false},
+	{"roles", step_roles, false},
+	{"pre-data", step_pre_data, false},
+	{"data", step_data, true},
+	{"post-data", step_post_data, false},
+	{"analyze", step_analyze, false},
+	{"verify", step_verify, false},
+};
+
+static char *copy_current_batch(TsmRun *run);
+static void run_guarded(TsmRun *run, const char *step, StepFunction fn,
+						char **detail, List *relations);
+static int	run_sql(TsmRun *run, const char *sql, int extra_nargs,
+					Oid *extra_types, Datum *extra_values);
+static char *result_value(int row, int col);
+static void copy_batch(TsmRun *run, List *relations, List *states);
+static char *list_source_relations(TsmRun *run);
+static bool take_lock(void);
+static void release_lock(void);
+
+/*
+ * CALL tsmigrate.migrate(source text, jobs int, roles boolean)
+ */
+Datum
+tsmigrate_migrate(PG_FUNCTION_ARGS)
+{
+	const char *step_names[lengthof(steps)];
+	TsmRun		run;
+	TsmSource  *src;
+	bool		complete;
+	bool		resumed;
+	int			i;
+
+	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
+		castNode(CallContext, fcinfo->context)->atomic)
+		ereport(ERROR,
+				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				errmsg("tsmigrate.migrate cannot run inside a transaction block"),
+				errhint("Run CALL tsmigrate.migrate(...) on its own, so that it can commit after each step."));
+
+	run.source_null = PG_ARGISNULL(0);
+	run.source = run.source_null ? (Datum) 0 : PG_GETARG_DATUM(0);
+	run.jobs = PG_ARGISNULL(1) ? 2 : PG_GETARG_INT32(1);
+	run.roles = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
+	if (run.jobs < 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("number of jobs must be at least 1"));
+
+	/* resolve now: a wrong source fails before anything is recorded */
+	src = tsm_source_from_arg(fcinfo, 0);
+
+	if (!take_lock())
+	{
+		int			pid;
+
+		SPI_connect();
+		pid = tsm_state_running_pid();
+		SPI_finish();
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_IN_USE),
+				errmsg("a migration into database \"%s\" is already in progress",
+					   get_database_name(MyDatabaseId)),
+				pid ? errdetail("Process %d is running it.", pid) : 0,
+				pid ? errhint("Wait for it to finish, or cancel it with pg_cancel_backend(%d).", pid) :
+				errhint("Wait for it to finish."));
+	}
+
+	PG_TRY();
+	{
+		SPI_connect_ext(SPI_OPT_NONATOMIC);
+		if (!run.source_null)
+			run.source = PointerGetDatum(PG_DETOAST_DATUM_COPY(run.source));
+
+		for (i = 0; i < lengthof(steps); i++)
+			step_names[i] = steps[i].name;
+		run.run_id = tsm_state_open_run(src->label, run.jobs, run.roles,
+										step_names, lengthof(steps),
+										&complete, &resumed);
+		SPI_commit();
+
+		if (complete)
+			ereport(NOTICE,
+					errmsg("migration run " INT64_FORMAT " from \"%s\" is complete",
+						   run.run_id, src->label),
+					errhint("To migrate again, drop what it created and DELETE FROM tsmigrate.run WHERE run_id = " INT64_FORMAT ".",
+							run.run_id));
+		else
+		{
+			ereport(NOTICE,
+					resumed ?
+					errmsg("resuming migration run " INT64_FORMAT " from \"%s\"", run.run_id, src->label) :
+					errmsg("starting migration run " INT64_FORMAT " from \"%s\"", run.run_id, src->label));
+
+			for (i = 0; i < lengthof(steps); i++)
+			{
+				char	   *state = tsm_state_step_state(run.run_id, steps[i].name);
+				char	   *detail = NULL;
+				TimestampTz start = GetCurrentTimestamp();
+
+				if (strcmp(state, "done") == 0 || strcmp(state, "skipped") == 0)
+					continue;
+
+				tsm_state_step_mark(run.run_id, steps[i].name, "running", NULL, NULL);
+				SPI_commit();
+
+				if (steps[i].commits)
+					detail = steps[i].run(&run);
+				else
+					run_guarded(&run, steps[i].name, steps[i].run, &detail, NIL);
+
+				tsm_state_step_mark(run.run_id, steps[i].name,
+									detail && strncmp(detail, "skipped", 7) == 0 ? "skipped" : "done",
+									detail, NULL);
+				SPI_commit();
+				ereport(NOTICE,
+						errmsg("step \"%s\" done in %.1f s%s%s", steps[i].name,
+							   (GetCurrentTimestamp() - start) / 1000000.0,
+							   detail ? ": " : "", detail ? detail : ""));
+			}
+
+			tsm_state_run_mark(run.run_id, "done", NULL);
+			SPI_commit();
+			ereport(NOTICE,
+					errmsg("migration run " INT64_FORMAT " is complete: source and target match",
+						   run.run_id));
+		}
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		release_lock();
+	}
+	PG_END_TRY();
+
+	PG_RETURN_VOID();
+}
+
+/*
+ * Run one step in a subtransaction.  On error: mark the step (and the
+ * relations given) failed, commit that, and raise the error again.
+ */
+static void
+run_guarded(TsmRun *run, const char *step, StepFunction fn, char **detail,
+			List *relations)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+
+	PG_TRY();
+	{
+		char	   *result = fn ? fn(run) : NULL;
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (detail)
+			*detail = result;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		ListCell   *lc;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+
+		foreach(lc, relations)
+			tsm_state_relation_mark(run->run_id, lfirst(lc), "failed", -1, -1,
+									edata->message);
+		tsm_state_step_mark(run->run_id, step, "failed", NULL, edata->message);
+		tsm_state_run_mark(run->run_id, "failed",
+						   psprintf("step \"%s\": %s", step, edata->message));
+		SPI_commit();
+
+		edata->context = edata->context ?
+			psprintf("%s\ntsmigrate.migrate step \"%s\"", edata->context, step) :
+			psprintf("tsmigrate.migrate step \"%s\"", step);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Run a query whose first parameter is the source, and any others given.
+ */
+static int
+run_sql(TsmRun *run, const char *sql, int extra_nargs, Oid *extra_types,
+		Datum *extra_values)
+{
+	Oid			types[4] = {TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	int			i;
+	int			rc;
+
+	Assert(extra_nargs < 4);
+	values[0] = run->source;
+	if (run->source_null)
+		nulls[0] = 'n';
+	for (i = 0; i < extra_nargs; i++)
+	{
+		types[i + 1] = extra_types[i];
+		values[i + 1] = extra_values[i];
+	}
+	rc = SPI_execute_with_args(sql, extra_nargs + 1, types, values, nulls, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+static char *
+result_value(int row, int col)
+{
+	char	   *value = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+
+	return value ? pstrdup(value) : NULL;
+}
+
+static char *
+step_checks(TsmRun *run)
+{
+	uint64		r;
+	int			others;
+
+	run_sql(run, "SELECT component, source_version, target_version, hint"
+			" FROM tsmigrate.check_versions($1) WHERE NOT ok", 0, NULL, NULL);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("%s versions of source and target do not match",
+					   result_value(0, 1)),
+				errdetail("The source has %s, the target %s.",
+						  result_value(0, 2) ? result_value(0, 2) : "none",
+						  result_value(0, 3) ? result_value(0, 3) : "none"),
+				errhint("%s See SELECT * FROM tsmigrate.check_versions().",
+						result_value(0, 4)));
+
+	run_sql(run, "SELECT pid, usename, application_name, client_addr"
+			" FROM tsmigrate.source_sessions($1)"
+			" WHERE application_name IS DISTINCT FROM 'tsmigrate'", 0, NULL, NULL);
+	others = (int) SPI_processed;
+	if (others > 0)
+	{
+		StringInfoData list;
+
+		initStringInfo(&list);
+		for (r = 0; r < SPI_processed && r < 10; r++)
+			appendStringInfo(&list, "%spid %s (%s, %s)", r > 0 ? ", " : "",
+							 result_value(r, 1),
+							 result_value(r, 2) ? result_value(r, 2) : "?",
+							 result_value(r, 3) ? result_value(r, 3) : "?");
+		ereport(WARNING,
+				errmsg_plural("%d other session is connected to the source database",
+							  "%d other sessions are connected to the source database",
+							  others, others),
+				errdetail("%s", list.data),
+				errhint("Take the applications offline: rows written during the migration may be missed."));
+	}
+	return others > 0 ? psprintf("%d other sessions on the source", others) : NULL;
+}
+
+static char *
+step_extensions(TsmRun *run)
+{
+	run_sql(run, "SELECT action, count(*) FROM tsmigrate.sync_extensions($1)"
+			" GROUP BY action ORDER BY action", 0, NULL, NULL);
+	if (SPI_processed == 0)
+		return pstrdup("no extensions");
+	else
+	{
+		StringInfoData detail;
+		uint64		r;
+
+		initStringInfo(&detail);
+		for (r = 0; r < SPI_processed; r++)
+			appendStringInfo(&detail, "%s%s %s", r > 0 ? ", " : "",
+							 result_value(r, 2), result_value(r, 1));
+		return detail.data;
+	}
+}
+
+static char *
+step_roles(TsmRun *run)
+{
+	if (!run->roles)
+		return pstrdup("skipped: roles => false");
+	run_sql(run, "SELECT count(*) FILTER (WHERE action = 'created'),"
+			" count(*) FILTER (WHERE action <> 'created')"
+			" FROM tsmigrate.pull_roles($1)", 0, NULL, NULL);
+	return psprintf("%s created, %s left as they were", result_value(0, 1),
+					result_value(0, 2));
+}
+
+static char *
+step_pre_data(TsmRun *run)
+{
+	run_sql(run, "SELECT count(*) FROM tsmigrate.pull_schema($1, 'pre-data')",
+			0, NULL, NULL);
+	return psprintf("%s objects", result_value(0, 1));
+}
+
+static char *
+step_post_data(TsmRun *run)
+{
+	run_sql(run, "SELECT count(*) FROM tsmigrate.pull_schema($1, 'post-data')",
+			0, NULL, NULL);
+	return psprintf("%s objects", result_value(0, 1));
+}
+
+/*
+ * The data step: record the source's relations once, then copy what is not
+ * copied yet, in batches, one commit per batch.
+ */
+static char *
+step_data(TsmRun *run)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	TsmRows    *todo;
+	List	   *batch = NIL;
+	List	   *states = NIL;
+	int64		batch_bytes = 0;
+	int			big = 0;
+	int			r;
+
+	values[0] = Int64GetDatum(run->run_id);
+	if (SPI_execute_with_args("SELECT FROM tsmigrate.run_relation WHERE run_id = $1 LIMIT 1",
+							  1, types, values, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 0)
+	{
+		run_guarded(run, "data", list_source_relations, NULL, NIL);
+		SPI_commit();
+	}
+
+	todo = tsm_state_relations_todo(run->run_id);
+	for (r = 0; r < todo->nrows; r++)
+	{
+		const char *relation = tsm_rows_value(todo, r, 0);
+		int64		bytes = pg_strtoint64(tsm_rows_value(todo, r, 2));
+		bool		is_big = bytes >= TSM_BIG_RELATION_BYTES;
+
+		CHECK_FOR_INTERRUPTS();
+		batch = lappend(batch, pstrdup(relation));
+		states = lappend(states, pstrdup(tsm_rows_value(todo, r, 1)));
+		batch_bytes += bytes;
+		big += is_big;
+
+		if ((is_big && big >= run->jobs) ||
+			(!is_big && (batch_bytes >= TSM_SMALL_BATCH_BYTES ||
+						 list_length(batch) >= TSM_SMALL_BATCH_COUNT)) ||
+			r == todo->nrows - 1 ||
+			(is_big && pg_strtoint64(tsm_rows_value(todo, r + 1, 2)) < TSM_BIG_RELATION_BYTES))
+		{
+			copy_batch(run, batch, states);
+			batch = NIL;
+			states = NIL;
+			batch_bytes = 0;
+			big = 0;
+		}
+	}
+
+	values[0] = Int64GetDatum(run->run_id);
+	SPI_execute_with_args("SELECT count(*), COALESCE(sum(rows), 0), COALESCE(sum(bytes), 0)"
+						  " FROM tsmigrate.run_relation WHERE run_id = $1",
+						  1, types, values, NULL, true, 0);
+	return psprintf("%s relations, %s rows, %s bytes", result_value(0, 1),
+					result_value(0, 2), result_value(0, 3));
+}
+
+/*
+ * The source's tables, sequences and materialized views, as pull_data
+ * copies them (leaf partitions, not partitioned parents).
+ */
+static char *
+list_source_relations(TsmRun *run)
+{
+	TsmSource  *src = run->source_null ? tsm_source_resolve(NULL) :
+		tsm_source_resolve(TextDatumGetCString(run->source));
+	PGconn	   *conn = tsm_conn_open(src);
+	TsmRows    *rels;
+	int			r;
+
+	rels = tsm_query(conn,
+					 "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
+					 "       CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint ELSE -1 END,"
+					 "       pg_catalog.pg_relation_size(c.oid)"
+					 "  FROM pg_catalog.pg_class c"
+					 "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+					 " WHERE c.relkind IN ('r', 'S', 'm') AND c.relpersistence <> 't'"
+					 "   AND " TSM_USER_NAMESPACE("c.relnamespace")
+					 "   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
+					 " ORDER BY 3 DESC, 1",
+					 0, NULL);
+	tsm_conn_close(conn);
+
+	for (r = 0; r < rels->nrows; r++)
+		tsm_state_add_relation(run->run_id, tsm_rows_value(rels, r, 0),
+							   pg_strtoint64(tsm_rows_value(rels, r, 1)),
+							   pg_strtoint64(tsm_rows_value(rels, r, 2)));
+	return NULL;
+}
+
+/* the step function of a batch: the list travels through the run */
+static List *current_batch = NIL;
+static List *current_states = NIL;
+
+static char *
+copy_current_batch(TsmRun *run)
+{
+	Datum	   *elems;
+	ArrayType  *array;
+	Oid			types[2] = {INT4OID, TEXTARRAYOID};
+	Datum		values[2];
+	ListCell   *lc;
+	ListCell   *sc;
+	int			n = list_length(current_batch);
+	int			i = 0;
+	uint64		r;
+
+	/* a relation caught mid-copy by an earlier call is emptied first */
+	forboth(lc, current_batch, sc, current_states)
+	{
+		if (strcmp(lfirst(sc), "pending") != 0)
+		{
+			Oid			relid = DatumGetObjectId(DirectFunctionCall1(to_regclass,
+																	 CStringGetTextDatum(lfirst(lc))));
+
+			if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION)
+				SPI_execute(psprintf("TRUNCATE ONLY %s", (char *) lfirst(lc)), false, 0);
+		}
+	}
+
+	elems = palloc(sizeof(Datum) * n);
+	foreach(lc, current_batch)
+		elems[i++] = CStringGetTextDatum(lfirst(lc));
+	array = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+
+	values[0] = Int32GetDatum(run->jobs);
+	values[1] = PointerGetDatum(array);
+	run_sql(run, "SELECT relation, rows, bytes FROM tsmigrate.pull_data($1, $2, $3)",
+			2, types, values);
+
+	for (r = 0; r < SPI_processed; r++)
+	{
+		char	   *rows = result_value(r, 2);
+		char	   *bytes = result_value(r, 3);
+
+		tsm_state_relation_mark(run->run_id, result_value(r, 1), "copied",
+								rows ? pg_strtoint64(rows) : -1,
+								bytes ? pg_strtoint64(bytes) : -1, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * Copy one batch: mark its relations copying (committed, for the progress
+ * view), copy them in one pull_data call, mark them copied, commit.
+ */
+static void
+copy_batch(TsmRun *run, List *relations, List *states)
+{
+	ListCell   *lc;
+
+	foreach(lc, relations)
+		tsm_state_relation_mark(run->run_id, lfirst(lc), "copying", -1, -1, NULL);
+	SPI_commit();
+
+	current_batch = relations;
+	current_states = states;
+	run_guarded(run, "data", copy_current_batch, NULL, relations);
+	current_batch = NIL;
+	current_states = NIL;
+	SPI_commit();
+}
+
+static char *
+step_analyze(TsmRun *run)
+{
+	SPI_execute("ANALYZE", false, 0);
+	return NULL;
+}
+
+static char *
+step_verify(TsmRun *run)
+{
+	run_sql(run, "SELECT count(*), count(*) FILTER (WHERE NOT ok),"
+			" string_agg(CASE WHEN NOT ok THEN kind || ' ' || object || ': source '"
+			"   || COALESCE(source_value, 'none') || ', target ' || COALESCE(target_value, 'none') END,"
+			"   '; ')"
+			" FROM tsmigrate.verify($1)", 0, NULL, NULL);
+	if (strcmp(result_value(0, 2), "0") != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_EXCEPTION),
+				errmsg("source and target differ in %s of %s checks",
+					   result_value(0, 2), result_value(0, 1)),
+				errdetail("%s", result_value(0, 3)),
+				errhint("See SELECT * FROM tsmigrate.verify() WHERE NOT ok."));
+	return psprintf("%s checks, all ok", result_value(0, 1));
+}
+
+/*
+ * The migration lock: one advisory lock per database, held by the session
+ * for the whole call.
+ */
+static bool
+take_lock(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, TSM_MIGRATE_LOCK_KEY1,
+						 TSM_MIGRATE_LOCK_KEY2, 2);
+	return LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL;
+}
+
+static void
+release_lock(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, TSM_MIGRATE_LOCK_KEY1,
+						 TSM_MIGRATE_LOCK_KEY2, 2);
+	LockRelease(&tag, ExclusiveLock, true);
+}
