@@ -140,4 +140,32 @@ extern char *tsm_replay_guarded(int nstmts, const char *const *sqls,
 								const char *name, const int *codes);
 extern void tsm_replay_rolled_back(void (*fn) (void *arg), void *arg);
 
+/* in schema.c: one section of the source's schema, in creation order */
+typedef enum TsmSchemaSection
+{
+	TSM_SECTION_PRE_DATA,
+	TSM_SECTION_POST_DATA
+} TsmSchemaSection;
+
+/* one generated statement and the parse node it must produce */
+typedef struct TsmSchemaStmt
+{
+	char	   *tag;			/* NodeTag name, e.g. "CreateStmt" */
+	char	   *sql;
+} TsmSchemaStmt;
+
+/* one object of the source's schema */
+typedef struct TsmSchemaObject
+{
+	Oid			classid;		/* as in pg_depend; 0 if none points to it */
+	Oid			objid;
+	char	   *kind;			/* "table", "index", ... */
+	char	   *name;			/* quoted, qualified */
+	int			prio;
+	List	   *stmts;			/* of TsmSchemaStmt */
+} TsmSchemaObject;
+
+extern TsmSchemaSection tsm_schema_section(const char *name);
+extern List *tsm_schema_objects(PGconn *conn, TsmSchemaSection section);
+
 #endif							/* TSMIGRATE_H */

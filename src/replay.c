@@ -1,0 +1,353 @@
+/*-------------------------------------------------------------------------
+ *
+ * replay.c
+ *	  tsmigrate.pull_schema(): replay one section of the source's schema
+ *
+ * Every statement that schema.c generated is parsed here, on the target,
+ * before it runs: it must be exactly one statement, of the parse node type
+ * the generator meant, and it must not be a form that replaces or silently
+ * skips an existing object (OR REPLACE, IF NOT EXISTS) or one that does
+ * more than creating (ALTER TABLE is limited to the subcommands that the
+ * generator writes).  Then it runs through SPI, as the caller.  The whole
+ * call is one transaction: an object that already exists on the target
+ * fails its CREATE with the usual SQLSTATE (42P07, 42710, 42723 ...), the
+ * error context names the object, and nothing of the section stays.
+ *
+ * While replaying, search_path is empty (every generated name is
+ * qualified) and check_function_bodies is off, as in a pg_dump script.
+ *
+ * IDENTIFICATION
+ *	  src/replay.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include "tsmigrate.h"
+
+PG_FUNCTION_INFO_V1(tsmigrate_pull_schema);
+
+typedef struct ReplayTag
+{
+	const char *name;
+	NodeTag		tag;
+} ReplayTag;
+
+/* the parse nodes the generator may ask for */
+static const ReplayTag replay_tags[] = {
+	{"AlterDomainStmt", T_AlterDomainStmt},
+	{"AlterPublicationStmt", T_AlterPublicationStmt},
+	{"AlterSeqStmt", T_AlterSeqStmt},
+	{"AlterStatsStmt", T_AlterStatsStmt},
+	{"AlterTSConfigurationStmt", T_AlterTSConfigurationStmt},
+	{"AlterTableStmt", T_AlterTableStmt},
+	{"CommentStmt", T_CommentStmt},
+	{"CompositeTypeStmt", T_CompositeTypeStmt},
+	{"CreateCastStmt", T_CreateCastStmt},
+	{"CreateDomainStmt", T_CreateDomainStmt},
+	{"CreateEnumStmt", T_CreateEnumStmt},
+	{"CreateFdwStmt", T_CreateFdwStmt},
+	{"CreateForeignServerStmt", T_CreateForeignServerStmt},
+	{"CreateForeignTableStmt", T_CreateForeignTableStmt},
+	{"CreateFunctionStmt", T_CreateFunctionStmt},
+	{"CreatePolicyStmt", T_CreatePolicyStmt},
+	{"CreatePublicationStmt", T_CreatePublicationStmt},
+	{"CreateRangeStmt", T_CreateRangeStmt},
+	{"CreateSchemaStmt", T_CreateSchemaStmt},
+	{"CreateSeqStmt", T_CreateSeqStmt},
+	{"CreateStatsStmt", T_CreateStatsStmt},
+	{"CreateStmt", T_CreateStmt},
+	{"CreateTableAsStmt", T_CreateTableAsStmt},
+	{"CreateTrigStmt", T_CreateTrigStmt},
+	{"CreateUserMappingStmt", T_CreateUserMappingStmt},
+	{"DefineStmt", T_DefineStmt},
+	{"IndexStmt", T_IndexStmt},
+	{"RefreshMatViewStmt", T_RefreshMatViewStmt},
+	{"RuleStmt", T_RuleStmt},
+	{"ViewStmt", T_ViewStmt},
+};
+
+typedef struct ReplayContext
+{
+	const char *kind;
+	const char *name;
+	const char *sql;
+} ReplayContext;
+
+static NodeTag expected_tag(const TsmSchemaObject *obj, const char *name);
+static void check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s);
+static bool statement_allowed(Node *stmt);
+static void replay_error_callback(void *arg);
+
+/*
+ * expected_tag
+ *		The NodeTag for a tag name from the generator.
+ */
+static NodeTag
+expected_tag(const TsmSchemaObject *obj, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(replay_tags); i++)
+		if (strcmp(replay_tags[i].name, name) == 0)
+			return replay_tags[i].tag;
+	elog(ERROR, "generated statement for %s \"%s\" has an unknown node type \"%s\"",
+		 obj->kind, obj->name, name);
+	pg_unreachable();
+}
+
+/*
+ * statement_allowed
+ *		Is this parse tree a plain creation, with nothing replaced, skipped
+ *		or altered beyond what the generator writes?
+ */
+static bool
+statement_allowed(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_CreateSchemaStmt:
+			return !((CreateSchemaStmt *) stmt)->if_not_exists &&
+				((CreateSchemaStmt *) stmt)->schemaElts == NIL;
+		case T_CreateStmt:
+		case T_CreateForeignTableStmt:
+			return !((CreateStmt *) stmt)->if_not_exists;
+		case T_CreateSeqStmt:
+			return !((CreateSeqStmt *) stmt)->if_not_exists;
+		case T_IndexStmt:
+			return !((IndexStmt *) stmt)->if_not_exists &&
+				!((IndexStmt *) stmt)->concurrent;
+		case T_CreateFunctionStmt:
+			return !((CreateFunctionStmt *) stmt)->replace;
+		case T_ViewStmt:
+			return !((ViewStmt *) stmt)->replace;
+		case T_CreateTrigStmt:
+			return !((CreateTrigStmt *) stmt)->replace;
+		case T_RuleStmt:
+			return !((RuleStmt *) stmt)->replace;
+		case T_DefineStmt:
+			return !((DefineStmt *) stmt)->replace &&
+				!((DefineStmt *) stmt)->if_not_exists;
+		case T_CreateStatsStmt:
+			return !((CreateStatsStmt *) stmt)->if_not_exists;
+		case T_CreateForeignServerStmt:
+			return !((CreateForeignServerStmt *) stmt)->if_not_exists;
+		case T_CreateUserMappingStmt:
+			return !((CreateUserMappingStmt *) stmt)->if_not_exists;
+		case T_CreateTableAsStmt:
+			{
+				CreateTableAsStmt *ctas = (CreateTableAsStmt *) stmt;
+
+				return ctas->objtype == OBJECT_MATVIEW && !ctas->if_not_exists &&
+					ctas->into->skipData;
+			}
+		case T_AlterDomainStmt:
+			return ((AlterDomainStmt *) stmt)->subtype == 'C';
+		case T_AlterPublicationStmt:
+			return ((AlterPublicationStmt *) stmt)->action == AP_AddObjects;
+		case T_AlterTSConfigurationStmt:
+			return ((AlterTSConfigurationStmt *) stmt)->kind == ALTER_TSCONFIG_ADD_MAPPING;
+		case T_AlterSeqStmt:
+			{
+				AlterSeqStmt *seq = (AlterSeqStmt *) stmt;
+				DefElem    *opt;
+
+				if (list_length(seq->options) != 1)
+					return false;
+				opt = linitial_node(DefElem, seq->options);
+				return strcmp(opt->defname, "owned_by") == 0;
+			}
+		case T_AlterTableStmt:
+			{
+				AlterTableStmt *alter = (AlterTableStmt *) stmt;
+				AlterTableCmd *cmd;
+
+				if (list_length(alter->cmds) != 1 || alter->missing_ok)
+					return false;
+				cmd = linitial_node(AlterTableCmd, alter->cmds);
+				switch (cmd->subtype)
+				{
+					case AT_ColumnDefault:
+						return cmd->def != NULL;
+					case AT_SetNotNull:
+					case AT_SetStorage:
+					case AT_SetCompression:
+					case AT_SetStatistics:
+					case AT_SetOptions:
+					case AT_ReplicaIdentity:
+					case AT_AddConstraint:
+					case AT_AttachPartition:
+					case AT_ClusterOn:
+					case AT_EnableRowSecurity:
+					case AT_ForceRowSecurity:
+					case AT_DisableTrig:
+					case AT_EnableAlwaysTrig:
+					case AT_EnableReplicaTrig:
+					case AT_DisableRule:
+					case AT_EnableAlwaysRule:
+					case AT_EnableReplicaRule:
+						return true;
+					default:
+						return false;
+				}
+			}
+		default:
+			return true;
+	}
+}
+
+/*
+ * check_statement
+ *		Parse a generated statement; it must be one statement of the kind
+ *		the generator meant.
+ */
+static void
+check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s)
+{
+	NodeTag		want = expected_tag(obj, s->tag);
+	List	   *parsed = raw_parser(s->sql, RAW_PARSE_DEFAULT);
+	Node	   *stmt;
+
+	if (list_length(parsed) != 1)
+		elog(ERROR, "generated statement for %s \"%s\" is not a single %s",
+			 obj->kind, obj->name, s->tag);
+	stmt = linitial_node(RawStmt, parsed)->stmt;
+	if (nodeTag(stmt) != want || !statement_allowed(stmt))
+		elog(ERROR, "generated statement for %s \"%s\" is not a single %s",
+			 obj->kind, obj->name, s->tag);
+}
+
+/*
+ * replay_error_callback
+ *		Name the object being replayed, and point into its statement.
+ */
+static void
+replay_error_callback(void *arg)
+{
+	ReplayContext *ctx = (ReplayContext *) arg;
+	int			syntaxerrposition = geterrposition();
+
+	if (syntaxerrposition > 0)
+	{
+		errposition(0);
+		internalerrposition(syntaxerrposition);
+		internalerrquery(ctx->sql);
+	}
+	errcontext("replaying definition of %s \"%s\"", ctx->kind, ctx->name);
+}
+
+/*
+ * tsmigrate.pull_schema(source text, section text, dry_run boolean)
+ *		Create one section of the source's schema on the target.
+ */
+Datum
+tsmigrate_pull_schema(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TsmSchemaSection section;
+	bool		dry_run;
+	TsmSource  *src;
+	PGconn	   *conn;
+	List	   *objects;
+	ListCell   *lc;
+	MemoryContext gencxt;
+	MemoryContext objcxt;
+	MemoryContext oldcxt;
+	ReplayContext ctx;
+	ErrorContextCallback errcallback;
+	int			save_nestlevel;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("section must not be null"),
+				errhint("Valid values are \"pre-data\" and \"post-data\"."));
+	section = tsm_schema_section(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	src = tsm_source_from_arg(fcinfo, 0);
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+
+	gencxt = AllocSetContextCreate(CurrentMemoryContext,
+								   "tsmigrate schema replay",
+								   ALLOCSET_DEFAULT_SIZES);
+	objcxt = AllocSetContextCreate(CurrentMemoryContext,
+								   "tsmigrate per-object",
+								   ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(gencxt);
+	conn = tsm_conn_open(src);
+	objects = tsm_schema_objects(conn, section);
+	tsm_conn_close(conn);
+	MemoryContextSwitchTo(oldcxt);
+
+	/* the settings of a pg_dump script, undone when this call ends */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("check_function_bodies", "off", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	errcallback.callback = replay_error_callback;
+	errcallback.arg = &ctx;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	foreach(lc, objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+		ListCell   *sc;
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		CHECK_FOR_INTERRUPTS();
+		ctx.kind = obj->kind;
+		ctx.name = obj->name;
+
+		foreach(sc, obj->stmts)
+		{
+			TsmSchemaStmt *s = lfirst(sc);
+			int			rc;
+
+			ctx.sql = s->sql;
+			oldcxt = MemoryContextSwitchTo(objcxt);
+			check_statement(obj, s);
+			MemoryContextSwitchTo(oldcxt);
+			if (!dry_run)
+			{
+				rc = SPI_execute(s->sql, false, 0);
+				if (rc < 0)
+					elog(ERROR, "SPI_execute failed for %s \"%s\": %s",
+						 obj->kind, obj->name, SPI_result_code_string(rc));
+			}
+			MemoryContextReset(objcxt);
+		}
+
+		values[0] = CStringGetTextDatum(obj->kind);
+		values[1] = CStringGetTextDatum(obj->name);
+		values[2] = CStringGetTextDatum(dry_run ? "would create" : "created");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+
+	error_context_stack = errcallback.previous;
+
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	AtEOXact_GUC(true, save_nestlevel);
+
+	MemoryContextDelete(objcxt);
+	MemoryContextDelete(gencxt);
+	return (Datum) 0;
+}

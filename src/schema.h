@@ -1,0 +1,84 @@
+/*-------------------------------------------------------------------------
+ *
+ * schema.h
+ *	  Private declarations of the schema generator (src/schema*.c)
+ *
+ * Every catalog query of the generator returns the same columns, one row
+ * per object:
+ *
+ *	classid oid, objid oid	the object as pg_depend names it (classid 0:
+ *							an object that no dependency points to)
+ *	kind text, name text	for reports and error context
+ *	prio int				pg_dump-like priority, the tie-break of the sort
+ *	stmts text[]			the statements, each "NodeTag:sql", where
+ *							NodeTag is the parse node the statement must
+ *							produce on the target (NULL elements are skipped)
+ *
+ * The queries run on the source in a session whose search_path is empty
+ * (conn.c) and with quote_all_identifiers on, so that format('%I'),
+ * quote_ident(), format_type() and the pg_get_*def() functions quote every
+ * name, as pg_dump --quote-all-identifiers does, and unqualified operators
+ * and functions can only be pg_catalog's.
+ *
+ * IDENTIFICATION
+ *	  src/schema.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TSM_SCHEMA_H
+#define TSM_SCHEMA_H
+
+#include "nodes/pg_list.h"
+
+/* oid of a catalog, as a constant in a query */
+#define CATOID(cat) "'pg_catalog." cat "'::pg_catalog.regclass::pg_catalog.oid"
+
+/* a schema whose objects are generated */
+#define USER_NSP(nspname) \
+	"(" nspname "::pg_catalog.text !~ '^pg_(toast|temp_|toast_temp_)'" \
+	" AND " nspname "::pg_catalog.text <> ALL (ARRAY['pg_catalog', 'information_schema'," \
+	" 'timescaledb_information', 'timescaledb_experimental', 'tsmigrate'])" \
+	" AND " nspname "::pg_catalog.text !~ '^_timescaledb')"
+
+/* an object that is no member of an extension */
+#define NOT_EXT(cat, oidexpr) \
+	"NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e" \
+	" WHERE e.classid = " CATOID(cat) " AND e.objid = " oidexpr \
+	" AND e.deptype = 'e')"
+
+/* one statement element */
+#define STMT(tag, expr) "('" tag ":' || (" expr "))"
+
+/*
+ * COMMENT ON <target> for an object, NULL without a comment; "target" is
+ * an SQL expression for the text after COMMENT ON.
+ */
+#define COMMENT_STMT(target, cat, oidexpr) \
+	"(SELECT 'CommentStmt:' || pg_catalog.format('COMMENT ON %s IS %L', " target ", d.description)" \
+	" FROM pg_catalog.pg_description d WHERE d.classoid = " CATOID(cat) \
+	" AND d.objoid = " oidexpr " AND d.objsubid = 0)"
+
+/* generic options (FDW, server, user mapping, column) as name 'value', ... */
+#define GENERIC_OPTIONS(arr) \
+	"(SELECT pg_catalog.string_agg(pg_catalog.format('%I %L', pg_catalog.split_part(o, '=', 1)," \
+	" pg_catalog.substr(o, pg_catalog.strpos(o, '=') + 1)), ', ') FROM pg_catalog.unnest(" arr ") o)"
+
+/* reloptions as name='value', ...; prefix is '' or 'toast.' */
+#define RELOPTIONS(arr, prefix) \
+	"(SELECT pg_catalog.string_agg(pg_catalog.format('%s%I=%L', " prefix ", pg_catalog.split_part(o, '=', 1)," \
+	" pg_catalog.substr(o, pg_catalog.strpos(o, '=') + 1)), ', ') FROM pg_catalog.unnest(" arr ") o" \
+	" WHERE pg_catalog.split_part(o, '=', 1) <> 'check_option')"
+
+/* in schema.c */
+extern char *tsm_schema_subst(const char *sql, const char *value);
+
+/* in schema_objects.c */
+extern void tsm_schema_object_queries(List **queries, int version, bool post);
+
+/* in schema_tables.c */
+extern void tsm_schema_table_queries(List **queries, int version, bool post);
+
+/* in schema_postdata.c */
+extern void tsm_schema_postdata_queries(List **queries, int version, bool post);
+
+#endif							/* TSM_SCHEMA_H */

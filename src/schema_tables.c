@@ -1,0 +1,189 @@
+/*-------------------------------------------------------------------------
+ *
+ * schema_tables.c
+ *	  Source catalog queries for sequences, tables, views and their parts
+ *
+ * Tables (plain, UNLOGGED, partitioned, partitions, inheritance children
+ * and foreign tables) are created with their local columns in the source's
+ * order, types, collations, stored generated columns, identity, NOT NULL,
+ * valid CHECK constraints, partition key and bound, access method and
+ * options; column storage, compression, statistics targets and options,
+ * replica identity FULL/NOTHING and comments follow as ALTER and COMMENT
+ * statements of the same object.  Column defaults are objects of their own
+ * (pg_attrdef), ordered after the sequences they call, as pg_dump does for
+ * serial columns.  Sequences owned by a column get OWNED BY; identity
+ * sequences are part of their column.  Materialized views are created
+ * WITH NO DATA: their population is post-data (schema_postdata.c).
+ *
+ * The columns every query returns are described in schema.h.
+ *
+ * IDENTIFICATION
+ *	  src/schema_tables.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "tsmigrate.h"
+#include "schema.h"
+
+static const char *const sequences_sql =
+"SELECT " CATOID("pg_class") ", c.oid, 'sequence', pg_catalog.format('%I.%I', n.nspname, c.relname), 40,"
+" ARRAY[" STMT("CreateSeqStmt", "pg_catalog.format('CREATE %sSEQUENCE %I.%I AS %s START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s%s',"
+"   CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END, n.nspname, c.relname,"
+"   pg_catalog.format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,"
+"   CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END)") ","
+"  (SELECT 'AlterSeqStmt:' || pg_catalog.format('ALTER SEQUENCE %I.%I OWNED BY %I.%I.%I', n.nspname, c.relname,"
+"    tn.nspname, tc.relname, ta.attname)"
+"   FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class tc ON tc.oid = d.refobjid"
+"   JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace"
+"   JOIN pg_catalog.pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid"
+"   WHERE d.classid = " CATOID("pg_class") " AND d.objid = c.oid AND d.refclassid = " CATOID("pg_class")
+"   AND d.deptype = 'a' AND d.refobjsubid > 0 LIMIT 1),"
+"  " COMMENT_STMT("pg_catalog.format('SEQUENCE %I.%I', n.nspname, c.relname)", "pg_class", "c.oid") "]"
+" FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+" JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid"
+" WHERE c.relkind = 'S' AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid")
+" AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = " CATOID("pg_class")
+"  AND d.objid = c.oid AND d.deptype = 'i')";
+
+/* one column of CREATE TABLE */
+#define COLUMN_DEF \
+	"pg_catalog.format('%I %s%s%s%s%s%s', a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)," \
+	" CASE WHEN c.relkind = 'f' AND a.attfdwoptions IS NOT NULL THEN" \
+	"  pg_catalog.format(' OPTIONS (%s)', " GENERIC_OPTIONS("a.attfdwoptions") ") ELSE '' END," \
+	" CASE WHEN a.attcollation <> at.typcollation THEN (SELECT pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname)" \
+	"  FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace" \
+	"  WHERE co.oid = a.attcollation) ELSE '' END," \
+	" CASE WHEN a.attgenerated = 's' THEN (SELECT pg_catalog.format(' GENERATED ALWAYS AS (%s) STORED'," \
+	"  pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)) FROM pg_catalog.pg_attrdef ad" \
+	"  WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) ELSE '' END," \
+	" CASE WHEN a.attidentity IN ('a', 'd') THEN (SELECT pg_catalog.format(' GENERATED %s AS IDENTITY (SEQUENCE NAME %I.%I" \
+	"  START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s%s)'," \
+	"  CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END, sn.nspname, sc.relname," \
+	"  s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END)" \
+	"  FROM pg_catalog.pg_depend dd JOIN pg_catalog.pg_class sc ON sc.oid = dd.objid" \
+	"  JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace JOIN pg_catalog.pg_sequence s ON s.seqrelid = sc.oid" \
+	"  WHERE dd.classid = " CATOID("pg_class") " AND dd.refclassid = " CATOID("pg_class") \
+	"  AND dd.refobjid = c.oid AND dd.refobjsubid = a.attnum AND dd.deptype = 'i' AND sc.relkind = 'S' LIMIT 1) ELSE '' END," \
+	" CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END)"
+
+/* @1@: SET COMPRESSION of a column (14+), or NULL */
+static const char *const tables_sql_fmt =
+"SELECT " CATOID("pg_class") ", c.oid, CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'table' END,"
+" pg_catalog.format('%I.%I', n.nspname, c.relname), 45,"
+" ARRAY[CASE c.relkind WHEN 'f' THEN 'CreateForeignTableStmt:' ELSE 'CreateStmt:' END ||"
+"  CASE WHEN c.relispartition THEN"
+"   pg_catalog.format('CREATE %s%s %I.%I PARTITION OF %s%s %s%s%s%s', CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END,"
+"    x.rk, n.nspname, c.relname, x.parent, CASE WHEN x.elems <> '' THEN ' (' || x.elems || ')' ELSE '' END,"
+"    pg_catalog.pg_get_expr(c.relpartbound, c.oid), x.partby, x.server, x.withopts)"
+"  ELSE"
+"   pg_catalog.format('CREATE %s%s %I.%I (%s)%s%s%s%s%s', CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END,"
+"    x.rk, n.nspname, c.relname, x.elems, CASE WHEN x.inherits IS NOT NULL THEN ' INHERITS (' || x.inherits || ')' ELSE '' END,"
+"    x.partby, CASE WHEN c.relkind = 'r' AND am.amname <> 'heap' THEN pg_catalog.format(' USING %I', am.amname) ELSE '' END,"
+"    x.server, x.withopts)"
+"  END,"
+"  CASE c.relreplident WHEN 'f' THEN 'AlterTableStmt:' || pg_catalog.format('ALTER %s ONLY %I.%I REPLICA IDENTITY FULL', x.rk, n.nspname, c.relname)"
+"   WHEN 'n' THEN 'AlterTableStmt:' || pg_catalog.format('ALTER %s ONLY %I.%I REPLICA IDENTITY NOTHING', x.rk, n.nspname, c.relname) END,"
+"  " COMMENT_STMT("pg_catalog.format('%s %I.%I', x.rk, n.nspname, c.relname)", "pg_class", "c.oid") "]"
+" || ARRAY(SELECT u.s FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid"
+"   CROSS JOIN LATERAL pg_catalog.unnest(ARRAY["
+"    CASE WHEN a.attnotnull AND (NOT a.attislocal OR c.relispartition) THEN 'AlterTableStmt:' ||"
+"     pg_catalog.format('ALTER %s ONLY %I.%I ALTER COLUMN %I SET NOT NULL', x.rk, n.nspname, c.relname, a.attname) END,"
+"    CASE WHEN a.attstorage <> at.typstorage THEN 'AlterTableStmt:' ||"
+"     pg_catalog.format('ALTER %s ONLY %I.%I ALTER COLUMN %I SET STORAGE %s', x.rk, n.nspname, c.relname, a.attname,"
+"      CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END) END,"
+"    @1@,"
+"    CASE WHEN a.attstattarget >= 0 THEN 'AlterTableStmt:' ||"
+"     pg_catalog.format('ALTER %s ONLY %I.%I ALTER COLUMN %I SET STATISTICS %s', x.rk, n.nspname, c.relname, a.attname, a.attstattarget) END,"
+"    CASE WHEN a.attoptions IS NOT NULL THEN 'AlterTableStmt:' ||"
+"     pg_catalog.format('ALTER %s ONLY %I.%I ALTER COLUMN %I SET (%s)', x.rk, n.nspname, c.relname, a.attname, " RELOPTIONS("a.attoptions", "''") ") END,"
+"    (SELECT 'CommentStmt:' || pg_catalog.format('COMMENT ON COLUMN %I.%I.%I IS %L', n.nspname, c.relname, a.attname, d.description)"
+"     FROM pg_catalog.pg_description d WHERE d.classoid = " CATOID("pg_class") " AND d.objoid = c.oid AND d.objsubid = a.attnum)"
+"   ]) WITH ORDINALITY u(s, k)"
+"   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND u.s IS NOT NULL ORDER BY a.attnum, u.k)"
+" FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+" LEFT JOIN pg_catalog.pg_class tc ON tc.oid = c.reltoastrelid"
+" LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam"
+" LEFT JOIN pg_catalog.pg_foreign_table ft ON ft.ftrelid = c.oid"
+" LEFT JOIN pg_catalog.pg_foreign_server fs ON fs.oid = ft.ftserver"
+" CROSS JOIN LATERAL (SELECT"
+"  CASE c.relkind WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS rk,"
+"  pg_catalog.concat_ws(', ',"
+"   (SELECT pg_catalog.string_agg(" COLUMN_DEF ", ', ' ORDER BY a.attnum)"
+"    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid"
+"    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attislocal AND NOT c.relispartition),"
+"   (SELECT pg_catalog.string_agg(pg_catalog.format('CONSTRAINT %I %s', co.conname, pg_catalog.pg_get_constraintdef(co.oid)), ', ' ORDER BY co.conname)"
+"    FROM pg_catalog.pg_constraint co WHERE co.conrelid = c.oid AND co.contype = 'c' AND co.conislocal AND co.convalidated)) AS elems,"
+"  (SELECT pg_catalog.format('%I.%I', pn.nspname, pc.relname) FROM pg_catalog.pg_inherits i"
+"   JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace"
+"   WHERE i.inhrelid = c.oid LIMIT 1) AS parent,"
+"  (SELECT pg_catalog.string_agg(pg_catalog.format('%I.%I', pn.nspname, pc.relname), ', ' ORDER BY i.inhseqno) FROM pg_catalog.pg_inherits i"
+"   JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace"
+"   WHERE i.inhrelid = c.oid) AS inherits,"
+"  CASE WHEN c.relkind = 'p' THEN ' PARTITION BY ' || pg_catalog.pg_get_partkeydef(c.oid) ELSE '' END AS partby,"
+"  CASE WHEN c.relkind = 'f' THEN pg_catalog.format(' SERVER %I%s', fs.srvname,"
+"   CASE WHEN ft.ftoptions IS NOT NULL THEN pg_catalog.format(' OPTIONS (%s)', " GENERIC_OPTIONS("ft.ftoptions") ") ELSE '' END)"
+"   ELSE '' END AS server,"
+"  CASE WHEN pg_catalog.concat_ws(', ', " RELOPTIONS("c.reloptions", "''") ", " RELOPTIONS("tc.reloptions", "'toast.'") ") <> ''"
+"   THEN ' WITH (' || pg_catalog.concat_ws(', ', " RELOPTIONS("c.reloptions", "''") ", " RELOPTIONS("tc.reloptions", "'toast.'") ") || ')'"
+"   ELSE '' END AS withopts) x"
+" WHERE c.relkind IN ('r', 'p', 'f') AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid");
+
+static const char *const compression_14 =
+"CASE WHEN a.attcompression <> '' THEN 'AlterTableStmt:' ||"
+" pg_catalog.format('ALTER %s ONLY %I.%I ALTER COLUMN %I SET COMPRESSION %s', x.rk, n.nspname, c.relname, a.attname,"
+"  CASE a.attcompression WHEN 'p' THEN 'pglz' ELSE 'lz4' END) END";
+
+static const char *const defaults_sql =
+"SELECT " CATOID("pg_attrdef") ", ad.oid, 'default', pg_catalog.format('%I.%I.%I', n.nspname, c.relname, a.attname), 48,"
+" ARRAY[" STMT("AlterTableStmt", "pg_catalog.format('ALTER %s %I.%I ALTER COLUMN %I SET DEFAULT %s',"
+"   CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'f' THEN 'FOREIGN TABLE ONLY' ELSE 'TABLE ONLY' END,"
+"   n.nspname, c.relname, a.attname, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid))") "]"
+" FROM pg_catalog.pg_attrdef ad JOIN pg_catalog.pg_class c ON c.oid = ad.adrelid"
+" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+" JOIN pg_catalog.pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum"
+" WHERE a.attgenerated = '' AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'v')"
+" AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid");
+
+static const char *const views_sql =
+"SELECT " CATOID("pg_class") ", c.oid, CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END,"
+" pg_catalog.format('%I.%I', n.nspname, c.relname), CASE c.relkind WHEN 'v' THEN 50 ELSE 52 END,"
+" ARRAY[CASE c.relkind WHEN 'v' THEN"
+"  'ViewStmt:' || pg_catalog.format('CREATE VIEW %I.%I%s AS %s%s', n.nspname, c.relname,"
+"   CASE WHEN x.opts IS NOT NULL THEN ' WITH (' || x.opts || ')' ELSE '' END, x.def,"
+"   COALESCE((SELECT CASE o WHEN 'check_option=local' THEN ' WITH LOCAL CHECK OPTION' ELSE ' WITH CASCADED CHECK OPTION' END"
+"    FROM pg_catalog.unnest(c.reloptions) o WHERE o LIKE 'check_option=%' LIMIT 1), ''))"
+"  ELSE"
+"  'CreateTableAsStmt:' || pg_catalog.format('CREATE MATERIALIZED VIEW %I.%I%s%s AS %s WITH NO DATA', n.nspname, c.relname,"
+"   CASE WHEN am.amname <> 'heap' THEN pg_catalog.format(' USING %I', am.amname) ELSE '' END,"
+"   CASE WHEN x.opts IS NOT NULL THEN ' WITH (' || x.opts || ')' ELSE '' END, x.def)"
+"  END,"
+"  " COMMENT_STMT("pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, n.nspname, c.relname)", "pg_class", "c.oid") "]"
+" || ARRAY(SELECT 'CommentStmt:' || pg_catalog.format('COMMENT ON COLUMN %I.%I.%I IS %L', n.nspname, c.relname, a.attname, d.description)"
+"   FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_description d ON d.classoid = " CATOID("pg_class")
+"    AND d.objoid = c.oid AND d.objsubid = a.attnum"
+"   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)"
+" FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+" LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam"
+" CROSS JOIN LATERAL (SELECT pg_catalog.rtrim(pg_catalog.pg_get_viewdef(c.oid), ';') AS def,"
+"  " RELOPTIONS("c.reloptions", "''") " AS opts) x"
+" WHERE c.relkind IN ('v', 'm') AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid");
+
+/*
+ * tsm_schema_table_queries
+ *		Append the queries of this file for a section to "queries".
+ */
+void
+tsm_schema_table_queries(List **queries, int version, bool post)
+{
+	if (post)
+		return;
+
+	*queries = lappend(*queries, (char *) sequences_sql);
+	*queries = lappend(*queries,
+					   tsm_schema_subst(tables_sql_fmt,
+										version >= 140000 ? compression_14 : "NULL::pg_catalog.text"));
+	*queries = lappend(*queries, (char *) defaults_sql);
+	*queries = lappend(*queries, (char *) views_sql);
+}
