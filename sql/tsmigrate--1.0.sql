@@ -65,67 +65,6 @@ COMMENT ON FUNCTION tsmigrate.verify(text, boolean) IS
     'compare source and target: objects per kind, rows (and checksums) per table, sequences';
 
 ------------------------------------------------------------------------------
--- Data: every row of the source, streamed with COPY under one snapshot
-------------------------------------------------------------------------------
-
-CREATE FUNCTION tsmigrate.pull_data(source text DEFAULT NULL, jobs int DEFAULT 1,
-                                    tables text[] DEFAULT NULL)
-    RETURNS TABLE (relation text, rows bigint, bytes bigint, seconds double precision)
-    AS 'MODULE_PATHNAME', 'tsmigrate_pull_data'
-    LANGUAGE C VOLATILE;
-
-COMMENT ON FUNCTION tsmigrate.pull_data(text, int, text[]) IS
-    'copy the rows of every table (or the listed ones), sequences, large objects and materialized views of the source into the empty target tables';
-
--- Copies in progress, from any session: pull_data's copies are the only
--- ones of type CALLBACK apart from logical replication's table sync.  A
--- copy worker's shared memory is private to its run, so queued and finished
--- tables are not shown; pull_data's result rows report those.
-CREATE VIEW tsmigrate.copy_progress AS
-    SELECT p.relid::pg_catalog.regclass::pg_catalog.text AS relation,
-           CASE WHEN a.wait_event_type OPERATOR(pg_catalog.=) 'Extension'
-                THEN 'waiting for source' ELSE 'copying' END AS state,
-           p.tuples_processed AS rows,
-           p.bytes_processed AS bytes,
-           p.pid AS worker_pid,
-           a.backend_type OPERATOR(pg_catalog.=) 'tsmigrate copy worker' AS in_worker
-      FROM pg_catalog.pg_stat_progress_copy p
-      JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) p.pid
-     WHERE p.type OPERATOR(pg_catalog.=) 'CALLBACK'
-       AND a.backend_type OPERATOR(pg_catalog.<>) 'logical replication worker';
-
-COMMENT ON VIEW tsmigrate.copy_progress IS
-    'tables being copied by tsmigrate.pull_data right now: rows and bytes so far, and which backend copies them';
-
-------------------------------------------------------------------------------
--- Extensions and roles
-------------------------------------------------------------------------------
-
-CREATE FUNCTION tsmigrate.sync_extensions(source text DEFAULT NULL, dry_run boolean DEFAULT false)
-    RETURNS TABLE (extname name, source_version text, target_version text, action text)
-    AS 'MODULE_PATHNAME', 'tsmigrate_sync_extensions'
-    LANGUAGE C VOLATILE;
-
-COMMENT ON FUNCTION tsmigrate.sync_extensions(text, boolean) IS
-    'create the source database''s extensions here, in their schemas and at their versions';
-
-CREATE FUNCTION tsmigrate.roles_sql(source text DEFAULT NULL)
-    RETURNS SETOF text
-    AS 'MODULE_PATHNAME', 'tsmigrate_roles_sql'
-    LANGUAGE C VOLATILE;
-
-COMMENT ON FUNCTION tsmigrate.roles_sql(text) IS
-    'the statements of pg_dumpall --roles-only for the source, without superuser-only attributes, for review';
-
-CREATE FUNCTION tsmigrate.pull_roles(source text DEFAULT NULL, dry_run boolean DEFAULT false)
-    RETURNS TABLE (rolname name, action text)
-    AS 'MODULE_PATHNAME', 'tsmigrate_pull_roles'
-    LANGUAGE C VOLATILE;
-
-COMMENT ON FUNCTION tsmigrate.pull_roles(text, boolean) IS
-    'create the source''s roles here; roles that exist are reported and left as they are';
-
-------------------------------------------------------------------------------
 -- Runs of CALL tsmigrate.migrate: what was done, so that a second call
 -- continues where the first stopped.  Written by migrate itself, one commit
 -- per step and per batch of relations.  Not dumped with the database
@@ -289,27 +228,6 @@ COMMENT ON FUNCTION tsmigrate.pull_roles(text, boolean) IS
     'create the source''s roles here; roles that exist are reported and left as they are';
 
 ------------------------------------------------------------------------------
--- Schema: the source's DDL generated from its catalogs, and its replay
-------------------------------------------------------------------------------
-
-CREATE FUNCTION tsmigrate.schema_sql(source text DEFAULT NULL, section text DEFAULT 'pre-data')
-    RETURNS SETOF text
-    AS 'MODULE_PATHNAME', 'tsmigrate_schema_sql'
-    LANGUAGE C VOLATILE;
-
-COMMENT ON FUNCTION tsmigrate.schema_sql(text, text) IS
-    'the statements that create one section (pre-data or post-data) of the source''s schema, in dependency order';
-
-CREATE FUNCTION tsmigrate.pull_schema(source text DEFAULT NULL, section text DEFAULT 'pre-data',
-                                      dry_run boolean DEFAULT false)
-    RETURNS TABLE (kind text, object text, action text)
-    AS 'MODULE_PATHNAME', 'tsmigrate_pull_schema'
-    LANGUAGE C VOLATILE;
-
-COMMENT ON FUNCTION tsmigrate.pull_schema(text, text, boolean) IS
-    'create one section of the source''s schema on the target, all or nothing';
-
-------------------------------------------------------------------------------
 -- Least privilege: nothing is callable by PUBLIC.
 ------------------------------------------------------------------------------
 
@@ -324,5 +242,3 @@ REVOKE ALL ON tsmigrate.copy_progress FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.sync_extensions(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.roles_sql(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_roles(text, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tsmigrate.schema_sql(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tsmigrate.pull_schema(text, text, boolean) FROM PUBLIC;
