@@ -228,6 +228,27 @@ COMMENT ON FUNCTION tsmigrate.pull_roles(text, boolean) IS
     'create the source''s roles here; roles that exist are reported and left as they are';
 
 ------------------------------------------------------------------------------
+-- Schema: the source's DDL generated from its catalogs, and its replay
+------------------------------------------------------------------------------
+
+CREATE FUNCTION tsmigrate.schema_sql(source text DEFAULT NULL, section text DEFAULT 'pre-data')
+    RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'tsmigrate_schema_sql'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.schema_sql(text, text) IS
+    'the statements that create one section (pre-data or post-data) of the source''s schema, in dependency order';
+
+CREATE FUNCTION tsmigrate.pull_schema(source text DEFAULT NULL, section text DEFAULT 'pre-data',
+                                      dry_run boolean DEFAULT false)
+    RETURNS TABLE (kind text, object text, action text)
+    AS 'MODULE_PATHNAME', 'tsmigrate_pull_schema'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.pull_schema(text, text, boolean) IS
+    'create one section of the source''s schema on the target, all or nothing';
+
+------------------------------------------------------------------------------
 -- Least privilege: nothing is callable by PUBLIC.
 ------------------------------------------------------------------------------
 
@@ -242,3 +263,5 @@ REVOKE ALL ON tsmigrate.copy_progress FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.sync_extensions(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.roles_sql(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_roles(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.schema_sql(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.pull_schema(text, text, boolean) FROM PUBLIC;
