@@ -63,6 +63,14 @@ static const char *const default_version_sql =
 "SELECT default_version FROM pg_catalog.pg_available_extensions"
 " WHERE name OPERATOR(pg_catalog.=) $1";
 
+static const char *const version_available_sql =
+"SELECT true FROM pg_catalog.pg_available_extension_versions"
+" WHERE name OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2";
+
+static const char *const extversion_sql =
+"SELECT extversion FROM pg_catalog.pg_extension"
+" WHERE extname OPERATOR(pg_catalog.=) $1";
+
 /* the schema an extension's control file pins it to, if any */
 static const char *const fixed_schema_sql =
 "SELECT schema FROM pg_catalog.pg_available_extension_versions"
@@ -79,6 +87,7 @@ static const int extension_skip_codes[] = {
 static const char *const timescaledb_pointer =
 "run tsmigrate.check_versions() and tsmigrate.align_timescaledb()";
 
+static char *target_extversion(const char *extname);
 static void put_row(ReturnSetInfo *rsinfo, const char *extname,
 					const char *source_version, const char *target_version,
 					const char *action);
@@ -126,6 +135,7 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 		char	   *tgtver;
 		char	   *defver;
 		const char *version;
+		bool		at_source_version;
 		char	   *fixed_schema;
 		bool		new_schema;
 		const char *sqls[2];
@@ -137,7 +147,7 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 
 		/* already here: left as it is */
-		tgtver = tsm_local_extversion(extname);
+		tgtver = target_extversion(extname);
 		if (tgtver != NULL)
 		{
 			if (strcmp(tgtver, srcver) == 0)
@@ -152,7 +162,7 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 			continue;
 		}
 
-		defver = tsm_local_query_value(default_version_sql, extname, NULL);
+		defver = tsm_replay_query_value(default_version_sql, extname, NULL);
 		if (defver == NULL)
 		{
 			put_row(rsinfo, extname, srcver, NULL, "unavailable on the target");
@@ -160,7 +170,8 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 			continue;
 		}
 
-		if (tsm_local_version_available(extname, srcver))
+		at_source_version = tsm_replay_has_row(version_available_sql, extname, srcver);
+		if (at_source_version)
 			version = srcver;
 		else if (is_timescaledb)
 		{
@@ -178,7 +189,7 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 		 * CREATE EXTENSION makes that schema); the others go into the
 		 * source's schema, made first if the target lacks it.
 		 */
-		fixed_schema = tsm_local_query_value(fixed_schema_sql, extname, version);
+		fixed_schema = tsm_replay_query_value(fixed_schema_sql, extname, version);
 		new_schema = fixed_schema == NULL &&
 			!OidIsValid(get_namespace_oid(nspname, true));
 		if (new_schema)
@@ -211,20 +222,30 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 		}
 
 		action = dry_run ? "would be created" : "created";
-		if (version != srcver)
+		if (!at_source_version)
 			action = psprintf("%s at another version: the target cannot provide version %s",
 							  action, srcver);
 		if (new_schema)
 			action = psprintf("%s, in new schema %s", action,
 							  quote_identifier(nspname));
 		put_row(rsinfo, extname, srcver,
-				dry_run ? version : tsm_local_extversion(extname), action);
+				dry_run ? version : target_extversion(extname), action);
 		MemoryContextReset(extcxt);
 	}
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(extcxt);
 	return (Datum) 0;
+}
+
+/*
+ * The version of "extname" in this database now, or NULL: unlike
+ * tsm_local_extversion(), this sees what CASCADE created earlier in the run.
+ */
+static char *
+target_extversion(const char *extname)
+{
+	return tsm_replay_query_value(extversion_sql, extname, NULL);
 }
 
 static void

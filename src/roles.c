@@ -31,9 +31,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_authid.h"
-#include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
-#include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -210,7 +208,6 @@ static char *setting_sql(const char *rolname, const char *dbname,
 						 const char *item, char **guc);
 static void pull_roles_run(void *arg);
 static char *outcome(const RoleItem *item, const char *verb, bool dry_run);
-static bool target_has(const char *sql, const char *param1, const char *param2);
 static bool is_true(const char *value);
 
 /*
@@ -352,7 +349,7 @@ pull_roles_run(void *arg)
 				break;
 
 			case ITEM_MEMBERSHIP:
-				if (target_has(membership_exists_sql, item->object, item->rolname))
+				if (tsm_replay_has_row(membership_exists_sql, item->object, item->rolname))
 				{
 					action = psprintf("%s exists (left as it is)", item->what);
 					break;
@@ -370,7 +367,7 @@ pull_roles_run(void *arg)
 
 					if (strcmp(item->rolname, "public") == 0)
 						grantee = "";	/* no role has that name: PUBLIC */
-					if (target_has(check, item->object, grantee))
+					if (tsm_replay_has_row(check, item->object, grantee))
 					{
 						action = psprintf("%s exists (left as it is)", item->what);
 						break;
@@ -380,7 +377,7 @@ pull_roles_run(void *arg)
 												item->object, role_skip_codes);
 
 					/* GRANT grants what it can and only warns about the rest */
-					if (reason == NULL && !target_has(check, item->object, grantee))
+					if (reason == NULL && !tsm_replay_has_row(check, item->object, grantee))
 						reason = psprintf("no privileges could be granted on parameter \"%s\"",
 										  item->object);
 				}
@@ -679,31 +676,6 @@ setting_sql(const char *rolname, const char *dbname, const char *item,
 		appendStringInfoString(&buf, quote_literal_cstr(value));
 	appendStringInfoChar(&buf, ';');
 	return buf.data;
-}
-
-/*
- * Does "sql", with two text parameters, return a row on the target?  Not
- * read-only, so that it sees what this run did so far.
- */
-static bool
-target_has(const char *sql, const char *param1, const char *param2)
-{
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		args[2];
-	int			rc;
-	bool		found;
-
-	args[0] = CStringGetTextDatum(param1);
-	args[1] = CStringGetTextDatum(param2);
-
-	SPI_connect();
-	rc = SPI_execute_with_args(sql, 2, argtypes, args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	found = SPI_processed > 0;
-	SPI_finish();
-
-	return found;
 }
 
 static bool

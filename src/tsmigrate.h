@@ -139,6 +139,10 @@ extern char *tsm_replay_guarded(int nstmts, const char *const *sqls,
 								const NodeTag *tags, const char *kind,
 								const char *name, const int *codes);
 extern void tsm_replay_rolled_back(void (*fn) (void *arg), void *arg);
+extern char *tsm_replay_query_value(const char *sql, const char *param1,
+									const char *param2);
+extern bool tsm_replay_has_row(const char *sql, const char *param1,
+							   const char *param2);
 
 /* in schema.c: one section of the source's schema, in creation order */
 typedef enum TsmSchemaSection
