@@ -27,6 +27,20 @@ LANGUAGE sql AS $f$
                   current_setting('port'))
 $f$;
 
+-- tsmigrate sessions on this instance, once those that are closing have
+-- gone: a source backend exits a moment after tsmigrate disconnects
+CREATE FUNCTION tsmigrate_sessions_left() RETURNS bigint
+LANGUAGE plpgsql AS $f$
+BEGIN
+    FOR i IN 1..200 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'tsmigrate');
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+    RETURN (SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tsmigrate');
+END
+$f$;
+
 -- the functions are not for everyone
 SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public_can_execute
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace

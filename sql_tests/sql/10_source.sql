@@ -108,8 +108,7 @@ BEGIN
 EXCEPTION WHEN undefined_object THEN
     RAISE NOTICE 'caught: %', SQLERRM;
 END $$;
-SELECT count(*) AS tsmigrate_sessions_left
-  FROM pg_stat_activity WHERE application_name = 'tsmigrate';
+SELECT tsmigrate_sessions_left();
 
 DROP USER MAPPING FOR tsm_user SERVER legacy;
 REVOKE ALL ON FOREIGN SERVER legacy FROM tsm_user;
