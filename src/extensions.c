@@ -71,6 +71,12 @@ static const char *const extversion_sql =
 "SELECT extversion FROM pg_catalog.pg_extension"
 " WHERE extname OPERATOR(pg_catalog.=) $1";
 
+/* may only a superuser create this version? */
+static const char *const superuser_only_sql =
+"SELECT true FROM pg_catalog.pg_available_extension_versions"
+" WHERE name OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2"
+"   AND superuser AND NOT trusted";
+
 /* the schema an extension's control file pins it to, if any */
 static const char *const fixed_schema_sql =
 "SELECT schema FROM pg_catalog.pg_available_extension_versions"
@@ -213,6 +219,13 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 		if (!dry_run)
 			reason = tsm_replay_guarded(nstmts, sqls, tags, "extension",
 										extname, extension_skip_codes);
+		else if (!superuser() &&
+				 tsm_replay_has_row(superuser_only_sql, extname, version))
+		{
+			/* what CREATE EXTENSION would say (extension.c) */
+			reason = psprintf("permission denied to create extension \"%s\"",
+							  extname);
+		}
 		if (reason != NULL)
 		{
 			put_row(rsinfo, extname, srcver, NULL,

@@ -88,7 +88,12 @@ $target->safe_psql('appdb', q{
 	GRANT USAGE ON SCHEMA tsmigrate TO bob;
 	GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tsmigrate TO bob;
 });
-my ($rc, $out, $err) = tsm_target_sql($target,
+my ($rc, $out, $err, $dry_as_run);
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT extname, action FROM tsmigrate.sync_extensions('$src', true)",
+	user => 'bob', dbname => 'appdb');
+my $bob_dry = $out;
+($rc, $out, $err) = tsm_target_sql($target,
 	"SELECT extname, action FROM tsmigrate.sync_extensions('$src')",
 	user => 'bob', dbname => 'appdb');
 is($rc, 0, 'a non-superuser caller gets a report, not an error') or diag($err);
@@ -103,12 +108,14 @@ is($out, join("\n",
 	'pageinspect|skipped: permission denied to create extension "pageinspect"',
 	'pg_trgm|created'),
 	'untrusted extensions are skipped with the reason, the others created');
+($dry_as_run = $bob_dry) =~ s/would be //g;
+is($dry_as_run, $out, 'for a non-superuser too, the dry run foretells the run');
 
 # --- the run ---------------------------------------------------------------
 
 my $run = $target->safe_psql('postgres',
 	"SELECT extname, source_version, target_version, action FROM tsmigrate.sync_extensions('$src')");
-(my $dry_as_run = $dry) =~ s/would be //g;
+($dry_as_run = $dry) =~ s/would be //g;
 is($run, $dry_as_run, 'the run does what the dry run said');
 is($target->safe_psql('postgres', $state_sql),
 	'citext 1.6 public, cube 1.5 public, earthdistance 1.1 public, hstore 1.4 ext, '
