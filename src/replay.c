@@ -187,6 +187,7 @@ statement_allowed(Node *stmt)
 					case AT_ReplicaIdentity:
 					case AT_AddConstraint:
 					case AT_AttachPartition:
+					case AT_AddInherit:
 					case AT_ClusterOn:
 					case AT_EnableRowSecurity:
 					case AT_ForceRowSecurity:
@@ -230,6 +231,9 @@ check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s)
 /*
  * replay_error_callback
  *		Name the object being replayed, and point into its statement.
+ *
+ * Object names come quoted from the generator ("fx"."items"), so they are
+ * not quoted again.
  */
 static void
 replay_error_callback(void *arg)
@@ -243,7 +247,7 @@ replay_error_callback(void *arg)
 		internalerrposition(syntaxerrposition);
 		internalerrquery(ctx->sql);
 	}
-	errcontext("replaying definition of %s \"%s\"", ctx->kind, ctx->name);
+	errcontext("replaying definition of %s %s", ctx->kind, ctx->name);
 }
 
 /*

@@ -82,7 +82,10 @@ static const char *const types_sql_fmt =
 " WHERE t.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_type", "t.oid")
 " AND (t.typtype IN ('e', 'r', 'd') OR (t.typtype = 'c' AND tc.relkind = 'c'))";
 
-/* functions and procedures; pg_get_functiondef() says CREATE OR REPLACE */
+/*
+ * Functions and procedures; pg_get_functiondef() says CREATE OR REPLACE.
+ * The constructors of range and multirange types come with their type.
+ */
 static const char *const functions_sql =
 "SELECT " CATOID("pg_proc") ", p.oid, CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END,"
 " pg_catalog.format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)), 20,"
@@ -90,7 +93,9 @@ static const char *const functions_sql =
 "  " COMMENT_STMT("pg_catalog.format('%s %I.%I(%s)', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,"
 "   n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))", "pg_proc", "p.oid") "]"
 " FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
-" WHERE p.prokind <> 'a' AND p.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_proc", "p.oid");
+" WHERE p.prokind <> 'a' AND p.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_proc", "p.oid")
+" AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = " CATOID("pg_proc")
+"  AND i.objid = p.oid AND i.deptype = 'i')";
 
 #define OPNAME(oidexpr) \
 	"(SELECT pg_catalog.format('OPERATOR(%I.%s)', xn.nspname, xo.oprname) FROM pg_catalog.pg_operator xo" \
@@ -138,7 +143,9 @@ static const char *const casts_sql =
 "   CASE c.castcontext WHEN 'a' THEN ' AS ASSIGNMENT' WHEN 'i' THEN ' AS IMPLICIT' ELSE '' END)") ","
 "  " COMMENT_STMT("pg_catalog.format('CAST (%s AS %s)', pg_catalog.format_type(c.castsource, NULL), pg_catalog.format_type(c.casttarget, NULL))", "pg_cast", "c.oid") "]"
 " FROM pg_catalog.pg_cast c"
-" WHERE c.oid >= 16384 AND " NOT_EXT("pg_cast", "c.oid");
+" WHERE c.oid >= 16384 AND " NOT_EXT("pg_cast", "c.oid")
+" AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = " CATOID("pg_cast")
+"  AND i.objid = c.oid AND i.deptype = 'i')";
 
 static const char *const operators_sql =
 "SELECT " CATOID("pg_operator") ", o.oid, 'operator',"

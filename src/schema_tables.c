@@ -5,7 +5,10 @@
  *
  * Tables (plain, UNLOGGED, partitioned, partitions, inheritance children
  * and foreign tables) are created with their local columns in the source's
- * order, types, collations, stored generated columns, identity, NOT NULL,
+ * order (an inheritance child whose columns are all local, as after ALTER
+ * TABLE ... INHERIT, is created on its own and then attached with INHERIT,
+ * which keeps its column order; CREATE TABLE ... INHERITS would put the
+ * parent's columns first), types, collations, stored generated columns, identity, NOT NULL,
  * valid CHECK constraints, partition key and bound, access method and
  * options; column storage, compression, statistics targets and options,
  * replica identity FULL/NOTHING and comments follow as ALTER and COMMENT
@@ -79,13 +82,23 @@ static const char *const tables_sql_fmt =
 "    pg_catalog.pg_get_expr(c.relpartbound, c.oid), x.partby, x.server, x.withopts)"
 "  ELSE"
 "   pg_catalog.format('CREATE %s%s %I.%I (%s)%s%s%s%s%s', CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END,"
-"    x.rk, n.nspname, c.relname, x.elems, CASE WHEN x.inherits IS NOT NULL THEN ' INHERITS (' || x.inherits || ')' ELSE '' END,"
+"    x.rk, n.nspname, c.relname, x.elems, CASE WHEN x.inherits IS NOT NULL AND NOT x.attach_later THEN ' INHERITS (' || x.inherits || ')' ELSE '' END,"
 "    x.partby, CASE WHEN c.relkind = 'r' AND am.amname <> 'heap' THEN pg_catalog.format(' USING %I', am.amname) ELSE '' END,"
 "    x.server, x.withopts)"
-"  END,"
-"  CASE c.relreplident WHEN 'f' THEN 'AlterTableStmt:' || pg_catalog.format('ALTER %s ONLY %I.%I REPLICA IDENTITY FULL', x.rk, n.nspname, c.relname)"
-"   WHEN 'n' THEN 'AlterTableStmt:' || pg_catalog.format('ALTER %s ONLY %I.%I REPLICA IDENTITY NOTHING', x.rk, n.nspname, c.relname) END,"
+"  END]"
+" || ARRAY(SELECT 'AlterTableStmt:' || pg_catalog.format('ALTER %s %I.%I INHERIT %I.%I', x.rk, n.nspname, c.relname, pn.nspname, pc.relname)"
+"   FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent"
+"   JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace"
+"   WHERE i.inhrelid = c.oid AND x.attach_later ORDER BY i.inhseqno)"
+" || ARRAY["
+"  CASE WHEN c.relkind = 'f' THEN NULL WHEN c.relreplident = 'f' THEN 'AlterTableStmt:' || pg_catalog.format('ALTER %s ONLY %I.%I REPLICA IDENTITY FULL', x.rk, n.nspname, c.relname)"
+"   WHEN c.relreplident = 'n' THEN 'AlterTableStmt:' || pg_catalog.format('ALTER %s ONLY %I.%I REPLICA IDENTITY NOTHING', x.rk, n.nspname, c.relname) END,"
 "  " COMMENT_STMT("pg_catalog.format('%s %I.%I', x.rk, n.nspname, c.relname)", "pg_class", "c.oid") "]"
+" || ARRAY(SELECT 'CommentStmt:' || pg_catalog.format('COMMENT ON CONSTRAINT %I ON %s %I.%I IS %L', co.conname,"
+"    CASE c.relkind WHEN 'f' THEN 'FOREIGN TABLE' ELSE '' END, n.nspname, c.relname, d.description)"
+"   FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_description d ON d.classoid = " CATOID("pg_constraint")
+"    AND d.objoid = co.oid AND d.objsubid = 0"
+"   WHERE co.conrelid = c.oid AND co.contype = 'c' AND co.convalidated ORDER BY co.conname)"
 " || ARRAY(SELECT u.s FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid"
 "   CROSS JOIN LATERAL pg_catalog.unnest(ARRAY["
 "    CASE WHEN a.attnotnull AND (NOT a.attislocal OR c.relispartition) THEN 'AlterTableStmt:' ||"
@@ -121,6 +134,11 @@ static const char *const tables_sql_fmt =
 "  (SELECT pg_catalog.string_agg(pg_catalog.format('%I.%I', pn.nspname, pc.relname), ', ' ORDER BY i.inhseqno) FROM pg_catalog.pg_inherits i"
 "   JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace"
 "   WHERE i.inhrelid = c.oid) AS inherits,"
+"  (NOT c.relispartition AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid)"
+"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0"
+"    AND NOT a.attisdropped AND NOT a.attislocal)"
+"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint co WHERE co.conrelid = c.oid AND co.contype = 'c'"
+"    AND NOT co.conislocal)) AS attach_later,"
 "  CASE WHEN c.relkind = 'p' THEN ' PARTITION BY ' || pg_catalog.pg_get_partkeydef(c.oid) ELSE '' END AS partby,"
 "  CASE WHEN c.relkind = 'f' THEN pg_catalog.format(' SERVER %I%s', fs.srvname,"
 "   CASE WHEN ft.ftoptions IS NOT NULL THEN pg_catalog.format(' OPTIONS (%s)', " GENERIC_OPTIONS("ft.ftoptions") ") ELSE '' END)"
