@@ -23,6 +23,8 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
+#include "catalog/pg_constraint.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -87,6 +89,7 @@ typedef struct ReplayContext
 static NodeTag expected_tag(const TsmSchemaObject *obj, const char *name);
 static void check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s);
 static bool statement_allowed(Node *stmt);
+static void check_constraint_absent(AlterTableStmt *alter);
 static void replay_error_callback(void *arg);
 
 /*
@@ -226,6 +229,38 @@ check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s)
 	if (nodeTag(stmt) != want || !statement_allowed(stmt))
 		elog(ERROR, "generated statement for %s \"%s\" is not a single %s",
 			 obj->kind, obj->name, s->tag);
+	if (IsA(stmt, AlterTableStmt))
+		check_constraint_absent((AlterTableStmt *) stmt);
+}
+
+/*
+ * check_constraint_absent
+ *		ADD CONSTRAINT of a constraint that the table already has: say so.
+ *
+ * Left to itself, a second primary key fails with "multiple primary keys
+ * ... are not allowed" (42P16) and a second CHECK of the same name is
+ * merged silently; a conflict must name the object instead, with the code
+ * of a duplicate constraint name.
+ */
+static void
+check_constraint_absent(AlterTableStmt *alter)
+{
+	AlterTableCmd *cmd = linitial_node(AlterTableCmd, alter->cmds);
+	Constraint *con;
+	Oid			relid;
+
+	if (cmd->subtype != AT_AddConstraint || !IsA(cmd->def, Constraint))
+		return;
+	con = (Constraint *) cmd->def;
+	if (con->conname == NULL)
+		return;
+	relid = RangeVarGetRelid(alter->relation, NoLock, true);
+	if (OidIsValid(relid) &&
+		OidIsValid(get_relation_constraint_oid(relid, con->conname, true)))
+		ereport(ERROR,
+				errcode(ERRCODE_DUPLICATE_OBJECT),
+				errmsg("constraint \"%s\" for relation \"%s\" already exists",
+					   con->conname, alter->relation->relname));
 }
 
 /*

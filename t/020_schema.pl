@@ -1,0 +1,178 @@
+# t/020_schema.pl
+#
+# pull_schema across two clusters, measured with pg_dump: after pre-data
+# and post-data, pg_dump --schema-only of the source and of the target are
+# the same statements (t/SchemaCompare.pm).  Sources: the pagila sample
+# database (set TSM_PAGILA_DIR to the directory holding pagila-schema.sql;
+# skipped without it) and t/fixtures/schema_fixture.sql, which has every
+# object kind and hostile names.  Also: a conflict and a dry run leave the
+# target as it was, and the section argument is checked.
+
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib $FindBin::RealBin;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use SchemaCompare;
+use TsmTest;
+
+my $source = tsm_source_node('source');
+my $target = tsm_target_node('target');
+
+# roles that the fixture's policies and user mappings name, on both sides
+# (roles are pull_roles' business); "postgres" owns pagila's objects
+foreach my $node ($source, $target)
+{
+	$node->safe_psql('postgres', q{CREATE ROLE "fixture reader"; CREATE ROLE postgres});
+}
+
+# a target database with tsmigrate and the given extensions
+sub target_db
+{
+	my ($db, @extensions) = @_;
+	$target->safe_psql('postgres', qq{CREATE DATABASE "$db"});
+	$target->safe_psql($db,
+		join('', 'SET client_min_messages = warning; CREATE EXTENSION tsmigrate;',
+			map { " CREATE EXTENSION $_;" } @extensions));
+	return;
+}
+
+# the source database as an SQL literal
+sub source_literal
+{
+	my ($db) = @_;
+	my $connstr = $source->connstr($db);
+	$connstr =~ s/'/''/g;
+	return "'$connstr'";
+}
+
+# pull one section into a target database; returns ($rc, $stdout, $stderr)
+sub pull
+{
+	my ($db, $srcdb, $section, $dry_run) = @_;
+	my $src = source_literal($srcdb);
+	$dry_run = $dry_run ? 'true' : 'false';
+	return tsm_target_sql($target,
+		"SET client_min_messages = error; SELECT action, count(*) FROM "
+		  . "tsmigrate.pull_schema($src, '$section', $dry_run) GROUP BY 1",
+		dbname => $db);
+}
+
+sub load_source
+{
+	my ($db, $file) = @_;
+	$source->command_ok(
+		[
+			'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
+			'-c', 'SET client_min_messages = error',
+			'-d', $source->connstr($db), '-f', $file
+		],
+		"$file loads into the source");
+	return;
+}
+
+# --- pagila ----------------------------------------------------------------
+
+SKIP:
+{
+	my $dir = $ENV{TSM_PAGILA_DIR};
+	skip 'TSM_PAGILA_DIR does not name a directory with pagila-schema.sql', 5
+	  unless defined $dir && -f "$dir/pagila-schema.sql";
+
+	$source->safe_psql('postgres', 'CREATE DATABASE pagila');
+	load_source('pagila', "$dir/pagila-schema.sql");
+	target_db('pagila');
+
+	my ($rc, $out, $err) = pull('pagila', 'pagila', 'pre-data');
+	is($rc, 0, 'pagila: pre-data replays') or diag($err);
+	like($out, qr/^created\|\d+$/m, 'pagila: pre-data objects reported as created');
+	($rc, $out, $err) = pull('pagila', 'pagila', 'post-data');
+	is($rc, 0, 'pagila: post-data replays') or diag($err);
+	is(schema_dump_diff($source, 'pagila', $target, 'pagila'),
+		'', 'pagila: pg_dump --schema-only of source and target are the same');
+}
+
+# --- the broad fixture -------------------------------------------------------
+
+$source->safe_psql('postgres', 'CREATE DATABASE fixture');
+load_source('fixture', "$FindBin::RealBin/fixtures/schema_fixture.sql");
+
+# schema_sql shows the statements, with every name quoted
+my $src = source_literal('fixture');
+my $sql = $target->safe_psql('postgres',
+	"SELECT string_agg(s, E'\\n') FROM tsmigrate.schema_sql($src, 'pre-data') s");
+like(
+	$sql,
+	qr/^CREATE TABLE "we""ird sch\$ema"\."x""; DROP TABLE canary; --" \(/m,
+	'schema_sql quotes hostile names');
+unlike($sql, qr/ALTER INDEX|CREATE INDEX|CREATE TRIGGER|FOREIGN KEY/,
+	'pre-data has no indexes, triggers or foreign keys');
+$sql = $target->safe_psql('postgres',
+	"SELECT string_agg(s, E'\\n') FROM tsmigrate.schema_sql($src, 'post-data') s");
+like($sql, qr/FOREIGN KEY .*DEFERRABLE INITIALLY DEFERRED/,
+	'post-data has the deferrable foreign key');
+like($sql, qr/^REFRESH MATERIALIZED VIEW "fx"."mv";$/m,
+	'post-data populates materialized views that had data');
+unlike($sql, qr/REFRESH MATERIALIZED VIEW "fx"."mv_nodata"/,
+	'but not those without data');
+
+# a wrong section
+my ($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT * FROM tsmigrate.schema_sql($src, 'data')");
+like($err, qr/ERROR:  22023: unrecognized section "data"/,
+	'an unknown section is refused with 22023');
+like($err, qr/HINT:  Valid values are "pre-data" and "post-data"\./,
+	'the hint lists the sections');
+
+target_db('fixture', 'btree_gist', 'pg_trgm SCHEMA public');
+my @before = schema_dump_statements($target, 'fixture');
+
+# dry run: every object reported, nothing created
+($rc, $out, $err) = pull('fixture', 'fixture', 'pre-data', 1);
+is($rc, 0, 'dry run of pre-data succeeds') or diag($err);
+like($out, qr/^would create\|\d+$/, 'dry run reports every object as "would create"');
+is_deeply([ schema_dump_statements($target, 'fixture') ],
+	\@before, 'dry run changes nothing on the target');
+
+# conflict: a table that exists on the target stops the whole section
+$target->safe_psql('fixture', 'CREATE TABLE public.canary (id int)');
+@before = schema_dump_statements($target, 'fixture');
+($rc, $out, $err) = pull('fixture', 'fixture', 'pre-data');
+isnt($rc, 0, 'pre-data fails when an object exists on the target');
+like($err, qr/ERROR:  42P07: relation "canary" already exists/,
+	'the conflict is 42P07 and names the relation');
+like($err, qr/replaying definition of table "public"."canary"/,
+	'the context names the object being replayed');
+is_deeply([ schema_dump_statements($target, 'fixture') ],
+	\@before, 'a conflict leaves the target unchanged');
+is($target->safe_psql('fixture', q{SELECT count(*) FROM pg_namespace WHERE nspname = 'fx'}),
+	'0', 'no schema of the failed section stays');
+$target->safe_psql('fixture', 'DROP TABLE public.canary');
+
+# the real thing
+($rc, $out, $err) = pull('fixture', 'fixture', 'pre-data');
+is($rc, 0, 'fixture: pre-data replays') or diag($err);
+($rc, $out, $err) = pull('fixture', 'fixture', 'post-data');
+is($rc, 0, 'fixture: post-data replays') or diag($err);
+is(schema_dump_diff($source, 'fixture', $target, 'fixture'),
+	'', 'fixture: pg_dump --schema-only of source and target are the same');
+is( $target->safe_psql(
+		'fixture',
+		q{SELECT count(*) FROM public.canary, "we""ird sch$ema"."x""; DROP TABLE canary; --"}),
+	'0',
+	'hostile names created their tables and dropped nothing');
+
+# post-data a second time: the first constraint that exists stops it
+($rc, $out, $err) = pull('fixture', 'fixture', 'post-data');
+like($err, qr/ERROR:  42710: constraint "a_pkey" for relation "a" already exists/,
+	'replaying post-data again is a conflict naming the constraint');
+is(schema_dump_diff($source, 'fixture', $target, 'fixture'),
+	'', 'and leaves the target as it was');
+
+ok(tsm_no_source_backends($source), 'no tsmigrate backend is left on the source');
+
+done_testing();
