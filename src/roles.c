@@ -8,8 +8,9 @@
  * not a superuser: it deletes the bootstrap superuser's lines and every
  * SUPERUSER, REPLICATION, BYPASSRLS (with their NO forms) and GRANTED BY.
  * Here the same statements are built from the source's catalogs, in the
- * order and form of pg_dumpall's dumpRoles(), dumpUserConfig(),
- * dumpRoleMembership() and dumpRoleGUCPrivs(), except that what the sed
+ * order and form of pg_dumpall's dumpRoles() (with its comments and
+ * security labels), dumpUserConfig(), dumpRoleMembership() and
+ * dumpRoleGUCPrivs(), except that what the sed
  * removes is never generated in the first place: a role named
  * "SUPERUSER fan" keeps its name, which the sed would have cut.
  *
@@ -54,7 +55,7 @@ PG_FUNCTION_INFO_V1(tsmigrate_pull_roles);
 typedef enum RoleItemKind
 {
 	ITEM_ROLE,					/* CREATE ROLE + ALTER ROLE ... WITH */
-	ITEM_COMMENT,				/* COMMENT ON ROLE */
+	ITEM_COMMENT,				/* COMMENT ON ROLE, SECURITY LABEL ON ROLE */
 	ITEM_SETTING,				/* ALTER ROLE ... [IN DATABASE ...] SET */
 	ITEM_MEMBERSHIP,			/* GRANT role TO role */
 	ITEM_PARAMETER				/* GRANT ... ON PARAMETER */
@@ -114,6 +115,16 @@ static const char *const roles_query =
 " WHERE a.rolname OPERATOR(pg_catalog.!~) '^pg_'"
 "   AND a.oid OPERATOR(pg_catalog.<>) " SOURCE_BOOTSTRAP_OID
 " ORDER BY a.rolname";
+
+/* buildShSecLabels() of dumpRoles() */
+static const char *const labels_query =
+"SELECT r.rolname, l.provider, l.label"
+"  FROM pg_catalog.pg_shseclabel l"
+"  JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) l.objoid"
+" WHERE l.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_authid'::pg_catalog.regclass"
+"   AND r.rolname OPERATOR(pg_catalog.!~) '^pg_'"
+"   AND r.oid OPERATOR(pg_catalog.<>) " SOURCE_BOOTSTRAP_OID
+" ORDER BY 1, 2";
 
 /* dumpUserConfig(), then the settings IN DATABASE <the source database> */
 static const char *const settings_query =
@@ -192,7 +203,8 @@ static const int role_skip_codes[] = {
 	ERRCODE_INSUFFICIENT_PRIVILEGE,		/* a CREATEROLE-only caller */
 	ERRCODE_INVALID_GRANT_OPERATION,	/* circular membership */
 	ERRCODE_UNDEFINED_OBJECT,	/* unknown parameter, role not created */
-	ERRCODE_INVALID_PARAMETER_VALUE,	/* a setting the target rejects */
+	ERRCODE_INVALID_PARAMETER_VALUE,	/* a setting the target rejects, a
+										 * label provider it lacks */
 	ERRCODE_INVALID_NAME,		/* a parameter name the target rejects */
 	ERRCODE_DUPLICATE_OBJECT,	/* created meanwhile by someone else */
 	0
@@ -430,12 +442,14 @@ read_roles(TsmSource *src)
 	PGconn	   *conn;
 	TsmRows    *login;
 	TsmRows    *roles;
+	TsmRows    *labels;
 	TsmRows    *settings;
 	TsmRows    *members;
 	TsmRows    *parameters = NULL;
 	int			version;
 	char	   *dbname = get_database_name(MyDatabaseId);
 	int			r;
+	int			l;
 
 	conn = tsm_conn_open(src);
 	version = tsm_server_version_num(conn);
@@ -449,6 +463,7 @@ read_roles(TsmSource *src)
 	else
 		roles = tsm_query(conn, psprintf(roles_query, "NULL::text", "pg_roles"),
 						  0, NULL);
+	labels = tsm_query(conn, labels_query, 0, NULL);
 	settings = tsm_query(conn, settings_query, 0, NULL);
 	members = tsm_query(conn, version >= 160000 ? members_query_16 : members_query_15,
 						0, NULL);
@@ -463,7 +478,7 @@ read_roles(TsmSource *src)
 						  script->source_login),
 				errhint("Connect to the source as a superuser to copy the password hashes, or set the passwords on the target afterwards."));
 
-	/* roles, each with its comment */
+	/* roles, each with its comment and security labels */
 	for (r = 0; r < roles->nrows; r++)
 	{
 		const char *rolname = tsm_rows_value(roles, r, 0);
@@ -485,6 +500,21 @@ read_roles(TsmSource *src)
 										 quote_identifier(rolname),
 										 quote_literal_cstr(comment)),
 						  T_CommentStmt);
+		}
+
+		for (l = 0; l < labels->nrows; l++)
+		{
+			const char *provider = tsm_rows_value(labels, l, 1);
+
+			if (strcmp(tsm_rows_value(labels, l, 0), rolname) != 0)
+				continue;
+			item = new_item(script, ITEM_COMMENT, rolname,
+							psprintf("security label for %s", quote_identifier(provider)));
+			add_item_stmt(item, psprintf("SECURITY LABEL FOR %s ON ROLE %s IS %s;",
+										 quote_identifier(provider),
+										 quote_identifier(rolname),
+										 quote_literal_cstr(tsm_rows_value(labels, l, 2))),
+						  T_SecLabelStmt);
 		}
 	}
 
