@@ -250,6 +250,14 @@ static void
 replay_error_callback(void *arg)
 {
 	ReplayContext *ctx = (ReplayContext *) arg;
+	int			syntaxerrposition = geterrposition();
 
+	/* a position points into the generated statement, not the caller's */
+	if (syntaxerrposition > 0)
+	{
+		errposition(0);
+		internalerrposition(syntaxerrposition);
+		internalerrquery(ctx->sql);
+	}
 	errcontext("replaying definition of %s \"%s\"", ctx->kind, ctx->name);
 }
