@@ -63,11 +63,16 @@
 	"(SELECT pg_catalog.string_agg(pg_catalog.format('%I %L', pg_catalog.split_part(o, '=', 1)," \
 	" pg_catalog.substr(o, pg_catalog.strpos(o, '=') + 1)), ', ') FROM pg_catalog.unnest(" arr ") o)"
 
-/* reloptions as name='value', ...; prefix is '' or 'toast.' */
+/*
+ * reloptions or attoptions as name='value', ..., NULL when there are none;
+ * prefix is '' or 'toast.'.  Left out: a view's check_option (a clause of
+ * its own) and pg_attver, an attribute version that some server builds
+ * keep in attoptions and that their pg_dump leaves out too.
+ */
 #define RELOPTIONS(arr, prefix) \
 	"(SELECT pg_catalog.string_agg(pg_catalog.format('%s%I=%L', " prefix ", pg_catalog.split_part(o, '=', 1)," \
 	" pg_catalog.substr(o, pg_catalog.strpos(o, '=') + 1)), ', ') FROM pg_catalog.unnest(" arr ") o" \
-	" WHERE pg_catalog.split_part(o, '=', 1) <> 'check_option')"
+	" WHERE pg_catalog.split_part(o, '=', 1) <> ALL (ARRAY['check_option', 'pg_attver']))"
 
 /* in schema.c */
 extern char *tsm_schema_subst(const char *sql, const char *value);

@@ -89,7 +89,7 @@ static const char *const types_sql_fmt =
 static const char *const functions_sql =
 "SELECT " CATOID("pg_proc") ", p.oid, CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END,"
 " pg_catalog.format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)), 20,"
-" ARRAY[" STMT("CreateFunctionStmt", "pg_catalog.regexp_replace(pg_catalog.pg_get_functiondef(p.oid), '^CREATE OR REPLACE ', 'CREATE ')") ","
+" ARRAY[" STMT("CreateFunctionStmt", "pg_catalog.rtrim(pg_catalog.regexp_replace(pg_catalog.pg_get_functiondef(p.oid), '^CREATE OR REPLACE ', 'CREATE '), E'\\n')") ","
 "  " COMMENT_STMT("pg_catalog.format('%s %I.%I(%s)', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,"
 "   n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))", "pg_proc", "p.oid") "]"
 " FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"

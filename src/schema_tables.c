@@ -62,7 +62,7 @@ static const char *const sequences_sql =
 	"  pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)) FROM pg_catalog.pg_attrdef ad" \
 	"  WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) ELSE '' END," \
 	" CASE WHEN a.attidentity IN ('a', 'd') THEN (SELECT pg_catalog.format(' GENERATED %s AS IDENTITY (SEQUENCE NAME %I.%I" \
-	"  START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s%s)'," \
+	" START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s%s)'," \
 	"  CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END, sn.nspname, sc.relname," \
 	"  s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END)" \
 	"  FROM pg_catalog.pg_depend dd JOIN pg_catalog.pg_class sc ON sc.oid = dd.objid" \
@@ -109,8 +109,8 @@ static const char *const tables_sql_fmt =
 "    @1@,"
 "    CASE WHEN a.attstattarget >= 0 THEN 'AlterTableStmt:' ||"
 "     pg_catalog.format('ALTER %s ONLY %I.%I ALTER COLUMN %I SET STATISTICS %s', x.rk, n.nspname, c.relname, a.attname, a.attstattarget) END,"
-"    CASE WHEN a.attoptions IS NOT NULL THEN 'AlterTableStmt:' ||"
-"     pg_catalog.format('ALTER %s ONLY %I.%I ALTER COLUMN %I SET (%s)', x.rk, n.nspname, c.relname, a.attname, " RELOPTIONS("a.attoptions", "''") ") END,"
+"    (SELECT 'AlterTableStmt:' || pg_catalog.format('ALTER %s ONLY %I.%I ALTER COLUMN %I SET (%s)', x.rk, n.nspname, c.relname, a.attname, ao.o)"
+"     FROM (SELECT " RELOPTIONS("a.attoptions", "''") " AS o) ao WHERE ao.o IS NOT NULL),"
 "    (SELECT 'CommentStmt:' || pg_catalog.format('COMMENT ON COLUMN %I.%I.%I IS %L', n.nspname, c.relname, a.attname, d.description)"
 "     FROM pg_catalog.pg_description d WHERE d.classoid = " CATOID("pg_class") " AND d.objoid = c.oid AND d.objsubid = a.attnum)"
 "   ]) WITH ORDINALITY u(s, k)"
