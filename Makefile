@@ -15,7 +15,7 @@ PG_CPPFLAGS  = -I$(libpq_srcdir) -I$(shell $(PG_CONFIG) --includedir) -I$(srcdir
 SHLIB_LINK_INTERNAL = $(libpq)
 
 # explicit order: later tests use objects created by earlier ones
-REGRESS      = 00_setup 10_source 20_sessions 30_versions 40_extensions 60_data 70_verify 50_schema
+REGRESS      = 00_setup 10_source 20_sessions 30_versions 40_extensions 50_schema 60_data 70_verify
 REGRESS_OPTS = --inputdir=sql_tests
 TAP_TESTS    = 1
 
