@@ -48,6 +48,7 @@ typedef struct ReplayTag
 /* the parse nodes the generator may ask for */
 static const ReplayTag replay_tags[] = {
 	{"AlterDomainStmt", T_AlterDomainStmt},
+	{"AlterOpFamilyStmt", T_AlterOpFamilyStmt},
 	{"AlterPublicationStmt", T_AlterPublicationStmt},
 	{"AlterSeqStmt", T_AlterSeqStmt},
 	{"AlterStatsStmt", T_AlterStatsStmt},
@@ -61,6 +62,8 @@ static const ReplayTag replay_tags[] = {
 	{"CreateFdwStmt", T_CreateFdwStmt},
 	{"CreateForeignServerStmt", T_CreateForeignServerStmt},
 	{"CreateForeignTableStmt", T_CreateForeignTableStmt},
+	{"CreateOpClassStmt", T_CreateOpClassStmt},
+	{"CreateOpFamilyStmt", T_CreateOpFamilyStmt},
 	{"CreateFunctionStmt", T_CreateFunctionStmt},
 	{"CreatePolicyStmt", T_CreatePolicyStmt},
 	{"CreatePublicationStmt", T_CreatePublicationStmt},
@@ -90,6 +93,7 @@ static NodeTag expected_tag(const TsmSchemaObject *obj, const char *name);
 static void check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s);
 static bool statement_allowed(Node *stmt);
 static void check_constraint_absent(AlterTableStmt *alter);
+static bool replaces_placeholder(const TsmSchemaStmt *s, Node *stmt);
 static void replay_error_callback(void *arg);
 
 /*
@@ -154,6 +158,8 @@ statement_allowed(Node *stmt)
 				return ctas->objtype == OBJECT_MATVIEW && !ctas->if_not_exists &&
 					ctas->into->skipData;
 			}
+		case T_AlterOpFamilyStmt:
+			return !((AlterOpFamilyStmt *) stmt)->isDrop;
 		case T_AlterDomainStmt:
 			return ((AlterDomainStmt *) stmt)->subtype == 'C';
 		case T_AlterPublicationStmt:
@@ -211,6 +217,17 @@ statement_allowed(Node *stmt)
 }
 
 /*
+ * replaces_placeholder
+ *		CREATE OR REPLACE VIEW is allowed where the sort put a placeholder
+ *		of this view before it (schema.c), and nowhere else.
+ */
+static bool
+replaces_placeholder(const TsmSchemaStmt *s, Node *stmt)
+{
+	return s->replace && IsA(stmt, ViewStmt) && ((ViewStmt *) stmt)->replace;
+}
+
+/*
  * check_statement
  *		Parse a generated statement; it must be one statement of the kind
  *		the generator meant.
@@ -226,7 +243,8 @@ check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s)
 		elog(ERROR, "generated statement for %s \"%s\" is not a single %s",
 			 obj->kind, obj->name, s->tag);
 	stmt = linitial_node(RawStmt, parsed)->stmt;
-	if (nodeTag(stmt) != want || !statement_allowed(stmt))
+	if (nodeTag(stmt) != want ||
+		!(statement_allowed(stmt) || replaces_placeholder(s, stmt)))
 		elog(ERROR, "generated statement for %s \"%s\" is not a single %s",
 			 obj->kind, obj->name, s->tag);
 	if (IsA(stmt, AlterTableStmt))

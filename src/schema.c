@@ -21,9 +21,12 @@
  *
  *	Cycles that pg_dump breaks by splitting an object are avoided the same
  *	way: column defaults are objects of their own, foreign keys and other
- *	index-backed constraints are post-data.  A cycle that remains (a view
- *	and a function that refer to each other through their row types) is
- *	broken by emitting its first object in sort order.
+ *	index-backed constraints are post-data.  A cycle through a view (a view
+ *	that calls a function returning the view's row type) is broken as
+ *	pg_dump breaks it: a placeholder view with the right column names and
+ *	types comes first, the real definition replaces it later with CREATE
+ *	OR REPLACE VIEW.  Any other cycle is broken by emitting its first
+ *	object in sort order.
  *
  * IDENTIFICATION
  *	  src/schema.c
@@ -116,6 +119,9 @@ static void collect_objects(PGconn *conn, const char *query, List **objects);
 static int	compare_objects(const void *a, const void *b);
 static List *sort_objects(PGconn *conn, int version, List *objects);
 static bool resolve(HTAB *aliases, HTAB *index, ObjKey key, int *result);
+static int	placeholder_candidate(TsmSchemaObject **objs, int n, const bool *done,
+								  const bool *stood_in);
+static TsmSchemaObject *make_placeholder(TsmSchemaObject *view);
 static void heap_push(int *heap, int *n, int value);
 static int	heap_pop(int *heap, int *n);
 
@@ -246,9 +252,15 @@ collect_objects(PGconn *conn, const char *query, List **objects)
 		if (colon == NULL)
 			elog(ERROR, "generated statement for %s \"%s\" has no node tag",
 				 obj->kind, obj->name);
+		if (strncmp(stmt, "Placeholder:", colon - stmt + 1) == 0)
+		{
+			obj->placeholder = pstrdup(colon + 1);
+			continue;
+		}
 		s = palloc(sizeof(TsmSchemaStmt));
 		s->tag = pnstrdup(stmt, colon - stmt);
 		s->sql = pstrdup(colon + 1);
+		s->replace = false;
 		obj->stmts = lappend(obj->stmts, s);
 	}
 }
@@ -285,6 +297,7 @@ sort_objects(PGconn *conn, int version, List *objects)
 	List	  **succ;
 	int		   *indeg;
 	bool	   *done;
+	bool	   *stood_in;
 	int		   *heap;
 	int			heapn = 0;
 	int			next_forced = 0;
@@ -349,6 +362,7 @@ sort_objects(PGconn *conn, int version, List *objects)
 	succ = palloc0(sizeof(List *) * n);
 	indeg = palloc0(sizeof(int) * n);
 	done = palloc0(sizeof(bool) * n);
+	stood_in = palloc0(sizeof(bool) * n);
 	heap = palloc(sizeof(int) * n);
 
 	rows = tsm_query(conn, depends_sql, 0, NULL);
@@ -377,22 +391,45 @@ sort_objects(PGconn *conn, int version, List *objects)
 		if (indeg[i] == 0)
 			heap_push(heap, &heapn, i);
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n;)
 	{
 		int			cur;
 
 		CHECK_FOR_INTERRUPTS();
 		if (heapn > 0)
 			cur = heap_pop(heap, &heapn);
+		else if ((cur = placeholder_candidate(objs, n, done, stood_in)) >= 0)
+		{
+			/*
+			 * A cycle through a view: create a placeholder of the view now,
+			 * so that what depends on the view can be created, and replace
+			 * it with the real view once its own dependencies are out.
+			 */
+			result = lappend(result, make_placeholder(objs[cur]));
+			stood_in[cur] = true;
+			foreach(lc, succ[cur])
+			{
+				int			s = lfirst_int(lc);
+
+				if (--indeg[s] == 0 && !done[s])
+					heap_push(heap, &heapn, s);
+			}
+			continue;
+		}
 		else
 		{
-			/* a cycle: take the first object that is not out yet */
+			/* another cycle: take the first object that is not out yet */
 			while (done[next_forced])
 				next_forced++;
 			cur = next_forced;
 		}
+		if (done[cur])
+			continue;
 		done[cur] = true;
+		i++;
 		result = lappend(result, objs[cur]);
+		if (stood_in[cur])
+			continue;			/* its dependents were released already */
 		foreach(lc, succ[cur])
 		{
 			int			s = lfirst_int(lc);
@@ -403,6 +440,51 @@ sort_objects(PGconn *conn, int version, List *objects)
 	}
 
 	return result;
+}
+
+/*
+ * placeholder_candidate
+ *		The first view, in sort order, that is not out yet and has a
+ *		placeholder; -1 if there is none.
+ */
+static int
+placeholder_candidate(TsmSchemaObject **objs, int n, const bool *done,
+					  const bool *stood_in)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (!done[i] && !stood_in[i] && objs[i]->placeholder != NULL)
+			return i;
+	return -1;
+}
+
+/*
+ * make_placeholder
+ *		The object that creates a view's placeholder; the view's own
+ *		CREATE VIEW becomes CREATE OR REPLACE VIEW.
+ */
+static TsmSchemaObject *
+make_placeholder(TsmSchemaObject *view)
+{
+	TsmSchemaObject *ph = palloc0(sizeof(TsmSchemaObject));
+	TsmSchemaStmt *s = palloc(sizeof(TsmSchemaStmt));
+	TsmSchemaStmt *def = linitial(view->stmts);
+
+	ph->classid = InvalidOid;
+	ph->objid = view->objid;
+	ph->kind = "view placeholder";
+	ph->name = view->name;
+	ph->prio = view->prio;
+	s->tag = "ViewStmt";
+	s->sql = view->placeholder;
+	s->replace = false;
+	ph->stmts = list_make1(s);
+
+	Assert(strncmp(def->sql, "CREATE VIEW ", 12) == 0);
+	def->sql = psprintf("CREATE OR REPLACE VIEW %s", def->sql + 12);
+	def->replace = true;
+	return ph;
 }
 
 /*

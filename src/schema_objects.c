@@ -4,7 +4,8 @@
  *	  Source catalog queries for the objects that are not relations
  *
  * Schemas, enum, composite and range types, domains, functions and
- * procedures, aggregates, casts, operators, collations, text search
+ * procedures, aggregates, casts, operators, operator families and classes,
+ * collations, text search
  * dictionaries and configurations, foreign data wrappers, servers and user
  * mappings: all of them pre-data.  The columns every query returns are
  * described in schema.h.  Objects that belong to an extension are left to
@@ -178,6 +179,60 @@ static const char *const collations_sql_fmt =
 " FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace"
 " WHERE c.oid >= 16384 AND c.collprovider IN ('c', 'i') AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_collation", "c.oid");
 
+/* an operator of an operator family or class: "ns".op(left, right) */
+#define AMOP_ITEM(ao) \
+	"pg_catalog.format('OPERATOR %s %s(%s, %s)%s', " ao ".amopstrategy, " \
+	" (SELECT pg_catalog.format('%I.%s', xn.nspname, xo.oprname) FROM pg_catalog.pg_operator xo" \
+	"   JOIN pg_catalog.pg_namespace xn ON xn.oid = xo.oprnamespace WHERE xo.oid = " ao ".amopopr)," \
+	" pg_catalog.format_type(" ao ".amoplefttype, NULL), pg_catalog.format_type(" ao ".amoprighttype, NULL)," \
+	" CASE WHEN " ao ".amoppurpose = 'o' THEN (SELECT pg_catalog.format(' FOR ORDER BY %I.%I', sn.nspname, sf.opfname)" \
+	"   FROM pg_catalog.pg_opfamily sf JOIN pg_catalog.pg_namespace sn ON sn.oid = sf.opfnamespace" \
+	"   WHERE sf.oid = " ao ".amopsortfamily) ELSE '' END)"
+
+#define AMPROC_ITEM(ap) \
+	"pg_catalog.format('FUNCTION %s (%s, %s) %s', " ap ".amprocnum, pg_catalog.format_type(" ap ".amproclefttype, NULL)," \
+	" pg_catalog.format_type(" ap ".amprocrighttype, NULL), " ap ".amproc::pg_catalog.regprocedure)"
+
+/*
+ * Operator families with the members that belong to no operator class
+ * (ALTER OPERATOR FAMILY ... ADD), then operator classes, always in an
+ * explicit family, with their own members: pg_depend tells which is which.
+ */
+static const char *const opfamilies_sql =
+"SELECT " CATOID("pg_opfamily") ", f.oid, 'operator family', pg_catalog.format('%I.%I USING %I', n.nspname, f.opfname, am.amname), 27,"
+" ARRAY[" STMT("CreateOpFamilyStmt", "pg_catalog.format('CREATE OPERATOR FAMILY %I.%I USING %I', n.nspname, f.opfname, am.amname)") "]"
+" || ARRAY(SELECT 'AlterOpFamilyStmt:' || pg_catalog.format('ALTER OPERATOR FAMILY %I.%I USING %I ADD %s', n.nspname, f.opfname, am.amname, " AMOP_ITEM("ao") ")"
+"   FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_depend d ON d.classid = " CATOID("pg_amop") " AND d.objid = ao.oid"
+"    AND d.refclassid = " CATOID("pg_opfamily") " AND d.refobjid = f.oid AND d.deptype = 'a'"
+"   WHERE ao.amopfamily = f.oid ORDER BY ao.amoplefttype, ao.amoprighttype, ao.amopstrategy)"
+" || ARRAY(SELECT 'AlterOpFamilyStmt:' || pg_catalog.format('ALTER OPERATOR FAMILY %I.%I USING %I ADD %s', n.nspname, f.opfname, am.amname, " AMPROC_ITEM("ap") ")"
+"   FROM pg_catalog.pg_amproc ap JOIN pg_catalog.pg_depend d ON d.classid = " CATOID("pg_amproc") " AND d.objid = ap.oid"
+"    AND d.refclassid = " CATOID("pg_opfamily") " AND d.refobjid = f.oid AND d.deptype = 'a'"
+"   WHERE ap.amprocfamily = f.oid ORDER BY ap.amproclefttype, ap.amprocrighttype, ap.amprocnum)"
+" || " COMMENT_STMT("pg_catalog.format('OPERATOR FAMILY %I.%I USING %I', n.nspname, f.opfname, am.amname)", "pg_opfamily", "f.oid")
+" FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_namespace n ON n.oid = f.opfnamespace"
+" JOIN pg_catalog.pg_am am ON am.oid = f.opfmethod"
+" WHERE f.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_opfamily", "f.oid");
+
+static const char *const opclasses_sql =
+"SELECT " CATOID("pg_opclass") ", oc.oid, 'operator class', pg_catalog.format('%I.%I USING %I', n.nspname, oc.opcname, am.amname), 27,"
+" ARRAY[" STMT("CreateOpClassStmt", "pg_catalog.format('CREATE OPERATOR CLASS %I.%I %sFOR TYPE %s USING %I FAMILY %I.%I AS %s',"
+"   n.nspname, oc.opcname, CASE WHEN oc.opcdefault THEN 'DEFAULT ' ELSE '' END, pg_catalog.format_type(oc.opcintype, NULL),"
+"   am.amname, fn.nspname, f.opfname, COALESCE(NULLIF(pg_catalog.concat_ws(', ',"
+"    (SELECT pg_catalog.string_agg(" AMOP_ITEM("ao") ", ', ' ORDER BY ao.amoplefttype, ao.amoprighttype, ao.amopstrategy)"
+"     FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_depend d ON d.classid = " CATOID("pg_amop") " AND d.objid = ao.oid"
+"      AND d.refclassid = " CATOID("pg_opclass") " AND d.refobjid = oc.oid AND d.deptype = 'i'),"
+"    (SELECT pg_catalog.string_agg(" AMPROC_ITEM("ap") ", ', ' ORDER BY ap.amproclefttype, ap.amprocrighttype, ap.amprocnum)"
+"     FROM pg_catalog.pg_amproc ap JOIN pg_catalog.pg_depend d ON d.classid = " CATOID("pg_amproc") " AND d.objid = ap.oid"
+"      AND d.refclassid = " CATOID("pg_opclass") " AND d.refobjid = oc.oid AND d.deptype = 'i'),"
+"    CASE WHEN oc.opckeytype <> 0 THEN 'STORAGE ' || pg_catalog.format_type(oc.opckeytype, NULL) END), ''),"
+"    'STORAGE ' || pg_catalog.format_type(oc.opcintype, NULL)))") ","
+"  " COMMENT_STMT("pg_catalog.format('OPERATOR CLASS %I.%I USING %I', n.nspname, oc.opcname, am.amname)", "pg_opclass", "oc.oid") "]"
+" FROM pg_catalog.pg_opclass oc JOIN pg_catalog.pg_namespace n ON n.oid = oc.opcnamespace"
+" JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod"
+" JOIN pg_catalog.pg_opfamily f ON f.oid = oc.opcfamily JOIN pg_catalog.pg_namespace fn ON fn.oid = f.opfnamespace"
+" WHERE oc.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_opclass", "oc.oid");
+
 static const char *const ts_dicts_sql =
 "SELECT " CATOID("pg_ts_dict") ", d0.oid, 'text search dictionary', pg_catalog.format('%I.%I', n.nspname, d0.dictname), 28,"
 " ARRAY[" STMT("DefineStmt", "pg_catalog.format('CREATE TEXT SEARCH DICTIONARY %I.%I (TEMPLATE = %I.%I%s)', n.nspname, d0.dictname,"
@@ -250,6 +305,8 @@ tsm_schema_object_queries(List **queries, int version, bool post)
 	*queries = lappend(*queries, (char *) aggregates_sql);
 	*queries = lappend(*queries, (char *) casts_sql);
 	*queries = lappend(*queries, (char *) operators_sql);
+	*queries = lappend(*queries, (char *) opfamilies_sql);
+	*queries = lappend(*queries, (char *) opclasses_sql);
 	*queries = lappend(*queries,
 					   tsm_schema_subst(collations_sql_fmt,
 								version >= 170000 ? "c.colllocale" :

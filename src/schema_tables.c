@@ -16,7 +16,9 @@
  * (pg_attrdef), ordered after the sequences they call, as pg_dump does for
  * serial columns.  Sequences owned by a column get OWNED BY; identity
  * sequences are part of their column.  Materialized views are created
- * WITH NO DATA: their population is post-data (schema_postdata.c).
+ * WITH NO DATA: their population is post-data (schema_postdata.c).  Views
+ * come with a placeholder (columns of NULLs of the right types) that
+ * schema.c uses when the view is part of a dependency cycle.
  *
  * The columns every query returns are described in schema.h.
  *
@@ -168,6 +170,14 @@ static const char *const views_sql =
 "SELECT " CATOID("pg_class") ", c.oid, CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END,"
 " pg_catalog.format('%I.%I', n.nspname, c.relname), CASE c.relkind WHEN 'v' THEN 50 ELSE 52 END,"
 " ARRAY[CASE c.relkind WHEN 'v' THEN"
+"  'Placeholder:' || pg_catalog.format('CREATE VIEW %I.%I AS SELECT %s', n.nspname, c.relname,"
+"   (SELECT pg_catalog.string_agg(pg_catalog.format('NULL::%s%s AS %I', pg_catalog.format_type(a.atttypid, a.atttypmod),"
+"     CASE WHEN a.attcollation <> at.typcollation THEN (SELECT pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname)"
+"      FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace"
+"      WHERE co.oid = a.attcollation) ELSE '' END, a.attname), ', ' ORDER BY a.attnum)"
+"    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid"
+"    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)) END,"
+"  CASE c.relkind WHEN 'v' THEN"
 "  'ViewStmt:' || pg_catalog.format('CREATE VIEW %I.%I%s AS %s%s', n.nspname, c.relname,"
 "   CASE WHEN x.opts IS NOT NULL THEN ' WITH (' || x.opts || ')' ELSE '' END, x.def,"
 "   COALESCE((SELECT CASE o WHEN 'check_option=local' THEN ' WITH LOCAL CHECK OPTION' ELSE ' WITH CASCADED CHECK OPTION' END"

@@ -156,6 +156,7 @@ typedef struct TsmSchemaStmt
 {
 	char	   *tag;			/* NodeTag name, e.g. "CreateStmt" */
 	char	   *sql;
+	bool		replace;		/* may replace a placeholder (OR REPLACE) */
 } TsmSchemaStmt;
 
 /* one object of the source's schema */
@@ -167,6 +168,7 @@ typedef struct TsmSchemaObject
 	char	   *name;			/* quoted, qualified */
 	int			prio;
 	List	   *stmts;			/* of TsmSchemaStmt */
+	char	   *placeholder;	/* a view's stand-in that breaks a cycle */
 } TsmSchemaObject;
 
 extern TsmSchemaSection tsm_schema_section(const char *name);
