@@ -323,6 +323,19 @@ close_for_abort(PGconn *conn)
 				res = PQgetResult(conn);
 				if (res == NULL)
 					break;
+
+				/*
+				 * Inside COPY, PQgetResult() returns the COPY result again
+				 * and again: stop draining and disconnect, the cancel is
+				 * already on its way.
+				 */
+				if (PQresultStatus(res) == PGRES_COPY_OUT ||
+					PQresultStatus(res) == PGRES_COPY_IN ||
+					PQresultStatus(res) == PGRES_COPY_BOTH)
+				{
+					PQclear(res);
+					break;
+				}
 				PQclear(res);
 			}
 		}

@@ -255,6 +255,8 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	{
 		BackgroundWorker worker;
 		shm_mq	   *mq;
+		MemoryContext oldcxt;
+		bool		registered;
 
 		mq = shm_mq_create(errq + (Size) TSM_ERRQ_SIZE * i, TSM_ERRQ_SIZE);
 		shm_mq_set_receiver(mq, MyProc);
@@ -272,7 +274,11 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 		memcpy(worker.bgw_extra, &i, sizeof(int));
 		worker.bgw_notify_pid = MyProcPid;
 
-		if (!RegisterDynamicBackgroundWorker(&worker, &lstate->handles[i]))
+		/* the handles must outlive an abort: the detach callback uses them */
+		oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+		registered = RegisterDynamicBackgroundWorker(&worker, &lstate->handles[i]);
+		MemoryContextSwitchTo(oldcxt);
+		if (!registered)
 			break;
 		nregistered++;
 		mqh[i] = shm_mq_attach(mq, seg, lstate->handles[i]);

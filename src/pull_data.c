@@ -38,11 +38,13 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_largeobject.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -518,26 +520,42 @@ resolve_targets(TsmRelation *rels, int nrels)
 }
 
 /*
- * Does the target table hold no row visible to us?
+ * Does the target table (each leaf, for a partitioned one) hold no row
+ * visible to us?  A direct scan, so that INSERT privilege is all the caller
+ * needs, as for COPY FROM.
  */
 static bool
 target_is_empty(Relation rel)
 {
-	char	   *sql;
-	bool		empty;
-	int			rc;
+	List	   *members;
+	ListCell   *lc;
+	bool		empty = true;
 
-	sql = psprintf("SELECT 1 FROM %s%s LIMIT 1",
-				   rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
-				   quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-											  RelationGetRelationName(rel)));
-	SPI_connect();
-	rc = SPI_execute(sql, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	empty = SPI_processed == 0;
-	SPI_finish();
-	pfree(sql);
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+		members = find_all_inheritors(RelationGetRelid(rel), AccessShareLock, NULL);
+	else
+		members = list_make1_oid(RelationGetRelid(rel));
+
+	foreach(lc, members)
+	{
+		Oid			member = lfirst_oid(lc);
+		Relation	r;
+		TupleTableSlot *slot;
+		TableScanDesc scan;
+
+		if (get_rel_relkind(member) != RELKIND_RELATION)
+			continue;
+		r = table_open(member, AccessShareLock);
+		slot = table_slot_create(r, NULL);
+		scan = table_beginscan(r, GetActiveSnapshot(), 0, NULL);
+		if (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+			empty = false;
+		table_endscan(scan);
+		ExecDropSingleTupleTableSlot(slot);
+		table_close(r, NoLock);
+		if (!empty)
+			break;
+	}
 	return empty;
 }
 
