@@ -48,6 +48,7 @@ typedef struct ReplayTag
 /* the parse nodes the generator may ask for */
 static const ReplayTag replay_tags[] = {
 	{"AlterDomainStmt", T_AlterDomainStmt},
+	{"AlterEventTrigStmt", T_AlterEventTrigStmt},
 	{"AlterOpFamilyStmt", T_AlterOpFamilyStmt},
 	{"AlterPublicationStmt", T_AlterPublicationStmt},
 	{"AlterSeqStmt", T_AlterSeqStmt},
@@ -55,10 +56,12 @@ static const ReplayTag replay_tags[] = {
 	{"AlterTSConfigurationStmt", T_AlterTSConfigurationStmt},
 	{"AlterTableStmt", T_AlterTableStmt},
 	{"CommentStmt", T_CommentStmt},
+	{"CreateAmStmt", T_CreateAmStmt},
 	{"CompositeTypeStmt", T_CompositeTypeStmt},
 	{"CreateCastStmt", T_CreateCastStmt},
 	{"CreateDomainStmt", T_CreateDomainStmt},
 	{"CreateEnumStmt", T_CreateEnumStmt},
+	{"CreateEventTrigStmt", T_CreateEventTrigStmt},
 	{"CreateFdwStmt", T_CreateFdwStmt},
 	{"CreateForeignServerStmt", T_CreateForeignServerStmt},
 	{"CreateForeignTableStmt", T_CreateForeignTableStmt},

@@ -42,9 +42,9 @@
 
 /* an object that is no member of an extension */
 #define NOT_EXT(cat, oidexpr) \
-	"NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e" \
-	" WHERE e.classid = " CATOID(cat) " AND e.objid = " oidexpr \
-	" AND e.deptype = 'e')"
+	"NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend ext_d" \
+	" WHERE ext_d.classid = " CATOID(cat) " AND ext_d.objid = " oidexpr \
+	" AND ext_d.deptype = 'e')"
 
 /* one statement element */
 #define STMT(tag, expr) "('" tag ":' || (" expr "))"

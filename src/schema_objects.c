@@ -3,7 +3,7 @@
  * schema_objects.c
  *	  Source catalog queries for the objects that are not relations
  *
- * Schemas, enum, composite and range types, domains, functions and
+ * Schemas, access methods, enum, composite and range types, domains, functions and
  * procedures, aggregates, casts, operators, operator families and classes,
  * collations, text search
  * dictionaries and configurations, foreign data wrappers, servers and user
@@ -31,6 +31,14 @@ static const char *const schemas_sql =
 "    AND d.objoid = n.oid AND d.objsubid = 0))") " END]"
 " FROM pg_catalog.pg_namespace n"
 " WHERE " USER_NSP("n.nspname") " AND " NOT_EXT("pg_namespace", "n.oid");
+
+static const char *const access_methods_sql =
+"SELECT " CATOID("pg_am") ", a.oid, 'access method', pg_catalog.quote_ident(a.amname), 3,"
+" ARRAY[" STMT("CreateAmStmt", "pg_catalog.format('CREATE ACCESS METHOD %I TYPE %s HANDLER %s', a.amname,"
+"   CASE a.amtype WHEN 't' THEN 'TABLE' ELSE 'INDEX' END, a.amhandler::pg_catalog.regproc)") ","
+"  " COMMENT_STMT("pg_catalog.format('ACCESS METHOD %I', a.amname)", "pg_am", "a.oid") "]"
+" FROM pg_catalog.pg_am a"
+" WHERE a.oid >= 16384 AND " NOT_EXT("pg_am", "a.oid");
 
 /* enum, composite and range types; domains */
 static const char *const types_sql_fmt =
@@ -295,6 +303,7 @@ tsm_schema_object_queries(List **queries, int version, bool post)
 		return;
 
 	*queries = lappend(*queries, (char *) schemas_sql);
+	*queries = lappend(*queries, (char *) access_methods_sql);
 	*queries = lappend(*queries,
 					   tsm_schema_subst(types_sql_fmt,
 								version >= 140000 ?

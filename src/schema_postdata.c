@@ -7,8 +7,8 @@
  * partitions, CLUSTER ON and REPLICA IDENTITY USING INDEX), primary key,
  * unique, exclusion and foreign key constraints and CHECK constraints that
  * are NOT VALID, triggers (with their enabled state), rules, row level
- * security and policies, statistics objects, publications and the
- * population of materialized views: everything that pg_dump puts after the
+ * security and policies, statistics objects, publications, event triggers
+ * and the population of materialized views: everything that pg_dump puts after the
  * data.  The columns every query returns are described in schema.h.
  *
  * IDENTIFICATION
@@ -147,6 +147,18 @@ static const char *const publication_tables_15 =
 " FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid"
 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE pr.prpubid = p.oid ORDER BY n.nspname, c.relname)";
 
+static const char *const event_triggers_sql =
+"SELECT " CATOID("pg_event_trigger") ", e.oid, 'event trigger', pg_catalog.quote_ident(e.evtname), 90,"
+" ARRAY[" STMT("CreateEventTrigStmt", "pg_catalog.format('CREATE EVENT TRIGGER %I ON %I%s EXECUTE FUNCTION %s()', e.evtname, e.evtevent,"
+"   CASE WHEN e.evttags IS NOT NULL THEN ' WHEN TAG IN (' || (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(t), ', ')"
+"    FROM pg_catalog.unnest(e.evttags) t) || ')' ELSE '' END, e.evtfoid::pg_catalog.regproc)") ","
+"  CASE e.evtenabled WHEN 'D' THEN 'AlterEventTrigStmt:' || pg_catalog.format('ALTER EVENT TRIGGER %I DISABLE', e.evtname)"
+"   WHEN 'R' THEN 'AlterEventTrigStmt:' || pg_catalog.format('ALTER EVENT TRIGGER %I ENABLE REPLICA', e.evtname)"
+"   WHEN 'A' THEN 'AlterEventTrigStmt:' || pg_catalog.format('ALTER EVENT TRIGGER %I ENABLE ALWAYS', e.evtname) END,"
+"  " COMMENT_STMT("pg_catalog.format('EVENT TRIGGER %I', e.evtname)", "pg_event_trigger", "e.oid") "]"
+" FROM pg_catalog.pg_event_trigger e"
+" WHERE " NOT_EXT("pg_event_trigger", "e.oid");
+
 /* REFRESH keyed like the materialized view, so it follows the ones it reads */
 static const char *const refresh_sql =
 "SELECT " CATOID("pg_class") ", c.oid, 'materialized view data', pg_catalog.format('%I.%I', n.nspname, c.relname), 80,"
@@ -176,5 +188,6 @@ tsm_schema_postdata_queries(List **queries, int version, bool post)
 	*queries = lappend(*queries,
 					   tsm_schema_subst(publications_sql_fmt,
 										version >= 150000 ? publication_tables_15 : publication_tables_13));
+	*queries = lappend(*queries, (char *) event_triggers_sql);
 	*queries = lappend(*queries, (char *) refresh_sql);
 }

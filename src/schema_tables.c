@@ -3,8 +3,8 @@
  * schema_tables.c
  *	  Source catalog queries for sequences, tables, views and their parts
  *
- * Tables (plain, UNLOGGED, partitioned, partitions, inheritance children
- * and foreign tables) are created with their local columns in the source's
+ * Tables (plain, UNLOGGED, partitioned, partitions, inheritance children,
+ * typed tables and foreign tables) are created with their local columns in the source's
  * order (an inheritance child whose columns are all local, as after ALTER
  * TABLE ... INHERIT, is created on its own and then attached with INHERIT,
  * which keeps its column order; CREATE TABLE ... INHERITS would put the
@@ -83,8 +83,10 @@ static const char *const tables_sql_fmt =
 "    x.rk, n.nspname, c.relname, x.parent, CASE WHEN x.elems <> '' THEN ' (' || x.elems || ')' ELSE '' END,"
 "    pg_catalog.pg_get_expr(c.relpartbound, c.oid), x.partby, x.server, x.withopts)"
 "  ELSE"
-"   pg_catalog.format('CREATE %s%s %I.%I (%s)%s%s%s%s%s', CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END,"
-"    x.rk, n.nspname, c.relname, x.elems, CASE WHEN x.inherits IS NOT NULL AND NOT x.attach_later THEN ' INHERITS (' || x.inherits || ')' ELSE '' END,"
+"   pg_catalog.format('CREATE %s%s %I.%I%s%s%s%s%s%s%s', CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END,"
+"    x.rk, n.nspname, c.relname,"
+"    CASE WHEN c.reloftype <> 0 THEN ' OF ' || pg_catalog.format_type(c.reloftype, NULL) ELSE '' END,"
+"    CASE WHEN c.reloftype = 0 THEN ' (' || x.elems || ')' WHEN x.elems <> '' THEN ' (' || x.elems || ')' ELSE '' END, CASE WHEN x.inherits IS NOT NULL AND NOT x.attach_later THEN ' INHERITS (' || x.inherits || ')' ELSE '' END,"
 "    x.partby, CASE WHEN c.relkind = 'r' AND am.amname <> 'heap' THEN pg_catalog.format(' USING %I', am.amname) ELSE '' END,"
 "    x.server, x.withopts)"
 "  END]"
@@ -103,7 +105,7 @@ static const char *const tables_sql_fmt =
 "   WHERE co.conrelid = c.oid AND co.contype = 'c' AND co.convalidated ORDER BY co.conname)"
 " || ARRAY(SELECT u.s FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid"
 "   CROSS JOIN LATERAL pg_catalog.unnest(ARRAY["
-"    CASE WHEN a.attnotnull AND (NOT a.attislocal OR c.relispartition) THEN 'AlterTableStmt:' ||"
+"    CASE WHEN a.attnotnull AND (NOT a.attislocal OR c.relispartition OR c.reloftype <> 0) THEN 'AlterTableStmt:' ||"
 "     pg_catalog.format('ALTER %s ONLY %I.%I ALTER COLUMN %I SET NOT NULL', x.rk, n.nspname, c.relname, a.attname) END,"
 "    CASE WHEN a.attstorage <> at.typstorage THEN 'AlterTableStmt:' ||"
 "     pg_catalog.format('ALTER %s ONLY %I.%I ALTER COLUMN %I SET STORAGE %s', x.rk, n.nspname, c.relname, a.attname,"
@@ -127,7 +129,8 @@ static const char *const tables_sql_fmt =
 "  pg_catalog.concat_ws(', ',"
 "   (SELECT pg_catalog.string_agg(" COLUMN_DEF ", ', ' ORDER BY a.attnum)"
 "    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid"
-"    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attislocal AND NOT c.relispartition),"
+"    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attislocal AND NOT c.relispartition"
+"    AND c.reloftype = 0),"
 "   (SELECT pg_catalog.string_agg(pg_catalog.format('CONSTRAINT %I %s', co.conname, pg_catalog.pg_get_constraintdef(co.oid)), ', ' ORDER BY co.conname)"
 "    FROM pg_catalog.pg_constraint co WHERE co.conrelid = c.oid AND co.contype = 'c' AND co.conislocal AND co.convalidated)) AS elems,"
 "  (SELECT pg_catalog.format('%I.%I', pn.nspname, pc.relname) FROM pg_catalog.pg_inherits i"
