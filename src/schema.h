@@ -46,6 +46,18 @@
 	" WHERE ext_d.classid = " CATOID(cat) " AND ext_d.objid = " oidexpr \
 	" AND ext_d.deptype = 'e')"
 
+/*
+ * A view or materialized view that reads no relation of TimescaleDB's
+ * internal schemas: continuous aggregates are views over internal
+ * materialization tables, and TimescaleDB recreates them itself.
+ */
+#define NOT_TS_INTERNAL_VIEW(reloid) \
+	"NOT EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite ts_r JOIN pg_catalog.pg_depend ts_d" \
+	" ON ts_d.classid = " CATOID("pg_rewrite") " AND ts_d.objid = ts_r.oid AND ts_d.refclassid = " CATOID("pg_class") \
+	" JOIN pg_catalog.pg_class ts_c ON ts_c.oid = ts_d.refobjid" \
+	" JOIN pg_catalog.pg_namespace ts_n ON ts_n.oid = ts_c.relnamespace" \
+	" WHERE ts_r.ev_class = " reloid " AND ts_n.nspname::pg_catalog.text ~ '^_timescaledb')"
+
 /* one statement element */
 #define STMT(tag, expr) "('" tag ":' || (" expr "))"
 

@@ -63,7 +63,10 @@ INDEX_EXTRAS ","
 "  OR (co.contype = 'c' AND NOT co.convalidated AND co.conislocal))"
 " AND c.relkind IN ('r', 'p', 'f') AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid");
 
-/* @1@: a condition that drops the clones of partitioned tables' triggers */
+/*
+ * @1@: a condition that drops the clones of partitioned tables' triggers.
+ * Triggers that call TimescaleDB's internal functions are TimescaleDB's.
+ */
 static const char *const triggers_sql_fmt =
 "SELECT " CATOID("pg_trigger") ", t.oid, 'trigger', pg_catalog.format('%I.%I.%I', n.nspname, c.relname, t.tgname), 70,"
 " ARRAY[" STMT("CreateTrigStmt", "pg_catalog.pg_get_triggerdef(t.oid, false)") ","
@@ -73,7 +76,9 @@ static const char *const triggers_sql_fmt =
 "  " COMMENT_STMT("pg_catalog.format('TRIGGER %I ON %I.%I', t.tgname, n.nspname, c.relname)", "pg_trigger", "t.oid") "]"
 " FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid"
 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-" WHERE NOT t.tgisinternal AND @1@ AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid");
+" WHERE NOT t.tgisinternal AND @1@ AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid")
+" AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc tp JOIN pg_catalog.pg_namespace tn ON tn.oid = tp.pronamespace"
+"  WHERE tp.oid = t.tgfoid AND tn.nspname::pg_catalog.text ~ '^_timescaledb')";
 
 static const char *const rules_sql =
 "SELECT " CATOID("pg_rewrite") ", r.oid, 'rule', pg_catalog.format('%I.%I.%I', n.nspname, c.relname, r.rulename), 71,"
@@ -164,7 +169,8 @@ static const char *const refresh_sql =
 "SELECT " CATOID("pg_class") ", c.oid, 'materialized view data', pg_catalog.format('%I.%I', n.nspname, c.relname), 80,"
 " ARRAY[" STMT("RefreshMatViewStmt", "pg_catalog.format('REFRESH MATERIALIZED VIEW %I.%I', n.nspname, c.relname)") "]"
 " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-" WHERE c.relkind = 'm' AND c.relispopulated AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid");
+" WHERE c.relkind = 'm' AND c.relispopulated AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid")
+" AND " NOT_TS_INTERNAL_VIEW("c.oid");
 
 /*
  * tsm_schema_postdata_queries

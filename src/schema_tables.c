@@ -199,7 +199,8 @@ static const char *const views_sql =
 " LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam"
 " CROSS JOIN LATERAL (SELECT pg_catalog.rtrim(pg_catalog.pg_get_viewdef(c.oid), ';') AS def,"
 "  " RELOPTIONS("c.reloptions", "''") " AS opts) x"
-" WHERE c.relkind IN ('v', 'm') AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid");
+" WHERE c.relkind IN ('v', 'm') AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid")
+" AND " NOT_TS_INTERNAL_VIEW("c.oid");
 
 /*
  * tsm_schema_table_queries
