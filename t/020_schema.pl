@@ -3,8 +3,8 @@
 # pull_schema across two clusters, measured with pg_dump: after pre-data
 # and post-data, pg_dump --schema-only of the source and of the target are
 # the same statements (t/SchemaCompare.pm).  Sources: the pagila sample
-# database (set TSM_PAGILA_DIR to the directory holding pagila-schema.sql;
-# skipped without it) and t/fixtures/schema_fixture.sql, which has every
+# database ($TSM_DATASETS/pagila as scripts/test sets it, or the directory
+# TSM_PAGILA_DIR; skipped without either) and t/fixtures/schema_fixture.sql, which has every
 # object kind and hostile names.  Also: a conflict and a dry run leave the
 # target as it was, and the section argument is checked.
 
@@ -79,8 +79,9 @@ sub load_source
 
 SKIP:
 {
-	my $dir = $ENV{TSM_PAGILA_DIR};
-	skip 'TSM_PAGILA_DIR does not name a directory with pagila-schema.sql', 5
+	my $dir = $ENV{TSM_PAGILA_DIR}
+	  // (defined $ENV{TSM_DATASETS} ? "$ENV{TSM_DATASETS}/pagila" : undef);
+	skip 'pagila not found: set TSM_DATASETS or TSM_PAGILA_DIR', 5
 	  unless defined $dir && -f "$dir/pagila-schema.sql";
 
 	$source->safe_psql('postgres', 'CREATE DATABASE pagila');
