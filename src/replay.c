@@ -13,8 +13,9 @@
  * fails its CREATE with the usual SQLSTATE (42P07, 42710, 42723 ...), the
  * error context names the object, and nothing of the section stays.
  *
- * While replaying, search_path is empty (every generated name is
- * qualified) and check_function_bodies is off, as in a pg_dump script.
+ * While replaying, the settings of a pg_dump script apply (replay_settings):
+ * search_path is empty (every generated name is qualified),
+ * check_function_bodies is off, and so on.
  *
  * IDENTIFICATION
  *	  src/replay.c
@@ -83,6 +84,21 @@ static const ReplayTag replay_tags[] = {
 	{"RefreshMatViewStmt", T_RefreshMatViewStmt},
 	{"RuleStmt", T_RuleStmt},
 	{"ViewStmt", T_ViewStmt},
+};
+
+/*
+ * What pg_dump sets at the top of its script: every generated name is
+ * qualified, function bodies may refer to objects created later, literals
+ * are standard strings, and a table without USING is heap whatever the
+ * caller's default, in the default tablespace.
+ */
+static const char *const replay_settings[][2] = {
+	{"search_path", ""},
+	{"check_function_bodies", "off"},
+	{"standard_conforming_strings", "on"},
+	{"xmloption", "content"},
+	{"default_table_access_method", "heap"},
+	{"default_tablespace", ""},
 };
 
 typedef struct ReplayContext
@@ -326,6 +342,7 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	ReplayContext ctx;
 	ErrorContextCallback errcallback;
 	int			save_nestlevel;
+	int			i;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -352,10 +369,10 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 
 	/* the settings of a pg_dump script, undone when this call ends */
 	save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("check_function_bodies", "off", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	for (i = 0; i < lengthof(replay_settings); i++)
+		(void) set_config_option(replay_settings[i][0], replay_settings[i][1],
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
