@@ -70,7 +70,7 @@ static const char *const aliases_sql =
 " CASE WHEN co.contypid <> 0 THEN " CATOID("pg_type") " ELSE " CATOID("pg_class") " END,"
 " CASE WHEN co.contypid <> 0 THEN co.contypid ELSE co.conrelid END"
 " FROM pg_catalog.pg_constraint co WHERE co.oid >= 16384 AND co.contype = 'c'"
-" AND (co.contypid <> 0 OR (co.convalidated AND co.conislocal))"
+" AND (co.contypid <> 0 OR (co.convalidated AND co.conislocal AND NOT " CHECK_CALLS_FUNCTION("co") "))"
 " UNION ALL "
 "SELECT " CATOID("pg_class") ", co.conindid, " CATOID("pg_constraint") ", co.oid"
 " FROM pg_catalog.pg_constraint co WHERE co.oid >= 16384 AND co.contype IN ('p', 'u', 'x')"

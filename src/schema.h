@@ -58,6 +58,17 @@
 	" JOIN pg_catalog.pg_namespace ts_n ON ts_n.oid = ts_c.relnamespace" \
 	" WHERE ts_r.ev_class = " reloid " AND ts_n.nspname::pg_catalog.text ~ '^_timescaledb')"
 
+/*
+ * A valid, local, not inherited CHECK constraint that calls a user-defined
+ * function: it is added after the table with ALTER TABLE, as pg_dump does
+ * when the function takes the table's row type, which would be a cycle.
+ */
+#define CHECK_CALLS_FUNCTION(co) \
+	"(" co ".contype = 'c' AND " co ".convalidated AND " co ".conislocal AND " co ".coninhcount = 0" \
+	" AND " co ".conrelid <> 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend cf_d" \
+	" WHERE cf_d.classid = " CATOID("pg_constraint") " AND cf_d.objid = " co ".oid" \
+	" AND cf_d.refclassid = " CATOID("pg_proc") " AND cf_d.refobjid >= 16384))"
+
 /* one statement element */
 #define STMT(tag, expr) "('" tag ":' || (" expr "))"
 

@@ -14,7 +14,8 @@
  * replica identity FULL/NOTHING and comments follow as ALTER and COMMENT
  * statements of the same object.  Column defaults are objects of their own
  * (pg_attrdef), ordered after the sequences they call, as pg_dump does for
- * serial columns.  Sequences owned by a column get OWNED BY; identity
+ * serial columns; so are CHECK constraints that call user-defined
+ * functions, which may take the table's row type.  Sequences owned by a column get OWNED BY; identity
  * sequences are part of their column.  Materialized views are created
  * WITH NO DATA: their population is post-data (schema_postdata.c).  Views
  * come with a placeholder (columns of NULLs of the right types) that
@@ -102,7 +103,8 @@ static const char *const tables_sql_fmt =
 "    CASE c.relkind WHEN 'f' THEN 'FOREIGN TABLE' ELSE '' END, n.nspname, c.relname, d.description)"
 "   FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_description d ON d.classoid = " CATOID("pg_constraint")
 "    AND d.objoid = co.oid AND d.objsubid = 0"
-"   WHERE co.conrelid = c.oid AND co.contype = 'c' AND co.convalidated ORDER BY co.conname)"
+"   WHERE co.conrelid = c.oid AND co.contype = 'c' AND co.convalidated AND NOT " CHECK_CALLS_FUNCTION("co")
+"   ORDER BY co.conname)"
 " || ARRAY(SELECT u.s FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid"
 "   CROSS JOIN LATERAL pg_catalog.unnest(ARRAY["
 "    CASE WHEN a.attnotnull AND (NOT a.attislocal OR c.relispartition OR c.reloftype <> 0) THEN 'AlterTableStmt:' ||"
@@ -132,7 +134,8 @@ static const char *const tables_sql_fmt =
 "    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attislocal AND NOT c.relispartition"
 "    AND c.reloftype = 0),"
 "   (SELECT pg_catalog.string_agg(pg_catalog.format('CONSTRAINT %I %s', co.conname, pg_catalog.pg_get_constraintdef(co.oid)), ', ' ORDER BY co.conname)"
-"    FROM pg_catalog.pg_constraint co WHERE co.conrelid = c.oid AND co.contype = 'c' AND co.conislocal AND co.convalidated)) AS elems,"
+"    FROM pg_catalog.pg_constraint co WHERE co.conrelid = c.oid AND co.contype = 'c' AND co.conislocal AND co.convalidated"
+"    AND NOT " CHECK_CALLS_FUNCTION("co") ")) AS elems,"
 "  (SELECT pg_catalog.format('%I.%I', pn.nspname, pc.relname) FROM pg_catalog.pg_inherits i"
 "   JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace"
 "   WHERE i.inhrelid = c.oid LIMIT 1) AS parent,"
@@ -167,6 +170,18 @@ static const char *const defaults_sql =
 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 " JOIN pg_catalog.pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum"
 " WHERE a.attgenerated = '' AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'v')"
+" AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid");
+
+/* CHECK constraints that call user-defined functions, after their table */
+static const char *const checks_sql =
+"SELECT " CATOID("pg_constraint") ", co.oid, 'check constraint', pg_catalog.format('%I.%I.%I', n.nspname, c.relname, co.conname), 49,"
+" ARRAY[" STMT("AlterTableStmt", "pg_catalog.format('ALTER %s %I.%I ADD CONSTRAINT %I %s',"
+"   CASE c.relkind WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, n.nspname, c.relname, co.conname,"
+"   pg_catalog.pg_get_constraintdef(co.oid))") ","
+"  " COMMENT_STMT("pg_catalog.format('CONSTRAINT %I ON %I.%I', co.conname, n.nspname, c.relname)", "pg_constraint", "co.oid") "]"
+" FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid"
+" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+" WHERE " CHECK_CALLS_FUNCTION("co") " AND c.relkind IN ('r', 'p', 'f')"
 " AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid");
 
 static const char *const views_sql =
@@ -217,5 +232,6 @@ tsm_schema_table_queries(List **queries, int version, bool post)
 					   tsm_schema_subst(tables_sql_fmt,
 										version >= 140000 ? compression_14 : "NULL::pg_catalog.text"));
 	*queries = lappend(*queries, (char *) defaults_sql);
+	*queries = lappend(*queries, (char *) checks_sql);
 	*queries = lappend(*queries, (char *) views_sql);
 }
