@@ -188,13 +188,13 @@ tsm_schema_objects(PGconn *conn, TsmSchemaSection section)
 	List	   *sorted;
 	ListCell   *lc;
 
-	if (version < 120000)
+	if (version < 130000)
 		ereport(ERROR,
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("cannot generate the schema of a source running PostgreSQL %d.%d",
-					   version / 10000, version % 10000),
-				errdetail("Schema generation reads catalogs of PostgreSQL 12 and later."),
-				errhint("Upgrade the source to PostgreSQL 12 or later first."));
+				errmsg("cannot generate the schema of a source running PostgreSQL %s",
+					   PQparameterStatus(conn, "server_version")),
+				errdetail("Schema generation reads catalogs of PostgreSQL 13 and later."),
+				errhint("Upgrade the source to PostgreSQL 13 or later first."));
 
 	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 	tsm_conn_command(conn, "SET LOCAL quote_all_identifiers = on");
@@ -229,12 +229,19 @@ collect_objects(PGconn *conn, const char *query, List **objects)
 	rows = tsm_query(conn, psprintf(wrapper_sql, query), 0, NULL);
 	for (r = 0; r < rows->nrows; r++)
 	{
-		Oid			classid = atooid(tsm_rows_value(rows, r, 0));
-		Oid			objid = atooid(tsm_rows_value(rows, r, 1));
-		const char *kind = tsm_rows_value(rows, r, 2);
-		const char *stmt = tsm_rows_value(rows, r, 5);
+		Oid			classid;
+		Oid			objid;
+		const char *kind;
+		const char *stmt;
 		const char *colon;
 		TsmSchemaStmt *s;
+
+		if ((r & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		classid = atooid(tsm_rows_value(rows, r, 0));
+		objid = atooid(tsm_rows_value(rows, r, 1));
+		kind = tsm_rows_value(rows, r, 2);
+		stmt = tsm_rows_value(rows, r, 5);
 
 		if (obj == NULL || obj->classid != classid || obj->objid != objid ||
 			strcmp(obj->kind, kind) != 0)

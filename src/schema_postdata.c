@@ -186,7 +186,7 @@ tsm_schema_postdata_queries(List **queries, int version, bool post)
 	*queries = lappend(*queries, (char *) constraints_sql);
 	*queries = lappend(*queries,
 					   tsm_schema_subst(triggers_sql_fmt,
-										version >= 130000 ? "t.tgparentid = 0" : "true"));
+										"t.tgparentid = 0"));
 	*queries = lappend(*queries, (char *) rules_sql);
 	*queries = lappend(*queries, (char *) row_security_sql);
 	*queries = lappend(*queries, (char *) policies_sql);
