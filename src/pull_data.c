@@ -96,6 +96,7 @@ typedef struct TsmRelation
 static TsmRelation *list_source_relations(PGconn *conn, int *nrels);
 static void add_source_columns(PGconn *conn, TsmRelation *rels, int nrels);
 static void select_requested(ArrayType *tables, TsmRelation *rels, int nrels);
+static void refuse_hypertables(PGconn *conn, TsmRelation *rels, int nrels);
 static void resolve_targets(TsmRelation *rels, int nrels);
 static bool target_is_empty(Relation rel);
 static TsmCopyTask *make_tasks(TsmRelation *rels, int nrels, int jobs, int *ntasks);
@@ -158,6 +159,7 @@ tsmigrate_pull_data(PG_FUNCTION_ARGS)
 	rels = list_source_relations(conn, &nrels);
 	add_source_columns(conn, rels, nrels);
 	select_requested(tables, rels, nrels);
+	refuse_hypertables(conn, rels, nrels);
 	resolve_targets(rels, nrels);
 
 	/* binary COPY: same major version, built-in types (see copy.c) */
@@ -255,8 +257,9 @@ tsmigrate_pull_data(PG_FUNCTION_ARGS)
 
 /*
  * The source's tables, sequences and materialized views, largest first.
- * Catalogs, TOAST, temporary relations and extension members are not data
- * to migrate.
+ * Catalogs, TOAST, temporary relations, extension members and whatever
+ * lives in a schema an extension created (TimescaleDB's chunks, for one)
+ * are not data to migrate here.
  */
 static TsmRelation *
 list_source_relations(PGconn *conn, int *nrels)
@@ -277,6 +280,10 @@ list_source_relations(PGconn *conn, int *nrels)
 		" AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d"
 		"  WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
 		"  AND d.objid OPERATOR(pg_catalog.=) c.oid"
+		"  AND d.deptype OPERATOR(pg_catalog.=) 'e')"
+		" AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d"
+		"  WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass"
+		"  AND d.objid OPERATOR(pg_catalog.=) n.oid"
 		"  AND d.deptype OPERATOR(pg_catalog.=) 'e')"
 		" ORDER BY 6 DESC, 2, 3";
 	TsmRows    *r = tsm_query(conn, sql, 0, NULL);
@@ -445,6 +452,43 @@ select_requested(ArrayType *tables, TsmRelation *rels, int nrels)
 					errmsg("relation \"%s\" does not exist on the source", name),
 					errhint("pull_data copies tables, sequences and materialized views that are not members of an extension."));
 	}
+}
+
+/*
+ * A hypertable's rows live in its chunks, which COPY of the hypertable does
+ * not read and COPY FROM through BeginCopyFrom() would not route: refuse
+ * rather than copy an empty parent.
+ */
+static void
+refuse_hypertables(PGconn *conn, TsmRelation *rels, int nrels)
+{
+	TsmRows    *r;
+	StringInfoData names;
+	int			n = 0;
+	int			i;
+	int			j;
+
+	r = tsm_query(conn, "SELECT 1 FROM pg_catalog.pg_extension"
+				  " WHERE extname OPERATOR(pg_catalog.=) 'timescaledb'", 0, NULL);
+	if (r->nrows == 0)
+		return;
+	r = tsm_query(conn, "SELECT schema_name, table_name FROM _timescaledb_catalog.hypertable",
+				  0, NULL);
+	initStringInfo(&names);
+	for (i = 0; i < r->nrows; i++)
+		for (j = 0; j < nrels; j++)
+			if (rels[j].wanted &&
+				strcmp(rels[j].nspname, tsm_rows_value(r, i, 0)) == 0 &&
+				strcmp(rels[j].relname, tsm_rows_value(r, i, 1)) == 0)
+				appendStringInfo(&names, "%s%s", n++ ? ", " : "", rels[j].qualname);
+	if (n > 0)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg_plural("pull_data cannot copy hypertable %s",
+							  "pull_data cannot copy hypertables %s",
+							  n, names.data),
+				errdetail("A hypertable's rows are in its chunks."),
+				errhint("Leave hypertables out with the \"tables\" argument."));
 }
 
 /*
