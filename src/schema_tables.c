@@ -8,7 +8,9 @@
  * order (an inheritance child whose columns are all local, as after ALTER
  * TABLE ... INHERIT, is created on its own and then attached with INHERIT,
  * which keeps its column order; CREATE TABLE ... INHERITS would put the
- * parent's columns first), types, collations, stored generated columns, identity, NOT NULL,
+ * parent's columns first; likewise a partition whose columns are in another
+ * order than its parent's is created on its own and attached, as pg_dump
+ * does for every partition), types, collations, stored generated columns, identity, NOT NULL,
  * valid CHECK constraints, partition key and bound, access method and
  * options; column storage, compression, statistics targets and options,
  * replica identity FULL/NOTHING and comments follow as ALTER and COMMENT
@@ -79,7 +81,7 @@ static const char *const tables_sql_fmt =
 "SELECT " CATOID("pg_class") ", c.oid, CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'table' END,"
 " pg_catalog.format('%I.%I', n.nspname, c.relname), 45,"
 " ARRAY[CASE c.relkind WHEN 'f' THEN 'CreateForeignTableStmt:' ELSE 'CreateStmt:' END ||"
-"  CASE WHEN c.relispartition THEN"
+"  CASE WHEN c.relispartition AND NOT y.standalone THEN"
 "   pg_catalog.format('CREATE %s%s %I.%I PARTITION OF %s%s %s%s%s%s', CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END,"
 "    x.rk, n.nspname, c.relname, x.parent, CASE WHEN x.elems <> '' THEN ' (' || x.elems || ')' ELSE '' END,"
 "    pg_catalog.pg_get_expr(c.relpartbound, c.oid), x.partby, x.server, x.withopts)"
@@ -87,7 +89,7 @@ static const char *const tables_sql_fmt =
 "   pg_catalog.format('CREATE %s%s %I.%I%s%s%s%s%s%s%s', CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END,"
 "    x.rk, n.nspname, c.relname,"
 "    CASE WHEN c.reloftype <> 0 THEN ' OF ' || pg_catalog.format_type(c.reloftype, NULL) ELSE '' END,"
-"    CASE WHEN c.reloftype = 0 THEN ' (' || x.elems || ')' WHEN x.elems <> '' THEN ' (' || x.elems || ')' ELSE '' END, CASE WHEN x.inherits IS NOT NULL AND NOT x.attach_later THEN ' INHERITS (' || x.inherits || ')' ELSE '' END,"
+"    CASE WHEN c.reloftype = 0 THEN ' (' || x.elems || ')' WHEN x.elems <> '' THEN ' (' || x.elems || ')' ELSE '' END, CASE WHEN x.inherits IS NOT NULL AND NOT x.attach_later AND NOT c.relispartition THEN ' INHERITS (' || x.inherits || ')' ELSE '' END,"
 "    x.partby, CASE WHEN c.relkind = 'r' AND am.amname <> 'heap' THEN pg_catalog.format(' USING %I', am.amname) ELSE '' END,"
 "    x.server, x.withopts)"
 "  END]"
@@ -96,6 +98,8 @@ static const char *const tables_sql_fmt =
 "   JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace"
 "   WHERE i.inhrelid = c.oid AND x.attach_later ORDER BY i.inhseqno)"
 " || ARRAY["
+"  CASE WHEN y.standalone THEN 'AlterTableStmt:' || pg_catalog.format('ALTER TABLE ONLY %s ATTACH PARTITION %I.%I %s',"
+"   x.parent, n.nspname, c.relname, pg_catalog.pg_get_expr(c.relpartbound, c.oid)) END,"
 "  CASE WHEN c.relkind = 'f' THEN NULL WHEN c.relreplident = 'f' THEN 'AlterTableStmt:' || pg_catalog.format('ALTER %s ONLY %I.%I REPLICA IDENTITY FULL', x.rk, n.nspname, c.relname)"
 "   WHEN c.relreplident = 'n' THEN 'AlterTableStmt:' || pg_catalog.format('ALTER %s ONLY %I.%I REPLICA IDENTITY NOTHING', x.rk, n.nspname, c.relname) END,"
 "  " COMMENT_STMT("pg_catalog.format('%s %I.%I', x.rk, n.nspname, c.relname)", "pg_class", "c.oid") "]"
@@ -126,16 +130,22 @@ static const char *const tables_sql_fmt =
 " LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam"
 " LEFT JOIN pg_catalog.pg_foreign_table ft ON ft.ftrelid = c.oid"
 " LEFT JOIN pg_catalog.pg_foreign_server fs ON fs.oid = ft.ftserver"
+" CROSS JOIN LATERAL (SELECT c.relispartition AND"
+"  (SELECT pg_catalog.array_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a"
+"   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) IS DISTINCT FROM"
+"  (SELECT pg_catalog.array_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a"
+"   JOIN pg_catalog.pg_inherits i ON i.inhparent = a.attrelid"
+"   WHERE i.inhrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS standalone) y"
 " CROSS JOIN LATERAL (SELECT"
 "  CASE c.relkind WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS rk,"
 "  pg_catalog.concat_ws(', ',"
 "   (SELECT pg_catalog.string_agg(" COLUMN_DEF ", ', ' ORDER BY a.attnum)"
 "    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid"
-"    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attislocal AND NOT c.relispartition"
-"    AND c.reloftype = 0),"
+"    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+"    AND ((a.attislocal AND NOT c.relispartition AND c.reloftype = 0) OR y.standalone)),"
 "   (SELECT pg_catalog.string_agg(pg_catalog.format('CONSTRAINT %I %s', co.conname, pg_catalog.pg_get_constraintdef(co.oid)), ', ' ORDER BY co.conname)"
-"    FROM pg_catalog.pg_constraint co WHERE co.conrelid = c.oid AND co.contype = 'c' AND co.conislocal AND co.convalidated"
-"    AND NOT " CHECK_CALLS_FUNCTION("co") ")) AS elems,"
+"    FROM pg_catalog.pg_constraint co WHERE co.conrelid = c.oid AND co.contype = 'c' AND (co.conislocal OR y.standalone)"
+"    AND co.convalidated AND NOT " CHECK_CALLS_FUNCTION("co") ")) AS elems,"
 "  (SELECT pg_catalog.format('%I.%I', pn.nspname, pc.relname) FROM pg_catalog.pg_inherits i"
 "   JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace"
 "   WHERE i.inhrelid = c.oid LIMIT 1) AS parent,"
