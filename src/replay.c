@@ -11,7 +11,9 @@
  * generator writes).  Then it runs through SPI, as the caller.  The whole
  * call is one transaction: an object that already exists on the target
  * fails its CREATE with the usual SQLSTATE (42P07, 42710, 42723 ...), the
- * error context names the object, and nothing of the section stays.
+ * error context names the object, and nothing of the section stays.  A
+ * dry run does all of that inside a subtransaction that it rolls back, so
+ * it finds the conflicts and errors that the real run would meet.
  *
  * While replaying, the settings of a pg_dump script apply (replay_settings):
  * search_path is empty (every generated name is qualified),
@@ -24,6 +26,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
 #include "executor/spi.h"
@@ -34,6 +37,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/tuplestore.h"
 
 #include "tsmigrate.h"
@@ -343,6 +347,8 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	ErrorContextCallback errcallback;
 	int			save_nestlevel;
 	int			i;
+	MemoryContext spicxt;
+	ResourceOwner callerowner;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -377,6 +383,15 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
+	/* a dry run replays everything in a subtransaction, then rolls it back */
+	spicxt = CurrentMemoryContext;
+	callerowner = CurrentResourceOwner;
+	if (dry_run)
+	{
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(spicxt);
+	}
+
 	errcallback.callback = replay_error_callback;
 	errcallback.arg = &ctx;
 	errcallback.previous = error_context_stack;
@@ -402,13 +417,10 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 			oldcxt = MemoryContextSwitchTo(objcxt);
 			check_statement(obj, s);
 			MemoryContextSwitchTo(oldcxt);
-			if (!dry_run)
-			{
-				rc = SPI_execute(s->sql, false, 0);
-				if (rc < 0)
-					elog(ERROR, "SPI_execute failed for %s \"%s\": %s",
-						 obj->kind, obj->name, SPI_result_code_string(rc));
-			}
+			rc = SPI_execute(s->sql, false, 0);
+			if (rc < 0)
+				elog(ERROR, "SPI_execute failed for %s \"%s\": %s",
+					 obj->kind, obj->name, SPI_result_code_string(rc));
 			MemoryContextReset(objcxt);
 		}
 
@@ -419,6 +431,13 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	}
 
 	error_context_stack = errcallback.previous;
+
+	if (dry_run)
+	{
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(spicxt);
+		CurrentResourceOwner = callerowner;
+	}
 
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");

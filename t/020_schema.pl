@@ -154,6 +154,9 @@ like($err, qr/replaying definition of table "public"."canary"/,
 	'the context names the object being replayed');
 is_deeply([ schema_dump_statements($target, 'fixture') ],
 	\@before, 'a conflict leaves the target unchanged');
+($rc, $out, $err) = pull('fixture', 'fixture', 'pre-data', 1);
+like($err, qr/ERROR:  42P07: relation "canary" already exists/,
+	'a dry run meets the same conflict');
 is($target->safe_psql('fixture', q{SELECT count(*) FROM pg_namespace WHERE nspname = 'fx'}),
 	'0', 'no schema of the failed section stays');
 $target->safe_psql('fixture', 'DROP TABLE public.canary');
