@@ -189,6 +189,49 @@ like($err, qr/ERROR:  42710: constraint "a_pkey" for relation "a" already exists
 is(schema_dump_diff($source, 'fixture', $target, 'fixture'),
 	'', 'and leaves the target as it was');
 
+# --- as a non-superuser: everything runs as the caller -----------------------
+
+$source->safe_psql('postgres', q{
+	CREATE ROLE alice LOGIN PASSWORD 'alice-secret';
+	CREATE DATABASE small;
+});
+$source->safe_psql('small', q{
+	CREATE SCHEMA shop;
+	CREATE TYPE shop.status AS ENUM ('new', 'paid');
+	CREATE TABLE shop.orders (id serial PRIMARY KEY, status shop.status NOT NULL DEFAULT 'new');
+	CREATE FUNCTION shop.paid() RETURNS bigint LANGUAGE sql
+		AS $$SELECT count(*) FROM shop.orders WHERE status = 'paid'$$;
+	CREATE INDEX orders_status ON shop.orders (status);
+});
+tsm_set_source_auth($source, 'scram-sha-256');
+$target->safe_psql('postgres', q{
+	CREATE ROLE bob LOGIN;
+	CREATE DATABASE bobdb OWNER bob;
+});
+$target->safe_psql('bobdb', q{
+	CREATE EXTENSION tsmigrate;
+	GRANT USAGE ON SCHEMA tsmigrate TO bob;
+	GRANT EXECUTE ON FUNCTION tsmigrate.pull_schema(text, text, boolean) TO bob;
+});
+my $alice = tsm_tcp_connstr($source, 'small', user => 'alice', password => 'alice-secret');
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT count(*) FROM tsmigrate.pull_schema('$alice', 'pre-data');"
+	  . "SELECT count(*) FROM tsmigrate.pull_schema('$alice', 'post-data')",
+	dbname => 'bobdb', user => 'bob');
+is($rc, 0, 'a non-superuser database owner pulls a schema') or diag($err);
+is( $target->safe_psql('bobdb',
+		q{SELECT string_agg(DISTINCT pg_get_userbyid(relowner), ',') FROM pg_class
+		   WHERE relnamespace = 'shop'::regnamespace}),
+	'bob',
+	'what it created belongs to the caller');
+is(schema_dump_diff($source, 'small', $target, 'bobdb'),
+	'', 'and pg_dump --schema-only of source and target are the same');
+my $fixture = tsm_tcp_connstr($source, 'fixture', user => 'alice', password => 'alice-secret');
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT count(*) FROM tsmigrate.pull_schema('$fixture', 'pre-data', dry_run => true)",
+	dbname => 'bobdb', user => 'bob');
+like($err, qr/ERROR:  42501: /, 'what the caller may not do fails with 42501, nothing is escalated');
+
 ok(tsm_no_source_backends($source), 'no tsmigrate backend is left on the source');
 
 done_testing();
