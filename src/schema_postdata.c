@@ -64,10 +64,11 @@ INDEX_EXTRAS ","
 " AND c.relkind IN ('r', 'p', 'f') AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid");
 
 /*
- * @1@: a condition that drops the clones of partitioned tables' triggers.
- * Triggers that call TimescaleDB's internal functions are TimescaleDB's.
+ * Triggers, without the clones of partitioned tables' triggers (they come
+ * with their parent's).  Triggers that call TimescaleDB's internal
+ * functions are TimescaleDB's.
  */
-static const char *const triggers_sql_fmt =
+static const char *const triggers_sql =
 "SELECT " CATOID("pg_trigger") ", t.oid, 'trigger', pg_catalog.format('%I.%I.%I', n.nspname, c.relname, t.tgname), 70,"
 " ARRAY[" STMT("CreateTrigStmt", "pg_catalog.pg_get_triggerdef(t.oid, false)") ","
 "  CASE t.tgenabled WHEN 'D' THEN 'AlterTableStmt:' || pg_catalog.format('ALTER TABLE %I.%I DISABLE TRIGGER %I', n.nspname, c.relname, t.tgname)"
@@ -76,7 +77,7 @@ static const char *const triggers_sql_fmt =
 "  " COMMENT_STMT("pg_catalog.format('TRIGGER %I ON %I.%I', t.tgname, n.nspname, c.relname)", "pg_trigger", "t.oid") "]"
 " FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid"
 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-" WHERE NOT t.tgisinternal AND @1@ AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid")
+" WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid")
 " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc tp JOIN pg_catalog.pg_namespace tn ON tn.oid = tp.pronamespace"
 "  WHERE tp.oid = t.tgfoid AND tn.nspname::pg_catalog.text ~ '^_timescaledb')";
 
@@ -184,9 +185,7 @@ tsm_schema_postdata_queries(List **queries, int version, bool post)
 
 	*queries = lappend(*queries, (char *) indexes_sql);
 	*queries = lappend(*queries, (char *) constraints_sql);
-	*queries = lappend(*queries,
-					   tsm_schema_subst(triggers_sql_fmt,
-										"t.tgparentid = 0"));
+	*queries = lappend(*queries, (char *) triggers_sql);
 	*queries = lappend(*queries, (char *) rules_sql);
 	*queries = lappend(*queries, (char *) row_security_sql);
 	*queries = lappend(*queries, (char *) policies_sql);
