@@ -22,8 +22,10 @@
 #include "tsmigrate.h"
 #include "schema.h"
 
+/* the target has a public schema already: only its comment is the source's */
 static const char *const schemas_sql =
-"SELECT " CATOID("pg_namespace") ", n.oid, 'schema', pg_catalog.quote_ident(n.nspname), 1,"
+"SELECT " CATOID("pg_namespace") ", n.oid, CASE WHEN n.nspname <> 'public' THEN 'schema' ELSE 'schema comment' END,"
+" pg_catalog.quote_ident(n.nspname), 1,"
 " ARRAY[CASE WHEN n.nspname <> 'public' THEN " STMT("CreateSchemaStmt", "pg_catalog.format('CREATE SCHEMA %I', n.nspname)") " END,"
 "  CASE WHEN n.nspname <> 'public' THEN " COMMENT_STMT("pg_catalog.format('SCHEMA %I', n.nspname)", "pg_namespace", "n.oid")
 "  ELSE " STMT("CommentStmt", "pg_catalog.format('COMMENT ON SCHEMA %I IS %L', n.nspname,"
