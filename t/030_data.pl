@@ -53,7 +53,7 @@ sub data_image
 
 SKIP:
 {
-	skip "pagila sample not found in $pagila_dir", 8
+	skip "pagila sample not found in $pagila_dir", 10
 	  unless -f "$pagila_dir/pagila-schema.sql";
 
 	$source->safe_psql('postgres', 'CREATE ROLE postgres; CREATE DATABASE pagila');
@@ -90,6 +90,18 @@ SKIP:
 	is(data_image($target, 'pagila'), $src_image,
 		'every pagila table and sequence: same rows and checksum, same last_value');
 	note "pagila image compared:\n$src_image";
+
+	# the same with tsmigrate's own schema steps around it
+	$target->safe_psql('postgres', 'CREATE DATABASE pagila2');
+	$target->safe_psql('pagila2', 'CREATE EXTENSION tsmigrate');
+	($rc, $out, $err) = tsm_target_sql($target,
+		"SELECT count(*) FROM tsmigrate.pull_schema(\$\$$src\$\$, 'pre-data');"
+		  . "SELECT count(*) FROM tsmigrate.pull_data(\$\$$src\$\$, jobs => 2);"
+		  . "SELECT count(*) FROM tsmigrate.pull_schema(\$\$$src\$\$, 'post-data')",
+		dbname => 'pagila2');
+	is($rc, 0, 'pull_schema pre-data, pull_data, pull_schema post-data') or diag $err;
+	is(data_image($target, 'pagila2'), $src_image,
+		'the same image through tsmigrate\'s own schema steps');
 }
 
 # --- one snapshot while the source is written to ----------------------------
