@@ -77,7 +77,7 @@ SELECT d, timestamptz '2024-01-01 00:00+00' + p * interval '259.2 seconds',
        generate_series(0, greatest(1, (10000 * :scale)::int) - 1) p;
 
 INSERT INTO events (device_id, time, kind, payload)
-SELECT 1 + (e * 7919) % 10000,
+SELECT (1 + (e::bigint * 7919) % 10000)::int,
        timestamptz '2024-01-01 00:00+00' + e * interval '2.592 seconds' / :scale,
        (ARRAY['boot', 'alert', 'config', 'heartbeat'])[1 + e % 4],
        CASE WHEN e % 10 = 0 THEN NULL

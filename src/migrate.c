@@ -472,8 +472,10 @@ step_data(TsmRun *run)
 }
 
 /*
- * The source's tables, sequences and materialized views, as pull_data
- * copies them (leaf partitions, not partitioned parents).
+ * The source's tables and sequences, as pull_data copies them (leaf
+ * partitions, not partitioned parents).  Materialized views are left to
+ * post-data, which refreshes those populated on the source once all data
+ * and indexes are in, as a pg_dump restore does.
  */
 static char *
 list_source_relations(TsmRun *run)
@@ -490,7 +492,7 @@ list_source_relations(TsmRun *run)
 					 "       pg_catalog.pg_relation_size(c.oid)"
 					 "  FROM pg_catalog.pg_class c"
 					 "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-					 " WHERE c.relkind IN ('r', 'S', 'm') AND c.relpersistence <> 't'"
+					 " WHERE c.relkind IN ('r', 'S') AND c.relpersistence <> 't'"
 					 "   AND " TSM_USER_NAMESPACE("c.relnamespace")
 					 "   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
 					 " ORDER BY 3 DESC, 1",
@@ -519,7 +521,9 @@ copy_current_batch(TsmRun *run)
 	ListCell   *sc;
 	int			n = list_length(current_batch);
 	int			i = 0;
+	int			c;
 	uint64		r;
+	TsmRows    *copied;
 
 	/* a relation caught mid-copy by an earlier call is emptied first */
 	forboth(lc, current_batch, sc, current_states)
@@ -544,12 +548,21 @@ copy_current_batch(TsmRun *run)
 	run_sql(run, "SELECT relation, rows, bytes FROM tsmigrate.pull_data($1, $2, $3)",
 			2, types, values);
 
+	/* marking runs SQL, which replaces SPI_tuptable: copy the results first */
+	copied = palloc0(sizeof(TsmRows));
+	copied->nrows = (int) SPI_processed;
+	copied->ncols = 3;
+	copied->values = palloc0(sizeof(char *) * Max(1, copied->nrows * 3));
 	for (r = 0; r < SPI_processed; r++)
-	{
-		char	   *rows = result_value(r, 2);
-		char	   *bytes = result_value(r, 3);
+		for (c = 0; c < 3; c++)
+			copied->values[r * 3 + c] = result_value(r, c + 1);
 
-		tsm_state_relation_mark(run->run_id, result_value(r, 1), "copied",
+	for (i = 0; i < copied->nrows; i++)
+	{
+		const char *rows = tsm_rows_value(copied, i, 1);
+		const char *bytes = tsm_rows_value(copied, i, 2);
+
+		tsm_state_relation_mark(run->run_id, tsm_rows_value(copied, i, 0), "copied",
 								rows ? pg_strtoint64(rows) : -1,
 								bytes ? pg_strtoint64(bytes) : -1, NULL);
 	}

@@ -9,7 +9,9 @@
  *	  ("count"), and one row per object that exists on one side only;
  *	- rows: per table and materialized view, the row count on each side,
  *	  and with checksums an order-independent checksum of the rows (the sum
- *	  of a 64-bit hash of each row's text, computed on each server);
+ *	  of a 64-bit hash of each row's text, computed on each server); a
+ *	  materialized view not populated on one side gets a "populated" check
+ *	  instead;
  *	- sequences: last_value and is_called.
  *
  * The source is read in one REPEATABLE READ, READ ONLY transaction, so its
@@ -113,7 +115,8 @@ static const char *const tables_sql =
 "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
 "       (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)"
 "          FROM pg_catalog.pg_attribute a"
-"         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)"
+"         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),"
+"       c.relispopulated"
 "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 " WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't'"
 "   AND " TSM_USER_NAMESPACE("c.relnamespace")
@@ -274,17 +277,27 @@ verify_rows(VerifyState *state)
 		char	   *sql;
 		TsmRows    *src;
 		TsmRows    *tgt;
-		bool		exists;
+		char	   *populated;
 
 		CHECK_FOR_INTERRUPTS();
 		oldcxt = MemoryContextSwitchTo(tablecxt);
 
-		/* a table the target lacks is already reported by the inventory */
-		exists = tsm_local_query_value("SELECT pg_catalog.to_regclass($1) IS NOT NULL",
-									   table, NULL)[0] == 't';
-		if (!exists)
+		/*
+		 * A table the target lacks is already reported by the inventory.  A
+		 * materialized view that is not populated on either side has no rows
+		 * to count: compare that state instead.
+		 */
+		populated = tsm_local_query_value("SELECT c.relispopulated FROM pg_catalog.pg_class c"
+										  " WHERE c.oid = pg_catalog.to_regclass($1)",
+										  table, NULL);
+		if (populated == NULL ||
+			populated[0] != 't' || tsm_rows_value(tables, t, 2)[0] != 't')
 		{
 			MemoryContextSwitchTo(oldcxt);
+			if (populated != NULL)
+				put_check(state, "populated", table,
+						  tsm_rows_value(tables, t, 2)[0] == 't' ? "yes" : "no",
+						  populated[0] == 't' ? "yes" : "no");
 			MemoryContextReset(tablecxt);
 			continue;
 		}

@@ -1,0 +1,203 @@
+# t/040_migrate.pl
+#
+# CALL tsmigrate.migrate end to end: pagila and a time-series database
+# arrive whole (verify all ok, pg_dump --schema-only identical); a source
+# stopped mid-copy and a target backend terminated mid-run are resumed by
+# calling again, with no row lost or duplicated; a second concurrent call
+# is refused; a finished run stays finished; a non-superuser migrates
+# through a foreign server and user mapping.
+
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib $FindBin::RealBin;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use SchemaCompare;
+use TsmTest;
+
+# shared/ lies beside the checkout; scripts/test passes its copy's place
+my $pagila = $ENV{TSM_DATASETS}
+  ? "$ENV{TSM_DATASETS}/pagila"
+  : "$FindBin::RealBin/../../shared/datasets/pagila";
+my $dataset = "$FindBin::RealBin/../bench/dataset.sql";
+
+my $source = tsm_source_node('source');
+my $target = tsm_target_node('target');
+my ($rc, $out, $err);
+
+# --- pagila ----------------------------------------------------------------
+
+SKIP:
+{
+	skip 'the pagila dataset is not beside the checkout', 4
+	  unless -f "$pagila/pagila-schema.sql";
+
+	# pagila's objects belong to "postgres"
+	$source->safe_psql('postgres', q{
+		DO $$ BEGIN
+			IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'postgres') THEN
+				CREATE ROLE postgres;
+			END IF;
+		END $$;
+		CREATE DATABASE pagila;
+	});
+	$source->command_ok(
+		[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $source->connstr('pagila'),
+		  '-f', "$pagila/pagila-schema.sql" ], 'pagila schema loads on the source');
+	$source->command_ok(
+		[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $source->connstr('pagila'),
+		  '-f', "$pagila/pagila-data.sql" ], 'pagila data loads on the source');
+
+	$target->safe_psql('postgres', 'CREATE DATABASE pagila');
+	$target->safe_psql('pagila', 'CREATE EXTENSION tsmigrate');
+	my $src = $source->connstr('pagila');
+	($rc, $out, $err) = tsm_target_sql($target,
+		"CALL tsmigrate.migrate(\$\$$src\$\$, jobs => 2)", dbname => 'pagila');
+	is($rc, 0, 'migrate pagila') or diag $err;
+
+	($rc, $out) = tsm_target_sql($target,
+		"SELECT count(*) FILTER (WHERE NOT ok) || ' of ' || count(*) FROM tsmigrate.verify(\$\$$src\$\$, checksums => true)",
+		dbname => 'pagila');
+	like($out, qr/^0 of \d+$/, "pagila: verify with checksums finds no difference ($out)");
+	is(schema_dump_diff($source, 'pagila', $target, 'pagila'), '',
+		'pagila: pg_dump --schema-only of source and target are the same');
+}
+
+# --- a time-series database: stopped source, terminated target backend -----
+
+$source->safe_psql('postgres', 'CREATE DATABASE shop');
+$source->command_ok(
+	[ 'psql', '-X', '-q', '-v', 'scale=0.1', '-d', $source->connstr('shop'), '-f', $dataset ],
+	'time-series dataset loads on the source');
+$target->safe_psql('postgres', 'CREATE DATABASE warehouse');
+$target->safe_psql('warehouse', 'CREATE EXTENSION tsmigrate');
+my $shop = tsm_tcp_connstr($source, 'shop');
+my $expected_rows = $source->safe_psql('shop', 'SELECT count(*) FROM metrics');
+
+# Start migrate in the background; return once a COPY into metrics runs.
+sub start_migrate
+{
+	my $bg = $target->background_psql('warehouse', on_error_stop => 0);
+	$bg->query_safe("SET application_name = 'migrate-call'");
+	$bg->{stdin} .= "\\set VERBOSITY verbose\nCALL tsmigrate.migrate('$shop', jobs => 2);\n";
+	$bg->{run}->pump_nb();
+	$target->poll_query_until('warehouse', q{
+		SELECT count(*) > 0 FROM pg_stat_progress_copy p
+		 WHERE p.relid = to_regclass('metrics') AND p.tuples_processed > 0})
+	  or die 'the copy of metrics never started';
+	return $bg;
+}
+
+sub finish_call
+{
+	my ($bg) = @_;
+	$bg->{stdin} .= "\\echo done\n";
+	# psql may be gone already, its backend terminated
+	$bg->{run}->pump()
+	  while $bg->{run}->pumpable && $bg->{stdout} !~ /done/ && !$bg->{timeout}->is_expired;
+	my $stderr = $bg->{stderr};
+	eval { $bg->quit };
+	return $stderr;
+}
+
+# 1. the source stops (immediate) in the middle of the copy
+my $bg = start_migrate();
+$source->stop('immediate');
+$err = finish_call($bg);
+like($err, qr/ERROR:  08\w\w\w: /, 'source stopped mid-copy: an error of class 08');
+is($target->safe_psql('warehouse', q{
+	SELECT string_agg(state, ',' ORDER BY relation) FROM tsmigrate.run_relation
+	 WHERE relation = 'public.metrics'}),
+	'failed', 'the relation being copied is recorded as failed, not as copied');
+is($target->safe_psql('warehouse', 'SELECT state FROM tsmigrate.run'), 'failed',
+	'the run is recorded as failed');
+is($target->safe_psql('warehouse', 'SELECT count(*) FROM metrics'), '0',
+	'no half-copied rows are left in the target table');
+
+# 2. a second concurrent call is refused while one runs
+$source->start;
+$bg = start_migrate();
+($rc, $out, $err) = tsm_target_sql($target,
+	"CALL tsmigrate.migrate('$shop')", dbname => 'warehouse');
+my $first_pid = $target->safe_psql('warehouse',
+	"SELECT pid FROM pg_stat_activity WHERE application_name = 'migrate-call'");
+like($err,
+	qr/ERROR:  55006: a migration into database "warehouse" is already in progress\nDETAIL:  Process $first_pid is running it\./,
+	'a concurrent call is refused with 55006, naming the running process');
+
+# 3. the target backend running migrate is terminated mid-copy
+$target->safe_psql('warehouse',
+	"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'migrate-call'");
+# psql, reading a script, exits when it loses its connection
+eval { $bg->{run}->kill_kill; $bg->{run}->finish; };
+ok(tsm_no_source_backends($source), 'no tsmigrate backend is left on the source');
+
+# 4. called again: it resumes and finishes
+($rc, $out, $err) = tsm_target_sql($target,
+	"CALL tsmigrate.migrate('$shop', jobs => 2)", dbname => 'warehouse');
+is($rc, 0, 'migrate called again finishes') or diag $err;
+like($err, qr/resuming migration run 1/, 'it resumes the same run');
+is($target->safe_psql('warehouse', 'SELECT count(*) FROM metrics'), $expected_rows,
+	'every metrics row arrived exactly once');
+($rc, $out) = tsm_target_sql($target,
+	"SELECT count(*) FILTER (WHERE NOT ok) FROM tsmigrate.verify('$shop', checksums => true)",
+	dbname => 'warehouse');
+is($out, '0', 'verify with checksums: source and target match');
+is(schema_dump_diff($source, 'shop', $target, 'warehouse'), '',
+	'pg_dump --schema-only of source and target are the same');
+is($target->safe_psql('warehouse',
+	"SELECT string_agg(DISTINCT state, ',') FROM tsmigrate.progress"),
+	'copied,done', 'progress: every step done, every relation copied');
+
+# 5. after success: nothing harmful, says it is complete
+($rc, $out, $err) = tsm_target_sql($target,
+	"CALL tsmigrate.migrate('$shop')", dbname => 'warehouse');
+like($err, qr/NOTICE:  00000: migration run 1 from "[^"]+" is complete/,
+	'a call after success says the migration is complete');
+is($target->safe_psql('warehouse', 'SELECT count(*) FROM metrics'), $expected_rows,
+	'and copies nothing again');
+
+# --- a non-superuser, with a foreign server and a user mapping -------------
+
+tsm_set_source_auth($source, 'scram-sha-256');
+$source->safe_psql('postgres', q{
+	CREATE ROLE reader LOGIN PASSWORD 'reader-secret';
+	GRANT CONNECT ON DATABASE shop TO reader;
+});
+$source->safe_psql('shop', q{
+	GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;
+	GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO reader;
+});
+my $port = $source->port;
+$target->safe_psql('postgres', q{
+	CREATE ROLE migrator LOGIN;
+	CREATE DATABASE mart OWNER migrator;
+});
+$target->safe_psql('mart', qq{
+	CREATE EXTENSION tsmigrate;
+	GRANT USAGE ON SCHEMA tsmigrate TO migrator;
+	GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tsmigrate TO migrator;
+	GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA tsmigrate TO migrator;
+	GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA tsmigrate TO migrator;
+	CREATE SERVER shop FOREIGN DATA WRAPPER tsmigrate
+		OPTIONS (host '127.0.0.1', port '$port', dbname 'shop');
+	GRANT USAGE ON FOREIGN SERVER shop TO migrator;
+	CREATE USER MAPPING FOR migrator SERVER shop
+		OPTIONS (user 'reader', password 'reader-secret');
+	ALTER DATABASE mart SET tsmigrate.source = 'shop';
+});
+($rc, $out, $err) = tsm_target_sql($target,
+	'CALL tsmigrate.migrate(jobs => 2, roles => false)', dbname => 'mart', user => 'migrator');
+is($rc, 0, 'a non-superuser migrates through a foreign server') or diag $err;
+($rc, $out) = tsm_target_sql($target,
+	'SELECT count(*) FILTER (WHERE NOT ok) FROM tsmigrate.verify(checksums => true)',
+	dbname => 'mart', user => 'migrator');
+is($out, '0', 'and verify finds no difference');
+is($target->safe_psql('mart', "SELECT tableowner FROM pg_tables WHERE tablename = 'metrics'"),
+	'migrator', 'the tables belong to the caller: nothing ran with more rights');
+
+done_testing();
