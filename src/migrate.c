@@ -597,13 +597,25 @@ step_analyze(TsmRun *run)
 	return NULL;
 }
 
+/*
+ * verify, and fail on anything of the source's that the target lacks or has
+ * otherwise.  Objects only the target has (pg_cron, say, installed there to
+ * run this very migration) do not make the migration incomplete: they are
+ * a WARNING.
+ */
 static char *
 step_verify(TsmRun *run)
 {
-	run_sql(run, "SELECT count(*), count(*) FILTER (WHERE NOT ok),"
-			" string_agg(CASE WHEN NOT ok THEN kind || ' ' || object || ': source '"
-			"   || COALESCE(source_value, 'none') || ', target ' || COALESCE(target_value, 'none') END,"
-			"   '; ')"
+	run_sql(run, "SELECT count(*),"
+			" count(*) FILTER (WHERE NOT ok AND kind <> 'count'"
+			"                    AND source_value IS DISTINCT FROM 'missing'),"
+			" string_agg(CASE WHEN NOT ok AND kind <> 'count'"
+			"                  AND source_value IS DISTINCT FROM 'missing'"
+			"   THEN kind || ' ' || object || ': source ' || COALESCE(source_value, 'none')"
+			"        || ', target ' || COALESCE(target_value, 'none') END, '; '),"
+			" count(*) FILTER (WHERE NOT ok AND source_value = 'missing'),"
+			" string_agg(CASE WHEN NOT ok AND source_value = 'missing'"
+			"   THEN kind || ' ' || object END, ', ')"
 			" FROM tsmigrate.verify($1)", 0, NULL, NULL);
 	if (strcmp(result_value(0, 2), "0") != 0)
 		ereport(ERROR,
@@ -612,7 +624,14 @@ step_verify(TsmRun *run)
 					   result_value(0, 2), result_value(0, 1)),
 				errdetail("%s", result_value(0, 3)),
 				errhint("See SELECT * FROM tsmigrate.verify() WHERE NOT ok."));
-	return psprintf("%s checks, all ok", result_value(0, 1));
+	if (strcmp(result_value(0, 4), "0") != 0)
+		ereport(WARNING,
+				errmsg("the target has %s objects that the source does not have",
+					   result_value(0, 4)),
+				errdetail("%s", result_value(0, 5)));
+	return psprintf("%s checks, all ok%s", result_value(0, 1),
+					strcmp(result_value(0, 4), "0") != 0 ?
+					psprintf(" (%s objects only on the target)", result_value(0, 4)) : "");
 }
 
 /*
