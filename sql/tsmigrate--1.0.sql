@@ -249,6 +249,27 @@ COMMENT ON FUNCTION tsmigrate.pull_schema(text, text, boolean) IS
     'create one section of the source''s schema on the target, all or nothing';
 
 ------------------------------------------------------------------------------
+-- TimescaleDB: hypertables with their dimensions, chunks and compression
+------------------------------------------------------------------------------
+
+CREATE FUNCTION tsmigrate.pull_hypertables(source text DEFAULT NULL, dry_run boolean DEFAULT false,
+                                           with_data boolean DEFAULT true)
+    RETURNS TABLE (hypertable text, chunk text, compressed boolean, rows bigint)
+    AS 'MODULE_PATHNAME', 'tsmigrate_pull_hypertables'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.pull_hypertables(text, boolean, boolean) IS
+    'make the source''s hypertables hypertables here, with the same dimensions, compression settings and chunks, and copy each chunk''s rows';
+
+CREATE FUNCTION tsmigrate.compress_chunks(source text DEFAULT NULL)
+    RETURNS TABLE (hypertable text, chunk text)
+    AS 'MODULE_PATHNAME', 'tsmigrate_compress_chunks'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.compress_chunks(text) IS
+    'compress each chunk here that is compressed on the source';
+
+------------------------------------------------------------------------------
 -- Least privilege: nothing is callable by PUBLIC.
 ------------------------------------------------------------------------------
 
@@ -265,3 +286,5 @@ REVOKE ALL ON FUNCTION tsmigrate.roles_sql(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_roles(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.schema_sql(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_schema(text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.pull_hypertables(text, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.compress_chunks(text) FROM PUBLIC;

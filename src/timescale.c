@@ -1,0 +1,668 @@
+/*-------------------------------------------------------------------------
+ *
+ * timescale.c
+ *	  Hypertables: the source's hypertables, chunks and compression, here
+ *
+ * pull_schema creates a hypertable as the plain table it is underneath
+ * (its chunks live in TimescaleDB's own schema, which no tool copies), and
+ * pull_data refuses it.  This file makes such a table a hypertable again:
+ *
+ *	pull_hypertables	create_hypertable with the source's first dimension
+ *						(interval in the source's internal units), the other
+ *						dimensions with add_dimension, the integer_now
+ *						function, the compression settings; then every chunk
+ *						with the source's exact slices and name
+ *						(_timescaledb_functions.create_chunk), and its rows
+ *						copied from the source chunk (a SELECT from a
+ *						compressed chunk decompresses on the fly), all
+ *						under one source snapshot
+ *	compress_chunks		compress_chunk for each chunk that is compressed on
+ *						the source, once indexes are in (after post-data)
+ *
+ * The source's TimescaleDB catalog (_timescaledb_catalog) is read directly:
+ * the check step makes sure both sides run the same TimescaleDB version, so
+ * what is read there means the same here.  Default indexes are not created:
+ * post-data brings the source's own indexes.
+ *
+ * IDENTIFICATION
+ *	  src/timescale.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "catalog/pg_class.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "catalog_filters.h"
+#include "compat.h"
+#include "tsmigrate.h"
+
+PG_FUNCTION_INFO_V1(tsmigrate_pull_hypertables);
+PG_FUNCTION_INFO_V1(tsmigrate_compress_chunks);
+
+/* the source's hypertables made by the user (not internal ones) */
+static const char *const hypertables_sql =
+"SELECT h.id, h.schema_name, h.table_name, h.associated_schema_name,"
+"       h.associated_table_prefix,"
+"       h.compression_state OPERATOR(pg_catalog.=) 1,"
+"       cs.segmentby, cs.orderby, cs.orderby_desc, cs.orderby_nullsfirst,"
+"       (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)"
+"          FROM pg_catalog.pg_attribute a"
+"         WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0"
+"           AND NOT a.attisdropped AND a.attgenerated OPERATOR(pg_catalog.=) ''),"
+"       (SELECT pg_catalog.array_agg(a.attname::pg_catalog.text ORDER BY a.attnum)"
+"          FROM pg_catalog.pg_attribute a"
+"         WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0"
+"           AND NOT a.attisdropped AND a.attgenerated OPERATOR(pg_catalog.=) '')"
+"  FROM _timescaledb_catalog.hypertable h"
+"  JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) h.schema_name"
+"  JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid"
+"                            AND c.relname OPERATOR(pg_catalog.=) h.table_name"
+"  LEFT JOIN _timescaledb_catalog.compression_settings cs"
+"         ON cs.relid OPERATOR(pg_catalog.=) c.oid"
+" WHERE h.compression_state OPERATOR(pg_catalog.<>) 2"
+"   AND " TSM_USER_NAMESPACE("n.oid")
+" ORDER BY h.id";
+
+/* their dimensions, in creation order: the first one is the primary */
+static const char *const dimensions_sql =
+"SELECT d.hypertable_id, d.column_name, d.num_slices, d.interval_length,"
+"       d.partitioning_func_schema, d.partitioning_func,"
+"       d.integer_now_func_schema, d.integer_now_func"
+"  FROM _timescaledb_catalog.dimension d"
+" ORDER BY d.hypertable_id, d.id";
+
+/* their chunks with each slice in internal units, and compressed or not */
+static const char *const chunks_sql =
+"SELECT ch.hypertable_id, ch.schema_name, ch.table_name,"
+"       ch.compressed_chunk_id IS NOT NULL"
+"         OR (ch.status OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.<>) 0,"
+"       pg_catalog.jsonb_object_agg(d.column_name,"
+"         pg_catalog.jsonb_build_array(s.range_start, s.range_end))::text"
+"  FROM _timescaledb_catalog.chunk ch"
+"  JOIN _timescaledb_catalog.chunk_constraint cc"
+"    ON cc.chunk_id OPERATOR(pg_catalog.=) ch.id"
+"  JOIN _timescaledb_catalog.dimension_slice s"
+"    ON s.id OPERATOR(pg_catalog.=) cc.dimension_slice_id"
+"  JOIN _timescaledb_catalog.dimension d ON d.id OPERATOR(pg_catalog.=) s.dimension_id"
+" WHERE NOT ch.osm_chunk"
+"   AND NOT COALESCE((pg_catalog.to_jsonb(ch) OPERATOR(pg_catalog.->>) 'dropped')::pg_catalog.bool, false)"
+" GROUP BY ch.id, ch.hypertable_id, ch.schema_name, ch.table_name,"
+"          ch.compressed_chunk_id, ch.status"
+" ORDER BY ch.hypertable_id, ch.id";
+
+/* one hypertable of the source */
+typedef struct TsmHypertable
+{
+	int			id;
+	char	   *qualname;		/* quoted, qualified */
+	Oid			relid;			/* on the target */
+	char	   *assoc_schema;
+	char	   *assoc_prefix;
+	bool		compression;
+	char	   *segmentby;		/* "a, b" of quoted names, or NULL */
+	char	   *orderby;		/* "a DESC NULLS FIRST, ...", or NULL */
+	char	   *srccols;		/* quoted column list for the source */
+	char	   *tgtcols;		/* '\0'-separated names, ending with "" */
+	int			ndims;
+	int			nchunks;
+	int64		rows;
+} TsmHypertable;
+
+typedef struct PullArgs
+{
+	TsmSource  *src;
+	bool		with_data;
+	ReturnSetInfo *rsinfo;
+} PullArgs;
+
+static bool source_has_timescaledb(PGconn *conn);
+static char *timescaledb_schema(void);
+static TsmHypertable *read_hypertables(PGconn *conn, int *nhts);
+static List *array_list(const char *array);
+static void create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tsschema);
+static void set_compression(TsmHypertable *ht);
+static void pull_hypertables(void *arg);
+static void spi_exec(const char *sql, int nargs, Oid *types, Datum *values,
+					 const char *nulls);
+static Datum text_or_null(const char *s, char *null);
+
+/*
+ * tsmigrate.pull_hypertables(source text, dry_run boolean, with_data boolean)
+ *		Make the source's hypertables hypertables here too, with their
+ *		chunks and (with_data) their rows.  One row per chunk, and one per
+ *		hypertable (chunk NULL) with its totals.
+ */
+Datum
+tsmigrate_pull_hypertables(PG_FUNCTION_ARGS)
+{
+	PullArgs	args;
+	bool		dry_run = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+
+	args.src = tsm_source_from_arg(fcinfo, 0);
+	args.with_data = !dry_run && (PG_ARGISNULL(2) || PG_GETARG_BOOL(2));
+	InitMaterializedSRF(fcinfo, 0);
+	args.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	if (dry_run)
+		tsm_replay_rolled_back(pull_hypertables, &args);
+	else
+		pull_hypertables(&args);
+	return (Datum) 0;
+}
+
+static void
+put_row(ReturnSetInfo *rsinfo, const char *hypertable, const char *chunk,
+		bool compressed, int64 rows, bool rows_known)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	values[0] = CStringGetTextDatum(hypertable);
+	if (chunk)
+		values[1] = CStringGetTextDatum(chunk);
+	else
+		nulls[1] = true;
+	values[2] = BoolGetDatum(compressed);
+	values[3] = Int64GetDatum(rows);
+	nulls[3] = !rows_known;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+static void
+pull_hypertables(void *arg)
+{
+	PullArgs   *args = arg;
+	PGconn	   *conn;
+	TsmHypertable *hts;
+	TsmRows    *dims;
+	TsmRows    *chunks;
+	char	   *tsschema;
+	int			nhts;
+	int			h;
+	int			c;
+	MemoryContext chunkcxt;
+
+	conn = tsm_conn_open(args->src);
+	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	if (!source_has_timescaledb(conn))
+	{
+		tsm_conn_command(conn, "COMMIT");
+		tsm_conn_close(conn);
+		return;
+	}
+	hts = read_hypertables(conn, &nhts);
+	if (nhts == 0)
+	{
+		tsm_conn_command(conn, "COMMIT");
+		tsm_conn_close(conn);
+		return;
+	}
+	tsschema = timescaledb_schema();
+	dims = tsm_query(conn, dimensions_sql, 0, NULL);
+	chunks = tsm_query(conn, chunks_sql, 0, NULL);
+
+	SPI_connect();
+
+	/* the hypertables, their dimensions and compression settings */
+	for (h = 0; h < nhts; h++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		create_hypertable(&hts[h], dims, tsschema);
+		if (hts[h].compression)
+			set_compression(&hts[h]);
+	}
+
+	/* the chunks, with the source's slices and names, and their rows */
+	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate chunk",
+									 ALLOCSET_DEFAULT_SIZES);
+	for (c = 0; c < chunks->nrows; c++)
+	{
+		int			htid = pg_strtoint32(tsm_rows_value(chunks, c, 0));
+		const char *schema = tsm_rows_value(chunks, c, 1);
+		const char *table = tsm_rows_value(chunks, c, 2);
+		bool		compressed = tsm_rows_value(chunks, c, 3)[0] == 't';
+		TsmHypertable *ht = NULL;
+		char	   *chunkname;
+		Oid			types[4] = {REGCLASSOID, JSONBOID, NAMEOID, NAMEOID};
+		Datum		values[4];
+		Oid			chunkid;
+		int64		rows = 0;
+		MemoryContext oldcxt;
+
+		CHECK_FOR_INTERRUPTS();
+		for (h = 0; h < nhts; h++)
+			if (hts[h].id == htid)
+				ht = &hts[h];
+		if (ht == NULL)
+			continue;			/* a chunk of an internal hypertable */
+
+		oldcxt = MemoryContextSwitchTo(chunkcxt);
+		chunkname = quote_qualified_identifier(schema, table);
+		values[0] = ObjectIdGetDatum(ht->relid);
+		values[1] = DirectFunctionCall1(jsonb_in,
+										CStringGetDatum(tsm_rows_value(chunks, c, 4)));
+		values[2] = DirectFunctionCall1(namein, CStringGetDatum(schema));
+		values[3] = DirectFunctionCall1(namein, CStringGetDatum(table));
+		spi_exec(psprintf("SELECT FROM %s.create_chunk($1, $2, $3, $4)",
+						  quote_identifier("_timescaledb_functions")),
+				 4, types, values, NULL);
+		CommandCounterIncrement();
+
+		chunkid = get_relname_relid(table, get_namespace_oid(schema, false));
+		if (!OidIsValid(chunkid))
+			ereport(ERROR,
+					errcode(ERRCODE_INTERNAL_ERROR),
+					errmsg("chunk %s of hypertable %s was not created on the target",
+						   chunkname, ht->qualname));
+
+		if (args->with_data)
+		{
+			uint64		bytes;
+			char	   *sql;
+
+			/* through the chunk: a compressed one is decompressed */
+			sql = psprintf("COPY (SELECT %s FROM %s) TO STDOUT",
+						   ht->srccols, chunkname);
+			rows = (int64) tsm_copy_table(conn, chunkid, sql, ht->tgtcols,
+										  false, &bytes);
+			CommandCounterIncrement();
+			ht->rows += rows;
+		}
+		ht->nchunks++;
+		MemoryContextSwitchTo(oldcxt);
+		put_row(args->rsinfo, ht->qualname, chunkname, compressed, rows,
+				args->with_data);
+		MemoryContextReset(chunkcxt);
+	}
+	MemoryContextDelete(chunkcxt);
+
+	for (h = 0; h < nhts; h++)
+		put_row(args->rsinfo, hts[h].qualname, NULL, hts[h].compression,
+				hts[h].rows, args->with_data);
+
+	SPI_finish();
+	tsm_conn_command(conn, "COMMIT");
+	tsm_conn_close(conn);
+}
+
+static bool
+source_has_timescaledb(PGconn *conn)
+{
+	TsmRows    *r = tsm_query(conn, "SELECT FROM pg_catalog.pg_extension"
+							  " WHERE extname OPERATOR(pg_catalog.=) 'timescaledb'",
+							  0, NULL);
+
+	return r->nrows > 0;
+}
+
+/* the schema of the target's timescaledb extension, quoted; error if none */
+static char *
+timescaledb_schema(void)
+{
+	char	   *schema;
+
+	schema = tsm_local_query_value("SELECT e.extnamespace::pg_catalog.regnamespace::pg_catalog.text"
+								   " FROM pg_catalog.pg_extension e WHERE e.extname = $1",
+								   "timescaledb", NULL);
+	if (schema == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("the source has hypertables but the target has no TimescaleDB"),
+				errhint("Run tsmigrate.sync_extensions() first, or see SELECT * FROM tsmigrate.check_versions()."));
+	return schema;
+}
+
+/*
+ * The source's hypertables, each found on the target (pull_schema made it
+ * as a plain table).
+ */
+static TsmHypertable *
+read_hypertables(PGconn *conn, int *nhts)
+{
+	TsmRows    *r = tsm_query(conn, hypertables_sql, 0, NULL);
+	TsmHypertable *hts = palloc0(sizeof(TsmHypertable) * Max(r->nrows, 1));
+	int			i;
+
+	for (i = 0; i < r->nrows; i++)
+	{
+		TsmHypertable *ht = &hts[i];
+		const char *nsp = tsm_rows_value(r, i, 1);
+		const char *rel = tsm_rows_value(r, i, 2);
+		Oid			nspid = get_namespace_oid(nsp, true);
+		const char *names = tsm_rows_value(r, i, 11);
+		StringInfoData cols;
+
+		ht->id = pg_strtoint32(tsm_rows_value(r, i, 0));
+		ht->qualname = quote_qualified_identifier(nsp, rel);
+		ht->relid = OidIsValid(nspid) ? get_relname_relid(rel, nspid) : InvalidOid;
+		if (!OidIsValid(ht->relid))
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_TABLE),
+					errmsg("hypertable %s of the source does not exist on the target",
+						   ht->qualname),
+					errhint("Create it with tsmigrate.pull_schema(section => 'pre-data') first."));
+		if (get_rel_relkind(ht->relid) != RELKIND_RELATION)
+			ereport(ERROR,
+					errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					errmsg("%s is not a table on the target", ht->qualname));
+		ht->assoc_schema = pstrdup(tsm_rows_value(r, i, 3));
+		ht->assoc_prefix = pstrdup(tsm_rows_value(r, i, 4));
+		ht->compression = tsm_rows_value(r, i, 5)[0] == 't';
+		ht->srccols = pstrdup(tsm_rows_value(r, i, 10));
+
+		if (ht->compression)
+		{
+			const char *segmentby = tsm_rows_value(r, i, 6);
+			const char *orderby = tsm_rows_value(r, i, 7);
+			ListCell   *lc;
+
+			if (segmentby)
+			{
+				StringInfoData sb;
+
+				initStringInfo(&sb);
+				foreach(lc, array_list(segmentby))
+					appendStringInfo(&sb, "%s%s", sb.len > 0 ? ", " : "",
+									 quote_identifier(lfirst(lc)));
+				ht->segmentby = sb.data;
+			}
+			if (orderby)
+			{
+				List	   *desc = array_list(tsm_rows_value(r, i, 8));
+				List	   *nullsfirst = array_list(tsm_rows_value(r, i, 9));
+				StringInfoData ob;
+				int			k = 0;
+
+				initStringInfo(&ob);
+				foreach(lc, array_list(orderby))
+				{
+					bool		d = ((char *) list_nth(desc, k))[0] == 't';
+					bool		nf = ((char *) list_nth(nullsfirst, k))[0] == 't';
+
+					appendStringInfo(&ob, "%s%s %s NULLS %s", k > 0 ? ", " : "",
+									 quote_identifier(lfirst(lc)),
+									 d ? "DESC" : "ASC", nf ? "FIRST" : "LAST");
+					k++;
+				}
+				ht->orderby = ob.data;
+			}
+		}
+
+		/* target column names, '\0'-separated */
+		initStringInfo(&cols);
+		if (names)
+		{
+			ListCell   *lc;
+
+			foreach(lc, array_list(names))
+				appendBinaryStringInfo(&cols, lfirst(lc), strlen(lfirst(lc)) + 1);
+		}
+		ht->tgtcols = cols.data;
+	}
+	*nhts = r->nrows;
+	return hts;
+}
+
+/*
+ * The items of a one-dimensional text array literal, as C strings.
+ */
+static List *
+array_list(const char *array)
+{
+	Datum		arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	List	   *out = NIL;
+
+	/* array_in caches in flinfo: call it through the function manager */
+	arr = OidInputFunctionCall(F_ARRAY_IN, (char *) array, TEXTOID, -1);
+	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+		out = lappend(out, nulls[i] ? pstrdup("") : TextDatumGetCString(elems[i]));
+	return out;
+}
+
+/*
+ * create_hypertable with the first dimension, add_dimension for the others,
+ * set_integer_now_func where the source has one.
+ */
+static void
+create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tsschema)
+{
+	int			d;
+	bool		first = true;
+
+	for (d = 0; d < dims->nrows; d++)
+	{
+		const char *column = tsm_rows_value(dims, d, 1);
+		const char *slices = tsm_rows_value(dims, d, 2);
+		const char *interval = tsm_rows_value(dims, d, 3);
+		const char *pfschema = tsm_rows_value(dims, d, 4);
+		const char *pfname = tsm_rows_value(dims, d, 5);
+		const char *nowschema = tsm_rows_value(dims, d, 6);
+		const char *nowname = tsm_rows_value(dims, d, 7);
+		char	   *pfunc = NULL;
+		char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+		Datum		values[6];
+
+		if (pg_strtoint32(tsm_rows_value(dims, d, 0)) != ht->id)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+
+		/* the default hash function is TimescaleDB's; name only a user's */
+		if (pfname != NULL &&
+			!(strcmp(pfname, "get_partition_hash") == 0 &&
+			  (strcmp(pfschema, "_timescaledb_functions") == 0 ||
+			   strcmp(pfschema, "_timescaledb_internal") == 0)))
+			pfunc = quote_qualified_identifier(pfschema, pfname);
+
+		values[0] = ObjectIdGetDatum(ht->relid);
+		values[1] = DirectFunctionCall1(namein, CStringGetDatum(column));
+		if (first)
+		{
+			Oid			types[6] = {REGCLASSOID, NAMEOID, NAMEOID, NAMEOID, INT8OID, TEXTOID};
+
+			if (interval == NULL)
+				ereport(ERROR,
+						errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("the first dimension of hypertable %s is not a time dimension",
+							   ht->qualname));
+			values[2] = DirectFunctionCall1(namein, CStringGetDatum(ht->assoc_schema));
+			values[3] = DirectFunctionCall1(namein, CStringGetDatum(ht->assoc_prefix));
+			values[4] = Int64GetDatum(pg_strtoint64(interval));
+			values[5] = text_or_null(pfunc, &nulls[5]);
+			spi_exec(psprintf("SELECT FROM %s.create_hypertable($1, $2,"
+							  " associated_schema_name => $3,"
+							  " associated_table_prefix => $4,"
+							  " chunk_time_interval => $5,"
+							  " create_default_indexes => false,"
+							  " time_partitioning_func => $6::pg_catalog.regproc)",
+							  tsschema),
+					 6, types, values, nulls);
+			first = false;
+		}
+		else
+		{
+			Oid			types[5] = {REGCLASSOID, NAMEOID, INT4OID, INT8OID, TEXTOID};
+
+			if (slices)
+				values[2] = Int32GetDatum(pg_strtoint32(slices));
+			else
+				nulls[2] = 'n';
+			if (interval)
+				values[3] = Int64GetDatum(pg_strtoint64(interval));
+			else
+				nulls[3] = 'n';
+			values[4] = text_or_null(pfunc, &nulls[4]);
+			spi_exec(psprintf("SELECT FROM %s.add_dimension($1, $2,"
+							  " number_partitions => $3, chunk_time_interval => $4,"
+							  " partitioning_func => $5::pg_catalog.regproc)",
+							  tsschema),
+					 5, types, values, nulls);
+		}
+		ht->ndims++;
+
+		if (nowname != NULL)
+		{
+			Oid			types[2] = {REGCLASSOID, TEXTOID};
+
+			values[1] = CStringGetTextDatum(quote_qualified_identifier(nowschema, nowname));
+			spi_exec(psprintf("SELECT FROM %s.set_integer_now_func($1, $2::pg_catalog.regproc)",
+							  tsschema),
+					 2, types, values, NULL);
+		}
+	}
+	if (first)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_EXCEPTION),
+				errmsg("hypertable %s has no dimensions on the source", ht->qualname));
+	CommandCounterIncrement();
+}
+
+/*
+ * Compression settings as on the source: segmentby and orderby (the
+ * source's internal order, with its directions and NULLS placement).
+ */
+static void
+set_compression(TsmHypertable *ht)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "ALTER TABLE %s SET (timescaledb.compress", ht->qualname);
+	appendStringInfo(&sql, ", timescaledb.compress_segmentby = %s",
+					 quote_literal_cstr(ht->segmentby ? ht->segmentby : ""));
+	if (ht->orderby)
+		appendStringInfo(&sql, ", timescaledb.compress_orderby = %s",
+						 quote_literal_cstr(ht->orderby));
+	appendStringInfoChar(&sql, ')');
+	tsm_replay_statement(sql.data, T_AlterTableStmt, "hypertable", ht->qualname);
+}
+
+/*
+ * tsmigrate.compress_chunks(source text)
+ *		Compress each chunk here that is compressed on the source.
+ */
+Datum
+tsmigrate_compress_chunks(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	TsmSource  *src = tsm_source_from_arg(fcinfo, 0);
+	PGconn	   *conn;
+	TsmRows    *hts;
+	TsmRows    *chunks;
+	char	   *tsschema;
+	int			c;
+	MemoryContext chunkcxt;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	conn = tsm_conn_open(src);
+	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	if (!source_has_timescaledb(conn))
+	{
+		tsm_conn_command(conn, "COMMIT");
+		tsm_conn_close(conn);
+		return (Datum) 0;
+	}
+	hts = tsm_query(conn, hypertables_sql, 0, NULL);
+	chunks = tsm_query(conn, chunks_sql, 0, NULL);
+	tsm_conn_command(conn, "COMMIT");
+	tsm_conn_close(conn);
+	if (hts->nrows == 0)
+		return (Datum) 0;
+	tsschema = timescaledb_schema();
+
+	SPI_connect();
+	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate chunk",
+									 ALLOCSET_DEFAULT_SIZES);
+	for (c = 0; c < chunks->nrows; c++)
+	{
+		const char *htid = tsm_rows_value(chunks, c, 0);
+		const char *schema = tsm_rows_value(chunks, c, 1);
+		const char *table = tsm_rows_value(chunks, c, 2);
+		const char *hypertable = NULL;
+		Oid			nspid;
+		Oid			chunkid;
+		Oid			types[1] = {REGCLASSOID};
+		Datum		values[1];
+		Datum		row[2];
+		bool		rownulls[2] = {false, false};
+		int			h;
+		MemoryContext oldcxt;
+
+		CHECK_FOR_INTERRUPTS();
+		if (tsm_rows_value(chunks, c, 3)[0] != 't')
+			continue;
+		for (h = 0; h < hts->nrows; h++)
+			if (strcmp(tsm_rows_value(hts, h, 0), htid) == 0)
+				hypertable = quote_qualified_identifier(tsm_rows_value(hts, h, 1),
+														tsm_rows_value(hts, h, 2));
+		if (hypertable == NULL)
+			continue;
+
+		oldcxt = MemoryContextSwitchTo(chunkcxt);
+		nspid = get_namespace_oid(schema, true);
+		chunkid = OidIsValid(nspid) ? get_relname_relid(table, nspid) : InvalidOid;
+		if (!OidIsValid(chunkid))
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_TABLE),
+					errmsg("chunk %s of the source does not exist on the target",
+						   quote_qualified_identifier(schema, table)),
+					errhint("Create the hypertables' chunks with tsmigrate.pull_hypertables() first."));
+		values[0] = ObjectIdGetDatum(chunkid);
+		spi_exec(psprintf("SELECT FROM %s.compress_chunk($1, if_not_compressed => true)",
+						  tsschema),
+				 1, types, values, NULL);
+		CommandCounterIncrement();
+		MemoryContextSwitchTo(oldcxt);
+
+		row[0] = CStringGetTextDatum(hypertable);
+		row[1] = CStringGetTextDatum(quote_qualified_identifier(schema, table));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, rownulls);
+		MemoryContextReset(chunkcxt);
+	}
+	MemoryContextDelete(chunkcxt);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+static void
+spi_exec(const char *sql, int nargs, Oid *types, Datum *values,
+		 const char *nulls)
+{
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls,
+										   false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+}
+
+static Datum
+text_or_null(const char *s, char *null)
+{
+	if (s == NULL)
+	{
+		*null = 'n';
+		return (Datum) 0;
+	}
+	return CStringGetTextDatum(s);
+}
