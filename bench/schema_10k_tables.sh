@@ -5,19 +5,24 @@
 # Starts two throw-away clusters (source and target) in a temporary
 # directory, creates N tables on the source (default 10000), each with a
 # serial primary key, a NOT NULL text column with a default, a CHECK
-# constraint, a foreign key to a shared table, an index and a comment,
+# constraint, a foreign key, an index and a comment,
 # then times on the target:
 #   - schema_sql pre-data and post-data (generation only),
 #   - pull_schema pre-data and post-data (generation and replay),
 # and checks that pg_dump --schema-only of both sides has the same number of
 # lines.  Run as a user that may run initdb; tsmigrate must be installed.
 #
-#   sh bench/schema_10k_tables.sh [ntables] [base_port]
+#   sh bench/schema_10k_tables.sh [ntables] [base_port] [shared|previous]
+#
+# The foreign keys all point to one shared table (default), which makes
+# PostgreSQL rebuild that table's trigger list with every one added, or each
+# to the table created before it ("previous").
 
 set -eu
 
 N=${1:-10000}
 PORT=${2:-54710}
+FK=${3:-shared}
 BIN=$(pg_config --bindir)
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/tsm_bench.XXXXXX")
 SRC_PORT=$PORT
@@ -39,13 +44,14 @@ done
 src() { "$BIN/psql" -X -q -h "$DIR" -p "$SRC_PORT" -d postgres -v ON_ERROR_STOP=1 "$@"; }
 tgt() { "$BIN/psql" -X -q -h "$DIR" -p "$TGT_PORT" -d postgres -v ON_ERROR_STOP=1 "$@"; }
 
-echo "creating $N tables on the source..."
+echo "creating $N tables on the source (foreign keys to: $FK)..."
 src -c "CREATE TABLE public.shared (id int PRIMARY KEY)"
 src -c "DO \$\$
 BEGIN
   FOR i IN 1..$N LOOP
     EXECUTE format('CREATE TABLE public.t%s (id serial PRIMARY KEY, name text NOT NULL DEFAULT %L,
-                      shared_id int REFERENCES public.shared, n int CHECK (n > 0))', i, 'row ' || i);
+                      shared_id int REFERENCES public.%s, n int CHECK (n > 0))', i, 'row ' || i,
+                   CASE WHEN '$FK' = 'previous' AND i > 1 THEN 't' || (i - 1) ELSE 'shared' END);
     EXECUTE format('CREATE INDEX ON public.t%s (name)', i);
     EXECUTE format('COMMENT ON TABLE public.t%s IS %L', i, 'table ' || i);
     IF i % 1000 = 0 THEN COMMIT; END IF;
