@@ -11,9 +11,13 @@
  *		extensions		sync_extensions
  *		roles			pull_roles (skipped with roles => false)
  *		pre-data		pull_schema(..., 'pre-data')
+ *		timescaledb		pull_hypertables: the source's hypertables made
+ *						hypertables with their chunks and rows (skipped when
+ *						the source has no TimescaleDB)
  *		data			pull_data in batches of relations, one commit per
  *						batch, largest relations first
  *		post-data		pull_schema(..., 'post-data')
+ *		compression		compress_chunks: what is compressed on the source
  *		analyze			ANALYZE
  *		verify			verify: every check must be ok
  *
@@ -89,6 +93,8 @@ static char *step_roles(TsmRun *run);
 static char *step_pre_data(TsmRun *run);
 static char *step_data(TsmRun *run);
 static char *step_post_data(TsmRun *run);
+static char *step_timescaledb(TsmRun *run);
+static char *step_compression(TsmRun *run);
 static char *step_analyze(TsmRun *run);
 static char *step_verify(TsmRun *run);
 
@@ -97,8 +103,10 @@ static const TsmStep steps[] = {
 	{"extensions", step_extensions, false},
 	{"roles", step_roles, false},
 	{"pre-data", step_pre_data, false},
+	{"timescaledb", step_timescaledb, false},
 	{"data", step_data, true},
 	{"post-data", step_post_data, false},
+	{"compression", step_compression, false},
 	{"analyze", step_analyze, false},
 	{"verify", step_verify, false},
 };
@@ -411,6 +419,44 @@ step_post_data(TsmRun *run)
 	return psprintf("%s objects", result_value(0, 1));
 }
 
+/* does the source have TimescaleDB? */
+static bool
+source_has_timescaledb(TsmRun *run)
+{
+	run_sql(run, "SELECT FROM tsmigrate.check_versions($1)"
+			" WHERE component = 'timescaledb' AND source_version IS NOT NULL",
+			0, NULL, NULL);
+	return SPI_processed > 0;
+}
+
+/*
+ * Hypertables, after pre-data made their root tables: dimensions, chunks,
+ * compression settings, and the chunks' rows (before post-data's indexes).
+ */
+static char *
+step_timescaledb(TsmRun *run)
+{
+	if (!source_has_timescaledb(run))
+		return pstrdup("skipped: the source has no TimescaleDB");
+	run_sql(run, "SELECT count(*) FILTER (WHERE chunk IS NULL), count(chunk),"
+			" count(chunk) FILTER (WHERE compressed),"
+			" COALESCE(sum(rows) FILTER (WHERE chunk IS NULL), 0)"
+			" FROM tsmigrate.pull_hypertables($1)", 0, NULL, NULL);
+	return psprintf("%s hypertables, %s chunks (%s compressed on the source), %s rows",
+					result_value(0, 1), result_value(0, 2), result_value(0, 3),
+					result_value(0, 4));
+}
+
+/* chunks compressed on the source, compressed here once indexes are in */
+static char *
+step_compression(TsmRun *run)
+{
+	if (!source_has_timescaledb(run))
+		return pstrdup("skipped: the source has no TimescaleDB");
+	run_sql(run, "SELECT count(*) FROM tsmigrate.compress_chunks($1)", 0, NULL, NULL);
+	return psprintf("%s chunks compressed", result_value(0, 1));
+}
+
 /*
  * The data step: record the source's relations once, then copy what is not
  * copied yet, in batches, one commit per batch.
@@ -484,6 +530,7 @@ list_source_relations(TsmRun *run)
 		tsm_source_resolve(TextDatumGetCString(run->source));
 	PGconn	   *conn = tsm_conn_open(src);
 	TsmRows    *rels;
+	List	   *hypertables;
 	int			r;
 
 	rels = tsm_query(conn,
@@ -497,12 +544,15 @@ list_source_relations(TsmRun *run)
 					 "   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
 					 " ORDER BY 3 DESC, 1",
 					 0, NULL);
+	/* hypertables' rows are the timescaledb step's */
+	hypertables = tsm_source_hypertables(conn);
 	tsm_conn_close(conn);
 
 	for (r = 0; r < rels->nrows; r++)
-		tsm_state_add_relation(run->run_id, tsm_rows_value(rels, r, 0),
-							   pg_strtoint64(tsm_rows_value(rels, r, 1)),
-							   pg_strtoint64(tsm_rows_value(rels, r, 2)));
+		if (!tsm_is_hypertable(hypertables, tsm_rows_value(rels, r, 0)))
+			tsm_state_add_relation(run->run_id, tsm_rows_value(rels, r, 0),
+								   pg_strtoint64(tsm_rows_value(rels, r, 1)),
+								   pg_strtoint64(tsm_rows_value(rels, r, 2)));
 	return NULL;
 }
 

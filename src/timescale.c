@@ -666,3 +666,38 @@ text_or_null(const char *s, char *null)
 	}
 	return CStringGetTextDatum(s);
 }
+
+/*
+ * tsm_source_hypertables
+ *		The source's user hypertables, as quoted qualified names; NIL when
+ *		the source has no TimescaleDB.  For the callers that must treat a
+ *		hypertable's root table otherwise than a table (migrate's data
+ *		step, verify's row counts).
+ */
+List *
+tsm_source_hypertables(PGconn *conn)
+{
+	TsmRows    *r;
+	List	   *names = NIL;
+	int			i;
+
+	if (!source_has_timescaledb(conn))
+		return NIL;
+	r = tsm_query(conn, hypertables_sql, 0, NULL);
+	for (i = 0; i < r->nrows; i++)
+		names = lappend(names, quote_qualified_identifier(tsm_rows_value(r, i, 1),
+														  tsm_rows_value(r, i, 2)));
+	return names;
+}
+
+/* is "qualname" (quoted, qualified) one of tsm_source_hypertables()? */
+bool
+tsm_is_hypertable(List *hypertables, const char *qualname)
+{
+	ListCell   *lc;
+
+	foreach(lc, hypertables)
+		if (strcmp(lfirst(lc), qualname) == 0)
+			return true;
+	return false;
+}

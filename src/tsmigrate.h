@@ -174,4 +174,8 @@ typedef struct TsmSchemaObject
 extern TsmSchemaSection tsm_schema_section(const char *name);
 extern List *tsm_schema_objects(PGconn *conn, TsmSchemaSection section);
 
+/* in timescale.c */
+extern List *tsm_source_hypertables(PGconn *conn);
+extern bool tsm_is_hypertable(List *hypertables, const char *qualname);
+
 #endif							/* TSMIGRATE_H */

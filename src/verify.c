@@ -264,9 +264,12 @@ verify_rows(VerifyState *state)
 	MemoryContext tablecxt;
 	MemoryContext oldcxt;
 	TsmRows    *tables;
+	List	   *hypertables;
 	int			t;
 
 	tables = tsm_query(state->conn, tables_sql, 0, NULL);
+	/* a hypertable's rows are in its chunks: count through it, not ONLY */
+	hypertables = tsm_source_hypertables(state->conn);
 	tablecxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate verify table",
 									 ALLOCSET_DEFAULT_SIZES);
 
@@ -278,6 +281,7 @@ verify_rows(VerifyState *state)
 		TsmRows    *src;
 		TsmRows    *tgt;
 		char	   *populated;
+		const char *only = tsm_is_hypertable(hypertables, table) ? "" : "ONLY ";
 
 		CHECK_FOR_INTERRUPTS();
 		oldcxt = MemoryContextSwitchTo(tablecxt);
@@ -305,10 +309,10 @@ verify_rows(VerifyState *state)
 		if (state->checksums)
 			sql = psprintf("SELECT pg_catalog.count(*),"
 						   " COALESCE(pg_catalog.sum(('x' || pg_catalog.substr(pg_catalog.md5(ROW(%s)::text), 1, 16))::bit(64)::bigint::numeric), 0)"
-						   " FROM ONLY %s t",
-						   columns ? columns : "", table);
+						   " FROM %s%s t",
+						   columns ? columns : "", only, table);
 		else
-			sql = psprintf("SELECT pg_catalog.count(*) FROM ONLY %s", table);
+			sql = psprintf("SELECT pg_catalog.count(*) FROM %s%s", only, table);
 
 		send_source_query(state->conn, sql);
 		tgt = target_query(sql);

@@ -1,0 +1,187 @@
+# t/050_timescaledb_migrate.pl
+#
+# CALL tsmigrate.migrate from a TimescaleDB source: hypertables arrive as
+# hypertables with the same dimensions (time interval, hash partitions,
+# integer time with its integer_now function), the same chunks (names and
+# slices), the rows in the chunks and none in the root tables, the same
+# compression settings and the same chunks compressed; verify with
+# checksums finds no difference.  Done for each installed TimescaleDB
+# version.  A source without TimescaleDB skips the two TimescaleDB steps,
+# and different TimescaleDB versions stop the run at its checks.
+
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib $FindBin::RealBin;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use TsmTest;
+
+plan skip_all => 'TimescaleDB is not installed' unless tsm_have_timescaledb();
+
+my $source = tsm_source_node('source', timescaledb => 1);
+my $target = tsm_target_node('target', timescaledb => 1);
+my ($rc, $out, $err);
+
+my @versions = split /\n/, $target->safe_psql('postgres',
+	q{SELECT version FROM pg_available_extension_versions
+	   WHERE name = 'timescaledb' AND version IN ('2.25.2', '2.28.3') ORDER BY 1});
+@versions = ($target->safe_psql('postgres',
+	q{SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'}))
+  unless @versions;
+
+# conditions: 1-day chunks over 5 days, 2 hash partitions on device_id: 10
+# chunks, the first 5 compressed; ticks: integer time, chunks of 1000.
+my $fixture = q{
+	CREATE TABLE conditions (time timestamptz NOT NULL, device_id int NOT NULL,
+		temp float8, note text);
+	SELECT create_hypertable('conditions', 'time', 'device_id', 2,
+		chunk_time_interval => interval '1 day');
+	CREATE INDEX conditions_device_time ON conditions (device_id, time DESC);
+	INSERT INTO conditions
+		SELECT '2024-01-01'::timestamptz + g * interval '10 minutes', g % 4, g * 0.5,
+		       CASE WHEN g % 7 = 0 THEN NULL ELSE 'n' || g END
+		  FROM generate_series(0, 5 * 144 - 1) g;
+	ALTER TABLE conditions SET (timescaledb.compress,
+		timescaledb.compress_segmentby = 'device_id',
+		timescaledb.compress_orderby = 'time DESC');
+	SELECT count(compress_chunk(c))
+	  FROM (SELECT show_chunks('conditions') c ORDER BY 1 LIMIT 5) s;
+	CREATE TABLE ticks (t bigint NOT NULL, v int);
+	CREATE FUNCTION ticks_now() RETURNS bigint LANGUAGE sql STABLE
+		AS 'SELECT coalesce(max(t), 0) FROM public.ticks';
+	SELECT create_hypertable('ticks', 't', chunk_time_interval => 1000);
+	SELECT set_integer_now_func('ticks', 'ticks_now');
+	INSERT INTO ticks SELECT g, g FROM generate_series(1, 3500) g;
+	CREATE TABLE devices (id int PRIMARY KEY, name text);
+	INSERT INTO devices SELECT g, 'device ' || g FROM generate_series(0, 3) g;
+};
+
+# what the target must have as the source has it
+my %same = (
+	'dimensions' => q{
+		SELECT hypertable_name, dimension_number, column_name, dimension_type,
+		       time_interval, integer_interval, integer_now_func, num_partitions
+		  FROM timescaledb_information.dimensions ORDER BY 1, 2},
+	'chunk boundaries and compression' => q{
+		SELECT hypertable_name, chunk_name, range_start, range_end,
+		       range_start_integer, range_end_integer, is_compressed
+		  FROM timescaledb_information.chunks ORDER BY 1, 2},
+	'slices of every dimension' => q{
+		SELECT ch.table_name, d.column_name, s.range_start, s.range_end
+		  FROM _timescaledb_catalog.chunk ch
+		  JOIN _timescaledb_catalog.chunk_constraint cc ON cc.chunk_id = ch.id
+		  JOIN _timescaledb_catalog.dimension_slice s ON s.id = cc.dimension_slice_id
+		  JOIN _timescaledb_catalog.dimension d ON d.id = s.dimension_id
+		 ORDER BY 1, 2},
+	'rows per chunk' => q{
+		SELECT chunk_name,
+		       (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I',
+		            chunk_schema, chunk_name), false, true, '')))[1]::text
+		  FROM timescaledb_information.chunks ORDER BY 1},
+	'compression settings' => q{
+		SELECT hypertable::text, segmentby, orderby
+		  FROM timescaledb_information.hypertable_compression_settings ORDER BY 1},
+	'indexes of the hypertables' => q{
+		SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid)
+		  FROM pg_index WHERE indrelid IN ('conditions'::regclass, 'ticks'::regclass)
+		 ORDER BY 1},
+);
+
+foreach my $version (@versions)
+{
+	my $db = 'ts_' . ($version =~ s/\./_/gr);
+	$source->safe_psql('postgres', "CREATE DATABASE $db");
+	$source->safe_psql($db, "CREATE EXTENSION timescaledb VERSION '$version'");
+	$source->safe_psql($db, $fixture);
+	$target->safe_psql('postgres', "CREATE DATABASE $db");
+	$target->safe_psql($db,
+		"CREATE EXTENSION timescaledb VERSION '$version'; CREATE EXTENSION tsmigrate");
+	my $src = tsm_tcp_connstr($source, $db);
+
+	my $start = time();
+	($rc, $out, $err) = tsm_target_sql($target,
+		"CALL tsmigrate.migrate(\$\$$src\$\$, jobs => 2)", dbname => $db);
+	is($rc, 0, "$version: migrate") or diag $err;
+	note sprintf('%s: migrate took %d s', $version, time() - $start);
+	like($err, qr/step "timescaledb" done in [\d.]+ s: 2 hypertables, 14 chunks \(5 compressed on the source\), 4220 rows/,
+		"$version: the timescaledb step reports hypertables, chunks and rows");
+	like($err, qr/step "compression" done in [\d.]+ s: 5 chunks compressed/,
+		"$version: the compression step compresses what the source had compressed");
+
+	is( $target->safe_psql($db,
+			q{SELECT string_agg(hypertable_name, ',' ORDER BY 1) FROM timescaledb_information.hypertables}),
+		'conditions,ticks', "$version: both tables are hypertables on the target");
+	foreach my $what (sort keys %same)
+	{
+		my $want = $source->safe_psql($db, $same{$what});
+		is($target->safe_psql($db, $same{$what}), $want, "$version: $what as on the source");
+	}
+	is( $target->safe_psql($db,
+			q{SELECT (SELECT count(*) FROM ONLY conditions) + (SELECT count(*) FROM ONLY ticks)}),
+		'0', "$version: no row is in the root tables themselves");
+	is( $target->safe_psql($db,
+			q{SELECT count(*) FROM conditions WHERE note IS NULL AND device_id = 3}),
+		$source->safe_psql($db,
+			q{SELECT count(*) FROM conditions WHERE note IS NULL AND device_id = 3}),
+		"$version: a query through the compressed chunks answers as on the source");
+
+	($rc, $out, $err) = tsm_target_sql($target,
+		"SELECT count(*) FILTER (WHERE NOT ok) || ' of ' || count(*),"
+		  . " count(*) FILTER (WHERE kind = 'rows' AND object = 'public.conditions' AND target_value = '720')"
+		  . " FROM tsmigrate.verify(\$\$$src\$\$, checksums => true)",
+		dbname => $db);
+	like($out, qr/^0 of \d+\|1$/,
+		"$version: verify with checksums finds no difference, and counts the hypertable's rows ($out)")
+	  or diag $err;
+	is( $target->safe_psql($db,
+			q{SELECT string_agg(step || '=' || state, ',' ORDER BY ordinal) FROM tsmigrate.run_step}),
+		'checks=done,extensions=done,roles=done,pre-data=done,timescaledb=done,data=done,'
+		  . 'post-data=done,compression=done,analyze=done,verify=done',
+		"$version: every step is done");
+}
+
+# --- a source without TimescaleDB: the TimescaleDB steps are skipped -------
+
+$source->safe_psql('postgres',
+	'CREATE DATABASE plain; ');
+$source->safe_psql('plain', 'CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2)');
+$target->safe_psql('postgres', 'CREATE DATABASE plain');
+$target->safe_psql('plain', 'CREATE EXTENSION tsmigrate');
+my $plain = tsm_tcp_connstr($source, 'plain');
+($rc, $out, $err) = tsm_target_sql($target, "CALL tsmigrate.migrate(\$\$$plain\$\$)",
+	dbname => 'plain');
+is($rc, 0, 'migrate from a source without TimescaleDB') or diag $err;
+is( $target->safe_psql('plain',
+		q{SELECT string_agg(step || '=' || state || ': ' || detail, ',' ORDER BY ordinal)
+		    FROM tsmigrate.run_step WHERE step IN ('timescaledb', 'compression')}),
+	'timescaledb=skipped: skipped: the source has no TimescaleDB,'
+	  . 'compression=skipped: skipped: the source has no TimescaleDB',
+	'the timescaledb and compression steps are skipped');
+
+# --- different TimescaleDB versions: the checks step stops the run ---------
+
+SKIP:
+{
+	skip 'only one TimescaleDB version is installed', 3 if @versions < 2;
+	my $db = 'ts_' . ($versions[0] =~ s/\./_/gr);
+	$target->safe_psql('postgres', 'CREATE DATABASE newer');
+	$target->safe_psql('newer',
+		"CREATE EXTENSION timescaledb VERSION '$versions[1]'; CREATE EXTENSION tsmigrate");
+	my $src = tsm_tcp_connstr($source, $db);
+	($rc, $out, $err) = tsm_target_sql($target, "CALL tsmigrate.migrate(\$\$$src\$\$)",
+		dbname => 'newer');
+	like($err, qr/55000: timescaledb versions of source and target do not match/,
+		'different TimescaleDB versions stop migrate');
+	like($err, qr/HINT:  Run on the source: ALTER EXTENSION timescaledb UPDATE TO '\Q$versions[1]\E';/,
+		'with the hint that says how to align them');
+	is( $target->safe_psql('newer',
+			q{SELECT string_agg(step || '=' || state, ',' ORDER BY ordinal) FROM tsmigrate.run_step
+			   WHERE state <> 'pending'}),
+		'checks=failed', 'nothing ran after the checks');
+}
+
+done_testing();
