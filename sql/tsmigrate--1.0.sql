@@ -153,7 +153,10 @@ SELECT r.run_id, st.ordinal, 'data', r.relation, r.state,
   FROM tsmigrate.run_relation r JOIN last_run USING (run_id)
   LEFT JOIN tsmigrate.run_step st
          ON st.run_id OPERATOR(pg_catalog.=) r.run_id AND st.step OPERATOR(pg_catalog.=) 'data'
-  LEFT JOIN copying c ON c.relid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(r.relation);
+  LEFT JOIN copying c
+         ON c.relid OPERATOR(pg_catalog.=)
+            CASE WHEN r.relation OPERATOR(pg_catalog.<>) 'large objects'
+                 THEN pg_catalog.to_regclass(r.relation) END;
 
 COMMENT ON VIEW tsmigrate.progress IS
     'steps and relations of the current or last tsmigrate.migrate run';
@@ -171,12 +174,13 @@ COMMENT ON PROCEDURE tsmigrate.migrate(text, int, boolean) IS
 ------------------------------------------------------------------------------
 
 CREATE FUNCTION tsmigrate.pull_data(source text DEFAULT NULL, jobs int DEFAULT 1,
-                                    tables text[] DEFAULT NULL)
+                                    tables text[] DEFAULT NULL,
+                                    large_objects boolean DEFAULT NULL)
     RETURNS TABLE (relation text, rows bigint, bytes bigint, seconds double precision)
     AS 'MODULE_PATHNAME', 'tsmigrate_pull_data'
     LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION tsmigrate.pull_data(text, int, text[]) IS
+COMMENT ON FUNCTION tsmigrate.pull_data(text, int, text[], boolean) IS
     'copy the rows of every table (or the listed ones), sequences, large objects and materialized views of the source into the empty target tables';
 
 -- Copies in progress, from any session: pull_data's copies are the only
@@ -279,7 +283,7 @@ REVOKE ALL ON FUNCTION tsmigrate.check_versions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.align_timescaledb(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.verify(text, boolean) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE tsmigrate.migrate(text, int, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tsmigrate.pull_data(text, int, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.pull_data(text, int, text[], boolean) FROM PUBLIC;
 REVOKE ALL ON tsmigrate.copy_progress FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.sync_extensions(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.roles_sql(text) FROM PUBLIC;

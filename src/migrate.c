@@ -65,6 +65,8 @@ PG_FUNCTION_INFO_V1(tsmigrate_migrate);
 
 /* relations at least this large get a batch (of "jobs" of them) of their own */
 #define TSM_BIG_RELATION_BYTES	(64 * 1024 * 1024)
+/* the data step's name for the source's large objects (pull_data's too) */
+#define TSM_LARGE_OBJECTS		"large objects"
 /* small relations are copied together until a batch holds this much */
 #define TSM_SMALL_BATCH_BYTES	(256 * 1024 * 1024)
 #define TSM_SMALL_BATCH_COUNT	500
@@ -119,6 +121,7 @@ static int	run_sql(TsmRun *run, const char *sql, int extra_nargs,
 static char *result_value(int row, int col);
 static void copy_batch(TsmRun *run, List *relations, List *states);
 static char *list_source_relations(TsmRun *run);
+static int64 next_relation_bytes(const TsmRows *todo, int r);
 static bool take_lock(void);
 static void release_lock(void);
 
@@ -471,6 +474,7 @@ step_data(TsmRun *run)
 	List	   *states = NIL;
 	int64		batch_bytes = 0;
 	int			big = 0;
+	bool		large_objects = false;
 	int			r;
 
 	values[0] = Int64GetDatum(run->run_id);
@@ -482,24 +486,34 @@ step_data(TsmRun *run)
 		SPI_commit();
 	}
 
+	/*
+	 * Relations come largest first.  Big ones go "jobs" at a time, so that
+	 * each worker has one; small ones go together until a batch is worth a
+	 * commit.  Large objects are copied on their own at the end.
+	 */
 	todo = tsm_state_relations_todo(run->run_id);
 	for (r = 0; r < todo->nrows; r++)
 	{
 		const char *relation = tsm_rows_value(todo, r, 0);
 		int64		bytes = pg_strtoint64(tsm_rows_value(todo, r, 2));
+		int64		next = next_relation_bytes(todo, r);
 		bool		is_big = bytes >= TSM_BIG_RELATION_BYTES;
 
 		CHECK_FOR_INTERRUPTS();
+		if (strcmp(relation, TSM_LARGE_OBJECTS) == 0)
+		{
+			large_objects = true;
+			continue;
+		}
 		batch = lappend(batch, pstrdup(relation));
 		states = lappend(states, pstrdup(tsm_rows_value(todo, r, 1)));
 		batch_bytes += bytes;
 		big += is_big;
 
-		if ((is_big && big >= run->jobs) ||
+		if (next < 0 ||
+			(is_big && (big >= run->jobs || next < TSM_BIG_RELATION_BYTES)) ||
 			(!is_big && (batch_bytes >= TSM_SMALL_BATCH_BYTES ||
-						 list_length(batch) >= TSM_SMALL_BATCH_COUNT)) ||
-			r == todo->nrows - 1 ||
-			(is_big && pg_strtoint64(tsm_rows_value(todo, r + 1, 2)) < TSM_BIG_RELATION_BYTES))
+						 list_length(batch) >= TSM_SMALL_BATCH_COUNT)))
 		{
 			copy_batch(run, batch, states);
 			batch = NIL;
@@ -508,6 +522,9 @@ step_data(TsmRun *run)
 			big = 0;
 		}
 	}
+	if (large_objects)
+		copy_batch(run, list_make1(pstrdup(TSM_LARGE_OBJECTS)),
+				   list_make1(pstrdup("pending")));
 
 	values[0] = Int64GetDatum(run->run_id);
 	SPI_execute_with_args("SELECT count(*), COALESCE(sum(rows), 0), COALESCE(sum(bytes), 0)"
@@ -515,6 +532,19 @@ step_data(TsmRun *run)
 						  1, types, values, NULL, true, 0);
 	return psprintf("%s relations, %s rows, %s bytes", result_value(0, 1),
 					result_value(0, 2), result_value(0, 3));
+}
+
+/*
+ * The size of the next relation after row "r" of the to-do list, not
+ * counting large objects; -1 when there is none.
+ */
+static int64
+next_relation_bytes(const TsmRows *todo, int r)
+{
+	while (++r < todo->nrows)
+		if (strcmp(tsm_rows_value(todo, r, 0), TSM_LARGE_OBJECTS) != 0)
+			return pg_strtoint64(tsm_rows_value(todo, r, 2));
+	return -1;
 }
 
 /*
@@ -553,6 +583,19 @@ list_source_relations(TsmRun *run)
 			tsm_state_add_relation(run->run_id, tsm_rows_value(rels, r, 0),
 								   pg_strtoint64(tsm_rows_value(rels, r, 1)),
 								   pg_strtoint64(tsm_rows_value(rels, r, 2)));
+
+	/* large objects are one more item, copied on their own at the end */
+	conn = tsm_conn_open(src);
+	rels = tsm_query(conn,
+					 "SELECT pg_catalog.count(*),"
+					 "       pg_catalog.pg_relation_size('pg_catalog.pg_largeobject')"
+					 "  FROM pg_catalog.pg_largeobject_metadata",
+					 0, NULL);
+	tsm_conn_close(conn);
+	if (strcmp(tsm_rows_value(rels, 0, 0), "0") != 0)
+		tsm_state_add_relation(run->run_id, TSM_LARGE_OBJECTS,
+							   pg_strtoint64(tsm_rows_value(rels, 0, 0)),
+							   pg_strtoint64(tsm_rows_value(rels, 0, 1)));
 	return NULL;
 }
 
@@ -578,7 +621,8 @@ copy_current_batch(TsmRun *run)
 	/* a relation caught mid-copy by an earlier call is emptied first */
 	forboth(lc, current_batch, sc, current_states)
 	{
-		if (strcmp(lfirst(sc), "pending") != 0)
+		if (strcmp(lfirst(sc), "pending") != 0 &&
+			strcmp(lfirst(lc), TSM_LARGE_OBJECTS) != 0)
 		{
 			Oid			relid = DatumGetObjectId(DirectFunctionCall1(to_regclass,
 																	 CStringGetTextDatum(lfirst(lc))));
@@ -595,8 +639,16 @@ copy_current_batch(TsmRun *run)
 
 	values[0] = Int32GetDatum(run->jobs);
 	values[1] = PointerGetDatum(array);
-	run_sql(run, "SELECT relation, rows, bytes FROM tsmigrate.pull_data($1, $2, $3)",
-			2, types, values);
+	if (n == 1 && strcmp(linitial(current_batch), TSM_LARGE_OBJECTS) == 0)
+	{
+		values[1] = PointerGetDatum(construct_empty_array(TEXTOID));
+		run_sql(run, "SELECT relation, rows, bytes"
+				" FROM tsmigrate.pull_data($1, $2, $3, large_objects => true)",
+				2, types, values);
+	}
+	else
+		run_sql(run, "SELECT relation, rows, bytes FROM tsmigrate.pull_data($1, $2, $3)",
+				2, types, values);
 
 	/* marking runs SQL, which replaces SPI_tuptable: copy the results first */
 	copied = palloc0(sizeof(TsmRows));

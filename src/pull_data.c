@@ -108,9 +108,11 @@ static int	compare_oid(const void *a, const void *b);
 static int	compare_task_size(const void *a, const void *b);
 
 /*
- * tsmigrate.pull_data(source text, jobs int, tables text[])
+ * tsmigrate.pull_data(source text, jobs int, tables text[],
+ *					   large_objects boolean)
  *		Copy the data of every table (or of the listed ones) of the source
- *		into the target's tables.
+ *		into the target's tables; large objects too when asked, by default
+ *		when no tables are listed.
  */
 Datum
 tsmigrate_pull_data(PG_FUNCTION_ARGS)
@@ -119,6 +121,8 @@ tsmigrate_pull_data(PG_FUNCTION_ARGS)
 	TsmSource  *src;
 	int			jobs = PG_ARGISNULL(1) ? 1 : PG_GETARG_INT32(1);
 	ArrayType  *tables = PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2);
+	bool		large_objects = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ?
+		PG_GETARG_BOOL(3) : tables == NULL;
 	PGconn	   *conn;
 	char	   *snapshot = NULL;
 	TsmRelation *rels;
@@ -212,7 +216,7 @@ tsmigrate_pull_data(PG_FUNCTION_ARGS)
 	}
 
 	copy_sequences(conn, rels, nrels);
-	if (tables == NULL)
+	if (large_objects)
 		copy_large_objects(conn, &lo_count, &lo_bytes, &lo_start, &lo_end);
 
 	tsm_conn_command(conn, "COMMIT");

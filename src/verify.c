@@ -12,7 +12,8 @@
  *	  of a 64-bit hash of each row's text, computed on each server); a
  *	  materialized view not populated on one side gets a "populated" check
  *	  instead;
- *	- sequences: last_value and is_called.
+ *	- sequences: last_value and is_called;
+ *	- large objects: how many, and with checksums their OIDs and contents.
  *
  * The source is read in one REPEATABLE READ, READ ONLY transaction, so its
  * side is one consistent image.  Both sides render rows as text with the
@@ -140,6 +141,7 @@ typedef struct VerifyState
 static void verify_inventory(VerifyState *state);
 static void verify_rows(VerifyState *state);
 static void verify_sequences(VerifyState *state);
+static void verify_large_objects(VerifyState *state);
 static void send_source_query(PGconn *conn, const char *sql);
 static TsmRows *finish_source_query(PGconn *conn, const char *sql);
 static TsmRows *target_query(const char *sql);
@@ -176,6 +178,7 @@ tsmigrate_verify(PG_FUNCTION_ARGS)
 	verify_inventory(&state);
 	verify_rows(&state);
 	verify_sequences(&state);
+	verify_large_objects(&state);
 	SPI_finish();
 
 	tsm_conn_command(state.conn, "COMMIT");
@@ -354,6 +357,32 @@ verify_sequences(VerifyState *state)
 		tgt = target_query(sql);
 		put_check(state, "sequence", seq, tsm_rows_value(src, 0, 0), tsm_rows_value(tgt, 0, 0));
 	}
+}
+
+/*
+ * Large objects: the count, and with checksums a checksum over each one's
+ * OID and content.
+ */
+static void
+verify_large_objects(VerifyState *state)
+{
+	const char *sql = state->checksums ?
+		"SELECT pg_catalog.count(*),"
+		" COALESCE(pg_catalog.sum(('x' || pg_catalog.substr(pg_catalog.md5(m.oid::text || ':' ||"
+		"   pg_catalog.md5(pg_catalog.lo_get(m.oid))), 1, 16))::bit(64)::bigint::numeric), 0)"
+		" FROM pg_catalog.pg_largeobject_metadata m" :
+		"SELECT pg_catalog.count(*) FROM pg_catalog.pg_largeobject_metadata";
+	TsmRows    *src;
+	TsmRows    *tgt;
+
+	send_source_query(state->conn, sql);
+	tgt = target_query(sql);
+	src = finish_source_query(state->conn, sql);
+	put_check(state, "large objects", "count", tsm_rows_value(src, 0, 0),
+			  tsm_rows_value(tgt, 0, 0));
+	if (state->checksums)
+		put_check(state, "large objects", "checksum", tsm_rows_value(src, 0, 1),
+				  tsm_rows_value(tgt, 0, 1));
 }
 
 /*
