@@ -417,7 +417,8 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 			oldcxt = MemoryContextSwitchTo(objcxt);
 			check_statement(obj, s);
 			MemoryContextSwitchTo(oldcxt);
-			rc = SPI_execute(s->sql, false, 0);
+			/* without ONLY where the table is a hypertable (timescale.c) */
+			rc = SPI_execute(tsm_hypertable_sql(s->sql), false, 0);
 			if (rc < 0)
 				elog(ERROR, "SPI_execute failed for %s \"%s\": %s",
 					 obj->kind, obj->name, SPI_result_code_string(rc));

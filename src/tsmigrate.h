@@ -177,5 +177,6 @@ extern List *tsm_schema_objects(PGconn *conn, TsmSchemaSection section);
 /* in timescale.c */
 extern List *tsm_source_hypertables(PGconn *conn);
 extern bool tsm_is_hypertable(List *hypertables, const char *qualname);
+extern const char *tsm_hypertable_sql(const char *sql);
 
 #endif							/* TSMIGRATE_H */

@@ -58,6 +58,21 @@ my $fixture = q{
 	INSERT INTO ticks SELECT g, g FROM generate_series(1, 3500) g;
 	CREATE TABLE devices (id int PRIMARY KEY, name text);
 	INSERT INTO devices SELECT g, 'device ' || g FROM generate_series(0, 3) g;
+	ALTER TABLE conditions ADD PRIMARY KEY (device_id, time),
+		ADD FOREIGN KEY (device_id) REFERENCES devices;
+	ALTER TABLE ticks ADD CONSTRAINT ticks_t_key UNIQUE (t);
+	CREATE SCHEMA "Odd Schema";
+	CREATE TABLE "Odd Schema"."My Metrics" ("Time Col" timestamptz NOT NULL,
+		"dev id" int NOT NULL, v float8);
+	SELECT create_hypertable('"Odd Schema"."My Metrics"', 'Time Col',
+		chunk_time_interval => interval '12 hours', associated_table_prefix => 'odd');
+	INSERT INTO "Odd Schema"."My Metrics"
+		SELECT '2024-03-01'::timestamptz + g * interval '1 hour', g % 3, g
+		  FROM generate_series(0, 47) g;
+	ALTER TABLE "Odd Schema"."My Metrics" SET (timescaledb.compress,
+		timescaledb.compress_segmentby = '"dev id"');
+	SELECT compress_chunk(c)
+	  FROM (SELECT show_chunks('"Odd Schema"."My Metrics"') c ORDER BY 1 LIMIT 1) s;
 };
 
 # what the target must have as the source has it
@@ -87,8 +102,18 @@ my %same = (
 		  FROM timescaledb_information.hypertable_compression_settings ORDER BY 1},
 	'indexes of the hypertables' => q{
 		SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid)
-		  FROM pg_index WHERE indrelid IN ('conditions'::regclass, 'ticks'::regclass)
+		  FROM pg_index WHERE indrelid IN ('conditions'::regclass, 'ticks'::regclass,
+		                                   '"Odd Schema"."My Metrics"'::regclass)
 		 ORDER BY 1},
+	'constraints of the hypertables and their chunks' => q{
+		SELECT conrelid::regclass::text, contype, pg_get_constraintdef(oid)
+		  FROM pg_constraint
+		 WHERE conrelid IN (SELECT format('%I.%I', chunk_schema, chunk_name)::regclass
+		                      FROM timescaledb_information.chunks
+		                    UNION ALL SELECT 'conditions'::regclass
+		                    UNION ALL SELECT 'ticks'::regclass)
+		   AND contype IN ('p', 'u', 'f')
+		 ORDER BY 1, 2, 3},
 );
 
 foreach my $version (@versions)
@@ -107,21 +132,23 @@ foreach my $version (@versions)
 		"CALL tsmigrate.migrate(\$\$$src\$\$, jobs => 2)", dbname => $db);
 	is($rc, 0, "$version: migrate") or diag $err;
 	note sprintf('%s: migrate took %d s', $version, time() - $start);
-	like($err, qr/step "timescaledb" done in [\d.]+ s: 2 hypertables, 14 chunks \(5 compressed on the source\), 4220 rows/,
+	like($err, qr/step "timescaledb" done in [\d.]+ s: 3 hypertables, 18 chunks \(6 compressed on the source\), 4268 rows/,
 		"$version: the timescaledb step reports hypertables, chunks and rows");
-	like($err, qr/step "compression" done in [\d.]+ s: 5 chunks compressed/,
+	like($err, qr/step "compression" done in [\d.]+ s: 6 chunks compressed/,
 		"$version: the compression step compresses what the source had compressed");
 
 	is( $target->safe_psql($db,
-			q{SELECT string_agg(hypertable_name, ',' ORDER BY 1) FROM timescaledb_information.hypertables}),
-		'conditions,ticks', "$version: both tables are hypertables on the target");
+			q{SELECT string_agg(hypertable_name, ',' ORDER BY hypertable_name COLLATE "C")
+			    FROM timescaledb_information.hypertables}),
+		'My Metrics,conditions,ticks', "$version: the tables are hypertables on the target");
 	foreach my $what (sort keys %same)
 	{
 		my $want = $source->safe_psql($db, $same{$what});
 		is($target->safe_psql($db, $same{$what}), $want, "$version: $what as on the source");
 	}
 	is( $target->safe_psql($db,
-			q{SELECT (SELECT count(*) FROM ONLY conditions) + (SELECT count(*) FROM ONLY ticks)}),
+			q{SELECT (SELECT count(*) FROM ONLY conditions) + (SELECT count(*) FROM ONLY ticks)
+		         + (SELECT count(*) FROM ONLY "Odd Schema"."My Metrics")}),
 		'0', "$version: no row is in the root tables themselves");
 	is( $target->safe_psql($db,
 			q{SELECT count(*) FROM conditions WHERE note IS NULL AND device_id = 3}),
