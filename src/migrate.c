@@ -12,10 +12,11 @@
  *		roles			pull_roles (skipped with roles => false)
  *		pre-data		pull_schema(..., 'pre-data')
  *		timescaledb		pull_hypertables: the source's hypertables made
- *						hypertables with their chunks and rows (skipped when
+ *						hypertables with their (empty) chunks (skipped when
  *						the source has no TimescaleDB)
  *		data			pull_data in batches of relations, one commit per
- *						batch, largest relations first
+ *						batch, largest relations first; hypertables' chunks
+ *						are relations of their own, copied by pull_chunks
  *		post-data		pull_schema(..., 'post-data')
  *		compression		compress_chunks: what is compressed on the source
  *		analyze			ANALYZE
@@ -121,6 +122,7 @@ static int	run_sql(TsmRun *run, const char *sql, int extra_nargs,
 static char *result_value(int row, int col);
 static void copy_batch(TsmRun *run, List *relations, List *states);
 static char *list_source_relations(TsmRun *run);
+static void mark_copied(TsmRun *run);
 static int64 next_relation_bytes(const TsmRows *todo, int r);
 static bool take_lock(void);
 static void release_lock(void);
@@ -442,12 +444,10 @@ step_timescaledb(TsmRun *run)
 	if (!source_has_timescaledb(run))
 		return pstrdup("skipped: the source has no TimescaleDB");
 	run_sql(run, "SELECT count(*) FILTER (WHERE chunk IS NULL), count(chunk),"
-			" count(chunk) FILTER (WHERE compressed),"
-			" COALESCE(sum(rows) FILTER (WHERE chunk IS NULL), 0)"
-			" FROM tsmigrate.pull_hypertables($1)", 0, NULL, NULL);
-	return psprintf("%s hypertables, %s chunks (%s compressed on the source), %s rows",
-					result_value(0, 1), result_value(0, 2), result_value(0, 3),
-					result_value(0, 4));
+			" count(chunk) FILTER (WHERE compressed)"
+			" FROM tsmigrate.pull_hypertables($1, with_data => false)", 0, NULL, NULL);
+	return psprintf("%s hypertables, %s chunks (%s compressed on the source)",
+					result_value(0, 1), result_value(0, 2), result_value(0, 3));
 }
 
 /* chunks compressed on the source, compressed here once indexes are in */
@@ -561,6 +561,7 @@ list_source_relations(TsmRun *run)
 	PGconn	   *conn = tsm_conn_open(src);
 	TsmRows    *rels;
 	List	   *hypertables;
+	TsmRows    *chunks;
 	int			r;
 
 	rels = tsm_query(conn,
@@ -574,9 +575,14 @@ list_source_relations(TsmRun *run)
 					 "   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
 					 " ORDER BY 3 DESC, 1",
 					 0, NULL);
-	/* hypertables' rows are the timescaledb step's */
+	/* hypertables' rows are in their chunks, relations of their own */
 	hypertables = tsm_source_hypertables(conn);
+	chunks = tsm_source_chunks(conn);
 	tsm_conn_close(conn);
+	for (r = 0; chunks != NULL && r < chunks->nrows; r++)
+		tsm_state_add_relation(run->run_id, tsm_rows_value(chunks, r, 0),
+							   pg_strtoint64(tsm_rows_value(chunks, r, 1)),
+							   pg_strtoint64(tsm_rows_value(chunks, r, 2)));
 
 	for (r = 0; r < rels->nrows; r++)
 		if (!tsm_is_hypertable(hypertables, tsm_rows_value(rels, r, 0)))
@@ -612,11 +618,10 @@ copy_current_batch(TsmRun *run)
 	Datum		values[2];
 	ListCell   *lc;
 	ListCell   *sc;
-	int			n = list_length(current_batch);
+	List	   *relations = NIL;
+	List	   *chunks = NIL;
+	int			n;
 	int			i = 0;
-	int			c;
-	uint64		r;
-	TsmRows    *copied;
 
 	/* a relation caught mid-copy by an earlier call is emptied first */
 	forboth(lc, current_batch, sc, current_states)
@@ -632,23 +637,63 @@ copy_current_batch(TsmRun *run)
 		}
 	}
 
-	elems = palloc(sizeof(Datum) * n);
+	/* hypertables' chunks are pull_chunks', the rest pull_data's */
 	foreach(lc, current_batch)
-		elems[i++] = CStringGetTextDatum(lfirst(lc));
-	array = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+	{
+		if (strcmp(lfirst(lc), TSM_LARGE_OBJECTS) != 0 && tsm_target_is_chunk(lfirst(lc)))
+			chunks = lappend(chunks, lfirst(lc));
+		else
+			relations = lappend(relations, lfirst(lc));
+	}
 
 	values[0] = Int32GetDatum(run->jobs);
-	values[1] = PointerGetDatum(array);
-	if (n == 1 && strcmp(linitial(current_batch), TSM_LARGE_OBJECTS) == 0)
+	if (relations != NIL)
 	{
-		values[1] = PointerGetDatum(construct_empty_array(TEXTOID));
-		run_sql(run, "SELECT relation, rows, bytes"
-				" FROM tsmigrate.pull_data($1, $2, $3, large_objects => true)",
-				2, types, values);
+		n = list_length(relations);
+		elems = palloc(sizeof(Datum) * n);
+		foreach(lc, relations)
+			elems[i++] = CStringGetTextDatum(lfirst(lc));
+		array = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+		values[1] = PointerGetDatum(array);
+		if (n == 1 && strcmp(linitial(relations), TSM_LARGE_OBJECTS) == 0)
+		{
+			values[1] = PointerGetDatum(construct_empty_array(TEXTOID));
+			run_sql(run, "SELECT relation, rows, bytes"
+					" FROM tsmigrate.pull_data($1, $2, $3, large_objects => true)",
+					2, types, values);
+		}
+		else
+			run_sql(run, "SELECT relation, rows, bytes FROM tsmigrate.pull_data($1, $2, $3)",
+					2, types, values);
+		mark_copied(run);
 	}
-	else
-		run_sql(run, "SELECT relation, rows, bytes FROM tsmigrate.pull_data($1, $2, $3)",
+	if (chunks != NIL)
+	{
+		n = list_length(chunks);
+		elems = palloc(sizeof(Datum) * n);
+		i = 0;
+		foreach(lc, chunks)
+			elems[i++] = CStringGetTextDatum(lfirst(lc));
+		array = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+		values[1] = PointerGetDatum(array);
+		run_sql(run, "SELECT chunk, rows, bytes FROM tsmigrate.pull_chunks($1, $2, $3)",
 				2, types, values);
+		mark_copied(run);
+	}
+	return NULL;
+}
+
+/*
+ * Mark copied the relations of the last query's result (relation, rows,
+ * bytes).
+ */
+static void
+mark_copied(TsmRun *run)
+{
+	TsmRows    *copied;
+	uint64		r;
+	int			c;
+	int			i;
 
 	/* marking runs SQL, which replaces SPI_tuptable: copy the results first */
 	copied = palloc0(sizeof(TsmRows));
@@ -668,7 +713,6 @@ copy_current_batch(TsmRun *run)
 								rows ? pg_strtoint64(rows) : -1,
 								bytes ? pg_strtoint64(bytes) : -1, NULL);
 	}
-	return NULL;
 }
 
 /*

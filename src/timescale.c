@@ -31,12 +31,14 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
@@ -46,6 +48,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "catalog_filters.h"
 #include "compat.h"
@@ -53,6 +56,7 @@
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_hypertables);
 PG_FUNCTION_INFO_V1(tsmigrate_compress_chunks);
+PG_FUNCTION_INFO_V1(tsmigrate_pull_chunks);
 
 /* the source's hypertables made by the user (not internal ones) */
 static const char *const hypertables_sql =
@@ -67,7 +71,14 @@ static const char *const hypertables_sql =
 "       (SELECT pg_catalog.array_agg(a.attname::pg_catalog.text ORDER BY a.attnum)"
 "          FROM pg_catalog.pg_attribute a"
 "         WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0"
-"           AND NOT a.attisdropped AND a.attgenerated OPERATOR(pg_catalog.=) '')"
+"           AND NOT a.attisdropped AND a.attgenerated OPERATOR(pg_catalog.=) ''),"
+"       NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a"
+"          JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid"
+"         WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0"
+"           AND NOT a.attisdropped AND a.attgenerated OPERATOR(pg_catalog.=) ''"
+"           AND NOT (t.oid OPERATOR(pg_catalog.<) '16384'::pg_catalog.oid"
+"                    AND t.typtype OPERATOR(pg_catalog.<>) 'c' AND t.typelem OPERATOR(pg_catalog.=) 0"
+"                    AND t.typsend::pg_catalog.oid OPERATOR(pg_catalog.<>) 0))"
 "  FROM _timescaledb_catalog.hypertable h"
 "  JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) h.schema_name"
 "  JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid"
@@ -92,7 +103,15 @@ static const char *const chunks_sql =
 "       ch.compressed_chunk_id IS NOT NULL"
 "         OR (ch.status OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.<>) 0,"
 "       pg_catalog.jsonb_object_agg(d.column_name,"
-"         pg_catalog.jsonb_build_array(s.range_start, s.range_end))::text"
+"         pg_catalog.jsonb_build_array(s.range_start, s.range_end))::text,"
+"       CASE WHEN ch.compressed_chunk_id IS NULL THEN (SELECT CASE WHEN c.reltuples OPERATOR(pg_catalog.>=) 0"
+"         THEN c.reltuples::pg_catalog.int8 ELSE -1 END FROM pg_catalog.pg_class c"
+"         WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.format('%I.%I', ch.schema_name, ch.table_name)::pg_catalog.regclass)"
+"         ELSE -1 END,"
+"       pg_catalog.pg_relation_size(pg_catalog.format('%I.%I', ch.schema_name, ch.table_name)::pg_catalog.regclass)"
+"       OPERATOR(pg_catalog.+) COALESCE((SELECT pg_catalog.pg_total_relation_size("
+"           pg_catalog.format('%I.%I', z.schema_name, z.table_name)::pg_catalog.regclass)"
+"         FROM _timescaledb_catalog.chunk z WHERE z.id OPERATOR(pg_catalog.=) ch.compressed_chunk_id), 0)"
 "  FROM _timescaledb_catalog.chunk ch"
 "  JOIN _timescaledb_catalog.chunk_constraint cc"
 "    ON cc.chunk_id OPERATOR(pg_catalog.=) ch.id"
@@ -118,6 +137,8 @@ typedef struct TsmHypertable
 	char	   *orderby;		/* "a DESC NULLS FIRST, ...", or NULL */
 	char	   *srccols;		/* quoted column list for the source */
 	char	   *tgtcols;		/* '\0'-separated names, ending with "" */
+	int			tgtcols_len;	/* bytes of tgtcols, final '\0' included */
+	bool		binary;			/* built-in types only: binary COPY is safe */
 	int			ndims;
 	int			nchunks;
 	int64		rows;
@@ -140,6 +161,8 @@ static void pull_hypertables(void *arg);
 static void spi_exec(const char *sql, int nargs, Oid *types, Datum *values,
 					 const char *nulls);
 static Datum text_or_null(const char *s, char *null);
+static int	compare_task_size(const void *a, const void *b);
+static bool relation_is_empty(const char *qualname);
 
 /*
  * tsmigrate.pull_hypertables(source text, dry_run boolean, with_data boolean)
@@ -413,6 +436,8 @@ read_hypertables(PGconn *conn, int *nhts)
 				appendBinaryStringInfo(&cols, lfirst(lc), strlen(lfirst(lc)) + 1);
 		}
 		ht->tgtcols = cols.data;
+		ht->tgtcols_len = cols.len + 1;
+		ht->binary = tsm_rows_value(r, i, 12)[0] == 't';
 	}
 	*nhts = r->nrows;
 	return hts;
@@ -743,4 +768,309 @@ tsm_hypertable_sql(const char *sql)
 							  get_rel_name(relid)) == NULL)
 		return sql;
 	return psprintf("ALTER TABLE %s", sql + sizeof(prefix) - 1);
+}
+
+/*
+ * tsm_source_chunks
+ *		The chunks of the source's user hypertables: quoted qualified name,
+ *		estimated rows (-1 when unknown, as for compressed ones) and bytes
+ *		(compressed data included), for migrate's list of relations.  NULL
+ *		when the source has no TimescaleDB.
+ */
+TsmRows *
+tsm_source_chunks(PGconn *conn)
+{
+	TsmRows    *hts;
+	TsmRows    *chunks;
+	TsmRows    *out;
+	int			c;
+	int			n = 0;
+
+	if (!source_has_timescaledb(conn))
+		return NULL;
+	hts = tsm_query(conn, hypertables_sql, 0, NULL);
+	chunks = tsm_query(conn, chunks_sql, 0, NULL);
+	out = palloc0(sizeof(TsmRows));
+	out->ncols = 3;
+	out->values = palloc0(sizeof(char *) * 3 * Max(chunks->nrows, 1));
+	for (c = 0; c < chunks->nrows; c++)
+	{
+		int			h;
+		bool		found = false;
+
+		for (h = 0; h < hts->nrows && !found; h++)
+			found = strcmp(tsm_rows_value(hts, h, 0), tsm_rows_value(chunks, c, 0)) == 0;
+		if (!found)
+			continue;
+		out->values[n * 3] = quote_qualified_identifier(tsm_rows_value(chunks, c, 1),
+														tsm_rows_value(chunks, c, 2));
+		out->values[n * 3 + 1] = pstrdup(tsm_rows_value(chunks, c, 5));
+		out->values[n * 3 + 2] = pstrdup(tsm_rows_value(chunks, c, 6));
+		n++;
+	}
+	out->nrows = n;
+	return out;
+}
+
+/*
+ * Is the target relation "qualname" (quoted, qualified) a TimescaleDB
+ * chunk?  Such relations are copied by pull_chunks, not pull_data.
+ */
+bool
+tsm_target_is_chunk(const char *qualname)
+{
+	if (!OidIsValid(get_namespace_oid("_timescaledb_catalog", true)))
+		return false;
+	return tsm_local_query_value("SELECT 1 FROM _timescaledb_catalog.chunk ch"
+								 " WHERE pg_catalog.format('%I.%I', ch.schema_name, ch.table_name)"
+								 "  OPERATOR(pg_catalog.=) $1",
+								 qualname, NULL) != NULL;
+}
+
+/* one chunk to copy */
+typedef struct TsmChunk
+{
+	char	   *qualname;
+	TsmHypertable *ht;
+	Oid			relid;			/* on the target */
+	int64		size;
+	bool		wanted;
+} TsmChunk;
+
+/*
+ * tsmigrate.pull_chunks(source text, jobs int, chunks text[])
+ *		Copy the rows of the source's chunks (all, or the listed ones) into
+ *		the same-named chunks here, which pull_hypertables created and which
+ *		must be empty.  A compressed source chunk is read decompressed.  All
+ *		reads under one snapshot; with several jobs, copy workers share the
+ *		chunks, largest first.
+ */
+Datum
+tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	TsmSource  *src;
+	int			jobs = PG_ARGISNULL(1) ? 1 : PG_GETARG_INT32(1);
+	ArrayType  *wanted = PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2);
+	PGconn	   *conn;
+	char	   *snapshot = NULL;
+	TsmHypertable *hts;
+	int			nhts;
+	TsmRows    *rows;
+	TsmChunk   *chunks;
+	int			nchunks = 0;
+	TsmCopyTask *tasks;
+	int			ntasks = 0;
+	bool		binary_ok;
+	const char *encoding;
+	int			c;
+	int			t;
+
+	if (jobs < 1 || jobs > tsm_max_jobs)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("number of jobs must be between 1 and %d", tsm_max_jobs),
+				errhint("Raise \"tsmigrate.max_jobs\" to allow more parallel copy workers."));
+	if (jobs > 1 && IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				errmsg("pull_chunks with more than one job cannot run in a REPEATABLE READ or SERIALIZABLE transaction"),
+				errhint("Run it in a READ COMMITTED transaction, or with jobs => 1."));
+
+	src = tsm_source_from_arg(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	conn = tsm_conn_open(src);
+	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	if (!source_has_timescaledb(conn))
+	{
+		tsm_conn_command(conn, "COMMIT");
+		tsm_conn_close(conn);
+		if (wanted != NULL && ArrayGetNItems(ARR_NDIM(wanted), ARR_DIMS(wanted)) > 0)
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_TABLE),
+					errmsg("the source has no TimescaleDB, so no chunks"));
+		return (Datum) 0;
+	}
+	if (jobs > 1)
+		snapshot = pstrdup(tsm_rows_value(tsm_query(conn, "SELECT pg_catalog.pg_export_snapshot()",
+													0, NULL), 0, 0));
+	hts = read_hypertables(conn, &nhts);
+	rows = tsm_query(conn, chunks_sql, 0, NULL);
+
+	/* binary COPY: same major version and encoding, built-in types only */
+	encoding = PQparameterStatus(conn, "server_encoding");
+	binary_ok = tsm_copy_binary &&
+		PQserverVersion(conn) / 10000 == PG_VERSION_NUM / 10000 &&
+		encoding != NULL && strcmp(encoding, GetDatabaseEncodingName()) == 0;
+
+	chunks = palloc0(sizeof(TsmChunk) * Max(rows->nrows, 1));
+	for (c = 0; c < rows->nrows; c++)
+	{
+		int			htid = pg_strtoint32(tsm_rows_value(rows, c, 0));
+		TsmChunk   *ch = &chunks[nchunks];
+		int			h;
+
+		for (h = 0; h < nhts; h++)
+			if (hts[h].id == htid)
+				ch->ht = &hts[h];
+		if (ch->ht == NULL)
+			continue;
+		ch->qualname = quote_qualified_identifier(tsm_rows_value(rows, c, 1),
+												  tsm_rows_value(rows, c, 2));
+		ch->size = pg_strtoint64(tsm_rows_value(rows, c, 6));
+		ch->wanted = wanted == NULL;
+		ch->relid = get_relname_relid(tsm_rows_value(rows, c, 2),
+									  get_namespace_oid(tsm_rows_value(rows, c, 1), true));
+		nchunks++;
+	}
+
+	if (wanted != NULL)
+	{
+		Datum	   *elems;
+		bool	   *elemnulls;
+		int			nelems;
+		int			i;
+
+		deconstruct_array(wanted, TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &elemnulls, &nelems);
+		for (i = 0; i < nelems; i++)
+		{
+			char	   *name;
+			bool		found = false;
+
+			if (elemnulls[i])
+				ereport(ERROR,
+						errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("chunk names must not be null"));
+			name = TextDatumGetCString(elems[i]);
+			for (c = 0; c < nchunks; c++)
+				if (strcmp(chunks[c].qualname, name) == 0)
+				{
+					chunks[c].wanted = true;
+					found = true;
+				}
+			if (!found)
+				ereport(ERROR,
+						errcode(ERRCODE_UNDEFINED_TABLE),
+						errmsg("\"%s\" is not a chunk of a hypertable of the source", name),
+						errhint("Chunk names are schema-qualified and quoted as in timescaledb_information.chunks of the source, e.g. _timescaledb_internal._hyper_1_1_chunk."));
+		}
+	}
+
+	/* each wanted chunk must exist here, be empty, and accept our rows */
+	tasks = palloc0(sizeof(TsmCopyTask) * Max(nchunks, 1));
+	for (c = 0; c < nchunks; c++)
+	{
+		TsmChunk   *ch = &chunks[c];
+		TsmCopyTask *task;
+		Relation	rel;
+		bool		empty;
+
+		if (!ch->wanted)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		if (!OidIsValid(ch->relid))
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_TABLE),
+					errmsg("chunk %s of the source does not exist on the target", ch->qualname),
+					errhint("Create the hypertables' chunks with tsmigrate.pull_hypertables(with_data => false) first."));
+		rel = table_open(ch->relid, RowExclusiveLock);
+		tsm_copy_check_target(rel);
+		table_close(rel, NoLock);
+		empty = relation_is_empty(ch->qualname);
+		if (!empty)
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					errmsg("chunk %s is not empty on the target", ch->qualname),
+					errhint("pull_chunks only fills empty chunks: empty it with TRUNCATE, or leave it out with the \"chunks\" argument."));
+
+		task = &tasks[ntasks++];
+		task->relid = ch->relid;
+		task->relation = c;
+		task->binary = binary_ok && ch->ht->binary;
+		task->size = ch->size;
+		task->columns = ch->ht->tgtcols;
+		task->columns_len = ch->ht->tgtcols_len;
+		/* through the chunk, not ONLY: a compressed one is decompressed */
+		task->sql = psprintf("COPY (SELECT %s FROM %s) TO STDOUT%s",
+							 ch->ht->srccols, ch->qualname,
+							 task->binary ? " WITH (FORMAT binary)" : "");
+	}
+	qsort(tasks, ntasks, sizeof(TsmCopyTask), compare_task_size);
+
+	if (jobs == 1 || ntasks <= 1)
+	{
+		MemoryContext taskcxt = AllocSetContextCreate(CurrentMemoryContext,
+													  "tsmigrate per-chunk",
+													  ALLOCSET_DEFAULT_SIZES);
+
+		for (t = 0; t < ntasks; t++)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(taskcxt);
+			uint64		bytes;
+
+			tasks[t].start = GetCurrentTimestamp();
+			tasks[t].rows = tsm_copy_table(conn, tasks[t].relid, tasks[t].sql,
+										   tasks[t].columns, tasks[t].binary, &bytes);
+			tasks[t].bytes = bytes;
+			tasks[t].end = GetCurrentTimestamp();
+			CommandCounterIncrement();
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(taskcxt);
+		}
+		MemoryContextDelete(taskcxt);
+	}
+	else
+		tsm_parallel_copy(src, snapshot, tasks, ntasks, jobs);
+
+	tsm_conn_command(conn, "COMMIT");
+	tsm_conn_close(conn);
+
+	for (t = 0; t < ntasks; t++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		values[0] = CStringGetTextDatum(chunks[tasks[t].relation].qualname);
+		values[1] = CStringGetTextDatum(chunks[tasks[t].relation].ht->qualname);
+		values[2] = Int64GetDatum(tasks[t].rows);
+		values[3] = Int64GetDatum(tasks[t].bytes);
+		values[4] = Float8GetDatum((tasks[t].end - tasks[t].start) / 1000000.0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* largest first; equal sizes keep the source's chunk order */
+static int
+compare_task_size(const void *a, const void *b)
+{
+	const TsmCopyTask *x = a;
+	const TsmCopyTask *y = b;
+
+	if (x->size != y->size)
+		return (x->size < y->size) ? 1 : -1;
+	return (x->relation > y->relation) - (x->relation < y->relation);
+}
+
+/*
+ * Does the target chunk hold no row visible to us?  Not ONLY: the rows of a
+ * compressed chunk are not in its own heap, and TimescaleDB reads them
+ * through the chunk.
+ */
+static bool
+relation_is_empty(const char *qualname)
+{
+	bool		empty;
+	int			rc;
+
+	SPI_connect();
+	rc = SPI_execute(psprintf("SELECT FROM %s LIMIT 1", qualname), true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	empty = SPI_processed == 0;
+	SPI_finish();
+	return empty;
 }

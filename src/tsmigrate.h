@@ -178,5 +178,7 @@ extern List *tsm_schema_objects(PGconn *conn, TsmSchemaSection section);
 extern List *tsm_source_hypertables(PGconn *conn);
 extern bool tsm_is_hypertable(List *hypertables, const char *qualname);
 extern const char *tsm_hypertable_sql(const char *sql);
+extern TsmRows *tsm_source_chunks(PGconn *conn);
+extern bool tsm_target_is_chunk(const char *qualname);
 
 #endif							/* TSMIGRATE_H */

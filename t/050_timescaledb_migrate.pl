@@ -132,8 +132,10 @@ foreach my $version (@versions)
 		"CALL tsmigrate.migrate(\$\$$src\$\$, jobs => 2)", dbname => $db);
 	is($rc, 0, "$version: migrate") or diag $err;
 	note sprintf('%s: migrate took %d s', $version, time() - $start);
-	like($err, qr/step "timescaledb" done in [\d.]+ s: 3 hypertables, 18 chunks \(6 compressed on the source\), 4268 rows/,
-		"$version: the timescaledb step reports hypertables, chunks and rows");
+	like($err, qr/step "timescaledb" done in [\d.]+ s: 3 hypertables, 18 chunks \(6 compressed on the source\)/,
+		"$version: the timescaledb step reports hypertables and chunks");
+	like($err, qr/step "data" done in [\d.]+ s: 19 relations, 4272 rows/,
+		"$version: the data step copies the chunks with the other tables");
 	like($err, qr/step "compression" done in [\d.]+ s: 6 chunks compressed/,
 		"$version: the compression step compresses what the source had compressed");
 
@@ -164,6 +166,20 @@ foreach my $version (@versions)
 	like($out, qr/^0 of \d+\|1$/,
 		"$version: verify with checksums finds no difference, and counts the hypertable's rows ($out)")
 	  or diag $err;
+	is( $target->safe_psql($db,
+			q{SELECT count(*) FROM tsmigrate.run_relation WHERE relation LIKE '_timescaledb_internal.%' AND state = 'copied'}),
+		'18', "$version: each chunk is a relation of the data step, copied");
+
+	($rc, $out, $err) = tsm_target_sql($target,
+		"SELECT * FROM tsmigrate.pull_chunks(\$\$$src\$\$, chunks => '{_timescaledb_internal._hyper_1_1_chunk}')",
+		dbname => $db);
+	like($err, qr/55000: chunk _timescaledb_internal._hyper_1_1_chunk is not empty on the target/,
+		"$version: pull_chunks refuses a chunk that is not empty");
+	($rc, $out, $err) = tsm_target_sql($target,
+		"SELECT * FROM tsmigrate.pull_chunks(\$\$$src\$\$, chunks => '{public.devices}')",
+		dbname => $db);
+	like($err, qr/42P01: "public.devices" is not a chunk of a hypertable of the source/,
+		"$version: pull_chunks refuses what is not a chunk");
 	is( $target->safe_psql($db,
 			q{SELECT string_agg(step || '=' || state, ',' ORDER BY ordinal) FROM tsmigrate.run_step}),
 		'checks=done,extensions=done,roles=done,pre-data=done,timescaledb=done,data=done,'
