@@ -12,12 +12,19 @@
  *						dimensions with add_dimension, the integer_now
  *						function, the compression settings; then every chunk
  *						with the source's exact slices and name
- *						(_timescaledb_functions.create_chunk), and its rows
- *						copied from the source chunk (a SELECT from a
- *						compressed chunk decompresses on the fly), all
- *						under one source snapshot
+ *						(_timescaledb_functions.create_chunk), and (unless
+ *						with_data => false) its rows, in the same transaction
+ *	pull_chunks			the rows of each chunk, copied from the source chunk
+ *						(a SELECT from a compressed chunk decompresses on
+ *						the fly) into the same-named chunk here, under one
+ *						source snapshot, by copy workers with jobs > 1; the
+ *						chunks must be committed first (migrate's data step)
  *	compress_chunks		compress_chunk for each chunk that is compressed on
  *						the source, once indexes are in (after post-data)
+ *
+ * And for the other files: the source's hypertables and chunks by name
+ * (migrate's data step, verify's row counts), whether a target relation is
+ * a chunk, and pull_schema's ALTER TABLE ONLY made fit for a hypertable.
  *
  * The source's TimescaleDB catalog (_timescaledb_catalog) is read directly:
  * the check step makes sure both sides run the same TimescaleDB version, so
