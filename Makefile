@@ -4,7 +4,7 @@ EXTENSION    = tsmigrate
 EXTVERSION   = 1.0
 MODULE_big   = tsmigrate
 OBJS         = src/tsmigrate.o src/source.o src/fdw_validator.o src/conn.o \
-               src/remote_rows.o src/sessions.o src/versions.o src/verify.o src/state.o src/migrate.o \
+               src/remote_rows.o src/sessions.o src/versions.o src/verify.o src/target_query.o src/state.o src/migrate.o \
                src/copy.o src/parallel.o src/pull_data.o \
                src/extensions.o src/roles.o src/role_replay.o \
                src/schema.o src/schema_objects.o src/schema_tables.o src/schema_postdata.o src/replay.o \

@@ -168,7 +168,7 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 			continue;
 		}
 
-		defver = tsm_replay_query_value(default_version_sql, extname, NULL);
+		defver = tsm_local_query_value(default_version_sql, extname, NULL);
 		if (defver == NULL)
 		{
 			put_row(rsinfo, extname, srcver, NULL, "unavailable on the target");
@@ -176,7 +176,7 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 			continue;
 		}
 
-		at_source_version = tsm_replay_has_row(version_available_sql, extname, srcver);
+		at_source_version = tsm_local_has_row(version_available_sql, extname, srcver);
 		if (at_source_version)
 			version = srcver;
 		else if (is_timescaledb)
@@ -195,7 +195,7 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 		 * CREATE EXTENSION makes that schema); the others go into the
 		 * source's schema, made first if the target lacks it.
 		 */
-		fixed_schema = tsm_replay_query_value(fixed_schema_sql, extname, version);
+		fixed_schema = tsm_local_query_value(fixed_schema_sql, extname, version);
 		new_schema = fixed_schema == NULL &&
 			!OidIsValid(get_namespace_oid(nspname, true));
 		if (new_schema)
@@ -220,7 +220,7 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 			reason = tsm_replay_guarded(nstmts, sqls, tags, "extension",
 										extname, extension_skip_codes);
 		else if (!superuser() &&
-				 tsm_replay_has_row(superuser_only_sql, extname, version))
+				 tsm_local_has_row(superuser_only_sql, extname, version))
 		{
 			/* what CREATE EXTENSION would say (extension.c) */
 			reason = psprintf("permission denied to create extension \"%s\"",
@@ -258,7 +258,7 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 static char *
 target_extversion(const char *extname)
 {
-	return tsm_replay_query_value(extversion_sql, extname, NULL);
+	return tsm_local_query_value(extversion_sql, extname, NULL);
 }
 
 static void

@@ -361,7 +361,7 @@ pull_roles_run(void *arg)
 				break;
 
 			case ITEM_MEMBERSHIP:
-				if (tsm_replay_has_row(membership_exists_sql, item->object, item->rolname))
+				if (tsm_local_has_row(membership_exists_sql, item->object, item->rolname))
 				{
 					action = psprintf("%s exists (left as it is)", item->what);
 					break;
@@ -379,7 +379,7 @@ pull_roles_run(void *arg)
 
 					if (strcmp(item->rolname, "public") == 0)
 						grantee = "";	/* no role has that name: PUBLIC */
-					if (tsm_replay_has_row(check, item->object, grantee))
+					if (tsm_local_has_row(check, item->object, grantee))
 					{
 						action = psprintf("%s exists (left as it is)", item->what);
 						break;
@@ -389,7 +389,7 @@ pull_roles_run(void *arg)
 												item->object, role_skip_codes);
 
 					/* GRANT grants what it can and only warns about the rest */
-					if (reason == NULL && !tsm_replay_has_row(check, item->object, grantee))
+					if (reason == NULL && !tsm_local_has_row(check, item->object, grantee))
 						reason = psprintf("no privileges could be granted on parameter \"%s\"",
 										  item->object);
 				}

@@ -93,8 +93,12 @@ extern void tsm_report_remote_error(PGresult *res, PGconn *conn,
 /* in versions.c */
 extern char *tsm_local_extversion(const char *extname);
 extern bool tsm_local_version_available(const char *extname, const char *version);
+
+/* in target_query.c */
 extern char *tsm_local_query_value(const char *sql, const char *param1,
 								   const char *param2);
+extern bool tsm_local_has_row(const char *sql, const char *param1,
+							  const char *param2);
 
 /* in state.c */
 #define TSM_MIGRATE_LOCK_KEY1 0x74736d67	/* "tsmg": advisory lock of migrate */
@@ -139,11 +143,6 @@ extern char *tsm_replay_guarded(int nstmts, const char *const *sqls,
 								const NodeTag *tags, const char *kind,
 								const char *name, const int *codes);
 extern void tsm_replay_rolled_back(void (*fn) (void *arg), void *arg);
-extern char *tsm_replay_query_value(const char *sql, const char *param1,
-									const char *param2);
-extern bool tsm_replay_has_row(const char *sql, const char *param1,
-							   const char *param2);
-
 /* in schema.c: one section of the source's schema, in creation order */
 typedef enum TsmSchemaSection
 {

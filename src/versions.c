@@ -19,7 +19,6 @@
 #include <ctype.h>
 
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -71,42 +70,6 @@ tsm_local_version_available(const char *extname, const char *version)
 								 " WHERE name OPERATOR(pg_catalog.=) $1"
 								 " AND version OPERATOR(pg_catalog.=) $2",
 								 extname, version) != NULL;
-}
-
-/*
- * tsm_local_query_value
- *		Run a query with one or two text parameters on the target and
- *		return the first column of its first row, or NULL.
- */
-char *
-tsm_local_query_value(const char *sql, const char *param1, const char *param2)
-{
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		args[2];
-	MemoryContext callercxt = CurrentMemoryContext;
-	char	   *result = NULL;
-	int			nargs = param2 ? 2 : 1;
-	int			rc;
-
-	args[0] = CStringGetTextDatum(param1);
-	if (param2)
-		args[1] = CStringGetTextDatum(param2);
-
-	SPI_connect();
-	rc = SPI_execute_with_args(sql, nargs, argtypes, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed > 0)
-	{
-		char	   *value = SPI_getvalue(SPI_tuptable->vals[0],
-										 SPI_tuptable->tupdesc, 1);
-
-		if (value != NULL)
-			result = MemoryContextStrdup(callercxt, value);
-	}
-	SPI_finish();
-
-	return result;
 }
 
 /*

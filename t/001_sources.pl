@@ -155,16 +155,6 @@ sub start_blocked_call
 	return $bg;
 }
 
-sub finish_call
-{
-	my ($bg) = @_;
-	$bg->{stdin} .= "\\echo done\n";
-	$bg->{run}->pump() until $bg->{stdout} =~ /done/ || $bg->{timeout}->is_expired;
-	my $stderr = $bg->{stderr};
-	$bg->quit;
-	return $stderr;
-}
-
 my $locker = hold_catalog_lock();
 
 ($rc, $out, $err) = tsm_target_sql($target,
@@ -175,21 +165,21 @@ ok(tsm_no_source_backends($source), 'after statement_timeout no tsmigrate backen
 my $bg = start_blocked_call();
 $target->safe_psql('postgres',
 	"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'blocked-call'");
-$err = finish_call($bg);
+$err = tsm_finish_background($bg);
 like($err, qr/57014: canceling statement due to user request/, 'pg_cancel_backend stops the call');
 ok(tsm_no_source_backends($source), 'after pg_cancel_backend no tsmigrate backend is left on the source');
 
 $bg = start_blocked_call();
 $source->safe_psql('postgres',
 	"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'tsmigrate'");
-$err = finish_call($bg);
+$err = tsm_finish_background($bg);
 like($err, qr/57014: canceling statement due to user request\n.*CONTEXT:  remote SQL command: SELECT/s,
 	'a cancel on the source is relayed with its SQLSTATE and the remote command');
 
 $bg = start_blocked_call();
 $source->safe_psql('postgres',
 	"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tsmigrate'");
-$err = finish_call($bg);
+$err = tsm_finish_background($bg);
 like($err, qr/08006: lost connection to the source\nDETAIL:  terminating connection due to administrator command/,
 	'a terminated source backend is a lost connection: 08006');
 

@@ -56,17 +56,6 @@ sub start_pull
 	return $bg;
 }
 
-# Wait for the call to end; return its stderr.
-sub finish_pull
-{
-	my ($bg) = @_;
-	$bg->{stdin} .= "\\echo done\n";
-	$bg->{run}->pump() until $bg->{stdout} =~ /done/ || $bg->{timeout}->is_expired;
-	my $stderr = $bg->{stderr};
-	$bg->quit;
-	return $stderr;
-}
-
 # After a failed call: nothing copied, nothing left running.
 sub check_clean
 {
@@ -88,7 +77,7 @@ my $terminate_copies =
 
 my $bg = start_pull(1);
 $source->safe_psql('postgres', $terminate_copies);
-my $err = finish_pull($bg);
+my $err = tsm_finish_background($bg);
 like($err, qr/ERROR:  08006: lost connection to the source during COPY/,
 	'one job: a terminated source backend is a lost connection (08006)');
 like($err, qr/CONTEXT:  remote SQL command: COPY public\.big[12] .*\nCOPY big[12], line \d+/,
@@ -97,7 +86,7 @@ check_clean('one job, source backend terminated');
 
 $bg = start_pull(2);
 $source->safe_psql('postgres', $terminate_copies);
-$err = finish_pull($bg);
+$err = tsm_finish_background($bg);
 like($err, qr/ERROR:  08006: lost connection to the source/,
 	'two jobs: a terminated source backend is a lost connection (08006)');
 like($err, qr/tsmigrate copy worker/, 'the error comes from a copy worker, with that context');
@@ -107,7 +96,7 @@ check_clean('two jobs, source backend terminated');
 
 $bg = start_pull(2);
 $source->stop('immediate');
-$err = finish_pull($bg);
+$err = tsm_finish_background($bg);
 like($err, qr/ERROR:  08\d\d\d: lost connection to the source/,
 	'the source stopped mid-copy: a lost connection (class 08)');
 $source->start;
@@ -121,7 +110,7 @@ ok( $target->poll_query_until('postgres',
 	'two copy workers are running');
 $target->safe_psql('postgres',
 	"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'puller'");
-$err = finish_pull($bg);
+$err = tsm_finish_background($bg);
 like($err, qr/ERROR:  57014: canceling statement due to user request/,
 	'pg_cancel_backend stops the call');
 check_clean('caller cancelled');
@@ -129,7 +118,7 @@ check_clean('caller cancelled');
 $bg = start_pull(1);
 $target->safe_psql('postgres',
 	"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'puller'");
-$err = finish_pull($bg);
+$err = tsm_finish_background($bg);
 like($err, qr/ERROR:  57014: canceling statement due to user request/,
 	'pg_cancel_backend stops a one-job call');
 check_clean('one-job call cancelled');

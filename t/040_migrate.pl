@@ -96,22 +96,10 @@ sub start_migrate
 	return $bg;
 }
 
-sub finish_call
-{
-	my ($bg) = @_;
-	$bg->{stdin} .= "\\echo done\n";
-	# psql may be gone already, its backend terminated
-	$bg->{run}->pump()
-	  while $bg->{run}->pumpable && $bg->{stdout} !~ /done/ && !$bg->{timeout}->is_expired;
-	my $stderr = $bg->{stderr};
-	eval { $bg->quit };
-	return $stderr;
-}
-
 # 1. the source stops (immediate) in the middle of the copy
 my $bg = start_migrate();
 $source->stop('immediate');
-$err = finish_call($bg);
+$err = tsm_finish_background($bg);
 like($err, qr/ERROR:  08\w\w\w: /, 'source stopped mid-copy: an error of class 08');
 is($target->safe_psql('warehouse', q{
 	SELECT string_agg(state, ',' ORDER BY relation) FROM tsmigrate.run_relation

@@ -17,7 +17,8 @@ use Test::More;
 
 our @EXPORT = qw(
   tsm_source_node tsm_target_node tsm_set_source_auth tsm_tcp_connstr
-  tsm_target_sql tsm_have_timescaledb tsm_no_source_backends);
+  tsm_target_sql tsm_have_timescaledb tsm_no_source_backends
+  tsm_finish_background);
 
 # A source cluster that also listens on 127.0.0.1, so that tests can choose
 # between trust and password authentication for TCP connections.
@@ -108,6 +109,22 @@ sub tsm_no_source_backends
 	return $node->poll_query_until('postgres',
 		"SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'tsmigrate'"
 	);
+}
+
+# Wait for a background_psql session's last command to end and close the
+# session; return its stderr.  psql may be gone already (its backend
+# terminated): then only collect what it said.
+sub tsm_finish_background
+{
+	my ($bg) = @_;
+	$bg->{stdin} .= "\\echo done\n";
+	$bg->{run}->pump()
+	  while $bg->{run}->pumpable
+	  && $bg->{stdout} !~ /done/
+	  && !$bg->{timeout}->is_expired;
+	my $stderr = $bg->{stderr};
+	eval { $bg->quit };
+	return $stderr;
 }
 
 1;
