@@ -2,10 +2,11 @@
 #
 # CALL tsmigrate.migrate end to end: pagila and a time-series database
 # arrive whole (verify all ok, pg_dump --schema-only identical); a source
-# stopped mid-copy and a target backend terminated mid-run are resumed by
-# calling again, with no row lost or duplicated; a second concurrent call
-# is refused; a finished run stays finished; a non-superuser migrates
-# through a foreign server and user mapping.
+# stopped mid-copy, a target backend terminated mid-run and a target server
+# crashed mid-copy are all resumed by calling again, with no row lost or
+# duplicated; a second concurrent call is refused; a finished run stays
+# finished; a non-superuser migrates through a foreign server and user
+# mapping; large objects arrive with their OIDs.
 
 use strict;
 use warnings FATAL => 'all';
@@ -128,7 +129,16 @@ $target->safe_psql('warehouse',
 eval { $bg->{run}->kill_kill; $bg->{run}->finish; };
 ok(tsm_no_source_backends($source), 'no tsmigrate backend is left on the source');
 
-# 4. called again: it resumes and finishes
+# 4. the target server crashes (immediate stop) in the middle of the copy:
+#    the run cannot even record its failure, yet the next call resumes it
+$bg = start_migrate();
+$target->stop('immediate');
+eval { $bg->{run}->kill_kill; $bg->{run}->finish; };
+$target->start;
+is($target->safe_psql('warehouse', 'SELECT state FROM tsmigrate.run'), 'running',
+	'after a target crash the run is still marked running (nobody could mark it)');
+
+# 5. called again: it resumes and finishes
 ($rc, $out, $err) = tsm_target_sql($target,
 	"CALL tsmigrate.migrate('$shop', jobs => 2)", dbname => 'warehouse');
 is($rc, 0, 'migrate called again finishes') or diag $err;
@@ -148,7 +158,7 @@ is($target->safe_psql('warehouse',
 	"SELECT count(*) FROM tsmigrate.progress WHERE state NOT IN ('done', 'skipped', 'copied')"),
 	'0', 'progress: every step done or skipped, every relation copied');
 
-# 5. after success: nothing harmful, says it is complete
+# 6. after success: nothing harmful, says it is complete
 ($rc, $out, $err) = tsm_target_sql($target,
 	"CALL tsmigrate.migrate('$shop')", dbname => 'warehouse');
 like($err, qr/NOTICE:  00000: migration run 1 from "[^"]+" is complete/,
