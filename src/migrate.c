@@ -617,25 +617,10 @@ copy_current_batch(TsmRun *run)
 	Oid			types[2] = {INT4OID, TEXTARRAYOID};
 	Datum		values[2];
 	ListCell   *lc;
-	ListCell   *sc;
 	List	   *relations = NIL;
 	List	   *chunks = NIL;
 	int			n;
 	int			i = 0;
-
-	/* a relation caught mid-copy by an earlier call is emptied first */
-	forboth(lc, current_batch, sc, current_states)
-	{
-		if (strcmp(lfirst(sc), "pending") != 0 &&
-			strcmp(lfirst(lc), TSM_LARGE_OBJECTS) != 0)
-		{
-			Oid			relid = DatumGetObjectId(DirectFunctionCall1(to_regclass,
-																	 CStringGetTextDatum(lfirst(lc))));
-
-			if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION)
-				SPI_execute(psprintf("TRUNCATE ONLY %s", (char *) lfirst(lc)), false, 0);
-		}
-	}
 
 	/* hypertables' chunks are pull_chunks', the rest pull_data's */
 	foreach(lc, current_batch)
@@ -716,8 +701,35 @@ mark_copied(TsmRun *run)
 }
 
 /*
+ * A relation caught mid-copy by an earlier call is emptied first, in a
+ * transaction of its own: TRUNCATE's lock, held until the copy commits,
+ * would make the copy workers wait for the leader that waits for them.
+ */
+static char *
+empty_current_batch(TsmRun *run)
+{
+	ListCell   *lc;
+	ListCell   *sc;
+
+	forboth(lc, current_batch, sc, current_states)
+	{
+		if (strcmp(lfirst(sc), "pending") != 0 &&
+			strcmp(lfirst(lc), TSM_LARGE_OBJECTS) != 0)
+		{
+			Oid			relid = DatumGetObjectId(DirectFunctionCall1(to_regclass,
+																	 CStringGetTextDatum(lfirst(lc))));
+
+			if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION)
+				SPI_execute(psprintf("TRUNCATE ONLY %s", (char *) lfirst(lc)), false, 0);
+		}
+	}
+	return NULL;
+}
+
+/*
  * Copy one batch: mark its relations copying (committed, for the progress
- * view), copy them in one pull_data call, mark them copied, commit.
+ * view), empty those caught mid-copy before (committed), copy them in one
+ * pull_data call, mark them copied, commit.
  */
 static void
 copy_batch(TsmRun *run, List *relations, List *states)
@@ -730,6 +742,8 @@ copy_batch(TsmRun *run, List *relations, List *states)
 
 	current_batch = relations;
 	current_states = states;
+	run_guarded(run, "data", empty_current_batch, NULL, relations);
+	SPI_commit();
 	run_guarded(run, "data", copy_current_batch, NULL, relations);
 	current_batch = NIL;
 	current_states = NIL;

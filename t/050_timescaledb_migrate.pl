@@ -187,6 +187,53 @@ foreach my $version (@versions)
 		"$version: every step is done");
 }
 
+# --- a data step that fails among the chunks, and is resumed --------------
+
+# A CHECK constraint (so on every chunk) that fails on the target while
+# test.max_v is set there: the data step fails on the chunk with v >= 3000,
+# after copy workers may have committed other chunks; called again, it
+# empties what the failed batch left and copies it again.
+{
+	my $version = $versions[-1];
+	$source->safe_psql('postgres', 'CREATE DATABASE resume');
+	$source->safe_psql('resume', "CREATE EXTENSION timescaledb VERSION '$version'");
+	$source->safe_psql('resume', q{
+		CREATE FUNCTION v_ok(v int) RETURNS boolean LANGUAGE sql
+			AS $$SELECT v < coalesce(nullif(current_setting('test.max_v', true), '')::int, 1000000)$$;
+		CREATE TABLE ticks (t bigint NOT NULL, v int CHECK (v_ok(v)));
+		SELECT create_hypertable('ticks', 't', chunk_time_interval => 1000);
+		INSERT INTO ticks SELECT g, g FROM generate_series(1, 3500) g;
+		CREATE TABLE other (id int);
+		INSERT INTO other VALUES (1);
+	});
+	$target->safe_psql('postgres', 'CREATE DATABASE resume');
+	$target->safe_psql('resume',
+		"CREATE EXTENSION timescaledb VERSION '$version'; CREATE EXTENSION tsmigrate;"
+		  . " ALTER DATABASE resume SET test.max_v = 3000");
+	my $src = tsm_tcp_connstr($source, 'resume');
+	($rc, $out, $err) = tsm_target_sql($target,
+		"CALL tsmigrate.migrate(\$\$$src\$\$, jobs => 2)", dbname => 'resume');
+	like($err, qr/23514: .*violates check constraint/,
+		'a chunk that the target refuses fails the data step');
+	is( $target->safe_psql('resume',
+			q{SELECT string_agg(DISTINCT state, ',') FROM tsmigrate.run_relation}),
+		'failed', 'the relations of the failed batch are marked failed');
+
+	$target->safe_psql('resume', 'ALTER DATABASE resume RESET test.max_v');
+	($rc, $out, $err) = tsm_target_sql($target,
+		"CALL tsmigrate.migrate(\$\$$src\$\$, jobs => 2)", dbname => 'resume');
+	is($rc, 0, 'called again, migrate resumes and finishes') or diag $err;
+	my $per_chunk = q{
+		SELECT string_agg(chunk_name || '=' || (xpath('/row/c/text()',
+		         query_to_xml(format('SELECT count(*) AS c FROM %I.%I', chunk_schema, chunk_name),
+		                      false, true, '')))[1]::text, ',' ORDER BY chunk_name)
+		  FROM timescaledb_information.chunks};
+	is($target->safe_psql('resume', $per_chunk), $source->safe_psql('resume', $per_chunk),
+		'every chunk has its rows exactly once');
+	is($target->safe_psql('resume', 'SELECT count(*) FROM ticks'), '3500',
+		'and the hypertable all of them');
+}
+
 # --- a source without TimescaleDB: the TimescaleDB steps are skipped -------
 
 $source->safe_psql('postgres',
