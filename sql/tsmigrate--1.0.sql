@@ -274,12 +274,12 @@ COMMENT ON FUNCTION tsmigrate.compress_chunks(text) IS
     'compress each chunk here that is compressed on the source';
 
 CREATE FUNCTION tsmigrate.pull_chunks(source text DEFAULT NULL, jobs int DEFAULT 1,
-                                      chunks text[] DEFAULT NULL)
+                                      chunks text[] DEFAULT NULL, snapshot text DEFAULT NULL)
     RETURNS TABLE (chunk text, hypertable text, rows bigint, bytes bigint, seconds double precision)
     AS 'MODULE_PATHNAME', 'tsmigrate_pull_chunks'
     LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION tsmigrate.pull_chunks(text, int, text[]) IS
+COMMENT ON FUNCTION tsmigrate.pull_chunks(text, int, text[], text) IS
     'copy the rows of the source''s chunks (all, or the listed ones) into the same chunks here, which must be empty';
 
 ------------------------------------------------------------------------------
@@ -301,4 +301,4 @@ REVOKE ALL ON FUNCTION tsmigrate.schema_sql(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_schema(text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_hypertables(text, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.compress_chunks(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tsmigrate.pull_chunks(text, int, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.pull_chunks(text, int, text[], text) FROM PUBLIC;

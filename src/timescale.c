@@ -845,12 +845,14 @@ typedef struct TsmChunk
 } TsmChunk;
 
 /*
- * tsmigrate.pull_chunks(source text, jobs int, chunks text[])
+ * tsmigrate.pull_chunks(source text, jobs int, chunks text[], snapshot text)
  *		Copy the rows of the source's chunks (all, or the listed ones) into
  *		the same-named chunks here, which pull_hypertables created and which
  *		must be empty.  A compressed source chunk is read decompressed.  All
- *		reads under one snapshot; with several jobs, copy workers share the
- *		chunks, largest first.
+ *		reads under one snapshot (the given one, exported by a source
+ *		transaction the caller keeps open, as migrate does across its
+ *		batches); with several jobs, copy workers share the chunks, largest
+ *		first.
  */
 Datum
 tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
@@ -859,6 +861,8 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 	TsmSource  *src;
 	int			jobs = PG_ARGISNULL(1) ? 1 : PG_GETARG_INT32(1);
 	ArrayType  *wanted = PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2);
+	char	   *given_snapshot = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ?
+		text_to_cstring(PG_GETARG_TEXT_PP(3)) : NULL;
 	PGconn	   *conn;
 	char	   *snapshot = NULL;
 	TsmHypertable *hts;
@@ -890,6 +894,16 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 
 	conn = tsm_conn_open(src);
 	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	if (given_snapshot != NULL)
+	{
+		/* a snapshot exported by the caller's own source transaction */
+		tsm_conn_command(conn, psprintf("SET TRANSACTION SNAPSHOT %s",
+										quote_literal_cstr(given_snapshot)));
+		snapshot = given_snapshot;
+	}
+	else if (jobs > 1)
+		snapshot = pstrdup(tsm_rows_value(tsm_query(conn, "SELECT pg_catalog.pg_export_snapshot()",
+													0, NULL), 0, 0));
 	if (!source_has_timescaledb(conn))
 	{
 		tsm_conn_command(conn, "COMMIT");
@@ -900,9 +914,6 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 					errmsg("the source has no TimescaleDB, so no chunks"));
 		return (Datum) 0;
 	}
-	if (jobs > 1)
-		snapshot = pstrdup(tsm_rows_value(tsm_query(conn, "SELECT pg_catalog.pg_export_snapshot()",
-													0, NULL), 0, 0));
 	hts = read_hypertables(conn, &nhts);
 	rows = tsm_query(conn, chunks_sql, 0, NULL);
 
