@@ -170,6 +170,7 @@ static void spi_exec(const char *sql, int nargs, Oid *types, Datum *values,
 static Datum text_or_null(const char *s, char *null);
 static int	compare_task_size(const void *a, const void *b);
 static bool relation_is_empty(const char *qualname);
+static bool binary_copy_allowed(PGconn *conn);
 
 /*
  * tsmigrate.pull_hypertables(source text, dry_run boolean, with_data boolean)
@@ -225,6 +226,7 @@ pull_hypertables(void *arg)
 	int			nhts;
 	int			h;
 	int			c;
+	bool		binary_ok;
 	MemoryContext chunkcxt;
 
 	conn = tsm_conn_open(args->src);
@@ -245,6 +247,7 @@ pull_hypertables(void *arg)
 	tsschema = timescaledb_schema();
 	dims = tsm_query(conn, dimensions_sql, 0, NULL);
 	chunks = tsm_query(conn, chunks_sql, 0, NULL);
+	binary_ok = binary_copy_allowed(conn);
 
 	SPI_connect();
 
@@ -304,12 +307,14 @@ pull_hypertables(void *arg)
 		{
 			uint64		bytes;
 			char	   *sql;
+			bool		binary = binary_ok && ht->binary;
 
 			/* through the chunk: a compressed one is decompressed */
-			sql = psprintf("COPY (SELECT %s FROM %s) TO STDOUT",
-						   ht->srccols, chunkname);
+			sql = psprintf("COPY (SELECT %s FROM %s) TO STDOUT%s",
+						   ht->srccols, chunkname,
+						   binary ? " WITH (FORMAT binary)" : "");
 			rows = (int64) tsm_copy_table(conn, chunkid, sql, ht->tgtcols,
-										  false, &bytes);
+										  binary, &bytes);
 			CommandCounterIncrement();
 			ht->rows += rows;
 		}
@@ -873,7 +878,6 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 	TsmCopyTask *tasks;
 	int			ntasks = 0;
 	bool		binary_ok;
-	const char *encoding;
 	int			c;
 	int			t;
 
@@ -917,11 +921,7 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 	hts = read_hypertables(conn, &nhts);
 	rows = tsm_query(conn, chunks_sql, 0, NULL);
 
-	/* binary COPY: same major version and encoding, built-in types only */
-	encoding = PQparameterStatus(conn, "server_encoding");
-	binary_ok = tsm_copy_binary &&
-		PQserverVersion(conn) / 10000 == PG_VERSION_NUM / 10000 &&
-		encoding != NULL && strcmp(encoding, GetDatabaseEncodingName()) == 0;
+	binary_ok = binary_copy_allowed(conn);
 
 	chunks = palloc0(sizeof(TsmChunk) * Max(rows->nrows, 1));
 	for (c = 0; c < rows->nrows; c++)
@@ -1091,4 +1091,19 @@ relation_is_empty(const char *qualname)
 	empty = SPI_processed == 0;
 	SPI_finish();
 	return empty;
+}
+
+/*
+ * Binary COPY from this source: allowed by tsmigrate.copy_binary, same
+ * major version and same encoding (text values travel as they are); the
+ * columns' types are checked per hypertable (built-in types only).
+ */
+static bool
+binary_copy_allowed(PGconn *conn)
+{
+	const char *encoding = PQparameterStatus(conn, "server_encoding");
+
+	return tsm_copy_binary &&
+		PQserverVersion(conn) / 10000 == PG_VERSION_NUM / 10000 &&
+		encoding != NULL && strcmp(encoding, GetDatabaseEncodingName()) == 0;
 }
