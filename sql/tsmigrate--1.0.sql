@@ -175,12 +175,13 @@ COMMENT ON PROCEDURE tsmigrate.migrate(text, int, boolean) IS
 
 CREATE FUNCTION tsmigrate.pull_data(source text DEFAULT NULL, jobs int DEFAULT 1,
                                     tables text[] DEFAULT NULL,
-                                    large_objects boolean DEFAULT NULL)
+                                    large_objects boolean DEFAULT NULL,
+                                    snapshot text DEFAULT NULL)
     RETURNS TABLE (relation text, rows bigint, bytes bigint, seconds double precision)
     AS 'MODULE_PATHNAME', 'tsmigrate_pull_data'
     LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION tsmigrate.pull_data(text, int, text[], boolean) IS
+COMMENT ON FUNCTION tsmigrate.pull_data(text, int, text[], boolean, text) IS
     'copy the rows of every table (or the listed ones), sequences, large objects and materialized views of the source into the empty target tables';
 
 -- Copies in progress, from any session: pull_data's copies are the only
@@ -292,7 +293,7 @@ REVOKE ALL ON FUNCTION tsmigrate.check_versions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.align_timescaledb(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.verify(text, boolean) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE tsmigrate.migrate(text, int, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tsmigrate.pull_data(text, int, text[], boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.pull_data(text, int, text[], boolean, text) FROM PUBLIC;
 REVOKE ALL ON tsmigrate.copy_progress FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.sync_extensions(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.roles_sql(text) FROM PUBLIC;

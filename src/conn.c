@@ -42,6 +42,7 @@ typedef struct TsmOpenConn
 {
 	PGconn	   *conn;
 	SubTransactionId subid;
+	bool		session;		/* survives commits (tsm_conn_open_session) */
 	struct TsmOpenConn *next;
 } TsmOpenConn;
 
@@ -51,6 +52,7 @@ static bool callbacks_registered = false;
 static void xact_callback(XactEvent event, void *arg);
 static void subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 							 SubTransactionId parentSubid, void *arg);
+static PGconn *open_conn(const TsmSource *src, bool session);
 static void close_for_abort(PGconn *conn);
 static void forget_conn(PGconn *conn);
 static char *first_line_of(const char *message);
@@ -64,6 +66,24 @@ static char *first_line_of(const char *message);
  */
 PGconn *
 tsm_conn_open(const TsmSource *src)
+{
+	return open_conn(src, false);
+}
+
+/*
+ * tsm_conn_open_session
+ *		Like tsm_conn_open(), for a procedure that commits along the way
+ *		(migrate): the connection survives commits, and is closed only by
+ *		tsm_conn_close() or when a transaction aborts.
+ */
+PGconn *
+tsm_conn_open_session(const TsmSource *src)
+{
+	return open_conn(src, true);
+}
+
+static PGconn *
+open_conn(const TsmSource *src, bool session)
 {
 	PGconn	   *volatile conn = NULL;
 	TsmOpenConn *entry;
@@ -118,6 +138,7 @@ tsm_conn_open(const TsmSource *src)
 
 	entry->conn = conn;
 	entry->subid = GetCurrentSubTransactionId();
+	entry->session = session;
 	entry->next = open_conns;
 	open_conns = entry;
 
@@ -347,7 +368,8 @@ done:
 /*
  * At transaction end every connection is closed: on abort because the
  * function that owned it is gone, on commit because a connection still open
- * then is a bug of ours, worth a warning in the tests.
+ * then is a bug of ours, worth a warning in the tests (session connections
+ * excepted: they are meant to outlive commits).
  */
 static void
 xact_callback(XactEvent event, void *arg)
@@ -364,15 +386,26 @@ xact_callback(XactEvent event, void *arg)
 			return;
 	}
 
-	while (open_conns != NULL)
 	{
-		TsmOpenConn *entry = open_conns;
+		TsmOpenConn **link = &open_conns;
+		bool		abort = event == XACT_EVENT_ABORT ||
+			event == XACT_EVENT_PARALLEL_ABORT;
 
-		open_conns = entry->next;
-		if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
-			elog(WARNING, "tsmigrate source connection left open at transaction end");
-		close_for_abort(entry->conn);
-		pfree(entry);
+		while (*link != NULL)
+		{
+			TsmOpenConn *entry = *link;
+
+			if (entry->session && !abort)
+			{
+				link = &entry->next;
+				continue;
+			}
+			*link = entry->next;
+			if (!abort)
+				elog(WARNING, "tsmigrate source connection left open at transaction end");
+			close_for_abort(entry->conn);
+			pfree(entry);
+		}
 	}
 }
 

@@ -15,7 +15,8 @@
  *						hypertables with their (empty) chunks (skipped when
  *						the source has no TimescaleDB)
  *		data			pull_data in batches of relations, one commit per
- *						batch, largest relations first; hypertables' chunks
+ *						batch, largest relations first, all under one
+ *						source snapshot held open for the whole step; hypertables' chunks
  *						are relations of their own, copied by pull_chunks
  *		post-data		pull_schema(..., 'post-data')
  *		compression		compress_chunks: what is compressed on the source
@@ -79,6 +80,8 @@ typedef struct TsmRun
 	bool		source_null;
 	int			jobs;
 	bool		roles;
+	PGconn	   *snapshot_conn;	/* data step: holds the exported snapshot */
+	char	   *snapshot;
 } TsmRun;
 
 typedef char *(*StepFunction) (TsmRun *run);
@@ -122,6 +125,8 @@ static int	run_sql(TsmRun *run, const char *sql, int extra_nargs,
 static char *result_value(int row, int col);
 static void copy_batch(TsmRun *run, List *relations, List *states);
 static char *list_source_relations(TsmRun *run);
+static char *export_snapshot(TsmRun *run);
+static TsmSource *run_source(TsmRun *run);
 static void mark_copied(TsmRun *run);
 static int64 next_relation_bytes(const TsmRows *todo, int r);
 static bool take_lock(void);
@@ -491,6 +496,9 @@ step_data(TsmRun *run)
 	 * each worker has one; small ones go together until a batch is worth a
 	 * commit.  Large objects are copied on their own at the end.
 	 */
+	/* every batch reads the source under one snapshot, held open here */
+	run_guarded(run, "data", export_snapshot, NULL, NIL);
+
 	todo = tsm_state_relations_todo(run->run_id);
 	for (r = 0; r < todo->nrows; r++)
 	{
@@ -526,12 +534,45 @@ step_data(TsmRun *run)
 		copy_batch(run, list_make1(pstrdup(TSM_LARGE_OBJECTS)),
 				   list_make1(pstrdup("pending")));
 
+	tsm_conn_command(run->snapshot_conn, "COMMIT");
+	tsm_conn_close(run->snapshot_conn);
+	run->snapshot_conn = NULL;
+	run->snapshot = NULL;
+
 	values[0] = Int64GetDatum(run->run_id);
 	SPI_execute_with_args("SELECT count(*), COALESCE(sum(rows), 0), COALESCE(sum(bytes), 0)"
 						  " FROM tsmigrate.run_relation WHERE run_id = $1",
 						  1, types, values, NULL, true, 0);
 	return psprintf("%s relations, %s rows, %s bytes", result_value(0, 1),
 					result_value(0, 2), result_value(0, 3));
+}
+
+/*
+ * Open the data step's snapshot: a REPEATABLE READ transaction on a source
+ * connection that outlives the batches' commits, and its exported snapshot.
+ * A resumed run takes a new one: the applications are expected to be
+ * offline (the checks step warns about sessions still connected).
+ */
+static char *
+export_snapshot(TsmRun *run)
+{
+	TsmRows    *rows;
+
+	run->snapshot_conn = tsm_conn_open_session(run_source(run));
+	tsm_conn_command(run->snapshot_conn,
+					 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	rows = tsm_query(run->snapshot_conn, "SELECT pg_catalog.pg_export_snapshot()",
+					 0, NULL);
+	run->snapshot = pstrdup(tsm_rows_value(rows, 0, 0));
+	return NULL;
+}
+
+/* the run's source, resolved again (the argument, or tsmigrate.source) */
+static TsmSource *
+run_source(TsmRun *run)
+{
+	return run->source_null ? tsm_source_resolve(NULL) :
+		tsm_source_resolve(TextDatumGetCString(run->source));
 }
 
 /*
@@ -556,8 +597,7 @@ next_relation_bytes(const TsmRows *todo, int r)
 static char *
 list_source_relations(TsmRun *run)
 {
-	TsmSource  *src = run->source_null ? tsm_source_resolve(NULL) :
-		tsm_source_resolve(TextDatumGetCString(run->source));
+	TsmSource  *src = run_source(run);
 	PGconn	   *conn = tsm_conn_open(src);
 	TsmRows    *rels;
 	List	   *hypertables;
@@ -614,8 +654,8 @@ copy_current_batch(TsmRun *run)
 {
 	Datum	   *elems;
 	ArrayType  *array;
-	Oid			types[2] = {INT4OID, TEXTARRAYOID};
-	Datum		values[2];
+	Oid			types[3] = {INT4OID, TEXTARRAYOID, TEXTOID};
+	Datum		values[3];
 	ListCell   *lc;
 	List	   *relations = NIL;
 	List	   *chunks = NIL;
@@ -632,6 +672,7 @@ copy_current_batch(TsmRun *run)
 	}
 
 	values[0] = Int32GetDatum(run->jobs);
+	values[2] = CStringGetTextDatum(run->snapshot);
 	if (relations != NIL)
 	{
 		n = list_length(relations);
@@ -643,13 +684,14 @@ copy_current_batch(TsmRun *run)
 		if (n == 1 && strcmp(linitial(relations), TSM_LARGE_OBJECTS) == 0)
 		{
 			values[1] = PointerGetDatum(construct_empty_array(TEXTOID));
-			run_sql(run, "SELECT relation, rows, bytes"
-					" FROM tsmigrate.pull_data($1, $2, $3, large_objects => true)",
-					2, types, values);
+			run_sql(run, "SELECT relation, rows, bytes FROM tsmigrate.pull_data($1, $2, $3,"
+					" large_objects => true, snapshot => $4)",
+					3, types, values);
 		}
 		else
-			run_sql(run, "SELECT relation, rows, bytes FROM tsmigrate.pull_data($1, $2, $3)",
-					2, types, values);
+			run_sql(run, "SELECT relation, rows, bytes FROM tsmigrate.pull_data($1, $2, $3,"
+					" snapshot => $4)",
+					3, types, values);
 		mark_copied(run);
 	}
 	if (chunks != NIL)
@@ -661,8 +703,9 @@ copy_current_batch(TsmRun *run)
 			elems[i++] = CStringGetTextDatum(lfirst(lc));
 		array = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
 		values[1] = PointerGetDatum(array);
-		run_sql(run, "SELECT chunk, rows, bytes FROM tsmigrate.pull_chunks($1, $2, $3)",
-				2, types, values);
+		run_sql(run, "SELECT chunk, rows, bytes FROM tsmigrate.pull_chunks($1, $2, $3,"
+				" snapshot => $4)",
+				3, types, values);
 		mark_copied(run);
 	}
 	return NULL;

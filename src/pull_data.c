@@ -109,10 +109,12 @@ static int	compare_task_size(const void *a, const void *b);
 
 /*
  * tsmigrate.pull_data(source text, jobs int, tables text[],
- *					   large_objects boolean)
+ *					   large_objects boolean, snapshot text)
  *		Copy the data of every table (or of the listed ones) of the source
  *		into the target's tables; large objects too when asked, by default
- *		when no tables are listed.
+ *		when no tables are listed.  With "snapshot" (exported by a source
+ *		transaction the caller keeps open, as migrate does across its
+ *		batches), everything is read under that snapshot.
  */
 Datum
 tsmigrate_pull_data(PG_FUNCTION_ARGS)
@@ -123,6 +125,8 @@ tsmigrate_pull_data(PG_FUNCTION_ARGS)
 	ArrayType  *tables = PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2);
 	bool		large_objects = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ?
 		PG_GETARG_BOOL(3) : tables == NULL;
+	char	   *given_snapshot = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ?
+		text_to_cstring(PG_GETARG_TEXT_PP(4)) : NULL;
 	PGconn	   *conn;
 	char	   *snapshot = NULL;
 	TsmRelation *rels;
@@ -153,7 +157,14 @@ tsmigrate_pull_data(PG_FUNCTION_ARGS)
 
 	conn = tsm_conn_open(src);
 	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-	if (jobs > 1)
+	if (given_snapshot != NULL)
+	{
+		/* a snapshot exported by the caller's own source transaction */
+		tsm_conn_command(conn, psprintf("SET TRANSACTION SNAPSHOT %s",
+										quote_literal_cstr(given_snapshot)));
+		snapshot = given_snapshot;
+	}
+	else if (jobs > 1)
 	{
 		TsmRows    *r = tsm_query(conn, "SELECT pg_catalog.pg_export_snapshot()", 0, NULL);
 

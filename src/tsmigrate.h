@@ -83,6 +83,7 @@ extern bool tsm_option_allowed(const PQconninfoOption *opt);
 
 /* in conn.c */
 extern PGconn *tsm_conn_open(const TsmSource *src);
+extern PGconn *tsm_conn_open_session(const TsmSource *src);
 extern void tsm_conn_close(PGconn *conn);
 extern PGresult *tsm_conn_exec(PGconn *conn, const char *sql, int nparams,
 							   const char *const *params, ExecStatusType expected);
