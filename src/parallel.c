@@ -145,6 +145,61 @@ static Size text_add(StringInfo text, const char *str, int len);
 static void worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn);
 
 /*
+ * tsm_copy_check_jobs
+ *		Check the "jobs" argument of a copying function ("what" names it).
+ *
+ * Workers commit on their own, so with several jobs the caller must see
+ * their rows afterwards: not in a REPEATABLE READ or SERIALIZABLE
+ * transaction.
+ */
+void
+tsm_copy_check_jobs(int jobs, const char *what)
+{
+	if (jobs < 1 || jobs > tsm_max_jobs)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("number of jobs must be between 1 and %d", tsm_max_jobs),
+				errhint("Raise \"tsmigrate.max_jobs\" to allow more parallel copy workers."));
+	if (jobs > 1 && IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				errmsg("%s with more than one job cannot run in a REPEATABLE READ or SERIALIZABLE transaction",
+					   what),
+				errhint("Run it in a READ COMMITTED transaction, or with jobs => 1."));
+}
+
+/*
+ * tsm_copy_open_source
+ *		The leader's source connection, in a REPEATABLE READ, READ ONLY
+ *		transaction: under "given_snapshot" when the caller holds one open
+ *		(migrate), otherwise under its own, exported for the workers when
+ *		there are several jobs.  *snapshot is what the workers import, or
+ *		NULL when the leader copies alone.
+ */
+PGconn *
+tsm_copy_open_source(const TsmSource *src, int jobs, const char *given_snapshot,
+					 char **snapshot)
+{
+	PGconn	   *conn = tsm_conn_open(src);
+
+	*snapshot = NULL;
+	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	if (given_snapshot != NULL)
+	{
+		tsm_conn_command(conn, psprintf("SET TRANSACTION SNAPSHOT %s",
+										quote_literal_cstr(given_snapshot)));
+		*snapshot = pstrdup(given_snapshot);
+	}
+	else if (jobs > 1)
+	{
+		TsmRows    *r = tsm_query(conn, "SELECT pg_catalog.pg_export_snapshot()", 0, NULL);
+
+		*snapshot = pstrdup(tsm_rows_value(r, 0, 0));
+	}
+	return conn;
+}
+
+/*
  * tsm_parallel_copy
  *		Copy "tasks" with up to "jobs" background workers, each reading the
  *		source under "snapshot".

@@ -139,37 +139,12 @@ tsmigrate_pull_data(PG_FUNCTION_ARGS)
 	TimestampTz lo_end = 0;
 	int			i;
 
-	if (jobs < 1 || jobs > tsm_max_jobs)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("number of jobs must be between 1 and %d", tsm_max_jobs),
-				errhint("Raise \"tsmigrate.max_jobs\" to allow more parallel copy workers."));
-
-	/* workers commit on their own: the leader must see their rows after */
-	if (jobs > 1 && IsolationUsesXactSnapshot())
-		ereport(ERROR,
-				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-				errmsg("pull_data with more than one job cannot run in a REPEATABLE READ or SERIALIZABLE transaction"),
-				errhint("Run it in a READ COMMITTED transaction, or with jobs => 1."));
+	tsm_copy_check_jobs(jobs, "pull_data");
 
 	src = tsm_source_from_arg(fcinfo, 0);
 	InitMaterializedSRF(fcinfo, 0);
 
-	conn = tsm_conn_open(src);
-	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-	if (given_snapshot != NULL)
-	{
-		/* a snapshot exported by the caller's own source transaction */
-		tsm_conn_command(conn, psprintf("SET TRANSACTION SNAPSHOT %s",
-										quote_literal_cstr(given_snapshot)));
-		snapshot = given_snapshot;
-	}
-	else if (jobs > 1)
-	{
-		TsmRows    *r = tsm_query(conn, "SELECT pg_catalog.pg_export_snapshot()", 0, NULL);
-
-		snapshot = pstrdup(tsm_rows_value(r, 0, 0));
-	}
+	conn = tsm_copy_open_source(src, jobs, given_snapshot, &snapshot);
 
 	rels = list_source_relations(conn, &nrels);
 	add_source_columns(conn, rels, nrels);

@@ -881,33 +881,13 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 	int			c;
 	int			t;
 
-	if (jobs < 1 || jobs > tsm_max_jobs)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("number of jobs must be between 1 and %d", tsm_max_jobs),
-				errhint("Raise \"tsmigrate.max_jobs\" to allow more parallel copy workers."));
-	if (jobs > 1 && IsolationUsesXactSnapshot())
-		ereport(ERROR,
-				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-				errmsg("pull_chunks with more than one job cannot run in a REPEATABLE READ or SERIALIZABLE transaction"),
-				errhint("Run it in a READ COMMITTED transaction, or with jobs => 1."));
+	tsm_copy_check_jobs(jobs, "pull_chunks");
 
 	src = tsm_source_from_arg(fcinfo, 0);
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-	conn = tsm_conn_open(src);
-	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-	if (given_snapshot != NULL)
-	{
-		/* a snapshot exported by the caller's own source transaction */
-		tsm_conn_command(conn, psprintf("SET TRANSACTION SNAPSHOT %s",
-										quote_literal_cstr(given_snapshot)));
-		snapshot = given_snapshot;
-	}
-	else if (jobs > 1)
-		snapshot = pstrdup(tsm_rows_value(tsm_query(conn, "SELECT pg_catalog.pg_export_snapshot()",
-													0, NULL), 0, 0));
+	conn = tsm_copy_open_source(src, jobs, given_snapshot, &snapshot);
 	if (!source_has_timescaledb(conn))
 	{
 		tsm_conn_command(conn, "COMMIT");

@@ -133,6 +133,9 @@ extern uint64 tsm_copy_table(PGconn *conn, Oid relid, const char *sql,
 							 const char *columns, bool binary, uint64 *bytes);
 
 /* in parallel.c */
+extern void tsm_copy_check_jobs(int jobs, const char *what);
+extern PGconn *tsm_copy_open_source(const TsmSource *src, int jobs,
+									const char *given_snapshot, char **snapshot);
 extern void tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 							  TsmCopyTask *tasks, int ntasks, int jobs);
 PGDLLEXPORT void tsmigrate_copy_worker_main(Datum main_arg);

@@ -19,7 +19,10 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use TsmTest;
 
-my $pagila_dir = $ENV{TSM_PAGILA_DIR} // '/work/shared/datasets/pagila';
+# shared/ lies beside the checkout; scripts/test passes its copy's place
+my $pagila_dir = $ENV{TSM_PAGILA_DIR}
+  // ($ENV{TSM_DATASETS} ? "$ENV{TSM_DATASETS}/pagila"
+	: "$FindBin::RealBin/../../shared/datasets/pagila");
 
 my $source = tsm_source_node('source');
 my $target = tsm_target_node('target');
