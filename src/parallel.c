@@ -136,6 +136,7 @@ typedef struct TsmLeaderState
 	BackgroundWorkerHandle *handles[FLEXIBLE_ARRAY_MEMBER];
 } TsmLeaderState;
 
+static int	compare_task_size(const void *a, const void *b);
 static void terminate_workers(dsm_segment *seg, Datum arg);
 static void wait_for_workers(TsmCopyShared *shared, shm_mq_handle **mqh,
 							 TsmLeaderState *lstate, TsmWorkerState goal);
@@ -197,6 +198,58 @@ tsm_copy_open_source(const TsmSource *src, int jobs, const char *given_snapshot,
 		*snapshot = pstrdup(tsm_rows_value(r, 0, 0));
 	}
 	return conn;
+}
+
+/*
+ * tsm_copy_run_tasks
+ *		Run copy tasks, largest first: in the leader over "conn" when there
+ *		is one job (or one task), otherwise in "jobs" background workers
+ *		reading under "snapshot".  Fills each task's rows, bytes and times.
+ */
+void
+tsm_copy_run_tasks(PGconn *conn, const TsmSource *src, const char *snapshot,
+				   TsmCopyTask *tasks, int ntasks, int jobs)
+{
+	MemoryContext taskcxt;
+	int			i;
+
+	qsort(tasks, ntasks, sizeof(TsmCopyTask), compare_task_size);
+
+	if (jobs > 1 && ntasks > 1)
+	{
+		tsm_parallel_copy(src, snapshot, tasks, ntasks, jobs);
+		return;
+	}
+
+	taskcxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate copy task",
+									ALLOCSET_DEFAULT_SIZES);
+	for (i = 0; i < ntasks; i++)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(taskcxt);
+		uint64		bytes;
+
+		tasks[i].start = GetCurrentTimestamp();
+		tasks[i].rows = tsm_copy_table(conn, tasks[i].relid, tasks[i].sql,
+									   tasks[i].columns, tasks[i].binary, &bytes);
+		tasks[i].bytes = bytes;
+		tasks[i].end = GetCurrentTimestamp();
+		CommandCounterIncrement();
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(taskcxt);
+	}
+	MemoryContextDelete(taskcxt);
+}
+
+/* largest first; equal sizes keep the order the caller built */
+static int
+compare_task_size(const void *a, const void *b)
+{
+	const TsmCopyTask *x = a;
+	const TsmCopyTask *y = b;
+
+	if (x->size != y->size)
+		return (x->size < y->size) ? 1 : -1;
+	return (x->relation > y->relation) - (x->relation < y->relation);
 }
 
 /*

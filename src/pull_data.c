@@ -105,7 +105,6 @@ static void copy_large_objects(PGconn *conn, int64 *count, int64 *bytes,
 							   TimestampTz *start, TimestampTz *end);
 static void refresh_matviews(TsmRelation *rels, int nrels);
 static int	compare_oid(const void *a, const void *b);
-static int	compare_task_size(const void *a, const void *b);
 
 /*
  * tsmigrate.pull_data(source text, jobs int, tables text[],
@@ -162,31 +161,7 @@ tsmigrate_pull_data(PG_FUNCTION_ARGS)
 	}
 
 	tasks = make_tasks(rels, nrels, jobs, &ntasks);
-	if (jobs == 1 || ntasks <= 1)
-	{
-		MemoryContext taskcxt = AllocSetContextCreate(CurrentMemoryContext,
-													  "tsmigrate per-table",
-													  ALLOCSET_DEFAULT_SIZES);
-
-		for (i = 0; i < ntasks; i++)
-		{
-			MemoryContext oldcxt = MemoryContextSwitchTo(taskcxt);
-			uint64		bytes;
-
-			tasks[i].start = GetCurrentTimestamp();
-			tasks[i].rows = tsm_copy_table(conn, tasks[i].relid, tasks[i].sql,
-										   tasks[i].columns, tasks[i].binary,
-										   &bytes);
-			tasks[i].bytes = bytes;
-			tasks[i].end = GetCurrentTimestamp();
-			CommandCounterIncrement();
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(taskcxt);
-		}
-		MemoryContextDelete(taskcxt);
-	}
-	else
-		tsm_parallel_copy(src, snapshot, tasks, ntasks, jobs);
+	tsm_copy_run_tasks(conn, src, snapshot, tasks, ntasks, jobs);
 
 	for (i = 0; i < ntasks; i++)
 	{
@@ -667,7 +642,6 @@ make_tasks(TsmRelation *rels, int nrels, int jobs, int *ntasks)
 			task->sql = sql.data;
 		}
 	}
-	qsort(tasks, n, sizeof(TsmCopyTask), compare_task_size);
 	*ntasks = n;
 	return tasks;
 }
@@ -817,14 +791,3 @@ compare_oid(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* largest first; equal sizes keep a stable order by relation */
-static int
-compare_task_size(const void *a, const void *b)
-{
-	const TsmCopyTask *x = a;
-	const TsmCopyTask *y = b;
-
-	if (x->size != y->size)
-		return (x->size < y->size) ? 1 : -1;
-	return (x->relation > y->relation) - (x->relation < y->relation);
-}

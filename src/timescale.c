@@ -168,7 +168,6 @@ static void pull_hypertables(void *arg);
 static void spi_exec(const char *sql, int nargs, Oid *types, Datum *values,
 					 const char *nulls);
 static Datum text_or_null(const char *s, char *null);
-static int	compare_task_size(const void *a, const void *b);
 static bool relation_is_empty(const char *qualname);
 static bool binary_copy_allowed(PGconn *conn);
 
@@ -996,32 +995,7 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 							 ch->ht->srccols, ch->qualname,
 							 task->binary ? " WITH (FORMAT binary)" : "");
 	}
-	qsort(tasks, ntasks, sizeof(TsmCopyTask), compare_task_size);
-
-	if (jobs == 1 || ntasks <= 1)
-	{
-		MemoryContext taskcxt = AllocSetContextCreate(CurrentMemoryContext,
-													  "tsmigrate per-chunk",
-													  ALLOCSET_DEFAULT_SIZES);
-
-		for (t = 0; t < ntasks; t++)
-		{
-			MemoryContext oldcxt = MemoryContextSwitchTo(taskcxt);
-			uint64		bytes;
-
-			tasks[t].start = GetCurrentTimestamp();
-			tasks[t].rows = tsm_copy_table(conn, tasks[t].relid, tasks[t].sql,
-										   tasks[t].columns, tasks[t].binary, &bytes);
-			tasks[t].bytes = bytes;
-			tasks[t].end = GetCurrentTimestamp();
-			CommandCounterIncrement();
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(taskcxt);
-		}
-		MemoryContextDelete(taskcxt);
-	}
-	else
-		tsm_parallel_copy(src, snapshot, tasks, ntasks, jobs);
+	tsm_copy_run_tasks(conn, src, snapshot, tasks, ntasks, jobs);
 
 	tsm_conn_command(conn, "COMMIT");
 	tsm_conn_close(conn);
@@ -1041,17 +1015,6 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* largest first; equal sizes keep the source's chunk order */
-static int
-compare_task_size(const void *a, const void *b)
-{
-	const TsmCopyTask *x = a;
-	const TsmCopyTask *y = b;
-
-	if (x->size != y->size)
-		return (x->size < y->size) ? 1 : -1;
-	return (x->relation > y->relation) - (x->relation < y->relation);
-}
 
 /*
  * Does the target chunk hold no row visible to us?  Not ONLY: the rows of a

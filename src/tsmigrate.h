@@ -134,6 +134,9 @@ extern uint64 tsm_copy_table(PGconn *conn, Oid relid, const char *sql,
 
 /* in parallel.c */
 extern void tsm_copy_check_jobs(int jobs, const char *what);
+extern void tsm_copy_run_tasks(PGconn *conn, const TsmSource *src,
+							   const char *snapshot, TsmCopyTask *tasks,
+							   int ntasks, int jobs);
 extern PGconn *tsm_copy_open_source(const TsmSource *src, int jobs,
 									const char *given_snapshot, char **snapshot);
 extern void tsm_parallel_copy(const TsmSource *src, const char *snapshot,
