@@ -266,4 +266,24 @@ ok( $target->poll_query_until('shop',
 is($target->safe_psql('shop', 'SELECT count(*) FROM acct'), '0', 'and committed nothing');
 ok(tsm_no_source_backends($source), 'no tsmigrate backend is left on the source');
 
+# --- a snapshot the caller holds (migrate's batches share one) ---------------
+
+$source->safe_psql('shop',
+	'SET ROLE alice; CREATE TABLE snap_t (n int); INSERT INTO snap_t SELECT generate_series(1, 10)');
+$target->safe_psql('shop', 'CREATE TABLE snap_t (n int)');
+my $holder = $source->background_psql('shop');
+$holder->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+my $snapshot = $holder->query_safe('SELECT pg_export_snapshot()');
+$source->safe_psql('shop', 'INSERT INTO snap_t SELECT generate_series(11, 15)');
+for my $jobs (1, 2)
+{
+	$target->safe_psql('shop', 'TRUNCATE snap_t');
+	($rc, $out, $err) = tsm_target_sql($target, qq{
+		SELECT rows FROM tsmigrate.pull_data('$shop', jobs => $jobs, tables => '{snap_t}',
+		                                     snapshot => '$snapshot')}, dbname => 'shop');
+	is($out, '10', "with snapshot => and $jobs job(s), rows committed after the snapshot stay behind")
+	  or diag $err;
+}
+$holder->quit;
+
 done_testing();
