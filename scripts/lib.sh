@@ -7,7 +7,10 @@
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_MAJOR=${PG_MAJOR:-15}
 TEST_USER=${TSM_TEST_USER:-tsmtest}
-bindir=/usr/lib/postgresql/$PG_MAJOR/bin
+# TSM_PG_BINDIR: another PostgreSQL installation of the same major version
+# (a private copy, so that developers sharing a machine do not share one
+# `make install`).
+bindir=${TSM_PG_BINDIR:-/usr/lib/postgresql/$PG_MAJOR/bin}
 export PG_CONFIG=$bindir/pg_config
 export PATH=$bindir:$PATH
 
