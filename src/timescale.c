@@ -615,8 +615,10 @@ set_compression(TsmHypertable *ht)
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "ALTER %s %s SET (timescaledb.compress",
 					 ht->cagg ? "MATERIALIZED VIEW" : "TABLE", ht->qualname);
-	appendStringInfo(&sql, ", timescaledb.compress_segmentby = %s",
-					 quote_literal_cstr(ht->segmentby ? ht->segmentby : ""));
+	/* an aggregate stores an empty segmentby as such, not as none */
+	if (ht->segmentby || !ht->cagg)
+		appendStringInfo(&sql, ", timescaledb.compress_segmentby = %s",
+						 quote_literal_cstr(ht->segmentby ? ht->segmentby : ""));
 	if (ht->orderby)
 		appendStringInfo(&sql, ", timescaledb.compress_orderby = %s",
 						 quote_literal_cstr(ht->orderby));

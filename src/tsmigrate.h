@@ -193,6 +193,7 @@ extern bool tsm_target_is_chunk(const char *qualname);
 extern char *tsm_timescaledb_schema(void);
 
 /* in caggs.c */
+struct ReturnSetInfo;
 extern Oid	tsm_cagg_create(PGconn *conn, int mat_id, char **name);
 extern void tsm_caggs_finish(PGconn *conn, struct ReturnSetInfo *rsinfo);
 

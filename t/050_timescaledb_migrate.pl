@@ -134,7 +134,7 @@ foreach my $version (@versions)
 		"CALL tsmigrate.migrate(\$\$$src\$\$, jobs => 2)", dbname => $db);
 	is($rc, 0, "$version: migrate") or diag $err;
 	note sprintf('%s: migrate took %d s', $version, time() - $start);
-	like($err, qr/step "timescaledb" done in [\d.]+ s: 3 hypertables, 18 chunks \(6 compressed on the source\)/,
+	like($err, qr/step "timescaledb" done in [\d.]+ s: 3 hypertables and continuous aggregates, 18 chunks \(6 compressed on the source\)/,
 		"$version: the timescaledb step reports hypertables and chunks");
 	like($err, qr/step "data" done in [\d.]+ s: 19 relations, 4272 rows/,
 		"$version: the data step copies the chunks with the other tables");
@@ -185,7 +185,7 @@ foreach my $version (@versions)
 	is( $target->safe_psql($db,
 			q{SELECT string_agg(step || '=' || state, ',' ORDER BY ordinal) FROM tsmigrate.run_step}),
 		'checks=done,extensions=done,roles=done,pre-data=done,timescaledb=done,data=done,'
-		  . 'post-data=done,compression=done,analyze=done,verify=done',
+		  . 'post-data=done,compression=done,analyze=done,jobs=done,verify=done',
 		"$version: every step is done");
 }
 
