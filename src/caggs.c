@@ -48,7 +48,6 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
@@ -139,15 +138,6 @@ typedef struct TargetMat
 	char	   *table;
 } TargetMat;
 
-/* what the index rewrite needs */
-typedef struct IndexTarget
-{
-	const char *src_schema;
-	const char *src_table;
-	const TargetMat *mat;
-	const char *idxname;
-} IndexTarget;
-
 /* what the CREATE MATERIALIZED VIEW check needs */
 typedef struct ViewTarget
 {
@@ -158,7 +148,6 @@ typedef struct ViewTarget
 static TargetMat target_mat(const char *schema, const char *view);
 static int32 target_hypertable_id(const char *schema, const char *table);
 static void check_create_cagg(Node *stmt, void *arg);
-static void retarget_index(Node *stmt, void *arg);
 static int	create_indexes(PGconn *conn, const char *schema, const char *view,
 						   const TargetMat *mat, TsmRows *indexes);
 static bool may_write_state(void);
@@ -418,7 +407,6 @@ create_indexes(PGconn *conn, const char *schema, const char *view,
 		const char *srcname = tsm_rows_value(indexes, i, 2);
 		const char *prefix;
 		char	   *idxname;
-		IndexTarget it;
 
 		if (strcmp(tsm_rows_value(indexes, i, 0), schema) != 0 ||
 			strcmp(tsm_rows_value(indexes, i, 1), view) != 0)
@@ -449,37 +437,11 @@ create_indexes(PGconn *conn, const char *schema, const char *view,
 		if (OidIsValid(get_relname_relid(idxname, get_namespace_oid(mat->schema, false))))
 			continue;
 
-		it.src_schema = tsm_rows_value(srcmat, 0, 0);
-		it.src_table = prefix;
-		it.mat = mat;
-		it.idxname = idxname;
-		tsm_replay_rewritten(tsm_rows_value(indexes, i, 3), T_IndexStmt, "index",
-							 quote_qualified_identifier(mat->schema, idxname),
-							 retarget_index, &it);
+		tsm_replay_index_on(tsm_rows_value(indexes, i, 3), tsm_rows_value(srcmat, 0, 0),
+							prefix, mat->schema, mat->table, idxname);
 		n++;
 	}
 	return n;
-}
-
-/*
- * An index definition of the source's materialization hypertable, made to
- * name this side's and the index's name here.  It must be on that table.
- */
-static void
-retarget_index(Node *stmt, void *arg)
-{
-	IndexTarget *it = arg;
-	IndexStmt  *idx = (IndexStmt *) stmt;
-
-	if (idx->relation == NULL || idx->relation->schemaname == NULL ||
-		strcmp(idx->relation->schemaname, it->src_schema) != 0 ||
-		strcmp(idx->relation->relname, it->src_table) != 0)
-		ereport(ERROR,
-				errcode(ERRCODE_DATA_EXCEPTION),
-				errmsg("an index of continuous aggregate materialization %s on the source is on another table",
-					   quote_qualified_identifier(it->src_schema, it->src_table)));
-	idx->relation = makeRangeVar(pstrdup(it->mat->schema), pstrdup(it->mat->table), -1);
-	idx->idxname = pstrdup(it->idxname);
 }
 
 /*

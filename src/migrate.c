@@ -808,7 +808,15 @@ empty_current_batch(TsmRun *run)
 																	 CStringGetTextDatum(lfirst(lc))));
 
 			if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION)
+			{
+				char	   *pending;
+
 				SPI_execute(psprintf("TRUNCATE ONLY %s", (char *) lfirst(lc)), false, 0);
+				/* a chunk's compressed rows, copied as they are */
+				if (tsm_target_is_chunk(lfirst(lc)) &&
+					(pending = tsm_compressed_pending_of(lfirst(lc))) != NULL)
+					SPI_execute(psprintf("TRUNCATE ONLY %s", pending), false, 0);
+			}
 		}
 	}
 	return NULL;
