@@ -171,6 +171,7 @@ static bool source_has_timescaledb(PGconn *conn);
 static TsmHypertable *read_hypertables(PGconn *conn, int *nhts);
 static void create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tsschema);
 static void set_compression(TsmHypertable *ht);
+static void set_cagg_interval(TsmHypertable *ht, TsmRows *dims, const char *tsschema);
 static void pull_hypertables(void *arg);
 static void spi_exec(const char *sql, int nargs, Oid *types, Datum *values,
 					 const char *nulls);
@@ -271,6 +272,7 @@ pull_hypertables(void *arg)
 			char	   *name;
 
 			hts[h].relid = tsm_cagg_create(conn, hts[h].id, &name);
+			set_cagg_interval(&hts[h], dims, tsschema);
 		}
 		else
 			create_hypertable(&hts[h], dims, tsschema);
@@ -628,6 +630,32 @@ create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tsschema)
 				errcode(ERRCODE_DATA_EXCEPTION),
 				errmsg("hypertable %s has no dimensions on the source", ht->qualname));
 	CommandCounterIncrement();
+}
+
+/*
+ * A continuous aggregate's materialization hypertable gets its own chunk
+ * interval (ten times its raw hypertable's, unless changed): the source's,
+ * for the chunks made after the migration.
+ */
+static void
+set_cagg_interval(TsmHypertable *ht, TsmRows *dims, const char *tsschema)
+{
+	int			d;
+
+	for (d = 0; d < dims->nrows; d++)
+	{
+		Oid			types[2] = {REGCLASSOID, INT8OID};
+		Datum		values[2];
+
+		if (pg_strtoint32(tsm_rows_value(dims, d, 0)) != ht->id ||
+			tsm_rows_value(dims, d, 3) == NULL)
+			continue;
+		values[0] = ObjectIdGetDatum(ht->relid);
+		values[1] = Int64GetDatum(pg_strtoint64(tsm_rows_value(dims, d, 3)));
+		spi_exec(psprintf("SELECT FROM %s.set_chunk_time_interval($1, $2)", tsschema),
+				 2, types, values, NULL);
+		break;
+	}
 }
 
 /*

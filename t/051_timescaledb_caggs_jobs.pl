@@ -63,6 +63,7 @@ my $fixture = q{
 		SELECT time_bucket('1 day', bucket) AS day, device, max(avg_temp) AS hi, sum(n) AS n
 		  FROM hourly GROUP BY 1, 2 WITH NO DATA;
 	CALL refresh_continuous_aggregate('daily', NULL, '2024-01-15');
+	SELECT set_chunk_time_interval('hourly', interval '7 days');
 	ALTER MATERIALIZED VIEW hourly SET (timescaledb.compress = true);
 	SELECT count(compress_chunk(c)) FROM (SELECT show_chunks('hourly') c ORDER BY 1 LIMIT 1) s;
 	INSERT INTO cond VALUES ('2024-01-18 12:05', 1, 1000);
@@ -140,6 +141,12 @@ my %same = (
 		       fixed_schedule, initial_start, next_start, hypertable_schema, hypertable_name,
 		       config - 'hypertable_id' - 'mat_hypertable_id', check_schema, check_name
 		  FROM timescaledb_information.jobs WHERE job_id >= 1000 ORDER BY 1, 3, 13, 4},
+	'chunk intervals' => q{
+		SELECT coalesce(ca.user_view_name, h.table_name), d.column_name, d.interval_length
+		  FROM _timescaledb_catalog.dimension d
+		  JOIN _timescaledb_catalog.hypertable h ON h.id = d.hypertable_id
+		  LEFT JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = h.id
+		 WHERE h.compression_state <> 2 ORDER BY 1},
 	'chunks of the hypertable' => q{
 		SELECT chunk_name, range_start, range_end, is_compressed
 		  FROM timescaledb_information.chunks WHERE hypertable_name = 'cond' ORDER BY 1},
