@@ -12,6 +12,7 @@
 #   of an aggregate) and user jobs (one with a fixed schedule and a time
 #   zone, one paused) arrive with the same schedule, config and next start,
 #   none has run on the target, and policies belong to their relations;
+# - views on an aggregate (and on such a view) are made once it exists;
 # - verify with checksums finds no difference.
 # Then a source on the older TimescaleDB: migrate stops at its checks,
 # align_timescaledb updates the source, and migrate, called again, finishes.
@@ -68,6 +69,10 @@ my $fixture = q{
 	SELECT count(compress_chunk(c)) FROM (SELECT show_chunks('hourly') c ORDER BY 1 LIMIT 1) s;
 	INSERT INTO cond VALUES ('2024-01-18 12:05', 1, 1000);
 
+	CREATE VIEW hot_days AS SELECT day, device, hi FROM daily WHERE hi > 20;
+	CREATE VIEW hot_day_count AS SELECT count(*) AS n FROM hot_days;
+	COMMENT ON VIEW hot_days IS 'days over 20';
+
 	CREATE PROCEDURE nightly(job_id int, config jsonb) LANGUAGE plpgsql
 		AS $$ BEGIN RAISE NOTICE 'job % with %', job_id, config; END $$;
 	BEGIN;
@@ -101,6 +106,10 @@ my %same = (
 		  FROM timescaledb_information.continuous_aggregates ORDER BY 2},
 	'rows of hourly (materialized only)' => $hourly_rows,
 	'rows of daily (real time)' => $daily_rows,
+	'views on the aggregates' => q{
+		SELECT c.relname, pg_get_viewdef(c.oid), obj_description(c.oid, 'pg_class'),
+		       (SELECT n FROM hot_day_count)
+		  FROM pg_class c WHERE c.relname IN ('hot_days', 'hot_day_count') ORDER BY 1},
 	'refresh state' => q{
 		SELECT ca.user_view_name,
 		       (SELECT watermark FROM _timescaledb_catalog.continuous_aggs_invalidation_threshold t
