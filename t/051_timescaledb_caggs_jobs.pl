@@ -34,12 +34,7 @@ my $source = tsm_source_node('source', timescaledb => 1);
 my $target = tsm_target_node('target', timescaledb => 1);
 my ($rc, $out, $err);
 
-my @versions = split /\n/, $target->safe_psql('postgres',
-	q{SELECT version FROM pg_available_extension_versions
-	   WHERE name = 'timescaledb' AND version IN ('2.25.2', '2.28.3') ORDER BY 1});
-@versions = ($target->safe_psql('postgres',
-	q{SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'}))
-  unless @versions;
+my @versions = tsm_timescaledb_versions($target);
 
 # 25 days of 10-minute readings of 4 devices in 1-day chunks, the first 10
 # compressed; hourly (refreshed to day 20, then a late row on day 18 that
