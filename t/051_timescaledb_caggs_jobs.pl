@@ -16,6 +16,7 @@
 # - verify with checksums finds no difference.
 # Then a source on the older TimescaleDB: migrate stops at its checks,
 # align_timescaledb updates the source, and migrate, called again, finishes.
+# Last, a non-superuser: the refresh state cannot be written, a warning.
 
 use strict;
 use warnings FATAL => 'all';
@@ -279,6 +280,45 @@ SKIP:
 	like($err, qr/step "verify" done in [\d.]+ s: \d+ checks, all ok/,
 		'verify finds no difference');
 	check_same('from the older version', 'fromlegacy', 'legacy');
+}
+
+# --- a non-superuser: rows copied, refresh state left as new, with a warning
+
+{
+	my $version = $versions[-1];
+	my $db = 'ts_' . ($version =~ s/\./_/gr);
+	tsm_set_source_auth($source, 'scram-sha-256');
+	$source->safe_psql('postgres', qq{
+		CREATE ROLE reader LOGIN PASSWORD 'reader-secret';
+		GRANT CONNECT ON DATABASE $db TO reader;
+	});
+	$source->safe_psql($db, q{GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;});
+	$target->safe_psql('postgres', q{
+		CREATE ROLE migrator LOGIN;
+		CREATE DATABASE bymigrator OWNER migrator;
+	});
+	$target->safe_psql('bymigrator', qq{
+		CREATE EXTENSION timescaledb VERSION '$version';
+		CREATE EXTENSION tsmigrate;
+		GRANT USAGE ON SCHEMA tsmigrate TO migrator;
+		GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tsmigrate TO migrator;
+		GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA tsmigrate TO migrator;
+		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA tsmigrate TO migrator;
+	});
+	my $src = tsm_tcp_connstr($source, $db) . ' user=reader password=reader-secret';
+	($rc, $out, $err) = tsm_target_sql($target,
+		"CALL tsmigrate.migrate(\$\$$src\$\$, jobs => 2, roles => false)",
+		dbname => 'bymigrator', user => 'migrator');
+	is($rc, 0, 'a non-superuser migrates the aggregates and jobs') or diag $err;
+	like($err, qr/WARNING:  42501: the refresh state of the continuous aggregates was not copied/,
+		'with a warning that their refresh state is left as for new aggregates');
+	unlike($err, qr/only superuser can analyze/, 'and no warning about shared catalogs');
+	is($target->safe_psql('bymigrator', $hourly_rows), $source->safe_psql($db, $hourly_rows),
+		'the rows of the aggregate are copied all the same');
+	is( $target->safe_psql('bymigrator',
+			q{SELECT string_agg(DISTINCT owner::text, ',') FROM timescaledb_information.jobs
+			   WHERE job_id >= 1000}),
+		'migrator', 'the jobs belong to the caller');
 }
 
 done_testing();
