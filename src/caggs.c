@@ -163,12 +163,13 @@ static void spi_run(const char *sql, int nargs, Oid *types, Datum *values,
  * tsm_cagg_create
  *		Create here, without data, the continuous aggregate whose
  *		materialization hypertable has id "mat_id" on the source, and return
- *		its materialization hypertable (which has no index yet).
+ *		its materialization hypertable (without indexes, when the caller may
+ *		make them again).
  *
  * The caller is connected to SPI; its raw hypertable (or aggregate) exists.
  */
 Oid
-tsm_cagg_create(PGconn *conn, int mat_id, char **name)
+tsm_cagg_create(PGconn *conn, int mat_id)
 {
 	char		idbuf[16];
 	const char *params[1];
@@ -178,6 +179,7 @@ tsm_cagg_create(PGconn *conn, int mat_id, char **name)
 	char	   *query;
 	size_t		len;
 	StringInfoData sql;
+	char	   *name;
 	ViewTarget	vt;
 	TargetMat	mat;
 	List	   *dropped = NIL;
@@ -196,7 +198,7 @@ tsm_cagg_create(PGconn *conn, int mat_id, char **name)
 					   mat_id));
 	schema = tsm_rows_value(r, 0, 0);
 	view = tsm_rows_value(r, 0, 1);
-	*name = quote_qualified_identifier(schema, view);
+	name = quote_qualified_identifier(schema, view);
 
 	/* pg_get_viewdef ends the query with a semicolon */
 	query = pstrdup(tsm_rows_value(r, 0, 3));
@@ -215,7 +217,7 @@ tsm_cagg_create(PGconn *conn, int mat_id, char **name)
 					 "CREATE MATERIALIZED VIEW %s (%s) WITH (timescaledb.continuous,"
 					 " timescaledb.materialized_only = %s,"
 					 " timescaledb.create_group_indexes = %s) AS %s WITH NO DATA",
-					 *name, tsm_rows_value(r, 0, 4),
+					 name, tsm_rows_value(r, 0, 4),
 					 tsm_rows_value(r, 0, 2)[0] == 't' ? "true" : "false",
 					 own_indexes ? "false" : "true", query);
 	/*
@@ -230,10 +232,10 @@ tsm_cagg_create(PGconn *conn, int mat_id, char **name)
 		ereport(ERROR,
 				errcode(ERRCODE_DATA_EXCEPTION),
 				errmsg("the definition of continuous aggregate %s on the source is not one query",
-					   *name));
+					   name));
 	check_create_cagg(linitial_node(RawStmt, raw)->stmt, &vt);
 	if (SPI_execute(sql.data, false, 0) < 0)
-		elog(ERROR, "SPI_execute failed on the definition of %s", *name);
+		elog(ERROR, "SPI_execute failed on the definition of %s", name);
 	CommandCounterIncrement();
 
 	mat = target_mat(schema, view);
@@ -241,7 +243,7 @@ tsm_cagg_create(PGconn *conn, int mat_id, char **name)
 		ereport(ERROR,
 				errcode(ERRCODE_INTERNAL_ERROR),
 				errmsg("continuous aggregate %s was created without a materialization hypertable",
-					   *name));
+					   name));
 
 	if (!own_indexes)
 		return mat.relid;

@@ -226,7 +226,7 @@ extern char *tsm_compressed_pending_of(const char *qualname);
 
 /* in caggs.c */
 struct ReturnSetInfo;
-extern Oid	tsm_cagg_create(PGconn *conn, int mat_id, char **name);
+extern Oid	tsm_cagg_create(PGconn *conn, int mat_id);
 extern void tsm_caggs_finish(PGconn *conn, struct ReturnSetInfo *rsinfo);
 
 #endif							/* TSMIGRATE_H */
