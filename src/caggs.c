@@ -70,7 +70,9 @@ static const char *const cagg_sql =
 "          FROM pg_catalog.pg_attribute a"
 "         WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.format('%I.%I',"
 "                 ca.user_view_schema, ca.user_view_name)::pg_catalog.regclass"
-"           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped)"
+"           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped),"
+"       pg_catalog.obj_description(pg_catalog.format('%I.%I', ca.user_view_schema,"
+"                                  ca.user_view_name)::pg_catalog.regclass, 'pg_class')"
 "  FROM _timescaledb_catalog.continuous_agg ca"
 " WHERE ca.mat_hypertable_id OPERATOR(pg_catalog.=) $1::pg_catalog.int4";
 
@@ -237,6 +239,11 @@ tsm_cagg_create(PGconn *conn, int mat_id)
 	if (SPI_execute(sql.data, false, 0) < 0)
 		elog(ERROR, "SPI_execute failed on the definition of %s", name);
 	CommandCounterIncrement();
+
+	if (tsm_rows_value(r, 0, 5) != NULL)
+		tsm_replay_statement(psprintf("COMMENT ON VIEW %s IS %s", name,
+									  quote_literal_cstr(tsm_rows_value(r, 0, 5))),
+							 T_CommentStmt, "continuous aggregate", name);
 
 	mat = target_mat(schema, view);
 	if (mat.id == 0)

@@ -56,6 +56,7 @@ my $fixture = q{
 		SELECT time_bucket('1 hour', time) AS bucket, device, avg(temp) AS avg_temp, count(*) AS n
 		  FROM cond GROUP BY 1, 2 WITH NO DATA;
 	CALL refresh_continuous_aggregate('hourly', NULL, '2024-01-20');
+	COMMENT ON VIEW hourly IS 'hourly means, it''s refreshed by a policy';
 	CREATE MATERIALIZED VIEW daily WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
 		SELECT time_bucket('1 day', bucket) AS day, device, max(avg_temp) AS hi, sum(n) AS n
 		  FROM hourly GROUP BY 1, 2 WITH NO DATA;
@@ -109,7 +110,8 @@ my $daily_rows = q{SELECT md5(string_agg(t::text, ';' ORDER BY t::text)) FROM da
 # what the target must have as the source has it
 my %same = (
 	'continuous aggregates' => q{
-		SELECT view_schema, view_name, materialized_only, compression_enabled, view_definition
+		SELECT view_schema, view_name, materialized_only, compression_enabled, view_definition,
+		       obj_description(format('%I.%I', view_schema, view_name)::regclass, 'pg_class')
 		  FROM timescaledb_information.continuous_aggregates ORDER BY 2},
 	'rows of hourly (materialized only)' => $hourly_rows,
 	'rows of daily (real time)' => $daily_rows,
