@@ -49,6 +49,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
@@ -849,18 +850,25 @@ copy_batch(TsmRun *run, List *relations, List *states)
 /*
  * ANALYZE what the caller owns: what the migration made (a database-wide
  * ANALYZE would warn about every shared catalog to a non-superuser).
+ * TimescaleDB's chunks are left to their hypertables: TimescaleDB analyzes
+ * a hypertable's chunks with it.
  */
 static char *
 step_analyze(TsmRun *run)
 {
+	bool		timescaledb = OidIsValid(get_namespace_oid("_timescaledb_catalog", true));
 	char	   *list;
 
-	SPI_execute("SELECT pg_catalog.string_agg(pg_catalog.format('%I.%I', n.nspname, c.relname), ', ')"
-				"  FROM pg_catalog.pg_class c"
-				"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
-				" WHERE c.relkind IN ('r', 'm', 'p')"
-				"   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
-				"   AND pg_catalog.pg_has_role(c.relowner, 'USAGE')",
+	SPI_execute(psprintf("SELECT pg_catalog.string_agg(pg_catalog.format('%%I.%%I', n.nspname, c.relname), ', ')"
+						 "  FROM pg_catalog.pg_class c"
+						 "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+						 " WHERE c.relkind IN ('r', 'm', 'p')"
+						 "   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
+						 "   AND pg_catalog.pg_has_role(c.relowner, 'USAGE')%s",
+						 timescaledb ?
+						 "   AND NOT EXISTS (SELECT FROM _timescaledb_catalog.chunk ch"
+						 "        WHERE ch.schema_name OPERATOR(pg_catalog.=) n.nspname"
+						 "          AND ch.table_name OPERATOR(pg_catalog.=) c.relname)" : ""),
 				true, 1);
 	list = result_value(0, 1);
 	if (list != NULL)
