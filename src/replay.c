@@ -15,6 +15,12 @@
  * dry run does all of that inside a subtransaction that it rolls back, so
  * it finds the conflicts and errors that the real run would meet.
  *
+ * Post-data with several jobs is replayed by background workers instead,
+ * each object checked and run by tsm_replay_object() in a transaction of
+ * its own (replay_parallel.c).  With skip_existing, the post-data objects
+ * that the target has already (by kind and name) are reported as "exists"
+ * and left out, so that a call can finish what a failed one left.
+ *
  * While replaying, the settings of a pg_dump script apply (replay_settings):
  * search_path is empty (every generated name is qualified),
  * check_function_bodies is off, and so on.
@@ -414,6 +420,15 @@ name_parts(const char *name, int n, char **parts)
 	return true;
 }
 
+static bool
+ends_with(const char *str, const char *suffix)
+{
+	size_t		len = strlen(str);
+	size_t		slen = strlen(suffix);
+
+	return len >= slen && strcmp(str + len - slen, suffix) == 0;
+}
+
 /* the relation "nsp"."rel" of the target, or InvalidOid */
 static Oid
 relation_oid(const char *nsp, const char *rel)
@@ -455,6 +470,33 @@ object_exists(const TsmSchemaObject *obj)
 			ReleaseSysCache(tup);
 		}
 		return populated;
+	}
+	if (strcmp(obj->kind, "row security") == 0 && name_parts(obj->name, 2, p))
+	{
+		/* as set as its statements would set it */
+		HeapTuple	tup;
+		bool		set = false;
+
+		relid = relation_oid(p[0], p[1]);
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_class form = (Form_pg_class) GETSTRUCT(tup);
+			ListCell   *sc;
+
+			set = true;
+			foreach(sc, obj->stmts)
+			{
+				const char *sql = ((TsmSchemaStmt *) lfirst(sc))->sql;
+
+				if (ends_with(sql, " ENABLE ROW LEVEL SECURITY"))
+					set &= form->relrowsecurity;
+				if (ends_with(sql, " FORCE ROW LEVEL SECURITY"))
+					set &= form->relforcerowsecurity;
+			}
+			ReleaseSysCache(tup);
+		}
+		return set;
 	}
 	if (strcmp(obj->kind, "statistics") == 0 && name_parts(obj->name, 2, p))
 		return OidIsValid(get_statistics_object_oid(list_make2(makeString(p[0]),
@@ -619,20 +661,44 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(spicxt);
 	}
 
-	foreach(lc, objects)
+	PG_TRY();
 	{
-		TsmSchemaObject *obj = lfirst(lc);
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
+		foreach(lc, objects)
+		{
+			TsmSchemaObject *obj = lfirst(lc);
+			Datum		values[3];
+			bool		nulls[3] = {false, false, false};
 
-		CHECK_FOR_INTERRUPTS();
-		tsm_replay_object(obj, objcxt);
+			CHECK_FOR_INTERRUPTS();
+			tsm_replay_object(obj, objcxt);
 
-		values[0] = CStringGetTextDatum(obj->kind);
-		values[1] = CStringGetTextDatum(obj->name);
-		values[2] = CStringGetTextDatum(dry_run ? "would create" : "created");
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			values[0] = CStringGetTextDatum(obj->kind);
+			values[1] = CStringGetTextDatum(obj->name);
+			values[2] = CStringGetTextDatum(dry_run ? "would create" : "created");
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
 	}
+	PG_CATCH();
+	{
+		/*
+		 * A dry run's subtransaction is this function's to end: left open,
+		 * it would leave the session in an aborted transaction block.
+		 */
+		if (dry_run)
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(spicxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(spicxt);
+			CurrentResourceOwner = callerowner;
+			ReThrowError(edata);
+		}
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 
 	if (dry_run)
 	{

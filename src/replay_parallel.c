@@ -89,7 +89,6 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 #include "utils/wait_event.h"
 
 #include "compat.h"
@@ -511,7 +510,9 @@ check_no_relation_locks(void)
 			continue;
 		relid = inst->locktag.locktag_field2;
 		if (relid < FirstNormalObjectId || get_rel_namespace(relid) == own_nsp ||
-			!OidIsValid(get_rel_namespace(relid)))
+			!OidIsValid(get_rel_namespace(relid)) ||
+			get_rel_relkind(relid) == RELKIND_INDEX ||
+			get_rel_relkind(relid) == RELKIND_PARTITIONED_INDEX)
 			continue;
 		ereport(ERROR,
 				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
