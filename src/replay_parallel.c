@@ -183,12 +183,6 @@ typedef struct FamilyEntry
 	List	   *shared_since;	/* index builds since last_exclusive */
 } FamilyEntry;
 
-/* What the DSM detach callback needs to stop the workers */
-typedef struct TsmReplayLeader
-{
-	int			nworkers;
-	BackgroundWorkerHandle *handles[FLEXIBLE_ARRAY_MEMBER];
-} TsmReplayLeader;
 
 static void check_no_relation_locks(void);
 static ReplayTask *build_tasks(List *objects, int *ntasks);
@@ -200,9 +194,6 @@ static void add_family_edges(ReplayTask *tasks, int ntasks);
 static int	compare_task_index(Datum a, Datum b, void *arg);
 static int	place_deferred(ReplayTask *tasks, int n, List **deferred);
 static Size text_add(StringInfo text, const char *str);
-static void terminate_workers(dsm_segment *seg, Datum arg);
-static void drain_error_queue(shm_mq_handle *mqh, bool *detached);
-static void rethrow_worker_message(StringInfo msg);
 static void analyze_error_callback(void *arg);
 
 /*
@@ -231,7 +222,7 @@ tsm_replay_parallel(List *objects, int jobs)
 	char	   *errq;
 	shm_mq_handle **mqh;
 	bool	   *detached;
-	TsmReplayLeader *lstate;
+	TsmWorkerHandles *lstate;
 	binaryheap *ready;
 	int			nregistered = 0;
 	int			ndone = 0;
@@ -319,10 +310,10 @@ tsm_replay_parallel(List *objects, int jobs)
 
 	/* from here on, leaving by error (or cancel) stops every worker */
 	lstate = MemoryContextAllocZero(TopMemoryContext,
-									offsetof(TsmReplayLeader, handles) +
+									offsetof(TsmWorkerHandles, handles) +
 									sizeof(BackgroundWorkerHandle *) * nworkers);
 	lstate->nworkers = nworkers;
-	on_dsm_detach(seg, terminate_workers, PointerGetDatum(lstate));
+	on_dsm_detach(seg, tsm_workers_terminate, PointerGetDatum(lstate));
 
 	mqh = palloc0(sizeof(shm_mq_handle *) * nworkers);
 	detached = palloc0(sizeof(bool) * nworkers);
@@ -380,7 +371,7 @@ tsm_replay_parallel(List *objects, int jobs)
 			int			task;
 
 			if (!detached[i])
-				drain_error_queue(mqh[i], &detached[i]);
+				tsm_worker_drain_errors(mqh[i], &detached[i], "tsmigrate schema worker");
 
 			SpinLockAcquire(&shared->mutex);
 			state = slots[i].state;
@@ -434,7 +425,7 @@ tsm_replay_parallel(List *objects, int jobs)
 				{
 					/* it may have said why just before it stopped */
 					if (!detached[i])
-						drain_error_queue(mqh[i], &detached[i]);
+						tsm_worker_drain_errors(mqh[i], &detached[i], "tsmigrate schema worker");
 					ereport(ERROR,
 							errcode(ERRCODE_INTERNAL_ERROR),
 							errmsg("tsmigrate schema worker %d exited unexpectedly", i + 1),
@@ -475,9 +466,9 @@ tsm_replay_parallel(List *objects, int jobs)
 		(void) WaitForBackgroundWorkerShutdown(lstate->handles[i]);
 	for (i = 0; i < nworkers; i++)
 		if (!detached[i])
-			drain_error_queue(mqh[i], &detached[i]);
+			tsm_worker_drain_errors(mqh[i], &detached[i], "tsmigrate schema worker");
 
-	cancel_on_dsm_detach(seg, terminate_workers, PointerGetDatum(lstate));
+	cancel_on_dsm_detach(seg, tsm_workers_terminate, PointerGetDatum(lstate));
 	dsm_detach(seg);
 	for (i = 0; i < nworkers; i++)
 		pfree(lstate->handles[i]);
@@ -926,78 +917,6 @@ text_add(StringInfo text, const char *str)
 
 	appendBinaryStringInfo(text, str, strlen(str) + 1);
 	return off;
-}
-
-/*
- * on_dsm_detach callback: the leader is leaving on error or cancel: stop
- * the workers; their current objects roll back.
- */
-static void
-terminate_workers(dsm_segment *seg, Datum arg)
-{
-	TsmReplayLeader *lstate = (TsmReplayLeader *) DatumGetPointer(arg);
-	int			i;
-
-	for (i = 0; i < lstate->nworkers; i++)
-	{
-		if (lstate->handles[i] != NULL)
-		{
-			TerminateBackgroundWorker(lstate->handles[i]);
-			pfree(lstate->handles[i]);
-		}
-	}
-	pfree(lstate);
-}
-
-/*
- * Read what a worker sent through its error queue, without waiting.
- */
-static void
-drain_error_queue(shm_mq_handle *mqh, bool *detached)
-{
-	for (;;)
-	{
-		Size		nbytes;
-		void	   *data;
-		shm_mq_result res;
-		StringInfoData msg;
-
-		res = shm_mq_receive(mqh, &nbytes, &data, true);
-		if (res == SHM_MQ_WOULD_BLOCK)
-			return;
-		if (res == SHM_MQ_DETACHED)
-		{
-			*detached = true;
-			return;
-		}
-		initStringInfo(&msg);
-		appendBinaryStringInfo(&msg, data, nbytes);
-		rethrow_worker_message(&msg);
-		pfree(msg.data);
-	}
-}
-
-/*
- * An ErrorResponse or NoticeResponse from a worker: raise it here, capped at
- * ERROR, as parallel.c's HandleParallelMessage does.
- */
-static void
-rethrow_worker_message(StringInfo msg)
-{
-	char		msgtype = pq_getmsgbyte(msg);
-
-	if (msgtype == 'E' || msgtype == 'N')
-	{
-		ErrorData	edata;
-
-		pq_parse_errornotice(msg, &edata);
-		edata.elevel = Min(edata.elevel, ERROR);
-		if (edata.context)
-			edata.context = psprintf("%s\n%s", edata.context, "tsmigrate schema worker");
-		else
-			edata.context = pstrdup("tsmigrate schema worker");
-		ThrowErrorData(&edata);
-	}
 }
 
 /*

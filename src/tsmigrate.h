@@ -133,6 +133,17 @@ extern uint64 tsm_copy_table(PGconn *conn, Oid relid, const char *sql,
 							 const char *columns, bool binary, uint64 *bytes);
 
 /* in parallel.c */
+
+/* a leader's handles of its workers, for tsm_workers_terminate */
+typedef struct TsmWorkerHandles
+{
+	int			nworkers;
+	struct BackgroundWorkerHandle *handles[FLEXIBLE_ARRAY_MEMBER];
+} TsmWorkerHandles;
+
+extern void tsm_workers_terminate(struct dsm_segment *seg, Datum arg);
+extern void tsm_worker_drain_errors(struct shm_mq_handle *mqh, bool *detached,
+									const char *label);
 extern void tsm_copy_check_jobs(int jobs, const char *what);
 extern void tsm_copy_run_tasks(PGconn *conn, const TsmSource *src,
 							   const char *snapshot, TsmCopyTask *tasks,
