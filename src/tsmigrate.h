@@ -133,6 +133,9 @@ extern uint64 tsm_copy_table(PGconn *conn, Oid relid, const char *sql,
 							 const char *columns, bool binary, uint64 *bytes);
 
 /* in parallel.c */
+struct BackgroundWorkerHandle;
+struct dsm_segment;
+struct shm_mq_handle;
 
 /* a leader's handles of its workers, for tsm_workers_terminate */
 typedef struct TsmWorkerHandles
