@@ -236,8 +236,24 @@ is($target->safe_psql('fixture2',
 	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'tsmigrate schema worker'"),
 	'0', 'no schema worker is left on the target');
 
-# what committed stays; called again, skipping it, post-data finishes
+# cancelling the call stops its workers: one of them waits for a lock that
+# another session holds until the caller's statement_timeout cancels it
 $target->safe_psql('fixture2', 'DROP TABLE fx.items_gin');
+my $locker = $target->background_psql('fixture2');
+$locker->query_safe('BEGIN; LOCK TABLE fx.items IN ACCESS EXCLUSIVE MODE');
+($rc, $out, $err) = tsm_target_sql($target,
+	"SET statement_timeout = '3s'; SELECT count(*) FROM tsmigrate.pull_schema("
+	  . source_literal('fixture') . ", 'post-data', jobs => 2, skip_existing => true)",
+	dbname => 'fixture2');
+like($err, qr/ERROR:  57014: canceling statement due to statement timeout/,
+	'a call with two jobs is cancelled while a worker waits');
+ok( $target->poll_query_until('fixture2',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'tsmigrate schema worker'"),
+	'and its workers are gone');
+$locker->query_safe('COMMIT');
+$locker->quit;
+
+# what committed stays; called again, skipping it, post-data finishes
 ($rc, $out, $err) = pull('fixture2', 'fixture', 'post-data', 0, 2, 1);
 is($rc, 0, 'post-data with two jobs and skip_existing finishes') or diag($err);
 like($out, qr/^created\|\d+$/m, 'it reports what it created');
