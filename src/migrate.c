@@ -21,7 +21,9 @@
  *						(of hypertables and of continuous aggregates) are
  *						relations of their own, copied by pull_chunks; then,
  *						under the same snapshot, pull_continuous_aggregates
- *		post-data		pull_schema(..., 'post-data')
+ *		post-data		pull_schema(..., 'post-data', jobs), each object
+ *						committed on its own when jobs > 1; resumed, it
+ *						skips the objects that are there already
  *		compression		compress_chunks: what is compressed on the source
  *		analyze			ANALYZE
  *		jobs			pull_jobs: policies and user jobs with the source's
@@ -88,6 +90,7 @@ typedef struct TsmRun
 	bool		roles;
 	PGconn	   *snapshot_conn;	/* data step: holds the exported snapshot */
 	char	   *snapshot;
+	bool		step_resumed;	/* the current step was begun by an earlier call */
 } TsmRun;
 
 typedef char *(*StepFunction) (TsmRun *run);
@@ -165,6 +168,7 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 	run.source = run.source_null ? (Datum) 0 : PG_GETARG_DATUM(0);
 	run.jobs = PG_ARGISNULL(1) ? 2 : PG_GETARG_INT32(1);
 	run.roles = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
+	run.step_resumed = false;
 	if (run.jobs < 1)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -223,6 +227,7 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 
 				if (strcmp(state, "done") == 0 || strcmp(state, "skipped") == 0)
 					continue;
+				run.step_resumed = strcmp(state, "pending") != 0;
 
 				tsm_state_step_mark(run.run_id, steps[i].name, "running", NULL, NULL);
 				SPI_commit();
@@ -430,11 +435,25 @@ step_pre_data(TsmRun *run)
 	return psprintf("%s objects", result_value(0, 1));
 }
 
+/*
+ * Post-data with the run's jobs.  With several, objects commit one by one,
+ * so a step begun by an earlier call skips those already there.
+ */
 static char *
 step_post_data(TsmRun *run)
 {
-	run_sql(run, "SELECT count(*) FROM tsmigrate.pull_schema($1, 'post-data')",
-			0, NULL, NULL);
+	Oid			types[2] = {INT4OID, BOOLOID};
+	Datum		values[2];
+
+	values[0] = Int32GetDatum(run->jobs);
+	values[1] = BoolGetDatum(run->step_resumed);
+	run_sql(run, "SELECT count(*) FILTER (WHERE action = 'created'),"
+			" count(*) FILTER (WHERE action = 'exists')"
+			" FROM tsmigrate.pull_schema($1, 'post-data', jobs => $2, skip_existing => $3)",
+			2, types, values);
+	if (strcmp(result_value(0, 2), "0") != 0)
+		return psprintf("%s objects (%s more were there already)",
+						result_value(0, 1), result_value(0, 2));
 	return psprintf("%s objects", result_value(0, 1));
 }
 
