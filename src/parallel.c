@@ -73,7 +73,6 @@
 #define TSM_KEY_SHARED		1
 #define TSM_KEY_TEXT		2
 #define TSM_KEY_ERRQ		3
-#define TSM_ERRQ_SIZE		16384
 
 typedef enum TsmWorkerState
 {
@@ -106,14 +105,7 @@ typedef struct TsmCopyShared
 {
 	slock_t		mutex;
 	PGPROC	   *leader;
-	Oid			database_id;
-	Oid			authenticated_user_id;
-	Oid			session_user_id;
-	bool		session_is_superuser;
-	Oid			current_role_id;
-	bool		role_is_superuser;
-	Oid			current_user_id;
-	int			sec_context;
+	TsmCaller	caller;			/* whom the workers run as */
 	/* the source */
 	Oid			serverid;
 	bool		has_password;
@@ -264,17 +256,12 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	int			nworkers = Min(jobs, ntasks);
 	Size		shared_size;
 	StringInfoData text;
-	shm_toc_estimator e;
-	Size		segsize;
 	dsm_segment *seg;
-	shm_toc    *toc;
 	TsmCopyShared *shared;
 	TsmSharedTask *stasks;
-	char	   *textarea;
 	char	   *errq;
 	shm_mq_handle **mqh;
 	TsmWorkerHandles *lstate;
-	int			nregistered = 0;
 	int			i;
 
 	if (nworkers <= 0)
@@ -312,87 +299,22 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	}
 
 	shared->leader = MyProc;
-	shared->database_id = MyDatabaseId;
-	shared->authenticated_user_id = GetAuthenticatedUserId();
-	shared->session_user_id = GetSessionUserId();
-	shared->session_is_superuser = superuser_arg(shared->session_user_id);
-	shared->current_role_id = GetCurrentRoleId();
-	shared->role_is_superuser = OidIsValid(shared->current_role_id) ?
-		superuser_arg(shared->current_role_id) : shared->session_is_superuser;
-	GetUserIdAndSecContext(&shared->current_user_id, &shared->sec_context);
+	tsm_caller_capture(&shared->caller);
 
-	/* lay out the segment */
-	shm_toc_initialize_estimator(&e);
-	shm_toc_estimate_chunk(&e, shared_size);
-	shm_toc_estimate_chunk(&e, text.len);
-	shm_toc_estimate_chunk(&e, (Size) TSM_ERRQ_SIZE * nworkers);
-	shm_toc_estimate_keys(&e, 3);
-	segsize = shm_toc_estimate(&e);
-
-	seg = dsm_create(segsize, 0);
-	toc = shm_toc_create(TSM_SHM_MAGIC, dsm_segment_address(seg), segsize);
-
-	{
-		TsmCopyShared *sh = shm_toc_allocate(toc, shared_size);
-
-		memcpy(sh, shared, shared_size);
-		pfree(shared);
-		shared = sh;
-		SpinLockInit(&shared->mutex);
-		shm_toc_insert(toc, TSM_KEY_SHARED, shared);
-		stasks = TSM_SHARED_TASKS(shared);
-	}
-	textarea = shm_toc_allocate(toc, text.len);
-	memcpy(textarea, text.data, text.len);
-	shm_toc_insert(toc, TSM_KEY_TEXT, textarea);
-	errq = shm_toc_allocate(toc, (Size) TSM_ERRQ_SIZE * nworkers);
-	shm_toc_insert(toc, TSM_KEY_ERRQ, errq);
+	seg = tsm_workers_segment(TSM_SHM_MAGIC, (void **) &shared, shared_size, &text,
+							  nworkers, &errq);
+	SpinLockInit(&shared->mutex);
+	stasks = TSM_SHARED_TASKS(shared);
 
 	/* from here on, leaving by error stops every worker started */
-	lstate = MemoryContextAllocZero(TopMemoryContext,
-									offsetof(TsmWorkerHandles, handles) +
-									sizeof(BackgroundWorkerHandle *) * nworkers);
-	lstate->nworkers = nworkers;
-	on_dsm_detach(seg, tsm_workers_terminate, PointerGetDatum(lstate));
-
 	mqh = palloc0(sizeof(shm_mq_handle *) * nworkers);
-	for (i = 0; i < nworkers; i++)
-	{
-		BackgroundWorker worker;
-		shm_mq	   *mq;
-		MemoryContext oldcxt;
-		bool		registered;
-
-		mq = shm_mq_create(errq + (Size) TSM_ERRQ_SIZE * i, TSM_ERRQ_SIZE);
-		shm_mq_set_receiver(mq, MyProc);
-
-		memset(&worker, 0, sizeof(worker));
-		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-		worker.bgw_start_time = BgWorkerStart_ConsistentState;
-		worker.bgw_restart_time = BGW_NEVER_RESTART;
-		snprintf(worker.bgw_library_name, BGW_MAXLEN, "tsmigrate");
-		snprintf(worker.bgw_function_name, BGW_MAXLEN, "tsmigrate_copy_worker_main");
-		snprintf(worker.bgw_name, BGW_MAXLEN, "tsmigrate copy worker %d for PID %d",
-				 i + 1, MyProcPid);
-		snprintf(worker.bgw_type, BGW_MAXLEN, "tsmigrate copy worker");
-		worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
-		memcpy(worker.bgw_extra, &i, sizeof(int));
-		worker.bgw_notify_pid = MyProcPid;
-
-		/* the handles must outlive an abort: the detach callback uses them */
-		oldcxt = MemoryContextSwitchTo(TopMemoryContext);
-		registered = RegisterDynamicBackgroundWorker(&worker, &lstate->handles[i]);
-		MemoryContextSwitchTo(oldcxt);
-		if (!registered)
-			break;
-		nregistered++;
-		mqh[i] = shm_mq_attach(mq, seg, lstate->handles[i]);
-	}
-	if (nregistered < nworkers)
+	lstate = tsm_workers_start(seg, errq, nworkers, "tsmigrate_copy_worker_main",
+							   "tsmigrate copy worker", mqh);
+	if (lstate->nregistered < nworkers)
 		ereport(ERROR,
 				errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				errmsg("could not start %d parallel copy workers", nworkers),
-				errdetail("Only %d background worker slots were free.", nregistered),
+				errdetail("Only %d background worker slots were free.", lstate->nregistered),
 				errhint("Raise \"max_worker_processes\" on the target (a restart is needed), or call pull_data with fewer jobs."));
 
 	/* all copies done, every worker's transaction still open */
@@ -588,13 +510,10 @@ void
 tsmigrate_copy_worker_main(Datum main_arg)
 {
 	dsm_segment *seg;
-	shm_toc    *toc;
 	TsmCopyShared *shared;
 	TsmWorkerSlot *slot;
 	char	   *text;
 	char	   *errq;
-	shm_mq	   *mq;
-	shm_mq_handle *mqh;
 	int			myindex;
 	TsmSource	src;
 	PGconn	   *conn;
@@ -604,45 +523,24 @@ tsmigrate_copy_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	CurrentResourceOwner = ResourceOwnerCreate(NULL, "tsmigrate copy worker");
-	seg = dsm_attach(DatumGetUInt32(main_arg));
-	if (seg == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("could not map dynamic shared memory segment"));
-	toc = shm_toc_attach(TSM_SHM_MAGIC, dsm_segment_address(seg));
-	if (toc == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("invalid magic number in dynamic shared memory segment"));
-	shared = shm_toc_lookup(toc, TSM_KEY_SHARED, false);
-	text = shm_toc_lookup(toc, TSM_KEY_TEXT, false);
-	errq = shm_toc_lookup(toc, TSM_KEY_ERRQ, false);
-	memcpy(&myindex, MyBgworkerEntry->bgw_extra, sizeof(int));
+	seg = tsm_worker_map(main_arg, TSM_SHM_MAGIC, "tsmigrate copy worker",
+						 (void **) &shared, &text, &errq, &myindex);
 	if (myindex < 0 || myindex >= shared->nworkers)
 		elog(ERROR, "invalid tsmigrate copy worker number %d", myindex);
 	slot = &TSM_SHARED_WORKERS(shared)[myindex];
 
-	/* from here on, errors go to the leader */
-	mq = (shm_mq *) (errq + (Size) TSM_ERRQ_SIZE * myindex);
-	shm_mq_set_sender(mq, MyProc);
-	mqh = shm_mq_attach(mq, seg, NULL);
-	pq_redirect_to_shm_mq(seg, mqh);
+	tsm_worker_errors_to_leader(seg, errq, myindex);
 
 	SpinLockAcquire(&shared->mutex);
 	slot->proc = MyProc;
 	SpinLockRelease(&shared->mutex);
 
-	BackgroundWorkerInitializeConnectionByOid(shared->database_id,
-											  shared->authenticated_user_id, 0);
+	tsm_caller_connect(&shared->caller);
 	SetClientEncoding(GetDatabaseEncoding());
 
 	StartTransactionCommand();
 
-	/* become the caller, as a parallel worker does */
-	SetSessionAuthorization(shared->session_user_id, shared->session_is_superuser);
-	SetCurrentRoleId(shared->current_role_id, shared->role_is_superuser);
-	SetUserIdAndSecContext(shared->current_user_id, shared->sec_context);
+	tsm_caller_become(&shared->caller);
 
 	pgstat_report_activity(STATE_RUNNING, "tsmigrate copy");
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -767,4 +665,189 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 		SpinLockRelease(&shared->mutex);
 	}
 	MemoryContextDelete(taskcxt);
+}
+
+/*
+ * tsm_caller_capture
+ *		In the leader: who the caller is, for the workers to become.
+ */
+void
+tsm_caller_capture(TsmCaller *caller)
+{
+	caller->database_id = MyDatabaseId;
+	caller->authenticated_user_id = GetAuthenticatedUserId();
+	caller->session_user_id = GetSessionUserId();
+	caller->session_is_superuser = superuser_arg(caller->session_user_id);
+	caller->current_role_id = GetCurrentRoleId();
+	caller->role_is_superuser = OidIsValid(caller->current_role_id) ?
+		superuser_arg(caller->current_role_id) : caller->session_is_superuser;
+	GetUserIdAndSecContext(&caller->current_user_id, &caller->sec_context);
+}
+
+/*
+ * tsm_caller_connect
+ *		In a worker: connect to the caller's database as the user who
+ *		logged in there.
+ */
+void
+tsm_caller_connect(const TsmCaller *caller)
+{
+	BackgroundWorkerInitializeConnectionByOid(caller->database_id,
+											  caller->authenticated_user_id, 0);
+}
+
+/*
+ * tsm_caller_become
+ *		In a worker's transaction: the caller's session user, role and
+ *		security context, as a parallel worker takes them; never more.
+ */
+void
+tsm_caller_become(const TsmCaller *caller)
+{
+	SetSessionAuthorization(caller->session_user_id, caller->session_is_superuser);
+	SetCurrentRoleId(caller->current_role_id, caller->role_is_superuser);
+	SetUserIdAndSecContext(caller->current_user_id, caller->sec_context);
+}
+
+/*
+ * tsm_workers_segment
+ *		In the leader: the DSM segment of "nworkers" workers, under "magic":
+ *		the shared state (*shared, shared_size bytes, copied in; *shared then
+ *		points at the copy, whose spinlock the caller initializes), the text
+ *		area, and one error queue of TSM_WORKER_ERRQ_SIZE per worker
+ *		(*errq).
+ */
+dsm_segment *
+tsm_workers_segment(uint64 magic, void **shared, Size shared_size,
+					const StringInfoData *text, int nworkers, char **errq)
+{
+	shm_toc_estimator e;
+	Size		segsize;
+	dsm_segment *seg;
+	shm_toc    *toc;
+	void	   *sh;
+	char	   *textarea;
+
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, shared_size);
+	shm_toc_estimate_chunk(&e, text->len);
+	shm_toc_estimate_chunk(&e, (Size) TSM_WORKER_ERRQ_SIZE * nworkers);
+	shm_toc_estimate_keys(&e, 3);
+	segsize = shm_toc_estimate(&e);
+
+	seg = dsm_create(segsize, 0);
+	toc = shm_toc_create(magic, dsm_segment_address(seg), segsize);
+	sh = shm_toc_allocate(toc, shared_size);
+	memcpy(sh, *shared, shared_size);
+	pfree(*shared);
+	*shared = sh;
+	shm_toc_insert(toc, TSM_KEY_SHARED, sh);
+	textarea = shm_toc_allocate(toc, text->len);
+	memcpy(textarea, text->data, text->len);
+	shm_toc_insert(toc, TSM_KEY_TEXT, textarea);
+	*errq = shm_toc_allocate(toc, (Size) TSM_WORKER_ERRQ_SIZE * nworkers);
+	shm_toc_insert(toc, TSM_KEY_ERRQ, *errq);
+	return seg;
+}
+
+/*
+ * tsm_worker_map
+ *		In a worker: map the leader's segment (tsm_workers_segment) and find
+ *		its parts; *myindex is this worker's number, from bgw_extra, for the
+ *		caller to check.
+ */
+dsm_segment *
+tsm_worker_map(Datum main_arg, uint64 magic, const char *what, void **shared,
+			   char **text, char **errq, int *myindex)
+{
+	dsm_segment *seg;
+	shm_toc    *toc;
+
+	CurrentResourceOwner = ResourceOwnerCreate(NULL, what);
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("could not map dynamic shared memory segment"));
+	toc = shm_toc_attach(magic, dsm_segment_address(seg));
+	if (toc == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("invalid magic number in dynamic shared memory segment"));
+	*shared = shm_toc_lookup(toc, TSM_KEY_SHARED, false);
+	*text = shm_toc_lookup(toc, TSM_KEY_TEXT, false);
+	*errq = shm_toc_lookup(toc, TSM_KEY_ERRQ, false);
+	memcpy(myindex, MyBgworkerEntry->bgw_extra, sizeof(int));
+	return seg;
+}
+
+/*
+ * tsm_worker_errors_to_leader
+ *		In a worker: from here on, its errors and notices go to the leader,
+ *		through its queue.
+ */
+void
+tsm_worker_errors_to_leader(dsm_segment *seg, char *errq, int myindex)
+{
+	shm_mq	   *mq = (shm_mq *) (errq + (Size) TSM_WORKER_ERRQ_SIZE * myindex);
+	shm_mq_handle *mqh;
+
+	shm_mq_set_sender(mq, MyProc);
+	mqh = shm_mq_attach(mq, seg, NULL);
+	pq_redirect_to_shm_mq(seg, mqh);
+}
+
+/*
+ * tsm_workers_start
+ *		In the leader: register "nworkers" background workers running
+ *		"function" on the segment of tsm_workers_segment, each with its
+ *		error queue attached in mqh[i].  Leaving by error (or cancel) from
+ *		here on stops every worker started (the segment's detach callback).
+ *		Returns their handles; nregistered says how many could start.
+ */
+TsmWorkerHandles *
+tsm_workers_start(dsm_segment *seg, char *errq, int nworkers,
+				  const char *function, const char *type, shm_mq_handle **mqh)
+{
+	TsmWorkerHandles *lstate;
+	int			i;
+
+	lstate = MemoryContextAllocZero(TopMemoryContext,
+									offsetof(TsmWorkerHandles, handles) +
+									sizeof(BackgroundWorkerHandle *) * nworkers);
+	lstate->nworkers = nworkers;
+	on_dsm_detach(seg, tsm_workers_terminate, PointerGetDatum(lstate));
+
+	for (i = 0; i < nworkers; i++)
+	{
+		BackgroundWorker worker;
+		shm_mq	   *mq;
+		MemoryContext oldcxt;
+		bool		registered;
+
+		mq = shm_mq_create(errq + (Size) TSM_WORKER_ERRQ_SIZE * i, TSM_WORKER_ERRQ_SIZE);
+		shm_mq_set_receiver(mq, MyProc);
+
+		memset(&worker, 0, sizeof(worker));
+		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+		worker.bgw_start_time = BgWorkerStart_ConsistentState;
+		worker.bgw_restart_time = BGW_NEVER_RESTART;
+		snprintf(worker.bgw_library_name, BGW_MAXLEN, "tsmigrate");
+		snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", function);
+		snprintf(worker.bgw_name, BGW_MAXLEN, "%s %d for PID %d", type, i + 1, MyProcPid);
+		snprintf(worker.bgw_type, BGW_MAXLEN, "%s", type);
+		worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+		memcpy(worker.bgw_extra, &i, sizeof(int));
+		worker.bgw_notify_pid = MyProcPid;
+
+		/* the handles must outlive an abort: the detach callback uses them */
+		oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+		registered = RegisterDynamicBackgroundWorker(&worker, &lstate->handles[i]);
+		MemoryContextSwitchTo(oldcxt);
+		if (!registered)
+			break;
+		lstate->nregistered++;
+		mqh[i] = shm_mq_attach(mq, seg, lstate->handles[i]);
+	}
+	return lstate;
 }

@@ -30,14 +30,14 @@
  * ADD CONSTRAINT ... USING INDEX, queued after the section's indexes, so
  * that a table's primary key and its other indexes are built at once.
  *
- * The DSM segment (shm_toc):
+ * The DSM segment (parallel.c's tsm_workers_segment):
  *
- *	TSM_RKEY_SHARED	TsmReplayShared: the caller's database and roles, one
- *					TsmReplaySlot per worker (its state and task), one
- *					offset per task into the text area
- *	TSM_RKEY_TEXT	the tasks' kind, name and statements, and the caller's
+ *	shared state	TsmReplayShared: the caller (TsmCaller), one TsmReplaySlot
+ *					per worker (its state and task), one offset per task
+ *					into the text area
+ *	text area		the tasks' kind, name and statements, and the caller's
  *					settings that the workers take on
- *	TSM_RKEY_ERRQ	one shm_mq per worker for its errors
+ *	error queues	one shm_mq per worker for its errors
  *
  * NOTES
  *	A slot's life: STARTING -> IDLE -> ASSIGNED (leader) -> DONE (worker)
@@ -95,10 +95,6 @@
 #include "tsmigrate.h"
 
 #define TSM_REPLAY_MAGIC	0x54534d32	/* "TSM2" */
-#define TSM_RKEY_SHARED		1
-#define TSM_RKEY_TEXT		2
-#define TSM_RKEY_ERRQ		3
-#define TSM_RERRQ_SIZE		16384
 
 /* the caller's settings that matter to the statements, taken on by workers */
 static const char *const worker_settings[] = {
@@ -128,14 +124,7 @@ typedef struct TsmReplayShared
 {
 	slock_t		mutex;
 	PGPROC	   *leader;
-	Oid			database_id;
-	Oid			authenticated_user_id;
-	Oid			session_user_id;
-	bool		session_is_superuser;
-	Oid			current_role_id;
-	bool		role_is_superuser;
-	Oid			current_user_id;
-	int			sec_context;
+	TsmCaller	caller;			/* whom the workers run as */
 	Size		settings_off;	/* name\0value\0 pairs */
 	int			nsettings;
 	int			nworkers;
@@ -214,17 +203,12 @@ tsm_replay_parallel(List *objects, int jobs)
 	TsmReplayShared *shared;
 	TsmReplaySharedTask *stasks;
 	TsmReplaySlot *slots;
-	shm_toc_estimator e;
-	Size		segsize;
 	dsm_segment *seg;
-	shm_toc    *toc;
-	char	   *textarea;
 	char	   *errq;
 	shm_mq_handle **mqh;
 	bool	   *detached;
 	TsmWorkerHandles *lstate;
 	binaryheap *ready;
-	int			nregistered = 0;
 	int			ndone = 0;
 	int			nrunning = 0;
 	int			i;
@@ -274,85 +258,23 @@ tsm_replay_parallel(List *objects, int jobs)
 	}
 
 	shared->leader = MyProc;
-	shared->database_id = MyDatabaseId;
-	shared->authenticated_user_id = GetAuthenticatedUserId();
-	shared->session_user_id = GetSessionUserId();
-	shared->session_is_superuser = superuser_arg(shared->session_user_id);
-	shared->current_role_id = GetCurrentRoleId();
-	shared->role_is_superuser = OidIsValid(shared->current_role_id) ?
-		superuser_arg(shared->current_role_id) : shared->session_is_superuser;
-	GetUserIdAndSecContext(&shared->current_user_id, &shared->sec_context);
+	tsm_caller_capture(&shared->caller);
 
-	shm_toc_initialize_estimator(&e);
-	shm_toc_estimate_chunk(&e, shared_size);
-	shm_toc_estimate_chunk(&e, text.len);
-	shm_toc_estimate_chunk(&e, (Size) TSM_RERRQ_SIZE * nworkers);
-	shm_toc_estimate_keys(&e, 3);
-	segsize = shm_toc_estimate(&e);
-
-	seg = dsm_create(segsize, 0);
-	toc = shm_toc_create(TSM_REPLAY_MAGIC, dsm_segment_address(seg), segsize);
-	{
-		TsmReplayShared *sh = shm_toc_allocate(toc, shared_size);
-
-		memcpy(sh, shared, shared_size);
-		pfree(shared);
-		shared = sh;
-		SpinLockInit(&shared->mutex);
-		shm_toc_insert(toc, TSM_RKEY_SHARED, shared);
-	}
+	seg = tsm_workers_segment(TSM_REPLAY_MAGIC, (void **) &shared, shared_size, &text,
+							  nworkers, &errq);
+	SpinLockInit(&shared->mutex);
 	slots = TSM_REPLAY_SLOTS(shared);
-	textarea = shm_toc_allocate(toc, text.len);
-	memcpy(textarea, text.data, text.len);
-	shm_toc_insert(toc, TSM_RKEY_TEXT, textarea);
-	errq = shm_toc_allocate(toc, (Size) TSM_RERRQ_SIZE * nworkers);
-	shm_toc_insert(toc, TSM_RKEY_ERRQ, errq);
 
 	/* from here on, leaving by error (or cancel) stops every worker */
-	lstate = MemoryContextAllocZero(TopMemoryContext,
-									offsetof(TsmWorkerHandles, handles) +
-									sizeof(BackgroundWorkerHandle *) * nworkers);
-	lstate->nworkers = nworkers;
-	on_dsm_detach(seg, tsm_workers_terminate, PointerGetDatum(lstate));
-
 	mqh = palloc0(sizeof(shm_mq_handle *) * nworkers);
 	detached = palloc0(sizeof(bool) * nworkers);
-	for (i = 0; i < nworkers; i++)
-	{
-		BackgroundWorker worker;
-		shm_mq	   *mq;
-		MemoryContext wcxt;
-		bool		registered;
-
-		mq = shm_mq_create(errq + (Size) TSM_RERRQ_SIZE * i, TSM_RERRQ_SIZE);
-		shm_mq_set_receiver(mq, MyProc);
-
-		memset(&worker, 0, sizeof(worker));
-		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-		worker.bgw_start_time = BgWorkerStart_ConsistentState;
-		worker.bgw_restart_time = BGW_NEVER_RESTART;
-		snprintf(worker.bgw_library_name, BGW_MAXLEN, "tsmigrate");
-		snprintf(worker.bgw_function_name, BGW_MAXLEN, "tsmigrate_replay_worker_main");
-		snprintf(worker.bgw_name, BGW_MAXLEN, "tsmigrate schema worker %d for PID %d",
-				 i + 1, MyProcPid);
-		snprintf(worker.bgw_type, BGW_MAXLEN, "tsmigrate schema worker");
-		worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
-		memcpy(worker.bgw_extra, &i, sizeof(int));
-		worker.bgw_notify_pid = MyProcPid;
-
-		wcxt = MemoryContextSwitchTo(TopMemoryContext);
-		registered = RegisterDynamicBackgroundWorker(&worker, &lstate->handles[i]);
-		MemoryContextSwitchTo(wcxt);
-		if (!registered)
-			break;
-		nregistered++;
-		mqh[i] = shm_mq_attach(mq, seg, lstate->handles[i]);
-	}
-	if (nregistered < nworkers)
+	lstate = tsm_workers_start(seg, errq, nworkers, "tsmigrate_replay_worker_main",
+							   "tsmigrate schema worker", mqh);
+	if (lstate->nregistered < nworkers)
 		ereport(ERROR,
 				errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				errmsg("could not start %d parallel schema workers", nworkers),
-				errdetail("Only %d background worker slots were free.", nregistered),
+				errdetail("Only %d background worker slots were free.", lstate->nregistered),
 				errhint("Raise \"max_worker_processes\" on the target (a restart is needed), or call pull_schema with fewer jobs."));
 
 	ready = binaryheap_allocate(ntasks, compare_task_index, NULL);
@@ -928,14 +850,11 @@ void
 tsmigrate_replay_worker_main(Datum main_arg)
 {
 	dsm_segment *seg;
-	shm_toc    *toc;
 	TsmReplayShared *shared;
 	TsmReplaySlot *slot;
 	TsmReplaySharedTask *stasks;
 	char	   *text;
 	char	   *errq;
-	shm_mq	   *mq;
-	shm_mq_handle *mqh;
 	int			myindex;
 	MemoryContext taskcxt;
 	MemoryContext objcxt;
@@ -945,45 +864,24 @@ tsmigrate_replay_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	CurrentResourceOwner = ResourceOwnerCreate(NULL, "tsmigrate schema worker");
-	seg = dsm_attach(DatumGetUInt32(main_arg));
-	if (seg == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("could not map dynamic shared memory segment"));
-	toc = shm_toc_attach(TSM_REPLAY_MAGIC, dsm_segment_address(seg));
-	if (toc == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("invalid magic number in dynamic shared memory segment"));
-	shared = shm_toc_lookup(toc, TSM_RKEY_SHARED, false);
-	text = shm_toc_lookup(toc, TSM_RKEY_TEXT, false);
-	errq = shm_toc_lookup(toc, TSM_RKEY_ERRQ, false);
-	memcpy(&myindex, MyBgworkerEntry->bgw_extra, sizeof(int));
+	seg = tsm_worker_map(main_arg, TSM_REPLAY_MAGIC, "tsmigrate schema worker",
+						 (void **) &shared, &text, &errq, &myindex);
 	if (myindex < 0 || myindex >= shared->nworkers)
 		elog(ERROR, "invalid tsmigrate schema worker number %d", myindex);
 	slot = &TSM_REPLAY_SLOTS(shared)[myindex];
 	stasks = TSM_REPLAY_TASKS(shared);
 
-	/* from here on, errors go to the leader */
-	mq = (shm_mq *) (errq + (Size) TSM_RERRQ_SIZE * myindex);
-	shm_mq_set_sender(mq, MyProc);
-	mqh = shm_mq_attach(mq, seg, NULL);
-	pq_redirect_to_shm_mq(seg, mqh);
+	tsm_worker_errors_to_leader(seg, errq, myindex);
 
 	SpinLockAcquire(&shared->mutex);
 	slot->proc = MyProc;
 	SpinLockRelease(&shared->mutex);
 
-	BackgroundWorkerInitializeConnectionByOid(shared->database_id,
-											  shared->authenticated_user_id, 0);
+	tsm_caller_connect(&shared->caller);
 	SetClientEncoding(GetDatabaseEncoding());
 
 	StartTransactionCommand();
-	/* become the caller, as a parallel worker does */
-	SetSessionAuthorization(shared->session_user_id, shared->session_is_superuser);
-	SetCurrentRoleId(shared->current_role_id, shared->role_is_superuser);
-	SetUserIdAndSecContext(shared->current_user_id, shared->sec_context);
+	tsm_caller_become(&shared->caller);
 	/* the caller's settings, then those of a pg_dump script */
 	p = text + shared->settings_off;
 	for (i = 0; i < shared->nsettings; i++)
