@@ -234,10 +234,6 @@ $target->safe_psql('postgres', q{
 });
 $target->safe_psql('mart', qq{
 	CREATE EXTENSION tsmigrate;
-	GRANT USAGE ON SCHEMA tsmigrate TO migrator;
-	GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tsmigrate TO migrator;
-	GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA tsmigrate TO migrator;
-	GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA tsmigrate TO migrator;
 	CREATE SERVER shop FOREIGN DATA WRAPPER tsmigrate
 		OPTIONS (host '127.0.0.1', port '$port', dbname 'shop');
 	GRANT USAGE ON FOREIGN SERVER shop TO migrator;
@@ -245,6 +241,7 @@ $target->safe_psql('mart', qq{
 		OPTIONS (user 'reader', password 'reader-secret');
 	ALTER DATABASE mart SET tsmigrate.source = 'shop';
 });
+tsm_grant_migrate($target, 'mart', 'migrator');
 ($rc, $out, $err) = tsm_target_sql($target,
 	'CALL tsmigrate.migrate(jobs => 2, roles => false)', dbname => 'mart', user => 'migrator');
 is($rc, 0, 'a non-superuser migrates through a foreign server') or diag $err;

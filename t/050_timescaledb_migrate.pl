@@ -330,10 +330,6 @@ SKIP:
 	$target->safe_psql('tsmart', qq{
 		CREATE EXTENSION timescaledb VERSION '$version';
 		CREATE EXTENSION tsmigrate;
-		GRANT USAGE ON SCHEMA tsmigrate TO migrator;
-		GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tsmigrate TO migrator;
-		GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA tsmigrate TO migrator;
-		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA tsmigrate TO migrator;
 		CREATE SERVER ts FOREIGN DATA WRAPPER tsmigrate
 			OPTIONS (host '127.0.0.1', port '$port', dbname '$db');
 		GRANT USAGE ON FOREIGN SERVER ts TO migrator;
@@ -341,6 +337,7 @@ SKIP:
 			OPTIONS (user 'reader', password 'reader-secret');
 		ALTER DATABASE tsmart SET tsmigrate.source = 'ts';
 	});
+	tsm_grant_migrate($target, 'tsmart', 'migrator');
 	($rc, $out, $err) = tsm_target_sql($target,
 		'CALL tsmigrate.migrate(jobs => 2, roles => false)', dbname => 'tsmart',
 		user => 'migrator');

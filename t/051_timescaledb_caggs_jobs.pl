@@ -319,11 +319,8 @@ SKIP:
 	$target->safe_psql('bymigrator', qq{
 		CREATE EXTENSION timescaledb VERSION '$version';
 		CREATE EXTENSION tsmigrate;
-		GRANT USAGE ON SCHEMA tsmigrate TO migrator;
-		GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tsmigrate TO migrator;
-		GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA tsmigrate TO migrator;
-		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA tsmigrate TO migrator;
 	});
+	tsm_grant_migrate($target, 'bymigrator', 'migrator');
 	my $src = tsm_tcp_connstr($source, $db) . ' user=reader password=reader-secret';
 	($rc, $out, $err) = tsm_target_sql($target,
 		"CALL tsmigrate.migrate(\$\$$src\$\$, jobs => 2, roles => false)",

@@ -18,7 +18,7 @@ use Test::More;
 our @EXPORT = qw(
   tsm_source_node tsm_target_node tsm_set_source_auth tsm_tcp_connstr
   tsm_target_sql tsm_have_timescaledb tsm_timescaledb_versions
-  tsm_no_source_backends tsm_finish_background);
+  tsm_no_source_backends tsm_finish_background tsm_grant_migrate);
 
 # A source cluster that also listens on 127.0.0.1, so that tests can choose
 # between trust and password authentication for TCP connections.
@@ -114,6 +114,20 @@ sub tsm_timescaledb_versions
 		q{SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'}))
 	  unless @versions;
 	return @versions;
+}
+
+# What a non-superuser "role" needs to run tsmigrate in database "db" of
+# "node": its functions and procedure, and its run state.
+sub tsm_grant_migrate
+{
+	my ($node, $db, $role) = @_;
+	$node->safe_psql($db, qq{
+		GRANT USAGE ON SCHEMA tsmigrate TO $role;
+		GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tsmigrate TO $role;
+		GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA tsmigrate TO $role;
+		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA tsmigrate TO $role;
+	});
+	return;
 }
 
 # Wait until the source has no tsmigrate backend left; true if it happened.
