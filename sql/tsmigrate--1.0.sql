@@ -283,6 +283,25 @@ CREATE FUNCTION tsmigrate.pull_chunks(source text DEFAULT NULL, jobs int DEFAULT
 COMMENT ON FUNCTION tsmigrate.pull_chunks(text, int, text[], text) IS
     'copy the rows of the source''s chunks (all, or the listed ones) into the same chunks here, which must be empty';
 
+CREATE FUNCTION tsmigrate.pull_continuous_aggregates(source text DEFAULT NULL,
+                                                     snapshot text DEFAULT NULL)
+    RETURNS TABLE (continuous_aggregate text, indexes int, watermark bigint,
+                   state_copied boolean)
+    AS 'MODULE_PATHNAME', 'tsmigrate_pull_continuous_aggregates'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.pull_continuous_aggregates(text, text) IS
+    'once their rows are in: the indexes of the continuous aggregates'' materialization hypertables, and their refresh state (invalidation thresholds, watermarks, pending invalidations) as on the source';
+
+CREATE FUNCTION tsmigrate.pull_jobs(source text DEFAULT NULL, dry_run boolean DEFAULT false)
+    RETURNS TABLE (source_job_id int, job_id int, job_name text, relation text,
+                   next_start timestamptz, action text)
+    AS 'MODULE_PATHNAME', 'tsmigrate_pull_jobs'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.pull_jobs(text, boolean) IS
+    'recreate the source''s TimescaleDB policies and user jobs here with the same schedule, config and next start';
+
 ------------------------------------------------------------------------------
 -- Least privilege: nothing is callable by PUBLIC.
 ------------------------------------------------------------------------------
@@ -303,3 +322,5 @@ REVOKE ALL ON FUNCTION tsmigrate.pull_schema(text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_hypertables(text, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.compress_chunks(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_chunks(text, int, text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.pull_continuous_aggregates(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.pull_jobs(text, boolean) FROM PUBLIC;

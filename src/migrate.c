@@ -12,15 +12,20 @@
  *		roles			pull_roles (skipped with roles => false)
  *		pre-data		pull_schema(..., 'pre-data')
  *		timescaledb		pull_hypertables: the source's hypertables made
- *						hypertables with their (empty) chunks (skipped when
+ *						hypertables, and its continuous aggregates made
+ *						without data, with their (empty) chunks (skipped when
  *						the source has no TimescaleDB)
  *		data			pull_data in batches of relations, one commit per
  *						batch, largest relations first, all under one
- *						source snapshot held open for the whole step; hypertables' chunks
- *						are relations of their own, copied by pull_chunks
+ *						source snapshot held open for the whole step; chunks
+ *						(of hypertables and of continuous aggregates) are
+ *						relations of their own, copied by pull_chunks; then,
+ *						under the same snapshot, pull_continuous_aggregates
  *		post-data		pull_schema(..., 'post-data')
  *		compression		compress_chunks: what is compressed on the source
  *		analyze			ANALYZE
+ *		jobs			pull_jobs: policies and user jobs with the source's
+ *						next start, once everything else is in
  *		verify			verify: every check must be ok
  *
  *	Each step calls the entry point of the same name through SPI, so a
@@ -102,6 +107,7 @@ static char *step_post_data(TsmRun *run);
 static char *step_timescaledb(TsmRun *run);
 static char *step_compression(TsmRun *run);
 static char *step_analyze(TsmRun *run);
+static char *step_jobs(TsmRun *run);
 static char *step_verify(TsmRun *run);
 
 static const TsmStep steps[] = {
@@ -114,10 +120,12 @@ static const TsmStep steps[] = {
 	{"post-data", step_post_data, false},
 	{"compression", step_compression, false},
 	{"analyze", step_analyze, false},
+	{"jobs", step_jobs, false},
 	{"verify", step_verify, false},
 };
 
 static char *copy_current_batch(TsmRun *run);
+static char *finish_caggs(TsmRun *run);
 static void run_guarded(TsmRun *run, const char *step, StepFunction fn,
 						char **detail, List *relations);
 static int	run_sql(TsmRun *run, const char *sql, int extra_nargs,
@@ -451,8 +459,41 @@ step_timescaledb(TsmRun *run)
 	run_sql(run, "SELECT count(*) FILTER (WHERE chunk IS NULL), count(chunk),"
 			" count(chunk) FILTER (WHERE compressed)"
 			" FROM tsmigrate.pull_hypertables($1, with_data => false)", 0, NULL, NULL);
-	return psprintf("%s hypertables, %s chunks (%s compressed on the source)",
+	return psprintf("%s hypertables and continuous aggregates, %s chunks (%s compressed on the source)",
 					result_value(0, 1), result_value(0, 2), result_value(0, 3));
+}
+
+/*
+ * Continuous aggregates, once their rows are in: the indexes of their
+ * materialization hypertables, and their refresh state as of the data
+ * step's snapshot.
+ */
+static char *
+finish_caggs(TsmRun *run)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+
+	if (!source_has_timescaledb(run))
+		return NULL;
+	values[0] = CStringGetTextDatum(run->snapshot);
+	run_sql(run, "SELECT count(*) FROM tsmigrate.pull_continuous_aggregates($1, $2)",
+			1, types, values);
+	return NULL;
+}
+
+/*
+ * Policies and user jobs, last: with the source's next start times, and
+ * only once all data is in, compressed and analyzed.
+ */
+static char *
+step_jobs(TsmRun *run)
+{
+	if (!source_has_timescaledb(run))
+		return pstrdup("skipped: the source has no TimescaleDB");
+	run_sql(run, "SELECT count(*), count(*) FILTER (WHERE action = 'created')"
+			" FROM tsmigrate.pull_jobs($1)", 0, NULL, NULL);
+	return psprintf("%s jobs (%s created)", result_value(0, 1), result_value(0, 2));
 }
 
 /* chunks compressed on the source, compressed here once indexes are in */
@@ -533,6 +574,10 @@ step_data(TsmRun *run)
 	if (large_objects)
 		copy_batch(run, list_make1(pstrdup(TSM_LARGE_OBJECTS)),
 				   list_make1(pstrdup("pending")));
+
+	/* continuous aggregates: indexes and refresh state, same snapshot */
+	run_guarded(run, "data", finish_caggs, NULL, NIL);
+	SPI_commit();
 
 	tsm_conn_command(run->snapshot_conn, "COMMIT");
 	tsm_conn_close(run->snapshot_conn);

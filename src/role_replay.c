@@ -62,6 +62,20 @@ void
 tsm_replay_statement(const char *sql, NodeTag expected, const char *kind,
 					 const char *name)
 {
+	tsm_replay_rewritten(sql, expected, kind, name, NULL, NULL);
+}
+
+/*
+ * tsm_replay_rewritten
+ *		tsm_replay_statement, with the parsed statement handed to "rewrite"
+ *		(when not NULL) before it runs: for a definition from the source that
+ *		must name another relation here, such as an index of a continuous
+ *		aggregate's materialization table.
+ */
+void
+tsm_replay_rewritten(const char *sql, NodeTag expected, const char *kind,
+					 const char *name, TsmStmtRewrite rewrite, void *arg)
+{
 	ReplayContext ctx;
 	ErrorContextCallback errcallback;
 	List	   *raw;
@@ -82,6 +96,8 @@ tsm_replay_statement(const char *sql, NodeTag expected, const char *kind,
 		elog(ERROR, "generated statement for %s \"%s\" is not a single statement of the expected kind",
 			 kind, name);
 	rs = linitial_node(RawStmt, raw);
+	if (rewrite != NULL)
+		rewrite(rs->stmt, arg);
 
 	pstmt = makeNode(PlannedStmt);
 	pstmt->commandType = CMD_UTILITY;

@@ -65,7 +65,11 @@ PG_FUNCTION_INFO_V1(tsmigrate_pull_hypertables);
 PG_FUNCTION_INFO_V1(tsmigrate_compress_chunks);
 PG_FUNCTION_INFO_V1(tsmigrate_pull_chunks);
 
-/* the source's hypertables made by the user (not internal ones) */
+/*
+ * The source's hypertables made by the user (not internal ones), and the
+ * materialization hypertables of continuous aggregates, with the
+ * aggregate's name (those have other names here).
+ */
 static const char *const hypertables_sql =
 "SELECT h.id, h.schema_name, h.table_name, h.associated_schema_name,"
 "       h.associated_table_prefix,"
@@ -85,15 +89,18 @@ static const char *const hypertables_sql =
 "           AND NOT a.attisdropped AND a.attgenerated OPERATOR(pg_catalog.=) ''"
 "           AND NOT (t.oid OPERATOR(pg_catalog.<) '16384'::pg_catalog.oid"
 "                    AND t.typtype OPERATOR(pg_catalog.<>) 'c' AND t.typelem OPERATOR(pg_catalog.=) 0"
-"                    AND t.typsend::pg_catalog.oid OPERATOR(pg_catalog.<>) 0))"
+"                    AND t.typsend::pg_catalog.oid OPERATOR(pg_catalog.<>) 0)),"
+"       ca.user_view_schema, ca.user_view_name"
 "  FROM _timescaledb_catalog.hypertable h"
 "  JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) h.schema_name"
 "  JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid"
 "                            AND c.relname OPERATOR(pg_catalog.=) h.table_name"
 "  LEFT JOIN _timescaledb_catalog.compression_settings cs"
 "         ON cs.relid OPERATOR(pg_catalog.=) c.oid"
+"  LEFT JOIN _timescaledb_catalog.continuous_agg ca"
+"         ON ca.mat_hypertable_id OPERATOR(pg_catalog.=) h.id"
 " WHERE h.compression_state OPERATOR(pg_catalog.<>) 2"
-"   AND " TSM_USER_NAMESPACE("n.oid")
+"   AND (" TSM_USER_NAMESPACE("n.oid") " OR ca.mat_hypertable_id IS NOT NULL)"
 " ORDER BY h.id";
 
 /* their dimensions, in creation order: the first one is the primary */
@@ -135,7 +142,9 @@ static const char *const chunks_sql =
 typedef struct TsmHypertable
 {
 	int			id;
-	char	   *qualname;		/* quoted, qualified */
+	char	   *qualname;		/* quoted, qualified; a continuous
+								 * aggregate's for its materialization */
+	bool		cagg;			/* a continuous aggregate's materialization */
 	Oid			relid;			/* on the target */
 	char	   *assoc_schema;
 	char	   *assoc_prefix;
@@ -159,7 +168,6 @@ typedef struct PullArgs
 } PullArgs;
 
 static bool source_has_timescaledb(PGconn *conn);
-static char *timescaledb_schema(void);
 static TsmHypertable *read_hypertables(PGconn *conn, int *nhts);
 static List *array_list(const char *array);
 static void create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tsschema);
@@ -243,7 +251,7 @@ pull_hypertables(void *arg)
 		tsm_conn_close(conn);
 		return;
 	}
-	tsschema = timescaledb_schema();
+	tsschema = tsm_timescaledb_schema();
 	dims = tsm_query(conn, dimensions_sql, 0, NULL);
 	chunks = tsm_query(conn, chunks_sql, 0, NULL);
 	binary_ok = binary_copy_allowed(conn);
@@ -254,7 +262,14 @@ pull_hypertables(void *arg)
 	for (h = 0; h < nhts; h++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		create_hypertable(&hts[h], dims, tsschema);
+		if (hts[h].cagg)
+		{
+			char	   *name;
+
+			hts[h].relid = tsm_cagg_create(conn, hts[h].id, &name);
+		}
+		else
+			create_hypertable(&hts[h], dims, tsschema);
 		if (hts[h].compression)
 			set_compression(&hts[h]);
 	}
@@ -330,6 +345,10 @@ pull_hypertables(void *arg)
 				hts[h].rows, args->with_data);
 
 	SPI_finish();
+
+	/* continuous aggregates: their indexes and refresh state, once filled */
+	if (args->with_data)
+		tsm_caggs_finish(conn, NULL);
 	tsm_conn_command(conn, "COMMIT");
 	tsm_conn_close(conn);
 }
@@ -345,8 +364,8 @@ source_has_timescaledb(PGconn *conn)
 }
 
 /* the schema of the target's timescaledb extension, quoted; error if none */
-static char *
-timescaledb_schema(void)
+char *
+tsm_timescaledb_schema(void)
 {
 	char	   *schema;
 
@@ -382,15 +401,26 @@ read_hypertables(PGconn *conn, int *nhts)
 		StringInfoData cols;
 
 		ht->id = pg_strtoint32(tsm_rows_value(r, i, 0));
-		ht->qualname = quote_qualified_identifier(nsp, rel);
-		ht->relid = OidIsValid(nspid) ? get_relname_relid(rel, nspid) : InvalidOid;
-		if (!OidIsValid(ht->relid))
+		ht->cagg = tsm_rows_value(r, i, 13) != NULL;
+		if (ht->cagg)
+		{
+			/* made with its aggregate by pull_hypertables */
+			ht->qualname = quote_qualified_identifier(tsm_rows_value(r, i, 13),
+													  tsm_rows_value(r, i, 14));
+			ht->relid = InvalidOid;
+		}
+		else
+		{
+			ht->qualname = quote_qualified_identifier(nsp, rel);
+			ht->relid = OidIsValid(nspid) ? get_relname_relid(rel, nspid) : InvalidOid;
+		}
+		if (!ht->cagg && !OidIsValid(ht->relid))
 			ereport(ERROR,
 					errcode(ERRCODE_UNDEFINED_TABLE),
 					errmsg("hypertable %s of the source does not exist on the target",
 						   ht->qualname),
 					errhint("Create it with tsmigrate.pull_schema(section => 'pre-data') first."));
-		if (get_rel_relkind(ht->relid) != RELKIND_RELATION)
+		if (!ht->cagg && get_rel_relkind(ht->relid) != RELKIND_RELATION)
 			ereport(ERROR,
 					errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					errmsg("%s is not a table on the target", ht->qualname));
@@ -583,7 +613,8 @@ set_compression(TsmHypertable *ht)
 	StringInfoData sql;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "ALTER TABLE %s SET (timescaledb.compress", ht->qualname);
+	appendStringInfo(&sql, "ALTER %s %s SET (timescaledb.compress",
+					 ht->cagg ? "MATERIALIZED VIEW" : "TABLE", ht->qualname);
 	appendStringInfo(&sql, ", timescaledb.compress_segmentby = %s",
 					 quote_literal_cstr(ht->segmentby ? ht->segmentby : ""));
 	if (ht->orderby)
@@ -626,7 +657,7 @@ tsmigrate_compress_chunks(PG_FUNCTION_ARGS)
 	tsm_conn_close(conn);
 	if (hts->nrows == 0)
 		return (Datum) 0;
-	tsschema = timescaledb_schema();
+	tsschema = tsm_timescaledb_schema();
 
 	SPI_connect();
 	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate chunk",
@@ -649,10 +680,14 @@ tsmigrate_compress_chunks(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		if (tsm_rows_value(chunks, c, 3)[0] != 't')
 			continue;
+		/* a continuous aggregate's chunks: named after the aggregate */
 		for (h = 0; h < hts->nrows; h++)
 			if (strcmp(tsm_rows_value(hts, h, 0), htid) == 0)
-				hypertable = quote_qualified_identifier(tsm_rows_value(hts, h, 1),
-														tsm_rows_value(hts, h, 2));
+				hypertable = tsm_rows_value(hts, h, 13) ?
+					quote_qualified_identifier(tsm_rows_value(hts, h, 13),
+											   tsm_rows_value(hts, h, 14)) :
+					quote_qualified_identifier(tsm_rows_value(hts, h, 1),
+											   tsm_rows_value(hts, h, 2));
 		if (hypertable == NULL)
 			continue;
 
@@ -722,8 +757,9 @@ tsm_source_hypertables(PGconn *conn)
 		return NIL;
 	r = tsm_query(conn, hypertables_sql, 0, NULL);
 	for (i = 0; i < r->nrows; i++)
-		names = lappend(names, quote_qualified_identifier(tsm_rows_value(r, i, 1),
-														  tsm_rows_value(r, i, 2)));
+		if (tsm_rows_value(r, i, 13) == NULL)
+			names = lappend(names, quote_qualified_identifier(tsm_rows_value(r, i, 1),
+															  tsm_rows_value(r, i, 2)));
 	return names;
 }
 

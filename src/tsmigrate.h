@@ -146,6 +146,10 @@ PGDLLEXPORT void tsmigrate_copy_worker_main(Datum main_arg);
 /* in role_replay.c */
 extern void tsm_replay_statement(const char *sql, NodeTag expected,
 								 const char *kind, const char *name);
+typedef void (*TsmStmtRewrite) (Node *stmt, void *arg);
+extern void tsm_replay_rewritten(const char *sql, NodeTag expected,
+								 const char *kind, const char *name,
+								 TsmStmtRewrite rewrite, void *arg);
 extern char *tsm_replay_guarded(int nstmts, const char *const *sqls,
 								const NodeTag *tags, const char *kind,
 								const char *name, const int *codes);
@@ -186,5 +190,10 @@ extern bool tsm_is_hypertable(List *hypertables, const char *qualname);
 extern const char *tsm_hypertable_sql(const char *sql);
 extern TsmRows *tsm_source_chunks(PGconn *conn);
 extern bool tsm_target_is_chunk(const char *qualname);
+extern char *tsm_timescaledb_schema(void);
+
+/* in caggs.c */
+extern Oid	tsm_cagg_create(PGconn *conn, int mat_id, char **name);
+extern void tsm_caggs_finish(PGconn *conn, struct ReturnSetInfo *rsinfo);
 
 #endif							/* TSMIGRATE_H */

@@ -13,7 +13,9 @@
  *	  materialized view not populated on one side gets a "populated" check
  *	  instead;
  *	- sequences: last_value and is_called;
- *	- large objects: how many, and with checksums their OIDs and contents.
+ *	- large objects: how many, and with checksums their OIDs and contents;
+ *	- TimescaleDB (verify_timescale.c): continuous aggregates' rows, chunks
+ *	  and their compression, jobs and their schedules.
  *
  * The source is read in one REPEATABLE READ, READ ONLY transaction, so its
  * side is one consistent image.  Both sides render rows as text with the
@@ -42,6 +44,7 @@
 #include "catalog_filters.h"
 #include "compat.h"
 #include "tsmigrate.h"
+#include "verify.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_verify);
 
@@ -131,22 +134,11 @@ static const char *const sequences_sql =
 "   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
 " ORDER BY 1";
 
-typedef struct VerifyState
-{
-	ReturnSetInfo *rsinfo;
-	PGconn	   *conn;
-	bool		checksums;
-} VerifyState;
 
 static void verify_inventory(VerifyState *state);
 static void verify_rows(VerifyState *state);
 static void verify_sequences(VerifyState *state);
 static void verify_large_objects(VerifyState *state);
-static void send_source_query(PGconn *conn, const char *sql);
-static TsmRows *finish_source_query(PGconn *conn, const char *sql);
-static TsmRows *target_query(const char *sql);
-static void put_check(VerifyState *state, const char *kind, const char *object,
-					  const char *source_value, const char *target_value);
 static void set_render_settings(void);
 
 /*
@@ -179,6 +171,7 @@ tsmigrate_verify(PG_FUNCTION_ARGS)
 	verify_rows(&state);
 	verify_sequences(&state);
 	verify_large_objects(&state);
+	tsm_verify_timescaledb(&state);
 	SPI_finish();
 
 	tsm_conn_command(state.conn, "COMMIT");
@@ -204,9 +197,9 @@ verify_inventory(VerifyState *state)
 	"extension"};
 	int			k;
 
-	send_source_query(state->conn, inventory_sql);
-	tgt = target_query(inventory_sql);
-	src = finish_source_query(state->conn, inventory_sql);
+	tsm_verify_send(state->conn, inventory_sql);
+	tgt = tsm_verify_target(inventory_sql);
+	src = tsm_verify_finish(state->conn, inventory_sql);
 
 	for (k = 0; k < lengthof(kinds); k++)
 	{
@@ -218,7 +211,7 @@ verify_inventory(VerifyState *state)
 			nsrc += strcmp(tsm_rows_value(src, r, 0), kinds[k]) == 0;
 		for (r = 0; r < tgt->nrows; r++)
 			ntgt += strcmp(tsm_rows_value(tgt, r, 0), kinds[k]) == 0;
-		put_check(state, "count", kinds[k], psprintf("%d", nsrc), psprintf("%d", ntgt));
+		tsm_verify_put(state, "count", kinds[k], psprintf("%d", nsrc), psprintf("%d", ntgt));
 	}
 
 	/* both lists are sorted by (kind, identity): merge them */
@@ -245,13 +238,13 @@ verify_inventory(VerifyState *state)
 		}
 		else if (cmp < 0)
 		{
-			put_check(state, tsm_rows_value(src, i, 0), tsm_rows_value(src, i, 1),
+			tsm_verify_put(state, tsm_rows_value(src, i, 0), tsm_rows_value(src, i, 1),
 					  "present", "missing");
 			i++;
 		}
 		else
 		{
-			put_check(state, tsm_rows_value(tgt, j, 0), tsm_rows_value(tgt, j, 1),
+			tsm_verify_put(state, tsm_rows_value(tgt, j, 0), tsm_rows_value(tgt, j, 1),
 					  "missing", "present");
 			j++;
 		}
@@ -302,7 +295,7 @@ verify_rows(VerifyState *state)
 		{
 			MemoryContextSwitchTo(oldcxt);
 			if (populated != NULL)
-				put_check(state, "populated", table,
+				tsm_verify_put(state, "populated", table,
 						  tsm_rows_value(tables, t, 2)[0] == 't' ? "yes" : "no",
 						  populated[0] == 't' ? "yes" : "no");
 			MemoryContextReset(tablecxt);
@@ -317,14 +310,14 @@ verify_rows(VerifyState *state)
 		else
 			sql = psprintf("SELECT pg_catalog.count(*) FROM %s%s", only, table);
 
-		send_source_query(state->conn, sql);
-		tgt = target_query(sql);
-		src = finish_source_query(state->conn, sql);
+		tsm_verify_send(state->conn, sql);
+		tgt = tsm_verify_target(sql);
+		src = tsm_verify_finish(state->conn, sql);
 
 		MemoryContextSwitchTo(oldcxt);
-		put_check(state, "rows", table, tsm_rows_value(src, 0, 0), tsm_rows_value(tgt, 0, 0));
+		tsm_verify_put(state, "rows", table, tsm_rows_value(src, 0, 0), tsm_rows_value(tgt, 0, 0));
 		if (state->checksums)
-			put_check(state, "checksum", table, tsm_rows_value(src, 0, 1),
+			tsm_verify_put(state, "checksum", table, tsm_rows_value(src, 0, 1),
 					  tsm_rows_value(tgt, 0, 1));
 		MemoryContextReset(tablecxt);
 	}
@@ -354,8 +347,8 @@ verify_sequences(VerifyState *state)
 		sql = psprintf("SELECT last_value || CASE WHEN is_called THEN ' (called)' ELSE '' END FROM %s",
 					   seq);
 		src = tsm_query(state->conn, sql, 0, NULL);
-		tgt = target_query(sql);
-		put_check(state, "sequence", seq, tsm_rows_value(src, 0, 0), tsm_rows_value(tgt, 0, 0));
+		tgt = tsm_verify_target(sql);
+		tsm_verify_put(state, "sequence", seq, tsm_rows_value(src, 0, 0), tsm_rows_value(tgt, 0, 0));
 	}
 }
 
@@ -375,31 +368,31 @@ verify_large_objects(VerifyState *state)
 	TsmRows    *src;
 	TsmRows    *tgt;
 
-	send_source_query(state->conn, sql);
-	tgt = target_query(sql);
-	src = finish_source_query(state->conn, sql);
-	put_check(state, "large objects", "count", tsm_rows_value(src, 0, 0),
+	tsm_verify_send(state->conn, sql);
+	tgt = tsm_verify_target(sql);
+	src = tsm_verify_finish(state->conn, sql);
+	tsm_verify_put(state, "large objects", "count", tsm_rows_value(src, 0, 0),
 			  tsm_rows_value(tgt, 0, 0));
 	if (state->checksums)
-		put_check(state, "large objects", "checksum", tsm_rows_value(src, 0, 1),
+		tsm_verify_put(state, "large objects", "checksum", tsm_rows_value(src, 0, 1),
 				  tsm_rows_value(tgt, 0, 1));
 }
 
 /*
  * Send a query to the source without waiting for its result.
  */
-static void
-send_source_query(PGconn *conn, const char *sql)
+void
+tsm_verify_send(PGconn *conn, const char *sql)
 {
 	if (!PQsendQuery(conn, sql))
 		tsm_report_remote_error(NULL, conn, sql);
 }
 
 /*
- * Collect the rows of a query sent with send_source_query().
+ * Collect the rows of a query sent with tsm_verify_send().
  */
-static TsmRows *
-finish_source_query(PGconn *conn, const char *sql)
+TsmRows *
+tsm_verify_finish(PGconn *conn, const char *sql)
 {
 	PGresult   *volatile res = NULL;
 	TsmRows    *volatile rows = NULL;
@@ -428,8 +421,8 @@ finish_source_query(PGconn *conn, const char *sql)
  * Run a read-only query on the target (inside the SPI connection of
  * tsmigrate_verify) and copy its rows out as text.
  */
-static TsmRows *
-target_query(const char *sql)
+TsmRows *
+tsm_verify_target(const char *sql)
 {
 	TsmRows    *rows = palloc0(sizeof(TsmRows));
 	int			rc;
@@ -454,8 +447,8 @@ target_query(const char *sql)
 	return rows;
 }
 
-static void
-put_check(VerifyState *state, const char *kind, const char *object,
+void
+tsm_verify_put(VerifyState *state, const char *kind, const char *object,
 		  const char *source_value, const char *target_value)
 {
 	Datum		values[5];

@@ -1,0 +1,189 @@
+/*-------------------------------------------------------------------------
+ *
+ * verify_timescale.c
+ *	  tsmigrate.verify's TimescaleDB checks
+ *
+ * When the source has TimescaleDB, on top of verify.c's checks:
+ *	- "rows" (and "checksum") of each continuous aggregate, read through its
+ *	  view, so by content: what a query of it returns on each side;
+ *	- "chunks" of each hypertable and continuous aggregate: how many, how
+ *	  many compressed, and a digest of their names and slices (in internal
+ *	  units, as both sides run the same TimescaleDB version);
+ *	- "jobs" on each relation (and those on none): procedure, schedule,
+ *	  scheduled or paused, next start and config, ids left out as they
+ *	  differ between sides.  TimescaleDB's own jobs (ids below 1000) are
+ *	  left out.
+ *
+ * The same queries run on both sides; rows are matched by object name.
+ *
+ * IDENTIFICATION
+ *	  src/verify_timescale.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "verify.h"
+
+/* a hypertable's name for these checks: its continuous aggregate's, if any */
+#define HT_NAME(h, ca) \
+	"CASE WHEN " ca ".mat_hypertable_id IS NOT NULL" \
+	" THEN pg_catalog.quote_ident(" ca ".user_view_schema) || '.' || pg_catalog.quote_ident(" ca ".user_view_name)" \
+	" ELSE pg_catalog.quote_ident(" h ".schema_name) || '.' || pg_catalog.quote_ident(" h ".table_name) END"
+
+static const char *const caggs_sql =
+"SELECT pg_catalog.quote_ident(ca.user_view_schema) || '.' || pg_catalog.quote_ident(ca.user_view_name),"
+"       (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)"
+"          FROM pg_catalog.pg_attribute a"
+"         WHERE a.attrelid = pg_catalog.format('%I.%I', ca.user_view_schema, ca.user_view_name)::pg_catalog.regclass"
+"           AND a.attnum > 0 AND NOT a.attisdropped)"
+"  FROM _timescaledb_catalog.continuous_agg ca"
+" ORDER BY 1";
+
+static const char *const chunks_sql =
+"SELECT " HT_NAME("h", "ca") ","
+"       pg_catalog.count(ch.id) || ' chunks, ' ||"
+"       pg_catalog.count(ch.id) FILTER (WHERE ch.compressed) || ' compressed, slices ' ||"
+"       pg_catalog.left(pg_catalog.md5(COALESCE(pg_catalog.string_agg(ch.name || ' ' || ch.slices"
+"           || CASE WHEN ch.compressed THEN ' compressed' ELSE '' END, ', ' ORDER BY ch.name), '')), 12)"
+"  FROM _timescaledb_catalog.hypertable h"
+"  LEFT JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = h.id"
+"  LEFT JOIN LATERAL ("
+"       SELECT c.id, pg_catalog.quote_ident(c.schema_name) || '.' || pg_catalog.quote_ident(c.table_name) AS name,"
+"              c.compressed_chunk_id IS NOT NULL OR (c.status & 1) <> 0 AS compressed,"
+"              (SELECT pg_catalog.string_agg(d.column_name || ' [' || s.range_start || ', ' || s.range_end || ')',"
+"                                            ', ' ORDER BY d.column_name)"
+"                 FROM _timescaledb_catalog.chunk_constraint cc"
+"                 JOIN _timescaledb_catalog.dimension_slice s ON s.id = cc.dimension_slice_id"
+"                 JOIN _timescaledb_catalog.dimension d ON d.id = s.dimension_id"
+"                WHERE cc.chunk_id = c.id) AS slices"
+"         FROM _timescaledb_catalog.chunk c"
+"        WHERE c.hypertable_id = h.id AND NOT c.osm_chunk"
+"          AND NOT COALESCE((pg_catalog.to_jsonb(c) ->> 'dropped')::pg_catalog.bool, false)) ch ON true"
+" WHERE h.compression_state <> 2"
+" GROUP BY 1 ORDER BY 1";
+
+static const char *const jobs_sql =
+"SELECT COALESCE(" HT_NAME("h", "ca") ", '(no relation)'),"
+"       pg_catalog.string_agg(pg_catalog.format('%I.%I every %s, %s, next start %s, config %s',"
+"           j.proc_schema, j.proc_name, j.schedule_interval,"
+"           CASE WHEN j.scheduled THEN 'scheduled' ELSE 'paused' END, ij.next_start,"
+"           j.config - 'hypertable_id' - 'mat_hypertable_id'), '; ' ORDER BY j.proc_name, ij.next_start)"
+"  FROM _timescaledb_catalog.bgw_job j"
+"  JOIN timescaledb_information.jobs ij ON ij.job_id = j.id"
+"  LEFT JOIN _timescaledb_catalog.hypertable h ON h.id = j.hypertable_id"
+"  LEFT JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = j.hypertable_id"
+" WHERE j.id >= 1000"
+" GROUP BY 1 ORDER BY 1";
+
+static void compare_named(VerifyState *state, const char *kind, const char *sql);
+
+/*
+ * The TimescaleDB checks, when the source has TimescaleDB (a target
+ * without it is reported by the inventory's extension rows).
+ */
+void
+tsm_verify_timescaledb(VerifyState *state)
+{
+	static const char *const has_sql =
+		"SELECT pg_catalog.count(*) FROM pg_catalog.pg_extension WHERE extname = 'timescaledb'";
+	TsmRows    *src;
+	TsmRows    *tgt;
+	TsmRows    *caggs;
+	MemoryContext cxt;
+	MemoryContext oldcxt;
+	int			c;
+
+	tsm_verify_send(state->conn, has_sql);
+	tgt = tsm_verify_target(has_sql);
+	src = tsm_verify_finish(state->conn, has_sql);
+	if (strcmp(tsm_rows_value(src, 0, 0), "0") == 0 ||
+		strcmp(tsm_rows_value(tgt, 0, 0), "0") == 0)
+		return;
+
+	/* continuous aggregates by content */
+	caggs = tsm_query(state->conn, caggs_sql, 0, NULL);
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate verify aggregate",
+								ALLOCSET_DEFAULT_SIZES);
+	for (c = 0; c < caggs->nrows; c++)
+	{
+		const char *cagg = tsm_rows_value(caggs, c, 0);
+		char	   *sql;
+
+		CHECK_FOR_INTERRUPTS();
+		oldcxt = MemoryContextSwitchTo(cxt);
+		if (state->checksums)
+			sql = psprintf("SELECT pg_catalog.count(*),"
+						   " COALESCE(pg_catalog.sum(('x' || pg_catalog.substr(pg_catalog.md5(ROW(%s)::text), 1, 16))::bit(64)::bigint::numeric), 0)"
+						   " FROM %s t",
+						   tsm_rows_value(caggs, c, 1), cagg);
+		else
+			sql = psprintf("SELECT pg_catalog.count(*) FROM %s", cagg);
+		tsm_verify_send(state->conn, sql);
+		tgt = tsm_verify_target(sql);
+		src = tsm_verify_finish(state->conn, sql);
+		MemoryContextSwitchTo(oldcxt);
+		tsm_verify_put(state, "rows", cagg, tsm_rows_value(src, 0, 0),
+					   tsm_rows_value(tgt, 0, 0));
+		if (state->checksums)
+			tsm_verify_put(state, "checksum", cagg, tsm_rows_value(src, 0, 1),
+						   tsm_rows_value(tgt, 0, 1));
+		MemoryContextReset(cxt);
+	}
+	MemoryContextDelete(cxt);
+
+	compare_named(state, "chunks", chunks_sql);
+	compare_named(state, "jobs", jobs_sql);
+}
+
+/*
+ * Run "sql" (object name, value; ordered by name) on both sides and put one
+ * check per name found on either side.
+ */
+static void
+compare_named(VerifyState *state, const char *kind, const char *sql)
+{
+	TsmRows    *src;
+	TsmRows    *tgt;
+	int			i = 0;
+	int			j = 0;
+
+	tsm_verify_send(state->conn, sql);
+	tgt = tsm_verify_target(sql);
+	src = tsm_verify_finish(state->conn, sql);
+
+	/* both sorted by name, compared as text the same way on both sides */
+	while (i < src->nrows || j < tgt->nrows)
+	{
+		int			cmp;
+
+		if (i >= src->nrows)
+			cmp = 1;
+		else if (j >= tgt->nrows)
+			cmp = -1;
+		else
+			cmp = strcmp(tsm_rows_value(src, i, 0), tsm_rows_value(tgt, j, 0));
+		if (cmp == 0)
+		{
+			tsm_verify_put(state, kind, tsm_rows_value(src, i, 0),
+						   tsm_rows_value(src, i, 1), tsm_rows_value(tgt, j, 1));
+			i++;
+			j++;
+		}
+		else if (cmp < 0)
+		{
+			tsm_verify_put(state, kind, tsm_rows_value(src, i, 0),
+						   tsm_rows_value(src, i, 1), NULL);
+			i++;
+		}
+		else
+		{
+			tsm_verify_put(state, kind, tsm_rows_value(tgt, j, 0),
+						   NULL, tsm_rows_value(tgt, j, 1));
+			j++;
+		}
+	}
+}
