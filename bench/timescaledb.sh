@@ -361,8 +361,8 @@ run() {
 	wait "$spid" 2>/dev/null
 
 	if [ $rc = 0 ]; then
-		elapsed "$t0" "$t1" >"$res/seconds"
-		printf '   round %s  %-10s %8s s   (%s)\n' "$round" "$method" "$(cat "$res/seconds")" "$(steps_line "$res/steps")"
+		echo "$(elapsed "$t0" "$t1")" >"$res/seconds"
+		printf '   round %s  %-10s %8s s   (%s; load average %s)\n' "$round" "$method" "$(cat "$res/seconds")" "$(steps_line "$res/steps")" "$(cut -d' ' -f1 /proc/loadavg)"
 	else
 		# seconds and, for tsmigrate, the step that failed
 		echo "$(elapsed "$t0" "$t1") $(sed -n 's/.*tsmigrate.migrate step "\([^"]*\)".*/\1/p' "$work/logs/$method.$round.log" | tail -1)" >"$res/failed"
@@ -474,6 +474,9 @@ for m in "${METHODS[@]}"; do
 	cat "$work/results/$m".*/peak 2>/dev/null | sort -k1,1gr | head -1 |
 		awk -v m="$m" '{ kb = $1; for (i = 1; i <= 4; i++) sub(/^[^ ]+ +/, ""); printf "   %-10s %4.0f MB  %s\n", m, kb / 1024, $0 }'
 done
+
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other sessions share this machine)"
 
 echo
 echo "goals (from the issue):"
