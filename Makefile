@@ -8,7 +8,8 @@ OBJS         = src/tsmigrate.o src/source.o src/fdw_validator.o src/conn.o \
                src/copy.o src/parallel.o src/pull_data.o \
                src/extensions.o src/roles.o src/role_replay.o \
                src/schema.o src/schema_objects.o src/schema_tables.o src/schema_postdata.o src/replay.o \
-               src/timescale.o src/caggs.o src/jobs.o src/verify_timescale.o
+               src/timescale.o src/caggs.o src/jobs.o src/verify_timescale.o \
+               src/compressed_copy.o
 DATA         = $(wildcard sql/$(EXTENSION)--*.sql)
 PGFILEDESC   = "tsmigrate - migrate a PostgreSQL or TimescaleDB database from inside the target"
 

@@ -12,7 +12,9 @@
  *						CREATE MATERIALIZED VIEW ... WITH (timescaledb.
  *						continuous) ... WITH NO DATA; TimescaleDB's default
  *						indexes on the new materialization hypertable are
- *						dropped so that its chunks load without them.  The
+ *						dropped so that its chunks load without them (if the
+ *						caller may make indexes in TimescaleDB's schema, where
+ *						they live; otherwise they stay).  The
  *						caller then creates the chunks with the source's
  *						names and slices, and pull_chunks fills them like
  *						any other chunk, under the migration's snapshot.
@@ -48,7 +50,6 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
@@ -139,15 +140,6 @@ typedef struct TargetMat
 	char	   *table;
 } TargetMat;
 
-/* what the index rewrite needs */
-typedef struct IndexTarget
-{
-	const char *src_schema;
-	const char *src_table;
-	const TargetMat *mat;
-	const char *idxname;
-} IndexTarget;
-
 /* what the CREATE MATERIALIZED VIEW check needs */
 typedef struct ViewTarget
 {
@@ -158,9 +150,9 @@ typedef struct ViewTarget
 static TargetMat target_mat(const char *schema, const char *view);
 static int32 target_hypertable_id(const char *schema, const char *table);
 static void check_create_cagg(Node *stmt, void *arg);
-static void retarget_index(Node *stmt, void *arg);
 static int	create_indexes(PGconn *conn, const char *schema, const char *view,
 						   const TargetMat *mat, TsmRows *indexes);
+static bool may_create_indexes(void);
 static bool may_write_state(void);
 static void write_state(const char *table, const char *idcol, int32 id,
 						const char *watermark, const char *ranges);
@@ -189,6 +181,7 @@ tsm_cagg_create(PGconn *conn, int mat_id, char **name)
 	ViewTarget	vt;
 	TargetMat	mat;
 	List	   *dropped = NIL;
+	bool		own_indexes;
 	List	   *raw;
 	ListCell   *lc;
 	uint64		i;
@@ -211,14 +204,20 @@ tsm_cagg_create(PGconn *conn, int mat_id, char **name)
 	while (len > 0 && (query[len - 1] == ';' || isspace((unsigned char) query[len - 1])))
 		query[--len] = '\0';
 
+	/*
+	 * Who may create indexes in TimescaleDB's schema gets the source's,
+	 * after the rows; others keep the ones TimescaleDB makes (as the
+	 * catalog's owner) with the aggregate.
+	 */
+	own_indexes = may_create_indexes();
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "CREATE MATERIALIZED VIEW %s (%s) WITH (timescaledb.continuous,"
 					 " timescaledb.materialized_only = %s,"
-					 " timescaledb.create_group_indexes = false) AS %s WITH NO DATA",
+					 " timescaledb.create_group_indexes = %s) AS %s WITH NO DATA",
 					 *name, tsm_rows_value(r, 0, 4),
 					 tsm_rows_value(r, 0, 2)[0] == 't' ? "true" : "false",
-					 query);
+					 own_indexes ? "false" : "true", query);
 	/*
 	 * Checked as one statement of the expected kind, then run through SPI:
 	 * CREATE ... AS needs parse analysis, which ProcessUtility does not do.
@@ -243,6 +242,9 @@ tsm_cagg_create(PGconn *conn, int mat_id, char **name)
 				errcode(ERRCODE_INTERNAL_ERROR),
 				errmsg("continuous aggregate %s was created without a materialization hypertable",
 					   *name));
+
+	if (!own_indexes)
+		return mat.relid;
 
 	/* its rows load faster without indexes: the source's come afterwards */
 	spi_run("SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)"
@@ -418,7 +420,6 @@ create_indexes(PGconn *conn, const char *schema, const char *view,
 		const char *srcname = tsm_rows_value(indexes, i, 2);
 		const char *prefix;
 		char	   *idxname;
-		IndexTarget it;
 
 		if (strcmp(tsm_rows_value(indexes, i, 0), schema) != 0 ||
 			strcmp(tsm_rows_value(indexes, i, 1), view) != 0)
@@ -448,38 +449,30 @@ create_indexes(PGconn *conn, const char *schema, const char *view,
 			idxname[NAMEDATALEN - 1] = '\0';
 		if (OidIsValid(get_relname_relid(idxname, get_namespace_oid(mat->schema, false))))
 			continue;
+		if (!may_create_indexes())
+		{
+			ereport(WARNING,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("index %s of continuous aggregate %s was not created",
+						   quote_identifier(idxname), quote_qualified_identifier(schema, view)),
+					errdetail("Indexes of continuous aggregates live in schema _timescaledb_internal, where the current user may not create objects."),
+					errhint("TimescaleDB's default indexes are there; create this one as the owner of the timescaledb extension."));
+			continue;
+		}
 
-		it.src_schema = tsm_rows_value(srcmat, 0, 0);
-		it.src_table = prefix;
-		it.mat = mat;
-		it.idxname = idxname;
-		tsm_replay_rewritten(tsm_rows_value(indexes, i, 3), T_IndexStmt, "index",
-							 quote_qualified_identifier(mat->schema, idxname),
-							 retarget_index, &it);
+		tsm_replay_index_on(tsm_rows_value(indexes, i, 3), tsm_rows_value(srcmat, 0, 0),
+							prefix, mat->schema, mat->table, idxname);
 		n++;
 	}
 	return n;
 }
 
-/*
- * An index definition of the source's materialization hypertable, made to
- * name this side's and the index's name here.  It must be on that table.
- */
-static void
-retarget_index(Node *stmt, void *arg)
+/* may the current user create indexes in TimescaleDB's internal schema? */
+static bool
+may_create_indexes(void)
 {
-	IndexTarget *it = arg;
-	IndexStmt  *idx = (IndexStmt *) stmt;
-
-	if (idx->relation == NULL || idx->relation->schemaname == NULL ||
-		strcmp(idx->relation->schemaname, it->src_schema) != 0 ||
-		strcmp(idx->relation->relname, it->src_table) != 0)
-		ereport(ERROR,
-				errcode(ERRCODE_DATA_EXCEPTION),
-				errmsg("an index of continuous aggregate materialization %s on the source is on another table",
-					   quote_qualified_identifier(it->src_schema, it->src_table)));
-	idx->relation = makeRangeVar(pstrdup(it->mat->schema), pstrdup(it->mat->table), -1);
-	idx->idxname = pstrdup(it->idxname);
+	return tsm_local_has_row("SELECT 1 WHERE pg_catalog.has_schema_privilege($1, 'CREATE')",
+							 "_timescaledb_internal", NULL);
 }
 
 /*

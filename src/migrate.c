@@ -808,7 +808,15 @@ empty_current_batch(TsmRun *run)
 																	 CStringGetTextDatum(lfirst(lc))));
 
 			if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION)
+			{
+				char	   *pending;
+
 				SPI_execute(psprintf("TRUNCATE ONLY %s", (char *) lfirst(lc)), false, 0);
+				/* a chunk's compressed rows, copied as they are */
+				if (tsm_target_is_chunk(lfirst(lc)) &&
+					(pending = tsm_compressed_pending_of(lfirst(lc))) != NULL)
+					SPI_execute(psprintf("TRUNCATE ONLY %s", pending), false, 0);
+			}
 		}
 	}
 	return NULL;
@@ -838,10 +846,25 @@ copy_batch(TsmRun *run, List *relations, List *states)
 	SPI_commit();
 }
 
+/*
+ * ANALYZE what the caller owns: what the migration made (a database-wide
+ * ANALYZE would warn about every shared catalog to a non-superuser).
+ */
 static char *
 step_analyze(TsmRun *run)
 {
-	SPI_execute("ANALYZE", false, 0);
+	char	   *list;
+
+	SPI_execute("SELECT pg_catalog.string_agg(pg_catalog.format('%I.%I', n.nspname, c.relname), ', ')"
+				"  FROM pg_catalog.pg_class c"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+				" WHERE c.relkind IN ('r', 'm', 'p')"
+				"   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
+				"   AND pg_catalog.pg_has_role(c.relowner, 'USAGE')",
+				true, 1);
+	list = result_value(0, 1);
+	if (list != NULL)
+		SPI_execute(psprintf("ANALYZE %s", list), false, 0);
 	return NULL;
 }
 

@@ -40,6 +40,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "executor/spi.h"
 #include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
 #include "mb/pg_wchar.h"
@@ -646,6 +647,15 @@ tsmigrate_copy_worker_main(Datum main_arg)
 
 	pgstat_report_activity(STATE_RUNNING, "tsmigrate copy");
 	PushActiveSnapshot(GetTransactionSnapshot());
+
+	/*
+	 * One parse analysis, as a session's first query has: TimescaleDB's
+	 * loader loads its library there, and only then do the binary input
+	 * functions of its types (compressed chunks copied as they are) work.
+	 */
+	SPI_connect();
+	SPI_execute("SELECT", true, 0);
+	SPI_finish();
 
 	/* the source, as the leader resolved it */
 	memset(&src, 0, sizeof(src));

@@ -27,6 +27,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodes.h"
 #include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
@@ -111,6 +112,58 @@ tsm_replay_rewritten(const char *sql, NodeTag expected, const char *kind,
 	CommandCounterIncrement();
 
 	error_context_stack = errcallback.previous;
+}
+
+/* what tsm_replay_index_on's rewrite needs */
+typedef struct IndexTarget
+{
+	const char *src_schema;
+	const char *src_table;
+	const char *schema;
+	const char *table;
+	const char *idxname;
+} IndexTarget;
+
+static void
+retarget_index(Node *stmt, void *arg)
+{
+	IndexTarget *it = arg;
+	IndexStmt  *idx = (IndexStmt *) stmt;
+
+	if (idx->relation == NULL || idx->relation->schemaname == NULL ||
+		strcmp(idx->relation->schemaname, it->src_schema) != 0 ||
+		strcmp(idx->relation->relname, it->src_table) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_EXCEPTION),
+				errmsg("index definition for %s on the source is on another table",
+					   quote_qualified_identifier(it->src_schema, it->src_table)));
+	idx->relation = makeRangeVar(pstrdup(it->schema), pstrdup(it->table), -1);
+	idx->idxname = pstrdup(it->idxname);
+}
+
+/*
+ * tsm_replay_index_on
+ *		Run a source index definition (pg_get_indexdef) of the table
+ *		"src_schema"."src_table" on "schema"."table" here instead, as
+ *		"idxname": for TimescaleDB's internal tables, whose names differ
+ *		between sides.  The definition must be one CREATE INDEX on that
+ *		source table.
+ */
+void
+tsm_replay_index_on(const char *indexdef, const char *src_schema,
+					const char *src_table, const char *schema,
+					const char *table, const char *idxname)
+{
+	IndexTarget it;
+
+	it.src_schema = src_schema;
+	it.src_table = src_table;
+	it.schema = schema;
+	it.table = table;
+	it.idxname = idxname;
+	tsm_replay_rewritten(indexdef, T_IndexStmt, "index",
+						 quote_qualified_identifier(schema, idxname),
+						 retarget_index, &it);
 }
 
 /*

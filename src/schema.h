@@ -59,6 +59,23 @@
 	" WHERE ts_r.ev_class = " reloid " AND ts_n.nspname::pg_catalog.text ~ '^_timescaledb')"
 
 /*
+ * A view that reads a continuous aggregate, itself or through other views:
+ * it can be made only once TimescaleDB has made the aggregate, so it comes
+ * with post-data rather than pre-data.
+ */
+#define READS_CAGG(reloid) \
+	"EXISTS (WITH RECURSIVE reads(oid) AS (" \
+	" SELECT rd.refobjid FROM pg_catalog.pg_rewrite rr JOIN pg_catalog.pg_depend rd" \
+	"  ON rd.classid = " CATOID("pg_rewrite") " AND rd.objid = rr.oid AND rd.refclassid = " CATOID("pg_class") \
+	" WHERE rr.ev_class = " reloid " AND rd.refobjid <> rr.ev_class" \
+	" UNION" \
+	" SELECT rd.refobjid FROM reads JOIN pg_catalog.pg_rewrite rr ON rr.ev_class = reads.oid" \
+	" JOIN pg_catalog.pg_depend rd ON rd.classid = " CATOID("pg_rewrite") " AND rd.objid = rr.oid" \
+	"  AND rd.refclassid = " CATOID("pg_class") " AND rd.refobjid <> rr.ev_class)" \
+	" SELECT FROM reads JOIN pg_catalog.pg_class rc ON rc.oid = reads.oid" \
+	" WHERE rc.relkind = 'v' AND NOT " NOT_TS_INTERNAL_VIEW("reads.oid") ")"
+
+/*
  * A valid, local, not inherited CHECK constraint that calls a user-defined
  * function: it is added after the table with ALTER TABLE, as pg_dump does
  * when the function takes the table's row type, which would be a cycle.

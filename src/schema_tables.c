@@ -194,38 +194,42 @@ static const char *const checks_sql =
 " WHERE " CHECK_CALLS_FUNCTION("co") " AND c.relkind IN ('r', 'p', 'f')"
 " AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid");
 
-static const char *const views_sql =
-"SELECT " CATOID("pg_class") ", c.oid, CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END,"
-" pg_catalog.format('%I.%I', n.nspname, c.relname), CASE c.relkind WHEN 'v' THEN 50 ELSE 52 END,"
-" ARRAY[CASE c.relkind WHEN 'v' THEN"
-"  'Placeholder:' || pg_catalog.format('CREATE VIEW %I.%I AS SELECT %s', n.nspname, c.relname,"
-"   (SELECT pg_catalog.string_agg(pg_catalog.format('NULL::%s%s AS %I', pg_catalog.format_type(a.atttypid, a.atttypmod),"
-"     CASE WHEN a.attcollation <> at.typcollation THEN (SELECT pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname)"
-"      FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace"
-"      WHERE co.oid = a.attcollation) ELSE '' END, a.attname), ', ' ORDER BY a.attnum)"
-"    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid"
-"    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)) END,"
-"  CASE c.relkind WHEN 'v' THEN"
-"  'ViewStmt:' || pg_catalog.format('CREATE VIEW %I.%I%s AS %s%s', n.nspname, c.relname,"
-"   CASE WHEN x.opts IS NOT NULL THEN ' WITH (' || x.opts || ')' ELSE '' END, x.def,"
-"   COALESCE((SELECT CASE o WHEN 'check_option=local' THEN ' WITH LOCAL CHECK OPTION' ELSE ' WITH CASCADED CHECK OPTION' END"
-"    FROM pg_catalog.unnest(c.reloptions) o WHERE o LIKE 'check_option=%' LIMIT 1), ''))"
-"  ELSE"
-"  'CreateTableAsStmt:' || pg_catalog.format('CREATE MATERIALIZED VIEW %I.%I%s%s AS %s WITH NO DATA', n.nspname, c.relname,"
-"   CASE WHEN am.amname <> 'heap' THEN pg_catalog.format(' USING %I', am.amname) ELSE '' END,"
-"   CASE WHEN x.opts IS NOT NULL THEN ' WITH (' || x.opts || ')' ELSE '' END, x.def)"
-"  END,"
-"  " COMMENT_STMT("pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, n.nspname, c.relname)", "pg_class", "c.oid") "]"
-" || ARRAY(SELECT 'CommentStmt:' || pg_catalog.format('COMMENT ON COLUMN %I.%I.%I IS %L', n.nspname, c.relname, a.attname, d.description)"
-"   FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_description d ON d.classoid = " CATOID("pg_class")
-"    AND d.objoid = c.oid AND d.objsubid = a.attnum"
-"   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)"
-" FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-" LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam"
-" CROSS JOIN LATERAL (SELECT pg_catalog.rtrim(pg_catalog.pg_get_viewdef(c.oid), ';') AS def,"
-"  " RELOPTIONS("c.reloptions", "''") " AS opts) x"
-" WHERE c.relkind IN ('v', 'm') AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid")
-" AND " NOT_TS_INTERNAL_VIEW("c.oid");
+#define VIEWS_SQL \
+"SELECT " CATOID("pg_class") ", c.oid, CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END," \
+" pg_catalog.format('%I.%I', n.nspname, c.relname), CASE c.relkind WHEN 'v' THEN 50 ELSE 52 END," \
+" ARRAY[CASE c.relkind WHEN 'v' THEN" \
+"  'Placeholder:' || pg_catalog.format('CREATE VIEW %I.%I AS SELECT %s', n.nspname, c.relname," \
+"   (SELECT pg_catalog.string_agg(pg_catalog.format('NULL::%s%s AS %I', pg_catalog.format_type(a.atttypid, a.atttypmod)," \
+"     CASE WHEN a.attcollation <> at.typcollation THEN (SELECT pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname)" \
+"      FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace" \
+"      WHERE co.oid = a.attcollation) ELSE '' END, a.attname), ', ' ORDER BY a.attnum)" \
+"    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid" \
+"    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)) END," \
+"  CASE c.relkind WHEN 'v' THEN" \
+"  'ViewStmt:' || pg_catalog.format('CREATE VIEW %I.%I%s AS %s%s', n.nspname, c.relname," \
+"   CASE WHEN x.opts IS NOT NULL THEN ' WITH (' || x.opts || ')' ELSE '' END, x.def," \
+"   COALESCE((SELECT CASE o WHEN 'check_option=local' THEN ' WITH LOCAL CHECK OPTION' ELSE ' WITH CASCADED CHECK OPTION' END" \
+"    FROM pg_catalog.unnest(c.reloptions) o WHERE o LIKE 'check_option=%' LIMIT 1), ''))" \
+"  ELSE" \
+"  'CreateTableAsStmt:' || pg_catalog.format('CREATE MATERIALIZED VIEW %I.%I%s%s AS %s WITH NO DATA', n.nspname, c.relname," \
+"   CASE WHEN am.amname <> 'heap' THEN pg_catalog.format(' USING %I', am.amname) ELSE '' END," \
+"   CASE WHEN x.opts IS NOT NULL THEN ' WITH (' || x.opts || ')' ELSE '' END, x.def)" \
+"  END," \
+"  " COMMENT_STMT("pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, n.nspname, c.relname)", "pg_class", "c.oid") "]" \
+" || ARRAY(SELECT 'CommentStmt:' || pg_catalog.format('COMMENT ON COLUMN %I.%I.%I IS %L', n.nspname, c.relname, a.attname, d.description)" \
+"   FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_description d ON d.classoid = " CATOID("pg_class") \
+"    AND d.objoid = c.oid AND d.objsubid = a.attnum" \
+"   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)" \
+" FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace" \
+" LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam" \
+" CROSS JOIN LATERAL (SELECT pg_catalog.rtrim(pg_catalog.pg_get_viewdef(c.oid), ';') AS def," \
+"  " RELOPTIONS("c.reloptions", "''") " AS opts) x" \
+" WHERE c.relkind IN ('v', 'm') AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid") \
+" AND " NOT_TS_INTERNAL_VIEW("c.oid")
+
+/* views and materialized views; those reading continuous aggregates come with post-data */
+static const char *const views_sql = VIEWS_SQL " AND NOT " READS_CAGG("c.oid");
+static const char *const views_on_caggs_sql = VIEWS_SQL " AND " READS_CAGG("c.oid");
 
 /*
  * tsm_schema_table_queries
@@ -235,7 +239,10 @@ void
 tsm_schema_table_queries(List **queries, int version, bool post)
 {
 	if (post)
+	{
+		*queries = lappend(*queries, (char *) views_on_caggs_sql);
 		return;
+	}
 
 	*queries = lappend(*queries, (char *) sequences_sql);
 	*queries = lappend(*queries,

@@ -169,15 +169,17 @@ typedef struct PullArgs
 
 static bool source_has_timescaledb(PGconn *conn);
 static TsmHypertable *read_hypertables(PGconn *conn, int *nhts);
-static List *array_list(const char *array);
 static void create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tsschema);
 static void set_compression(TsmHypertable *ht);
+static void set_cagg_interval(TsmHypertable *ht, TsmRows *dims, const char *tsschema);
 static void pull_hypertables(void *arg);
 static void spi_exec(const char *sql, int nargs, Oid *types, Datum *values,
 					 const char *nulls);
 static Datum text_or_null(const char *s, char *null);
 static bool relation_is_empty(const char *qualname);
 static bool binary_copy_allowed(PGconn *conn);
+static char *compressed_copy_sql(const TsmCompressed *cc, bool binary);
+static int64 compressed_rows(const TsmCompressed *cc);
 
 /*
  * tsmigrate.pull_hypertables(source text, dry_run boolean, with_data boolean)
@@ -234,6 +236,8 @@ pull_hypertables(void *arg)
 	int			h;
 	int			c;
 	bool		binary_ok;
+	TsmCompressed *ccs;
+	int			nccs;
 	MemoryContext chunkcxt;
 
 	conn = tsm_conn_open(args->src);
@@ -255,6 +259,7 @@ pull_hypertables(void *arg)
 	dims = tsm_query(conn, dimensions_sql, 0, NULL);
 	chunks = tsm_query(conn, chunks_sql, 0, NULL);
 	binary_ok = binary_copy_allowed(conn);
+	ccs = tsm_compressed_chunks(conn, &nccs);
 
 	SPI_connect();
 
@@ -267,6 +272,7 @@ pull_hypertables(void *arg)
 			char	   *name;
 
 			hts[h].relid = tsm_cagg_create(conn, hts[h].id, &name);
+			set_cagg_interval(&hts[h], dims, tsschema);
 		}
 		else
 			create_hypertable(&hts[h], dims, tsschema);
@@ -284,6 +290,7 @@ pull_hypertables(void *arg)
 		const char *table = tsm_rows_value(chunks, c, 2);
 		bool		compressed = tsm_rows_value(chunks, c, 3)[0] == 't';
 		TsmHypertable *ht = NULL;
+		TsmCompressed *cc;
 		char	   *chunkname;
 		Oid			types[4] = {REGCLASSOID, JSONBOID, NAMEOID, NAMEOID};
 		Datum		values[4];
@@ -317,7 +324,29 @@ pull_hypertables(void *arg)
 					errmsg("chunk %s of hypertable %s was not created on the target",
 						   chunkname, ht->qualname));
 
-		if (args->with_data)
+		/* compressed on the source: its compressed rows go to a table of their own */
+		cc = tsm_compressed_find(ccs, nccs, chunkname);
+		if (cc)
+		{
+			tsm_compressed_prepare(cc);
+			CommandCounterIncrement();
+		}
+
+		if (args->with_data && cc)
+		{
+			uint64		bytes;
+			bool		binary = binary_ok && cc->binary;
+
+			(void) tsm_copy_table(conn, tsm_compressed_pending_relid(cc),
+								  compressed_copy_sql(cc, binary), cc->tgtcols,
+								  binary, &bytes);
+			CommandCounterIncrement();
+			tsm_compressed_attach(cc, chunkid);
+			CommandCounterIncrement();
+			rows = compressed_rows(cc);
+			ht->rows += rows;
+		}
+		else if (args->with_data)
 		{
 			uint64		bytes;
 			char	   *sql;
@@ -440,20 +469,20 @@ read_hypertables(PGconn *conn, int *nhts)
 				StringInfoData sb;
 
 				initStringInfo(&sb);
-				foreach(lc, array_list(segmentby))
+				foreach(lc, tsm_array_items(segmentby))
 					appendStringInfo(&sb, "%s%s", sb.len > 0 ? ", " : "",
 									 quote_identifier(lfirst(lc)));
 				ht->segmentby = sb.data;
 			}
 			if (orderby)
 			{
-				List	   *desc = array_list(tsm_rows_value(r, i, 8));
-				List	   *nullsfirst = array_list(tsm_rows_value(r, i, 9));
+				List	   *desc = tsm_array_items(tsm_rows_value(r, i, 8));
+				List	   *nullsfirst = tsm_array_items(tsm_rows_value(r, i, 9));
 				StringInfoData ob;
 				int			k = 0;
 
 				initStringInfo(&ob);
-				foreach(lc, array_list(orderby))
+				foreach(lc, tsm_array_items(orderby))
 				{
 					bool		d = ((char *) list_nth(desc, k))[0] == 't';
 					bool		nf = ((char *) list_nth(nullsfirst, k))[0] == 't';
@@ -473,7 +502,7 @@ read_hypertables(PGconn *conn, int *nhts)
 		{
 			ListCell   *lc;
 
-			foreach(lc, array_list(names))
+			foreach(lc, tsm_array_items(names))
 				appendBinaryStringInfo(&cols, lfirst(lc), strlen(lfirst(lc)) + 1);
 		}
 		ht->tgtcols = cols.data;
@@ -487,8 +516,8 @@ read_hypertables(PGconn *conn, int *nhts)
 /*
  * The items of a one-dimensional text array literal, as C strings.
  */
-static List *
-array_list(const char *array)
+List *
+tsm_array_items(const char *array)
 {
 	Datum		arr;
 	Datum	   *elems;
@@ -604,6 +633,32 @@ create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tsschema)
 }
 
 /*
+ * A continuous aggregate's materialization hypertable gets its own chunk
+ * interval (ten times its raw hypertable's, unless changed): the source's,
+ * for the chunks made after the migration.
+ */
+static void
+set_cagg_interval(TsmHypertable *ht, TsmRows *dims, const char *tsschema)
+{
+	int			d;
+
+	for (d = 0; d < dims->nrows; d++)
+	{
+		Oid			types[2] = {REGCLASSOID, INT8OID};
+		Datum		values[2];
+
+		if (pg_strtoint32(tsm_rows_value(dims, d, 0)) != ht->id ||
+			tsm_rows_value(dims, d, 3) == NULL)
+			continue;
+		values[0] = ObjectIdGetDatum(ht->relid);
+		values[1] = Int64GetDatum(pg_strtoint64(tsm_rows_value(dims, d, 3)));
+		spi_exec(psprintf("SELECT FROM %s.set_chunk_time_interval($1, $2)", tsschema),
+				 2, types, values, NULL);
+		break;
+	}
+}
+
+/*
  * Compression settings as on the source: segmentby and orderby (the
  * source's internal order, with its directions and NULLS placement).
  */
@@ -615,8 +670,10 @@ set_compression(TsmHypertable *ht)
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "ALTER %s %s SET (timescaledb.compress",
 					 ht->cagg ? "MATERIALIZED VIEW" : "TABLE", ht->qualname);
-	appendStringInfo(&sql, ", timescaledb.compress_segmentby = %s",
-					 quote_literal_cstr(ht->segmentby ? ht->segmentby : ""));
+	/* an aggregate stores an empty segmentby as such, not as none */
+	if (ht->segmentby || !ht->cagg)
+		appendStringInfo(&sql, ", timescaledb.compress_segmentby = %s",
+						 quote_literal_cstr(ht->segmentby ? ht->segmentby : ""));
 	if (ht->orderby)
 		appendStringInfo(&sql, ", timescaledb.compress_orderby = %s",
 						 quote_literal_cstr(ht->orderby));
@@ -882,6 +939,7 @@ typedef struct TsmChunk
 	Oid			relid;			/* on the target */
 	int64		size;
 	bool		wanted;
+	TsmCompressed *compressed;	/* copied compressed, or NULL */
 } TsmChunk;
 
 /*
@@ -913,6 +971,8 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 	TsmCopyTask *tasks;
 	int			ntasks = 0;
 	bool		binary_ok;
+	TsmCompressed *ccs;
+	int			nccs;
 	int			c;
 	int			t;
 
@@ -937,6 +997,7 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 	rows = tsm_query(conn, chunks_sql, 0, NULL);
 
 	binary_ok = binary_copy_allowed(conn);
+	ccs = tsm_compressed_chunks(conn, &nccs);
 
 	chunks = palloc0(sizeof(TsmChunk) * Max(rows->nrows, 1));
 	for (c = 0; c < rows->nrows; c++)
@@ -1020,10 +1081,31 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 					errhint("pull_chunks only fills empty chunks: empty it with TRUNCATE, or leave it out with the \"chunks\" argument."));
 
 		task = &tasks[ntasks++];
-		task->relid = ch->relid;
 		task->relation = c;
-		task->binary = binary_ok && ch->ht->binary;
 		task->size = ch->size;
+		ch->compressed = tsm_compressed_find(ccs, nccs, ch->qualname);
+		if (ch->compressed &&
+			OidIsValid(task->relid = tsm_compressed_pending_relid(ch->compressed)))
+		{
+			/* compressed on the source: its compressed rows, as they are */
+			char	   *pending = quote_qualified_identifier(ch->compressed->src_schema,
+															 ch->compressed->pending);
+
+			if (!relation_is_empty(pending))
+				ereport(ERROR,
+						errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("the compressed rows of chunk %s are already on the target, in %s",
+							   ch->qualname, pending),
+						errhint("Empty that table with TRUNCATE to copy them again."));
+			task->binary = binary_ok && ch->compressed->binary;
+			task->columns = ch->compressed->tgtcols;
+			task->columns_len = ch->compressed->tgtcols_len;
+			task->sql = compressed_copy_sql(ch->compressed, task->binary);
+			continue;
+		}
+		ch->compressed = NULL;
+		task->relid = ch->relid;
+		task->binary = binary_ok && ch->ht->binary;
 		task->columns = ch->ht->tgtcols;
 		task->columns_len = ch->ht->tgtcols_len;
 		/* through the chunk, not ONLY: a compressed one is decompressed */
@@ -1035,6 +1117,21 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 
 	tsm_conn_command(conn, "COMMIT");
 	tsm_conn_close(conn);
+
+	/* compressed rows copied as they are: now the chunks' compressed chunks */
+	SPI_connect();
+	for (t = 0; t < ntasks; t++)
+	{
+		TsmChunk   *ch = &chunks[tasks[t].relation];
+
+		if (ch->compressed == NULL)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		tsm_compressed_attach(ch->compressed, ch->relid);
+		CommandCounterIncrement();
+		tasks[t].rows = compressed_rows(ch->compressed);
+	}
+	SPI_finish();
 
 	for (t = 0; t < ntasks; t++)
 	{
@@ -1085,4 +1182,25 @@ binary_copy_allowed(PGconn *conn)
 	return tsm_copy_binary &&
 		PQserverVersion(conn) / 10000 == PG_VERSION_NUM / 10000 &&
 		encoding != NULL && strcmp(encoding, GetDatabaseEncodingName()) == 0;
+}
+
+/*
+ * The COPY that reads a source chunk's compressed chunk as it is (ONLY: it
+ * is an inheritance child of TimescaleDB's compressed hypertable).
+ */
+static char *
+compressed_copy_sql(const TsmCompressed *cc, bool binary)
+{
+	return psprintf("COPY (SELECT %s FROM ONLY %s) TO STDOUT%s", cc->srccols,
+					quote_qualified_identifier(cc->src_schema, cc->src_table),
+					binary ? " WITH (FORMAT binary)" : "");
+}
+
+/* the rows a compressed chunk holds, as the source counted them */
+static int64
+compressed_rows(const TsmCompressed *cc)
+{
+	const char *n = list_length(cc->sizes) > 6 ? list_nth(cc->sizes, 6) : NULL;
+
+	return (n && *n) ? pg_strtoint64(n) : -1;
 }

@@ -37,6 +37,9 @@ int			tsm_copy_split_size_kb = 1024 * 1024;
 /* tsmigrate.copy_binary: binary COPY where both sides allow it */
 bool		tsm_copy_binary = true;
 
+/* tsmigrate.copy_compressed: compressed chunks copied as they are */
+bool		tsm_copy_compressed = true;
+
 void		_PG_init(void);
 
 void
@@ -82,6 +85,15 @@ _PG_init(void)
 							 "Uses binary COPY when source and target run the same major version.",
 							 "Tables with columns of non-built-in types are always copied as text.",
 							 &tsm_copy_binary,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("tsmigrate.copy_compressed",
+							 "Copies TimescaleDB chunks compressed on the source as they are.",
+							 "Off: they are copied decompressed and compressed again here.",
+							 &tsm_copy_compressed,
 							 true,
 							 PGC_USERSET,
 							 0,

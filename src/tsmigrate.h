@@ -71,6 +71,7 @@ extern int	tsm_cancel_timeout_ms;
 extern int	tsm_max_jobs;
 extern int	tsm_copy_split_size_kb;
 extern bool tsm_copy_binary;
+extern bool tsm_copy_compressed;
 
 /* in source.c */
 extern TsmSource *tsm_source_resolve(const char *source);
@@ -150,6 +151,9 @@ typedef void (*TsmStmtRewrite) (Node *stmt, void *arg);
 extern void tsm_replay_rewritten(const char *sql, NodeTag expected,
 								 const char *kind, const char *name,
 								 TsmStmtRewrite rewrite, void *arg);
+extern void tsm_replay_index_on(const char *indexdef, const char *src_schema,
+								const char *src_table, const char *schema,
+								const char *table, const char *idxname);
 extern char *tsm_replay_guarded(int nstmts, const char *const *sqls,
 								const NodeTag *tags, const char *kind,
 								const char *name, const int *codes);
@@ -191,8 +195,37 @@ extern const char *tsm_hypertable_sql(const char *sql);
 extern TsmRows *tsm_source_chunks(PGconn *conn);
 extern bool tsm_target_is_chunk(const char *qualname);
 extern char *tsm_timescaledb_schema(void);
+extern List *tsm_array_items(const char *array);
+
+/* in compressed_copy.c */
+typedef struct TsmCompressed
+{
+	char	   *chunk;			/* the chunk, quoted, qualified (both sides) */
+	char	   *src_schema;		/* the source's compressed chunk */
+	char	   *src_table;
+	char	   *pending;		/* the table here that takes its rows, in
+								 * src_schema */
+	char	   *coldefs;		/* its columns: "name type, ..." */
+	char	   *srccols;		/* quoted column list */
+	char	   *tgtcols;		/* '\0'-separated names, ending with "" */
+	int			tgtcols_len;
+	bool		binary;			/* every type has binary send/receive */
+	List	   *sizes;			/* compression_chunk_size's eight, as text */
+	List	   *indexdefs;		/* the compressed chunk's indexes */
+	List	   *indexnames;
+	char	   *settings;		/* its compression settings, as JSON */
+} TsmCompressed;
+
+extern TsmCompressed *tsm_compressed_chunks(PGconn *conn, int *n);
+extern TsmCompressed *tsm_compressed_find(TsmCompressed *ccs, int n,
+										  const char *qualname);
+extern Oid	tsm_compressed_pending_relid(const TsmCompressed *cc);
+extern void tsm_compressed_prepare(const TsmCompressed *cc);
+extern void tsm_compressed_attach(const TsmCompressed *cc, Oid chunkid);
+extern char *tsm_compressed_pending_of(const char *qualname);
 
 /* in caggs.c */
+struct ReturnSetInfo;
 extern Oid	tsm_cagg_create(PGconn *conn, int mat_id, char **name);
 extern void tsm_caggs_finish(PGconn *conn, struct ReturnSetInfo *rsinfo);
 

@@ -6,7 +6,8 @@
 # slices), the rows in the chunks and none in the root tables, the same
 # compression settings and the same chunks compressed; verify with
 # checksums finds no difference.  Done for each installed TimescaleDB
-# version.  A source without TimescaleDB skips the two TimescaleDB steps,
+# version, compressed chunks copied as they are (and, by hand, decompressed
+# and compressed again).  A source without TimescaleDB skips its steps,
 # different TimescaleDB versions stop the run at its checks; a data step
 # failing among chunks resumes; the functions work by hand; a non-superuser
 # migrates hypertables through a foreign server.
@@ -28,12 +29,7 @@ my $source = tsm_source_node('source', timescaledb => 1);
 my $target = tsm_target_node('target', timescaledb => 1);
 my ($rc, $out, $err);
 
-my @versions = split /\n/, $target->safe_psql('postgres',
-	q{SELECT version FROM pg_available_extension_versions
-	   WHERE name = 'timescaledb' AND version IN ('2.25.2', '2.28.3') ORDER BY 1});
-@versions = ($target->safe_psql('postgres',
-	q{SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'}))
-  unless @versions;
+my @versions = tsm_timescaledb_versions($target);
 
 # conditions: 1-day chunks over 5 days, 2 hash partitions on device_id: 10
 # chunks, the first 5 compressed; ticks: integer time, chunks of 1000.
@@ -99,6 +95,10 @@ my %same = (
 		       (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I',
 		            chunk_schema, chunk_name), false, true, '')))[1]::text
 		  FROM timescaledb_information.chunks ORDER BY 1},
+	'compression statistics (compressed chunks copied as they are)' => q{
+		SELECT chunk_name, compression_status, before_compression_table_bytes,
+		       before_compression_total_bytes, after_compression_total_bytes
+		  FROM chunk_compression_stats('conditions') ORDER BY 1},
 	'compression settings' => q{
 		SELECT hypertable::text, segmentby, orderby
 		  FROM timescaledb_information.hypertable_compression_settings ORDER BY 1},
@@ -134,7 +134,7 @@ foreach my $version (@versions)
 		"CALL tsmigrate.migrate(\$\$$src\$\$, jobs => 2)", dbname => $db);
 	is($rc, 0, "$version: migrate") or diag $err;
 	note sprintf('%s: migrate took %d s', $version, time() - $start);
-	like($err, qr/step "timescaledb" done in [\d.]+ s: 3 hypertables, 18 chunks \(6 compressed on the source\)/,
+	like($err, qr/step "timescaledb" done in [\d.]+ s: 3 hypertables and continuous aggregates, 18 chunks \(6 compressed on the source\)/,
 		"$version: the timescaledb step reports hypertables and chunks");
 	like($err, qr/step "data" done in [\d.]+ s: 19 relations, 4272 rows/,
 		"$version: the data step copies the chunks with the other tables");
@@ -150,6 +150,9 @@ foreach my $version (@versions)
 		my $want = $source->safe_psql($db, $same{$what});
 		is($target->safe_psql($db, $same{$what}), $want, "$version: $what as on the source");
 	}
+	is( $target->safe_psql($db,
+			q{SELECT count(*) FROM pg_class WHERE relname LIKE 'tsm\_c\_%'}),
+		'0', "$version: no table of compressed rows is left over");
 	is( $target->safe_psql($db,
 			q{SELECT (SELECT count(*) FROM ONLY conditions) + (SELECT count(*) FROM ONLY ticks)
 		         + (SELECT count(*) FROM ONLY "Odd Schema"."My Metrics")}),
@@ -185,7 +188,7 @@ foreach my $version (@versions)
 	is( $target->safe_psql($db,
 			q{SELECT string_agg(step || '=' || state, ',' ORDER BY ordinal) FROM tsmigrate.run_step}),
 		'checks=done,extensions=done,roles=done,pre-data=done,timescaledb=done,data=done,'
-		  . 'post-data=done,compression=done,analyze=done,verify=done',
+		  . 'post-data=done,compression=done,analyze=done,jobs=done,verify=done',
 		"$version: every step is done");
 }
 
@@ -197,6 +200,8 @@ foreach my $version (@versions)
 	$target->safe_psql('by_hand',
 		"CREATE EXTENSION timescaledb VERSION '$versions[-1]'; CREATE EXTENSION tsmigrate");
 	my $src = tsm_tcp_connstr($source, $db);
+	# compressed chunks copied decompressed, and compressed again here
+	$target->safe_psql('postgres', 'ALTER DATABASE by_hand SET tsmigrate.copy_compressed = off');
 	($rc, $out, $err) = tsm_target_sql($target,
 		"SELECT count(*) FROM tsmigrate.pull_schema(\$\$$src\$\$, 'pre-data');"
 		  . "SELECT count(*) FROM tsmigrate.pull_hypertables(\$\$$src\$\$, dry_run => true);"
@@ -209,7 +214,7 @@ foreach my $version (@versions)
 		dbname => 'by_hand');
 	is( $out,
 		"7\n21\n0\n\"Odd Schema\".\"My Metrics\":48,public.conditions:720,public.ticks:3500\n1\n9\n6",
-		'by hand: a dry run leaves no hypertable; pull_hypertables copies the rows; compress_chunks compresses 6 chunks')
+		'by hand, copy_compressed off: a dry run leaves no hypertable; pull_hypertables copies the rows; compress_chunks compresses 6 chunks')
 	  or diag $err;
 	is( $target->safe_psql('by_hand',
 			q{SELECT count(*) FILTER (WHERE is_compressed) || '/' || count(*) FROM timescaledb_information.chunks}),

@@ -17,8 +17,8 @@ use Test::More;
 
 our @EXPORT = qw(
   tsm_source_node tsm_target_node tsm_set_source_auth tsm_tcp_connstr
-  tsm_target_sql tsm_have_timescaledb tsm_no_source_backends
-  tsm_finish_background);
+  tsm_target_sql tsm_have_timescaledb tsm_timescaledb_versions
+  tsm_no_source_backends tsm_finish_background);
 
 # A source cluster that also listens on 127.0.0.1, so that tests can choose
 # between trust and password authentication for TCP connections.
@@ -100,6 +100,20 @@ sub tsm_have_timescaledb
 	my $sharedir = `pg_config --sharedir`;
 	chomp $sharedir;
 	return -f "$sharedir/extension/timescaledb.control";
+}
+
+# The TimescaleDB versions the TimescaleDB suites run with on "node": the
+# two built for them (2.25.2 and 2.28.3) where installed, else the default.
+sub tsm_timescaledb_versions
+{
+	my ($node) = @_;
+	my @versions = split /\n/, $node->safe_psql('postgres',
+		q{SELECT version FROM pg_available_extension_versions
+		   WHERE name = 'timescaledb' AND version IN ('2.25.2', '2.28.3') ORDER BY 1});
+	@versions = ($node->safe_psql('postgres',
+		q{SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'}))
+	  unless @versions;
+	return @versions;
 }
 
 # Wait until the source has no tsmigrate backend left; true if it happened.
