@@ -254,7 +254,7 @@ m_documented() {
 }
 
 m_pgdump_dir() {
-	local t s
+	local t
 	t=$(now)
 	as_test_user "pg_dump -h '$work/source' -p $src_port -Fd -j2 -f '$work/dump.dir' src" || return 1
 	step dump "$t"
@@ -282,12 +282,12 @@ m_pgdump_dir() {
 }
 
 m_tsmigrate() {
-	local rc
 	tgt_psql "$db" "-c 'CREATE EXTENSION timescaledb' -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$SRC_CONN', jobs => 2, roles => false)\""
-	rc=$?
-	# the steps that finished, also of a failed call
-	tgt_psql "$db" "-F ' ' -c \"SELECT replace(step, ' ', '_'), round(extract(epoch FROM elapsed)::numeric, 2) FROM tsmigrate.progress WHERE relation IS NULL AND elapsed IS NOT NULL\"" >>"$res/steps"
-	return $rc
+}
+
+# after_tsmigrate: its steps that finished (also of a failed call), untimed
+after_tsmigrate() {
+	tgt_psql "$db" "-F ' ' -c \"SELECT replace(step, ' ', '_'), round(extract(epoch FROM elapsed)::numeric, 2) FROM tsmigrate.progress WHERE relation IS NULL AND elapsed IS NOT NULL\"" >>"$res/steps" 2>/dev/null
 }
 
 # check WHEN: the checks on the target, into $res/WHEN.checks, printed
@@ -360,6 +360,7 @@ run() {
 	t1=$(now)
 	kill "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
+	[ "$(type -t "after_$method")" = function ] && "after_$method"
 
 	if [ $rc = 0 ]; then
 		echo "$(elapsed "$t0" "$t1")" >"$res/seconds"
