@@ -245,13 +245,14 @@ COMMENT ON FUNCTION tsmigrate.schema_sql(text, text) IS
     'the statements that create one section (pre-data or post-data) of the source''s schema, in dependency order';
 
 CREATE FUNCTION tsmigrate.pull_schema(source text DEFAULT NULL, section text DEFAULT 'pre-data',
-                                      dry_run boolean DEFAULT false)
+                                      dry_run boolean DEFAULT false, jobs int DEFAULT 1,
+                                      skip_existing boolean DEFAULT false)
     RETURNS TABLE (kind text, object text, action text)
     AS 'MODULE_PATHNAME', 'tsmigrate_pull_schema'
     LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION tsmigrate.pull_schema(text, text, boolean) IS
-    'create one section of the source''s schema on the target, all or nothing';
+COMMENT ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean) IS
+    'create one section of the source''s schema on the target: all or nothing, or post-data object by object with several jobs';
 
 ------------------------------------------------------------------------------
 -- TimescaleDB: hypertables with their dimensions, chunks and compression
@@ -318,7 +319,7 @@ REVOKE ALL ON FUNCTION tsmigrate.sync_extensions(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.roles_sql(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_roles(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.schema_sql(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tsmigrate.pull_schema(text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_hypertables(text, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.compress_chunks(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_chunks(text, int, text[], text) FROM PUBLIC;

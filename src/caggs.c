@@ -70,7 +70,9 @@ static const char *const cagg_sql =
 "          FROM pg_catalog.pg_attribute a"
 "         WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.format('%I.%I',"
 "                 ca.user_view_schema, ca.user_view_name)::pg_catalog.regclass"
-"           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped)"
+"           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped),"
+"       pg_catalog.obj_description(pg_catalog.format('%I.%I', ca.user_view_schema,"
+"                                  ca.user_view_name)::pg_catalog.regclass, 'pg_class')"
 "  FROM _timescaledb_catalog.continuous_agg ca"
 " WHERE ca.mat_hypertable_id OPERATOR(pg_catalog.=) $1::pg_catalog.int4";
 
@@ -163,12 +165,13 @@ static void spi_run(const char *sql, int nargs, Oid *types, Datum *values,
  * tsm_cagg_create
  *		Create here, without data, the continuous aggregate whose
  *		materialization hypertable has id "mat_id" on the source, and return
- *		its materialization hypertable (which has no index yet).
+ *		its materialization hypertable (without indexes, when the caller may
+ *		make them again).
  *
  * The caller is connected to SPI; its raw hypertable (or aggregate) exists.
  */
 Oid
-tsm_cagg_create(PGconn *conn, int mat_id, char **name)
+tsm_cagg_create(PGconn *conn, int mat_id)
 {
 	char		idbuf[16];
 	const char *params[1];
@@ -178,6 +181,7 @@ tsm_cagg_create(PGconn *conn, int mat_id, char **name)
 	char	   *query;
 	size_t		len;
 	StringInfoData sql;
+	char	   *name;
 	ViewTarget	vt;
 	TargetMat	mat;
 	List	   *dropped = NIL;
@@ -196,7 +200,7 @@ tsm_cagg_create(PGconn *conn, int mat_id, char **name)
 					   mat_id));
 	schema = tsm_rows_value(r, 0, 0);
 	view = tsm_rows_value(r, 0, 1);
-	*name = quote_qualified_identifier(schema, view);
+	name = quote_qualified_identifier(schema, view);
 
 	/* pg_get_viewdef ends the query with a semicolon */
 	query = pstrdup(tsm_rows_value(r, 0, 3));
@@ -215,7 +219,7 @@ tsm_cagg_create(PGconn *conn, int mat_id, char **name)
 					 "CREATE MATERIALIZED VIEW %s (%s) WITH (timescaledb.continuous,"
 					 " timescaledb.materialized_only = %s,"
 					 " timescaledb.create_group_indexes = %s) AS %s WITH NO DATA",
-					 *name, tsm_rows_value(r, 0, 4),
+					 name, tsm_rows_value(r, 0, 4),
 					 tsm_rows_value(r, 0, 2)[0] == 't' ? "true" : "false",
 					 own_indexes ? "false" : "true", query);
 	/*
@@ -230,18 +234,23 @@ tsm_cagg_create(PGconn *conn, int mat_id, char **name)
 		ereport(ERROR,
 				errcode(ERRCODE_DATA_EXCEPTION),
 				errmsg("the definition of continuous aggregate %s on the source is not one query",
-					   *name));
+					   name));
 	check_create_cagg(linitial_node(RawStmt, raw)->stmt, &vt);
 	if (SPI_execute(sql.data, false, 0) < 0)
-		elog(ERROR, "SPI_execute failed on the definition of %s", *name);
+		elog(ERROR, "SPI_execute failed on the definition of %s", name);
 	CommandCounterIncrement();
+
+	if (tsm_rows_value(r, 0, 5) != NULL)
+		tsm_replay_statement(psprintf("COMMENT ON VIEW %s IS %s", name,
+									  quote_literal_cstr(tsm_rows_value(r, 0, 5))),
+							 T_CommentStmt, "continuous aggregate", name);
 
 	mat = target_mat(schema, view);
 	if (mat.id == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_INTERNAL_ERROR),
 				errmsg("continuous aggregate %s was created without a materialization hypertable",
-					   *name));
+					   name));
 
 	if (!own_indexes)
 		return mat.relid;

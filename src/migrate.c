@@ -21,7 +21,9 @@
  *						(of hypertables and of continuous aggregates) are
  *						relations of their own, copied by pull_chunks; then,
  *						under the same snapshot, pull_continuous_aggregates
- *		post-data		pull_schema(..., 'post-data')
+ *		post-data		pull_schema(..., 'post-data', jobs), each object
+ *						committed on its own when jobs > 1; resumed, it
+ *						skips the objects that are there already
  *		compression		compress_chunks: what is compressed on the source
  *		analyze			ANALYZE
  *		jobs			pull_jobs: policies and user jobs with the source's
@@ -49,6 +51,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
@@ -87,6 +90,7 @@ typedef struct TsmRun
 	bool		roles;
 	PGconn	   *snapshot_conn;	/* data step: holds the exported snapshot */
 	char	   *snapshot;
+	bool		step_resumed;	/* the current step was begun by an earlier call */
 } TsmRun;
 
 typedef char *(*StepFunction) (TsmRun *run);
@@ -164,6 +168,7 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 	run.source = run.source_null ? (Datum) 0 : PG_GETARG_DATUM(0);
 	run.jobs = PG_ARGISNULL(1) ? 2 : PG_GETARG_INT32(1);
 	run.roles = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
+	run.step_resumed = false;
 	if (run.jobs < 1)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -222,6 +227,7 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 
 				if (strcmp(state, "done") == 0 || strcmp(state, "skipped") == 0)
 					continue;
+				run.step_resumed = strcmp(state, "pending") != 0;
 
 				tsm_state_step_mark(run.run_id, steps[i].name, "running", NULL, NULL);
 				SPI_commit();
@@ -429,11 +435,25 @@ step_pre_data(TsmRun *run)
 	return psprintf("%s objects", result_value(0, 1));
 }
 
+/*
+ * Post-data with the run's jobs.  With several, objects commit one by one,
+ * so a step begun by an earlier call skips those already there.
+ */
 static char *
 step_post_data(TsmRun *run)
 {
-	run_sql(run, "SELECT count(*) FROM tsmigrate.pull_schema($1, 'post-data')",
-			0, NULL, NULL);
+	Oid			types[2] = {INT4OID, BOOLOID};
+	Datum		values[2];
+
+	values[0] = Int32GetDatum(run->jobs);
+	values[1] = BoolGetDatum(run->step_resumed);
+	run_sql(run, "SELECT count(*) FILTER (WHERE action = 'created'),"
+			" count(*) FILTER (WHERE action = 'exists')"
+			" FROM tsmigrate.pull_schema($1, 'post-data', jobs => $2, skip_existing => $3)",
+			2, types, values);
+	if (strcmp(result_value(0, 2), "0") != 0)
+		return psprintf("%s objects (%s more were there already)",
+						result_value(0, 1), result_value(0, 2));
 	return psprintf("%s objects", result_value(0, 1));
 }
 
@@ -849,18 +869,25 @@ copy_batch(TsmRun *run, List *relations, List *states)
 /*
  * ANALYZE what the caller owns: what the migration made (a database-wide
  * ANALYZE would warn about every shared catalog to a non-superuser).
+ * TimescaleDB's chunks are left to their hypertables: TimescaleDB analyzes
+ * a hypertable's chunks with it.
  */
 static char *
 step_analyze(TsmRun *run)
 {
+	bool		timescaledb = OidIsValid(get_namespace_oid("_timescaledb_catalog", true));
 	char	   *list;
 
-	SPI_execute("SELECT pg_catalog.string_agg(pg_catalog.format('%I.%I', n.nspname, c.relname), ', ')"
-				"  FROM pg_catalog.pg_class c"
-				"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
-				" WHERE c.relkind IN ('r', 'm', 'p')"
-				"   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
-				"   AND pg_catalog.pg_has_role(c.relowner, 'USAGE')",
+	SPI_execute(psprintf("SELECT pg_catalog.string_agg(pg_catalog.format('%%I.%%I', n.nspname, c.relname), ', ')"
+						 "  FROM pg_catalog.pg_class c"
+						 "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+						 " WHERE c.relkind IN ('r', 'm', 'p')"
+						 "   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
+						 "   AND pg_catalog.pg_has_role(c.relowner, 'USAGE')%s",
+						 timescaledb ?
+						 "   AND NOT EXISTS (SELECT FROM _timescaledb_catalog.chunk ch"
+						 "        WHERE ch.schema_name OPERATOR(pg_catalog.=) n.nspname"
+						 "          AND ch.table_name OPERATOR(pg_catalog.=) c.relname)" : ""),
 				true, 1);
 	list = result_value(0, 1);
 	if (list != NULL)

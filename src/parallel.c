@@ -32,6 +32,10 @@
  *	user and take on the session user, current role and security context
  *	of the leader, as parallel workers do.
  *
+ *	The leader's side of stopping workers and relaying their errors
+ *	(tsm_workers_terminate, tsm_worker_drain_errors) serves the schema
+ *	workers of replay_parallel.c too.
+ *
  * IDENTIFICATION
  *	  src/parallel.c
  *
@@ -130,19 +134,11 @@ typedef struct TsmCopyShared
 	((TsmSharedTask *) ((char *) TSM_SHARED_WORKERS(sh) + \
 						MAXALIGN(sizeof(TsmWorkerSlot) * (sh)->nworkers)))
 
-/* What the DSM detach callback needs to stop the workers */
-typedef struct TsmLeaderState
-{
-	int			nworkers;
-	BackgroundWorkerHandle *handles[FLEXIBLE_ARRAY_MEMBER];
-} TsmLeaderState;
 
 static int	compare_task_size(const void *a, const void *b);
-static void terminate_workers(dsm_segment *seg, Datum arg);
 static void wait_for_workers(TsmCopyShared *shared, shm_mq_handle **mqh,
-							 TsmLeaderState *lstate, TsmWorkerState goal);
-static void drain_error_queue(shm_mq_handle *mqh, bool *detached);
-static void rethrow_worker_message(StringInfo msg);
+							 TsmWorkerHandles *lstate, TsmWorkerState goal);
+static void rethrow_worker_message(StringInfo msg, const char *label);
 static Size text_add(StringInfo text, const char *str, int len);
 static void worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn);
 
@@ -277,7 +273,7 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	char	   *textarea;
 	char	   *errq;
 	shm_mq_handle **mqh;
-	TsmLeaderState *lstate;
+	TsmWorkerHandles *lstate;
 	int			nregistered = 0;
 	int			i;
 
@@ -354,10 +350,10 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 
 	/* from here on, leaving by error stops every worker started */
 	lstate = MemoryContextAllocZero(TopMemoryContext,
-									offsetof(TsmLeaderState, handles) +
+									offsetof(TsmWorkerHandles, handles) +
 									sizeof(BackgroundWorkerHandle *) * nworkers);
 	lstate->nworkers = nworkers;
-	on_dsm_detach(seg, terminate_workers, PointerGetDatum(lstate));
+	on_dsm_detach(seg, tsm_workers_terminate, PointerGetDatum(lstate));
 
 	mqh = palloc0(sizeof(shm_mq_handle *) * nworkers);
 	for (i = 0; i < nworkers; i++)
@@ -420,7 +416,7 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 		tasks[i].end = stasks[i].end;
 	}
 
-	cancel_on_dsm_detach(seg, terminate_workers, PointerGetDatum(lstate));
+	cancel_on_dsm_detach(seg, tsm_workers_terminate, PointerGetDatum(lstate));
 	dsm_detach(seg);
 	for (i = 0; i < nworkers; i++)
 		pfree(lstate->handles[i]);
@@ -444,14 +440,15 @@ text_add(StringInfo text, const char *str, int len)
 }
 
 /*
- * on_dsm_detach callback: the leader is leaving (normally after
- * cancel_on_dsm_detach(), so only on error or cancel): stop the workers.
- * Their transactions abort, so nothing they copied stays.
+ * tsm_workers_terminate
+ *		on_dsm_detach callback of a leader ("arg": its TsmWorkerHandles),
+ *		which is leaving (normally after cancel_on_dsm_detach(), so only on
+ *		error or cancel): stop the workers.  Their transactions abort.
  */
-static void
-terminate_workers(dsm_segment *seg, Datum arg)
+void
+tsm_workers_terminate(dsm_segment *seg, Datum arg)
 {
-	TsmLeaderState *lstate = (TsmLeaderState *) DatumGetPointer(arg);
+	TsmWorkerHandles *lstate = (TsmWorkerHandles *) DatumGetPointer(arg);
 	int			i;
 
 	for (i = 0; i < lstate->nworkers; i++)
@@ -472,7 +469,7 @@ terminate_workers(dsm_segment *seg, Datum arg)
  */
 static void
 wait_for_workers(TsmCopyShared *shared, shm_mq_handle **mqh,
-				 TsmLeaderState *lstate, TsmWorkerState goal)
+				 TsmWorkerHandles *lstate, TsmWorkerState goal)
 {
 	TsmWorkerSlot *slots = TSM_SHARED_WORKERS(shared);
 	bool	   *detached = palloc0(sizeof(bool) * shared->nworkers);
@@ -489,7 +486,7 @@ wait_for_workers(TsmCopyShared *shared, shm_mq_handle **mqh,
 			pid_t		pid;
 
 			if (!detached[i])
-				drain_error_queue(mqh[i], &detached[i]);
+				tsm_worker_drain_errors(mqh[i], &detached[i], "tsmigrate copy worker");
 
 			SpinLockAcquire(&shared->mutex);
 			state = slots[i].state;
@@ -507,7 +504,7 @@ wait_for_workers(TsmCopyShared *shared, shm_mq_handle **mqh,
 			{
 				/* it may have said why just before it stopped */
 				if (!detached[i])
-					drain_error_queue(mqh[i], &detached[i]);
+					tsm_worker_drain_errors(mqh[i], &detached[i], "tsmigrate copy worker");
 				SpinLockAcquire(&shared->mutex);
 				state = slots[i].state;
 				SpinLockRelease(&shared->mutex);
@@ -530,10 +527,12 @@ wait_for_workers(TsmCopyShared *shared, shm_mq_handle **mqh,
 }
 
 /*
- * Read what a worker sent through its error queue, without waiting.
+ * tsm_worker_drain_errors
+ *		Read what a worker sent through its error queue, without waiting,
+ *		and raise it here with "label" (the kind of worker) as context.
  */
-static void
-drain_error_queue(shm_mq_handle *mqh, bool *detached)
+void
+tsm_worker_drain_errors(shm_mq_handle *mqh, bool *detached, const char *label)
 {
 	for (;;)
 	{
@@ -552,7 +551,7 @@ drain_error_queue(shm_mq_handle *mqh, bool *detached)
 		}
 		initStringInfo(&msg);
 		appendBinaryStringInfo(&msg, data, nbytes);
-		rethrow_worker_message(&msg);
+		rethrow_worker_message(&msg, label);
 		pfree(msg.data);
 	}
 }
@@ -562,7 +561,7 @@ drain_error_queue(shm_mq_handle *mqh, bool *detached)
  * parallel.c's HandleParallelMessage does, capped at ERROR.
  */
 static void
-rethrow_worker_message(StringInfo msg)
+rethrow_worker_message(StringInfo msg, const char *label)
 {
 	char		msgtype = pq_getmsgbyte(msg);
 
@@ -573,9 +572,9 @@ rethrow_worker_message(StringInfo msg)
 		pq_parse_errornotice(msg, &edata);
 		edata.elevel = Min(edata.elevel, ERROR);
 		if (edata.context)
-			edata.context = psprintf("%s\n%s", edata.context, "tsmigrate copy worker");
+			edata.context = psprintf("%s\n%s", edata.context, label);
 		else
-			edata.context = pstrdup("tsmigrate copy worker");
+			edata.context = pstrdup(label);
 		ThrowErrorData(&edata);
 	}
 	/* anything else a worker might send is of no interest */

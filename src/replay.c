@@ -15,6 +15,12 @@
  * dry run does all of that inside a subtransaction that it rolls back, so
  * it finds the conflicts and errors that the real run would meet.
  *
+ * Post-data with several jobs is replayed by background workers instead,
+ * each object checked and run by tsm_replay_object() in a transaction of
+ * its own (replay_parallel.c).  With skip_existing, the post-data objects
+ * that the target has already (by kind and name) are reported as "exists"
+ * and left out, so that a call can finish what a failed one left.
+ *
  * While replaying, the settings of a pg_dump script apply (replay_settings):
  * search_path is empty (every generated name is qualified),
  * check_function_bodies is off, and so on.
@@ -28,17 +34,27 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_publication.h"
+#include "commands/event_trigger.h"
+#include "commands/policy.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "rewrite/rewriteSupport.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
+#include "utils/varlena.h"
 
 #include "tsmigrate.h"
 
@@ -327,7 +343,236 @@ replay_error_callback(void *arg)
 }
 
 /*
- * tsmigrate.pull_schema(source text, section text, dry_run boolean)
+ * tsm_replay_settings
+ *		Apply the settings of a pg_dump script; "action" is GUC_ACTION_SAVE
+ *		in a call that undoes them at its end, GUC_ACTION_SET in a worker.
+ */
+void
+tsm_replay_settings(GucAction action)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(replay_settings); i++)
+		(void) set_config_option(replay_settings[i][0], replay_settings[i][1],
+								 PGC_USERSET, PGC_S_SESSION, action,
+								 true, 0, false);
+}
+
+/*
+ * tsm_replay_object
+ *		Check and run the statements of one object, through SPI (the caller
+ *		is connected), as the current user.  "objcxt" is reset after each
+ *		statement's parse.
+ */
+void
+tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt)
+{
+	ReplayContext ctx;
+	ErrorContextCallback errcallback;
+	ListCell   *sc;
+
+	ctx.kind = obj->kind;
+	ctx.name = obj->name;
+	ctx.sql = NULL;
+	errcallback.callback = replay_error_callback;
+	errcallback.arg = &ctx;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	foreach(sc, obj->stmts)
+	{
+		TsmSchemaStmt *s = lfirst(sc);
+		MemoryContext oldcxt;
+		int			rc;
+
+		ctx.sql = s->sql;
+		oldcxt = MemoryContextSwitchTo(objcxt);
+		check_statement(obj, s);
+		MemoryContextSwitchTo(oldcxt);
+		/* without ONLY where the table is a hypertable (timescale.c) */
+		rc = SPI_execute(tsm_hypertable_sql(s->sql), false, 0);
+		if (rc < 0)
+			elog(ERROR, "SPI_execute failed for %s \"%s\": %s",
+				 obj->kind, obj->name, SPI_result_code_string(rc));
+		MemoryContextReset(objcxt);
+	}
+
+	error_context_stack = errcallback.previous;
+}
+
+/*
+ * name_parts
+ *		Split a quoted, qualified name from the generator ("s"."t"."c")
+ *		into "n" parts; false if it has another number of parts.
+ */
+static bool
+name_parts(const char *name, int n, char **parts)
+{
+	List	   *list;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (!SplitIdentifierString(pstrdup(name), '.', &list) ||
+		list_length(list) != n)
+		return false;
+	foreach(lc, list)
+		parts[i++] = lfirst(lc);
+	return true;
+}
+
+static bool
+ends_with(const char *str, const char *suffix)
+{
+	size_t		len = strlen(str);
+	size_t		slen = strlen(suffix);
+
+	return len >= slen && strcmp(str + len - slen, suffix) == 0;
+}
+
+/* the relation "nsp"."rel" of the target, or InvalidOid */
+static Oid
+relation_oid(const char *nsp, const char *rel)
+{
+	return RangeVarGetRelid(makeRangeVar(pstrdup(nsp), pstrdup(rel), -1),
+							NoLock, true);
+}
+
+/*
+ * object_exists
+ *		Does the target have an object of this kind and name already?
+ *
+ * Only the post-data kinds are looked up; for anything else the answer is
+ * no, and replaying it meets the conflict.
+ */
+static bool
+object_exists(const TsmSchemaObject *obj)
+{
+	char	   *p[3];
+	Oid			relid;
+
+	if (strcmp(obj->kind, "index") == 0 && name_parts(obj->name, 2, p))
+	{
+		relid = relation_oid(p[0], p[1]);
+		return OidIsValid(relid) &&
+			(get_rel_relkind(relid) == RELKIND_INDEX ||
+			 get_rel_relkind(relid) == RELKIND_PARTITIONED_INDEX);
+	}
+	if (strcmp(obj->kind, "materialized view data") == 0 && name_parts(obj->name, 2, p))
+	{
+		HeapTuple	tup;
+		bool		populated = false;
+
+		relid = relation_oid(p[0], p[1]);
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		if (HeapTupleIsValid(tup))
+		{
+			populated = ((Form_pg_class) GETSTRUCT(tup))->relispopulated;
+			ReleaseSysCache(tup);
+		}
+		return populated;
+	}
+	if (strcmp(obj->kind, "row security") == 0 && name_parts(obj->name, 2, p))
+	{
+		/* as set as its statements would set it */
+		HeapTuple	tup;
+		bool		set = false;
+
+		relid = relation_oid(p[0], p[1]);
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_class form = (Form_pg_class) GETSTRUCT(tup);
+			ListCell   *sc;
+
+			set = true;
+			foreach(sc, obj->stmts)
+			{
+				const char *sql = ((TsmSchemaStmt *) lfirst(sc))->sql;
+
+				if (ends_with(sql, " ENABLE ROW LEVEL SECURITY"))
+					set &= form->relrowsecurity;
+				if (ends_with(sql, " FORCE ROW LEVEL SECURITY"))
+					set &= form->relforcerowsecurity;
+			}
+			ReleaseSysCache(tup);
+		}
+		return set;
+	}
+	if (strcmp(obj->kind, "statistics") == 0 && name_parts(obj->name, 2, p))
+		return OidIsValid(get_statistics_object_oid(list_make2(makeString(p[0]),
+															   makeString(p[1])),
+													true));
+	if (strcmp(obj->kind, "publication") == 0 && name_parts(obj->name, 1, p))
+		return OidIsValid(get_publication_oid(p[0], true));
+	if (strcmp(obj->kind, "event trigger") == 0 && name_parts(obj->name, 1, p))
+		return OidIsValid(get_event_trigger_oid(p[0], true));
+
+	/* the rest belong to a table: "schema"."table"."name" */
+	if (!name_parts(obj->name, 3, p) ||
+		!OidIsValid(relid = relation_oid(p[0], p[1])))
+		return false;
+	if (strcmp(obj->kind, "constraint") == 0)
+		return OidIsValid(get_relation_constraint_oid(relid, p[2], true));
+	if (strcmp(obj->kind, "trigger") == 0)
+		return OidIsValid(get_trigger_oid(relid, p[2], true));
+	if (strcmp(obj->kind, "rule") == 0)
+		return OidIsValid(get_rewrite_oid(relid, p[2], true));
+	if (strcmp(obj->kind, "policy") == 0)
+		return OidIsValid(get_relation_policy_oid(relid, p[2], true));
+	return false;
+}
+
+/*
+ * skip_existing_objects
+ *		Drop from "objects" what the target has already (an earlier call that
+ *		committed part of the section), reporting each as "exists".
+ *
+ * A constraint built in two steps whose index is there but the constraint
+ * not (a parallel call stopped between the two) keeps only its second
+ * step.
+ */
+static List *
+skip_existing_objects(List *objects, ReturnSetInfo *rsinfo)
+{
+	List	   *todo = NIL;
+	ListCell   *lc;
+
+	foreach(lc, objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+		char	   *p[3];
+
+		CHECK_FOR_INTERRUPTS();
+		if (object_exists(obj))
+		{
+			Datum		values[3];
+			bool		nulls[3] = {false, false, false};
+
+			values[0] = CStringGetTextDatum(obj->kind);
+			values[1] = CStringGetTextDatum(obj->name);
+			values[2] = CStringGetTextDatum("exists");
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			continue;
+		}
+		if (obj->split_index != NULL && name_parts(obj->name, 3, p) &&
+			OidIsValid(relation_oid(p[0], p[2])))
+		{
+			TsmSchemaStmt *s = palloc0(sizeof(TsmSchemaStmt));
+
+			s->tag = "AlterTableStmt";
+			s->sql = obj->split_constraint;
+			obj->stmts = lcons(s, list_delete_first(obj->stmts));
+			obj->split_index = NULL;
+			obj->split_constraint = NULL;
+		}
+		todo = lappend(todo, obj);
+	}
+	return todo;
+}
+
+/*
+ * tsmigrate.pull_schema(source text, section text, dry_run boolean,
+ *						 jobs int, skip_existing boolean)
  *		Create one section of the source's schema on the target.
  */
 Datum
@@ -336,6 +581,8 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TsmSchemaSection section;
 	bool		dry_run;
+	int			jobs;
+	bool		skip_existing;
 	TsmSource  *src;
 	PGconn	   *conn;
 	List	   *objects;
@@ -343,10 +590,7 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	MemoryContext gencxt;
 	MemoryContext objcxt;
 	MemoryContext oldcxt;
-	ReplayContext ctx;
-	ErrorContextCallback errcallback;
 	int			save_nestlevel;
-	int			i;
 	MemoryContext spicxt;
 	ResourceOwner callerowner;
 
@@ -357,6 +601,9 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 				errhint("Valid values are \"pre-data\" and \"post-data\"."));
 	section = tsm_schema_section(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	jobs = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_INT32(3) : 1;
+	skip_existing = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ? PG_GETARG_BOOL(4) : false;
+	tsm_copy_check_jobs(jobs, "pull_schema");
 	src = tsm_source_from_arg(fcinfo, 0);
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
@@ -371,14 +618,36 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	conn = tsm_conn_open(src);
 	objects = tsm_schema_objects(conn, section);
 	tsm_conn_close(conn);
+	if (skip_existing)
+		objects = skip_existing_objects(objects, rsinfo);
 	MemoryContextSwitchTo(oldcxt);
+
+	/*
+	 * Post-data with several jobs: each object in a worker, committed on its
+	 * own (replay_parallel.c).  A dry run and pre-data stay one transaction.
+	 */
+	if (jobs > 1 && !dry_run && section == TSM_SECTION_POST_DATA)
+	{
+		tsm_replay_parallel(objects, jobs);
+		foreach(lc, objects)
+		{
+			TsmSchemaObject *obj = lfirst(lc);
+			Datum		values[3];
+			bool		nulls[3] = {false, false, false};
+
+			values[0] = CStringGetTextDatum(obj->kind);
+			values[1] = CStringGetTextDatum(obj->name);
+			values[2] = CStringGetTextDatum("created");
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+		MemoryContextDelete(objcxt);
+		MemoryContextDelete(gencxt);
+		return (Datum) 0;
+	}
 
 	/* the settings of a pg_dump script, undone when this call ends */
 	save_nestlevel = NewGUCNestLevel();
-	for (i = 0; i < lengthof(replay_settings); i++)
-		(void) set_config_option(replay_settings[i][0], replay_settings[i][1],
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-								 true, 0, false);
+	tsm_replay_settings(GUC_ACTION_SAVE);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -392,46 +661,44 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(spicxt);
 	}
 
-	errcallback.callback = replay_error_callback;
-	errcallback.arg = &ctx;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
-
-	foreach(lc, objects)
+	PG_TRY();
 	{
-		TsmSchemaObject *obj = lfirst(lc);
-		ListCell   *sc;
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
-
-		CHECK_FOR_INTERRUPTS();
-		ctx.kind = obj->kind;
-		ctx.name = obj->name;
-
-		foreach(sc, obj->stmts)
+		foreach(lc, objects)
 		{
-			TsmSchemaStmt *s = lfirst(sc);
-			int			rc;
+			TsmSchemaObject *obj = lfirst(lc);
+			Datum		values[3];
+			bool		nulls[3] = {false, false, false};
 
-			ctx.sql = s->sql;
-			oldcxt = MemoryContextSwitchTo(objcxt);
-			check_statement(obj, s);
-			MemoryContextSwitchTo(oldcxt);
-			/* without ONLY where the table is a hypertable (timescale.c) */
-			rc = SPI_execute(tsm_hypertable_sql(s->sql), false, 0);
-			if (rc < 0)
-				elog(ERROR, "SPI_execute failed for %s \"%s\": %s",
-					 obj->kind, obj->name, SPI_result_code_string(rc));
-			MemoryContextReset(objcxt);
+			CHECK_FOR_INTERRUPTS();
+			tsm_replay_object(obj, objcxt);
+
+			values[0] = CStringGetTextDatum(obj->kind);
+			values[1] = CStringGetTextDatum(obj->name);
+			values[2] = CStringGetTextDatum(dry_run ? "would create" : "created");
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
-
-		values[0] = CStringGetTextDatum(obj->kind);
-		values[1] = CStringGetTextDatum(obj->name);
-		values[2] = CStringGetTextDatum(dry_run ? "would create" : "created");
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	PG_CATCH();
+	{
+		/*
+		 * A dry run's subtransaction is this function's to end: left open,
+		 * it would leave the session in an aborted transaction block.
+		 */
+		if (dry_run)
+		{
+			ErrorData  *edata;
 
-	error_context_stack = errcallback.previous;
+			MemoryContextSwitchTo(spicxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(spicxt);
+			CurrentResourceOwner = callerowner;
+			ReThrowError(edata);
+		}
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 
 	if (dry_run)
 	{

@@ -264,6 +264,17 @@ collect_objects(PGconn *conn, const char *query, List **objects)
 			obj->placeholder = pstrdup(colon + 1);
 			continue;
 		}
+		/* the two-step form of a constraint, for parallel replay only */
+		if (strncmp(stmt, "SplitIndex:", colon - stmt + 1) == 0)
+		{
+			obj->split_index = pstrdup(colon + 1);
+			continue;
+		}
+		if (strncmp(stmt, "SplitConstraint:", colon - stmt + 1) == 0)
+		{
+			obj->split_constraint = pstrdup(colon + 1);
+			continue;
+		}
 		s = palloc(sizeof(TsmSchemaStmt));
 		s->tag = pnstrdup(stmt, colon - stmt);
 		s->sql = pstrdup(colon + 1);
@@ -392,6 +403,7 @@ sort_objects(PGconn *conn, int version, List *objects)
 			continue;
 		succ[from] = lappend_int(succ[from], to);
 		indeg[to]++;
+		objs[to]->after = lappend(objs[to]->after, objs[from]);
 	}
 
 	for (i = 0; i < n; i++)
@@ -433,6 +445,7 @@ sort_objects(PGconn *conn, int version, List *objects)
 		if (done[cur])
 			continue;
 		done[cur] = true;
+		objs[cur]->seq = list_length(result);
 		i++;
 		result = lappend(result, objs[cur]);
 		if (stood_in[cur])

@@ -12,7 +12,10 @@
  *	prio int				pg_dump-like priority, the tie-break of the sort
  *	stmts text[]			the statements, each "NodeTag:sql", where
  *							NodeTag is the parse node the statement must
- *							produce on the target (NULL elements are skipped)
+ *							produce on the target (NULL elements are skipped);
+ *							"Placeholder:", "SplitIndex:" and
+ *							"SplitConstraint:" elements are no statements
+ *							of their own but alternatives (schema.c)
  *
  * The queries run on the source in a session whose search_path is empty
  * (conn.c) and with quote_all_identifiers on, so that format('%I'),

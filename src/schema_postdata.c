@@ -41,6 +41,18 @@ INDEX_EXTRAS ","
 "  AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x'))";
 
 /*
+ * A primary key or unique constraint that a parallel replay may build in
+ * two steps, CREATE UNIQUE INDEX then ADD CONSTRAINT ... USING INDEX: on a
+ * plain table without parent or child, whose index has the constraint's
+ * name and the default tablespace.
+ */
+#define SPLITTABLE \
+	"(co.contype IN ('p', 'u') AND c.relkind = 'r' AND NOT c.relispartition" \
+	" AND ic.relname = co.conname AND ic.reltablespace = 0" \
+	" AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits sp_i" \
+	"  WHERE sp_i.inhrelid = c.oid OR sp_i.inhparent = c.oid))"
+
+/*
  * Constraints of tables.  Foreign keys cloned from a partitioned parent
  * come with the parent's; CHECK constraints that are valid are part of
  * CREATE TABLE.  ONLY is right for everything but the foreign keys of
@@ -54,7 +66,13 @@ static const char *const constraints_sql =
 "   CASE WHEN co.contype = 'c' OR (co.contype = 'f' AND c.relkind = 'p') THEN '' ELSE ' ONLY' END,"
 "   n.nspname, c.relname, co.conname, pg_catalog.pg_get_constraintdef(co.oid))") ","
 INDEX_EXTRAS ","
-"  " COMMENT_STMT("pg_catalog.format('CONSTRAINT %I ON %I.%I', co.conname, n.nspname, c.relname)", "pg_constraint", "co.oid") "]"
+"  " COMMENT_STMT("pg_catalog.format('CONSTRAINT %I ON %I.%I', co.conname, n.nspname, c.relname)", "pg_constraint", "co.oid") ","
+"  CASE WHEN " SPLITTABLE " THEN 'SplitIndex:' || pg_catalog.pg_get_indexdef(co.conindid) END,"
+"  CASE WHEN " SPLITTABLE " THEN 'SplitConstraint:' ||"
+"   pg_catalog.format('ALTER TABLE ONLY %I.%I ADD CONSTRAINT %I %s USING INDEX %I%s%s', n.nspname, c.relname, co.conname,"
+"    CASE co.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END, ic.relname,"
+"    CASE WHEN co.condeferrable THEN ' DEFERRABLE' ELSE '' END,"
+"    CASE WHEN co.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END) END]"
 " FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid"
 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 " LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = co.conindid AND co.contype IN ('p', 'u', 'x')"

@@ -10,17 +10,23 @@
  *	pull_hypertables	create_hypertable with the source's first dimension
  *						(interval in the source's internal units), the other
  *						dimensions with add_dimension, the integer_now
- *						function, the compression settings; then every chunk
- *						with the source's exact slices and name
- *						(_timescaledb_functions.create_chunk), and (unless
- *						with_data => false) its rows, in the same transaction
+ *						function, the compression settings; the continuous
+ *						aggregates (caggs.c) in between, in id order, so each
+ *						comes after what it reads; then every chunk (of
+ *						hypertables and of aggregates) with the source's
+ *						exact slices and name
+ *						(_timescaledb_functions.create_chunk), with a table
+ *						for its compressed rows where it is compressed on the
+ *						source (compressed_copy.c), and (unless with_data =>
+ *						false) its rows, in the same transaction
  *	pull_chunks			the rows of each chunk, copied from the source chunk
- *						(a SELECT from a compressed chunk decompresses on
- *						the fly) into the same-named chunk here, under one
+ *						into the same-named chunk here (or its compressed
+ *						batches as they are, then attached), under one
  *						source snapshot, by copy workers with jobs > 1; the
  *						chunks must be committed first (migrate's data step)
  *	compress_chunks		compress_chunk for each chunk that is compressed on
- *						the source, once indexes are in (after post-data)
+ *						the source and not yet here, once indexes are in
+ *						(after post-data)
  *
  * And for the other files: the source's hypertables and chunks by name
  * (migrate's data step, verify's row counts), whether a target relation is
@@ -269,9 +275,7 @@ pull_hypertables(void *arg)
 		CHECK_FOR_INTERRUPTS();
 		if (hts[h].cagg)
 		{
-			char	   *name;
-
-			hts[h].relid = tsm_cagg_create(conn, hts[h].id, &name);
+			hts[h].relid = tsm_cagg_create(conn, hts[h].id);
 			set_cagg_interval(&hts[h], dims, tsschema);
 		}
 		else

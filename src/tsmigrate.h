@@ -134,6 +134,20 @@ extern uint64 tsm_copy_table(PGconn *conn, Oid relid, const char *sql,
 							 const char *columns, bool binary, uint64 *bytes);
 
 /* in parallel.c */
+struct BackgroundWorkerHandle;
+struct dsm_segment;
+struct shm_mq_handle;
+
+/* a leader's handles of its workers, for tsm_workers_terminate */
+typedef struct TsmWorkerHandles
+{
+	int			nworkers;
+	struct BackgroundWorkerHandle *handles[FLEXIBLE_ARRAY_MEMBER];
+} TsmWorkerHandles;
+
+extern void tsm_workers_terminate(struct dsm_segment *seg, Datum arg);
+extern void tsm_worker_drain_errors(struct shm_mq_handle *mqh, bool *detached,
+									const char *label);
 extern void tsm_copy_check_jobs(int jobs, const char *what);
 extern void tsm_copy_run_tasks(PGconn *conn, const TsmSource *src,
 							   const char *snapshot, TsmCopyTask *tasks,
@@ -183,10 +197,23 @@ typedef struct TsmSchemaObject
 	int			prio;
 	List	   *stmts;			/* of TsmSchemaStmt */
 	char	   *placeholder;	/* a view's stand-in that breaks a cycle */
+	List	   *after;			/* objects of the section it depends on */
+	int			seq;			/* its place in the section's order */
+	/* a primary key or unique constraint that may be built in two steps */
+	char	   *split_index;	/* CREATE UNIQUE INDEX of the constraint */
+	char	   *split_constraint;	/* ADD CONSTRAINT ... USING INDEX */
 } TsmSchemaObject;
 
 extern TsmSchemaSection tsm_schema_section(const char *name);
 extern List *tsm_schema_objects(PGconn *conn, TsmSchemaSection section);
+
+/* in replay.c */
+extern void tsm_replay_settings(GucAction action);
+extern void tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt);
+
+/* in replay_parallel.c */
+extern void tsm_replay_parallel(List *objects, int jobs);
+PGDLLEXPORT void tsmigrate_replay_worker_main(Datum main_arg);
 
 /* in timescale.c */
 extern List *tsm_source_hypertables(PGconn *conn);
@@ -226,7 +253,7 @@ extern char *tsm_compressed_pending_of(const char *qualname);
 
 /* in caggs.c */
 struct ReturnSetInfo;
-extern Oid	tsm_cagg_create(PGconn *conn, int mat_id, char **name);
+extern Oid	tsm_cagg_create(PGconn *conn, int mat_id);
 extern void tsm_caggs_finish(PGconn *conn, struct ReturnSetInfo *rsinfo);
 
 #endif							/* TSMIGRATE_H */

@@ -5,8 +5,11 @@
 # the same statements (t/SchemaCompare.pm).  Sources: the pagila sample
 # database ($TSM_DATASETS/pagila as scripts/test sets it, or the directory
 # TSM_PAGILA_DIR; skipped without either) and t/fixtures/schema_fixture.sql, which has every
-# object kind and hostile names.  Also: a conflict and a dry run leave the
-# target as it was, and the section argument is checked.
+# object kind and hostile names; post-data of both with one job and with
+# two (workers, each object committed alone).  Also: a conflict and a dry
+# run leave the target as it was, the section and jobs arguments are
+# checked, a statement failing in a worker is reported with its SQLSTATE
+# and object, and skip_existing finishes what a failed call left.
 
 use strict;
 use warnings FATAL => 'all';
@@ -50,15 +53,19 @@ sub source_literal
 	return "'$connstr'";
 }
 
-# pull one section into a target database; returns ($rc, $stdout, $stderr)
+# pull one section into a target database, with 1 job unless given, not
+# skipping existing objects unless told; returns ($rc, $stdout, $stderr)
 sub pull
 {
-	my ($db, $srcdb, $section, $dry_run) = @_;
+	my ($db, $srcdb, $section, $dry_run, $jobs, $skip_existing) = @_;
 	my $src = source_literal($srcdb);
 	$dry_run = $dry_run ? 'true' : 'false';
+	$jobs //= 1;
+	$skip_existing = $skip_existing ? 'true' : 'false';
 	return tsm_target_sql($target,
 		"SET client_min_messages = error; SELECT action, count(*) FROM "
-		  . "tsmigrate.pull_schema($src, '$section', $dry_run) GROUP BY 1",
+		  . "tsmigrate.pull_schema($src, '$section', $dry_run, jobs => $jobs,"
+		  . " skip_existing => $skip_existing) GROUP BY 1 ORDER BY 1",
 		dbname => $db);
 }
 
@@ -91,8 +98,8 @@ SKIP:
 	my ($rc, $out, $err) = pull('pagila', 'pagila', 'pre-data');
 	is($rc, 0, 'pagila: pre-data replays') or diag($err);
 	like($out, qr/^created\|\d+$/m, 'pagila: pre-data objects reported as created');
-	($rc, $out, $err) = pull('pagila', 'pagila', 'post-data');
-	is($rc, 0, 'pagila: post-data replays') or diag($err);
+	($rc, $out, $err) = pull('pagila', 'pagila', 'post-data', 0, 2);
+	is($rc, 0, 'pagila: post-data replays with two jobs') or diag($err);
 	is(schema_dump_diff($source, 'pagila', $target, 'pagila'),
 		'', 'pagila: pg_dump --schema-only of source and target are the same');
 }
@@ -189,6 +196,72 @@ like($err, qr/ERROR:  42710: constraint "a_pkey" for relation "a" already exists
 is(schema_dump_diff($source, 'fixture', $target, 'fixture'),
 	'', 'and leaves the target as it was');
 
+# --- post-data with two jobs: each object in a worker, committed alone ------
+
+target_db('fixture2', 'btree_gist', 'pg_trgm SCHEMA public');
+($rc, $out, $err) = pull('fixture2', 'fixture', 'pre-data');
+is($rc, 0, 'fixture2: pre-data replays') or diag($err);
+@before = schema_dump_statements($target, 'fixture2');
+
+# a dry run with two jobs is the one-job dry run: reports, creates nothing
+($rc, $out, $err) = pull('fixture2', 'fixture', 'post-data', 1, 2);
+is($rc, 0, 'dry run of post-data with two jobs succeeds') or diag($err);
+like($out, qr/^would create\|\d+$/, 'it reports every object as "would create"');
+is_deeply([ schema_dump_statements($target, 'fixture2') ],
+	\@before, 'and changes nothing on the target');
+
+# the jobs argument is checked as pull_data's is
+($rc, $out, $err) = pull('fixture2', 'fixture', 'post-data', 0, 0);
+like($err, qr/ERROR:  22023: number of jobs must be between 1 and \d+/,
+	'jobs => 0 is refused with 22023');
+# workers are other sessions: locks this transaction holds would stall them
+($rc, $out, $err) = tsm_target_sql($target,
+	'BEGIN; SELECT count(*) FROM fx.items; SELECT count(*) FROM tsmigrate.pull_schema('
+	  . source_literal('fixture') . ", 'post-data', jobs => 2)",
+	dbname => 'fixture2');
+like($err, qr/ERROR:  25001: pull_schema with more than one job cannot run in a transaction that holds a lock on relation "items"/,
+	'with two jobs, a transaction holding a table lock is refused with 25001');
+
+# one statement fails in a worker (a relation has the name of an index):
+# the caller gets its SQLSTATE and the object's name
+$target->safe_psql('fixture2', 'CREATE TABLE fx.items_gin (x int)');
+($rc, $out, $err) = pull('fixture2', 'fixture', 'post-data', 0, 2);
+isnt($rc, 0, 'post-data with two jobs fails when one statement fails');
+like($err, qr/ERROR:  42P07: relation "items_gin" already exists/,
+	'the error of the failing statement comes with its SQLSTATE');
+like($err, qr/CONTEXT:  .*\nreplaying definition of index "fx"."items_gin"\ntsmigrate schema worker/,
+	'the context names the object and the worker');
+ok(tsm_no_source_backends($source), 'no tsmigrate backend is left on the source');
+is($target->safe_psql('fixture2',
+	"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'tsmigrate schema worker'"),
+	'0', 'no schema worker is left on the target');
+
+# cancelling the call stops its workers: one of them waits for a lock that
+# another session holds until the caller's statement_timeout cancels it
+$target->safe_psql('fixture2', 'DROP TABLE fx.items_gin');
+my $locker = $target->background_psql('fixture2');
+$locker->query_safe('BEGIN; LOCK TABLE fx.items IN ACCESS EXCLUSIVE MODE');
+($rc, $out, $err) = tsm_target_sql($target,
+	"SET statement_timeout = '3s'; SELECT count(*) FROM tsmigrate.pull_schema("
+	  . source_literal('fixture') . ", 'post-data', jobs => 2, skip_existing => true)",
+	dbname => 'fixture2');
+like($err, qr/ERROR:  57014: canceling statement due to statement timeout/,
+	'a call with two jobs is cancelled while a worker waits');
+ok( $target->poll_query_until('fixture2',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'tsmigrate schema worker'"),
+	'and its workers are gone');
+$locker->query_safe('COMMIT');
+$locker->quit;
+
+# what committed stays; called again, skipping it, post-data finishes
+($rc, $out, $err) = pull('fixture2', 'fixture', 'post-data', 0, 2, 1);
+is($rc, 0, 'post-data with two jobs and skip_existing finishes') or diag($err);
+like($out, qr/^created\|\d+$/m, 'it reports what it created');
+is(schema_dump_diff($source, 'fixture', $target, 'fixture2'),
+	'', 'fixture with two jobs: pg_dump --schema-only of source and target are the same');
+($rc, $out, $err) = pull('fixture2', 'fixture', 'post-data', 0, 2, 1);
+like($out, qr/\Aexists\|\d+\z/, 'a third call finds every object there and creates nothing');
+
 # --- as a non-superuser: everything runs as the caller -----------------------
 
 $source->safe_psql('postgres', q{
@@ -211,14 +284,17 @@ $target->safe_psql('postgres', q{
 $target->safe_psql('bobdb', q{
 	CREATE EXTENSION tsmigrate;
 	GRANT USAGE ON SCHEMA tsmigrate TO bob;
-	GRANT EXECUTE ON FUNCTION tsmigrate.pull_schema(text, text, boolean) TO bob;
+	GRANT EXECUTE ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean) TO bob;
 });
 my $alice = tsm_tcp_connstr($source, 'small', user => 'alice', password => 'alice-secret');
 ($rc, $out, $err) = tsm_target_sql($target,
-	"SELECT count(*) FROM tsmigrate.pull_schema('$alice', 'pre-data');"
-	  . "SELECT count(*) FROM tsmigrate.pull_schema('$alice', 'post-data')",
+	"SELECT count(*) FROM tsmigrate.pull_schema('$alice', 'pre-data')",
 	dbname => 'bobdb', user => 'bob');
-is($rc, 0, 'a non-superuser database owner pulls a schema') or diag($err);
+is($rc, 0, 'a non-superuser database owner pulls pre-data') or diag($err);
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT count(*) FROM tsmigrate.pull_schema('$alice', 'post-data', jobs => 2)",
+	dbname => 'bobdb', user => 'bob');
+is($rc, 0, 'and post-data with two jobs, whose workers run as the caller') or diag($err);
 is( $target->safe_psql('bobdb',
 		q{SELECT string_agg(DISTINCT pg_get_userbyid(relowner), ',') FROM pg_class
 		   WHERE relnamespace = 'shop'::regnamespace}),

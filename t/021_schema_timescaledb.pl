@@ -49,9 +49,11 @@ unlike($sql, qr/_timescaledb|"daily"/,
 	'nothing of the internal schemas and no continuous aggregate is generated');
 
 my ($rc, $out, $err) = tsm_target_sql($target,
-	"SELECT count(*) FROM tsmigrate.pull_schema(\$\$$src\$\$, 'pre-data');"
-	  . "SELECT count(*) FROM tsmigrate.pull_schema(\$\$$src\$\$, 'post-data')");
-is($rc, 0, 'pre-data and post-data replay on a TimescaleDB target') or diag($err);
+	"SELECT count(*) FROM tsmigrate.pull_schema(\$\$$src\$\$, 'pre-data')");
+is($rc, 0, 'pre-data replays on a TimescaleDB target') or diag($err);
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT count(*) FROM tsmigrate.pull_schema(\$\$$src\$\$, 'post-data', jobs => 2)");
+is($rc, 0, 'post-data replays with two jobs on a TimescaleDB target') or diag($err);
 is( $target->safe_psql('postgres',
 		q{SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class
 		   WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'v')}),

@@ -1,7 +1,7 @@
 # t/051_timescaledb_caggs_jobs.pl
 #
 # Continuous aggregates and jobs through CALL tsmigrate.migrate, for each
-# installed TimescaleDB version:
+# installed TimescaleDB version (and an aggregate on integer time):
 # - an aggregate (materialized only, compressed, some chunks compressed) and
 #   an aggregate on it (real time) arrive as continuous aggregates with the
 #   same chunks, indexes and rows: copied, not recomputed (a late row the
@@ -56,6 +56,7 @@ my $fixture = q{
 		SELECT time_bucket('1 hour', time) AS bucket, device, avg(temp) AS avg_temp, count(*) AS n
 		  FROM cond GROUP BY 1, 2 WITH NO DATA;
 	CALL refresh_continuous_aggregate('hourly', NULL, '2024-01-20');
+	COMMENT ON VIEW hourly IS 'hourly means, it''s refreshed by a policy';
 	CREATE MATERIALIZED VIEW daily WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
 		SELECT time_bucket('1 day', bucket) AS day, device, max(avg_temp) AS hi, sum(n) AS n
 		  FROM hourly GROUP BY 1, 2 WITH NO DATA;
@@ -64,6 +65,17 @@ my $fixture = q{
 	ALTER MATERIALIZED VIEW hourly SET (timescaledb.compress = true);
 	SELECT count(compress_chunk(c)) FROM (SELECT show_chunks('hourly') c ORDER BY 1 LIMIT 1) s;
 	INSERT INTO cond VALUES ('2024-01-18 12:05', 1, 1000);
+
+	CREATE TABLE ticks (t bigint NOT NULL, v int);
+	CREATE FUNCTION ticks_now() RETURNS bigint LANGUAGE sql STABLE
+		AS 'SELECT coalesce(max(t), 0) FROM public.ticks';
+	SELECT create_hypertable('ticks', 't', chunk_time_interval => 1000);
+	SELECT set_integer_now_func('ticks', 'ticks_now');
+	INSERT INTO ticks SELECT g, g % 10 FROM generate_series(1, 5000) g;
+	CREATE MATERIALIZED VIEW ticks_by_100 WITH (timescaledb.continuous) AS
+		SELECT time_bucket(100, t) AS b, sum(v) AS total FROM ticks GROUP BY 1 WITH NO DATA;
+	CALL refresh_continuous_aggregate('ticks_by_100', NULL, 4000);
+	INSERT INTO ticks VALUES (3999, 1000);
 
 	CREATE VIEW hot_days AS SELECT day, device, hi FROM daily WHERE hi > 20;
 	CREATE VIEW hot_day_count AS SELECT count(*) AS n FROM hot_days;
@@ -98,10 +110,13 @@ my $daily_rows = q{SELECT md5(string_agg(t::text, ';' ORDER BY t::text)) FROM da
 # what the target must have as the source has it
 my %same = (
 	'continuous aggregates' => q{
-		SELECT view_schema, view_name, materialized_only, compression_enabled, view_definition
+		SELECT view_schema, view_name, materialized_only, compression_enabled, view_definition,
+		       obj_description(format('%I.%I', view_schema, view_name)::regclass, 'pg_class')
 		  FROM timescaledb_information.continuous_aggregates ORDER BY 2},
 	'rows of hourly (materialized only)' => $hourly_rows,
 	'rows of daily (real time)' => $daily_rows,
+	'rows of ticks_by_100 (integer time, real time)' => q{
+		SELECT md5(string_agg(t::text, ';' ORDER BY t::text)) FROM ticks_by_100 t},
 	'views on the aggregates' => q{
 		SELECT c.relname, pg_get_viewdef(c.oid), obj_description(c.oid, 'pg_class'),
 		       (SELECT n FROM hot_day_count)
@@ -195,7 +210,7 @@ foreach my $version (@versions)
 		"$version: the aggregate's rows were copied, not recomputed");
 	is( $target->safe_psql($db,
 			q{SELECT count(*) FROM _timescaledb_catalog.continuous_agg}),
-		'2', "$version: both are continuous aggregates on the target");
+		'3', "$version: all three are continuous aggregates on the target");
 
 	($rc, $out, $err) = tsm_target_sql($target,
 		"SELECT count(*) FILTER (WHERE NOT ok) || ' of ' || count(*),"
@@ -237,7 +252,11 @@ foreach my $version (@versions)
 	{
 		$node->safe_psql($db, q{CALL refresh_continuous_aggregate('hourly', NULL, '2024-01-24')});
 		$node->safe_psql($db, q{CALL refresh_continuous_aggregate('daily', NULL, '2024-01-24')});
+		$node->safe_psql($db, q{CALL refresh_continuous_aggregate('ticks_by_100', NULL, 5000)});
 	}
+	is( $target->safe_psql($db, q{SELECT total FROM ticks_by_100 WHERE b = 3900}),
+		$source->safe_psql($db, q{SELECT total FROM ticks_by_100 WHERE b = 3900}),
+		"$version: integer time: the late row refreshed alike");
 	is($target->safe_psql($db, $hourly_rows), $source->safe_psql($db, $hourly_rows),
 		"$version: after the same refresh, hourly has the same rows on both sides");
 	is($target->safe_psql($db, $daily_rows), $source->safe_psql($db, $daily_rows),

@@ -60,6 +60,11 @@ SELECT * FROM s50.red_parts;
 SELECT * FROM tsmigrate.pull_schema(:'src', 'pre-data');
 SELECT * FROM tsmigrate.pull_schema(:'src', 'post-data');
 
+-- skip_existing, with two jobs: every post-data object is there already
+SELECT * FROM tsmigrate.pull_schema(:'src', 'post-data', jobs => 2, skip_existing => true);
+-- jobs out of range
+SELECT * FROM tsmigrate.pull_schema(:'src', 'post-data', jobs => 0);
+
 -- leave nothing behind for the tests that follow
 SET client_min_messages = warning;
 DROP SCHEMA s50 CASCADE;

@@ -1,0 +1,1078 @@
+/*-------------------------------------------------------------------------
+ *
+ * replay_parallel.c
+ *	  pull_schema's post-data section with several jobs: objects replayed by
+ *	  background workers, each in a transaction of its own
+ *
+ * As pg_restore -j does, the leader (the backend running pull_schema)
+ * keeps the dependency graph and hands one object at a time to whichever
+ * worker is idle; a worker checks and runs the object's statements exactly
+ * as the one-job replay does (replay.c: parsed, one statement of the
+ * expected kind, as the caller, under the settings of a pg_dump script) and
+ * commits.  An object may start when
+ *
+ *	- every object of the section that it depends on (the source's
+ *	  pg_depend, as the sort saw it) is done, and
+ *	- every earlier object on the same tables is done, except that index
+ *	  builds on a plain table run side by side (CREATE INDEX takes a
+ *	  SHARE lock, which does not block another CREATE INDEX).  "Same
+ *	  tables" is by family: a partition or inheritance child counts as its
+ *	  topmost parent, and a foreign key touches its referenced table too, so
+ *	  a foreign key comes after the primary key it references and after
+ *	  the indexes of both its tables, and no two statements that would
+ *	  block each other (or deadlock) run at once.  Objects whose tables
+ *	  cannot be told (publications, event triggers) wait for everything
+ *	  before them and everything after them waits for them.
+ *
+ * A primary key or unique constraint of a plain table comes in two steps
+ * when the source says it may (schema_postdata.c): CREATE UNIQUE INDEX,
+ * which runs beside the table's other index builds, then ALTER TABLE ...
+ * ADD CONSTRAINT ... USING INDEX, queued after the section's indexes, so
+ * that a table's primary key and its other indexes are built at once.
+ *
+ * The DSM segment (shm_toc):
+ *
+ *	TSM_RKEY_SHARED	TsmReplayShared: the caller's database and roles, one
+ *					TsmReplaySlot per worker (its state and task), one
+ *					offset per task into the text area
+ *	TSM_RKEY_TEXT	the tasks' kind, name and statements, and the caller's
+ *					settings that the workers take on
+ *	TSM_RKEY_ERRQ	one shm_mq per worker for its errors
+ *
+ * NOTES
+ *	A slot's life: STARTING -> IDLE -> ASSIGNED (leader) -> DONE (worker)
+ *	-> ASSIGNED ... -> EXIT (leader).  A worker's error is rethrown by the
+ *	leader with the worker's context (which names the object); the
+ *	leader's DSM detach callback then terminates the other workers, whose
+ *	current objects roll back.  Objects already committed stay: calling
+ *	again with skip_existing => true finishes the section.
+ *
+ * IDENTIFICATION
+ *	  src/replay_parallel.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "executor/spi.h"
+#include "lib/binaryheap.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
+#include "storage/spin.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/wait_event.h"
+
+#include "compat.h"
+#include "tsmigrate.h"
+
+#define TSM_REPLAY_MAGIC	0x54534d32	/* "TSM2" */
+#define TSM_RKEY_SHARED		1
+#define TSM_RKEY_TEXT		2
+#define TSM_RKEY_ERRQ		3
+#define TSM_RERRQ_SIZE		16384
+
+/* the caller's settings that matter to the statements, taken on by workers */
+static const char *const worker_settings[] = {
+	"maintenance_work_mem",
+	"max_parallel_maintenance_workers",
+	"work_mem",
+	"synchronous_commit",
+};
+
+typedef enum TsmReplaySlotState
+{
+	TSM_RSLOT_STARTING = 0,
+	TSM_RSLOT_IDLE,
+	TSM_RSLOT_ASSIGNED,
+	TSM_RSLOT_DONE,
+	TSM_RSLOT_EXIT
+} TsmReplaySlotState;
+
+typedef struct TsmReplaySlot
+{
+	PGPROC	   *proc;			/* set by the worker, to wake it */
+	TsmReplaySlotState state;
+	int			task;
+} TsmReplaySlot;
+
+typedef struct TsmReplayShared
+{
+	slock_t		mutex;
+	PGPROC	   *leader;
+	Oid			database_id;
+	Oid			authenticated_user_id;
+	Oid			session_user_id;
+	bool		session_is_superuser;
+	Oid			current_role_id;
+	bool		role_is_superuser;
+	Oid			current_user_id;
+	int			sec_context;
+	Size		settings_off;	/* name\0value\0 pairs */
+	int			nsettings;
+	int			nworkers;
+	int			ntasks;
+} TsmReplayShared;
+
+/* after the header: the slots, then per task its offset and statements */
+typedef struct TsmReplaySharedTask
+{
+	Size		off;			/* kind\0name\0 then tag\0sql\0 per statement */
+	int			nstmts;
+} TsmReplaySharedTask;
+
+#define TSM_REPLAY_SLOTS(sh) \
+	((TsmReplaySlot *) ((char *) (sh) + MAXALIGN(sizeof(TsmReplayShared))))
+#define TSM_REPLAY_TASKS(sh) \
+	((TsmReplaySharedTask *) ((char *) TSM_REPLAY_SLOTS(sh) + \
+							  MAXALIGN(sizeof(TsmReplaySlot) * (sh)->nworkers)))
+
+/* one unit of work in the leader: an object, or one step of a split one */
+typedef struct ReplayTask
+{
+	const TsmSchemaObject *obj;
+	List	   *stmts;			/* of TsmSchemaStmt */
+	List	   *families;		/* OIDs of the topmost tables it touches */
+	bool		shared;			/* only index builds on plain tables */
+	bool		barrier;		/* tables unknown: alone, in order */
+	List	   *succ;			/* tasks that wait for this one */
+	int			indeg;
+} ReplayTask;
+
+/* where an object went: its first and last task */
+typedef struct ObjectTasks
+{
+	const TsmSchemaObject *key;
+	int			pos;			/* in the list of objects to replay */
+	int			first;
+	int			last;
+} ObjectTasks;
+
+typedef struct FamilyEntry
+{
+	Oid			root;
+	int			last_exclusive;
+	List	   *shared_since;	/* index builds since last_exclusive */
+} FamilyEntry;
+
+
+static void check_no_relation_locks(void);
+static ReplayTask *build_tasks(List *objects, int *ntasks);
+static void analyze_task(ReplayTask *task);
+static void add_relation(ReplayTask *task, RangeVar *rv, bool index_build);
+static Oid	family_root(Oid relid);
+static void add_edge(ReplayTask *tasks, int from, int to);
+static void add_family_edges(ReplayTask *tasks, int ntasks);
+static int	compare_task_index(Datum a, Datum b, void *arg);
+static int	place_deferred(ReplayTask *tasks, int n, List **deferred);
+static Size text_add(StringInfo text, const char *str);
+static void analyze_error_callback(void *arg);
+
+/*
+ * tsm_replay_parallel
+ *		Replay "objects" (post-data, in creation order) with up to "jobs"
+ *		background workers, each object committed on its own.
+ */
+void
+tsm_replay_parallel(List *objects, int jobs)
+{
+	MemoryContext cxt;
+	MemoryContext oldcxt;
+	ReplayTask *tasks;
+	int			ntasks;
+	int			nworkers;
+	StringInfoData text;
+	Size		shared_size;
+	TsmReplayShared *shared;
+	TsmReplaySharedTask *stasks;
+	TsmReplaySlot *slots;
+	shm_toc_estimator e;
+	Size		segsize;
+	dsm_segment *seg;
+	shm_toc    *toc;
+	char	   *textarea;
+	char	   *errq;
+	shm_mq_handle **mqh;
+	bool	   *detached;
+	TsmWorkerHandles *lstate;
+	binaryheap *ready;
+	int			nregistered = 0;
+	int			ndone = 0;
+	int			nrunning = 0;
+	int			i;
+
+	if (objects == NIL)
+		return;
+	check_no_relation_locks();
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate parallel replay",
+								ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
+
+	tasks = build_tasks(objects, &ntasks);
+	nworkers = Min(jobs, ntasks);
+
+	/* the text area: settings, then each task's strings */
+	initStringInfo(&text);
+	appendStringInfoChar(&text, '\0');
+	shared_size = MAXALIGN(sizeof(TsmReplayShared)) +
+		MAXALIGN(sizeof(TsmReplaySlot) * nworkers) +
+		sizeof(TsmReplaySharedTask) * ntasks;
+	shared = palloc0(shared_size);
+	shared->nworkers = nworkers;
+	shared->ntasks = ntasks;
+	shared->settings_off = text.len;
+	for (i = 0; i < lengthof(worker_settings); i++)
+	{
+		text_add(&text, worker_settings[i]);
+		text_add(&text, GetConfigOptionByName(worker_settings[i], NULL, false));
+	}
+	shared->nsettings = lengthof(worker_settings);
+	stasks = TSM_REPLAY_TASKS(shared);
+	for (i = 0; i < ntasks; i++)
+	{
+		ListCell   *lc;
+
+		stasks[i].off = text_add(&text, tasks[i].obj->kind);
+		text_add(&text, tasks[i].obj->name);
+		foreach(lc, tasks[i].stmts)
+		{
+			TsmSchemaStmt *s = lfirst(lc);
+
+			text_add(&text, s->tag);
+			text_add(&text, s->sql);
+		}
+		stasks[i].nstmts = list_length(tasks[i].stmts);
+	}
+
+	shared->leader = MyProc;
+	shared->database_id = MyDatabaseId;
+	shared->authenticated_user_id = GetAuthenticatedUserId();
+	shared->session_user_id = GetSessionUserId();
+	shared->session_is_superuser = superuser_arg(shared->session_user_id);
+	shared->current_role_id = GetCurrentRoleId();
+	shared->role_is_superuser = OidIsValid(shared->current_role_id) ?
+		superuser_arg(shared->current_role_id) : shared->session_is_superuser;
+	GetUserIdAndSecContext(&shared->current_user_id, &shared->sec_context);
+
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, shared_size);
+	shm_toc_estimate_chunk(&e, text.len);
+	shm_toc_estimate_chunk(&e, (Size) TSM_RERRQ_SIZE * nworkers);
+	shm_toc_estimate_keys(&e, 3);
+	segsize = shm_toc_estimate(&e);
+
+	seg = dsm_create(segsize, 0);
+	toc = shm_toc_create(TSM_REPLAY_MAGIC, dsm_segment_address(seg), segsize);
+	{
+		TsmReplayShared *sh = shm_toc_allocate(toc, shared_size);
+
+		memcpy(sh, shared, shared_size);
+		pfree(shared);
+		shared = sh;
+		SpinLockInit(&shared->mutex);
+		shm_toc_insert(toc, TSM_RKEY_SHARED, shared);
+	}
+	slots = TSM_REPLAY_SLOTS(shared);
+	textarea = shm_toc_allocate(toc, text.len);
+	memcpy(textarea, text.data, text.len);
+	shm_toc_insert(toc, TSM_RKEY_TEXT, textarea);
+	errq = shm_toc_allocate(toc, (Size) TSM_RERRQ_SIZE * nworkers);
+	shm_toc_insert(toc, TSM_RKEY_ERRQ, errq);
+
+	/* from here on, leaving by error (or cancel) stops every worker */
+	lstate = MemoryContextAllocZero(TopMemoryContext,
+									offsetof(TsmWorkerHandles, handles) +
+									sizeof(BackgroundWorkerHandle *) * nworkers);
+	lstate->nworkers = nworkers;
+	on_dsm_detach(seg, tsm_workers_terminate, PointerGetDatum(lstate));
+
+	mqh = palloc0(sizeof(shm_mq_handle *) * nworkers);
+	detached = palloc0(sizeof(bool) * nworkers);
+	for (i = 0; i < nworkers; i++)
+	{
+		BackgroundWorker worker;
+		shm_mq	   *mq;
+		MemoryContext wcxt;
+		bool		registered;
+
+		mq = shm_mq_create(errq + (Size) TSM_RERRQ_SIZE * i, TSM_RERRQ_SIZE);
+		shm_mq_set_receiver(mq, MyProc);
+
+		memset(&worker, 0, sizeof(worker));
+		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+		worker.bgw_start_time = BgWorkerStart_ConsistentState;
+		worker.bgw_restart_time = BGW_NEVER_RESTART;
+		snprintf(worker.bgw_library_name, BGW_MAXLEN, "tsmigrate");
+		snprintf(worker.bgw_function_name, BGW_MAXLEN, "tsmigrate_replay_worker_main");
+		snprintf(worker.bgw_name, BGW_MAXLEN, "tsmigrate schema worker %d for PID %d",
+				 i + 1, MyProcPid);
+		snprintf(worker.bgw_type, BGW_MAXLEN, "tsmigrate schema worker");
+		worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+		memcpy(worker.bgw_extra, &i, sizeof(int));
+		worker.bgw_notify_pid = MyProcPid;
+
+		wcxt = MemoryContextSwitchTo(TopMemoryContext);
+		registered = RegisterDynamicBackgroundWorker(&worker, &lstate->handles[i]);
+		MemoryContextSwitchTo(wcxt);
+		if (!registered)
+			break;
+		nregistered++;
+		mqh[i] = shm_mq_attach(mq, seg, lstate->handles[i]);
+	}
+	if (nregistered < nworkers)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				errmsg("could not start %d parallel schema workers", nworkers),
+				errdetail("Only %d background worker slots were free.", nregistered),
+				errhint("Raise \"max_worker_processes\" on the target (a restart is needed), or call pull_schema with fewer jobs."));
+
+	ready = binaryheap_allocate(ntasks, compare_task_index, NULL);
+	for (i = 0; i < ntasks; i++)
+		if (tasks[i].indeg == 0)
+			binaryheap_add_unordered(ready, Int32GetDatum(i));
+	binaryheap_build(ready);
+
+	while (ndone < ntasks)
+	{
+		bool		progress = false;
+
+		for (i = 0; i < nworkers; i++)
+		{
+			TsmReplaySlotState state;
+			int			task;
+
+			if (!detached[i])
+				tsm_worker_drain_errors(mqh[i], &detached[i], "tsmigrate schema worker");
+
+			SpinLockAcquire(&shared->mutex);
+			state = slots[i].state;
+			task = slots[i].task;
+			SpinLockRelease(&shared->mutex);
+
+			if (state == TSM_RSLOT_DONE)
+			{
+				ListCell   *lc;
+
+				ndone++;
+				nrunning--;
+				foreach(lc, tasks[task].succ)
+				{
+					int			s = lfirst_int(lc);
+
+					if (--tasks[s].indeg == 0)
+						binaryheap_add(ready, Int32GetDatum(s));
+				}
+				state = TSM_RSLOT_IDLE;
+				progress = true;
+			}
+			if (state == TSM_RSLOT_IDLE && !binaryheap_empty(ready))
+			{
+				task = DatumGetInt32(binaryheap_remove_first(ready));
+				nrunning++;
+				progress = true;
+				SpinLockAcquire(&shared->mutex);
+				slots[i].task = task;
+				slots[i].state = TSM_RSLOT_ASSIGNED;
+				SpinLockRelease(&shared->mutex);
+				SetLatch(&slots[i].proc->procLatch);
+			}
+			else if (state == TSM_RSLOT_IDLE)
+			{
+				SpinLockAcquire(&shared->mutex);
+				slots[i].state = TSM_RSLOT_IDLE;
+				SpinLockRelease(&shared->mutex);
+			}
+			else
+			{
+				BgwHandleStatus status;
+				pid_t		pid;
+
+				status = GetBackgroundWorkerPid(lstate->handles[i], &pid);
+				if (status == BGWH_POSTMASTER_DIED)
+					ereport(FATAL,
+							errcode(ERRCODE_ADMIN_SHUTDOWN),
+							errmsg("postmaster exited during a parallel schema replay"));
+				if (status == BGWH_STOPPED)
+				{
+					/* it may have said why just before it stopped */
+					if (!detached[i])
+						tsm_worker_drain_errors(mqh[i], &detached[i], "tsmigrate schema worker");
+					ereport(ERROR,
+							errcode(ERRCODE_INTERNAL_ERROR),
+							errmsg("tsmigrate schema worker %d exited unexpectedly", i + 1),
+							errhint("The server log of the target may tell why."));
+				}
+			}
+		}
+		if (ndone == ntasks)
+			break;
+		if (progress)
+			continue;			/* tasks freed by one worker, for another */
+		if (nrunning == 0 && binaryheap_empty(ready))
+		{
+			bool		starting = false;
+
+			for (i = 0; i < nworkers; i++)
+				starting |= (slots[i].state == TSM_RSLOT_STARTING);
+			if (!starting)
+				elog(ERROR, "parallel schema replay has %d objects left and none can start",
+					 ntasks - ndone);
+		}
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, TsmWaitEventCompat("TsmigrateSchemaWorkers"));
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	/* every object committed: let the workers go */
+	SpinLockAcquire(&shared->mutex);
+	for (i = 0; i < nworkers; i++)
+		slots[i].state = TSM_RSLOT_EXIT;
+	SpinLockRelease(&shared->mutex);
+	for (i = 0; i < nworkers; i++)
+		if (slots[i].proc != NULL)
+			SetLatch(&slots[i].proc->procLatch);
+	for (i = 0; i < nworkers; i++)
+		(void) WaitForBackgroundWorkerShutdown(lstate->handles[i]);
+	for (i = 0; i < nworkers; i++)
+		if (!detached[i])
+			tsm_worker_drain_errors(mqh[i], &detached[i], "tsmigrate schema worker");
+
+	cancel_on_dsm_detach(seg, tsm_workers_terminate, PointerGetDatum(lstate));
+	dsm_detach(seg);
+	for (i = 0; i < nworkers; i++)
+		pfree(lstate->handles[i]);
+	pfree(lstate);
+
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(cxt);
+}
+
+/*
+ * check_no_relation_locks
+ *		The workers are other sessions: a lock that this transaction holds on
+ *		a table would make them wait for the leader, which waits for them.
+ */
+static void
+check_no_relation_locks(void)
+{
+	LockData   *locks = GetLockStatusData();
+	Oid			own_nsp = get_namespace_oid("tsmigrate", true);
+	int			i;
+
+	for (i = 0; i < locks->nelements; i++)
+	{
+		LockInstanceData *inst = &locks->locks[i];
+		Oid			relid;
+
+		if (inst->pid != MyProcPid || inst->holdMask == 0 ||
+			inst->locktag.locktag_type != LOCKTAG_RELATION ||
+			inst->locktag.locktag_field1 != MyDatabaseId)
+			continue;
+		relid = inst->locktag.locktag_field2;
+		if (relid < FirstNormalObjectId || get_rel_namespace(relid) == own_nsp ||
+			!OidIsValid(get_rel_namespace(relid)) ||
+			get_rel_relkind(relid) == RELKIND_INDEX ||
+			get_rel_relkind(relid) == RELKIND_PARTITIONED_INDEX)
+			continue;
+		ereport(ERROR,
+				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				errmsg("pull_schema with more than one job cannot run in a transaction that holds a lock on relation \"%s\"",
+					   get_rel_name(relid)),
+				errdetail("Its workers would wait for the lock."),
+				errhint("Commit first, or call it with jobs => 1."));
+	}
+}
+
+static int
+compare_task_index(Datum a, Datum b, void *arg)
+{
+	int			x = DatumGetInt32(a);
+	int			y = DatumGetInt32(b);
+
+	/* binaryheap keeps the largest first: the lowest index is the largest */
+	return (x < y) ? 1 : (x > y) ? -1 : 0;
+}
+
+static TsmSchemaStmt *
+make_stmt(const char *tag, char *sql)
+{
+	TsmSchemaStmt *s = palloc0(sizeof(TsmSchemaStmt));
+
+	s->tag = pstrdup(tag);
+	s->sql = sql;
+	return s;
+}
+
+/*
+ * place_deferred
+ *		Put the second steps of the split constraints in "deferred" at task
+ *		"n" and after; returns the next free task.
+ */
+static int
+place_deferred(ReplayTask *tasks, int n, List **deferred)
+{
+	ListCell   *lc;
+
+	foreach(lc, *deferred)
+	{
+		ObjectTasks *entry = lfirst(lc);
+		const TsmSchemaObject *obj = entry->key;
+
+		tasks[n].obj = obj;
+		tasks[n].stmts = lcons(make_stmt("AlterTableStmt", obj->split_constraint),
+							   list_copy_tail(obj->stmts, 1));
+		add_edge(tasks, entry->first, n);
+		entry->last = n++;
+	}
+	*deferred = NIL;
+	return n;
+}
+
+/*
+ * build_tasks
+ *		Turn the objects into tasks, in order, with the edges of the
+ *		dependency graph.
+ */
+static ReplayTask *
+build_tasks(List *objects, int *ntasks)
+{
+	int			nobjects = list_length(objects);
+	ReplayTask *tasks = palloc0(sizeof(ReplayTask) * nobjects * 2);
+	HASHCTL		ctl;
+	HTAB	   *index;
+	List	   *deferred = NIL;
+	ListCell   *lc;
+	ErrorContextCallback errcallback;
+	int			n = 0;
+	int			pos = 0;
+	int			i;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(TsmSchemaObject *);
+	ctl.entrysize = sizeof(ObjectTasks);
+	ctl.hcxt = CurrentMemoryContext;
+	index = hash_create("tsmigrate replay objects", nobjects, &ctl,
+						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	/*
+	 * A constraint is split only where nothing among the indexes and
+	 * constraints (which its second step is queued after) depends on it,
+	 * and not on a hypertable, which takes no USING INDEX.
+	 */
+	foreach(lc, objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+		ListCell   *ac;
+
+		if (obj->prio <= 61)
+			foreach(ac, obj->after)
+				((TsmSchemaObject *) lfirst(ac))->split_index = NULL;
+	}
+	foreach(lc, objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+
+		if (obj->split_index != NULL &&
+			tsm_hypertable_sql(obj->split_constraint) != obj->split_constraint)
+			obj->split_index = NULL;
+	}
+
+	foreach(lc, objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+		ObjectTasks *entry;
+		bool		found;
+
+		/* second steps of split constraints go before what follows indexes */
+		if (obj->prio > 61)
+			n = place_deferred(tasks, n, &deferred);
+
+		entry = hash_search(index, &obj, HASH_ENTER, &found);
+		entry->pos = pos++;
+		entry->first = n;
+		tasks[n].obj = obj;
+		if (obj->split_index != NULL)
+		{
+			tasks[n++].stmts = list_make1(make_stmt("IndexStmt", obj->split_index));
+			deferred = lappend(deferred, entry);
+		}
+		else
+		{
+			tasks[n].stmts = obj->stmts;
+			entry->last = n++;
+		}
+	}
+	n = place_deferred(tasks, n, &deferred);
+
+	/* what each task locks */
+	errcallback.callback = analyze_error_callback;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		errcallback.arg = &tasks[i];
+		analyze_task(&tasks[i]);
+	}
+	error_context_stack = errcallback.previous;
+
+	add_family_edges(tasks, n);
+
+	/* the source's dependencies */
+	foreach(lc, objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+		ObjectTasks *entry = hash_search(index, &obj, HASH_FIND, NULL);
+		ListCell   *ac;
+
+		foreach(ac, obj->after)
+		{
+			TsmSchemaObject *dep = lfirst(ac);
+			ObjectTasks *de = hash_search(index, &dep, HASH_FIND, NULL);
+
+			/* not replayed (it exists), or after it (a broken cycle) */
+			if (de == NULL || de->pos >= entry->pos)
+				continue;
+			add_edge(tasks, de->last, entry->first);
+		}
+	}
+
+	*ntasks = n;
+	return tasks;
+}
+
+/*
+ * analyze_task
+ *		Which tables a task touches (by family), and whether it is only
+ *		index builds on plain tables.
+ */
+static void
+analyze_task(ReplayTask *task)
+{
+	ListCell   *lc;
+
+	task->shared = true;
+	foreach(lc, task->stmts)
+	{
+		TsmSchemaStmt *s = lfirst(lc);
+		List	   *raw = raw_parser(s->sql, RAW_PARSE_DEFAULT);
+		Node	   *stmt;
+
+		if (list_length(raw) != 1)
+		{
+			/* the worker's check reports it */
+			task->barrier = true;
+			continue;
+		}
+		stmt = linitial_node(RawStmt, raw)->stmt;
+		switch (nodeTag(stmt))
+		{
+			case T_IndexStmt:
+				add_relation(task, ((IndexStmt *) stmt)->relation, true);
+				break;
+			case T_CommentStmt:
+			case T_AlterStatsStmt:
+				break;
+			case T_AlterTableStmt:
+				{
+					AlterTableStmt *alter = (AlterTableStmt *) stmt;
+					ListCell   *cc;
+
+					task->shared = false;
+					/* ALTER INDEX ... ATTACH PARTITION: the index's table counts */
+					if (alter->objtype == OBJECT_INDEX)
+						break;
+					add_relation(task, alter->relation, false);
+					foreach(cc, alter->cmds)
+					{
+						AlterTableCmd *cmd = lfirst_node(AlterTableCmd, cc);
+
+						if (cmd->subtype == AT_AddConstraint && cmd->def != NULL &&
+							IsA(cmd->def, Constraint) &&
+							((Constraint *) cmd->def)->contype == CONSTR_FOREIGN)
+							add_relation(task, ((Constraint *) cmd->def)->pktable, false);
+					}
+				}
+				break;
+			case T_CreateTrigStmt:
+				add_relation(task, ((CreateTrigStmt *) stmt)->relation, false);
+				if (((CreateTrigStmt *) stmt)->constrrel != NULL)
+					add_relation(task, ((CreateTrigStmt *) stmt)->constrrel, false);
+				break;
+			case T_RuleStmt:
+				add_relation(task, ((RuleStmt *) stmt)->relation, false);
+				break;
+			case T_CreatePolicyStmt:
+				add_relation(task, ((CreatePolicyStmt *) stmt)->table, false);
+				break;
+			case T_RefreshMatViewStmt:
+				add_relation(task, ((RefreshMatViewStmt *) stmt)->relation, false);
+				break;
+			case T_CreateStatsStmt:
+				{
+					ListCell   *rc;
+
+					foreach(rc, ((CreateStatsStmt *) stmt)->relations)
+					{
+						if (IsA(lfirst(rc), RangeVar))
+							add_relation(task, lfirst(rc), false);
+						else
+							task->barrier = true;
+					}
+				}
+				break;
+			default:
+				task->barrier = true;
+				break;
+		}
+	}
+	if (task->families == NIL)
+		task->barrier = true;
+	if (task->barrier)
+		task->shared = false;
+}
+
+/*
+ * add_relation
+ *		The task touches "rv"; an index build on a plain table (no parent, no
+ *		child, not partitioned) may share it with other index builds.
+ */
+static void
+add_relation(ReplayTask *task, RangeVar *rv, bool index_build)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	Oid			root;
+	char		relkind;
+
+	if (!OidIsValid(relid))
+	{
+		task->barrier = true;
+		return;
+	}
+	root = family_root(relid);
+	relkind = get_rel_relkind(relid);
+	if (!index_build || root != relid || has_subclass(relid) ||
+		(relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW))
+		task->shared = false;
+	task->families = list_append_unique_oid(task->families, root);
+}
+
+/* the topmost parent of a partition or inheritance child, or itself */
+static Oid
+family_root(Oid relid)
+{
+	int			depth;
+
+	Relation	inherits = table_open(InheritsRelationId, AccessShareLock);
+
+	for (depth = 0; depth < 1000; depth++)
+	{
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+		Oid			parent = InvalidOid;
+
+		ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(relid));
+		scan = systable_beginscan(inherits, InheritsRelidSeqnoIndexId, true,
+								  NULL, 1, &key);
+		/* the first parent (lowest inhseqno) */
+		if (HeapTupleIsValid(tup = systable_getnext(scan)))
+			parent = ((Form_pg_inherits) GETSTRUCT(tup))->inhparent;
+		systable_endscan(scan);
+		if (!OidIsValid(parent))
+			break;
+		relid = parent;
+	}
+	table_close(inherits, AccessShareLock);
+	return relid;
+}
+
+static void
+add_edge(ReplayTask *tasks, int from, int to)
+{
+	if (from >= to)
+		elog(ERROR, "parallel schema replay: task %d cannot wait for task %d",
+			 to, from);
+	tasks[from].succ = lappend_int(tasks[from].succ, to);
+	tasks[to].indeg++;
+}
+
+/*
+ * add_family_edges
+ *		Per family, tasks in order: an exclusive task waits for everything
+ *		before it, an index build for the last exclusive task only.  A
+ *		barrier waits for every task since the last barrier, and every
+ *		later task waits for it.
+ */
+static void
+add_family_edges(ReplayTask *tasks, int ntasks)
+{
+	HASHCTL		ctl;
+	HTAB	   *families;
+	List	   *since_barrier = NIL;
+	int			last_barrier = -1;
+	int			i;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(FamilyEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	families = hash_create("tsmigrate replay families", 256, &ctl,
+						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	for (i = 0; i < ntasks; i++)
+	{
+		ReplayTask *task = &tasks[i];
+		ListCell   *lc;
+
+		if (task->barrier)
+		{
+			foreach(lc, since_barrier)
+				add_edge(tasks, lfirst_int(lc), i);
+			if (last_barrier >= 0)
+				add_edge(tasks, last_barrier, i);
+			last_barrier = i;
+			since_barrier = NIL;
+			continue;
+		}
+		if (last_barrier >= 0)
+			add_edge(tasks, last_barrier, i);
+		since_barrier = lappend_int(since_barrier, i);
+
+		foreach(lc, task->families)
+		{
+			Oid			root = lfirst_oid(lc);
+			bool		found;
+			FamilyEntry *fam = hash_search(families, &root, HASH_ENTER, &found);
+
+			if (!found)
+			{
+				fam->last_exclusive = -1;
+				fam->shared_since = NIL;
+			}
+			if (fam->last_exclusive >= 0)
+				add_edge(tasks, fam->last_exclusive, i);
+			if (task->shared)
+				fam->shared_since = lappend_int(fam->shared_since, i);
+			else
+			{
+				ListCell   *sc;
+
+				foreach(sc, fam->shared_since)
+					add_edge(tasks, lfirst_int(sc), i);
+				fam->shared_since = NIL;
+				fam->last_exclusive = i;
+			}
+		}
+	}
+}
+
+static void
+analyze_error_callback(void *arg)
+{
+	ReplayTask *task = (ReplayTask *) arg;
+
+	errcontext("replaying definition of %s %s", task->obj->kind, task->obj->name);
+}
+
+/*
+ * Append a NUL-terminated string to the text area; return its offset.
+ */
+static Size
+text_add(StringInfo text, const char *str)
+{
+	Size		off = text->len;
+
+	appendBinaryStringInfo(text, str, strlen(str) + 1);
+	return off;
+}
+
+/*
+ * tsmigrate_replay_worker_main
+ *		Entry point of a schema worker: replay the objects the leader hands
+ *		over, one transaction each, until told to exit.
+ */
+void
+tsmigrate_replay_worker_main(Datum main_arg)
+{
+	dsm_segment *seg;
+	shm_toc    *toc;
+	TsmReplayShared *shared;
+	TsmReplaySlot *slot;
+	TsmReplaySharedTask *stasks;
+	char	   *text;
+	char	   *errq;
+	shm_mq	   *mq;
+	shm_mq_handle *mqh;
+	int			myindex;
+	MemoryContext taskcxt;
+	MemoryContext objcxt;
+	char	   *p;
+	int			i;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	CurrentResourceOwner = ResourceOwnerCreate(NULL, "tsmigrate schema worker");
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("could not map dynamic shared memory segment"));
+	toc = shm_toc_attach(TSM_REPLAY_MAGIC, dsm_segment_address(seg));
+	if (toc == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("invalid magic number in dynamic shared memory segment"));
+	shared = shm_toc_lookup(toc, TSM_RKEY_SHARED, false);
+	text = shm_toc_lookup(toc, TSM_RKEY_TEXT, false);
+	errq = shm_toc_lookup(toc, TSM_RKEY_ERRQ, false);
+	memcpy(&myindex, MyBgworkerEntry->bgw_extra, sizeof(int));
+	if (myindex < 0 || myindex >= shared->nworkers)
+		elog(ERROR, "invalid tsmigrate schema worker number %d", myindex);
+	slot = &TSM_REPLAY_SLOTS(shared)[myindex];
+	stasks = TSM_REPLAY_TASKS(shared);
+
+	/* from here on, errors go to the leader */
+	mq = (shm_mq *) (errq + (Size) TSM_RERRQ_SIZE * myindex);
+	shm_mq_set_sender(mq, MyProc);
+	mqh = shm_mq_attach(mq, seg, NULL);
+	pq_redirect_to_shm_mq(seg, mqh);
+
+	SpinLockAcquire(&shared->mutex);
+	slot->proc = MyProc;
+	SpinLockRelease(&shared->mutex);
+
+	BackgroundWorkerInitializeConnectionByOid(shared->database_id,
+											  shared->authenticated_user_id, 0);
+	SetClientEncoding(GetDatabaseEncoding());
+
+	StartTransactionCommand();
+	/* become the caller, as a parallel worker does */
+	SetSessionAuthorization(shared->session_user_id, shared->session_is_superuser);
+	SetCurrentRoleId(shared->current_role_id, shared->role_is_superuser);
+	SetUserIdAndSecContext(shared->current_user_id, shared->sec_context);
+	/* the caller's settings, then those of a pg_dump script */
+	p = text + shared->settings_off;
+	for (i = 0; i < shared->nsettings; i++)
+	{
+		const char *name = p;
+		const char *value = p + strlen(p) + 1;
+
+		(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SET, true, 0, false);
+		p = (char *) value + strlen(value) + 1;
+	}
+	tsm_replay_settings(GUC_ACTION_SET);
+	CommitTransactionCommand();
+
+	taskcxt = AllocSetContextCreate(TopMemoryContext, "tsmigrate replay task",
+									ALLOCSET_DEFAULT_SIZES);
+	objcxt = AllocSetContextCreate(TopMemoryContext, "tsmigrate per-object",
+								   ALLOCSET_DEFAULT_SIZES);
+
+	/* ready, unless the leader is done already */
+	SpinLockAcquire(&shared->mutex);
+	if (slot->state == TSM_RSLOT_STARTING)
+		slot->state = TSM_RSLOT_IDLE;
+	SpinLockRelease(&shared->mutex);
+	SetLatch(&shared->leader->procLatch);
+
+	for (;;)
+	{
+		TsmReplaySlotState state;
+		int			task;
+		TsmSchemaObject obj;
+		MemoryContext oldcxt;
+
+		SpinLockAcquire(&shared->mutex);
+		state = slot->state;
+		task = slot->task;
+		SpinLockRelease(&shared->mutex);
+		if (state == TSM_RSLOT_EXIT)
+			break;
+		if (state != TSM_RSLOT_ASSIGNED)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L,
+							 TsmWaitEventCompat("TsmigrateSchemaTask"));
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+			continue;
+		}
+
+		/* the object, as the leader wrote it */
+		oldcxt = MemoryContextSwitchTo(taskcxt);
+		memset(&obj, 0, sizeof(obj));
+		p = text + stasks[task].off;
+		obj.kind = p;
+		p += strlen(p) + 1;
+		obj.name = p;
+		p += strlen(p) + 1;
+		for (i = 0; i < stasks[task].nstmts; i++)
+		{
+			TsmSchemaStmt *s = palloc0(sizeof(TsmSchemaStmt));
+
+			s->tag = p;
+			p += strlen(p) + 1;
+			s->sql = p;
+			p += strlen(p) + 1;
+			obj.stmts = lappend(obj.stmts, s);
+		}
+		MemoryContextSwitchTo(oldcxt);
+
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		pgstat_report_activity(STATE_RUNNING,
+							   ((TsmSchemaStmt *) linitial(obj.stmts))->sql);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		PushActiveSnapshot(GetTransactionSnapshot());
+		tsm_replay_object(&obj, objcxt);
+		PopActiveSnapshot();
+		if (SPI_finish() != SPI_OK_FINISH)
+			elog(ERROR, "SPI_finish failed");
+		CommitTransactionCommand();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		MemoryContextReset(taskcxt);
+
+		SpinLockAcquire(&shared->mutex);
+		slot->state = TSM_RSLOT_DONE;
+		SpinLockRelease(&shared->mutex);
+		SetLatch(&shared->leader->procLatch);
+	}
+
+	dsm_detach(seg);
+	proc_exit(0);
+}
