@@ -57,6 +57,8 @@ set -uo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SCALE=${SCALE:-1}
 ROUNDS=${ROUNDS:-3}
@@ -81,22 +83,9 @@ mkdir "$work/source" "$work/target" "$work/results" "$work/logs"
 cp "$repo/bench/dataset.sql" "$work/"
 chown -R "$TEST_USER" "$work"
 
-cleanup() {
-	local j
-	for j in $(jobs -p); do kill "$j" 2>/dev/null; done
-	stop_cluster "$work/source"
-	stop_cluster "$work/target"
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "work directory kept: $work"
-	else
-		rm -rf "$work"
-	fi
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 conf=("shared_preload_libraries = 'timescaledb'" "timescaledb.telemetry_level = off")
 src_port=$(free_port "$PORT")
@@ -105,13 +94,6 @@ tgt_port=$(free_port $((src_port + 1)))
 start_cluster "$work/target" "$tgt_port" "${conf[@]}" || die "the target cluster did not start"
 
 SRC_CONN="host=$work/source port=$src_port dbname=src"
-src_psql() { as_test_user "psql -X -q -At -v ON_ERROR_STOP=1 -h '$work/source' -p $src_port -d src $*"; }
-# tgt_psql DB args...
-tgt_psql() {
-	local db=$1
-	shift
-	as_test_user "psql -X -q -At -v ON_ERROR_STOP=1 -h '$work/target' -p $tgt_port -d $db $*"
-}
 
 tsversion=$(as_test_user "psql -X -At -h '$work/source' -p $src_port -d postgres -c \"SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'\"")
 echo "== machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr); $(postgres --version); TimescaleDB $tsversion; load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -186,42 +168,6 @@ echo "   metrics: $(src_val rows_metrics) rows in $(src_val chunks) chunks, $(sr
 echo "   jobs (next_start UTC, runs, scheduled):"
 awk '$1 == "job" { printf "      %-58s %s %s %s\n", $2, $3, $4, $5 }' "$work/source.checks"
 
-# sample PID: until killed, every 0.2 s, one line "tgt_max tgt_sum cli_max
-# cli_sum title" (kB of RssAnon) over the children of the target's postmaster
-# and over the descendants of PID (the method's client processes); title is
-# the process title of the largest target process
-postmaster=$(head -1 "$work/target/data/postmaster.pid")
-sample() {
-	local root=$1
-	while :; do
-		ps -e -o pid=,ppid=,args= | awk -v pm="$postmaster" -v root="$root" '
-			{ parent[$1] = $2; title = $0; sub(/^ *[0-9]+ +[0-9]+ +/, "", title); args[$1] = title }
-			END {
-				client[root] = 1
-				do {
-					added = 0
-					for (p in parent)
-						if (!(p in client) && (parent[p] in client)) { client[p] = 1; added = 1 }
-				} while (added)
-				tmax = tsum = cmax = csum = 0
-				for (p in parent) {
-					side = ""
-					if (parent[p] == pm) side = "t"
-					else if (p in client) side = "c"
-					if (side == "") continue
-					kb = 0
-					f = "/proc/" p "/status"
-					while ((getline line < f) > 0)
-						if (line ~ /^RssAnon:/) { split(line, w, " "); kb = w[2] }
-					close(f)
-					if (side == "t") { tsum += kb; if (kb > tmax) { tmax = kb; twho = args[p] } }
-					else { csum += kb; if (kb > cmax) cmax = kb }
-				}
-				print tmax, tsum, cmax, csum, twho
-			}'
-		sleep 0.2
-	done
-}
 
 # the methods: each runs as the test user against database $db of the target,
 # writes its steps' seconds to $res/steps and returns non-zero on failure
@@ -396,21 +342,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 
-# median of the numbers on stdin
-median() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) print "-"
-		else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2]
-		else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-seconds_of() { cat "$work/results/$1".*/seconds 2>/dev/null; }
-step_of() { awk -v s="$2" '$1 == s { print $2 }' "$work/results/$1".*/steps 2>/dev/null; }
 steps_of() { awk '!seen[$1]++ { print $1 }' "$work/results/$1".*/steps 2>/dev/null; }
-peak_of() {
-	cat "$work/results/$1".*/peak 2>/dev/null |
-		awk -v c="$2" '$c > m { m = $c } END { printf "%.0f\n", m / 1024 }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f\n", a / b }'; }
 # method when: the summaries of every round, "r1: ... ; r2: ..."
 summary_of() {
 	local d out=""
