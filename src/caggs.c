@@ -105,10 +105,10 @@ static const char *const caggs_state_sql =
 "    ON rca.mat_hypertable_id OPERATOR(pg_catalog.=) ca.raw_hypertable_id"
 " ORDER BY ca.mat_hypertable_id";
 
-/* the indexes of each aggregate's materialization hypertable */
+/* the indexes of each aggregate's materialization hypertable, and its name */
 static const char *const cagg_indexes_sql =
 "SELECT ca.user_view_schema, ca.user_view_name, ic.relname,"
-"       pg_catalog.pg_get_indexdef(i.indexrelid)"
+"       pg_catalog.pg_get_indexdef(i.indexrelid), h.schema_name, h.table_name"
 "  FROM _timescaledb_catalog.continuous_agg ca"
 "  JOIN _timescaledb_catalog.hypertable h ON h.id OPERATOR(pg_catalog.=) ca.mat_hypertable_id"
 "  JOIN pg_catalog.pg_index i ON i.indrelid OPERATOR(pg_catalog.=)"
@@ -152,7 +152,7 @@ typedef struct ViewTarget
 static TargetMat target_mat(const char *schema, const char *view);
 static int32 target_hypertable_id(const char *schema, const char *table);
 static void check_create_cagg(Node *stmt, void *arg);
-static int	create_indexes(PGconn *conn, const char *schema, const char *view,
+static int	create_indexes(const char *schema, const char *view,
 						   const TargetMat *mat, TsmRows *indexes);
 static bool may_create_indexes(void);
 static bool may_write_state(void);
@@ -370,7 +370,7 @@ tsm_caggs_finish(PGconn *conn, ReturnSetInfo *rsinfo)
 					errmsg("the hypertable of continuous aggregate %s does not exist on the target",
 						   name));
 
-		nindexes = create_indexes(conn, schema, view, &mat, indexes);
+		nindexes = create_indexes(schema, view, &mat, indexes);
 
 		if (write_ok)
 		{
@@ -417,12 +417,11 @@ tsm_caggs_finish(PGconn *conn, ReturnSetInfo *rsinfo)
  * left alone.  Returns how many were created.
  */
 static int
-create_indexes(PGconn *conn, const char *schema, const char *view,
+create_indexes(const char *schema, const char *view,
 			   const TargetMat *mat, TsmRows *indexes)
 {
 	int			n = 0;
 	int			i;
-	TsmRows    *srcmat = NULL;
 
 	for (i = 0; i < indexes->nrows; i++)
 	{
@@ -434,22 +433,9 @@ create_indexes(PGconn *conn, const char *schema, const char *view,
 			strcmp(tsm_rows_value(indexes, i, 1), view) != 0)
 			continue;
 		CHECK_FOR_INTERRUPTS();
-		if (srcmat == NULL)
-		{
-			const char *params[2] = {schema, view};
-
-			srcmat = tsm_query(conn,
-							   "SELECT h.schema_name, h.table_name"
-							   "  FROM _timescaledb_catalog.continuous_agg ca"
-							   "  JOIN _timescaledb_catalog.hypertable h"
-							   "    ON h.id OPERATOR(pg_catalog.=) ca.mat_hypertable_id"
-							   " WHERE ca.user_view_schema OPERATOR(pg_catalog.=) $1"
-							   "   AND ca.user_view_name OPERATOR(pg_catalog.=) $2",
-							   2, params);
-		}
 
 		/* "_materialized_hypertable_2_bucket_idx" becomes "..._5_bucket_idx" */
-		prefix = tsm_rows_value(srcmat, 0, 1);
+		prefix = tsm_rows_value(indexes, i, 5);
 		if (strncmp(srcname, prefix, strlen(prefix)) == 0)
 			idxname = psprintf("%s%s", mat->table, srcname + strlen(prefix));
 		else
@@ -469,7 +455,7 @@ create_indexes(PGconn *conn, const char *schema, const char *view,
 			continue;
 		}
 
-		tsm_replay_index_on(tsm_rows_value(indexes, i, 3), tsm_rows_value(srcmat, 0, 0),
+		tsm_replay_index_on(tsm_rows_value(indexes, i, 3), tsm_rows_value(indexes, i, 4),
 							prefix, mat->schema, mat->table, idxname);
 		n++;
 	}
