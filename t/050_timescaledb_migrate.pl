@@ -268,6 +268,63 @@ foreach my $version (@versions)
 		'and the hypertable all of them');
 }
 
+# --- compressed rows copied, then their chunk's attach fails, and resumed --
+#
+# The copy workers commit the compressed rows of each chunk into a table of
+# their own before the leader attaches it; a trigger on TimescaleDB's
+# compression settings makes the attach fail while test.fail_attach is on.
+# Called again, migrate empties those tables and copies the chunks again.
+{
+	my $version = $versions[-1];
+	$source->safe_psql('postgres', 'CREATE DATABASE resume_cc');
+	$source->safe_psql('resume_cc', "CREATE EXTENSION timescaledb VERSION '$version'");
+	$source->safe_psql('resume_cc', q{
+		CREATE TABLE cc (t timestamptz NOT NULL, d int, v float8);
+		SELECT create_hypertable('cc', 't', chunk_time_interval => interval '1 day');
+		INSERT INTO cc SELECT '2024-01-01'::timestamptz + g * interval '1 minute', g % 5, g
+		  FROM generate_series(0, 3 * 1440 - 1) g;
+		ALTER TABLE cc SET (timescaledb.compress, timescaledb.compress_segmentby = 'd');
+		SELECT count(compress_chunk(c)) FROM show_chunks('cc') c;
+	});
+	$target->safe_psql('postgres', 'CREATE DATABASE resume_cc');
+	$target->safe_psql('resume_cc', qq{
+		CREATE EXTENSION timescaledb VERSION '$version'; CREATE EXTENSION tsmigrate;
+		CREATE FUNCTION fail_attach() RETURNS trigger LANGUAGE plpgsql AS \$\$
+			BEGIN
+				IF current_setting('test.fail_attach', true) = 'on' THEN
+					RAISE EXCEPTION 'attach refused for the test';
+				END IF;
+				RETURN NEW;
+			END \$\$;
+		CREATE TRIGGER fail_attach BEFORE UPDATE ON _timescaledb_catalog.compression_settings
+			FOR EACH ROW EXECUTE FUNCTION fail_attach();
+		ALTER DATABASE resume_cc SET test.fail_attach = on;
+	});
+	my $src = tsm_tcp_connstr($source, 'resume_cc');
+	($rc, $out, $err) = tsm_target_sql($target,
+		"CALL tsmigrate.migrate(\$\$$src\$\$, jobs => 2)", dbname => 'resume_cc');
+	like($err, qr/P0001: attach refused for the test/, 'the attach of a compressed chunk fails');
+	cmp_ok( $target->safe_psql('resume_cc',
+			q{SELECT sum((xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I',
+			        n.nspname, c.relname), false, true, '')))[1]::text::int)
+			    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			   WHERE c.relname LIKE 'tsm\_c\_%'}),
+		'>', 0, 'the copy workers had committed compressed rows before it');
+
+	$target->safe_psql('resume_cc', 'ALTER DATABASE resume_cc RESET test.fail_attach');
+	($rc, $out, $err) = tsm_target_sql($target,
+		"CALL tsmigrate.migrate(\$\$$src\$\$, jobs => 2)", dbname => 'resume_cc');
+	is($rc, 0, 'called again, migrate empties them, copies the chunks again and finishes')
+	  or diag $err;
+	my $chunks = q{SELECT string_agg(chunk_name || ':' || is_compressed, ',' ORDER BY chunk_name)
+	                 FROM timescaledb_information.chunks};
+	is($target->safe_psql('resume_cc', $chunks), $source->safe_psql('resume_cc', $chunks),
+		'the same chunks, compressed');
+	is($target->safe_psql('resume_cc', 'SELECT count(*), sum(v) FROM cc'),
+		$source->safe_psql('resume_cc', 'SELECT count(*), sum(v) FROM cc'),
+		'every row exactly once');
+}
+
 # --- a source without TimescaleDB: the TimescaleDB steps are skipped -------
 
 $source->safe_psql('postgres',
