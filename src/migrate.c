@@ -15,12 +15,14 @@
  *						hypertables, and its continuous aggregates made
  *						without data, with their (empty) chunks (skipped when
  *						the source has no TimescaleDB)
- *		data			pull_data in batches of relations, one commit per
- *						batch, largest relations first, all under one
- *						source snapshot held open for the whole step; chunks
- *						(of hypertables and of continuous aggregates) are
- *						relations of their own, copied by pull_chunks; then,
- *						under the same snapshot, pull_continuous_aggregates
+ *		data			what pull_data and pull_chunks copy (tables,
+ *						sequences, and the chunks of hypertables and of
+ *						continuous aggregates), all in one pool of copy
+ *						workers, largest first, each relation committed and
+ *						marked copied on its own, all under one source
+ *						snapshot held open for the whole step; then large
+ *						objects and, under the same snapshot,
+ *						pull_continuous_aggregates
  *		post-data		pull_schema(..., 'post-data', jobs), each object
  *						committed on its own when jobs > 1; resumed, it
  *						skips the objects that are there already
@@ -33,7 +35,7 @@
  *	Each step calls the entry point of the same name through SPI, so a
  *	step does exactly what a DBA calling that function by hand would get.
  *	A step runs in a subtransaction: when it fails, the step (and, for
- *	data, the relations of the failed batch) are marked failed with the
+ *	data, the relations caught copying) are marked failed with the
  *	error, that is committed, and the error is raised again with its own
  *	SQLSTATE.  Calling migrate again resumes the unfinished run: done steps
  *	and copied relations are not repeated, a relation caught mid-copy is
@@ -55,16 +57,20 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
+#include "commands/vacuum.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_node.h"
 #include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "catalog_filters.h"
@@ -73,13 +79,8 @@
 
 PG_FUNCTION_INFO_V1(tsmigrate_migrate);
 
-/* relations at least this large get a batch (of "jobs" of them) of their own */
-#define TSM_BIG_RELATION_BYTES	(64 * 1024 * 1024)
 /* the data step's name for the source's large objects (pull_data's too) */
 #define TSM_LARGE_OBJECTS		"large objects"
-/* small relations are copied together until a batch holds this much */
-#define TSM_SMALL_BATCH_BYTES	(256 * 1024 * 1024)
-#define TSM_SMALL_BATCH_COUNT	500
 
 typedef struct TsmRun
 {
@@ -114,6 +115,10 @@ static char *step_analyze(TsmRun *run);
 static char *step_jobs(TsmRun *run);
 static char *step_verify(TsmRun *run);
 
+/* the data step's relations to copy and their states, for its pieces */
+static List *current_batch = NIL;
+static List *current_states = NIL;
+
 static const TsmStep steps[] = {
 	{"checks", step_checks, false},
 	{"extensions", step_extensions, false},
@@ -129,18 +134,18 @@ static const TsmStep steps[] = {
 };
 
 static char *copy_current_batch(TsmRun *run);
+static char *empty_current_batch(TsmRun *run);
 static char *finish_caggs(TsmRun *run);
 static void run_guarded(TsmRun *run, const char *step, StepFunction fn,
-						char **detail, List *relations);
+						char **detail, bool relations);
 static int	run_sql(TsmRun *run, const char *sql, int extra_nargs,
 					Oid *extra_types, Datum *extra_values);
 static char *result_value(int row, int col);
-static void copy_batch(TsmRun *run, List *relations, List *states);
 static char *list_source_relations(TsmRun *run);
 static char *export_snapshot(TsmRun *run);
 static TsmSource *run_source(TsmRun *run);
-static void mark_copied(TsmRun *run);
-static int64 next_relation_bytes(const TsmRows *todo, int r);
+static ArrayType *text_array(List *items);
+static char *copy_source_large_objects(TsmRun *run);
 static bool take_lock(void);
 static void release_lock(void);
 
@@ -235,7 +240,7 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 				if (steps[i].commits)
 					detail = steps[i].run(&run);
 				else
-					run_guarded(&run, steps[i].name, steps[i].run, &detail, NIL);
+					run_guarded(&run, steps[i].name, steps[i].run, &detail, false);
 
 				tsm_state_step_mark(run.run_id, steps[i].name,
 									detail && strncmp(detail, "skipped", 7) == 0 ? "skipped" : "done",
@@ -265,12 +270,13 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 }
 
 /*
- * Run one step in a subtransaction.  On error: mark the step (and the
- * relations given) failed, commit that, and raise the error again.
+ * Run one step in a subtransaction.  On error: mark the step (and, with
+ * "relations", the relations caught copying) failed, commit that, and raise
+ * the error again.
  */
 static void
 run_guarded(TsmRun *run, const char *step, StepFunction fn, char **detail,
-			List *relations)
+			bool relations)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -291,7 +297,6 @@ run_guarded(TsmRun *run, const char *step, StepFunction fn, char **detail,
 	PG_CATCH();
 	{
 		ErrorData  *edata;
-		ListCell   *lc;
 
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
@@ -300,9 +305,8 @@ run_guarded(TsmRun *run, const char *step, StepFunction fn, char **detail,
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 
-		foreach(lc, relations)
-			tsm_state_relation_mark(run->run_id, lfirst(lc), "failed", -1, -1,
-									edata->message);
+		if (relations)
+			tsm_state_relations_failed(run->run_id, edata->message);
 		tsm_state_step_mark(run->run_id, step, "failed", NULL, edata->message);
 		tsm_state_run_mark(run->run_id, "failed",
 						   psprintf("step \"%s\": %s", step, edata->message));
@@ -527,7 +531,9 @@ step_compression(TsmRun *run)
 
 /*
  * The data step: record the source's relations once, then copy what is not
- * copied yet, in batches, one commit per batch.
+ * copied yet: tables, sequences and chunks in one pool of copy workers,
+ * then large objects, then the continuous aggregates' indexes and refresh
+ * state, all under one source snapshot.
  */
 static char *
 step_data(TsmRun *run)
@@ -535,10 +541,6 @@ step_data(TsmRun *run)
 	Oid			types[1] = {INT8OID};
 	Datum		values[1];
 	TsmRows    *todo;
-	List	   *batch = NIL;
-	List	   *states = NIL;
-	int64		batch_bytes = 0;
-	int			big = 0;
 	bool		large_objects = false;
 	int			r;
 
@@ -547,55 +549,47 @@ step_data(TsmRun *run)
 							  1, types, values, NULL, true, 1) == SPI_OK_SELECT &&
 		SPI_processed == 0)
 	{
-		run_guarded(run, "data", list_source_relations, NULL, NIL);
+		run_guarded(run, "data", list_source_relations, NULL, false);
 		SPI_commit();
 	}
 
-	/*
-	 * Relations come largest first.  Big ones go "jobs" at a time, so that
-	 * each worker has one; small ones go together until a batch is worth a
-	 * commit.  Large objects are copied on their own at the end.
-	 */
-	/* every batch reads the source under one snapshot, held open here */
-	run_guarded(run, "data", export_snapshot, NULL, NIL);
+	/* every read of the source under one snapshot, held open here */
+	run_guarded(run, "data", export_snapshot, NULL, false);
 
 	todo = tsm_state_relations_todo(run->run_id);
+	current_batch = NIL;
+	current_states = NIL;
 	for (r = 0; r < todo->nrows; r++)
 	{
-		const char *relation = tsm_rows_value(todo, r, 0);
-		int64		bytes = pg_strtoint64(tsm_rows_value(todo, r, 2));
-		int64		next = next_relation_bytes(todo, r);
-		bool		is_big = bytes >= TSM_BIG_RELATION_BYTES;
-
-		CHECK_FOR_INTERRUPTS();
-		if (strcmp(relation, TSM_LARGE_OBJECTS) == 0)
+		if (strcmp(tsm_rows_value(todo, r, 0), TSM_LARGE_OBJECTS) == 0)
 		{
 			large_objects = true;
 			continue;
 		}
-		batch = lappend(batch, pstrdup(relation));
-		states = lappend(states, pstrdup(tsm_rows_value(todo, r, 1)));
-		batch_bytes += bytes;
-		big += is_big;
-
-		if (next < 0 ||
-			(is_big && (big >= run->jobs || next < TSM_BIG_RELATION_BYTES)) ||
-			(!is_big && (batch_bytes >= TSM_SMALL_BATCH_BYTES ||
-						 list_length(batch) >= TSM_SMALL_BATCH_COUNT)))
-		{
-			copy_batch(run, batch, states);
-			batch = NIL;
-			states = NIL;
-			batch_bytes = 0;
-			big = 0;
-		}
+		current_batch = lappend(current_batch, pstrdup(tsm_rows_value(todo, r, 0)));
+		current_states = lappend(current_states, pstrdup(tsm_rows_value(todo, r, 1)));
 	}
+	if (current_batch != NIL)
+	{
+		run_guarded(run, "data", empty_current_batch, NULL, false);
+		SPI_commit();
+		run_guarded(run, "data", copy_current_batch, NULL, true);
+		SPI_commit();
+	}
+	current_batch = NIL;
+	current_states = NIL;
+
+	/* large objects: one more item, on their own */
 	if (large_objects)
-		copy_batch(run, list_make1(pstrdup(TSM_LARGE_OBJECTS)),
-				   list_make1(pstrdup("pending")));
+	{
+		tsm_state_relation_mark(run->run_id, TSM_LARGE_OBJECTS, "copying", -1, -1, NULL);
+		SPI_commit();
+		run_guarded(run, "data", copy_source_large_objects, NULL, true);
+		SPI_commit();
+	}
 
 	/* continuous aggregates: indexes and refresh state, same snapshot */
-	run_guarded(run, "data", finish_caggs, NULL, NIL);
+	run_guarded(run, "data", finish_caggs, NULL, false);
 	SPI_commit();
 
 	tsm_conn_command(run->snapshot_conn, "COMMIT");
@@ -637,19 +631,6 @@ run_source(TsmRun *run)
 {
 	return run->source_null ? tsm_source_resolve(NULL) :
 		tsm_source_resolve(TextDatumGetCString(run->source));
-}
-
-/*
- * The size of the next relation after row "r" of the to-do list, not
- * counting large objects; -1 when there is none.
- */
-static int64
-next_relation_bytes(const TsmRows *todo, int r)
-{
-	while (++r < todo->nrows)
-		if (strcmp(tsm_rows_value(todo, r, 0), TSM_LARGE_OBJECTS) != 0)
-			return pg_strtoint64(tsm_rows_value(todo, r, 2));
-	return -1;
 }
 
 /*
@@ -709,102 +690,104 @@ list_source_relations(TsmRun *run)
 	return NULL;
 }
 
-/* the step function of a batch: the list travels through the run */
-static List *current_batch = NIL;
-static List *current_states = NIL;
-
+/*
+ * Copy the relations of the batch as pull_data and pull_chunks would, in
+ * one pool of copy workers, largest first, so that tables and chunks keep
+ * every worker busy.  Each relation is committed and marked copied on its
+ * own: by the worker that copies its last part, or here for a sequence
+ * (set here) and for a chunk copied compressed (attached here).
+ */
 static char *
 copy_current_batch(TsmRun *run)
 {
-	Datum	   *elems;
-	ArrayType  *array;
-	Oid			types[3] = {INT4OID, TEXTARRAYOID, TEXTOID};
-	Datum		values[3];
-	ListCell   *lc;
-	List	   *relations = NIL;
+	TsmSource  *src = run_source(run);
+	List	   *tables = NIL;
 	List	   *chunks = NIL;
-	int			n;
-	int			i = 0;
+	TsmCopyPlan *table_plan = NULL;
+	TsmCopyPlan *chunk_plan = NULL;
+	TsmCopyTask *tasks;
+	int			ntasks = 0;
+	PGconn	   *conn;
+	char	   *snapshot;
+	ListCell   *lc;
 
 	/* hypertables' chunks are pull_chunks', the rest pull_data's */
 	foreach(lc, current_batch)
 	{
-		if (strcmp(lfirst(lc), TSM_LARGE_OBJECTS) != 0 && tsm_target_is_chunk(lfirst(lc)))
+		if (tsm_target_is_chunk(lfirst(lc)))
 			chunks = lappend(chunks, lfirst(lc));
 		else
-			relations = lappend(relations, lfirst(lc));
+			tables = lappend(tables, lfirst(lc));
 	}
 
-	values[0] = Int32GetDatum(run->jobs);
-	values[2] = CStringGetTextDatum(run->snapshot);
-	if (relations != NIL)
-	{
-		n = list_length(relations);
-		elems = palloc(sizeof(Datum) * n);
-		foreach(lc, relations)
-			elems[i++] = CStringGetTextDatum(lfirst(lc));
-		array = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
-		values[1] = PointerGetDatum(array);
-		if (n == 1 && strcmp(linitial(relations), TSM_LARGE_OBJECTS) == 0)
-		{
-			values[1] = PointerGetDatum(construct_empty_array(TEXTOID));
-			run_sql(run, "SELECT relation, rows, bytes FROM tsmigrate.pull_data($1, $2, $3,"
-					" large_objects => true, snapshot => $4)",
-					3, types, values);
-		}
-		else
-			run_sql(run, "SELECT relation, rows, bytes FROM tsmigrate.pull_data($1, $2, $3,"
-					" snapshot => $4)",
-					3, types, values);
-		mark_copied(run);
-	}
+	/* the checks of the target's tables read them (a procedure has no snapshot) */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	conn = tsm_copy_open_source(src, run->jobs, run->snapshot, &snapshot);
+	if (tables != NIL)
+		table_plan = tsm_data_prepare(conn, text_array(tables), run->jobs);
 	if (chunks != NIL)
+		chunk_plan = tsm_chunks_prepare(conn, text_array(chunks));
+	PopActiveSnapshot();
+
+	tasks = palloc(sizeof(TsmCopyTask) * (list_length(current_batch) + 1 +
+										  (table_plan ? table_plan->ntasks : 0)));
+	if (table_plan)
 	{
-		n = list_length(chunks);
-		elems = palloc(sizeof(Datum) * n);
-		i = 0;
-		foreach(lc, chunks)
-			elems[i++] = CStringGetTextDatum(lfirst(lc));
-		array = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
-		values[1] = PointerGetDatum(array);
-		run_sql(run, "SELECT chunk, rows, bytes FROM tsmigrate.pull_chunks($1, $2, $3,"
-				" snapshot => $4)",
-				3, types, values);
-		mark_copied(run);
+		memcpy(tasks, table_plan->tasks, sizeof(TsmCopyTask) * table_plan->ntasks);
+		ntasks += table_plan->ntasks;
 	}
+	if (chunk_plan)
+	{
+		memcpy(tasks + ntasks, chunk_plan->tasks, sizeof(TsmCopyTask) * chunk_plan->ntasks);
+		ntasks += chunk_plan->ntasks;
+	}
+	tsm_copy_run_tasks(conn, src, snapshot, tasks, ntasks, run->jobs, run->run_id);
+	/* the results, back into the plans */
+	if (chunk_plan)
+		memcpy(chunk_plan->tasks, tasks + (ntasks - chunk_plan->ntasks),
+			   sizeof(TsmCopyTask) * chunk_plan->ntasks);
+
+	if (table_plan)
+		tsm_data_sequences(conn, table_plan, run->run_id);
+	tsm_conn_command(conn, "COMMIT");
+	tsm_conn_close(conn);
+
+	if (chunk_plan)
+		tsm_chunks_attach(chunk_plan, run->run_id);
 	return NULL;
 }
 
-/*
- * Mark copied the relations of the last query's result (relation, rows,
- * bytes).
- */
-static void
-mark_copied(TsmRun *run)
+/* a text[] of the strings of "items" */
+static ArrayType *
+text_array(List *items)
 {
-	TsmRows    *copied;
-	uint64		r;
-	int			c;
-	int			i;
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(items), 1));
+	ListCell   *lc;
+	int			n = 0;
 
-	/* marking runs SQL, which replaces SPI_tuptable: copy the results first */
-	copied = palloc0(sizeof(TsmRows));
-	copied->nrows = (int) SPI_processed;
-	copied->ncols = 3;
-	copied->values = palloc0(sizeof(char *) * Max(1, copied->nrows * 3));
-	for (r = 0; r < SPI_processed; r++)
-		for (c = 0; c < 3; c++)
-			copied->values[r * 3 + c] = result_value(r, c + 1);
+	foreach(lc, items)
+		elems[n++] = CStringGetTextDatum(lfirst(lc));
+	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+}
 
-	for (i = 0; i < copied->nrows; i++)
-	{
-		const char *rows = tsm_rows_value(copied, i, 1);
-		const char *bytes = tsm_rows_value(copied, i, 2);
+/* the source's large objects, pull_data's way, then marked copied */
+static char *
+copy_source_large_objects(TsmRun *run)
+{
+	Oid			types[3] = {INT4OID, TEXTARRAYOID, TEXTOID};
+	Datum		values[3];
 
-		tsm_state_relation_mark(run->run_id, tsm_rows_value(copied, i, 0), "copied",
-								rows ? pg_strtoint64(rows) : -1,
-								bytes ? pg_strtoint64(bytes) : -1, NULL);
-	}
+	values[0] = Int32GetDatum(run->jobs);
+	values[1] = PointerGetDatum(construct_empty_array(TEXTOID));
+	values[2] = CStringGetTextDatum(run->snapshot);
+	run_sql(run, "SELECT relation, rows, bytes FROM tsmigrate.pull_data($1, $2, $3,"
+			" large_objects => true, snapshot => $4)",
+			3, types, values);
+	if (SPI_processed > 0)
+		tsm_state_relation_mark(run->run_id, TSM_LARGE_OBJECTS, "copied",
+								pg_strtoint64(result_value(0, 2)),
+								pg_strtoint64(result_value(0, 3)), NULL);
+	return NULL;
 }
 
 /*
@@ -820,8 +803,7 @@ empty_current_batch(TsmRun *run)
 
 	forboth(lc, current_batch, sc, current_states)
 	{
-		if (strcmp(lfirst(sc), "pending") != 0 &&
-			strcmp(lfirst(lc), TSM_LARGE_OBJECTS) != 0)
+		if (strcmp(lfirst(sc), "pending") != 0)
 		{
 			Oid			relid = DatumGetObjectId(DirectFunctionCall1(to_regclass,
 																	 CStringGetTextDatum(lfirst(lc))));
@@ -842,56 +824,54 @@ empty_current_batch(TsmRun *run)
 }
 
 /*
- * Copy one batch: mark its relations copying (committed, for the progress
- * view), empty those caught mid-copy before (committed), copy them in one
- * pull_data call, mark them copied, commit.
- */
-static void
-copy_batch(TsmRun *run, List *relations, List *states)
-{
-	ListCell   *lc;
-
-	foreach(lc, relations)
-		tsm_state_relation_mark(run->run_id, lfirst(lc), "copying", -1, -1, NULL);
-	SPI_commit();
-
-	current_batch = relations;
-	current_states = states;
-	run_guarded(run, "data", empty_current_batch, NULL, relations);
-	SPI_commit();
-	run_guarded(run, "data", copy_current_batch, NULL, relations);
-	current_batch = NIL;
-	current_states = NIL;
-	SPI_commit();
-}
-
-/*
- * ANALYZE what the caller owns: what the migration made (a database-wide
- * ANALYZE would warn about every shared catalog to a non-superuser).
- * TimescaleDB's chunks are left to their hypertables: TimescaleDB analyzes
- * a hypertable's chunks with it.
+ * ANALYZE what the caller owns (a database-wide ANALYZE would warn about
+ * every shared catalog to a non-superuser) and the copy workers did not
+ * analyze right after copying it in this run: hypertables' and
+ * partitioned tables' parents, chunks copied compressed, materialized
+ * views, relations copied by an earlier call.  PostgreSQL's ANALYZE on
+ * exactly those, by OID: a hypertable's own rows and inheritance
+ * statistics, without TimescaleDB analyzing its chunks again, as it does
+ * for an ANALYZE statement on a hypertable.
  */
 static char *
 step_analyze(TsmRun *run)
 {
-	bool		timescaledb = OidIsValid(get_namespace_oid("_timescaledb_catalog", true));
-	char	   *list;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	VacuumStmt *stmt;
+	ParseState *pstate;
+	uint64		r;
 
-	SPI_execute(psprintf("SELECT pg_catalog.string_agg(pg_catalog.format('%%I.%%I', n.nspname, c.relname), ', ')"
-						 "  FROM pg_catalog.pg_class c"
-						 "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
-						 " WHERE c.relkind IN ('r', 'm', 'p')"
-						 "   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
-						 "   AND pg_catalog.pg_has_role(c.relowner, 'USAGE')%s",
-						 timescaledb ?
-						 "   AND NOT EXISTS (SELECT FROM _timescaledb_catalog.chunk ch"
-						 "        WHERE ch.schema_name OPERATOR(pg_catalog.=) n.nspname"
-						 "          AND ch.table_name OPERATOR(pg_catalog.=) c.relname)" : ""),
-				true, 1);
-	list = result_value(0, 1);
-	if (list != NULL)
-		SPI_execute(psprintf("ANALYZE %s", list), false, 0);
-	return NULL;
+	values[0] = Int64GetDatum(run->run_id);
+	SPI_execute_with_args("SELECT c.oid"
+						  "  FROM pg_catalog.pg_class c"
+						  "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+						  "  LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid OPERATOR(pg_catalog.=) c.oid"
+						  " WHERE c.relkind IN ('r', 'm', 'p')"
+						  "   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
+						  "   AND pg_catalog.pg_has_role(c.relowner, 'USAGE')"
+						  "   AND (s.last_analyze IS NULL OR s.last_analyze OPERATOR(pg_catalog.<)"
+						  "        (SELECT st.started FROM tsmigrate.run_step st"
+						  "          WHERE st.run_id OPERATOR(pg_catalog.=) $1"
+						  "            AND st.step OPERATOR(pg_catalog.=) 'data'))"
+						  " ORDER BY c.oid",
+						  1, types, values, NULL, true, 0);
+	if (SPI_processed == 0)
+		return NULL;
+
+	stmt = makeNode(VacuumStmt);
+	stmt->is_vacuumcmd = false;
+	for (r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r],
+														   SPI_tuptable->tupdesc, 1, &isnull));
+
+		stmt->rels = lappend(stmt->rels, makeVacuumRelation(NULL, relid, NIL));
+	}
+	pstate = make_parsestate(NULL);
+	ExecVacuum(pstate, stmt, false);
+	return psprintf("%d relations", list_length(stmt->rels));
 }
 
 /*

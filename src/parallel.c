@@ -28,6 +28,16 @@
  *	left half-copied by a failed call.  The leader's own source transaction
  *	(which exported the snapshot) stays open until every worker has ended.
  *
+ *	For migrate (a run id given) a worker commits each task instead, and
+ *	records its relations in the run's tsmigrate.run_relation as it goes:
+ *	"copying" when it takes the first task of a relation, "copied" once
+ *	every task of it is committed (by whichever worker commits the last
+ *	one, in a transaction of its own), and that worker then analyzes it.
+ *	A failed run thus leaves complete relations committed and marked
+ *	copied, and the ones caught in flight "copying", which the next run
+ *	empties and copies again.  A chunk's compressed rows, attached later
+ *	by the leader, are marked copied by the leader once attached.
+ *
  *	Workers run as the caller: they log in as the caller's authenticated
  *	user and take on the session user, current role and security context
  *	of the leader, as parallel workers do.
@@ -44,6 +54,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
@@ -60,6 +71,7 @@
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -94,6 +106,9 @@ typedef struct TsmSharedTask
 	bool		binary;
 	Size		sql_off;		/* in the text area */
 	Size		columns_off;
+	Size		mark_off;		/* run_relation name, 0 when none */
+	int			group;			/* the tasks of one relation, -1 when none */
+	bool		leader_marks;	/* copied: the leader marks it, later */
 	bool		done;
 	int64		rows;
 	int64		bytes;
@@ -118,21 +133,44 @@ typedef struct TsmCopyShared
 	int			ntasks;
 	int			next_task;		/* protected by mutex */
 	bool		commit;			/* the leader's decision */
+	int64		run_id;			/* migrate's run: commit each task, mark */
+	int			ngroups;
 } TsmCopyShared;
+
+/* the tasks of one relation to mark (run_id set), by group number */
+typedef struct TsmSharedGroup
+{
+	bool		started;		/* marked copying */
+	int			remaining;		/* tasks not committed yet */
+	int64		rows;
+	int64		bytes;
+} TsmSharedGroup;
 
 #define TSM_SHARED_WORKERS(sh) \
 	((TsmWorkerSlot *) ((char *) (sh) + MAXALIGN(sizeof(TsmCopyShared))))
 #define TSM_SHARED_TASKS(sh) \
 	((TsmSharedTask *) ((char *) TSM_SHARED_WORKERS(sh) + \
 						MAXALIGN(sizeof(TsmWorkerSlot) * (sh)->nworkers)))
+#define TSM_SHARED_GROUPS(sh) \
+	((TsmSharedGroup *) ((char *) TSM_SHARED_TASKS(sh) + \
+						 MAXALIGN(sizeof(TsmSharedTask) * (sh)->ntasks)))
 
 
 static int	compare_task_size(const void *a, const void *b);
+static int	group_tasks(TsmCopyTask **tasks, int ntasks, int *groups);
+static int	compare_task_mark(const void *a, const void *b);
+
+/* the tasks group_tasks sorts the indexes of (for compare_task_mark) */
+static TsmCopyTask **group_tasks_sorting;
 static void wait_for_workers(TsmCopyShared *shared, shm_mq_handle **mqh,
 							 TsmWorkerHandles *lstate, TsmWorkerState goal);
 static void rethrow_worker_message(StringInfo msg, const char *label);
 static Size text_add(StringInfo text, const char *str, int len);
 static void worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn);
+static void worker_mark(TsmCopyShared *shared, const char *relation,
+						const char *state, int64 rows, int64 bytes);
+static void worker_next_transaction(void);
+static void worker_analyze(Oid relid);
 
 /*
  * tsm_copy_check_jobs
@@ -194,19 +232,28 @@ tsm_copy_open_source(const TsmSource *src, int jobs, const char *given_snapshot,
  *		Run copy tasks, largest first: in the leader over "conn" when there
  *		is one job (or one task), otherwise in "jobs" background workers
  *		reading under "snapshot".  Fills each task's rows, bytes and times.
+ *
+ * With a run id (migrate's), always in workers, which commit each task and
+ * mark its relation in the run (see NOTES above).
  */
 void
 tsm_copy_run_tasks(PGconn *conn, const TsmSource *src, const char *snapshot,
-				   TsmCopyTask *tasks, int ntasks, int jobs)
+				   TsmCopyTask *tasks, int ntasks, int jobs, int64 run_id)
 {
 	MemoryContext taskcxt;
+	TsmCopyTask **order;
 	int			i;
 
-	qsort(tasks, ntasks, sizeof(TsmCopyTask), compare_task_size);
+	/* largest first, the caller's array left in its order */
+	order = palloc(sizeof(TsmCopyTask *) * Max(ntasks, 1));
+	for (i = 0; i < ntasks; i++)
+		order[i] = &tasks[i];
+	qsort(order, ntasks, sizeof(TsmCopyTask *), compare_task_size);
 
-	if (jobs > 1 && ntasks > 1)
+	if ((jobs > 1 && ntasks > 1) || run_id != 0)
 	{
-		tsm_parallel_copy(src, snapshot, tasks, ntasks, jobs);
+		tsm_parallel_copy(src, snapshot, order, ntasks, jobs, run_id);
+		pfree(order);
 		return;
 	}
 
@@ -215,43 +262,46 @@ tsm_copy_run_tasks(PGconn *conn, const TsmSource *src, const char *snapshot,
 	for (i = 0; i < ntasks; i++)
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(taskcxt);
+		TsmCopyTask *task = order[i];
 		uint64		bytes;
 
-		tasks[i].start = GetCurrentTimestamp();
-		tasks[i].rows = tsm_copy_table(conn, tasks[i].relid, tasks[i].sql,
-									   tasks[i].columns, tasks[i].binary, &bytes);
-		tasks[i].bytes = bytes;
-		tasks[i].end = GetCurrentTimestamp();
+		task->start = GetCurrentTimestamp();
+		task->rows = tsm_copy_table(conn, task->relid, task->sql,
+									task->columns, task->binary, &bytes);
+		task->bytes = bytes;
+		task->end = GetCurrentTimestamp();
 		CommandCounterIncrement();
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(taskcxt);
 	}
 	MemoryContextDelete(taskcxt);
+	pfree(order);
 }
 
 /* largest first; equal sizes keep the order the caller built */
 static int
 compare_task_size(const void *a, const void *b)
 {
-	const TsmCopyTask *x = a;
-	const TsmCopyTask *y = b;
+	const TsmCopyTask *x = *(TsmCopyTask *const *) a;
+	const TsmCopyTask *y = *(TsmCopyTask *const *) b;
 
 	if (x->size != y->size)
 		return (x->size < y->size) ? 1 : -1;
-	return (x->relation > y->relation) - (x->relation < y->relation);
+	return (x > y) - (x < y);
 }
 
 /*
  * tsm_parallel_copy
  *		Copy "tasks" with up to "jobs" background workers, each reading the
- *		source under "snapshot".
+ *		source under "snapshot"; with "run_id", each task committed on its
+ *		own and its relation marked in that run.
  *
  * Returns once every worker has committed; the tasks' rows, bytes and
  * seconds are filled in.  A worker's error is rethrown here.
  */
 void
 tsm_parallel_copy(const TsmSource *src, const char *snapshot,
-				  TsmCopyTask *tasks, int ntasks, int jobs)
+				  TsmCopyTask **tasks, int ntasks, int jobs, int64 run_id)
 {
 	int			nworkers = Min(jobs, ntasks);
 	Size		shared_size;
@@ -259,6 +309,9 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	dsm_segment *seg;
 	TsmCopyShared *shared;
 	TsmSharedTask *stasks;
+	TsmSharedGroup *groups;
+	int		   *task_group;
+	int			ngroups;
 	char	   *errq;
 	shm_mq_handle **mqh;
 	TsmWorkerHandles *lstate;
@@ -271,12 +324,18 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	initStringInfo(&text);
 	appendStringInfoChar(&text, '\0');	/* offset 0 is "" */
 
+	task_group = palloc(sizeof(int) * ntasks);
+	ngroups = run_id != 0 ? group_tasks(tasks, ntasks, task_group) : 0;
+
 	shared_size = MAXALIGN(sizeof(TsmCopyShared)) +
 		MAXALIGN(sizeof(TsmWorkerSlot) * nworkers) +
-		sizeof(TsmSharedTask) * ntasks;
+		MAXALIGN(sizeof(TsmSharedTask) * ntasks) +
+		sizeof(TsmSharedGroup) * ngroups;
 	shared = palloc0(shared_size);
 	shared->nworkers = nworkers;
 	shared->ntasks = ntasks;
+	shared->run_id = run_id;
+	shared->ngroups = ngroups;
 	shared->snapshot_off = text_add(&text, snapshot, -1);
 	shared->label_off = text_add(&text, src->label, -1);
 	shared->serverid = src->serverid;
@@ -291,12 +350,23 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	stasks = TSM_SHARED_TASKS(shared);
 	for (i = 0; i < ntasks; i++)
 	{
-		stasks[i].relid = tasks[i].relid;
-		stasks[i].binary = tasks[i].binary;
-		stasks[i].sql_off = text_add(&text, tasks[i].sql, -1);
-		stasks[i].columns_off = text_add(&text, tasks[i].columns,
-										 tasks[i].columns_len);
+		stasks[i].relid = tasks[i]->relid;
+		stasks[i].binary = tasks[i]->binary;
+		stasks[i].sql_off = text_add(&text, tasks[i]->sql, -1);
+		stasks[i].columns_off = text_add(&text, tasks[i]->columns,
+										 tasks[i]->columns_len);
+		stasks[i].group = -1;
+		if (run_id != 0 && tasks[i]->mark != NULL)
+		{
+			stasks[i].mark_off = text_add(&text, tasks[i]->mark, -1);
+			stasks[i].group = task_group[i];
+			stasks[i].leader_marks = tasks[i]->leader_marks;
+		}
 	}
+	groups = TSM_SHARED_GROUPS(shared);
+	for (i = 0; i < ntasks; i++)
+		if (stasks[i].group >= 0)
+			groups[stasks[i].group].remaining++;
 
 	shared->leader = MyProc;
 	tsm_caller_capture(&shared->caller);
@@ -318,13 +388,16 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 				errhint("Raise \"max_worker_processes\" on the target (a restart is needed), or call pull_data with fewer jobs."));
 
 	/* all copies done, every worker's transaction still open */
-	wait_for_workers(shared, mqh, lstate, TSM_WORKER_READY);
+	if (run_id == 0)
+	{
+		wait_for_workers(shared, mqh, lstate, TSM_WORKER_READY);
 
-	SpinLockAcquire(&shared->mutex);
-	shared->commit = true;
-	SpinLockRelease(&shared->mutex);
-	for (i = 0; i < nworkers; i++)
-		SetLatch(&TSM_SHARED_WORKERS(shared)[i].proc->procLatch);
+		SpinLockAcquire(&shared->mutex);
+		shared->commit = true;
+		SpinLockRelease(&shared->mutex);
+		for (i = 0; i < nworkers; i++)
+			SetLatch(&TSM_SHARED_WORKERS(shared)[i].proc->procLatch);
+	}
 
 	wait_for_workers(shared, mqh, lstate, TSM_WORKER_COMMITTED);
 	for (i = 0; i < nworkers; i++)
@@ -332,10 +405,10 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 
 	for (i = 0; i < ntasks; i++)
 	{
-		tasks[i].rows = stasks[i].rows;
-		tasks[i].bytes = stasks[i].bytes;
-		tasks[i].start = stasks[i].start;
-		tasks[i].end = stasks[i].end;
+		tasks[i]->rows = stasks[i].rows;
+		tasks[i]->bytes = stasks[i].bytes;
+		tasks[i]->start = stasks[i].start;
+		tasks[i]->end = stasks[i].end;
 	}
 
 	cancel_on_dsm_detach(seg, tsm_workers_terminate, PointerGetDatum(lstate));
@@ -344,6 +417,45 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 		pfree(lstate->handles[i]);
 	pfree(lstate);
 	pfree(text.data);
+	pfree(task_group);
+}
+
+/*
+ * Number the tasks' relations to mark: tasks with the same name (the
+ * ranges of one table) share a group; *groups gets each task's, -1 for a
+ * task without a name.  Returns the number of groups.
+ */
+static int
+group_tasks(TsmCopyTask **tasks, int ntasks, int *groups)
+{
+	int		   *order = palloc(sizeof(int) * Max(ntasks, 1));
+	int			ngroups = 0;
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < ntasks; i++)
+	{
+		groups[i] = -1;
+		if (tasks[i]->mark != NULL)
+			order[n++] = i;
+	}
+	group_tasks_sorting = tasks;
+	qsort(order, n, sizeof(int), compare_task_mark);
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0 && strcmp(tasks[order[i]]->mark, tasks[order[i - 1]]->mark) != 0)
+			ngroups++;
+		groups[order[i]] = ngroups;
+	}
+	pfree(order);
+	return n > 0 ? ngroups + 1 : 0;
+}
+
+static int
+compare_task_mark(const void *a, const void *b)
+{
+	return strcmp(group_tasks_sorting[*(const int *) a]->mark,
+				  group_tasks_sorting[*(const int *) b]->mark);
 }
 
 /*
@@ -570,7 +682,19 @@ tsmigrate_copy_worker_main(Datum main_arg)
 		p += strlen(p) + 1;
 	}
 
-	conn = tsm_conn_open(&src);
+	/*
+	 * A run's workers commit as they go: their source connection outlives
+	 * those commits, which need not wait for the WAL flush (the leader's
+	 * own commit at the end of the step flushes them all; a crash before
+	 * that leaves relations "copying", copied again by the next run).
+	 */
+	if (shared->run_id != 0)
+	{
+		conn = tsm_conn_open_session(&src);
+		SetConfigOption("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION);
+	}
+	else
+		conn = tsm_conn_open(&src);
 	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 	tsm_conn_command(conn, psprintf("SET TRANSACTION SNAPSHOT %s",
 									quote_literal_cstr(text + shared->snapshot_off)));
@@ -585,7 +709,7 @@ tsmigrate_copy_worker_main(Datum main_arg)
 	tsm_conn_close(conn);
 	PopActiveSnapshot();
 
-	/* wait for the leader's word before committing */
+	/* wait for the leader's word before committing (a run's: committed) */
 	SpinLockAcquire(&shared->mutex);
 	slot->state = TSM_WORKER_READY;
 	SpinLockRelease(&shared->mutex);
@@ -595,6 +719,9 @@ tsmigrate_copy_worker_main(Datum main_arg)
 	for (;;)
 	{
 		bool		commit;
+
+		if (shared->run_id != 0)
+			break;
 
 		SpinLockAcquire(&shared->mutex);
 		commit = shared->commit;
@@ -620,33 +747,48 @@ tsmigrate_copy_worker_main(Datum main_arg)
 }
 
 /*
- * Take tasks from the shared queue until it is empty; copy each.
+ * Take tasks from the shared queue until it is empty; copy each.  In a run,
+ * commit each and mark its relation as it goes.
  */
 static void
 worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 {
 	TsmSharedTask *tasks = TSM_SHARED_TASKS(shared);
+	TsmSharedGroup *groups = TSM_SHARED_GROUPS(shared);
 	MemoryContext taskcxt;
 
-	taskcxt = AllocSetContextCreate(CurrentMemoryContext,
+	/* outlives the run's commits */
+	taskcxt = AllocSetContextCreate(TopMemoryContext,
 									"tsmigrate copy task",
 									ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
 		TsmSharedTask *task;
+		TsmSharedGroup *group = NULL;
 		MemoryContext oldcxt;
 		TimestampTz start;
 		uint64		rows;
 		uint64		bytes;
+		bool		first = false;
+		bool		last = false;
 		int			n;
 
 		CHECK_FOR_INTERRUPTS();
 		SpinLockAcquire(&shared->mutex);
 		n = shared->next_task < shared->ntasks ? shared->next_task++ : -1;
+		if (n >= 0 && tasks[n].group >= 0)
+		{
+			group = &groups[tasks[n].group];
+			first = !group->started;
+			group->started = true;
+		}
 		SpinLockRelease(&shared->mutex);
 		if (n < 0)
 			break;
 		task = &tasks[n];
+
+		if (first)
+			worker_mark(shared, text + task->mark_off, "copying", -1, -1);
 
 		oldcxt = MemoryContextSwitchTo(taskcxt);
 		start = GetCurrentTimestamp();
@@ -655,6 +797,8 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 		CommandCounterIncrement();
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(taskcxt);
+		if (shared->run_id != 0)
+			worker_next_transaction();
 
 		SpinLockAcquire(&shared->mutex);
 		task->rows = rows;
@@ -662,9 +806,77 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 		task->start = start;
 		task->end = GetCurrentTimestamp();
 		task->done = true;
+		if (group != NULL)
+		{
+			group->rows += rows;
+			group->bytes += bytes;
+			last = --group->remaining == 0;
+		}
 		SpinLockRelease(&shared->mutex);
+
+		/* every task of the relation is committed: it is copied */
+		if (last && !task->leader_marks)
+		{
+			worker_mark(shared, text + task->mark_off, "copied",
+						group->rows, group->bytes);
+			worker_analyze(task->relid);
+		}
 	}
 	MemoryContextDelete(taskcxt);
+}
+
+/*
+ * Record a relation's state in the run and commit that.  "copying" is
+ * written by the worker that takes its first task, before it copies;
+ * "copied" by the one that commits its last, so always after.
+ */
+static void
+worker_mark(TsmCopyShared *shared, const char *relation, const char *state,
+			int64 rows, int64 bytes)
+{
+	SPI_connect();
+	tsm_state_relation_mark(shared->run_id, relation, state, rows, bytes, NULL);
+	SPI_finish();
+	worker_next_transaction();
+}
+
+/*
+ * A run's relation, copied: ANALYZE it now, while its pages are fresh and
+ * beside the copies of others, rather than in migrate's analyze step, one
+ * relation after the other (which leaves out what was analyzed here).  Only
+ * what the caller owns, as that step does.
+ */
+static void
+worker_analyze(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	int			rc;
+
+	SPI_connect();
+	values[0] = ObjectIdGetDatum(relid);
+	rc = SPI_execute_with_args("SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)"
+							   "  FROM pg_catalog.pg_class c"
+							   "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+							   " WHERE c.oid OPERATOR(pg_catalog.=) $1"
+							   "   AND pg_catalog.pg_has_role(c.relowner, 'USAGE')",
+							   1, types, values, NULL, true, 1);
+	if (rc == SPI_OK_SELECT && SPI_processed == 1)
+		SPI_execute(psprintf("ANALYZE %s",
+							 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+					false, 0);
+	SPI_finish();
+	worker_next_transaction();
+}
+
+/* commit the worker's transaction and start the next one */
+static void
+worker_next_transaction(void)
+{
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
 }
 
 /*

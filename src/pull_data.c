@@ -128,6 +128,7 @@ tsmigrate_pull_data(PG_FUNCTION_ARGS)
 		text_to_cstring(PG_GETARG_TEXT_PP(4)) : NULL;
 	PGconn	   *conn;
 	char	   *snapshot = NULL;
+	TsmCopyPlan *plan;
 	TsmRelation *rels;
 	int			nrels;
 	TsmCopyTask *tasks;
@@ -145,23 +146,12 @@ tsmigrate_pull_data(PG_FUNCTION_ARGS)
 
 	conn = tsm_copy_open_source(src, jobs, given_snapshot, &snapshot);
 
-	rels = list_source_relations(conn, &nrels);
-	add_source_columns(conn, rels, nrels);
-	select_requested(tables, rels, nrels);
-	refuse_hypertables(conn, rels, nrels);
-	resolve_targets(rels, nrels);
-
-	/* binary COPY: same major version, built-in types (see copy.c) */
-	for (i = 0; i < nrels; i++)
-	{
-		if (!tsm_copy_binary ||
-			PQserverVersion(conn) / 10000 != PG_VERSION_NUM / 10000 ||
-			(jobs == 1 && pg_get_client_encoding() != GetDatabaseEncoding()))
-			rels[i].binary = false;
-	}
-
-	tasks = make_tasks(rels, nrels, jobs, &ntasks);
-	tsm_copy_run_tasks(conn, src, snapshot, tasks, ntasks, jobs);
+	plan = tsm_data_prepare(conn, tables, jobs);
+	rels = plan->items;
+	nrels = plan->nitems;
+	tasks = plan->tasks;
+	ntasks = plan->ntasks;
+	tsm_copy_run_tasks(conn, src, snapshot, tasks, ntasks, jobs, 0);
 
 	for (i = 0; i < ntasks; i++)
 	{
@@ -176,7 +166,7 @@ tsmigrate_pull_data(PG_FUNCTION_ARGS)
 		rel->bytes += tasks[i].bytes;
 	}
 
-	copy_sequences(conn, rels, nrels);
+	tsm_data_sequences(conn, plan, 0);
 	if (large_objects)
 		copy_large_objects(conn, &lo_count, &lo_bytes, &lo_start, &lo_end);
 
@@ -218,6 +208,59 @@ tsmigrate_pull_data(PG_FUNCTION_ARGS)
 	}
 
 	return (Datum) 0;
+}
+
+/*
+ * tsm_data_prepare
+ *		pull_data's work on the source's tables (or the listed ones), under
+ *		the transaction of "conn": the target's tables checked, the copy
+ *		tasks made (with jobs > 1, large tables in ranges), each task named
+ *		after its relation for migrate to mark.
+ */
+TsmCopyPlan *
+tsm_data_prepare(PGconn *conn, ArrayType *tables, int jobs)
+{
+	TsmCopyPlan *plan = palloc0(sizeof(TsmCopyPlan));
+	TsmRelation *rels;
+	int			nrels;
+	int			i;
+
+	rels = list_source_relations(conn, &nrels);
+	add_source_columns(conn, rels, nrels);
+	select_requested(tables, rels, nrels);
+	refuse_hypertables(conn, rels, nrels);
+	resolve_targets(rels, nrels);
+
+	/* binary COPY: same major version, built-in types (see copy.c) */
+	for (i = 0; i < nrels; i++)
+	{
+		if (!tsm_copy_binary ||
+			PQserverVersion(conn) / 10000 != PG_VERSION_NUM / 10000 ||
+			(jobs == 1 && pg_get_client_encoding() != GetDatabaseEncoding()))
+			rels[i].binary = false;
+	}
+
+	plan->tasks = make_tasks(rels, nrels, jobs, &plan->ntasks);
+	plan->items = rels;
+	plan->nitems = nrels;
+	return plan;
+}
+
+/*
+ * tsm_data_sequences
+ *		Set the plan's sequences as the source has them under the snapshot
+ *		of "conn"; with a run id, mark each copied in that run.
+ */
+void
+tsm_data_sequences(PGconn *conn, TsmCopyPlan *plan, int64 run_id)
+{
+	TsmRelation *rels = plan->items;
+	int			i;
+
+	copy_sequences(conn, rels, plan->nitems);
+	for (i = 0; run_id != 0 && i < plan->nitems; i++)
+		if (rels[i].wanted && rels[i].relkind == RELKIND_SEQUENCE)
+			tsm_state_relation_mark(run_id, rels[i].qualname, "copied", -1, -1, NULL);
 }
 
 /*
@@ -613,6 +656,7 @@ make_tasks(TsmRelation *rels, int nrels, int jobs, int *ntasks)
 			task->size = rel->size / nparts;
 			task->columns = rel->tgtcols.data;
 			task->columns_len = rel->tgtcols.len + 1;
+			task->mark = rel->qualname;
 
 			initStringInfo(&sql);
 			if (nparts == 1)

@@ -270,6 +270,23 @@ tsm_state_relation_mark(int64 run_id, const char *relation, const char *state,
 }
 
 /*
+ * tsm_state_relations_failed
+ *		Mark failed, with "error", the relations of a run caught copying.
+ */
+void
+tsm_state_relations_failed(int64 run_id, const char *error)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = Int64GetDatum(run_id);
+	values[1] = CStringGetTextDatum(error);
+	state_exec("UPDATE tsmigrate.run_relation SET state = 'failed', error = $2,"
+			   " finished = pg_catalog.clock_timestamp()"
+			   " WHERE run_id = $1 AND state = 'copying'", 2, types, values, NULL);
+}
+
+/*
  * tsm_state_running_pid
  *		The backend holding tsmigrate's migration lock on this database, or
  *		0 when none does (pg_locks, so it is right even after a crash).

@@ -967,6 +967,57 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 		text_to_cstring(PG_GETARG_TEXT_PP(3)) : NULL;
 	PGconn	   *conn;
 	char	   *snapshot = NULL;
+	TsmCopyPlan *plan;
+	TsmChunk   *chunks;
+	TsmCopyTask *tasks;
+	int			t;
+
+	tsm_copy_check_jobs(jobs, "pull_chunks");
+
+	src = tsm_source_from_arg(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	conn = tsm_copy_open_source(src, jobs, given_snapshot, &snapshot);
+	plan = tsm_chunks_prepare(conn, wanted);
+	tsm_copy_run_tasks(conn, src, snapshot, plan->tasks, plan->ntasks, jobs, 0);
+
+	tsm_conn_command(conn, "COMMIT");
+	tsm_conn_close(conn);
+
+	tsm_chunks_attach(plan, 0);
+
+	chunks = plan->items;
+	tasks = plan->tasks;
+	for (t = 0; t < plan->ntasks; t++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		values[0] = CStringGetTextDatum(chunks[tasks[t].relation].qualname);
+		values[1] = CStringGetTextDatum(chunks[tasks[t].relation].ht->qualname);
+		values[2] = Int64GetDatum(tasks[t].rows);
+		values[3] = Int64GetDatum(tasks[t].bytes);
+		values[4] = Float8GetDatum((tasks[t].end - tasks[t].start) / 1000000.0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * tsm_chunks_prepare
+ *		pull_chunks' work on the source's chunks (all, or the listed ones),
+ *		under the transaction of "conn": each chunk checked here (it exists,
+ *		it is empty, it takes our rows) and its copy task made, named after
+ *		it for migrate to mark; the compressed rows of a chunk copied
+ *		compressed are attached (and the chunk marked copied) by
+ *		tsm_chunks_attach.
+ *		No tasks for a source without TimescaleDB.
+ */
+TsmCopyPlan *
+tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
+{
+	TsmCopyPlan *plan = palloc0(sizeof(TsmCopyPlan));
 	TsmHypertable *hts;
 	int			nhts;
 	TsmRows    *rows;
@@ -978,31 +1029,20 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 	TsmCompressed *ccs;
 	int			nccs;
 	int			c;
-	int			t;
 
-	tsm_copy_check_jobs(jobs, "pull_chunks");
-
-	src = tsm_source_from_arg(fcinfo, 0);
-	InitMaterializedSRF(fcinfo, 0);
-	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-
-	conn = tsm_copy_open_source(src, jobs, given_snapshot, &snapshot);
 	if (!source_has_timescaledb(conn))
 	{
-		tsm_conn_command(conn, "COMMIT");
-		tsm_conn_close(conn);
 		if (wanted != NULL && ArrayGetNItems(ARR_NDIM(wanted), ARR_DIMS(wanted)) > 0)
 			ereport(ERROR,
 					errcode(ERRCODE_UNDEFINED_TABLE),
 					errmsg("the source has no TimescaleDB, so no chunks"));
-		return (Datum) 0;
+		return plan;
 	}
 	hts = read_hypertables(conn, &nhts);
 	rows = tsm_query(conn, chunks_sql, 0, NULL);
 
 	binary_ok = binary_copy_allowed(conn);
 	ccs = tsm_compressed_chunks(conn, &nccs);
-
 	chunks = palloc0(sizeof(TsmChunk) * Max(rows->nrows, 1));
 	for (c = 0; c < rows->nrows; c++)
 	{
@@ -1101,6 +1141,8 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 						errmsg("the compressed rows of chunk %s are already on the target, in %s",
 							   ch->qualname, pending),
 						errhint("Empty that table with TRUNCATE to copy them again."));
+			task->mark = ch->qualname;
+			task->leader_marks = true;
 			task->binary = binary_ok && ch->compressed->binary;
 			task->columns = ch->compressed->tgtcols;
 			task->columns_len = ch->compressed->tgtcols_len;
@@ -1108,6 +1150,7 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 			continue;
 		}
 		ch->compressed = NULL;
+		task->mark = ch->qualname;
 		task->relid = ch->relid;
 		task->binary = binary_ok && ch->ht->binary;
 		task->columns = ch->ht->tgtcols;
@@ -1117,39 +1160,42 @@ tsmigrate_pull_chunks(PG_FUNCTION_ARGS)
 							 ch->ht->srccols, ch->qualname,
 							 task->binary ? " WITH (FORMAT binary)" : "");
 	}
-	tsm_copy_run_tasks(conn, src, snapshot, tasks, ntasks, jobs);
+	plan->tasks = tasks;
+	plan->ntasks = ntasks;
+	plan->items = chunks;
+	plan->nitems = nchunks;
+	return plan;
+}
 
-	tsm_conn_command(conn, "COMMIT");
-	tsm_conn_close(conn);
+/*
+ * tsm_chunks_attach
+ *		Once their compressed rows are copied, make them the compressed
+ *		chunks of the plan's chunks copied compressed; with a run id, mark
+ *		each of those chunks copied in that run.
+ */
+void
+tsm_chunks_attach(TsmCopyPlan *plan, int64 run_id)
+{
+	TsmChunk   *chunks = plan->items;
+	int			t;
 
-	/* compressed rows copied as they are: now the chunks' compressed chunks */
 	SPI_connect();
-	for (t = 0; t < ntasks; t++)
+	for (t = 0; t < plan->ntasks; t++)
 	{
-		TsmChunk   *ch = &chunks[tasks[t].relation];
+		TsmCopyTask *task = &plan->tasks[t];
+		TsmChunk   *ch = &chunks[task->relation];
 
 		if (ch->compressed == NULL)
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		tsm_compressed_attach(ch->compressed, ch->relid);
 		CommandCounterIncrement();
-		tasks[t].rows = compressed_rows(ch->compressed);
+		task->rows = compressed_rows(ch->compressed);
+		if (run_id != 0)
+			tsm_state_relation_mark(run_id, ch->qualname, "copied", task->rows,
+									task->bytes, NULL);
 	}
 	SPI_finish();
-
-	for (t = 0; t < ntasks; t++)
-	{
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, false, false};
-
-		values[0] = CStringGetTextDatum(chunks[tasks[t].relation].qualname);
-		values[1] = CStringGetTextDatum(chunks[tasks[t].relation].ht->qualname);
-		values[2] = Int64GetDatum(tasks[t].rows);
-		values[3] = Int64GetDatum(tasks[t].bytes);
-		values[4] = Float8GetDatum((tasks[t].end - tasks[t].start) / 1000000.0);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	return (Datum) 0;
 }
 
 

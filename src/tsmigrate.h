@@ -16,6 +16,7 @@
 
 #include "fmgr.h"
 #include "libpq-fe.h"
+#include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/relcache.h"
 
@@ -58,12 +59,28 @@ typedef struct TsmCopyTask
 	char	   *columns;		/* target column names, '\0'-separated,
 								 * ending with an empty name */
 	int			columns_len;	/* bytes of "columns", final '\0' included */
+	const char *mark;			/* migrate: the run_relation name to mark
+								 * copying, then copied with this task */
+	bool		leader_marks;	/* ... but copied by the leader, later */
 	/* results, set once the task is copied */
 	int64		rows;
 	int64		bytes;
 	int64		start;			/* TimestampTz of the copy's start */
 	int64		end;			/* and of its end */
 } TsmCopyTask;
+
+/*
+ * Copy work prepared by pull_data (tsm_data_prepare) or pull_chunks
+ * (tsm_chunks_prepare): the tasks, and the preparer's own relations or
+ * chunks, which it needs again afterwards.
+ */
+typedef struct TsmCopyPlan
+{
+	TsmCopyTask *tasks;
+	int			ntasks;
+	void	   *items;
+	int			nitems;
+} TsmCopyPlan;
 
 /* in tsmigrate.c */
 extern char *tsm_source_setting;
@@ -115,6 +132,7 @@ extern void tsm_state_run_mark(int64 run_id, const char *state, const char *erro
 extern void tsm_state_add_relation(int64 run_id, const char *relation,
 								   int64 est_rows, int64 est_bytes);
 extern TsmRows *tsm_state_relations_todo(int64 run_id);
+extern void tsm_state_relations_failed(int64 run_id, const char *error);
 extern void tsm_state_relation_mark(int64 run_id, const char *relation,
 									const char *state, int64 rows, int64 bytes,
 									const char *error);
@@ -187,11 +205,12 @@ extern void tsm_caller_connect(const TsmCaller *caller);
 extern void tsm_caller_become(const TsmCaller *caller);
 extern void tsm_copy_run_tasks(PGconn *conn, const TsmSource *src,
 							   const char *snapshot, TsmCopyTask *tasks,
-							   int ntasks, int jobs);
+							   int ntasks, int jobs, int64 run_id);
 extern PGconn *tsm_copy_open_source(const TsmSource *src, int jobs,
 									const char *given_snapshot, char **snapshot);
 extern void tsm_parallel_copy(const TsmSource *src, const char *snapshot,
-							  TsmCopyTask *tasks, int ntasks, int jobs);
+							  TsmCopyTask **tasks, int ntasks, int jobs,
+							  int64 run_id);
 PGDLLEXPORT void tsmigrate_copy_worker_main(Datum main_arg);
 
 /* in role_replay.c */
@@ -251,7 +270,13 @@ extern void tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt);
 extern void tsm_replay_parallel(List *objects, int jobs);
 PGDLLEXPORT void tsmigrate_replay_worker_main(Datum main_arg);
 
+/* in pull_data.c */
+extern TsmCopyPlan *tsm_data_prepare(PGconn *conn, ArrayType *tables, int jobs);
+extern void tsm_data_sequences(PGconn *conn, TsmCopyPlan *plan, int64 run_id);
+
 /* in timescale.c */
+extern TsmCopyPlan *tsm_chunks_prepare(PGconn *conn, ArrayType *wanted);
+extern void tsm_chunks_attach(TsmCopyPlan *plan, int64 run_id);
 extern List *tsm_source_hypertables(PGconn *conn);
 extern bool tsm_is_hypertable(List *hypertables, const char *qualname);
 extern const char *tsm_hypertable_sql(const char *sql);

@@ -249,9 +249,21 @@ foreach my $version (@versions)
 		"CALL tsmigrate.migrate(\$\$$src\$\$, jobs => 2)", dbname => 'resume');
 	like($err, qr/23514: .*violates check constraint/,
 		'a chunk that the target refuses fails the data step');
+	# each relation is committed on its own: the chunk that failed (and one
+	# that the other worker was copying then) is marked failed, the others
+	# copied (complete) or pending, none left copying
 	is( $target->safe_psql('resume',
-			q{SELECT string_agg(DISTINCT state, ',') FROM tsmigrate.run_relation}),
-		'failed', 'the relations of the failed batch are marked failed');
+			q{SELECT state FROM tsmigrate.run_relation
+			   WHERE relation = '_timescaledb_internal._hyper_1_4_chunk'}),
+		'failed', 'the chunk that failed is marked failed');
+	is( $target->safe_psql('resume',
+			q{SELECT count(*) FROM tsmigrate.run_relation WHERE state = 'copying'}),
+		'0', 'no relation is left copying');
+	is( $target->safe_psql('resume',
+			q{SELECT count(*) FROM tsmigrate.run_relation
+			   WHERE state = 'copied' AND rows IS DISTINCT FROM (xpath('/row/c/text()',
+			         query_to_xml('SELECT count(*) AS c FROM ' || relation, false, true, '')))[1]::text::bigint}),
+		'0', 'a relation marked copied has all its rows');
 
 	$target->safe_psql('resume', 'ALTER DATABASE resume RESET test.max_v');
 	($rc, $out, $err) = tsm_target_sql($target,
