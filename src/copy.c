@@ -14,6 +14,10 @@
  * connection's client_encoding is set to it); binary format is used only
  * when the caller decided it is safe (same major version, built-in types).
  *
+ * A copy in a transaction of its own (migrate's copy workers) may first
+ * empty the (empty) table again in that transaction, so that COPY writes
+ * its rows frozen (tsm_copy_prepare_freeze).
+ *
  * IDENTIFICATION
  *	  src/copy.c
  *
@@ -22,7 +26,10 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "access/tableam.h"
 #include "commands/copy.h"
+#include "commands/tablecmds.h"
+#include "executor/tuptable.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -32,6 +39,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
+#include "utils/snapmgr.h"
 #include "utils/wait_event.h"
 
 #include "compat.h"
@@ -85,9 +93,68 @@ tsm_copy_check_target(Relation rel)
 }
 
 /*
+ * tsm_copy_prepare_freeze
+ *		Before a copy into "relid" that is alone in its transaction: TRUNCATE
+ *		the table, which must be empty, in that transaction, so that COPY
+ *		FREEZE may follow.  Its rows are then written frozen and visible to
+ *		all: the first reader (index builds, ANALYZE, verify) sets no hint
+ *		bits and rewrites no page, and VACUUM has nothing to freeze later.
+ *
+ * PostgreSQL's TRUNCATE, called directly: TimescaleDB's, for a chunk, would
+ * record an invalidation for continuous aggregates over rows that never
+ * existed.  Returns false, having done nothing, where a TRUNCATE could do
+ * more than empty an empty table or is not the caller's to do: without the
+ * TRUNCATE privilege, or with triggers (foreign keys among them).  A table
+ * that is not empty any more is an error.
+ */
+bool
+tsm_copy_prepare_freeze(Oid relid)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	bool		empty;
+	TruncateStmt *stmt;
+	RangeVar   *rv;
+
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+		return false;
+
+	rel = table_open(relid, AccessExclusiveLock);
+	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relhastriggers)
+	{
+		table_close(rel, NoLock);
+		return false;
+	}
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	empty = !table_scan_getnextslot(scan, ForwardScanDirection, slot);
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	if (!empty)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("table \"%s\" is not empty any more", RelationGetRelationName(rel)),
+				errdetail("Another session wrote to it while the data was being copied."));
+	rv = makeRangeVar(get_namespace_name(RelationGetNamespace(rel)),
+					  pstrdup(RelationGetRelationName(rel)), -1);
+	rv->inh = false;
+	table_close(rel, NoLock);
+
+	stmt = makeNode(TruncateStmt);
+	stmt->relations = list_make1(rv);
+	stmt->restart_seqs = false;
+	stmt->behavior = DROP_RESTRICT;
+	ExecuteTruncate(stmt);
+	CommandCounterIncrement();
+	return true;
+}
+
+/*
  * tsm_copy_table
  *		Copy the rows that "sql" (a COPY ... TO STDOUT command) produces on
- *		the source into target relation "relid".
+ *		the source into target relation "relid"; with "freeze", frozen (the
+ *		table was emptied in this transaction by tsm_copy_prepare_freeze).
  *
  * "columns" names the target columns in the order the source sends them
  * ('\0'-separated, ending with an empty name).  The connection must be
@@ -98,7 +165,7 @@ tsm_copy_check_target(Relation rel)
  */
 uint64
 tsm_copy_table(PGconn *conn, Oid relid, const char *sql, const char *columns,
-			   bool binary, uint64 *bytes)
+			   bool binary, bool freeze, uint64 *bytes)
 {
 	Relation	rel;
 	ParseState *pstate;
@@ -123,6 +190,8 @@ tsm_copy_table(PGconn *conn, Oid relid, const char *sql, const char *columns,
 						  makeDefElem("encoding",
 									  (Node *) makeString((char *) GetDatabaseEncodingName()),
 									  -1));
+	if (freeze)
+		options = lappend(options, makeDefElem("freeze", NULL, -1));
 
 	PQclear(tsm_conn_exec(conn, sql, 0, NULL, PGRES_COPY_OUT));
 

@@ -118,6 +118,9 @@ static char *step_verify(TsmRun *run);
 /* the data step's relations to copy and their states, for its pieces */
 static List *current_batch = NIL;
 static List *current_states = NIL;
+/* their copy work, prepared (and committed since: no locks held) */
+static TsmCopyPlan *table_plan = NULL;
+static TsmCopyPlan *chunk_plan = NULL;
 
 static const TsmStep steps[] = {
 	{"checks", step_checks, false},
@@ -133,6 +136,7 @@ static const TsmStep steps[] = {
 	{"verify", step_verify, false},
 };
 
+static char *prepare_current_batch(TsmRun *run);
 static char *copy_current_batch(TsmRun *run);
 static char *empty_current_batch(TsmRun *run);
 static char *finish_caggs(TsmRun *run);
@@ -573,11 +577,15 @@ step_data(TsmRun *run)
 	{
 		run_guarded(run, "data", empty_current_batch, NULL, false);
 		SPI_commit();
+		run_guarded(run, "data", prepare_current_batch, NULL, false);
+		SPI_commit();
 		run_guarded(run, "data", copy_current_batch, NULL, true);
 		SPI_commit();
 	}
 	current_batch = NIL;
 	current_states = NIL;
+	table_plan = NULL;
+	chunk_plan = NULL;
 
 	/* large objects: one more item, on their own */
 	if (large_objects)
@@ -691,24 +699,16 @@ list_source_relations(TsmRun *run)
 }
 
 /*
- * Copy the relations of the batch as pull_data and pull_chunks would, in
- * one pool of copy workers, largest first, so that tables and chunks keep
- * every worker busy.  Each relation is committed and marked copied on its
- * own: by the worker that copies its last part, or here for a sequence
- * (set here) and for a chunk copied compressed (attached here).
+ * Prepare the copy of the relations of the batch as pull_data and
+ * pull_chunks would: the source's side read under the step's snapshot,
+ * the target's tables checked.  The caller commits then, so that the copy
+ * workers may TRUNCATE what they fill (tsm_copy_prepare_freeze).
  */
 static char *
-copy_current_batch(TsmRun *run)
+prepare_current_batch(TsmRun *run)
 {
-	TsmSource  *src = run_source(run);
 	List	   *tables = NIL;
 	List	   *chunks = NIL;
-	TsmCopyPlan *table_plan = NULL;
-	TsmCopyPlan *chunk_plan = NULL;
-	TsmCopyTask *tasks;
-	int			ntasks = 0;
-	PGconn	   *conn;
-	char	   *snapshot;
 	ListCell   *lc;
 
 	/* hypertables' chunks are pull_chunks', the rest pull_data's */
@@ -722,15 +722,29 @@ copy_current_batch(TsmRun *run)
 
 	/* the checks of the target's tables read them (a procedure has no snapshot) */
 	PushActiveSnapshot(GetTransactionSnapshot());
-	conn = tsm_copy_open_source(src, run->jobs, run->snapshot, &snapshot);
-	if (tables != NIL)
-		table_plan = tsm_data_prepare(conn, text_array(tables), run->jobs);
-	if (chunks != NIL)
-		chunk_plan = tsm_chunks_prepare(conn, text_array(chunks));
+	table_plan = tables != NIL ?
+		tsm_data_prepare(run->snapshot_conn, text_array(tables), run->jobs) : NULL;
+	chunk_plan = chunks != NIL ?
+		tsm_chunks_prepare(run->snapshot_conn, text_array(chunks)) : NULL;
 	PopActiveSnapshot();
+	return NULL;
+}
 
-	tasks = palloc(sizeof(TsmCopyTask) * (list_length(current_batch) + 1 +
-										  (table_plan ? table_plan->ntasks : 0)));
+/*
+ * Copy the prepared relations in one pool of copy workers, largest first,
+ * so that tables and chunks keep every worker busy.  Each relation is
+ * committed and marked copied on its own: by the worker that copies its
+ * last part, or here for a sequence (set here) and for a chunk copied
+ * compressed (attached here).
+ */
+static char *
+copy_current_batch(TsmRun *run)
+{
+	TsmCopyTask *tasks;
+	int			ntasks = 0;
+
+	tasks = palloc(sizeof(TsmCopyTask) * ((table_plan ? table_plan->ntasks : 0) +
+										  (chunk_plan ? chunk_plan->ntasks : 0) + 1));
 	if (table_plan)
 	{
 		memcpy(tasks, table_plan->tasks, sizeof(TsmCopyTask) * table_plan->ntasks);
@@ -741,17 +755,15 @@ copy_current_batch(TsmRun *run)
 		memcpy(tasks + ntasks, chunk_plan->tasks, sizeof(TsmCopyTask) * chunk_plan->ntasks);
 		ntasks += chunk_plan->ntasks;
 	}
-	tsm_copy_run_tasks(conn, src, snapshot, tasks, ntasks, run->jobs, run->run_id);
+	tsm_copy_run_tasks(run->snapshot_conn, run_source(run), run->snapshot,
+					   tasks, ntasks, run->jobs, run->run_id);
 	/* the results, back into the plans */
 	if (chunk_plan)
 		memcpy(chunk_plan->tasks, tasks + (ntasks - chunk_plan->ntasks),
 			   sizeof(TsmCopyTask) * chunk_plan->ntasks);
 
 	if (table_plan)
-		tsm_data_sequences(conn, table_plan, run->run_id);
-	tsm_conn_command(conn, "COMMIT");
-	tsm_conn_close(conn);
-
+		tsm_data_sequences(run->snapshot_conn, table_plan, run->run_id);
 	if (chunk_plan)
 		tsm_chunks_attach(chunk_plan, run->run_id);
 	return NULL;

@@ -109,6 +109,7 @@ typedef struct TsmSharedTask
 	Size		mark_off;		/* run_relation name, 0 when none */
 	int			group;			/* the tasks of one relation, -1 when none */
 	bool		leader_marks;	/* copied: the leader marks it, later */
+	bool		whole;			/* the group's only task: the whole table */
 	bool		done;
 	int64		rows;
 	int64		bytes;
@@ -134,6 +135,7 @@ typedef struct TsmCopyShared
 	int			next_task;		/* protected by mutex */
 	bool		commit;			/* the leader's decision */
 	int64		run_id;			/* migrate's run: commit each task, mark */
+	bool		freeze;			/* tsmigrate.copy_freeze */
 	int			ngroups;
 } TsmCopyShared;
 
@@ -267,7 +269,7 @@ tsm_copy_run_tasks(PGconn *conn, const TsmSource *src, const char *snapshot,
 
 		task->start = GetCurrentTimestamp();
 		task->rows = tsm_copy_table(conn, task->relid, task->sql,
-									task->columns, task->binary, &bytes);
+									task->columns, task->binary, false, &bytes);
 		task->bytes = bytes;
 		task->end = GetCurrentTimestamp();
 		CommandCounterIncrement();
@@ -335,6 +337,7 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	shared->nworkers = nworkers;
 	shared->ntasks = ntasks;
 	shared->run_id = run_id;
+	shared->freeze = tsm_copy_freeze;
 	shared->ngroups = ngroups;
 	shared->snapshot_off = text_add(&text, snapshot, -1);
 	shared->label_off = text_add(&text, src->label, -1);
@@ -367,6 +370,9 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	for (i = 0; i < ntasks; i++)
 		if (stasks[i].group >= 0)
 			groups[stasks[i].group].remaining++;
+	for (i = 0; i < ntasks; i++)
+		stasks[i].whole = stasks[i].group >= 0 &&
+			groups[stasks[i].group].remaining == 1;
 
 	shared->leader = MyProc;
 	tsm_caller_capture(&shared->caller);
@@ -771,6 +777,7 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 		uint64		bytes;
 		bool		first = false;
 		bool		last = false;
+		bool		freeze;
 		int			n;
 
 		CHECK_FOR_INTERRUPTS();
@@ -792,8 +799,12 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 
 		oldcxt = MemoryContextSwitchTo(taskcxt);
 		start = GetCurrentTimestamp();
+		/* a whole table, alone in this transaction: written frozen */
+		freeze = shared->freeze && task->whole &&
+			tsm_copy_prepare_freeze(task->relid);
 		rows = tsm_copy_table(conn, task->relid, text + task->sql_off,
-							  text + task->columns_off, task->binary, &bytes);
+							  text + task->columns_off, task->binary, freeze,
+							  &bytes);
 		CommandCounterIncrement();
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(taskcxt);

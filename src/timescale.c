@@ -343,7 +343,7 @@ pull_hypertables(void *arg)
 
 			(void) tsm_copy_table(conn, tsm_compressed_pending_relid(cc),
 								  compressed_copy_sql(cc, binary), cc->tgtcols,
-								  binary, &bytes);
+								  binary, false, &bytes);
 			CommandCounterIncrement();
 			tsm_compressed_attach(cc, chunkid);
 			CommandCounterIncrement();
@@ -361,7 +361,7 @@ pull_hypertables(void *arg)
 						   ht->srccols, chunkname,
 						   binary ? " WITH (FORMAT binary)" : "");
 			rows = (int64) tsm_copy_table(conn, chunkid, sql, ht->tgtcols,
-										  binary, &bytes);
+										  binary, false, &bytes);
 			CommandCounterIncrement();
 			ht->rows += rows;
 		}

@@ -32,13 +32,16 @@ int			tsm_cancel_timeout_ms = 30000;
 int			tsm_max_jobs = 8;
 
 /* tsmigrate.copy_split_size: tables larger than this are copied in ranges */
-int			tsm_copy_split_size_kb = 1024 * 1024;
+int			tsm_copy_split_size_kb = 256 * 1024;
 
 /* tsmigrate.copy_binary: binary COPY where both sides allow it */
 bool		tsm_copy_binary = true;
 
 /* tsmigrate.copy_compressed: compressed chunks copied as they are */
 bool		tsm_copy_compressed = true;
+
+/* tsmigrate.copy_freeze: migrate's copies write their rows frozen */
+bool		tsm_copy_freeze = true;
 
 void		_PG_init(void);
 
@@ -76,7 +79,7 @@ _PG_init(void)
 							"Sets the source table size above which parallel copies split a table into block ranges.",
 							NULL,
 							&tsm_copy_split_size_kb,
-							1024 * 1024, 64, INT_MAX,
+							256 * 1024, 64, INT_MAX,
 							PGC_USERSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
@@ -94,6 +97,15 @@ _PG_init(void)
 							 "Copies TimescaleDB chunks compressed on the source as they are.",
 							 "Off: they are copied decompressed and compressed again here.",
 							 &tsm_copy_compressed,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("tsmigrate.copy_freeze",
+							 "Writes the rows that migrate copies into a whole table frozen (COPY FREEZE).",
+							 "The table is emptied again in the copy's transaction (it must be empty), which needs the TRUNCATE privilege; off, or without it, rows are written as by an ordinary COPY.",
+							 &tsm_copy_freeze,
 							 true,
 							 PGC_USERSET,
 							 0,

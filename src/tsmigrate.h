@@ -89,6 +89,7 @@ extern int	tsm_max_jobs;
 extern int	tsm_copy_split_size_kb;
 extern bool tsm_copy_binary;
 extern bool tsm_copy_compressed;
+extern bool tsm_copy_freeze;
 
 /* in source.c */
 extern TsmSource *tsm_source_resolve(const char *source);
@@ -148,8 +149,10 @@ extern int	tsm_server_version_num(PGconn *conn);
 
 /* in copy.c */
 extern void tsm_copy_check_target(Relation rel);
+extern bool tsm_copy_prepare_freeze(Oid relid);
 extern uint64 tsm_copy_table(PGconn *conn, Oid relid, const char *sql,
-							 const char *columns, bool binary, uint64 *bytes);
+							 const char *columns, bool binary, bool freeze,
+							 uint64 *bytes);
 
 /* in parallel.c */
 struct BackgroundWorkerHandle;

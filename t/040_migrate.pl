@@ -159,6 +159,17 @@ is(schema_dump_diff($source, 'shop', $target, 'warehouse'), '',
 is($target->safe_psql('warehouse',
 	"SELECT count(*) FROM tsmigrate.progress WHERE state NOT IN ('done', 'skipped', 'copied')"),
 	'0', 'progress: every step done or skipped, every relation copied');
+# tables copied whole were written frozen: every page all-visible and
+# all-frozen, nothing left for a first reader or VACUUM to rewrite
+$target->safe_psql('warehouse', 'CREATE EXTENSION pg_visibility');
+is($target->safe_psql('warehouse', q{
+	SELECT string_agg(t || ':' || (v.all_frozen = pg_relation_size(t::regclass) / 8192
+	                               AND v.all_frozen > 0), ',' ORDER BY t)
+	  FROM unnest(ARRAY['public.devices', 'public.events', 'public.metrics']) t,
+	       pg_visibility_map_summary(t::regclass) v}),
+	'public.devices:true,public.events:true,public.metrics:true',
+	'tables copied whole were written frozen (COPY FREEZE)');
+$target->safe_psql('warehouse', 'DROP EXTENSION pg_visibility');
 
 # 6. after success: nothing harmful, says it is complete
 ($rc, $out, $err) = tsm_target_sql($target,
