@@ -18,8 +18,9 @@
  *		data			what pull_data and pull_chunks copy (tables,
  *						sequences, and the chunks of hypertables and of
  *						continuous aggregates), all in one pool of copy
- *						workers, largest first, each relation committed and
- *						marked copied on its own, all under one source
+ *						workers, largest first, each relation committed,
+ *						marked copied and analyzed on its own (a table
+ *						copied whole written frozen), all under one source
  *						snapshot held open for the whole step; then large
  *						objects and, under the same snapshot,
  *						pull_continuous_aggregates
@@ -27,13 +28,15 @@
  *						committed on its own when jobs > 1; resumed, it
  *						skips the objects that are there already
  *		compression		compress_chunks: what is compressed on the source
- *		analyze			ANALYZE
+ *		analyze			ANALYZE of what the copy workers did not analyze
  *		jobs			pull_jobs: policies and user jobs with the source's
  *						next start, once everything else is in
  *		verify			verify: every check must be ok
  *
  *	Each step calls the entry point of the same name through SPI, so a
- *	step does exactly what a DBA calling that function by hand would get.
+ *	step does exactly what a DBA calling that function by hand would get;
+ *	the data step uses pull_data's and pull_chunks' preparation in C, to
+ *	run both in one pool of workers.
  *	A step runs in a subtransaction: when it fails, the step (and, for
  *	data, the relations caught copying) are marked failed with the
  *	error, that is committed, and the error is raised again with its own

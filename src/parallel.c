@@ -161,9 +161,6 @@ typedef struct TsmSharedGroup
 static int	compare_task_size(const void *a, const void *b);
 static int	group_tasks(TsmCopyTask **tasks, int ntasks, int *groups);
 static int	compare_task_mark(const void *a, const void *b);
-
-/* the tasks group_tasks sorts the indexes of (for compare_task_mark) */
-static TsmCopyTask **group_tasks_sorting;
 static void wait_for_workers(TsmCopyShared *shared, shm_mq_handle **mqh,
 							 TsmWorkerHandles *lstate, TsmWorkerState goal);
 static void rethrow_worker_message(StringInfo msg, const char *label);
@@ -173,6 +170,9 @@ static void worker_mark(TsmCopyShared *shared, const char *relation,
 						const char *state, int64 rows, int64 bytes);
 static void worker_next_transaction(void);
 static void worker_analyze(Oid relid);
+
+/* group_tasks' tasks, whose indexes compare_task_mark compares */
+static TsmCopyTask **group_tasks_sorting;
 
 /*
  * tsm_copy_check_jobs
