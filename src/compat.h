@@ -53,6 +53,23 @@
 #endif
 
 /*
+ * Ownership of a table and privileges on a schema: pg_class_ownercheck()
+ * and pg_namespace_aclcheck() gave way to object_ownercheck() and
+ * object_aclcheck() in 16 (commits afbfc029, c727f511).
+ */
+#if PG16_GE
+#define tsm_class_ownercheck(relid, roleid) \
+	object_ownercheck(RelationRelationId, (relid), (roleid))
+#define tsm_namespace_aclcheck(nspid, roleid, mode) \
+	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
+#else
+#define tsm_class_ownercheck(relid, roleid) \
+	pg_class_ownercheck((relid), (roleid))
+#define tsm_namespace_aclcheck(nspid, roleid, mode) \
+	pg_namespace_aclcheck((nspid), (roleid), (mode))
+#endif
+
+/*
  * Send a cancel request for the query running on "conn", waiting at most
  * until "endtime".  Returns false, with the reason in errbuf, if the request
  * could not be sent.  17 has the interruptible libpqsrv_cancel() (commit

@@ -152,6 +152,8 @@ typedef struct ReplayTask
 	List	   *families;		/* OIDs of the topmost tables it touches */
 	bool		shared;			/* only index builds on plain tables */
 	bool		barrier;		/* tables unknown: alone, in order */
+	Oid			chunk;			/* a hypertable's chunk, its statement's only
+								 * table (replay_chunks.c) */
 	List	   *succ;			/* tasks that wait for this one */
 	int			indeg;
 } ReplayTask;
@@ -490,7 +492,12 @@ static ReplayTask *
 build_tasks(List *objects, int *ntasks)
 {
 	int			nobjects = list_length(objects);
-	ReplayTask *tasks = palloc0(sizeof(ReplayTask) * nobjects * 2);
+	ReplayTask *tasks;
+	List	  **chunk_stmts = palloc0(sizeof(List *) * Max(nobjects, 1));
+	List	  **chunk_relids = palloc0(sizeof(List *) * Max(nobjects, 1));
+	TsmSchemaStmt **roots = palloc0(sizeof(TsmSchemaStmt *) * Max(nobjects, 1));
+	List	   *split_indexes = NIL;
+	int			nchunk_tasks = 0;
 	HASHCTL		ctl;
 	HTAB	   *index;
 	List	   *deferred = NIL;
@@ -530,6 +537,19 @@ build_tasks(List *objects, int *ntasks)
 			obj->split_index = NULL;
 	}
 
+	/* a hypertable's index or key: one task per chunk, then its own */
+	foreach(lc, objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+		int			i = foreach_current_index(lc);
+
+		if (obj->split_index == NULL &&
+			tsm_replay_chunk_statements(obj, &chunk_stmts[i], &chunk_relids[i], &roots[i],
+										&split_indexes))
+			nchunk_tasks += list_length(chunk_stmts[i]);
+	}
+	tasks = palloc0(sizeof(ReplayTask) * (nobjects * 2 + nchunk_tasks));
+
 	foreach(lc, objects)
 	{
 		TsmSchemaObject *obj = lfirst(lc);
@@ -548,6 +568,23 @@ build_tasks(List *objects, int *ntasks)
 		{
 			tasks[n++].stmts = list_make1(make_stmt("IndexStmt", obj->split_index));
 			deferred = lappend(deferred, entry);
+		}
+		else if (roots[entry->pos] != NULL)
+		{
+			ListCell   *sc;
+			ListCell   *rc;
+			int			i = entry->pos;
+
+			/* the chunks' tasks, then the hypertable's, which waits for them */
+			forboth(sc, chunk_stmts[i], rc, chunk_relids[i])
+			{
+				tasks[n].obj = obj;
+				tasks[n].chunk = lfirst_oid(rc);
+				tasks[n++].stmts = list_make1(lfirst(sc));
+			}
+			tasks[n].obj = obj;
+			tasks[n].stmts = lcons(roots[i], list_copy_tail(obj->stmts, 1));
+			entry->last = n++;
 		}
 		else
 		{
@@ -603,6 +640,16 @@ static void
 analyze_task(ReplayTask *task)
 {
 	ListCell   *lc;
+
+	/* a chunk's index or constraint: that chunk alone (replay_chunks.c) */
+	if (OidIsValid(task->chunk))
+	{
+		TsmSchemaStmt *s = linitial(task->stmts);
+
+		task->families = list_make1_oid(task->chunk);
+		task->shared = strcmp(s->tag, "IndexStmt") == 0;
+		return;
+	}
 
 	task->shared = true;
 	foreach(lc, task->stmts)
@@ -708,6 +755,18 @@ add_relation(ReplayTask *task, RangeVar *rv, bool index_build)
 		(relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW))
 		task->shared = false;
 	task->families = list_append_unique_oid(task->families, root);
+
+	/*
+	 * A statement on an inheritance parent (a hypertable) locks its children
+	 * (the chunks) too, which tasks of their own may build on.
+	 */
+	if (root == relid && relkind == RELKIND_RELATION && has_subclass(relid))
+	{
+		ListCell   *cc;
+
+		foreach(cc, find_inheritance_children(relid, NoLock))
+			task->families = list_append_unique_oid(task->families, lfirst_oid(cc));
+	}
 }
 
 /* the topmost parent of a partition or inheritance child, or itself */

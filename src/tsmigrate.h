@@ -277,6 +277,11 @@ PGDLLEXPORT void tsmigrate_replay_worker_main(Datum main_arg);
 extern TsmCopyPlan *tsm_data_prepare(PGconn *conn, ArrayType *tables, int jobs);
 extern void tsm_data_sequences(PGconn *conn, TsmCopyPlan *plan, int64 run_id);
 
+/* in replay_chunks.c */
+extern bool tsm_replay_chunk_statements(const TsmSchemaObject *obj, List **chunk_stmts,
+										List **chunk_relids, TsmSchemaStmt **root,
+										List **indexes);
+
 /* in timescale.c */
 extern TsmCopyPlan *tsm_chunks_prepare(PGconn *conn, ArrayType *wanted);
 extern void tsm_chunks_attach(TsmCopyPlan *plan, int64 run_id);

@@ -107,6 +107,14 @@ my %same = (
 		  FROM pg_index WHERE indrelid IN ('conditions'::regclass, 'ticks'::regclass,
 		                                   '"Odd Schema"."My Metrics"'::regclass)
 		 ORDER BY 1},
+	# (a chunk's constraint is named after its chunk's id, which may differ)
+	'indexes of the chunks' => q{
+		SELECT indrelid::regclass::text, indisunique, indisprimary,
+		       regexp_replace(pg_get_indexdef(indexrelid), '^.* USING ', '')
+		  FROM pg_index
+		 WHERE indrelid IN (SELECT format('%I.%I', chunk_schema, chunk_name)::regclass
+		                      FROM timescaledb_information.chunks)
+		 ORDER BY 1, 2, 3, 4},
 	'constraints of the hypertables and their chunks' => q{
 		SELECT conrelid::regclass::text, contype, pg_get_constraintdef(oid)
 		  FROM pg_constraint
@@ -190,6 +198,37 @@ foreach my $version (@versions)
 		'checks=done,extensions=done,roles=done,pre-data=done,timescaledb=done,data=done,'
 		  . 'post-data=done,compression=done,analyze=done,jobs=done,verify=done',
 		"$version: every step is done");
+
+	# TimescaleDB knows the chunks' indexes and keys, built chunk by chunk
+	# where it allows: a new chunk gets the indexes a new chunk gets on the
+	# source, and dropping the hypertables' drops the chunks' as there (on
+	# the source in a transaction rolled back)
+	my $new_chunk = q{
+		INSERT INTO conditions VALUES ('2024-02-01', 1, 1, 'new chunk');
+		SELECT string_agg(regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', ''), ', '
+		                  ORDER BY regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', ''))
+		  FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+		 WHERE c.relname = (SELECT chunk_name FROM timescaledb_information.chunks
+		                     WHERE hypertable_name = 'conditions'
+		                     ORDER BY range_start DESC, chunk_name LIMIT 1);};
+	my $drop = q{
+		DROP INDEX conditions_device_time;
+		ALTER TABLE conditions DROP CONSTRAINT conditions_pkey;
+		ALTER TABLE ticks DROP CONSTRAINT ticks_t_key;
+		SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+		 WHERE c.relnamespace = '_timescaledb_internal'::regnamespace
+		   AND NOT EXISTS (SELECT FROM pg_inherits h JOIN pg_index r ON r.indrelid = h.inhparent
+		                    WHERE h.inhrelid = c.oid
+		                      AND pg_get_indexdef(r.indexrelid) ~ ' USING '
+		                      AND regexp_replace(pg_get_indexdef(r.indexrelid), '^.* USING ', '')
+		                        = regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', ''))
+		   AND c.relname !~ '^compress_';};
+	is($target->safe_psql($db, $new_chunk),
+		$source->safe_psql($db, "BEGIN; $new_chunk ROLLBACK;"),
+		"$version: a new chunk gets the indexes it gets on the source");
+	is($target->safe_psql($db, $drop),
+		$source->safe_psql($db, "BEGIN; $drop ROLLBACK;"),
+		"$version: dropping the hypertables' index and keys drops the chunks' as on the source");
 }
 
 # --- the functions by hand: pre-data, pull_hypertables, post-data, compress
