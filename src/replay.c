@@ -134,6 +134,7 @@ static bool statement_allowed(Node *stmt);
 static void check_constraint_absent(AlterTableStmt *alter);
 static bool replaces_placeholder(const TsmSchemaStmt *s, Node *stmt);
 static void replay_error_callback(void *arg);
+static int	execute_without_timescaledb(const char *sql);
 
 /*
  * expected_tag
@@ -389,8 +390,13 @@ tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt)
 		oldcxt = MemoryContextSwitchTo(objcxt);
 		check_statement(obj, s);
 		MemoryContextSwitchTo(oldcxt);
-		/* without ONLY where the table is a hypertable (timescale.c) */
-		rc = SPI_execute(tsm_hypertable_sql(s->sql), false, 0);
+		if (s->without_timescaledb)
+			rc = execute_without_timescaledb(s->sql);
+		else
+		{
+			/* without ONLY where the table is a hypertable (timescale.c) */
+			rc = SPI_execute(tsm_hypertable_sql(s->sql), false, 0);
+		}
 		if (rc < 0)
 			elog(ERROR, "SPI_execute failed for %s \"%s\": %s",
 				 obj->kind, obj->name, SPI_result_code_string(rc));
@@ -398,6 +404,24 @@ tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt)
 	}
 
 	error_context_stack = errcallback.previous;
+}
+
+/*
+ * execute_without_timescaledb
+ *		Run a statement with TimescaleDB's hooks off, as a dump's restore
+ *		does (timescaledb.restoring, for this statement only).
+ */
+static int
+execute_without_timescaledb(const char *sql)
+{
+	int			nestlevel = NewGUCNestLevel();
+	int			rc;
+
+	(void) set_config_option("timescaledb.restoring", "on", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	rc = SPI_execute(sql, false, 0);
+	AtEOXact_GUC(true, nestlevel);
+	return rc;
 }
 
 /*

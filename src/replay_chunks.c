@@ -24,7 +24,10 @@
  *				ALTER TABLE ONLY <chunk> ADD CONSTRAINT "<chunk id>_<name>"
  *				..., for each chunk; then the hypertable's own statement,
  *				for which TimescaleDB finds every chunk's constraint there
- *				already and adds none.
+ *				already and adds none (for a superuser, with TimescaleDB's
+ *				hooks off, as a dump's restore runs it: TimescaleDB would
+ *				also check the key over the compressed chunks again, by
+ *				decompressing them).
  *
  * The statements of the chunks are the hypertable's, with the chunk's table
  * and name put in place of the hypertable's (the rest of the text, columns,
@@ -148,12 +151,7 @@ tsm_replay_chunk_statements(const TsmSchemaObject *obj, List **chunk_stmts,
 		return false;
 
 	relid = RangeVarGetRelid(rv, NoLock, true);
-	if (!OidIsValid(relid) ||
-		tsm_local_query_value("SELECT 1 FROM _timescaledb_catalog.hypertable h"
-							  " WHERE h.schema_name OPERATOR(pg_catalog.=) $1"
-							  " AND h.table_name OPERATOR(pg_catalog.=) $2",
-							  get_namespace_name(get_rel_namespace(relid)),
-							  get_rel_name(relid)) == NULL)
+	if (!tsm_target_is_hypertable(relid))
 		return false;
 	chunks = find_inheritance_children(relid, NoLock);
 	if (chunks == NIL || !may_build_on_chunks(chunks))
@@ -224,7 +222,17 @@ tsm_replay_chunk_statements(const TsmSchemaObject *obj, List **chunk_stmts,
 								first->sql + rv->location);
 	}
 	else
+	{
 		(*root)->sql = first->sql;
+
+		/*
+		 * TimescaleDB's statement would check the key again over the
+		 * compressed chunks, decompressing them; the source had the key.  A
+		 * superuser (timescaledb.restoring is theirs to set) runs it as a
+		 * dump's restore does, the hypertable's own key alone.
+		 */
+		(*root)->without_timescaledb = superuser();
+	}
 	return true;
 }
 

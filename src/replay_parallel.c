@@ -255,6 +255,7 @@ tsm_replay_parallel(List *objects, int jobs)
 
 			text_add(&text, s->tag);
 			text_add(&text, s->sql);
+			text_add(&text, s->without_timescaledb ? "t" : "f");
 		}
 		stasks[i].nstmts = list_length(tasks[i].stmts);
 	}
@@ -1004,6 +1005,8 @@ tsmigrate_replay_worker_main(Datum main_arg)
 			s->tag = p;
 			p += strlen(p) + 1;
 			s->sql = p;
+			p += strlen(p) + 1;
+			s->without_timescaledb = *p == 't';
 			p += strlen(p) + 1;
 			obj.stmts = lappend(obj.stmts, s);
 		}

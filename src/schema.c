@@ -275,7 +275,7 @@ collect_objects(PGconn *conn, const char *query, List **objects)
 			obj->split_constraint = pstrdup(colon + 1);
 			continue;
 		}
-		s = palloc(sizeof(TsmSchemaStmt));
+		s = palloc0(sizeof(TsmSchemaStmt));
 		s->tag = pnstrdup(stmt, colon - stmt);
 		s->sql = pstrdup(colon + 1);
 		s->replace = false;
@@ -488,7 +488,7 @@ static TsmSchemaObject *
 make_placeholder(TsmSchemaObject *view)
 {
 	TsmSchemaObject *ph = palloc0(sizeof(TsmSchemaObject));
-	TsmSchemaStmt *s = palloc(sizeof(TsmSchemaStmt));
+	TsmSchemaStmt *s = palloc0(sizeof(TsmSchemaStmt));
 	TsmSchemaStmt *def = linitial(view->stmts);
 
 	ph->classid = InvalidOid;

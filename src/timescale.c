@@ -868,14 +868,25 @@ tsm_hypertable_sql(const char *sql)
 		return sql;
 	rv = ((AlterTableStmt *) stmt)->relation;
 	relid = RangeVarGetRelid(rv, NoLock, true);
-	if (!OidIsValid(relid) ||
+	if (!tsm_target_is_hypertable(relid))
+		return sql;
+	return psprintf("ALTER TABLE %s", sql + sizeof(prefix) - 1);
+}
+
+/*
+ * tsm_target_is_hypertable
+ *		Is this relation (InvalidOid allowed) a hypertable here?
+ */
+bool
+tsm_target_is_hypertable(Oid relid)
+{
+	return OidIsValid(relid) &&
+		OidIsValid(get_namespace_oid("_timescaledb_catalog", true)) &&
 		tsm_local_query_value("SELECT 1 FROM _timescaledb_catalog.hypertable h"
 							  " WHERE h.schema_name OPERATOR(pg_catalog.=) $1"
 							  " AND h.table_name OPERATOR(pg_catalog.=) $2",
 							  get_namespace_name(get_rel_namespace(relid)),
-							  get_rel_name(relid)) == NULL)
-		return sql;
-	return psprintf("ALTER TABLE %s", sql + sizeof(prefix) - 1);
+							  get_rel_name(relid)) != NULL;
 }
 
 /*

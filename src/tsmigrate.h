@@ -243,6 +243,8 @@ typedef struct TsmSchemaStmt
 	char	   *tag;			/* NodeTag name, e.g. "CreateStmt" */
 	char	   *sql;
 	bool		replace;		/* may replace a placeholder (OR REPLACE) */
+	bool		without_timescaledb;	/* run with TimescaleDB's hooks off
+										 * (replay_chunks.c) */
 } TsmSchemaStmt;
 
 /* one object of the source's schema */
@@ -290,6 +292,7 @@ extern bool tsm_is_hypertable(List *hypertables, const char *qualname);
 extern const char *tsm_hypertable_sql(const char *sql);
 extern TsmRows *tsm_source_chunks(PGconn *conn);
 extern bool tsm_target_is_chunk(const char *qualname);
+extern bool tsm_target_is_hypertable(Oid relid);
 extern char *tsm_timescaledb_schema(void);
 extern List *tsm_array_items(const char *array);
 
