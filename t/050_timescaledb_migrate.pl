@@ -199,6 +199,21 @@ foreach my $version (@versions)
 		  . 'post-data=done,compression=done,analyze=done,jobs=done,verify=done',
 		"$version: every step is done");
 
+	# statistics: each table and chunk analyzed once (by the copy worker, or
+	# by the analyze step for the chunks copied compressed), each hypertable
+	# over its chunks
+	is( $target->safe_psql($db, q{
+			SELECT count(*) FILTER (WHERE s.analyze_count <> 1) || ' of ' || count(*)
+			  FROM pg_stat_all_tables s
+			 WHERE s.relid IN (SELECT format('%I.%I', chunk_schema, chunk_name)::regclass
+			                     FROM timescaledb_information.chunks
+			                   UNION ALL SELECT 'devices'::regclass)}),
+		'0 of 19', "$version: every chunk and table is analyzed, once");
+	is( $target->safe_psql($db, q{
+			SELECT string_agg(DISTINCT tablename, ',' ORDER BY tablename) FROM pg_stats
+			 WHERE inherited AND tablename IN ('conditions', 'ticks', 'My Metrics')}),
+		'My Metrics,conditions,ticks', "$version: each hypertable has statistics over its chunks");
+
 	# TimescaleDB knows the chunks' indexes and keys, built chunk by chunk
 	# where it allows: a new chunk gets the indexes a new chunk gets on the
 	# source, and dropping the hypertables' drops the chunks' as there (on
