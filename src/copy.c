@@ -234,19 +234,27 @@ tsm_copy_table(PGconn *conn, Oid relid, const char *sql, const char *columns,
  * copy_source_read
  *		copy_data_source_cb: hand COPY FROM between minread and maxread bytes
  *		of the source's COPY stream; 0 means the stream ended.
+ *
+ * Every CopyData message libpq has already received goes out in one call,
+ * up to maxread bytes: the source sends a message per row, and a call per
+ * row would cost COPY FROM a refill of its input buffer per row.  Only the
+ * part of a message that does not fit waits in "leftover" for the next
+ * call.  The call blocks only while it has nothing to hand over.
  */
 static int
 copy_source_read(void *outbuf, int minread, int maxread)
 {
 	TsmCopySource *cs = copy_source;
+	StringInfo	left;
 	char	   *out = outbuf;
 	int			done = 0;
+	bool		read_socket = false;	/* read it since the last message */
 
 	Assert(cs != NULL);
+	left = &cs->leftover;
 
-	while (done < minread || done == 0)
+	while (done < maxread)
 	{
-		StringInfo	left = &cs->leftover;
 		int			avail = left->len - left->cursor;
 		char	   *buf;
 		int			len;
@@ -258,8 +266,6 @@ copy_source_read(void *outbuf, int minread, int maxread)
 			memcpy(out + done, left->data + left->cursor, n);
 			left->cursor += n;
 			done += n;
-			if (done >= minread || done == maxread)
-				break;
 			continue;
 		}
 
@@ -270,23 +276,38 @@ copy_source_read(void *outbuf, int minread, int maxread)
 		len = PQgetCopyData(cs->conn, &buf, true);
 		if (len > 0)
 		{
-			resetStringInfo(left);
-			appendBinaryStringInfo(left, buf, len);
+			int			n = Min(len, maxread - done);
+
+			memcpy(out + done, buf, n);
+			done += n;
+			if (n < len)
+			{
+				resetStringInfo(left);
+				appendBinaryStringInfo(left, buf + n, len - n);
+			}
 			PQfreemem(buf);
 			cs->bytes += len;
+			read_socket = false;
 		}
 		else if (len == 0)
 		{
-			/* nothing buffered: sleep until the socket or our latch wakes us */
-			(void) WaitLatchOrSocket(MyLatch,
-									 WL_LATCH_SET | WL_SOCKET_READABLE |
-									 WL_EXIT_ON_PM_DEATH,
-									 PQsocket(cs->conn), -1L,
-									 TsmWaitEventCompat("TsmigrateCopy"));
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
+			/* no whole message buffered: hand over what there is */
+			if (done >= minread && done > 0)
+				break;
+			/* read what the socket has; sleep only if that was not enough */
+			if (read_socket)
+			{
+				(void) WaitLatchOrSocket(MyLatch,
+										 WL_LATCH_SET | WL_SOCKET_READABLE |
+										 WL_EXIT_ON_PM_DEATH,
+										 PQsocket(cs->conn), -1L,
+										 TsmWaitEventCompat("TsmigrateCopy"));
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+			}
 			if (!PQconsumeInput(cs->conn))
 				report_copy_error(NULL, cs);
+			read_socket = true;
 		}
 		else
 		{
