@@ -20,13 +20,17 @@
  *						continuous aggregates), all in one pool of copy
  *						workers, largest first, each relation committed,
  *						marked copied and analyzed on its own (a table
- *						copied whole written frozen), all under one source
+ *						copied whole written frozen), a table's post-data
+ *						indexes built by the same pool as soon as the table
+ *						is copied (replay_early.c), all under one source
  *						snapshot held open for the whole step; then large
  *						objects and, under the same snapshot,
  *						pull_continuous_aggregates
  *		post-data		pull_schema(..., 'post-data', jobs), each object
- *						committed on its own when jobs > 1; resumed, it
- *						skips the objects that are there already
+ *						committed on its own when jobs > 1; it skips the
+ *						objects that are there already: the indexes the
+ *						data step built, and, resumed, what an earlier call
+ *						committed
  *		compression		compress_chunks: what is compressed on the source
  *		analyze			ANALYZE of what the copy workers did not analyze
  *		jobs			pull_jobs: policies and user jobs with the source's
@@ -124,6 +128,8 @@ static List *current_states = NIL;
 /* their copy work, prepared (and committed since: no locks held) */
 static TsmCopyPlan *table_plan = NULL;
 static TsmCopyPlan *chunk_plan = NULL;
+/* post-data index builds given to the copy workers in this call */
+static int	early_indexes = 0;
 
 static const TsmStep steps[] = {
 	{"checks", step_checks, false},
@@ -447,25 +453,29 @@ step_pre_data(TsmRun *run)
 }
 
 /*
- * Post-data with the run's jobs.  With several, objects commit one by one,
- * so a step begun by an earlier call skips those already there.
+ * Post-data with the run's jobs, skipping what is there already: the
+ * indexes that the data step built, and, in a step begun by an earlier
+ * call, the objects it committed (with several jobs, each commits on its
+ * own).
  */
 static char *
 step_post_data(TsmRun *run)
 {
-	Oid			types[2] = {INT4OID, BOOLOID};
-	Datum		values[2];
+	Oid			types[1] = {INT4OID};
+	Datum		values[1];
 
 	values[0] = Int32GetDatum(run->jobs);
-	values[1] = BoolGetDatum(run->step_resumed);
 	run_sql(run, "SELECT count(*) FILTER (WHERE action = 'created'),"
 			" count(*) FILTER (WHERE action = 'exists')"
-			" FROM tsmigrate.pull_schema($1, 'post-data', jobs => $2, skip_existing => $3)",
-			2, types, values);
-	if (strcmp(result_value(0, 2), "0") != 0)
+			" FROM tsmigrate.pull_schema($1, 'post-data', jobs => $2, skip_existing => true)",
+			1, types, values);
+	if (strcmp(result_value(0, 2), "0") == 0)
+		return psprintf("%s objects", result_value(0, 1));
+	if (run->step_resumed)
 		return psprintf("%s objects (%s more were there already)",
 						result_value(0, 1), result_value(0, 2));
-	return psprintf("%s objects", result_value(0, 1));
+	return psprintf("%s objects (%s more built by the data step)",
+					result_value(0, 1), result_value(0, 2));
 }
 
 /* does the source have TimescaleDB? */
@@ -566,6 +576,7 @@ step_data(TsmRun *run)
 	todo = tsm_state_relations_todo(run->run_id);
 	current_batch = NIL;
 	current_states = NIL;
+	early_indexes = 0;
 	for (r = 0; r < todo->nrows; r++)
 	{
 		if (strcmp(tsm_rows_value(todo, r, 0), TSM_LARGE_OBJECTS) == 0)
@@ -612,6 +623,10 @@ step_data(TsmRun *run)
 	SPI_execute_with_args("SELECT count(*), COALESCE(sum(rows), 0), COALESCE(sum(bytes), 0)"
 						  " FROM tsmigrate.run_relation WHERE run_id = $1",
 						  1, types, values, NULL, true, 0);
+	if (early_indexes > 0)
+		return psprintf("%s relations, %s rows, %s bytes, %d indexes built",
+						result_value(0, 1), result_value(0, 2), result_value(0, 3),
+						early_indexes);
 	return psprintf("%s relations, %s rows, %s bytes", result_value(0, 1),
 					result_value(0, 2), result_value(0, 3));
 }
@@ -730,6 +745,15 @@ prepare_current_batch(TsmRun *run)
 	chunk_plan = chunks != NIL ?
 		tsm_chunks_prepare(run->snapshot_conn, text_array(chunks)) : NULL;
 	PopActiveSnapshot();
+
+	/* the tables' indexes, built by the copy workers once each is copied */
+	if (table_plan != NULL)
+	{
+		PGconn	   *conn = tsm_conn_open(run_source(run));
+
+		early_indexes = tsm_early_indexes_attach(conn, table_plan->tasks, table_plan->ntasks);
+		tsm_conn_close(conn);
+	}
 	return NULL;
 }
 

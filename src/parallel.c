@@ -38,9 +38,18 @@
  *	empties and copies again.  A chunk's compressed rows, attached later
  *	by the leader, are marked copied by the leader once attached.
  *
+ *	A run's relation may come with post-data index builds (TsmCopyTask's
+ *	indexes, replay_early.c): once it is copied, they are tasks that any
+ *	worker takes before its next copy, each committed on its own, and the
+ *	worker that commits the last one analyzes the relation.  A worker with
+ *	no copy left waits for the builds of relations still being copied.  A
+ *	build taken while other work runs or waits sorts without parallel
+ *	workers (tsm_index_builds_side_by_side).
+ *
  *	Workers run as the caller: they log in as the caller's authenticated
  *	user and take on the session user, current role and security context
- *	of the leader, as parallel workers do.
+ *	of the leader, as parallel workers do, and the caller's settings that
+ *	matter to their statements (tsm_caller_settings_capture).
  *
  *	The leader's side of stopping workers and relaying their errors
  *	(tsm_workers_terminate, tsm_worker_drain_errors) serves the schema
@@ -137,6 +146,12 @@ typedef struct TsmCopyShared
 	int64		run_id;			/* migrate's run: commit each task, mark */
 	bool		freeze;			/* tsmigrate.copy_freeze */
 	int			ngroups;
+	int			nindexes;
+	Size		settings_off;	/* the caller's, name\0value\0 pairs */
+	int			nsettings;
+	/* protected by mutex */
+	int			indexes_untaken;	/* index builds no worker has taken */
+	int			nbusy;			/* workers with a task in hand */
 } TsmCopyShared;
 
 /* the tasks of one relation to mark (run_id set), by group number */
@@ -146,7 +161,18 @@ typedef struct TsmSharedGroup
 	int			remaining;		/* tasks not committed yet */
 	int64		rows;
 	int64		bytes;
+	bool		copied;			/* every task committed: builds may start */
+	int			indexes_left;	/* index builds not committed yet */
 } TsmSharedGroup;
+
+/* an index build to run once its relation (group) is copied */
+typedef struct TsmSharedIndex
+{
+	int			group;
+	Oid			relid;
+	Size		off;			/* kind\0name\0sql\0 in the text area */
+	bool		taken;
+} TsmSharedIndex;
 
 #define TSM_SHARED_WORKERS(sh) \
 	((TsmWorkerSlot *) ((char *) (sh) + MAXALIGN(sizeof(TsmCopyShared))))
@@ -156,6 +182,9 @@ typedef struct TsmSharedGroup
 #define TSM_SHARED_GROUPS(sh) \
 	((TsmSharedGroup *) ((char *) TSM_SHARED_TASKS(sh) + \
 						 MAXALIGN(sizeof(TsmSharedTask) * (sh)->ntasks)))
+#define TSM_SHARED_INDEXES(sh) \
+	((TsmSharedIndex *) ((char *) TSM_SHARED_GROUPS(sh) + \
+						 MAXALIGN(sizeof(TsmSharedGroup) * (sh)->ngroups)))
 
 
 static int	compare_task_size(const void *a, const void *b);
@@ -166,6 +195,10 @@ static void wait_for_workers(TsmCopyShared *shared, shm_mq_handle **mqh,
 static void rethrow_worker_message(StringInfo msg, const char *label);
 static Size text_add(StringInfo text, const char *str, int len);
 static void worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn);
+static int	take_index_build(TsmCopyShared *shared);
+static void worker_index_build(TsmCopyShared *shared, char *text, int index,
+							   bool alone);
+static void wake_workers(TsmCopyShared *shared);
 static void worker_mark(TsmCopyShared *shared, const char *relation,
 						const char *state, int64 rows, int64 bytes);
 static void worker_next_transaction(void);
@@ -312,8 +345,12 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	TsmCopyShared *shared;
 	TsmSharedTask *stasks;
 	TsmSharedGroup *groups;
+	TsmSharedIndex *sindexes;
 	int		   *task_group;
 	int			ngroups;
+	int			nindexes = 0;
+	List	  **group_indexes;
+	Oid		   *group_relid;
 	char	   *errq;
 	shm_mq_handle **mqh;
 	TsmWorkerHandles *lstate;
@@ -329,16 +366,32 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	task_group = palloc(sizeof(int) * ntasks);
 	ngroups = run_id != 0 ? group_tasks(tasks, ntasks, task_group) : 0;
 
+	/* a run's relations' index builds, once per relation */
+	group_indexes = palloc0(sizeof(List *) * Max(ngroups, 1));
+	group_relid = palloc0(sizeof(Oid) * Max(ngroups, 1));
+	for (i = 0; i < ntasks; i++)
+		if (ngroups > 0 && task_group[i] >= 0 && group_indexes[task_group[i]] == NIL &&
+			!tasks[i]->leader_marks)
+		{
+			group_indexes[task_group[i]] = tasks[i]->indexes;
+			group_relid[task_group[i]] = tasks[i]->relid;
+			nindexes += list_length(tasks[i]->indexes);
+		}
+
 	shared_size = MAXALIGN(sizeof(TsmCopyShared)) +
 		MAXALIGN(sizeof(TsmWorkerSlot) * nworkers) +
 		MAXALIGN(sizeof(TsmSharedTask) * ntasks) +
-		sizeof(TsmSharedGroup) * ngroups;
+		MAXALIGN(sizeof(TsmSharedGroup) * ngroups) +
+		sizeof(TsmSharedIndex) * nindexes;
 	shared = palloc0(shared_size);
 	shared->nworkers = nworkers;
 	shared->ntasks = ntasks;
 	shared->run_id = run_id;
 	shared->freeze = tsm_copy_freeze;
 	shared->ngroups = ngroups;
+	shared->nindexes = nindexes;
+	shared->indexes_untaken = nindexes;
+	shared->settings_off = tsm_caller_settings_capture(&text, &shared->nsettings);
 	shared->snapshot_off = text_add(&text, snapshot, -1);
 	shared->label_off = text_add(&text, src->label, -1);
 	shared->serverid = src->serverid;
@@ -373,6 +426,25 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	for (i = 0; i < ntasks; i++)
 		stasks[i].whole = stasks[i].group >= 0 &&
 			groups[stasks[i].group].remaining == 1;
+	sindexes = TSM_SHARED_INDEXES(shared);
+	nindexes = 0;
+	for (i = 0; i < ngroups; i++)
+	{
+		ListCell   *lc;
+
+		foreach(lc, group_indexes[i])
+		{
+			TsmSchemaObject *obj = lfirst(lc);
+
+			sindexes[nindexes].group = i;
+			sindexes[nindexes].relid = group_relid[i];
+			sindexes[nindexes].off = text_add(&text, obj->kind, -1);
+			text_add(&text, obj->name, -1);
+			text_add(&text, ((TsmSchemaStmt *) linitial(obj->stmts))->sql, -1);
+			groups[i].indexes_left++;
+			nindexes++;
+		}
+	}
 
 	shared->leader = MyProc;
 	tsm_caller_capture(&shared->caller);
@@ -424,6 +496,8 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	pfree(lstate);
 	pfree(text.data);
 	pfree(task_group);
+	pfree(group_indexes);
+	pfree(group_relid);
 }
 
 /*
@@ -659,6 +733,7 @@ tsmigrate_copy_worker_main(Datum main_arg)
 	StartTransactionCommand();
 
 	tsm_caller_become(&shared->caller);
+	tsm_caller_settings_apply(text + shared->settings_off, shared->nsettings);
 
 	pgstat_report_activity(STATE_RUNNING, "tsmigrate copy");
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -754,7 +829,9 @@ tsmigrate_copy_worker_main(Datum main_arg)
 
 /*
  * Take tasks from the shared queue until it is empty; copy each.  In a run,
- * commit each and mark its relation as it goes.
+ * commit each and mark its relation as it goes, and build a relation's
+ * early indexes (replay_early.c) once it is copied, before any further
+ * copy; the relation is analyzed when the last of them is in.
  */
 static void
 worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
@@ -778,20 +855,48 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 		bool		first = false;
 		bool		last = false;
 		bool		freeze;
-		int			n;
+		bool		alone = false;
+		bool		waiting;
+		int			index;
+		int			n = -1;
 
 		CHECK_FOR_INTERRUPTS();
 		SpinLockAcquire(&shared->mutex);
-		n = shared->next_task < shared->ntasks ? shared->next_task++ : -1;
+		index = take_index_build(shared);
+		if (index < 0 && shared->next_task < shared->ntasks)
+			n = shared->next_task++;
+		if (index >= 0 || n >= 0)
+		{
+			alone = shared->nbusy == 0 && shared->next_task >= shared->ntasks &&
+				shared->indexes_untaken == 0;
+			shared->nbusy++;
+		}
 		if (n >= 0 && tasks[n].group >= 0)
 		{
 			group = &groups[tasks[n].group];
 			first = !group->started;
 			group->started = true;
 		}
+		waiting = shared->indexes_untaken > 0;
 		SpinLockRelease(&shared->mutex);
+
+		if (index >= 0)
+		{
+			worker_index_build(shared, text, index, alone);
+			continue;
+		}
 		if (n < 0)
+		{
+			/* index builds left, of relations other workers still copy */
+			if (waiting)
+			{
+				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L,
+								 TsmWaitEventCompat("TsmigrateCopyIndexes"));
+				ResetLatch(MyLatch);
+				continue;
+			}
 			break;
+		}
 		task = &tasks[n];
 
 		if (first)
@@ -817,6 +922,7 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 		task->start = start;
 		task->end = GetCurrentTimestamp();
 		task->done = true;
+		shared->nbusy--;
 		if (group != NULL)
 		{
 			group->rows += rows;
@@ -830,10 +936,99 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 		{
 			worker_mark(shared, text + task->mark_off, "copied",
 						group->rows, group->bytes);
-			worker_analyze(task->relid);
+			if (group->indexes_left > 0)
+			{
+				SpinLockAcquire(&shared->mutex);
+				group->copied = true;
+				SpinLockRelease(&shared->mutex);
+				wake_workers(shared);
+			}
+			else
+				worker_analyze(task->relid);
 		}
 	}
 	MemoryContextDelete(taskcxt);
+}
+
+/*
+ * With the mutex held: take an index build whose relation is copied, and
+ * return its number; -1 when there is none to take now.
+ */
+static int
+take_index_build(TsmCopyShared *shared)
+{
+	TsmSharedIndex *indexes = TSM_SHARED_INDEXES(shared);
+	TsmSharedGroup *groups = TSM_SHARED_GROUPS(shared);
+	int			i;
+
+	if (shared->indexes_untaken == 0)
+		return -1;
+	for (i = 0; i < shared->nindexes; i++)
+	{
+		if (indexes[i].taken || !groups[indexes[i].group].copied)
+			continue;
+		indexes[i].taken = true;
+		shared->indexes_untaken--;
+		return i;
+	}
+	return -1;
+}
+
+/*
+ * Build one early index in a transaction of its own; the last one of its
+ * relation then analyzes the relation (with its expression indexes).
+ */
+static void
+worker_index_build(TsmCopyShared *shared, char *text, int index, bool alone)
+{
+	TsmSharedIndex *sindex = &TSM_SHARED_INDEXES(shared)[index];
+	TsmSharedGroup *group = &TSM_SHARED_GROUPS(shared)[sindex->group];
+	TsmSchemaObject obj;
+	TsmSchemaStmt stmt;
+	char	   *p = text + sindex->off;
+	bool		last;
+
+	memset(&obj, 0, sizeof(obj));
+	memset(&stmt, 0, sizeof(stmt));
+	obj.kind = p;
+	p += strlen(p) + 1;
+	obj.name = p;
+	p += strlen(p) + 1;
+	stmt.tag = "IndexStmt";
+	stmt.sql = p;
+	obj.stmts = list_make1(&stmt);
+
+	pgstat_report_activity(STATE_RUNNING, stmt.sql);
+	tsm_early_index_build(&obj, alone);
+	list_free(obj.stmts);
+	worker_next_transaction();
+	pgstat_report_activity(STATE_RUNNING, "tsmigrate copy");
+
+	SpinLockAcquire(&shared->mutex);
+	shared->nbusy--;
+	last = --group->indexes_left == 0;
+	SpinLockRelease(&shared->mutex);
+	if (last)
+		worker_analyze(sindex->relid);
+}
+
+/* wake the other workers: index builds may have become free to take */
+static void
+wake_workers(TsmCopyShared *shared)
+{
+	TsmWorkerSlot *slots = TSM_SHARED_WORKERS(shared);
+	int			i;
+
+	for (i = 0; i < shared->nworkers; i++)
+	{
+		PGPROC	   *proc;
+
+		SpinLockAcquire(&shared->mutex);
+		proc = slots[i].proc;
+		SpinLockRelease(&shared->mutex);
+		if (proc != NULL && proc != MyProc)
+			SetLatch(&proc->procLatch);
+	}
 }
 
 /*
@@ -930,6 +1125,57 @@ tsm_caller_become(const TsmCaller *caller)
 	SetSessionAuthorization(caller->session_user_id, caller->session_is_superuser);
 	SetCurrentRoleId(caller->current_role_id, caller->role_is_superuser);
 	SetUserIdAndSecContext(caller->current_user_id, caller->sec_context);
+}
+
+/* the caller's settings that matter to the workers' statements */
+static const char *const caller_settings[] = {
+	"maintenance_work_mem",
+	"max_parallel_maintenance_workers",
+	"work_mem",
+	"synchronous_commit",
+};
+
+/*
+ * tsm_caller_settings_capture
+ *		In the leader: append the caller's settings that its workers take on
+ *		to the text area, as name\0value\0 pairs; returns their offset and
+ *		sets *n to their number.
+ */
+Size
+tsm_caller_settings_capture(StringInfo text, int *n)
+{
+	Size		off = text->len;
+	int			i;
+
+	for (i = 0; i < lengthof(caller_settings); i++)
+	{
+		appendBinaryStringInfo(text, caller_settings[i], strlen(caller_settings[i]) + 1);
+		appendStringInfoString(text, GetConfigOptionByName(caller_settings[i], NULL, false));
+		appendStringInfoChar(text, '\0');
+	}
+	*n = lengthof(caller_settings);
+	return off;
+}
+
+/*
+ * tsm_caller_settings_apply
+ *		In a worker's transaction: take on the "n" settings at "p", for the
+ *		session.
+ */
+void
+tsm_caller_settings_apply(const char *p, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		const char *name = p;
+		const char *value = p + strlen(p) + 1;
+
+		(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SET, true, 0, false);
+		p = value + strlen(value) + 1;
+	}
 }
 
 /*

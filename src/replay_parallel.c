@@ -47,6 +47,10 @@
  *	current objects roll back.  Objects already committed stay: calling
  *	again with skip_existing => true finishes the section.
  *
+ *	A task handed out while another runs or waits to run is told so
+ *	("alone" false): its index builds then sort without parallel workers
+ *	(tsm_index_builds_side_by_side).
+ *
  * IDENTIFICATION
  *	  src/replay_parallel.c
  *
@@ -96,14 +100,6 @@
 
 #define TSM_REPLAY_MAGIC	0x54534d32	/* "TSM2" */
 
-/* the caller's settings that matter to the statements, taken on by workers */
-static const char *const worker_settings[] = {
-	"maintenance_work_mem",
-	"max_parallel_maintenance_workers",
-	"work_mem",
-	"synchronous_commit",
-};
-
 typedef enum TsmReplaySlotState
 {
 	TSM_RSLOT_STARTING = 0,
@@ -118,6 +114,7 @@ typedef struct TsmReplaySlot
 	PGPROC	   *proc;			/* set by the worker, to wake it */
 	TsmReplaySlotState state;
 	int			task;
+	bool		alone;			/* nothing else to run beside the task */
 } TsmReplaySlot;
 
 typedef struct TsmReplayShared
@@ -235,13 +232,7 @@ tsm_replay_parallel(List *objects, int jobs)
 	shared = palloc0(shared_size);
 	shared->nworkers = nworkers;
 	shared->ntasks = ntasks;
-	shared->settings_off = text.len;
-	for (i = 0; i < lengthof(worker_settings); i++)
-	{
-		text_add(&text, worker_settings[i]);
-		text_add(&text, GetConfigOptionByName(worker_settings[i], NULL, false));
-	}
-	shared->nsettings = lengthof(worker_settings);
+	shared->settings_off = tsm_caller_settings_capture(&text, &shared->nsettings);
 	stasks = TSM_REPLAY_TASKS(shared);
 	for (i = 0; i < ntasks; i++)
 	{
@@ -322,13 +313,14 @@ tsm_replay_parallel(List *objects, int jobs)
 			if (state == TSM_RSLOT_IDLE && !binaryheap_empty(ready))
 			{
 				task = DatumGetInt32(binaryheap_remove_first(ready));
-				nrunning++;
 				progress = true;
 				SpinLockAcquire(&shared->mutex);
 				slots[i].task = task;
+				slots[i].alone = nrunning == 0 && binaryheap_empty(ready);
 				slots[i].state = TSM_RSLOT_ASSIGNED;
 				SpinLockRelease(&shared->mutex);
 				SetLatch(&slots[i].proc->procLatch);
+				nrunning++;
 			}
 			else if (state == TSM_RSLOT_IDLE)
 			{
@@ -485,6 +477,36 @@ place_deferred(ReplayTask *tasks, int n, List **deferred)
 }
 
 /*
+ * tsm_replay_limit_splits
+ *		Keep a constraint's two steps (split_index) only where nothing among
+ *		the indexes and constraints (which its second step is queued after)
+ *		depends on it, and not on a hypertable, which takes no USING INDEX.
+ */
+void
+tsm_replay_limit_splits(List *objects)
+{
+	ListCell   *lc;
+
+	foreach(lc, objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+		ListCell   *ac;
+
+		if (obj->prio <= 61)
+			foreach(ac, obj->after)
+				((TsmSchemaObject *) lfirst(ac))->split_index = NULL;
+	}
+	foreach(lc, objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+
+		if (obj->split_index != NULL &&
+			tsm_hypertable_sql(obj->split_constraint) != obj->split_constraint)
+			obj->split_index = NULL;
+	}
+}
+
+/*
  * build_tasks
  *		Turn the objects into tasks, in order, with the edges of the
  *		dependency graph.
@@ -515,28 +537,7 @@ build_tasks(List *objects, int *ntasks)
 	index = hash_create("tsmigrate replay objects", nobjects, &ctl,
 						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
-	/*
-	 * A constraint is split only where nothing among the indexes and
-	 * constraints (which its second step is queued after) depends on it,
-	 * and not on a hypertable, which takes no USING INDEX.
-	 */
-	foreach(lc, objects)
-	{
-		TsmSchemaObject *obj = lfirst(lc);
-		ListCell   *ac;
-
-		if (obj->prio <= 61)
-			foreach(ac, obj->after)
-				((TsmSchemaObject *) lfirst(ac))->split_index = NULL;
-	}
-	foreach(lc, objects)
-	{
-		TsmSchemaObject *obj = lfirst(lc);
-
-		if (obj->split_index != NULL &&
-			tsm_hypertable_sql(obj->split_constraint) != obj->split_constraint)
-			obj->split_index = NULL;
-	}
+	tsm_replay_limit_splits(objects);
 
 	/* a hypertable's index or key: one task per chunk, then its own */
 	foreach(lc, objects)
@@ -943,16 +944,7 @@ tsmigrate_replay_worker_main(Datum main_arg)
 	StartTransactionCommand();
 	tsm_caller_become(&shared->caller);
 	/* the caller's settings, then those of a pg_dump script */
-	p = text + shared->settings_off;
-	for (i = 0; i < shared->nsettings; i++)
-	{
-		const char *name = p;
-		const char *value = p + strlen(p) + 1;
-
-		(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SET, true, 0, false);
-		p = (char *) value + strlen(value) + 1;
-	}
+	tsm_caller_settings_apply(text + shared->settings_off, shared->nsettings);
 	tsm_replay_settings(GUC_ACTION_SET);
 	CommitTransactionCommand();
 
@@ -972,12 +964,14 @@ tsmigrate_replay_worker_main(Datum main_arg)
 	{
 		TsmReplaySlotState state;
 		int			task;
+		bool		alone;
 		TsmSchemaObject obj;
 		MemoryContext oldcxt;
 
 		SpinLockAcquire(&shared->mutex);
 		state = slot->state;
 		task = slot->task;
+		alone = slot->alone;
 		SpinLockRelease(&shared->mutex);
 		if (state == TSM_RSLOT_EXIT)
 			break;
@@ -1014,6 +1008,8 @@ tsmigrate_replay_worker_main(Datum main_arg)
 
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
+		if (!alone)
+			tsm_index_builds_side_by_side();
 		pgstat_report_activity(STATE_RUNNING,
 							   ((TsmSchemaStmt *) linitial(obj.stmts))->sql);
 		if (SPI_connect() != SPI_OK_CONNECT)

@@ -62,6 +62,8 @@ typedef struct TsmCopyTask
 	const char *mark;			/* migrate: the run_relation name to mark
 								 * copying, then copied with this task */
 	bool		leader_marks;	/* ... but copied by the leader, later */
+	List	   *indexes;		/* migrate: TsmSchemaObjects, post-data index
+								 * builds to run once the relation is copied */
 	/* results, set once the task is copied */
 	int64		rows;
 	int64		bytes;
@@ -206,6 +208,8 @@ extern TsmWorkerHandles *tsm_workers_start(struct dsm_segment *seg, char *errq,
 extern void tsm_caller_capture(TsmCaller *caller);
 extern void tsm_caller_connect(const TsmCaller *caller);
 extern void tsm_caller_become(const TsmCaller *caller);
+extern Size tsm_caller_settings_capture(struct StringInfoData *text, int *n);
+extern void tsm_caller_settings_apply(const char *p, int n);
 extern void tsm_copy_run_tasks(PGconn *conn, const TsmSource *src,
 							   const char *snapshot, TsmCopyTask *tasks,
 							   int ntasks, int jobs, int64 run_id);
@@ -269,15 +273,21 @@ extern List *tsm_schema_objects(PGconn *conn, TsmSchemaSection section);
 
 /* in replay.c */
 extern void tsm_replay_settings(GucAction action);
+extern void tsm_index_builds_side_by_side(void);
 extern void tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt);
 
 /* in replay_parallel.c */
 extern void tsm_replay_parallel(List *objects, int jobs);
+extern void tsm_replay_limit_splits(List *objects);
 PGDLLEXPORT void tsmigrate_replay_worker_main(Datum main_arg);
 
 /* in pull_data.c */
 extern TsmCopyPlan *tsm_data_prepare(PGconn *conn, ArrayType *tables, int jobs);
 extern void tsm_data_sequences(PGconn *conn, TsmCopyPlan *plan, int64 run_id);
+
+/* in replay_early.c */
+extern int	tsm_early_indexes_attach(PGconn *conn, TsmCopyTask *tasks, int ntasks);
+extern void tsm_early_index_build(const TsmSchemaObject *obj, bool alone);
 
 /* in replay_chunks.c */
 extern bool tsm_replay_chunk_statements(const TsmSchemaObject *obj, List **chunk_stmts,

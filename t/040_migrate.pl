@@ -7,8 +7,9 @@
 # duplicated; a second concurrent call is refused; a finished run stays
 # finished; a statement failing in post-data (two jobs: workers, each object
 # committed alone) is resumed by the next call, which skips what is there;
-# a non-superuser migrates through a foreign server and user mapping;
-# large objects arrive with their OIDs.
+# a non-superuser migrates through a foreign server and user mapping, the
+# tables' indexes built during the data step, each table analyzed after
+# them; large objects arrive with their OIDs.
 
 use strict;
 use warnings FATAL => 'all';
@@ -81,6 +82,7 @@ $target->safe_psql('warehouse', 'CREATE EXTENSION tsmigrate');
 $source->safe_psql('shop', q{
 	SELECT lo_from_bytea(424242, convert_to(repeat('firmware image ', 100000), 'UTF8'));
 	SELECT lo_from_bytea(0, '\x00ff00ff'::bytea);
+	CREATE INDEX devices_model_lower ON devices (lower(model));
 });
 my $shop = tsm_tcp_connstr($source, 'shop');
 my $expected_rows = $source->safe_psql('shop', 'SELECT count(*) FROM metrics');
@@ -256,6 +258,16 @@ tsm_grant_migrate($target, 'mart', 'migrator');
 ($rc, $out, $err) = tsm_target_sql($target,
 	'CALL tsmigrate.migrate(jobs => 2, roles => false)', dbname => 'mart', user => 'migrator');
 is($rc, 0, 'a non-superuser migrates through a foreign server') or diag $err;
+# the tables' indexes are built by the copy workers as each table is in,
+# and each table is analyzed after them (an expression index has statistics)
+like($err, qr/step "data" done in [\d.]+ s: \d+ relations, \d+ rows, \d+ bytes, 6 indexes built/,
+	'the data step built the tables\' six indexes (those of their keys included)');
+like($err, qr/step "post-data" done in [\d.]+ s: 6 objects \(2 more built by the data step\)/,
+	'post-data attaches the keys to their indexes and adds the foreign keys');
+is($target->safe_psql('mart', q{
+	SELECT count(*) > 0 FROM pg_stats
+	 WHERE schemaname = 'public' AND tablename = 'devices_model_lower'}),
+	't', 'a table is analyzed after its indexes are built: its expression index has statistics');
 ($rc, $out) = tsm_target_sql($target,
 	'SELECT count(*) FILTER (WHERE NOT ok) FROM tsmigrate.verify(checksums => true)',
 	dbname => 'mart', user => 'migrator');

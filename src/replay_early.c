@@ -1,0 +1,152 @@
+/*-------------------------------------------------------------------------
+ *
+ * replay_early.c
+ *	  Post-data index builds that migrate's copy workers run as soon as the
+ *	  table is copied
+ *
+ * pg_restore -j starts a table's index builds once that table's data is
+ * in, while other tables are still loading; migrate's data step does the
+ * same, so that the builds of small tables fill the time in which a large
+ * one is still being copied, and a large table's builds start the moment
+ * its last range is in.  The post-data section's objects that qualify
+ * (tsm_early_indexes_attach):
+ *
+ *	- an index whose only statement is a CREATE INDEX on a plain table (no
+ *	  parent, no child, not partitioned, not a hypertable, not ON ONLY);
+ *	- the CREATE UNIQUE INDEX of a primary key or unique constraint built in
+ *	  two steps (replay_parallel.c): its ADD CONSTRAINT ... USING INDEX stays
+ *	  in post-data;
+ *
+ * and that wait for nothing else of the section.  A copy worker checks and
+ * runs one (tsm_early_index_build) exactly as a schema worker would, in a
+ * transaction of its own; migrate's post-data step, which skips what
+ * exists, then finds it there.
+ *
+ * IDENTIFICATION
+ *	  src/replay_early.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "tsmigrate.h"
+
+static Oid	early_index_table(const char *sql);
+
+/*
+ * tsm_early_indexes_attach
+ *		Read the post-data section from the source on "conn" and give each of
+ *		the "ntasks" copy tasks the index builds of its table that may run
+ *		once the table is copied (each range of a table gets the same list).
+ *		Returns how many index builds were attached to some table.
+ */
+int
+tsm_early_indexes_attach(PGconn *conn, TsmCopyTask *tasks, int ntasks)
+{
+	List	   *objects = tsm_schema_objects(conn, TSM_SECTION_POST_DATA);
+	ListCell   *lc;
+	int			n = 0;
+
+	tsm_replay_limit_splits(objects);
+	foreach(lc, objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+		TsmSchemaObject *early;
+		TsmSchemaStmt *s;
+		Oid			relid;
+		bool		attached = false;
+		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		if (obj->after != NIL)
+			continue;
+		if (obj->split_index != NULL)
+		{
+			s = palloc0(sizeof(TsmSchemaStmt));
+			s->tag = "IndexStmt";
+			s->sql = obj->split_index;
+		}
+		else if (strcmp(obj->kind, "index") == 0 && list_length(obj->stmts) == 1 &&
+				 strcmp(((TsmSchemaStmt *) linitial(obj->stmts))->tag, "IndexStmt") == 0)
+			s = linitial(obj->stmts);
+		else
+			continue;
+
+		relid = early_index_table(s->sql);
+		if (!OidIsValid(relid))
+			continue;
+
+		early = palloc0(sizeof(TsmSchemaObject));
+		early->kind = obj->kind;
+		early->name = obj->name;
+		early->stmts = list_make1(s);
+		for (i = 0; i < ntasks; i++)
+		{
+			if (tasks[i].relid != relid || tasks[i].mark == NULL)
+				continue;
+			tasks[i].indexes = lappend(tasks[i].indexes, early);
+			attached = true;
+		}
+		n += attached ? 1 : 0;
+	}
+	return n;
+}
+
+/*
+ * The plain table that "sql", a CREATE INDEX, builds on, or InvalidOid when
+ * it is no such statement or its table is no such table.
+ */
+static Oid
+early_index_table(const char *sql)
+{
+	List	   *raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+	IndexStmt  *stmt;
+	Oid			relid;
+
+	if (list_length(raw) != 1 || !IsA(linitial_node(RawStmt, raw)->stmt, IndexStmt))
+		return InvalidOid;
+	stmt = (IndexStmt *) linitial_node(RawStmt, raw)->stmt;
+	if (!stmt->relation->inh || stmt->concurrent)
+		return InvalidOid;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION ||
+		has_superclass(relid) || has_subclass(relid) ||
+		tsm_target_is_hypertable(relid))
+		return InvalidOid;
+	return relid;
+}
+
+/*
+ * tsm_early_index_build
+ *		In a copy worker's transaction: check and run one early index build
+ *		as the caller, under the settings of a pg_dump script; "alone" when
+ *		no other task runs beside it (tsm_index_builds_side_by_side).
+ */
+void
+tsm_early_index_build(const TsmSchemaObject *obj, bool alone)
+{
+	MemoryContext objcxt;
+
+	objcxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate early index",
+								   ALLOCSET_DEFAULT_SIZES);
+	tsm_replay_settings(GUC_ACTION_LOCAL);
+	if (!alone)
+		tsm_index_builds_side_by_side();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	tsm_replay_object(obj, objcxt);
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	MemoryContextDelete(objcxt);
+}
