@@ -37,10 +37,18 @@
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "tsmigrate.h"
+
+/* the copy tasks of one table (its ranges) */
+typedef struct TableTasks
+{
+	Oid			relid;
+	List	   *tasks;			/* their numbers */
+} TableTasks;
 
 static Oid	early_index_table(const char *sql);
 
@@ -55,8 +63,31 @@ int
 tsm_early_indexes_attach(PGconn *conn, TsmCopyTask *tasks, int ntasks)
 {
 	List	   *objects = tsm_schema_objects(conn, TSM_SECTION_POST_DATA);
+	HASHCTL		ctl;
+	HTAB	   *by_table;
 	ListCell   *lc;
 	int			n = 0;
+	int			i;
+
+	/* a run's tasks by table */
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(TableTasks);
+	ctl.hcxt = CurrentMemoryContext;
+	by_table = hash_create("tsmigrate early indexes", Max(ntasks, 16), &ctl,
+						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (i = 0; i < ntasks; i++)
+	{
+		TableTasks *entry;
+		bool		found;
+
+		if (tasks[i].mark == NULL)
+			continue;
+		entry = hash_search(by_table, &tasks[i].relid, HASH_ENTER, &found);
+		if (!found)
+			entry->tasks = NIL;
+		entry->tasks = lappend_int(entry->tasks, i);
+	}
 
 	tsm_replay_limit_splits(objects);
 	foreach(lc, objects)
@@ -65,8 +96,8 @@ tsm_early_indexes_attach(PGconn *conn, TsmCopyTask *tasks, int ntasks)
 		TsmSchemaObject *early;
 		TsmSchemaStmt *s;
 		Oid			relid;
-		bool		attached = false;
-		int			i;
+		TableTasks *entry;
+		ListCell   *tc;
 
 		CHECK_FOR_INTERRUPTS();
 		if (obj->after != NIL)
@@ -86,20 +117,19 @@ tsm_early_indexes_attach(PGconn *conn, TsmCopyTask *tasks, int ntasks)
 		relid = early_index_table(s->sql);
 		if (!OidIsValid(relid))
 			continue;
+		entry = hash_search(by_table, &relid, HASH_FIND, NULL);
+		if (entry == NULL)
+			continue;
 
 		early = palloc0(sizeof(TsmSchemaObject));
 		early->kind = obj->kind;
 		early->name = obj->name;
 		early->stmts = list_make1(s);
-		for (i = 0; i < ntasks; i++)
-		{
-			if (tasks[i].relid != relid || tasks[i].mark == NULL)
-				continue;
-			tasks[i].indexes = lappend(tasks[i].indexes, early);
-			attached = true;
-		}
-		n += attached ? 1 : 0;
+		foreach(tc, entry->tasks)
+			tasks[lfirst_int(tc)].indexes = lappend(tasks[lfirst_int(tc)].indexes, early);
+		n++;
 	}
+	hash_destroy(by_table);
 	return n;
 }
 
