@@ -6,7 +6,8 @@
 # crashed mid-copy are all resumed by calling again, with no row lost or
 # duplicated; a second concurrent call is refused; a finished run stays
 # finished; a statement failing in post-data (two jobs: workers, each object
-# committed alone) is resumed by the next call, which skips what is there;
+# committed alone) is resumed by the next call, which skips what is there,
+# and so is an index build failing in the data step;
 # a non-superuser migrates through a foreign server and user mapping, the
 # tables' indexes built during the data step, each table analyzed after
 # them; large objects arrive with their OIDs.
@@ -226,6 +227,49 @@ cmp_ok($there // 0, '>=', 4, 'the resumed post-data step skips the objects that 
 	dbname => 'depot');
 is($out, '0', 'verify with checksums: source and target match');
 is(schema_dump_diff($source, 'shop', $target, 'depot'), '',
+	'pg_dump --schema-only of source and target are the same');
+
+# --- an index build of the data step fails; the next call finishes --------
+
+# An event trigger on the target refuses the expression index of devices, as
+# a failing build would.  The copy worker builds it once devices is copied:
+# the data step stops with the build's error, devices stays copied with all
+# its rows, and the next call builds the index in post-data.
+$target->safe_psql('postgres', 'CREATE DATABASE annex');
+$target->safe_psql('annex', q{
+	CREATE EXTENSION tsmigrate;
+	CREATE FUNCTION public.refuse_index() RETURNS event_trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		IF EXISTS (SELECT FROM pg_class WHERE relname = 'devices_model_lower') THEN
+			RAISE EXCEPTION 'index refused for the test' USING ERRCODE = 'P0001';
+		END IF;
+	END $$;
+	CREATE EVENT TRIGGER refuse_index ON ddl_command_end EXECUTE FUNCTION public.refuse_index();
+});
+($rc, $out, $err) = tsm_target_sql($target,
+	"CALL tsmigrate.migrate('$shop', jobs => 2)", dbname => 'annex');
+isnt($rc, 0, 'an index build failing in the data step stops migrate');
+like($err, qr/ERROR:  P0001: index refused for the test/,
+	'the build\'s error arrives with its SQLSTATE');
+like($err, qr/replaying definition of index "public"."devices_model_lower"\ntsmigrate copy worker/,
+	'the context names the index, built by a copy worker');
+is($target->safe_psql('annex', q{SELECT state FROM tsmigrate.run_step WHERE step = 'data'}),
+	'failed', 'the data step is recorded as failed');
+is($target->safe_psql('annex', q{
+	SELECT r.state || ' ' || (SELECT count(*) FROM public.devices)
+	  FROM tsmigrate.run_relation r WHERE r.relation = 'public.devices'}),
+	'copied ' . $source->safe_psql('shop', 'SELECT count(*) FROM devices'),
+	'the table whose index failed stays copied, with all its rows');
+
+$target->safe_psql('annex', 'DROP EVENT TRIGGER refuse_index; DROP FUNCTION public.refuse_index()');
+($rc, $out, $err) = tsm_target_sql($target,
+	"CALL tsmigrate.migrate('$shop', jobs => 2)", dbname => 'annex');
+is($rc, 0, 'migrate called again finishes') or diag $err;
+($rc, $out) = tsm_target_sql($target,
+	"SELECT count(*) FILTER (WHERE NOT ok) FROM tsmigrate.verify('$shop', checksums => true)",
+	dbname => 'annex');
+is($out, '0', 'verify with checksums: source and target match');
+is(schema_dump_diff($source, 'shop', $target, 'annex'), '',
 	'pg_dump --schema-only of source and target are the same');
 
 # --- a non-superuser, with a foreign server and a user mapping -------------
