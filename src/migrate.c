@@ -747,7 +747,7 @@ prepare_current_batch(TsmRun *run)
 	PopActiveSnapshot();
 
 	/* the tables' indexes, built by the copy workers once each is copied */
-	if (table_plan != NULL)
+	if (table_plan != NULL && tsm_copy_indexes)
 	{
 		PGconn	   *conn = tsm_conn_open(run_source(run));
 

@@ -39,12 +39,15 @@
  *	by the leader, are marked copied by the leader once attached.
  *
  *	A run's relation may come with post-data index builds (TsmCopyTask's
- *	indexes, replay_early.c): once it is copied, they are tasks that any
- *	worker takes before its next copy, each committed on its own, and the
- *	worker that commits the last one analyzes the relation.  A worker with
- *	no copy left waits for the builds of relations still being copied.  A
- *	build taken while other work runs or waits sorts without parallel
- *	workers (tsm_index_builds_side_by_side).
+ *	indexes, replay_early.c): once it is copied, they are tasks for the
+ *	index builders, as many more workers as there are copy workers (as
+ *	pgcopydb's index jobs), started where slots are free, so that the
+ *	copies go on while tables already copied get their indexes.  A copy
+ *	worker with no copy left builds too.  Each build commits on its own,
+ *	and the worker that commits a relation's last one analyzes it.  A
+ *	worker with nothing to take waits while builds remain for relations
+ *	still being copied.  A build taken while other work runs or waits
+ *	sorts without parallel workers (tsm_index_builds_side_by_side).
  *
  *	Workers run as the caller: they log in as the caller's authenticated
  *	user and take on the session user, current role and security context
@@ -139,7 +142,9 @@ typedef struct TsmCopyShared
 	Size		label_off;
 	Size		snapshot_off;
 	/* work */
-	int			nworkers;
+	int			nworkers;		/* slots: copy workers, then index builders */
+	int			ncopiers;		/* copy workers */
+	int			nstarted;		/* workers registered */
 	int			ntasks;
 	int			next_task;		/* protected by mutex */
 	bool		commit;			/* the leader's decision */
@@ -338,7 +343,8 @@ void
 tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 				  TsmCopyTask **tasks, int ntasks, int jobs, int64 run_id)
 {
-	int			nworkers = Min(jobs, ntasks);
+	int			ncopiers = Min(jobs, ntasks);
+	int			nworkers;
 	Size		shared_size;
 	StringInfoData text;
 	dsm_segment *seg;
@@ -356,7 +362,7 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	TsmWorkerHandles *lstate;
 	int			i;
 
-	if (nworkers <= 0)
+	if (ncopiers <= 0)
 		return;
 
 	/* the text area: snapshot, connection options, tasks' strings */
@@ -378,6 +384,9 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 			nindexes += list_length(tasks[i]->indexes);
 		}
 
+	/* as many index builders as copy workers, for as long as builds wait */
+	nworkers = ncopiers + Min(ncopiers, nindexes);
+
 	shared_size = MAXALIGN(sizeof(TsmCopyShared)) +
 		MAXALIGN(sizeof(TsmWorkerSlot) * nworkers) +
 		MAXALIGN(sizeof(TsmSharedTask) * ntasks) +
@@ -385,6 +394,7 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 		sizeof(TsmSharedIndex) * nindexes;
 	shared = palloc0(shared_size);
 	shared->nworkers = nworkers;
+	shared->ncopiers = ncopiers;
 	shared->ntasks = ntasks;
 	shared->run_id = run_id;
 	shared->freeze = tsm_copy_freeze;
@@ -458,12 +468,17 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	mqh = palloc0(sizeof(shm_mq_handle *) * nworkers);
 	lstate = tsm_workers_start(seg, errq, nworkers, "tsmigrate_copy_worker_main",
 							   "tsmigrate copy worker", mqh);
-	if (lstate->nregistered < nworkers)
+	if (lstate->nregistered < ncopiers)
 		ereport(ERROR,
 				errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				errmsg("could not start %d parallel copy workers", nworkers),
+				errmsg("could not start %d parallel copy workers", ncopiers),
 				errdetail("Only %d background worker slots were free.", lstate->nregistered),
 				errhint("Raise \"max_worker_processes\" on the target (a restart is needed), or call pull_data with fewer jobs."));
+	/* index builders are extra: without a free slot, copy workers build */
+	SpinLockAcquire(&shared->mutex);
+	shared->nstarted = lstate->nregistered;
+	SpinLockRelease(&shared->mutex);
+	nworkers = lstate->nregistered;
 
 	/* all copies done, every worker's transaction still open */
 	if (run_id == 0)
@@ -593,7 +608,7 @@ wait_for_workers(TsmCopyShared *shared, shm_mq_handle **mqh,
 		bool		all = true;
 		int			i;
 
-		for (i = 0; i < shared->nworkers; i++)
+		for (i = 0; i < shared->nstarted; i++)
 		{
 			TsmWorkerState state;
 			BgwHandleStatus status;
@@ -711,6 +726,7 @@ tsmigrate_copy_worker_main(Datum main_arg)
 	PGconn	   *conn;
 	char	   *p;
 	int			i;
+	bool		builder;
 
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -720,6 +736,7 @@ tsmigrate_copy_worker_main(Datum main_arg)
 	if (myindex < 0 || myindex >= shared->nworkers)
 		elog(ERROR, "invalid tsmigrate copy worker number %d", myindex);
 	slot = &TSM_SHARED_WORKERS(shared)[myindex];
+	builder = myindex >= shared->ncopiers;
 
 	tsm_worker_errors_to_leader(seg, errq, myindex);
 
@@ -770,15 +787,16 @@ tsmigrate_copy_worker_main(Datum main_arg)
 	 * that leaves relations "copying", copied again by the next run).
 	 */
 	if (shared->run_id != 0)
-	{
-		conn = tsm_conn_open_session(&src);
 		SetConfigOption("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION);
-	}
+	if (builder)
+		conn = NULL;			/* an index builder reads no source */
 	else
-		conn = tsm_conn_open(&src);
-	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-	tsm_conn_command(conn, psprintf("SET TRANSACTION SNAPSHOT %s",
-									quote_literal_cstr(text + shared->snapshot_off)));
+	{
+		conn = shared->run_id != 0 ? tsm_conn_open_session(&src) : tsm_conn_open(&src);
+		tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+		tsm_conn_command(conn, psprintf("SET TRANSACTION SNAPSHOT %s",
+										quote_literal_cstr(text + shared->snapshot_off)));
+	}
 
 	SpinLockAcquire(&shared->mutex);
 	slot->state = TSM_WORKER_COPYING;
@@ -786,8 +804,11 @@ tsmigrate_copy_worker_main(Datum main_arg)
 
 	worker_copy_tasks(shared, text, conn);
 
-	tsm_conn_command(conn, "COMMIT");
-	tsm_conn_close(conn);
+	if (conn != NULL)
+	{
+		tsm_conn_command(conn, "COMMIT");
+		tsm_conn_close(conn);
+	}
 	PopActiveSnapshot();
 
 	/* wait for the leader's word before committing (a run's: committed) */
@@ -829,9 +850,10 @@ tsmigrate_copy_worker_main(Datum main_arg)
 
 /*
  * Take tasks from the shared queue until it is empty; copy each.  In a run,
- * commit each and mark its relation as it goes, and build a relation's
- * early indexes (replay_early.c) once it is copied, before any further
- * copy; the relation is analyzed when the last of them is in.
+ * commit each and mark its relation as it goes.  Index builds of copied
+ * relations (replay_early.c) are taken by the index builders, and by copy
+ * workers that have no copy left; a relation is analyzed when the last of
+ * its builds is in.  An index builder ("conn" NULL) copies nothing.
  */
 static void
 worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
@@ -862,9 +884,9 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 
 		CHECK_FOR_INTERRUPTS();
 		SpinLockAcquire(&shared->mutex);
-		index = take_index_build(shared);
-		if (index < 0 && shared->next_task < shared->ntasks)
+		if (conn != NULL && shared->next_task < shared->ntasks)
 			n = shared->next_task++;
+		index = n < 0 ? take_index_build(shared) : -1;
 		if (index >= 0 || n >= 0)
 		{
 			alone = shared->nbusy == 0 && shared->next_task >= shared->ntasks &&

@@ -43,6 +43,9 @@ bool		tsm_copy_compressed = true;
 /* tsmigrate.copy_freeze: migrate's copies write their rows frozen */
 bool		tsm_copy_freeze = true;
 
+/* tsmigrate.copy_indexes: migrate's copy workers build the tables' indexes */
+bool		tsm_copy_indexes = true;
+
 void		_PG_init(void);
 
 void
@@ -106,6 +109,15 @@ _PG_init(void)
 							 "Writes the rows that migrate copies into a whole table frozen (COPY FREEZE).",
 							 "The table is emptied again in the copy's transaction (it must be empty), which needs the TRUNCATE privilege; off, or without it, rows are written as by an ordinary COPY.",
 							 &tsm_copy_freeze,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("tsmigrate.copy_indexes",
+							 "Has migrate's data step build a table's indexes as soon as the table is copied.",
+							 "Off: every index is built by the post-data step.",
+							 &tsm_copy_indexes,
 							 true,
 							 PGC_USERSET,
 							 0,

@@ -92,6 +92,7 @@ extern int	tsm_copy_split_size_kb;
 extern bool tsm_copy_binary;
 extern bool tsm_copy_compressed;
 extern bool tsm_copy_freeze;
+extern bool tsm_copy_indexes;
 
 /* in source.c */
 extern TsmSource *tsm_source_resolve(const char *source);
