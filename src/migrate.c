@@ -21,8 +21,9 @@
  *						workers, largest first, each relation committed,
  *						marked copied and analyzed on its own (a table
  *						copied whole written frozen), a table's post-data
- *						indexes built by the same pool as soon as the table
- *						is copied (replay_early.c), all under one source
+ *						indexes built by index builders beside the copy
+ *						workers as soon as the table is copied
+ *						(replay_early.c), all under one source
  *						snapshot held open for the whole step; then large
  *						objects and, under the same snapshot,
  *						pull_continuous_aggregates
@@ -128,7 +129,7 @@ static List *current_states = NIL;
 /* their copy work, prepared (and committed since: no locks held) */
 static TsmCopyPlan *table_plan = NULL;
 static TsmCopyPlan *chunk_plan = NULL;
-/* post-data index builds given to the copy workers in this call */
+/* post-data index builds given to the data step in this call */
 static int	early_indexes = 0;
 
 static const TsmStep steps[] = {
@@ -746,7 +747,7 @@ prepare_current_batch(TsmRun *run)
 		tsm_chunks_prepare(run->snapshot_conn, text_array(chunks)) : NULL;
 	PopActiveSnapshot();
 
-	/* the tables' indexes, built by the copy workers once each is copied */
+	/* the tables' indexes, built in the data step once each is copied */
 	if (table_plan != NULL && tsm_copy_indexes)
 	{
 		PGconn	   *conn = tsm_conn_open(run_source(run));

@@ -1,14 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * replay_early.c
- *	  Post-data index builds that migrate's copy workers run as soon as the
+ *	  Post-data index builds that migrate's data step runs as soon as the
  *	  table is copied
  *
  * pg_restore -j starts a table's index builds once that table's data is
  * in, while other tables are still loading; migrate's data step does the
- * same, so that the builds of small tables fill the time in which a large
- * one is still being copied, and a large table's builds start the moment
- * its last range is in.  The post-data section's objects that qualify
+ * same (parallel.c: index builders beside the copy workers), so that the
+ * builds use the cores while copies wait on the source, and a large
+ * table's builds start the moment its last range is in.  The post-data section's objects that qualify
  * (tsm_early_indexes_attach):
  *
  *	- an index whose only statement is a CREATE INDEX on a plain table (no
@@ -17,9 +17,9 @@
  *	  two steps (replay_parallel.c): its ADD CONSTRAINT ... USING INDEX stays
  *	  in post-data;
  *
- * and that wait for nothing else of the section.  A copy worker checks and
- * runs one (tsm_early_index_build) exactly as a schema worker would, in a
- * transaction of its own; migrate's post-data step, which skips what
+ * and that wait for nothing else of the section.  A worker of the data step
+ * checks and runs one (tsm_early_index_build) exactly as a schema worker
+ * would, in a transaction of its own; migrate's post-data step, which skips what
  * exists, then finds it there.
  *
  * IDENTIFICATION
@@ -159,7 +159,7 @@ early_index_table(const char *sql)
 
 /*
  * tsm_early_index_build
- *		In a copy worker's transaction: check and run one early index build
+ *		In a data step worker's transaction: check and run one index build
  *		as the caller, under the settings of a pg_dump script; "alone" when
  *		no other task runs beside it (tsm_index_builds_side_by_side).
  */
