@@ -182,22 +182,36 @@ like($err, qr/NOTICE:  00000: migration run 1 from "[^"]+" is complete/,
 is($target->safe_psql('warehouse', 'SELECT count(*) FROM metrics'), $expected_rows,
 	'and copies nothing again');
 
+# A new target database with tsmigrate and an event trigger that, once the
+# query $exists finds a row, refuses every statement with "$what refused for
+# the test" (P0001), as a failing statement would.  refuse_no_more() drops it.
+sub target_refusing
+{
+	my ($db, $exists, $what) = @_;
+	$target->safe_psql('postgres', "CREATE DATABASE $db");
+	$target->safe_psql($db, qq{
+		CREATE EXTENSION tsmigrate;
+		CREATE FUNCTION public.refuse() RETURNS event_trigger LANGUAGE plpgsql AS \$\$
+		BEGIN
+			IF EXISTS ($exists) THEN
+				RAISE EXCEPTION '$what refused for the test' USING ERRCODE = 'P0001';
+			END IF;
+		END \$\$;
+		CREATE EVENT TRIGGER refuse ON ddl_command_end EXECUTE FUNCTION public.refuse();
+	});
+}
+
+sub refuse_no_more
+{
+	$target->safe_psql(shift, 'DROP EVENT TRIGGER refuse; DROP FUNCTION public.refuse()');
+}
+
 # --- post-data: a statement fails in a worker, the next call resumes -------
 
-# An event trigger on the target refuses the foreign key of events, as a
-# failing statement would; everything the foreign key waits for (the keys
+# The foreign key of events is refused; everything it waits for (the keys
 # and indexes of events and devices) is committed before it runs.
-$target->safe_psql('postgres', 'CREATE DATABASE depot');
-$target->safe_psql('depot', q{
-	CREATE EXTENSION tsmigrate;
-	CREATE FUNCTION public.refuse_fk() RETURNS event_trigger LANGUAGE plpgsql AS $$
-	BEGIN
-		IF EXISTS (SELECT FROM pg_constraint WHERE conname = 'events_device_id_fkey') THEN
-			RAISE EXCEPTION 'foreign key refused for the test' USING ERRCODE = 'P0001';
-		END IF;
-	END $$;
-	CREATE EVENT TRIGGER refuse_fk ON ddl_command_end EXECUTE FUNCTION public.refuse_fk();
-});
+target_refusing('depot',
+	q{SELECT FROM pg_constraint WHERE conname = 'events_device_id_fkey'}, 'foreign key');
 ($rc, $out, $err) = tsm_target_sql($target,
 	"CALL tsmigrate.migrate('$shop', jobs => 2)", dbname => 'depot');
 isnt($rc, 0, 'a statement failing in post-data stops migrate');
@@ -213,7 +227,7 @@ is($target->safe_psql('depot', q{
 	'devices_pkey,devices_site_id_fkey,events_pkey',
 	'with two jobs, what the foreign key waited for was committed before it; the foreign key was not');
 
-$target->safe_psql('depot', 'DROP EVENT TRIGGER refuse_fk; DROP FUNCTION public.refuse_fk()');
+refuse_no_more('depot');
 ($rc, $out, $err) = tsm_target_sql($target,
 	"CALL tsmigrate.migrate('$shop', jobs => 2)", dbname => 'depot');
 is($rc, 0, 'migrate called again finishes') or diag $err;
@@ -231,28 +245,18 @@ is(schema_dump_diff($source, 'shop', $target, 'depot'), '',
 
 # --- an index build of the data step fails; the next call finishes --------
 
-# An event trigger on the target refuses the expression index of devices, as
-# a failing build would.  The copy worker builds it once devices is copied:
-# the data step stops with the build's error, devices stays copied with all
-# its rows, and the next call builds the index in post-data.
-$target->safe_psql('postgres', 'CREATE DATABASE annex');
-$target->safe_psql('annex', q{
-	CREATE EXTENSION tsmigrate;
-	CREATE FUNCTION public.refuse_index() RETURNS event_trigger LANGUAGE plpgsql AS $$
-	BEGIN
-		IF EXISTS (SELECT FROM pg_class WHERE relname = 'devices_model_lower') THEN
-			RAISE EXCEPTION 'index refused for the test' USING ERRCODE = 'P0001';
-		END IF;
-	END $$;
-	CREATE EVENT TRIGGER refuse_index ON ddl_command_end EXECUTE FUNCTION public.refuse_index();
-});
+# The expression index of devices is refused.  The data step builds it once
+# devices is copied: the step stops with the build's error, devices stays
+# copied with all its rows, and the next call builds the index in post-data.
+target_refusing('annex',
+	q{SELECT FROM pg_class WHERE relname = 'devices_model_lower'}, 'index');
 ($rc, $out, $err) = tsm_target_sql($target,
 	"CALL tsmigrate.migrate('$shop', jobs => 2)", dbname => 'annex');
 isnt($rc, 0, 'an index build failing in the data step stops migrate');
 like($err, qr/ERROR:  P0001: index refused for the test/,
 	'the build\'s error arrives with its SQLSTATE');
 like($err, qr/replaying definition of index "public"."devices_model_lower"\ntsmigrate copy worker/,
-	'the context names the index, built by a copy worker');
+	'the context names the index, built by a worker of the data step');
 is($target->safe_psql('annex', q{SELECT state FROM tsmigrate.run_step WHERE step = 'data'}),
 	'failed', 'the data step is recorded as failed');
 is($target->safe_psql('annex', q{
@@ -261,7 +265,7 @@ is($target->safe_psql('annex', q{
 	'copied ' . $source->safe_psql('shop', 'SELECT count(*) FROM devices'),
 	'the table whose index failed stays copied, with all its rows');
 
-$target->safe_psql('annex', 'DROP EVENT TRIGGER refuse_index; DROP FUNCTION public.refuse_index()');
+refuse_no_more('annex');
 ($rc, $out, $err) = tsm_target_sql($target,
 	"CALL tsmigrate.migrate('$shop', jobs => 2)", dbname => 'annex');
 is($rc, 0, 'migrate called again finishes') or diag $err;
