@@ -276,6 +276,44 @@ is($out, '0', 'verify with checksums: source and target match');
 is(schema_dump_diff($source, 'shop', $target, 'annex'), '',
 	'pg_dump --schema-only of source and target are the same');
 
+# --- index builds: no free slot for index builders, or turned off ---------
+
+# Index builders are extra workers: with no slot free beyond the two copy
+# workers, the copy workers build the indexes themselves once their copies
+# are done.
+$target->append_conf('postgresql.conf', 'max_worker_processes = 3');
+$target->restart;
+$target->safe_psql('postgres', 'CREATE DATABASE outpost');
+$target->safe_psql('outpost', 'CREATE EXTENSION tsmigrate');
+($rc, $out, $err) = tsm_target_sql($target,
+	"CALL tsmigrate.migrate('$shop', jobs => 2)", dbname => 'outpost');
+is($rc, 0, 'with no worker slot for index builders, migrate finishes') or diag $err;
+like($err, qr/step "data" done in [\d.]+ s: \d+ relations, \d+ rows, \d+ bytes, 6 indexes built/,
+	'and the copy workers built the six indexes');
+$target->append_conf('postgresql.conf', 'max_worker_processes = 16');
+$target->restart;
+
+# tsmigrate.copy_indexes off: the post-data step builds every index
+$target->safe_psql('postgres', q{
+	CREATE DATABASE annexe;
+	ALTER DATABASE annexe SET tsmigrate.copy_indexes = off;
+});
+$target->safe_psql('annexe', 'CREATE EXTENSION tsmigrate');
+($rc, $out, $err) = tsm_target_sql($target,
+	"CALL tsmigrate.migrate('$shop', jobs => 2)", dbname => 'annexe');
+is($rc, 0, 'migrate with tsmigrate.copy_indexes off') or diag $err;
+like($err, qr/step "data" done in [\d.]+ s: \d+ relations, \d+ rows, \d+ bytes\n/,
+	'copy_indexes off: the data step builds no index');
+like($err, qr/step "post-data" done in [\d.]+ s: 8 objects\n/,
+	'copy_indexes off: post-data builds every index and key');
+foreach my $db ('outpost', 'annexe')
+{
+	($rc, $out) = tsm_target_sql($target,
+		"SELECT count(*) FILTER (WHERE NOT ok) FROM tsmigrate.verify('$shop', checksums => true)",
+		dbname => $db);
+	is($out, '0', "$db: verify with checksums: source and target match");
+}
+
 # --- a non-superuser, with a foreign server and a user mapping -------------
 
 tsm_set_source_auth($source, 'scram-sha-256');
