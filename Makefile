@@ -3,7 +3,7 @@
 EXTENSION    = tsmigrate
 EXTVERSION   = 1.0
 MODULE_big   = tsmigrate
-OBJS         = src/tsmigrate.o src/source.o src/fdw_validator.o src/conn.o \
+OBJS         = src/tsmigrate.o src/consent.o src/source.o src/fdw_validator.o src/conn.o \
                src/remote_rows.o src/sessions.o src/versions.o src/verify.o src/target_query.o src/state.o src/migrate.o \
                src/copy.o src/parallel.o src/pull_data.o \
                src/extensions.o src/roles.o src/role_replay.o \

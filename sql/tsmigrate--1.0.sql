@@ -162,11 +162,14 @@ COMMENT ON VIEW tsmigrate.progress IS
     'steps and relations of the current or last tsmigrate.migrate run';
 
 CREATE PROCEDURE tsmigrate.migrate(source text DEFAULT NULL, jobs int DEFAULT 2,
-                                   roles boolean DEFAULT true)
+                                   roles boolean DEFAULT true,
+                                   owners boolean DEFAULT true,
+                                   privileges boolean DEFAULT true,
+                                   allow text[] DEFAULT NULL)
     AS 'MODULE_PATHNAME', 'tsmigrate_migrate'
     LANGUAGE C;
 
-COMMENT ON PROCEDURE tsmigrate.migrate(text, int, boolean) IS
+COMMENT ON PROCEDURE tsmigrate.migrate(text, int, boolean, boolean, boolean, text[]) IS
     'migrate the source into this database, step by step; call again to resume';
 
 ------------------------------------------------------------------------------
@@ -224,34 +227,38 @@ CREATE FUNCTION tsmigrate.roles_sql(source text DEFAULT NULL)
 COMMENT ON FUNCTION tsmigrate.roles_sql(text) IS
     'the statements of pg_dumpall --roles-only for the source, without superuser-only attributes, for review';
 
-CREATE FUNCTION tsmigrate.pull_roles(source text DEFAULT NULL, dry_run boolean DEFAULT false)
+CREATE FUNCTION tsmigrate.pull_roles(source text DEFAULT NULL, dry_run boolean DEFAULT false,
+                                     allow text[] DEFAULT NULL)
     RETURNS TABLE (rolname name, action text)
     AS 'MODULE_PATHNAME', 'tsmigrate_pull_roles'
     LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION tsmigrate.pull_roles(text, boolean) IS
+COMMENT ON FUNCTION tsmigrate.pull_roles(text, boolean, text[]) IS
     'create the source''s roles here; roles that exist are reported and left as they are';
 
 ------------------------------------------------------------------------------
 -- Schema: the source's DDL generated from its catalogs, and its replay
 ------------------------------------------------------------------------------
 
-CREATE FUNCTION tsmigrate.schema_sql(source text DEFAULT NULL, section text DEFAULT 'pre-data')
+CREATE FUNCTION tsmigrate.schema_sql(source text DEFAULT NULL, section text DEFAULT 'pre-data',
+                                     owners boolean DEFAULT true, privileges boolean DEFAULT true)
     RETURNS SETOF text
     AS 'MODULE_PATHNAME', 'tsmigrate_schema_sql'
     LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION tsmigrate.schema_sql(text, text) IS
+COMMENT ON FUNCTION tsmigrate.schema_sql(text, text, boolean, boolean) IS
     'the statements that create one section (pre-data or post-data) of the source''s schema, in dependency order';
 
 CREATE FUNCTION tsmigrate.pull_schema(source text DEFAULT NULL, section text DEFAULT 'pre-data',
                                       dry_run boolean DEFAULT false, jobs int DEFAULT 1,
-                                      skip_existing boolean DEFAULT false)
+                                      skip_existing boolean DEFAULT false,
+                                      owners boolean DEFAULT true, privileges boolean DEFAULT true,
+                                      allow text[] DEFAULT NULL)
     RETURNS TABLE (kind text, object text, action text)
     AS 'MODULE_PATHNAME', 'tsmigrate_pull_schema'
     LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean) IS
+COMMENT ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean, boolean, boolean, text[]) IS
     'create one section of the source''s schema on the target: all or nothing, or post-data object by object with several jobs';
 
 ------------------------------------------------------------------------------
@@ -294,13 +301,14 @@ CREATE FUNCTION tsmigrate.pull_continuous_aggregates(source text DEFAULT NULL,
 COMMENT ON FUNCTION tsmigrate.pull_continuous_aggregates(text, text) IS
     'once their rows are in: the indexes of the continuous aggregates'' materialization hypertables, and their refresh state (invalidation thresholds, watermarks, pending invalidations) as on the source';
 
-CREATE FUNCTION tsmigrate.pull_jobs(source text DEFAULT NULL, dry_run boolean DEFAULT false)
+CREATE FUNCTION tsmigrate.pull_jobs(source text DEFAULT NULL, dry_run boolean DEFAULT false,
+                                    owners boolean DEFAULT true)
     RETURNS TABLE (source_job_id int, job_id int, job_name text, relation text,
                    next_start timestamptz, action text)
     AS 'MODULE_PATHNAME', 'tsmigrate_pull_jobs'
     LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION tsmigrate.pull_jobs(text, boolean) IS
+COMMENT ON FUNCTION tsmigrate.pull_jobs(text, boolean, boolean) IS
     'recreate the source''s TimescaleDB policies and user jobs here with the same schedule, config and next start';
 
 ------------------------------------------------------------------------------
@@ -312,16 +320,16 @@ REVOKE ALL ON FUNCTION tsmigrate.source_sessions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.check_versions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.align_timescaledb(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.verify(text, boolean) FROM PUBLIC;
-REVOKE ALL ON PROCEDURE tsmigrate.migrate(text, int, boolean) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE tsmigrate.migrate(text, int, boolean, boolean, boolean, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_data(text, int, text[], boolean, text) FROM PUBLIC;
 REVOKE ALL ON tsmigrate.copy_progress FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.sync_extensions(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.roles_sql(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tsmigrate.pull_roles(text, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tsmigrate.schema_sql(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.pull_roles(text, boolean, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.schema_sql(text, text, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean, boolean, boolean, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_hypertables(text, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.compress_chunks(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_chunks(text, int, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_continuous_aggregates(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tsmigrate.pull_jobs(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.pull_jobs(text, boolean, boolean) FROM PUBLIC;

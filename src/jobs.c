@@ -88,6 +88,7 @@ typedef struct PullJobsArgs
 {
 	TsmSource  *src;
 	bool		dry_run;
+	bool		owners;			/* each job owned as on the source */
 	ReturnSetInfo *rsinfo;
 } PullJobsArgs;
 
@@ -100,7 +101,7 @@ static char *spi_value(const char *sql, int nargs, Oid *types, Datum *values,
 					   const char *nulls);
 
 /*
- * tsmigrate.pull_jobs(source text, dry_run boolean)
+ * tsmigrate.pull_jobs(source text, dry_run boolean, owners boolean)
  *		The source's TimescaleDB jobs, here, with their schedules.  One row
  *		per job: its id on the source and here, name, relation, next start,
  *		and what was done.
@@ -112,6 +113,7 @@ tsmigrate_pull_jobs(PG_FUNCTION_ARGS)
 
 	args.src = tsm_source_from_arg(fcinfo, 0);
 	args.dry_run = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	args.owners = PG_NARGS() <= 2 || PG_ARGISNULL(2) || PG_GETARG_BOOL(2);
 	InitMaterializedSRF(fcinfo, 0);
 	args.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 

@@ -97,6 +97,11 @@ typedef struct TsmRun
 	bool		source_null;
 	int			jobs;
 	bool		roles;
+	bool		owners;			/* objects and jobs owned as on the source */
+	bool		privileges;		/* with the source's GRANTs and REVOKEs */
+	Datum		allow;			/* the argument as given: text[], or NULL */
+	bool		allow_null;
+	TsmConsent *consent;		/* allow, parsed */
 	PGconn	   *snapshot_conn;	/* data step: holds the exported snapshot */
 	char	   *snapshot;
 	bool		step_resumed;	/* the current step was begun by an earlier call */
@@ -164,7 +169,8 @@ static bool take_lock(void);
 static void release_lock(void);
 
 /*
- * CALL tsmigrate.migrate(source text, jobs int, roles boolean)
+ * CALL tsmigrate.migrate(source text, jobs int, roles boolean,
+ *						   owners boolean, privileges boolean, allow text[])
  */
 Datum
 tsmigrate_migrate(PG_FUNCTION_ARGS)
@@ -187,6 +193,12 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 	run.source = run.source_null ? (Datum) 0 : PG_GETARG_DATUM(0);
 	run.jobs = PG_ARGISNULL(1) ? 2 : PG_GETARG_INT32(1);
 	run.roles = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
+	run.owners = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
+	run.privileges = PG_ARGISNULL(4) ? true : PG_GETARG_BOOL(4);
+	run.allow_null = PG_ARGISNULL(5);
+	run.allow = run.allow_null ? (Datum) 0 : PG_GETARG_DATUM(5);
+	/* a wrong word in allow fails before anything is recorded */
+	run.consent = tsm_consent_from_arg(fcinfo, 5);
 	run.step_resumed = false;
 	if (run.jobs < 1)
 		ereport(ERROR,
@@ -341,13 +353,13 @@ static int
 run_sql(TsmRun *run, const char *sql, int extra_nargs, Oid *extra_types,
 		Datum *extra_values)
 {
-	Oid			types[4] = {TEXTOID};
-	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
+	Oid			types[6] = {TEXTOID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	int			i;
 	int			rc;
 
-	Assert(extra_nargs < 4);
+	Assert(extra_nargs < 6);
 	values[0] = run->source;
 	if (run->source_null)
 		nulls[0] = 'n';
@@ -355,6 +367,9 @@ run_sql(TsmRun *run, const char *sql, int extra_nargs, Oid *extra_types,
 	{
 		types[i + 1] = extra_types[i];
 		values[i + 1] = extra_values[i];
+		/* the caller's allow argument may be NULL */
+		if (extra_types[i] == TEXTARRAYOID && extra_values[i] == (Datum) 0)
+			nulls[i + 1] = 'n';
 	}
 	rc = SPI_execute_with_args(sql, extra_nargs + 1, types, values, nulls, false, 0);
 	if (rc < 0)
@@ -436,11 +451,15 @@ step_extensions(TsmRun *run)
 static char *
 step_roles(TsmRun *run)
 {
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		values[1];
+
 	if (!run->roles)
 		return pstrdup("skipped: roles => false");
+	values[0] = run->allow;
 	run_sql(run, "SELECT count(*) FILTER (WHERE action = 'created'),"
 			" count(*) FILTER (WHERE action <> 'created')"
-			" FROM tsmigrate.pull_roles($1)", 0, NULL, NULL);
+			" FROM tsmigrate.pull_roles($1, allow => $2)", 1, types, values);
 	return psprintf("%s created, %s left as they were", result_value(0, 1),
 					result_value(0, 2));
 }
@@ -448,8 +467,15 @@ step_roles(TsmRun *run)
 static char *
 step_pre_data(TsmRun *run)
 {
-	run_sql(run, "SELECT count(*) FROM tsmigrate.pull_schema($1, 'pre-data')",
-			0, NULL, NULL);
+	Oid			types[3] = {BOOLOID, BOOLOID, TEXTARRAYOID};
+	Datum		values[3];
+
+	values[0] = BoolGetDatum(run->owners);
+	values[1] = BoolGetDatum(run->privileges);
+	values[2] = run->allow;
+	run_sql(run, "SELECT count(*) FROM tsmigrate.pull_schema($1, 'pre-data',"
+			" owners => $2, privileges => $3, allow => $4)",
+			3, types, values);
 	return psprintf("%s objects", result_value(0, 1));
 }
 
@@ -462,14 +488,18 @@ step_pre_data(TsmRun *run)
 static char *
 step_post_data(TsmRun *run)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		values[1];
+	Oid			types[4] = {INT4OID, BOOLOID, BOOLOID, TEXTARRAYOID};
+	Datum		values[4];
 
 	values[0] = Int32GetDatum(run->jobs);
+	values[1] = BoolGetDatum(run->owners);
+	values[2] = BoolGetDatum(run->privileges);
+	values[3] = run->allow;
 	run_sql(run, "SELECT count(*) FILTER (WHERE action = 'created'),"
 			" count(*) FILTER (WHERE action = 'exists')"
-			" FROM tsmigrate.pull_schema($1, 'post-data', jobs => $2, skip_existing => true)",
-			1, types, values);
+			" FROM tsmigrate.pull_schema($1, 'post-data', jobs => $2, skip_existing => true,"
+			" owners => $3, privileges => $4, allow => $5)",
+			4, types, values);
 	if (strcmp(result_value(0, 2), "0") == 0)
 		return psprintf("%s objects", result_value(0, 1));
 	if (run->step_resumed)
@@ -530,10 +560,14 @@ finish_caggs(TsmRun *run)
 static char *
 step_jobs(TsmRun *run)
 {
+	Oid			types[1] = {BOOLOID};
+	Datum		values[1];
+
+	values[0] = BoolGetDatum(run->owners);
 	if (!source_has_timescaledb(run))
 		return pstrdup("skipped: the source has no TimescaleDB");
 	run_sql(run, "SELECT count(*), count(*) FILTER (WHERE action = 'created')"
-			" FROM tsmigrate.pull_jobs($1)", 0, NULL, NULL);
+			" FROM tsmigrate.pull_jobs($1, owners => $2)", 1, types, values);
 	return psprintf("%s jobs (%s created)", result_value(0, 1), result_value(0, 2));
 }
 
@@ -751,8 +785,10 @@ prepare_current_batch(TsmRun *run)
 	if (table_plan != NULL && tsm_copy_indexes)
 	{
 		PGconn	   *conn = tsm_conn_open(run_source(run));
+		TsmSchemaOptions opts = {run->owners, run->privileges, run->consent};
 
-		early_indexes = tsm_early_indexes_attach(conn, table_plan->tasks, table_plan->ntasks);
+		early_indexes = tsm_early_indexes_attach(conn, &opts, table_plan->tasks,
+												 table_plan->ntasks);
 		tsm_conn_close(conn);
 	}
 	return NULL;

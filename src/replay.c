@@ -627,6 +627,7 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	bool		dry_run;
 	int			jobs;
 	bool		skip_existing;
+	TsmSchemaOptions opts;
 	TsmSource  *src;
 	PGconn	   *conn;
 	List	   *objects;
@@ -647,6 +648,9 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
 	jobs = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_INT32(3) : 1;
 	skip_existing = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ? PG_GETARG_BOOL(4) : false;
+	opts.owners = PG_NARGS() <= 5 || PG_ARGISNULL(5) || PG_GETARG_BOOL(5);
+	opts.privileges = PG_NARGS() <= 6 || PG_ARGISNULL(6) || PG_GETARG_BOOL(6);
+	opts.consent = tsm_consent_from_arg(fcinfo, 7);
 	tsm_copy_check_jobs(jobs, "pull_schema");
 	src = tsm_source_from_arg(fcinfo, 0);
 
@@ -660,7 +664,7 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 								   ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(gencxt);
 	conn = tsm_conn_open(src);
-	objects = tsm_schema_objects(conn, section);
+	objects = tsm_schema_objects(conn, section, &opts);
 	tsm_conn_close(conn);
 	if (skip_existing)
 		objects = skip_existing_objects(objects, rsinfo);

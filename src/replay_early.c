@@ -60,9 +60,10 @@ static Oid	early_index_table(const char *sql);
  *		Returns how many index builds were attached to some table.
  */
 int
-tsm_early_indexes_attach(PGconn *conn, TsmCopyTask *tasks, int ntasks)
+tsm_early_indexes_attach(PGconn *conn, const TsmSchemaOptions *opts,
+						 TsmCopyTask *tasks, int ntasks)
 {
-	List	   *objects = tsm_schema_objects(conn, TSM_SECTION_POST_DATA);
+	List	   *objects = tsm_schema_objects(conn, TSM_SECTION_POST_DATA, opts);
 	HASHCTL		ctl;
 	HTAB	   *by_table;
 	ListCell   *lc;

@@ -96,6 +96,7 @@ typedef struct PullState
 {
 	RoleScript *script;
 	bool		dry_run;
+	const TsmConsent *consent;	/* memberships etc. the caller allowed */
 	List	   *results;		/* of RoleResult */
 } PullState;
 
@@ -252,7 +253,7 @@ tsmigrate_roles_sql(PG_FUNCTION_ARGS)
 }
 
 /*
- * tsmigrate.pull_roles(source text, dry_run boolean)
+ * tsmigrate.pull_roles(source text, dry_run boolean, allow text[])
  *		Create the source's roles on the target; one row per unit.
  */
 Datum
@@ -269,6 +270,7 @@ tsmigrate_pull_roles(PG_FUNCTION_ARGS)
 
 	state.script = read_roles(tsm_source_from_arg(fcinfo, 0));
 	state.dry_run = PG_NARGS() > 1 && PG_GETARG_BOOL(1);
+	state.consent = tsm_consent_from_arg(fcinfo, 2);
 	state.results = NIL;
 
 	/* rows are kept in a List: a tuplestore must not live in a subxact */

@@ -176,10 +176,12 @@ tsm_schema_section(const char *name)
  *
  * "conn" must be idle; the catalog queries run in one read-only
  * REPEATABLE READ transaction on it, so they all see the same catalogs.
- * The result is allocated in the current memory context.
+ * The result is allocated in the current memory context.  "opts" says
+ * whether owners and privileges are generated, and what the caller allowed.
  */
 List *
-tsm_schema_objects(PGconn *conn, TsmSchemaSection section)
+tsm_schema_objects(PGconn *conn, TsmSchemaSection section,
+				   const TsmSchemaOptions *opts)
 {
 	int			version = tsm_server_version_num(conn);
 	bool		post = (section == TSM_SECTION_POST_DATA);
@@ -583,6 +585,7 @@ tsmigrate_schema_sql(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TsmSchemaSection section;
+	TsmSchemaOptions opts;
 	TsmSource  *src;
 	PGconn	   *conn;
 	List	   *objects;
@@ -596,6 +599,9 @@ tsmigrate_schema_sql(PG_FUNCTION_ARGS)
 				errmsg("section must not be null"),
 				errhint("Valid values are \"pre-data\" and \"post-data\"."));
 	section = tsm_schema_section(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	opts.owners = PG_NARGS() <= 2 || PG_ARGISNULL(2) || PG_GETARG_BOOL(2);
+	opts.privileges = PG_NARGS() <= 3 || PG_ARGISNULL(3) || PG_GETARG_BOOL(3);
+	opts.consent = NULL;
 	src = tsm_source_from_arg(fcinfo, 0);
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
@@ -605,7 +611,7 @@ tsmigrate_schema_sql(PG_FUNCTION_ARGS)
 								   ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(gencxt);
 	conn = tsm_conn_open(src);
-	objects = tsm_schema_objects(conn, section);
+	objects = tsm_schema_objects(conn, section, &opts);
 	tsm_conn_close(conn);
 	MemoryContextSwitchTo(oldcxt);
 

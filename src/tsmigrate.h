@@ -94,6 +94,43 @@ extern bool tsm_copy_compressed;
 extern bool tsm_copy_freeze;
 extern bool tsm_copy_indexes;
 
+/*
+ * What the caller allows a source to bring beyond its own objects (the
+ * "allow" argument of pull_roles, pull_schema and migrate).  consent.c.
+ */
+#define TSM_ALLOW_PARAMETER_PRIVILEGES	0x0001	/* GRANT ... ON PARAMETER */
+#define TSM_ALLOW_CREATEROLE			0x0002	/* the CREATEROLE attribute */
+#define TSM_ALLOW_C_FUNCTIONS			0x0004	/* LANGUAGE c or internal */
+#define TSM_ALLOW_UNTRUSTED_LANGUAGES	0x0008	/* plpython3u, plperlu, ... */
+#define TSM_ALLOW_EVENT_TRIGGERS		0x0010	/* CREATE EVENT TRIGGER */
+#define TSM_ALLOW_EXISTING_OBJECTS		0x0020	/* changes to objects this run
+												 * did not create */
+
+typedef struct TsmConsent
+{
+	bits32		flags;			/* TSM_ALLOW_* */
+	List	   *member_of;		/* role names: memberships allowed in them */
+} TsmConsent;
+
+/*
+ * How a schema section is generated: with the source's owners and
+ * privileges (pg_dump's default) or without them (--no-owner,
+ * --no-privileges), and what the caller allowed.
+ */
+typedef struct TsmSchemaOptions
+{
+	bool		owners;
+	bool		privileges;
+	const TsmConsent *consent;
+} TsmSchemaOptions;
+
+/* in consent.c */
+extern TsmConsent *tsm_consent_parse(ArrayType *allow);
+extern TsmConsent *tsm_consent_from_arg(FunctionCallInfo fcinfo, int argno);
+extern bool tsm_consent_allows(const TsmConsent *consent, bits32 what);
+extern bool tsm_consent_allows_membership(const TsmConsent *consent,
+										  const char *rolname);
+
 /* in source.c */
 extern TsmSource *tsm_source_resolve(const char *source);
 extern TsmSource *tsm_source_from_arg(FunctionCallInfo fcinfo, int argno);
@@ -270,7 +307,8 @@ typedef struct TsmSchemaObject
 } TsmSchemaObject;
 
 extern TsmSchemaSection tsm_schema_section(const char *name);
-extern List *tsm_schema_objects(PGconn *conn, TsmSchemaSection section);
+extern List *tsm_schema_objects(PGconn *conn, TsmSchemaSection section,
+								 const TsmSchemaOptions *opts);
 
 /* in replay.c */
 extern void tsm_replay_settings(GucAction action);
@@ -287,7 +325,8 @@ extern TsmCopyPlan *tsm_data_prepare(PGconn *conn, ArrayType *tables, int jobs);
 extern void tsm_data_sequences(PGconn *conn, TsmCopyPlan *plan, int64 run_id);
 
 /* in replay_early.c */
-extern int	tsm_early_indexes_attach(PGconn *conn, TsmCopyTask *tasks, int ntasks);
+extern int	tsm_early_indexes_attach(PGconn *conn, const TsmSchemaOptions *opts,
+									 TsmCopyTask *tasks, int ntasks);
 extern void tsm_early_index_build(const TsmSchemaObject *obj, bool alone);
 
 /* in replay_chunks.c */

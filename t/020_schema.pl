@@ -284,7 +284,7 @@ $target->safe_psql('postgres', q{
 $target->safe_psql('bobdb', q{
 	CREATE EXTENSION tsmigrate;
 	GRANT USAGE ON SCHEMA tsmigrate TO bob;
-	GRANT EXECUTE ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean) TO bob;
+	GRANT EXECUTE ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean, boolean, boolean, text[]) TO bob;
 });
 my $alice = tsm_tcp_connstr($source, 'small', user => 'alice', password => 'alice-secret');
 ($rc, $out, $err) = tsm_target_sql($target,
