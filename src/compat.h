@@ -70,37 +70,204 @@
 #endif
 
 /*
- * Send a cancel request for the query running on "conn", waiting at most
- * until "endtime".  Returns false, with the reason in errbuf, if the request
- * could not be sent.  17 has the interruptible libpqsrv_cancel() (commit
- * 61461a30); before it, PQcancel() is what postgres_fdw uses.
+ * A cancel request for the query running on a source connection, sent
+ * without blocking the backend, so that the abort path can bound its wait
+ * and give up when the backend is cancelled or terminated meanwhile
+ * (conn.c's close_for_abort drives it):
+ *
+ *	tsm_cancel_start()	starts the request; false, with the reason in
+ *						c->error, if it could not
+ *	tsm_cancel_poll()	TSM_CANCEL_DONE when the source has the request,
+ *						TSM_CANCEL_FAILED (reason in c->error), or the
+ *						WL_SOCKET_* events to wait for on *sock
+ *	tsm_cancel_finish()	releases everything, whatever the state
+ *
+ * libpq 17 and later have the non-blocking PQcancelCreate/PQcancelStart/
+ * PQcancelPoll (LIBPQ_HAS_ASYNC_CANCEL), whatever the server's version.
+ * Older libpq has only PQcancel(), which connects and then waits for the
+ * source's postmaster to close the socket, with no timeout and retrying on
+ * EINTR: a source host that accepts connections but never answers (a
+ * stopped postmaster, a hostile peer) would hold the backend forever,
+ * beyond pg_terminate_backend.  There, PQcancel() runs in a child process
+ * that does nothing else (all signals blocked, no exit callbacks) and
+ * reports through a pipe; giving up means SIGKILL and waitpid, as
+ * COPY ... PROGRAM's children are also plain forks of the backend.
  */
-static inline bool
-tsm_compat_send_cancel(PGconn *conn, TimestampTz endtime, char *errbuf, int errbufsize)
-{
-#if PG17_GE
-	const char *error = libpqsrv_cancel(conn, endtime);
+#define TSM_CANCEL_DONE		(-1)
+#define TSM_CANCEL_FAILED	(-2)
 
-	if (error != NULL)
+#ifdef LIBPQ_HAS_ASYNC_CANCEL
+
+typedef struct TsmCancel
+{
+	PGcancelConn *cancel_conn;
+	char		error[256];
+} TsmCancel;
+
+static inline bool
+tsm_cancel_start(TsmCancel *c, PGconn *conn)
+{
+	c->error[0] = '\0';
+	c->cancel_conn = PQcancelCreate(conn);
+	if (c->cancel_conn == NULL)
 	{
-		strlcpy(errbuf, error, errbufsize);
+		strlcpy(c->error, "out of memory", sizeof(c->error));
+		return false;
+	}
+	if (!PQcancelStart(c->cancel_conn))
+	{
+		strlcpy(c->error, PQcancelErrorMessage(c->cancel_conn), sizeof(c->error));
 		return false;
 	}
 	return true;
-#else
-	PGcancel   *cancel;
-	bool		sent;
+}
 
-	(void) endtime;
+static inline int
+tsm_cancel_poll(TsmCancel *c, pgsocket *sock)
+{
+	switch (PQcancelPoll(c->cancel_conn))
+	{
+		case PGRES_POLLING_OK:
+			return TSM_CANCEL_DONE;
+		case PGRES_POLLING_READING:
+			*sock = PQcancelSocket(c->cancel_conn);
+			return WL_SOCKET_READABLE;
+		case PGRES_POLLING_WRITING:
+			*sock = PQcancelSocket(c->cancel_conn);
+			return WL_SOCKET_WRITEABLE;
+		default:
+			strlcpy(c->error, PQcancelErrorMessage(c->cancel_conn), sizeof(c->error));
+			return TSM_CANCEL_FAILED;
+	}
+}
+
+static inline void
+tsm_cancel_finish(TsmCancel *c)
+{
+	if (c->cancel_conn != NULL)
+		PQcancelFinish(c->cancel_conn);
+	c->cancel_conn = NULL;
+}
+
+#else							/* !LIBPQ_HAS_ASYNC_CANCEL */
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
+
+typedef struct TsmCancel
+{
+	pid_t		pid;			/* the child, until reaped */
+	int			fd;				/* read end of its pipe */
+	int			got;			/* bytes of "reply" read so far */
+	char		reply[256];		/* '1', or '0' and libpq's error */
+	char		error[256];
+} TsmCancel;
+
+static inline bool
+tsm_cancel_start(TsmCancel *c, PGconn *conn)
+{
+	PGcancel   *cancel;
+	int			fds[2];
+
+	c->pid = -1;
+	c->fd = -1;
+	c->got = 0;
+	c->error[0] = '\0';
 	if ((cancel = PQgetCancel(conn)) == NULL)
 	{
-		strlcpy(errbuf, "out of memory", errbufsize);
+		strlcpy(c->error, "out of memory", sizeof(c->error));
 		return false;
 	}
-	sent = PQcancel(cancel, errbuf, errbufsize) == 1;
-	PQfreeCancel(cancel);
-	return sent;
+	if (pipe(fds) != 0)
+	{
+		snprintf(c->error, sizeof(c->error), "could not create pipe: %m");
+		PQfreeCancel(cancel);
+		return false;
+	}
+	c->pid = fork();
+	if (c->pid == 0)
+	{
+		sigset_t	all;
+		char		reply[256];
+
+		/* the child: nothing of the backend's, only PQcancel() */
+		sigfillset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+#if defined(HAVE_SYS_PRCTL_H) && defined(PR_SET_PDEATHSIG)
+		(void) prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
+		close(fds[0]);
+		reply[0] = '0';
+		if (PQcancel(cancel, reply + 1, sizeof(reply) - 1) == 1)
+			reply[0] = '1';
+		if (write(fds[1], reply, 1 + strlen(reply + 1)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	PQfreeCancel(cancel);
+	close(fds[1]);
+	if (c->pid < 0)
+	{
+		snprintf(c->error, sizeof(c->error), "could not fork: %m");
+		close(fds[0]);
+		return false;
+	}
+	c->fd = fds[0];
+	(void) fcntl(c->fd, F_SETFL, O_NONBLOCK);
+	return true;
 }
+
+static inline int
+tsm_cancel_poll(TsmCancel *c, pgsocket *sock)
+{
+	for (;;)
+	{
+		ssize_t		n = read(c->fd, c->reply + c->got, sizeof(c->reply) - 1 - c->got);
+
+		if (n > 0)
+		{
+			c->got += n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+			c->got < (int) sizeof(c->reply) - 1)
+		{
+			*sock = c->fd;
+			return WL_SOCKET_READABLE;
+		}
+		break;
+	}
+	/* end of file: the child has said all it will say */
+	c->reply[c->got] = '\0';
+	if (c->got > 0 && c->reply[0] == '1')
+		return TSM_CANCEL_DONE;
+	strlcpy(c->error, c->got > 1 ? c->reply + 1 : "cancel request failed",
+			sizeof(c->error));
+	return TSM_CANCEL_FAILED;
+}
+
+static inline void
+tsm_cancel_finish(TsmCancel *c)
+{
+	if (c->pid > 0)
+	{
+		(void) kill(c->pid, SIGKILL);
+		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->pid = -1;
+	c->fd = -1;
+}
+
+#endif							/* LIBPQ_HAS_ASYNC_CANCEL */
 
 #endif							/* TSM_COMPAT_H */

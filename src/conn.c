@@ -26,6 +26,10 @@
  */
 #include "postgres.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "access/xact.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -53,7 +57,8 @@ static void xact_callback(XactEvent event, void *arg);
 static void subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 							 SubTransactionId parentSubid, void *arg);
 static PGconn *open_conn(const TsmSource *src, bool session);
-static void close_for_abort(PGconn *conn);
+static void close_for_abort(PGconn *conn, TimestampTz endtime);
+static TimestampTz cleanup_endtime(void);
 static void forget_conn(PGconn *conn);
 static char *first_line_of(const char *message);
 
@@ -159,7 +164,7 @@ tsm_conn_close(PGconn *conn)
 		return;
 	forget_conn(conn);
 	if (PQtransactionStatus(conn) == PQTRANS_ACTIVE)
-		close_for_abort(conn);
+		close_for_abort(conn, cleanup_endtime());
 	else
 		libpqsrv_disconnect(conn);
 }
@@ -274,6 +279,45 @@ first_line_of(const char *message)
 }
 
 /*
+ * tsm_conn_exposed
+ *		Does "conn" travel unencrypted over a network?  True when it uses
+ *		neither SSL nor GSSAPI encryption and goes over TCP to an address
+ *		other than the loopback interface; "peer" then holds that address.
+ *		A Unix-domain socket, or a peer that cannot be told, is not exposed.
+ */
+bool
+tsm_conn_exposed(PGconn *conn, char *peer, size_t peerlen)
+{
+	struct sockaddr_storage addr;
+	socklen_t	len = sizeof(addr);
+
+	peer[0] = '\0';
+	if (PQsslInUse(conn) || PQgssEncInUse(conn))
+		return false;
+	if (getpeername(PQsocket(conn), (struct sockaddr *) &addr, &len) != 0)
+		return false;
+	if (addr.ss_family == AF_INET)
+	{
+		struct sockaddr_in *in4 = (struct sockaddr_in *) &addr;
+
+		if ((ntohl(in4->sin_addr.s_addr) >> 24) == 127)
+			return false;
+		return inet_ntop(AF_INET, &in4->sin_addr, peer, peerlen) != NULL;
+	}
+	if (addr.ss_family == AF_INET6)
+	{
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &addr;
+
+		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+			(IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
+			 in6->sin6_addr.s6_addr[12] == 127))
+			return false;
+		return inet_ntop(AF_INET6, &in6->sin6_addr, peer, peerlen) != NULL;
+	}
+	return false;
+}
+
+/*
  * Take "conn" off the list of open connections.
  */
 static void
@@ -295,74 +339,139 @@ forget_conn(PGconn *conn)
 }
 
 /*
+ * Has the backend been told to stop what it does (pg_cancel_backend,
+ * pg_terminate_backend, statement_timeout) since it started to wait?  In
+ * abort cleanup interrupts are held and an ERROR cannot be thrown, so the
+ * waits below do not CHECK_FOR_INTERRUPTS(): they stop waiting, disconnect,
+ * and leave the interrupt pending for when the abort is over, the way
+ * postgres_fdw's cleanup gives up on a connection that does not answer.
+ */
+static bool
+stop_waiting(void)
+{
+	return QueryCancelPending || ProcDiePending;
+}
+
+/*
+ * Wait for "events" on "sock", or the latch, until "endtime"; false when
+ * time ran out or the backend is asked to stop.
+ */
+static bool
+wait_for_source(pgsocket sock, int events, TimestampTz endtime)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int			rc;
+
+	if (stop_waiting() || now >= endtime)
+		return false;
+	rc = WaitLatchOrSocket(MyLatch,
+						   WL_LATCH_SET | events | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						   sock, TimestampDifferenceMilliseconds(now, endtime),
+						   TsmWaitEventCompat("TsmigrateCancel"));
+	if (rc & WL_LATCH_SET)
+		ResetLatch(MyLatch);
+	return !stop_waiting();
+}
+
+/*
+ * Send a cancel request for the query running on "conn"; false if it
+ * could not be sent by "endtime" (a WARNING says why, unless the backend
+ * was asked to stop meanwhile).
+ */
+static bool
+send_cancel(PGconn *conn, TimestampTz endtime)
+{
+	TsmCancel	cancel;
+	bool		sent = false;
+	bool		started;
+
+	started = tsm_cancel_start(&cancel, conn);
+	while (started)
+	{
+		pgsocket	sock = PGINVALID_SOCKET;
+		int			events = tsm_cancel_poll(&cancel, &sock);
+
+		if (events == TSM_CANCEL_DONE)
+		{
+			sent = true;
+			break;
+		}
+		if (events == TSM_CANCEL_FAILED)
+			break;
+		if (!wait_for_source(sock, events, endtime))
+		{
+			strlcpy(cancel.error, stop_waiting() ?
+					"" : "the source did not answer in time",
+					sizeof(cancel.error));
+			break;
+		}
+	}
+	tsm_cancel_finish(&cancel);
+	if (!sent && cancel.error[0] != '\0')
+		ereport(WARNING,
+				errcode(ERRCODE_CONNECTION_FAILURE),
+				errmsg("could not send cancel request to the source"),
+				errdetail_internal("%s", tsm_redact_passwords(pchomp(cancel.error))),
+				errhint("The source may go on running the query until it notices that the connection is closed."));
+	return sent;
+}
+
+/*
  * Close a connection that may have a query running, during abort or
- * cleanup: send a cancel request, drain the results for at most
- * tsmigrate.cancel_timeout, then disconnect.  Must not throw, and does not
- * process interrupts (we may be here because of one).
+ * cleanup: send a cancel request and drain the results until "endtime"
+ * (shared by every connection one abort closes, so that the whole cleanup
+ * takes at most tsmigrate.cancel_timeout), then disconnect.  Must not
+ * throw; gives up early if the backend is cancelled or terminated.
  */
 static void
-close_for_abort(PGconn *conn)
+close_for_abort(PGconn *conn, TimestampTz endtime)
 {
 	if (PQtransactionStatus(conn) == PQTRANS_ACTIVE &&
-		PQstatus(conn) == CONNECTION_OK)
+		PQstatus(conn) == CONNECTION_OK &&
+		!stop_waiting() &&
+		send_cancel(conn, endtime))
 	{
-		TimestampTz endtime;
-		char		errbuf[256];
-
-		endtime = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-											  tsm_cancel_timeout_ms);
-		if (!tsm_compat_send_cancel(conn, endtime, errbuf, sizeof(errbuf)))
-			ereport(WARNING,
-					errcode(ERRCODE_CONNECTION_FAILURE),
-					errmsg("could not send cancel request to the source: %s",
-						   errbuf));
-		else
+		/* drain until the source says the query is over, or time runs out */
+		for (;;)
 		{
-			/* drain until the source says the query is over, or time runs out */
-			for (;;)
+			PGresult   *res;
+
+			while (PQisBusy(conn))
 			{
-				PGresult   *res;
-				long		timeout_ms;
-
-				while (PQisBusy(conn))
-				{
-					TimestampTz now = GetCurrentTimestamp();
-					int			rc;
-
-					if (now >= endtime)
-						goto done;
-					timeout_ms = TimestampDifferenceMilliseconds(now, endtime);
-					rc = WaitLatchOrSocket(MyLatch,
-										   WL_LATCH_SET | WL_SOCKET_READABLE |
-										   WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-										   PQsocket(conn), timeout_ms,
-										   TsmWaitEventCompat("TsmigrateCancel"));
-					ResetLatch(MyLatch);
-					if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(conn))
-						goto done;
-				}
-				res = PQgetResult(conn);
-				if (res == NULL)
-					break;
-
-				/*
-				 * Inside COPY, PQgetResult() returns the COPY result again
-				 * and again: stop draining and disconnect, the cancel is
-				 * already on its way.
-				 */
-				if (PQresultStatus(res) == PGRES_COPY_OUT ||
-					PQresultStatus(res) == PGRES_COPY_IN ||
-					PQresultStatus(res) == PGRES_COPY_BOTH)
-				{
-					PQclear(res);
-					break;
-				}
-				PQclear(res);
+				if (!wait_for_source(PQsocket(conn), WL_SOCKET_READABLE, endtime))
+					goto done;
+				if (!PQconsumeInput(conn))
+					goto done;
 			}
+			res = PQgetResult(conn);
+			if (res == NULL)
+				break;
+
+			/*
+			 * Inside COPY, PQgetResult() returns the COPY result again and
+			 * again: stop draining and disconnect, the cancel is already on
+			 * its way.
+			 */
+			if (PQresultStatus(res) == PGRES_COPY_OUT ||
+				PQresultStatus(res) == PGRES_COPY_IN ||
+				PQresultStatus(res) == PGRES_COPY_BOTH)
+			{
+				PQclear(res);
+				break;
+			}
+			PQclear(res);
 		}
 	}
 done:
 	libpqsrv_disconnect(conn);
+}
+
+/* the end of the cleanup that starts now */
+static TimestampTz
+cleanup_endtime(void)
+{
+	return TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+									   tsm_cancel_timeout_ms);
 }
 
 /*
@@ -390,6 +499,7 @@ xact_callback(XactEvent event, void *arg)
 		TsmOpenConn **link = &open_conns;
 		bool		abort = event == XACT_EVENT_ABORT ||
 			event == XACT_EVENT_PARALLEL_ABORT;
+		TimestampTz endtime = cleanup_endtime();
 
 		while (*link != NULL)
 		{
@@ -403,7 +513,7 @@ xact_callback(XactEvent event, void *arg)
 			*link = entry->next;
 			if (!abort)
 				elog(WARNING, "tsmigrate source connection left open at transaction end");
-			close_for_abort(entry->conn);
+			close_for_abort(entry->conn, endtime);
 			pfree(entry);
 		}
 	}
@@ -418,9 +528,11 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				 SubTransactionId parentSubid, void *arg)
 {
 	TsmOpenConn **link = &open_conns;
+	TimestampTz endtime;
 
 	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
 		return;
+	endtime = cleanup_endtime();
 
 	while (*link != NULL)
 	{
@@ -438,7 +550,7 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			continue;
 		}
 		*link = entry->next;
-		close_for_abort(entry->conn);
+		close_for_abort(entry->conn, endtime);
 		pfree(entry);
 	}
 }

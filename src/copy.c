@@ -53,7 +53,9 @@ typedef struct TsmCopySource
 {
 	PGconn	   *conn;
 	const char *sql;			/* for error context */
-	StringInfoData leftover;	/* bytes received but not handed over yet */
+	char	   *msg;			/* libpq's message not handed over yet, */
+	int			msglen;			/* its length */
+	int			msgpos;			/* and how much of it went out */
 	bool		eof;			/* source said CopyDone */
 	uint64		bytes;			/* bytes received */
 } TsmCopySource;
@@ -198,7 +200,6 @@ tsm_copy_table(PGconn *conn, Oid relid, const char *sql, const char *columns,
 	memset(&cs, 0, sizeof(cs));
 	cs.conn = conn;
 	cs.sql = sql;
-	initStringInfo(&cs.leftover);
 
 	pstate = make_parsestate(NULL);
 	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
@@ -219,12 +220,13 @@ tsm_copy_table(PGconn *conn, Oid relid, const char *sql, const char *columns,
 	PG_FINALLY();
 	{
 		copy_source = NULL;
+		if (cs.msg)
+			PQfreemem(cs.msg);
 	}
 	PG_END_TRY();
 
 	free_parsestate(pstate);
 	table_close(rel, NoLock);
-	pfree(cs.leftover.data);
 
 	*bytes = cs.bytes;
 	return rows;
@@ -237,35 +239,40 @@ tsm_copy_table(PGconn *conn, Oid relid, const char *sql, const char *columns,
  *
  * Every CopyData message libpq has already received goes out in one call,
  * up to maxread bytes: the source sends a message per row, and a call per
- * row would cost COPY FROM a refill of its input buffer per row.  Only the
- * part of a message that does not fit waits in "leftover" for the next
- * call.  The call blocks only while it has nothing to hand over.
+ * row would cost COPY FROM a refill of its input buffer per row.  A
+ * message that does not fit is handed over from libpq's own copy of it,
+ * which is freed as soon as its last byte went out: a row near 1 GB is
+ * then held twice at most (by libpq, and in COPY's line buffer), not a
+ * third time in a copy of our own.  The call blocks only while it has
+ * nothing to hand over.
  */
 static int
 copy_source_read(void *outbuf, int minread, int maxread)
 {
 	TsmCopySource *cs = copy_source;
-	StringInfo	left;
 	char	   *out = outbuf;
 	int			done = 0;
 	bool		read_socket = false;	/* read it since the last message */
 
 	Assert(cs != NULL);
-	left = &cs->leftover;
 
 	while (done < maxread)
 	{
-		int			avail = left->len - left->cursor;
 		char	   *buf;
 		int			len;
 
-		if (avail > 0)
+		if (cs->msg != NULL)
 		{
-			int			n = Min(avail, maxread - done);
+			int			n = Min(cs->msglen - cs->msgpos, maxread - done);
 
-			memcpy(out + done, left->data + left->cursor, n);
-			left->cursor += n;
+			memcpy(out + done, cs->msg + cs->msgpos, n);
+			cs->msgpos += n;
 			done += n;
+			if (cs->msgpos == cs->msglen)
+			{
+				PQfreemem(cs->msg);
+				cs->msg = NULL;
+			}
 			continue;
 		}
 
@@ -282,10 +289,13 @@ copy_source_read(void *outbuf, int minread, int maxread)
 			done += n;
 			if (n < len)
 			{
-				resetStringInfo(left);
-				appendBinaryStringInfo(left, buf + n, len - n);
+				/* the rest goes out from libpq's buffer, no copy of ours */
+				cs->msg = buf;
+				cs->msglen = len;
+				cs->msgpos = n;
 			}
-			PQfreemem(buf);
+			else
+				PQfreemem(buf);
 			cs->bytes += len;
 			read_socket = false;
 		}

@@ -722,7 +722,7 @@ copy_sequences(PGconn *conn, TsmRelation *rels, int nrels)
 
 /*
  * Large objects: each one created on the target with the source's OID
- * (unless the schema step created it already) and written in chunks of
+ * (one that exists already is an error) and written in chunks of
  * TSM_LO_CHUNK bytes, so memory stays flat whatever their size.  Owners,
  * privileges and comments are schema, not data.
  */
@@ -746,8 +746,20 @@ copy_large_objects(PGconn *conn, int64 *count, int64 *bytes,
 		int64		offset = 0;
 		MemoryContext oldcxt = MemoryContextSwitchTo(locxt);
 
-		if (!LargeObjectExists(loid))
-			DirectFunctionCall1(be_lo_create, ObjectIdGetDatum(loid));
+		/*
+		 * Created here, in this transaction, or not written at all: a large
+		 * object that exists already belongs to someone else (whoever made
+		 * it, with an OID chosen to catch the source's data, would own what
+		 * is written into it), and its contents would be lost.
+		 */
+		if (LargeObjectExists(loid))
+			ereport(ERROR,
+					errcode(ERRCODE_DUPLICATE_OBJECT),
+					errmsg("large object %u already exists on the target", loid),
+					errdetail("tsmigrate writes the source's large objects only into large objects it creates, with the source's OIDs."),
+					errhint("Remove it with SELECT lo_unlink(%u) if it is not needed, or pass large_objects => false.",
+							loid));
+		DirectFunctionCall1(be_lo_create, ObjectIdGetDatum(loid));
 		for (;;)
 		{
 			const char *params[3];

@@ -13,6 +13,15 @@
  *	  holds a connection string that must not contain a password, since
  *	  settings can be read by other users.
  *
+ * A password never appears in a message tsmigrate raises or relays: libpq's
+ * parse errors quote fragments of the string they could not parse, so they
+ * are not relayed for a string that holds a password; the check of
+ * tsmigrate.source names no value; and a log hook hides the statement of an
+ * error (the server log's STATEMENT line) when that statement calls
+ * tsmigrate with a password, and masks "password=..." and a URI's password
+ * in what it logs (tsm_redact_passwords).  What stays visible is the
+ * caller's own statement text: pg_stat_activity, log_statement, cron.job.
+ *
  * Whatever the form, tsmigrate appends application_name and client_encoding
  * so that its sessions are recognisable on the source and text arrives in
  * the target database's encoding, and starts the session with hardened
@@ -34,7 +43,10 @@
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "utils/acl.h"
+#include "postmaster/bgworker.h"
+#include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/elog.h"
 
 #include "compat.h"
 #include "tsmigrate.h"
@@ -46,6 +58,11 @@ static TsmSource *source_from_options(PQconninfoOption *opts, bool from_setting)
 static TsmSource *source_from_server(const char *name);
 static TsmSource *make_source(List *keywords, List *values);
 static bool has_password(PQconninfoOption *opts);
+static void parse_error_detail(const char *conninfo, char *parse_error,
+							   char **detail);
+static void log_hook(ErrorData *edata);
+
+static emit_log_hook_type prev_log_hook = NULL;
 
 /*
  * tsm_source_from_arg
@@ -119,10 +136,13 @@ tsm_source_check_setting(char **newval, void **extra, GucSource source)
 	opts = PQconninfoParse(*newval, &parse_error);
 	if (opts == NULL)
 	{
+		char	   *detail;
+
+		/* guc.c's own message would quote the whole value */
+		parse_error_detail(*newval, parse_error, &detail);
 		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
-		GUC_check_errdetail("%s", parse_error ? pchomp(parse_error) : "out of memory");
-		if (parse_error)
-			PQfreemem(parse_error);
+		GUC_check_errmsg("invalid connection string in \"tsmigrate.source\"");
+		GUC_check_errdetail("%s", detail);
 		return false;
 	}
 	with_password = has_password(opts);
@@ -152,6 +172,197 @@ has_password(PQconninfoOption *opts)
 	return false;
 }
 
+/*
+ * The detail for a connection string libpq could not parse: libpq's
+ * message, which quotes the fragment it stumbled on ("missing "=" after
+ * ...", a whole URI), unless the string holds a password, which may be in
+ * that fragment.  Frees libpq's message.
+ */
+static void
+parse_error_detail(const char *conninfo, char *parse_error, char **detail)
+{
+	if (parse_error == NULL)
+		*detail = pstrdup("out of memory");
+	else if (tsm_text_has_password(conninfo))
+		*detail = pstrdup("libpq's message is not shown because the connection string holds a password.");
+	else
+		*detail = pchomp(parse_error);
+	if (parse_error)
+		PQfreemem(parse_error);
+}
+
+/*
+ * Where a password starts in "text" at "p", if one does: "password" then
+ * "=" (a connection string, a URI query) or a quote (OPTIONS (password
+ * '...')), or the userinfo of a URI, "scheme://user:secret@".  Returns the
+ * start of the secret and sets *end past it, or returns NULL.
+ */
+static const char *
+password_at(const char *text, const char *p, const char **end)
+{
+	const char *q;
+
+	if (pg_strncasecmp(p, "password", 8) == 0)
+	{
+		q = p + 8;
+		while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+			q++;
+		if (*q == '=')
+		{
+			q++;
+			while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+				q++;
+		}
+		else if (*q != '\'')
+			return NULL;
+		if (*q == '\'')
+		{
+			/* quoted: to the closing quote; \x and '' escape */
+			const char *v = ++q;
+
+			while (*q != '\0')
+			{
+				if (*q == '\\' && q[1] != '\0')
+					q += 2;
+				else if (*q == '\'' && q[1] == '\'')
+					q += 2;
+				else if (*q == '\'')
+					break;
+				else
+					q++;
+			}
+			*end = q;
+			return v;
+		}
+		*end = q + strcspn(q, " \t\n\r&\"'");
+		/* our own hints say "password=..." */
+		if (*end - q == 3 && strncmp(q, "...", 3) == 0)
+			return NULL;
+		return q;
+	}
+	if (strncmp(p, "://", 3) == 0)
+	{
+		const char *colon = NULL;
+
+		/* libpq's URI parser: the userinfo ends at the first "@" or "/" */
+		for (q = p + 3; *q != '\0' && strchr("@/ \t\n\r\"'?", *q) == NULL; q++)
+			if (*q == ':' && colon == NULL)
+				colon = q;
+		if (*q == '@' && colon != NULL)
+		{
+			*end = q;
+			return colon + 1;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * tsm_text_has_password
+ *		Does "text" (a source argument, a statement, a message) seem to
+ *		hold a password?
+ */
+bool
+tsm_text_has_password(const char *text)
+{
+	const char *p;
+	const char *end;
+
+	if (text == NULL)
+		return false;
+	for (p = text; *p != '\0'; p++)
+		if (password_at(text, p, &end) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * tsm_redact_passwords
+ *		"text" with every password tsm_text_has_password() finds replaced
+ *		by "********"; "text" itself when there is none.
+ */
+char *
+tsm_redact_passwords(const char *text)
+{
+	StringInfoData buf;
+	const char *p;
+	const char *copied;
+
+	if (!tsm_text_has_password(text))
+		return (char *) text;
+	initStringInfo(&buf);
+	copied = text;
+	for (p = text; *p != '\0';)
+	{
+		const char *end;
+		const char *secret = password_at(text, p, &end);
+
+		if (secret == NULL)
+		{
+			p++;
+			continue;
+		}
+		appendBinaryStringInfo(&buf, copied, secret - copied);
+		appendStringInfoString(&buf, "********");
+		copied = p = end;
+	}
+	appendStringInfoString(&buf, copied);
+	return buf.data;
+}
+
+/*
+ * tsm_install_log_hook
+ *		Chain log_hook into emit_log_hook (once, from _PG_init).
+ */
+void
+tsm_install_log_hook(void)
+{
+	prev_log_hook = emit_log_hook;
+	emit_log_hook = log_hook;
+}
+
+/*
+ * emit_log_hook: for a statement that calls tsmigrate, and in tsmigrate's
+ * background workers, keep passwords out of the server log.  The statement
+ * is hidden when it holds a password (the caller's source argument), and
+ * passwords in the message's fields are masked, whichever code raised it.
+ */
+static void
+log_hook(ErrorData *edata)
+{
+	const char *stmt = debug_query_string;
+	bool		ours;
+
+	ours = (MyBgworkerEntry != NULL &&
+			strcmp(MyBgworkerEntry->bgw_library_name, "tsmigrate") == 0);
+	if (!ours && stmt != NULL)
+	{
+		const char *p;
+
+		for (p = stmt; *p != '\0' && !ours; p++)
+			ours = pg_strncasecmp(p, "tsmigrate", 9) == 0;
+	}
+	if (ours)
+	{
+		if (tsm_text_has_password(stmt))
+			edata->hide_stmt = true;
+		if (tsm_text_has_password(edata->message))
+			edata->message = tsm_redact_passwords(edata->message);
+		if (tsm_text_has_password(edata->detail))
+			edata->detail = tsm_redact_passwords(edata->detail);
+		if (tsm_text_has_password(edata->detail_log))
+			edata->detail_log = tsm_redact_passwords(edata->detail_log);
+		if (tsm_text_has_password(edata->hint))
+			edata->hint = tsm_redact_passwords(edata->hint);
+		if (tsm_text_has_password(edata->context))
+			edata->context = tsm_redact_passwords(edata->context);
+		if (tsm_text_has_password(edata->internalquery))
+			edata->internalquery = tsm_redact_passwords(edata->internalquery);
+	}
+	if (prev_log_hook)
+		prev_log_hook(edata);
+}
+
 static TsmSource *
 source_from_conninfo(const char *conninfo, bool from_setting)
 {
@@ -162,10 +373,9 @@ source_from_conninfo(const char *conninfo, bool from_setting)
 	opts = PQconninfoParse(conninfo, &parse_error);
 	if (opts == NULL)
 	{
-		char	   *detail = parse_error ? pchomp(parse_error) : pstrdup("out of memory");
+		char	   *detail;
 
-		if (parse_error)
-			PQfreemem(parse_error);
+		parse_error_detail(conninfo, parse_error, &detail);
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("invalid connection string for the source"),

@@ -15,6 +15,7 @@
 
 #include <limits.h>
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "compat.h"
@@ -25,8 +26,16 @@ PG_MODULE_MAGIC;
 /* tsmigrate.source: the source used when a function is given none */
 char	   *tsm_source_setting = NULL;
 
-/* tsmigrate.cancel_timeout: how long a cancelled source query may take */
+/*
+ * tsmigrate.cancel_timeout: how long an abort may wait for the source to
+ * take a cancel request and end the query.  The wait holds the backend in
+ * abort cleanup (pg_cancel_backend and pg_terminate_backend cut it short),
+ * so only a superuser may make it longer than a minute.
+ */
 int			tsm_cancel_timeout_ms = 30000;
+
+#define TSM_CANCEL_TIMEOUT_USER_MAX	60000	/* ms */
+#define TSM_CANCEL_TIMEOUT_MAX		3600000 /* ms */
 
 /* tsmigrate.max_jobs: upper bound of pull_data's jobs */
 int			tsm_max_jobs = 8;
@@ -48,6 +57,28 @@ bool		tsm_copy_indexes = true;
 
 void		_PG_init(void);
 
+/*
+ * Check hook of tsmigrate.cancel_timeout: above a minute, superusers only.
+ * Values from the configuration files, ALTER SYSTEM and the stored
+ * settings of databases and roles are taken as they are (ALTER DATABASE and
+ * ALTER ROLE ... SET were checked when they were run); a client's startup
+ * options, SET, and a function's SET clause are checked.
+ */
+bool
+tsm_cancel_timeout_check(int *newval, void **extra, GucSource source)
+{
+	if (*newval > TSM_CANCEL_TIMEOUT_USER_MAX &&
+		source >= PGC_S_CLIENT && !superuser())
+	{
+		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+		GUC_check_errmsg("permission denied to set \"tsmigrate.cancel_timeout\" above %d ms",
+						 TSM_CANCEL_TIMEOUT_USER_MAX);
+		GUC_check_errdetail("Only superusers may make an aborting call wait longer for the source.");
+		return false;
+	}
+	return true;
+}
+
 void
 _PG_init(void)
 {
@@ -61,13 +92,13 @@ _PG_init(void)
 							   tsm_source_check_setting, NULL, NULL);
 
 	DefineCustomIntVariable("tsmigrate.cancel_timeout",
-							"Sets how long to wait for the source to end a cancelled query.",
-							NULL,
+							"Sets how long an aborting call waits for the source to end a cancelled query.",
+							"Above one minute, superusers only.",
 							&tsm_cancel_timeout_ms,
-							30000, 0, INT_MAX,
+							30000, 0, TSM_CANCEL_TIMEOUT_MAX,
 							PGC_USERSET,
 							GUC_UNIT_MS,
-							NULL, NULL, NULL);
+							tsm_cancel_timeout_check, NULL, NULL);
 
 	DefineCustomIntVariable("tsmigrate.max_jobs",
 							"Sets the maximum number of parallel copy workers of one pull_data call.",
@@ -124,4 +155,6 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("tsmigrate");
+
+	tsm_install_log_hook();
 }

@@ -93,6 +93,7 @@ extern bool tsm_copy_binary;
 extern bool tsm_copy_compressed;
 extern bool tsm_copy_freeze;
 extern bool tsm_copy_indexes;
+extern bool tsm_cancel_timeout_check(int *newval, void **extra, GucSource source);
 
 /*
  * What the caller allows a source to bring beyond its own objects (the
@@ -136,6 +137,9 @@ extern TsmSource *tsm_source_resolve(const char *source);
 extern TsmSource *tsm_source_from_arg(FunctionCallInfo fcinfo, int argno);
 extern bool tsm_source_is_conninfo(const char *source);
 extern bool tsm_source_check_setting(char **newval, void **extra, GucSource source);
+extern bool tsm_text_has_password(const char *text);
+extern char *tsm_redact_passwords(const char *text);
+extern void tsm_install_log_hook(void);
 
 /* in fdw_validator.c */
 extern bool tsm_option_allowed(const PQconninfoOption *opt);
@@ -144,6 +148,7 @@ extern bool tsm_option_allowed(const PQconninfoOption *opt);
 extern PGconn *tsm_conn_open(const TsmSource *src);
 extern PGconn *tsm_conn_open_session(const TsmSource *src);
 extern void tsm_conn_close(PGconn *conn);
+extern bool tsm_conn_exposed(PGconn *conn, char *peer, size_t peerlen);
 extern PGresult *tsm_conn_exec(PGconn *conn, const char *sql, int nparams,
 							   const char *const *params, ExecStatusType expected);
 extern void tsm_conn_command(PGconn *conn, const char *sql);

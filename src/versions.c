@@ -9,6 +9,11 @@
  * documented procedure's ALTER EXTENSION ... UPDATE), and it never
  * downgrades anything.
  *
+ * check_versions also warns when the source is reached over a network
+ * without encryption: what a migration reads (the whole database) and what
+ * it runs on the target (the source's DDL) would then be open to anyone on
+ * the path.
+ *
  * IDENTIFICATION
  *	  src/versions.c
  *
@@ -88,9 +93,17 @@ tsmigrate_check_versions(PG_FUNCTION_ARGS)
 	int			tgt_num;
 	const char *src_ts;
 	char	   *tgt_ts;
+	char		peer[64];
 
 	conn = tsm_conn_open(src);
 	rows = tsm_query(conn, source_versions_sql, 0, NULL);
+	if (tsm_conn_exposed(conn, peer, sizeof(peer)))
+		ereport(WARNING,
+				errcode(ERRCODE_WARNING),
+				errmsg("the connection to source \"%s\" is not encrypted", src->label),
+				errdetail("It goes over TCP to %s, not to the loopback interface or a Unix-domain socket, without SSL: anyone on the network path can read the data or play the source.",
+						  peer),
+				errhint("Connect with sslmode=verify-full and the source server's CA in sslrootcert, in the connection string or in the foreign server's options."));
 	tsm_conn_close(conn);
 
 	src_num = pg_strtoint32(tsm_rows_value(rows, 0, 0));
