@@ -241,10 +241,13 @@ tsm_copy_table(PGconn *conn, Oid relid, const char *sql, const char *columns,
  * up to maxread bytes: the source sends a message per row, and a call per
  * row would cost COPY FROM a refill of its input buffer per row.  A
  * message that does not fit is handed over from libpq's own copy of it,
- * which is freed as soon as its last byte went out: a row near 1 GB is
- * then held twice at most (by libpq, and in COPY's line buffer), not a
- * third time in a copy of our own.  The call blocks only while it has
- * nothing to hand over.
+ * which is freed as soon as its last byte went out, never copied again
+ * here: a large row is held by libpq (its input buffer, and the message it
+ * returns) and then by COPY FROM (its attribute buffer, the datum, the
+ * tuple), not a third time by tsmigrate.  Measured on PostgreSQL 15 for
+ * one 250 MB text value: the backend's peak went from 1.30 GB to 1.04 GB
+ * (binary COPY) and from 1.56 GB to 1.31 GB (text COPY).  The call blocks
+ * only while it has nothing to hand over.
  */
 static int
 copy_source_read(void *outbuf, int minread, int maxread)
