@@ -11,9 +11,13 @@
  * other path (an error, pg_cancel_backend, statement_timeout, a rolled-back
  * subtransaction) the transaction callbacks below close whatever the
  * aborted (sub)transaction opened.  A connection caught with a query still
- * running on the source is sent a cancel request first and drained for at
- * most tsmigrate.cancel_timeout, as postgres_fdw does, so no tsmigrate
- * backend goes on working on the source after the caller gave up.
+ * running on the source is sent a cancel request first and drained, as
+ * postgres_fdw does, so no tsmigrate backend goes on working on the source
+ * after the caller gave up.  A source that does not answer cannot hold the
+ * backend: the cancel request is sent without blocking (compat.h), one
+ * abort waits tsmigrate.cancel_timeout at most for all its connections
+ * (a minute at most unless a superuser set it), and a pg_cancel_backend or
+ * pg_terminate_backend arriving meanwhile ends the wait at once.
  *
  * Remote errors are raised with the source's own SQLSTATE, detail and hint
  * (pgfdw_report_error); a lost connection, whatever the source said as it
@@ -121,7 +125,7 @@ open_conn(const TsmSource *src, bool session)
 			ereport(ERROR,
 					errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 					errmsg("could not connect to source \"%s\"", src->label),
-					conn ? errdetail_internal("%s", pchomp(PQerrorMessage(conn))) :
+					conn ? errdetail_internal("%s", tsm_redact_passwords(pchomp(PQerrorMessage(conn)))) :
 					errdetail("out of memory"));
 
 		/* after connecting: dblink_security_check() */
