@@ -74,6 +74,7 @@ COMMENT ON FUNCTION tsmigrate.verify(text, boolean) IS
 
 CREATE TABLE tsmigrate.run (
     run_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    owner       name NOT NULL DEFAULT CURRENT_USER,  -- the role that called migrate
     source      text NOT NULL,          -- server name or host/port/dbname/user: never a password
     jobs        int NOT NULL,
     roles       boolean NOT NULL,
@@ -113,9 +114,32 @@ CREATE TABLE tsmigrate.run_relation (
     PRIMARY KEY (run_id, relation)
 );
 
+-- A run's rows are read and written by the role that owns the run only,
+-- however the DBA grants these tables: a role that could write another
+-- role's state could make that role's next call act on what it planted.
+-- Superusers bypass row level security; migrate itself reads a superuser's
+-- own runs only (state.c).
+ALTER TABLE tsmigrate.run ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tsmigrate.run FORCE ROW LEVEL SECURITY;
+CREATE POLICY run_owner ON tsmigrate.run
+    USING (owner OPERATOR(pg_catalog.=) CURRENT_USER)
+    WITH CHECK (owner OPERATOR(pg_catalog.=) CURRENT_USER);
+ALTER TABLE tsmigrate.run_step ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tsmigrate.run_step FORCE ROW LEVEL SECURITY;
+CREATE POLICY run_step_owner ON tsmigrate.run_step
+    USING (EXISTS (SELECT FROM tsmigrate.run r
+                    WHERE r.run_id OPERATOR(pg_catalog.=) run_step.run_id
+                      AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
+ALTER TABLE tsmigrate.run_relation ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tsmigrate.run_relation FORCE ROW LEVEL SECURITY;
+CREATE POLICY run_relation_owner ON tsmigrate.run_relation
+    USING (EXISTS (SELECT FROM tsmigrate.run r
+                    WHERE r.run_id OPERATOR(pg_catalog.=) run_relation.run_id
+                      AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
+
 -- One row per step and per relation of the current or last run; rows in
 -- flight show the live counters of pg_stat_progress_copy.
-CREATE VIEW tsmigrate.progress AS
+CREATE VIEW tsmigrate.progress WITH (security_invoker = true) AS
 WITH last_run AS (
     SELECT r.run_id, r.state AS run_state
       FROM tsmigrate.run r

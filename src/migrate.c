@@ -884,14 +884,21 @@ empty_current_batch(TsmRun *run)
 			Oid			relid = DatumGetObjectId(DirectFunctionCall1(to_regclass,
 																	 CStringGetTextDatum(lfirst(lc))));
 
+			/*
+			 * The name was read back from run_relation: it picks the table,
+			 * and the statement names what the target's catalogs call it,
+			 * quoted here, never the text that was read.
+			 */
 			if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION)
 			{
+				char	   *qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+																  get_rel_name(relid));
 				char	   *pending;
 
-				SPI_execute(psprintf("TRUNCATE ONLY %s", (char *) lfirst(lc)), false, 0);
+				SPI_execute(psprintf("TRUNCATE ONLY %s", qualname), false, 0);
 				/* a chunk's compressed rows, copied as they are */
-				if (tsm_target_is_chunk(lfirst(lc)) &&
-					(pending = tsm_compressed_pending_of(lfirst(lc))) != NULL)
+				if (tsm_target_is_chunk(qualname) &&
+					(pending = tsm_compressed_pending_of(qualname)) != NULL)
 					SPI_execute(psprintf("TRUNCATE ONLY %s", pending), false, 0);
 			}
 		}

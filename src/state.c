@@ -35,6 +35,7 @@
 static int	state_exec(const char *sql, int nargs, Oid *types, Datum *values,
 					   const char *nulls);
 static char *state_value(int row, int col);
+static void mark_run_abandoned(int64 run_id, const char *pid);
 
 /*
  * tsm_state_open_run
@@ -57,13 +58,28 @@ tsm_state_open_run(const char *source, int jobs, bool roles,
 	*complete = false;
 	*resumed = false;
 
-	state_exec("SELECT run_id, source, state FROM tsmigrate.run"
+	/*
+	 * Only the caller's own runs: a superuser bypasses the tables' row level
+	 * security, and must never resume what another role could have written.
+	 */
+	state_exec("SELECT run_id, source, state, pid FROM tsmigrate.run"
+			   " WHERE owner OPERATOR(pg_catalog.=) CURRENT_USER"
 			   " ORDER BY run_id DESC LIMIT 1 FOR UPDATE", 0, NULL, NULL, NULL);
 	if (SPI_processed > 0)
 	{
 		int64		last_id = pg_strtoint64(state_value(0, 1));
 		char	   *last_source = state_value(0, 2);
 		char	   *last_state = state_value(0, 3);
+
+		/*
+		 * "running", while this call holds migrate's lock: the backend that
+		 * ran it was terminated before it could record its end.
+		 */
+		if (strcmp(last_state, "running") == 0)
+		{
+			mark_run_abandoned(last_id, state_value(0, 4));
+			last_state = "failed";
+		}
 
 		if (strcmp(last_state, "done") == 0 && strcmp(last_source, source) == 0)
 		{
@@ -87,7 +103,7 @@ tsm_state_open_run(const char *source, int jobs, bool roles,
 			values[3] = Int32GetDatum(MyProcPid);
 			state_exec("UPDATE tsmigrate.run SET state = 'running', error = NULL,"
 					   " finished = NULL, jobs = $2, roles = $3, pid = $4"
-					   " WHERE run_id = $1", 4, types, values, NULL);
+					   " WHERE run_id OPERATOR(pg_catalog.=) $1", 4, types, values, NULL);
 			*resumed = true;
 			return last_id;
 		}
@@ -127,7 +143,8 @@ tsm_state_step_state(int64 run_id, const char *step)
 
 	values[0] = Int64GetDatum(run_id);
 	values[1] = CStringGetTextDatum(step);
-	state_exec("SELECT state FROM tsmigrate.run_step WHERE run_id = $1 AND step = $2",
+	state_exec("SELECT state FROM tsmigrate.run_step"
+			   " WHERE run_id OPERATOR(pg_catalog.=) $1 AND step OPERATOR(pg_catalog.=) $2",
 			   2, types, values, NULL);
 	if (SPI_processed == 0)
 		elog(ERROR, "step \"%s\" of run " INT64_FORMAT " not found", step, run_id);
@@ -160,9 +177,11 @@ tsm_state_step_mark(int64 run_id, const char *step, const char *state,
 	else
 		nulls[4] = 'n';
 	state_exec("UPDATE tsmigrate.run_step SET state = $3, detail = $4, error = $5,"
-			   " started = CASE WHEN $3 = 'running' THEN pg_catalog.clock_timestamp() ELSE started END,"
-			   " finished = CASE WHEN $3 = 'running' THEN NULL ELSE pg_catalog.clock_timestamp() END"
-			   " WHERE run_id = $1 AND step = $2", 5, types, values, nulls);
+			   " started = CASE WHEN $3 OPERATOR(pg_catalog.=) 'running'"
+			   "  THEN pg_catalog.clock_timestamp() ELSE started END,"
+			   " finished = CASE WHEN $3 OPERATOR(pg_catalog.=) 'running'"
+			   "  THEN NULL ELSE pg_catalog.clock_timestamp() END"
+			   " WHERE run_id OPERATOR(pg_catalog.=) $1 AND step OPERATOR(pg_catalog.=) $2", 5, types, values, nulls);
 }
 
 /*
@@ -183,7 +202,7 @@ tsm_state_run_mark(int64 run_id, const char *state, const char *error)
 	else
 		nulls[2] = 'n';
 	state_exec("UPDATE tsmigrate.run SET state = $2, error = $3,"
-			   " finished = pg_catalog.clock_timestamp() WHERE run_id = $1",
+			   " finished = pg_catalog.clock_timestamp() WHERE run_id OPERATOR(pg_catalog.=) $1",
 			   3, types, values, nulls);
 }
 
@@ -224,7 +243,7 @@ tsm_state_relations_todo(int64 run_id)
 
 	values[0] = Int64GetDatum(run_id);
 	state_exec("SELECT relation, state, COALESCE(est_bytes, 0)::text FROM tsmigrate.run_relation"
-			   " WHERE run_id = $1 AND state <> 'copied'"
+			   " WHERE run_id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.<>) 'copied'"
 			   " ORDER BY est_bytes DESC NULLS LAST, relation", 1, types, values, NULL);
 	rows->nrows = (int) SPI_processed;
 	rows->ncols = 3;
@@ -264,9 +283,11 @@ tsm_state_relation_mark(int64 run_id, const char *relation, const char *state,
 	else
 		nulls[5] = 'n';
 	state_exec("UPDATE tsmigrate.run_relation SET state = $3, rows = $4, bytes = $5, error = $6,"
-			   " started = CASE WHEN $3 = 'copying' THEN pg_catalog.clock_timestamp() ELSE started END,"
-			   " finished = CASE WHEN $3 = 'copying' THEN NULL ELSE pg_catalog.clock_timestamp() END"
-			   " WHERE run_id = $1 AND relation = $2", 6, types, values, nulls);
+			   " started = CASE WHEN $3 OPERATOR(pg_catalog.=) 'copying'"
+			   "  THEN pg_catalog.clock_timestamp() ELSE started END,"
+			   " finished = CASE WHEN $3 OPERATOR(pg_catalog.=) 'copying'"
+			   "  THEN NULL ELSE pg_catalog.clock_timestamp() END"
+			   " WHERE run_id OPERATOR(pg_catalog.=) $1 AND relation OPERATOR(pg_catalog.=) $2", 6, types, values, nulls);
 }
 
 /*
@@ -283,7 +304,7 @@ tsm_state_relations_failed(int64 run_id, const char *error)
 	values[1] = CStringGetTextDatum(error);
 	state_exec("UPDATE tsmigrate.run_relation SET state = 'failed', error = $2,"
 			   " finished = pg_catalog.clock_timestamp()"
-			   " WHERE run_id = $1 AND state = 'copying'", 2, types, values, NULL);
+			   " WHERE run_id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'copying'", 2, types, values, NULL);
 }
 
 /*
@@ -300,10 +321,12 @@ tsm_state_running_pid(void)
 	values[0] = Int32GetDatum(TSM_MIGRATE_LOCK_KEY1);
 	values[1] = Int32GetDatum(TSM_MIGRATE_LOCK_KEY2);
 	state_exec("SELECT pid FROM pg_catalog.pg_locks"
-			   " WHERE locktype = 'advisory' AND granted"
-			   "   AND database = (SELECT oid FROM pg_catalog.pg_database"
-			   "                    WHERE datname = pg_catalog.current_database())"
-			   "   AND classid = $1::oid AND objid = $2::oid AND objsubid = 2"
+			   " WHERE locktype OPERATOR(pg_catalog.=) 'advisory' AND granted"
+			   "   AND database OPERATOR(pg_catalog.=) (SELECT oid FROM pg_catalog.pg_database"
+			   "         WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())"
+			   "   AND classid OPERATOR(pg_catalog.=) $1::pg_catalog.oid"
+			   "   AND objid OPERATOR(pg_catalog.=) $2::pg_catalog.oid"
+			   "   AND objsubid OPERATOR(pg_catalog.=) 2"
 			   " LIMIT 1", 2, types, values, NULL);
 	return SPI_processed > 0 ? pg_strtoint32(state_value(0, 1)) : 0;
 }
@@ -325,4 +348,34 @@ state_value(int row, int col)
 	char	   *value = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
 
 	return value ? pstrdup(value) : NULL;
+}
+
+/*
+ * A run left "running" by a backend that was terminated (or a server that
+ * crashed) before it could record its end: its running step and the
+ * relations it was copying are marked failed, as an error would have left
+ * them, so that progress tells the truth and the resume empties them.
+ */
+static void
+mark_run_abandoned(int64 run_id, const char *pid)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+	char	   *error;
+
+	error = psprintf("the backend running it (pid %s) ended before the run finished",
+					 pid ? pid : "?");
+	values[0] = Int64GetDatum(run_id);
+	values[1] = CStringGetTextDatum(error);
+	state_exec("UPDATE tsmigrate.run SET state = 'failed', error = $2,"
+			   " finished = pg_catalog.clock_timestamp()"
+			   " WHERE run_id OPERATOR(pg_catalog.=) $1", 2, types, values, NULL);
+	state_exec("UPDATE tsmigrate.run_step SET state = 'failed', error = $2,"
+			   " finished = pg_catalog.clock_timestamp()"
+			   " WHERE run_id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'running'",
+			   2, types, values, NULL);
+	tsm_state_relations_failed(run_id, error);
+	ereport(NOTICE,
+			errmsg("migration run " INT64_FORMAT " was left running by a backend that ended; marked failed",
+				   run_id));
 }
