@@ -321,9 +321,12 @@ tsmigrate_roles_sql(PG_FUNCTION_ARGS)
 				lines = lappend(lines, item->sql_no_admin);
 				break;
 			case VERDICT_HIDDEN:
+				/* a refused CREATEROLE of a role that exists: nothing to say */
 				action = psprintf("role %s is not created by this run",
 								  quote_identifier(item->rolname));
-				/* FALLTHROUGH */
+				for (i = 0; i < item->nstmts; i++)
+					lines = lappend(lines, comment_line(action, item->sqls[i]));
+				break;
 			case VERDICT_LEFT:
 			case VERDICT_REFUSED:
 				if (item->nstmts == 0)
