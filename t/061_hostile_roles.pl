@@ -119,6 +119,15 @@ sub evil_has_nothing
 	is(role_facts($node, 'postgres'),
 		'super=true createrole=false createdb=false login=false password=(none)',
 		"$what: the target's postgres is as it was: no login, no password from the source");
+
+	# what evil would try, logged in on the target
+	my ($rc, $out, $err) = tsm_target_sql($node, 'SET ROLE postgres', user => 'evil');
+	like($err, qr/42501: permission denied to set role "postgres"/, "$what: evil cannot SET ROLE postgres");
+	($rc, $out, $err) = tsm_target_sql($node, q{COPY (SELECT 1) TO PROGRAM 'true'}, user => 'evil');
+	like($err, qr/42501: must be superuser or have privileges of the pg_execute_server_program role/,
+		"$what: evil cannot run a program on the server");
+	($rc, $out, $err) = tsm_target_sql($node, q{SELECT pg_read_file('postgresql.conf')}, user => 'evil');
+	like($err, qr/42501: permission denied for function pg_read_file/, "$what: evil cannot read the server's files");
 }
 
 my @refused = (
