@@ -249,7 +249,7 @@ CREATE FUNCTION tsmigrate.roles_sql(source text DEFAULT NULL)
     LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION tsmigrate.roles_sql(text) IS
-    'the statements of pg_dumpall --roles-only for the source, without superuser-only attributes, for review';
+    'the statements of pg_dumpall --roles-only for the source, without superuser-only attributes, for review; what pull_roles would leave or refuse is a comment saying why';
 
 CREATE FUNCTION tsmigrate.pull_roles(source text DEFAULT NULL, dry_run boolean DEFAULT false,
                                      allow text[] DEFAULT NULL)
@@ -258,7 +258,7 @@ CREATE FUNCTION tsmigrate.pull_roles(source text DEFAULT NULL, dry_run boolean D
     LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION tsmigrate.pull_roles(text, boolean, text[]) IS
-    'create the source''s roles here; roles that exist are reported and left as they are';
+    'create the source''s roles here; roles that exist are reported and left as they are; memberships in roles the run did not create, parameter privileges, CREATEROLE and superuser-only settings are skipped unless named in allow';
 
 ------------------------------------------------------------------------------
 -- Schema: the source's DDL generated from its catalogs, and its replay

@@ -26,6 +26,7 @@
 #include "tsmigrate.h"
 
 #define MEMBERSHIP_PREFIX "membership:"
+#define SETTING_PREFIX "setting:"
 
 static const struct
 {
@@ -45,7 +46,9 @@ static const struct
  * tsm_consent_parse
  *		The caller's "allow" array: words from consent_words, and
  *		"membership:ROLE" for each existing or predefined role in which the
- *		source's roles may be made members.  NULL allows nothing.
+ *		source's roles may be made members, and "setting:PARAMETER" for each
+ *		parameter that only a superuser may set which the source's roles may
+ *		have as a role setting.  NULL allows nothing.
  */
 TsmConsent *
 tsm_consent_parse(ArrayType *allow)
@@ -82,6 +85,13 @@ tsm_consent_parse(ArrayType *allow)
 										 pstrdup(word + strlen(MEMBERSHIP_PREFIX)));
 			continue;
 		}
+		if (strncmp(word, SETTING_PREFIX, strlen(SETTING_PREFIX)) == 0 &&
+			word[strlen(SETTING_PREFIX)] != '\0')
+		{
+			consent->settings = lappend(consent->settings,
+										pstrdup(word + strlen(SETTING_PREFIX)));
+			continue;
+		}
 		for (w = 0; w < lengthof(consent_words); w++)
 		{
 			if (strcmp(word, consent_words[w].word) == 0)
@@ -95,7 +105,7 @@ tsm_consent_parse(ArrayType *allow)
 			ereport(ERROR,
 					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("unrecognized value in allow: \"%s\"", word),
-					errhint("Valid values are \"membership:ROLE\", \"parameter_privileges\", "
+					errhint("Valid values are \"membership:ROLE\", \"setting:PARAMETER\", \"parameter_privileges\", "
 							"\"createrole\", \"c_functions\", \"untrusted_languages\", "
 							"\"event_triggers\" and \"existing_objects\"."));
 	}
@@ -133,6 +143,25 @@ tsm_consent_allows_membership(const TsmConsent *consent, const char *rolname)
 	foreach(lc, consent->member_of)
 	{
 		if (strcmp((const char *) lfirst(lc), rolname) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * May the source's roles have a setting of this parameter that users cannot
+ * set themselves?  GUC names are case-insensitive.
+ */
+bool
+tsm_consent_allows_setting(const TsmConsent *consent, const char *parameter)
+{
+	ListCell   *lc;
+
+	if (consent == NULL)
+		return false;
+	foreach(lc, consent->settings)
+	{
+		if (pg_strcasecmp((const char *) lfirst(lc), parameter) == 0)
 			return true;
 	}
 	return false;

@@ -457,11 +457,13 @@ step_roles(TsmRun *run)
 	if (!run->roles)
 		return pstrdup("skipped: roles => false");
 	values[0] = run->allow;
+	/* what was refused (pull_roles' "skipped..." rows) is counted apart */
 	run_sql(run, "SELECT count(*) FILTER (WHERE action = 'created'),"
-			" count(*) FILTER (WHERE action <> 'created')"
+			" count(*) FILTER (WHERE action = 'exists (left as it is)'),"
+			" count(*) FILTER (WHERE pg_catalog.strpos(action, 'skipped') > 0)"
 			" FROM tsmigrate.pull_roles($1, allow => $2)", 1, types, values);
-	return psprintf("%s created, %s left as they were", result_value(0, 1),
-					result_value(0, 2));
+	return psprintf("%s roles created, %s left as they were, %s skipped (pull_roles(..., dry_run => true) lists them)",
+					result_value(0, 1), result_value(0, 2), result_value(0, 3));
 }
 
 static char *

@@ -19,10 +19,29 @@
  *
  * pull_roles replays the statements through role_replay.c.  A role that
  * already exists on the target is reported and left as it is, with its
- * comment and settings; a statement that the caller may not run (a
- * CREATEROLE-only admin of a managed service meets several) is reported
- * as skipped with the target's reason, so a second run changes nothing
- * and fails on nothing.
+ * attributes, password, comment and settings; a statement that the caller
+ * may not run (a CREATEROLE-only admin of a managed service meets several)
+ * is reported as skipped with the target's reason, so a second run changes
+ * nothing and fails on nothing.
+ *
+ * The source is trusted with its own roles and nothing more: it names the
+ * roles and memberships, and a hostile one would name "postgres" or
+ * pg_write_server_files.  So, stricter than pg_dumpall | sed on purpose,
+ * these are refused and reported as skipped unless the caller's "allow"
+ * argument names them (consent.c), and roles_sql shows them as comments:
+ *	- a membership in a role that this run did not create: one that existed
+ *	  on the target before (whatever its name on the source), a predefined
+ *	  role, the bootstrap superuser.  When allowed, it is granted without
+ *	  ADMIN OPTION, which would let the source hand the role on;
+ *	- privileges on parameters (GRANT SET / ALTER SYSTEM ON PARAMETER);
+ *	- the CREATEROLE attribute;
+ *	- a role setting of a parameter that users cannot set themselves
+ *	  (session_preload_libraries, allow_system_table_mods...): a superuser
+ *	  caller's ALTER ROLE ... SET would make it apply at every login of the
+ *	  role as if a superuser had set it.
+ * Every decision is taken on the target, by names and OIDs resolved there:
+ * the source's own filters (no pg_* role, no bootstrap superuser) are not
+ * relied upon, as a man in the middle can play the source.
  *
  * IDENTIFICATION
  *	  src/roles.c
@@ -31,6 +50,8 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
+#include "catalog/catalog.h"
 #include "catalog/pg_authid.h"
 #include "commands/dbcommands.h"
 #include "funcapi.h"
@@ -55,6 +76,8 @@ PG_FUNCTION_INFO_V1(tsmigrate_pull_roles);
 typedef enum RoleItemKind
 {
 	ITEM_ROLE,					/* CREATE ROLE + ALTER ROLE ... WITH */
+	ITEM_CREATEROLE,			/* the CREATEROLE attribute, not allowed: no
+								 * statement, a row saying so */
 	ITEM_COMMENT,				/* COMMENT ON ROLE, SECURITY LABEL ON ROLE */
 	ITEM_SETTING,				/* ALTER ROLE ... [IN DATABASE ...] SET */
 	ITEM_MEMBERSHIP,			/* GRANT role TO role */
@@ -71,10 +94,24 @@ typedef struct RoleItem
 	int			nstmts;
 	const char *sqls[2];
 	NodeTag		tags[2];
-	char	   *object;			/* membership: the granted role; parameter:
-								 * the parameter */
+	char	   *object;			/* membership: the granted role; parameter and
+								 * setting: the parameter */
 	char	   *privilege;		/* parameter: SET or ALTER SYSTEM */
+	char	   *sql_no_admin;	/* membership with admin option: the GRANT
+								 * without it */
 } RoleItem;
+
+/* What is done with one unit, decided on the target */
+typedef enum RoleVerdict
+{
+	VERDICT_RUN,				/* run its statements */
+	VERDICT_RUN_NO_ADMIN,		/* run sql_no_admin instead */
+	VERDICT_HIDDEN,				/* of a role this run did not create: not
+								 * run, no row */
+	VERDICT_LEFT,				/* not run, it exists: a row says so */
+	VERDICT_REFUSED				/* not run: a row says why and how to allow
+								 * it */
+} RoleVerdict;
 
 /* The whole script, and how it was read */
 typedef struct RoleScript
@@ -199,6 +236,11 @@ static const char *const parameter_grant_exists_sql =
 "         WHERE r.rolname OPERATOR(pg_catalog.=) $2), 0::pg_catalog.oid)"
 " LIMIT 1";
 
+/* on the target: a parameter's context, "user" when anyone may set it */
+static const char *const setting_context_sql =
+"SELECT s.context FROM pg_catalog.pg_settings s"
+" WHERE s.name OPERATOR(pg_catalog.=) pg_catalog.lower($1)";
+
 /* failures of one unit that skip it instead of ending the run */
 static const int role_skip_codes[] = {
 	ERRCODE_INSUFFICIENT_PRIVILEGE,		/* a CREATEROLE-only caller */
@@ -211,44 +253,102 @@ static const int role_skip_codes[] = {
 	0
 };
 
-static RoleScript *read_roles(TsmSource *src);
+static RoleScript *read_roles(TsmSource *src, const TsmConsent *consent);
+static RoleVerdict judge(const RoleItem *item, const TsmConsent *consent,
+						 HTAB *created, char **action);
+static char *foreign_role(const char *rolname);
+static char *allow_hint(const char *word, const char *verb);
+static HTAB *new_role_set(void);
+static bool in_role_set(HTAB *set, const char *rolname);
+static void add_to_role_set(HTAB *set, const char *rolname);
+static char *comment_line(const char *why, const char *sql);
+static const char *source_name(const TsmRows *rows, int r, int c, const char *what);
+static void check_columns(const TsmRows *rows, int ncols, const char *what);
 static RoleItem *new_item(RoleScript *script, RoleItemKind kind,
 						  const char *rolname, char *what);
 static void add_item_stmt(RoleItem *item, char *sql, NodeTag tag);
 static char *role_attributes_sql(const char *rolname, const TsmRows *rows, int r,
-								 bool passwords);
+								 bool passwords, bool createrole);
 static char *setting_sql(const char *rolname, const char *dbname,
 						 const char *item, char **guc);
 static void pull_roles_run(void *arg);
 static char *outcome(const RoleItem *item, const char *verb, bool dry_run);
+static char *membership_sql(const char *role, const char *member, bool admin,
+							int version, const TsmRows *members, int r);
 static bool is_true(const char *value);
 
 /*
  * tsmigrate.roles_sql(source text)
  *		The sanitized statements of pg_dumpall --roles-only, one per row.
+ *
+ * What pull_roles would not run, with nothing allowed, on this target as it
+ * is now, is shown as comments that say why: a role that exists and its
+ * statements, a membership in a role that this run would not create, a
+ * parameter privilege, the CREATEROLE attribute, a setting only a superuser
+ * may make.  Piped into psql, the script does what pull_roles would do.
  */
 Datum
 tsmigrate_roles_sql(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	RoleScript *script = read_roles(tsm_source_from_arg(fcinfo, 0));
+	TsmConsent *consent = tsm_consent_parse(NULL);
+	RoleScript *script = read_roles(tsm_source_from_arg(fcinfo, 0), consent);
+	HTAB	   *created = new_role_set();
 	ListCell   *lc;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	foreach(lc, script->items)
 	{
 		RoleItem   *item = (RoleItem *) lfirst(lc);
+		char	   *action = NULL;
+		RoleVerdict verdict;
+		List	   *lines = NIL;
+		ListCell   *lc2;
 		int			i;
 
-		for (i = 0; i < item->nstmts; i++)
+		CHECK_FOR_INTERRUPTS();
+
+		verdict = judge(item, consent, created, &action);
+		switch (verdict)
 		{
-			Datum		value = CStringGetTextDatum(item->sqls[i]);
+			case VERDICT_RUN:
+				if (item->kind == ITEM_ROLE)
+					add_to_role_set(created, item->rolname);
+				for (i = 0; i < item->nstmts; i++)
+					lines = lappend(lines, pstrdup(item->sqls[i]));
+				break;
+			case VERDICT_RUN_NO_ADMIN:
+				lines = lappend(lines, item->sql_no_admin);
+				break;
+			case VERDICT_HIDDEN:
+				/* a refused CREATEROLE of a role that exists: nothing to say */
+				action = psprintf("role %s is not created by this run",
+								  quote_identifier(item->rolname));
+				for (i = 0; i < item->nstmts; i++)
+					lines = lappend(lines, comment_line(action, item->sqls[i]));
+				break;
+			case VERDICT_LEFT:
+			case VERDICT_REFUSED:
+				if (item->nstmts == 0)
+					lines = lappend(lines,
+									comment_line(psprintf("role %s",
+														  quote_identifier(item->rolname)),
+												 action));
+				for (i = 0; i < item->nstmts; i++)
+					lines = lappend(lines, comment_line(action, item->sqls[i]));
+				break;
+		}
+
+		foreach(lc2, lines)
+		{
+			Datum		value = CStringGetTextDatum((char *) lfirst(lc2));
 			bool		isnull = false;
 
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 								 &value, &isnull);
 		}
 	}
+	hash_destroy(created);
 	return (Datum) 0;
 }
 
@@ -268,9 +368,9 @@ tsmigrate_pull_roles(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("dry_run must not be null"));
 
-	state.script = read_roles(tsm_source_from_arg(fcinfo, 0));
-	state.dry_run = PG_NARGS() > 1 && PG_GETARG_BOOL(1);
 	state.consent = tsm_consent_from_arg(fcinfo, 2);
+	state.script = read_roles(tsm_source_from_arg(fcinfo, 0), state.consent);
+	state.dry_run = PG_NARGS() > 1 && PG_GETARG_BOOL(1);
 	state.results = NIL;
 
 	/* rows are kept in a List: a tuplestore must not live in a subxact */
@@ -306,16 +406,11 @@ pull_roles_run(void *arg)
 	PullState  *state = (PullState *) arg;
 	MemoryContext callercxt = CurrentMemoryContext;
 	MemoryContext itemcxt;
-	HASHCTL		hctl;
 	HTAB	   *created;
 	ListCell   *lc;
 
-	/* the roles this run created: only their comments and settings apply */
-	hctl.keysize = NAMEDATALEN;
-	hctl.entrysize = NAMEDATALEN;
-	hctl.hcxt = CurrentMemoryContext;
-	created = hash_create("tsmigrate created roles", 64, &hctl,
-						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	/* the roles this run created: only they get comments, settings, members */
+	created = new_role_set();
 
 	itemcxt = AllocSetContextCreate(CurrentMemoryContext,
 									"tsmigrate pull_roles item",
@@ -324,56 +419,39 @@ pull_roles_run(void *arg)
 	foreach(lc, state->script->items)
 	{
 		RoleItem   *item = (RoleItem *) lfirst(lc);
-		char		key[NAMEDATALEN];
 		char	   *reason = NULL;
 		char	   *action = NULL;
 		bool		report = true;
 
 		CHECK_FOR_INTERRUPTS();
 
-		strlcpy(key, item->rolname, NAMEDATALEN);
 		MemoryContextSwitchTo(itemcxt);
 
-		switch (item->kind)
+		switch (judge(item, state->consent, created, &action))
 		{
-			case ITEM_ROLE:
-				if (OidIsValid(get_role_oid(item->rolname, true)))
-				{
-					action = "exists (left as it is)";
-					break;
-				}
-				reason = tsm_replay_guarded(item->nstmts, item->sqls, item->tags,
-											"role", item->rolname,
-											role_skip_codes);
-				if (reason == NULL)
-					hash_search(created, key, HASH_ENTER, NULL);
+			case VERDICT_HIDDEN:
+				report = false;
 				break;
 
-			case ITEM_COMMENT:
-			case ITEM_SETTING:
-				/* of a role that existed, or could not be created: no row */
-				if (hash_search(created, key, HASH_FIND, NULL) == NULL)
-				{
-					report = false;
-					break;
-				}
-				reason = tsm_replay_guarded(item->nstmts, item->sqls, item->tags,
-											"role", item->rolname,
-											role_skip_codes);
+			case VERDICT_LEFT:
+			case VERDICT_REFUSED:
 				break;
 
-			case ITEM_MEMBERSHIP:
-				if (tsm_local_has_row(membership_exists_sql, item->object, item->rolname))
+			case VERDICT_RUN_NO_ADMIN:
 				{
-					action = psprintf("%s exists (left as it is)", item->what);
-					break;
+					const char *sql = item->sql_no_admin;
+
+					reason = tsm_replay_guarded(1, &sql, item->tags, "role",
+												item->rolname, role_skip_codes);
+					if (reason == NULL)
+						action = psprintf("membership in %s %s, without admin option (not granted in a role that this run did not create)",
+										  quote_identifier(item->object),
+										  state->dry_run ? "would be created" : "created");
 				}
-				reason = tsm_replay_guarded(item->nstmts, item->sqls, item->tags,
-											"role", item->rolname,
-											role_skip_codes);
 				break;
 
-			case ITEM_PARAMETER:
+			case VERDICT_RUN:
+				if (item->kind == ITEM_PARAMETER)
 				{
 					char	   *check = psprintf(parameter_grant_exists_sql,
 												 quote_literal_cstr(item->privilege));
@@ -381,11 +459,6 @@ pull_roles_run(void *arg)
 
 					if (strcmp(item->rolname, "public") == 0)
 						grantee = "";	/* no role has that name: PUBLIC */
-					if (tsm_local_has_row(check, item->object, grantee))
-					{
-						action = psprintf("%s exists (left as it is)", item->what);
-						break;
-					}
 					reason = tsm_replay_guarded(item->nstmts, item->sqls,
 												item->tags, "parameter",
 												item->object, role_skip_codes);
@@ -394,7 +467,13 @@ pull_roles_run(void *arg)
 					if (reason == NULL && !tsm_local_has_row(check, item->object, grantee))
 						reason = psprintf("no privileges could be granted on parameter \"%s\"",
 										  item->object);
+					break;
 				}
+				reason = tsm_replay_guarded(item->nstmts, item->sqls, item->tags,
+											"role", item->rolname,
+											role_skip_codes);
+				if (reason == NULL && item->kind == ITEM_ROLE)
+					add_to_role_set(created, item->rolname);
 				break;
 		}
 
@@ -422,6 +501,213 @@ pull_roles_run(void *arg)
 }
 
 /*
+ * judge
+ *		What to do with one unit on this target, given the roles that this
+ *		run created (or, for roles_sql, would create) so far.
+ *
+ * For VERDICT_LEFT and VERDICT_REFUSED, *action is the row's action: what
+ * is left or skipped, why, and for a refusal which "allow" element would
+ * let it through.
+ */
+static RoleVerdict
+judge(const RoleItem *item, const TsmConsent *consent, HTAB *created,
+	  char **action)
+{
+	*action = NULL;
+
+	switch (item->kind)
+	{
+		case ITEM_ROLE:
+			/* a real source never sends these; a fake one might */
+			if (IsReservedName(item->rolname))
+			{
+				*action = psprintf("skipped: role name %s is reserved for predefined roles",
+								   quote_identifier(item->rolname));
+				return VERDICT_REFUSED;
+			}
+			if (OidIsValid(get_role_oid(item->rolname, true)))
+			{
+				*action = "exists (left as it is)";
+				return VERDICT_LEFT;
+			}
+			return VERDICT_RUN;
+
+		case ITEM_CREATEROLE:
+			if (!in_role_set(created, item->rolname))
+				return VERDICT_HIDDEN;
+			*action = psprintf("skipped: attribute CREATEROLE (%s)",
+							   allow_hint("createrole", "copy it"));
+			return VERDICT_REFUSED;
+
+		case ITEM_COMMENT:
+			if (!in_role_set(created, item->rolname))
+				return VERDICT_HIDDEN;
+			return VERDICT_RUN;
+
+		case ITEM_SETTING:
+			{
+				char	   *context;
+
+				if (!in_role_set(created, item->rolname))
+					return VERDICT_HIDDEN;
+				if (tsm_consent_allows_setting(consent, item->object))
+					return VERDICT_RUN;
+
+				/*
+				 * A role's settings apply at its login with the rights of
+				 * whoever made them: only what the role could set itself.
+				 * A parameter this server does not know may become
+				 * superuser-only when its module loads.
+				 */
+				context = tsm_local_query_value(setting_context_sql,
+												item->object, NULL);
+				if (context != NULL && strcmp(context, "user") == 0)
+					return VERDICT_RUN;
+				*action = psprintf("skipped: %s, %s (%s)", item->what,
+								   context == NULL ?
+								   "a parameter this server does not know" :
+								   "a parameter that only a superuser may set",
+								   allow_hint(psprintf("setting:%s", item->object),
+											  "set it"));
+				return VERDICT_REFUSED;
+			}
+
+		case ITEM_MEMBERSHIP:
+			if (tsm_local_has_row(membership_exists_sql, item->object, item->rolname))
+			{
+				*action = psprintf("%s exists (left as it is)", item->what);
+				return VERDICT_LEFT;
+			}
+			if (in_role_set(created, item->object))
+				return VERDICT_RUN;
+			if (!OidIsValid(get_role_oid(item->object, true)))
+			{
+				*action = psprintf("skipped: %s: role %s was not created",
+								   item->what, quote_identifier(item->object));
+				return VERDICT_REFUSED;
+			}
+			if (tsm_consent_allows_membership(consent, item->object))
+				return item->sql_no_admin != NULL ? VERDICT_RUN_NO_ADMIN : VERDICT_RUN;
+			*action = psprintf("skipped: %s, %s (%s)", item->what,
+							   foreign_role(item->object),
+							   allow_hint(psprintf("membership:%s", item->object),
+										  "grant it"));
+			return VERDICT_REFUSED;
+
+		case ITEM_PARAMETER:
+			{
+				char	   *check = psprintf(parameter_grant_exists_sql,
+											 quote_literal_cstr(item->privilege));
+				const char *grantee = item->rolname;
+
+				if (strcmp(item->rolname, "public") == 0)
+					grantee = "";	/* no role has that name: PUBLIC */
+				if (tsm_local_has_row(check, item->object, grantee))
+				{
+					*action = psprintf("%s exists (left as it is)", item->what);
+					return VERDICT_LEFT;
+				}
+				if (tsm_consent_allows(consent, TSM_ALLOW_PARAMETER_PRIVILEGES))
+					return VERDICT_RUN;
+				*action = psprintf("skipped: %s (%s)", item->what,
+								   allow_hint("parameter_privileges", "grant it"));
+				return VERDICT_REFUSED;
+			}
+	}
+	return VERDICT_HIDDEN;		/* keep compiler quiet */
+}
+
+/*
+ * What an existing role that the run did not create is, for a refused
+ * membership: said from the target's catalogs.
+ */
+static char *
+foreign_role(const char *rolname)
+{
+	Oid			roleid = get_role_oid(rolname, false);
+
+	if (roleid == BOOTSTRAP_SUPERUSERID)
+		return "the target's bootstrap superuser";
+	if (roleid < FirstNormalObjectId || IsReservedName(rolname))
+		return "a predefined role";
+	if (superuser_arg(roleid))
+		return "a superuser that this run did not create";
+	return "a role that this run did not create";
+}
+
+/* "allow => ARRAY['word'] to verb", the word quoted as a literal */
+static char *
+allow_hint(const char *word, const char *verb)
+{
+	return psprintf("allow => ARRAY[%s] to %s", quote_literal_cstr(word), verb);
+}
+
+/* A set of role names */
+static HTAB *
+new_role_set(void)
+{
+	HASHCTL		hctl;
+
+	hctl.keysize = NAMEDATALEN;
+	hctl.entrysize = NAMEDATALEN;
+	hctl.hcxt = CurrentMemoryContext;
+	return hash_create("tsmigrate created roles", 64, &hctl,
+					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
+/* names are shorter than NAMEDATALEN: source_name() saw to it */
+static bool
+in_role_set(HTAB *set, const char *rolname)
+{
+	char		key[NAMEDATALEN];
+
+	strlcpy(key, rolname, NAMEDATALEN);
+	return hash_search(set, key, HASH_FIND, NULL) != NULL;
+}
+
+static void
+add_to_role_set(HTAB *set, const char *rolname)
+{
+	char		key[NAMEDATALEN];
+
+	strlcpy(key, rolname, NAMEDATALEN);
+	hash_search(set, key, HASH_ENTER, NULL);
+}
+
+/*
+ * "-- why: sql" on one line.  Source names may hold line breaks, which
+ * would end the comment and make the rest of it a statement: they are
+ * written as \n and \r.
+ */
+static char *
+comment_line(const char *why, const char *sql)
+{
+	StringInfoData buf;
+	const char *parts[2] = {why, sql};
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "-- ");
+	for (i = 0; i < 2; i++)
+	{
+		const char *p;
+
+		if (i == 1)
+			appendStringInfoString(&buf, ": ");
+		for (p = parts[i]; *p; p++)
+		{
+			if (*p == '\n')
+				appendStringInfoString(&buf, "\\n");
+			else if (*p == '\r')
+				appendStringInfoString(&buf, "\\r");
+			else
+				appendStringInfoChar(&buf, *p);
+		}
+	}
+	return buf.data;
+}
+
+/*
  * "created", or "would be created" in a dry run, after what the item is.
  */
 static char *
@@ -438,7 +724,7 @@ outcome(const RoleItem *item, const char *verb, bool dry_run)
  * Read the source's roles and build the script.
  */
 static RoleScript *
-read_roles(TsmSource *src)
+read_roles(TsmSource *src, const TsmConsent *consent)
 {
 	RoleScript *script = palloc0(sizeof(RoleScript));
 	PGconn	   *conn;
@@ -456,6 +742,11 @@ read_roles(TsmSource *src)
 	conn = tsm_conn_open(src);
 	version = tsm_server_version_num(conn);
 	login = tsm_query(conn, login_sql, 0, NULL);
+	check_columns(login, 2, "login");
+	if (login->nrows != 1 || tsm_rows_value(login, 0, 1) == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_EXCEPTION),
+				errmsg("source returned no current user"));
 	script->passwords = is_true(tsm_rows_value(login, 0, 0));
 	script->source_login = pstrdup(tsm_rows_value(login, 0, 1));
 
@@ -473,6 +764,13 @@ read_roles(TsmSource *src)
 		parameters = tsm_query(conn, parameters_query, 0, NULL);
 	tsm_conn_close(conn);
 
+	check_columns(roles, 9, "roles");
+	check_columns(labels, 3, "security labels");
+	check_columns(settings, 3, "role settings");
+	check_columns(members, 5, "role memberships");
+	if (parameters != NULL)
+		check_columns(parameters, 4, "parameter privileges");
+
 	if (!script->passwords)
 		ereport(NOTICE,
 				errmsg("password hashes of the source's roles are not copied"),
@@ -483,8 +781,10 @@ read_roles(TsmSource *src)
 	/* roles, each with its comment and security labels */
 	for (r = 0; r < roles->nrows; r++)
 	{
-		const char *rolname = tsm_rows_value(roles, r, 0);
+		const char *rolname = source_name(roles, r, 0, "role");
 		const char *comment = tsm_rows_value(roles, r, 8);
+		bool		createrole = is_true(tsm_rows_value(roles, r, 2));
+		bool		allow_createrole = tsm_consent_allows(consent, TSM_ALLOW_CREATEROLE);
 		RoleItem   *item;
 
 		CHECK_FOR_INTERRUPTS();
@@ -492,8 +792,11 @@ read_roles(TsmSource *src)
 		item = new_item(script, ITEM_ROLE, rolname, NULL);
 		add_item_stmt(item, psprintf("CREATE ROLE %s;", quote_identifier(rolname)),
 					  T_CreateRoleStmt);
-		add_item_stmt(item, role_attributes_sql(rolname, roles, r, script->passwords),
+		add_item_stmt(item, role_attributes_sql(rolname, roles, r, script->passwords,
+												createrole && allow_createrole),
 					  T_AlterRoleStmt);
+		if (createrole && !allow_createrole)
+			new_item(script, ITEM_CREATEROLE, rolname, pstrdup("attribute CREATEROLE"));
 
 		if (comment != NULL)
 		{
@@ -507,15 +810,17 @@ read_roles(TsmSource *src)
 		for (l = 0; l < labels->nrows; l++)
 		{
 			const char *provider = tsm_rows_value(labels, l, 1);
+			const char *label = tsm_rows_value(labels, l, 2);
 
-			if (strcmp(tsm_rows_value(labels, l, 0), rolname) != 0)
+			if (tsm_rows_value(labels, l, 0) == NULL || provider == NULL ||
+				label == NULL || strcmp(tsm_rows_value(labels, l, 0), rolname) != 0)
 				continue;
 			item = new_item(script, ITEM_COMMENT, rolname,
 							psprintf("security label for %s", quote_identifier(provider)));
 			add_item_stmt(item, psprintf("SECURITY LABEL FOR %s ON ROLE %s IS %s;",
 										 quote_identifier(provider),
 										 quote_identifier(rolname),
-										 quote_literal_cstr(tsm_rows_value(labels, l, 2))),
+										 quote_literal_cstr(label)),
 						  T_SecLabelStmt);
 		}
 	}
@@ -523,72 +828,63 @@ read_roles(TsmSource *src)
 	/* settings: of the role, then IN DATABASE <the source database> */
 	for (r = 0; r < settings->nrows; r++)
 	{
-		const char *rolname = tsm_rows_value(settings, r, 0);
+		const char *rolname = source_name(settings, r, 0, "role");
 		bool		indb = is_true(tsm_rows_value(settings, r, 1));
+		const char *setting = tsm_rows_value(settings, r, 2);
 		char	   *guc;
 		char	   *sql;
 		RoleItem   *item;
 
-		sql = setting_sql(rolname, indb ? dbname : NULL,
-						  tsm_rows_value(settings, r, 2), &guc);
+		if (setting == NULL)
+			continue;
+		sql = setting_sql(rolname, indb ? dbname : NULL, setting, &guc);
 		if (sql == NULL)
 			continue;			/* no "=": pg_dumpall ignores it too */
 		item = new_item(script, ITEM_SETTING, rolname,
 						indb ? psprintf("setting %s in database %s", guc,
 										quote_identifier(dbname)) :
 						psprintf("setting %s", guc));
+		item->object = guc;
 		add_item_stmt(item, sql, T_AlterRoleSetStmt);
 	}
 
 	/* memberships, never GRANTED BY */
 	for (r = 0; r < members->nrows; r++)
 	{
-		const char *role = tsm_rows_value(members, r, 0);
-		const char *member = tsm_rows_value(members, r, 1);
+		const char *role = source_name(members, r, 0, "role");
+		const char *member = source_name(members, r, 1, "role");
 		bool		admin = is_true(tsm_rows_value(members, r, 2));
-		StringInfoData sql;
-		StringInfoData options;
 		RoleItem   *item;
-
-		initStringInfo(&sql);
-		initStringInfo(&options);
-		appendStringInfo(&sql, "GRANT %s TO %s",
-						 quote_identifier(role), quote_identifier(member));
-		if (admin)
-			appendStringInfoString(&options, "ADMIN OPTION");
-		if (version >= 160000)
-		{
-			/* as pg_dumpall 16 writes them; the target is 16 or later too */
-			appendStringInfo(&options, "%sINHERIT %s",
-							 options.len > 0 ? ", " : "",
-							 is_true(tsm_rows_value(members, r, 3)) ? "TRUE" : "FALSE");
-			if (!is_true(tsm_rows_value(members, r, 4)))
-				appendStringInfoString(&options, ", SET FALSE");
-		}
-		if (options.len > 0)
-			appendStringInfo(&sql, " WITH %s", options.data);
-		appendStringInfoChar(&sql, ';');
 
 		item = new_item(script, ITEM_MEMBERSHIP, member,
 						psprintf("membership in %s%s", quote_identifier(role),
 								 admin ? " with admin option" : ""));
 		item->object = pstrdup(role);
-		add_item_stmt(item, sql.data, T_GrantRoleStmt);
+		add_item_stmt(item, membership_sql(role, member, admin, version, members, r),
+					  T_GrantRoleStmt);
+		if (admin)
+			item->sql_no_admin = membership_sql(role, member, false, version,
+												members, r);
 	}
 
 	/* privileges on parameters (GRANT SET ON PARAMETER ...) */
 	for (r = 0; parameters != NULL && r < parameters->nrows; r++)
 	{
-		const char *parname = tsm_rows_value(parameters, r, 0);
+		const char *parname = source_name(parameters, r, 0, "parameter");
 		const char *privilege = tsm_rows_value(parameters, r, 1);
 		bool		grantable = is_true(tsm_rows_value(parameters, r, 2));
 		const char *grantee = tsm_rows_value(parameters, r, 3);
 		RoleItem   *item;
 
 		/* aclexplode() names only these two for parameters */
-		if (strcmp(privilege, "SET") != 0 && strcmp(privilege, "ALTER SYSTEM") != 0)
-			elog(ERROR, "unexpected privilege \"%s\" on parameter \"%s\"",
-				 privilege, parname);
+		if (privilege == NULL ||
+			(strcmp(privilege, "SET") != 0 && strcmp(privilege, "ALTER SYSTEM") != 0))
+			ereport(ERROR,
+					errcode(ERRCODE_DATA_EXCEPTION),
+					errmsg("source returned an unexpected privilege on parameter \"%s\"",
+						   parname));
+		if (grantee != NULL)
+			grantee = source_name(parameters, r, 3, "role");
 
 		item = new_item(script, ITEM_PARAMETER, grantee ? grantee : "public",
 						psprintf("privilege %s on parameter %s", privilege,
@@ -617,6 +913,67 @@ new_item(RoleScript *script, RoleItemKind kind, const char *rolname, char *what)
 	return item;
 }
 
+/*
+ * GRANT role TO member as pg_dumpall writes it, with or without ADMIN
+ * OPTION; from a source of 16 or later with its INHERIT and SET options
+ * (from the row r of "members"), as the target is 16 or later too.
+ */
+static char *
+membership_sql(const char *role, const char *member, bool admin, int version,
+			   const TsmRows *members, int r)
+{
+	StringInfoData sql;
+	StringInfoData options;
+
+	initStringInfo(&sql);
+	initStringInfo(&options);
+	appendStringInfo(&sql, "GRANT %s TO %s",
+					 quote_identifier(role), quote_identifier(member));
+	if (admin)
+		appendStringInfoString(&options, "ADMIN OPTION");
+	if (version >= 160000)
+	{
+		appendStringInfo(&options, "%sINHERIT %s",
+						 options.len > 0 ? ", " : "",
+						 is_true(tsm_rows_value(members, r, 3)) ? "TRUE" : "FALSE");
+		if (!is_true(tsm_rows_value(members, r, 4)))
+			appendStringInfoString(&options, ", SET FALSE");
+	}
+	if (options.len > 0)
+		appendStringInfo(&sql, " WITH %s", options.data);
+	appendStringInfoChar(&sql, ';');
+	return sql.data;
+}
+
+/*
+ * A name read from the source: not NULL, and short enough that the
+ * target does not truncate it into another role's name.
+ */
+static const char *
+source_name(const TsmRows *rows, int r, int c, const char *what)
+{
+	const char *name = tsm_rows_value(rows, r, c);
+
+	if (name == NULL || name[0] == '\0' || strlen(name) >= NAMEDATALEN)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_EXCEPTION),
+				errmsg("source returned an invalid %s name", what),
+				errdetail("A %s name must be between 1 and %d bytes long.",
+						  what, NAMEDATALEN - 1));
+	return name;
+}
+
+/* Does a catalog query's result from the source have the columns asked? */
+static void
+check_columns(const TsmRows *rows, int ncols, const char *what)
+{
+	if (rows->ncols != ncols)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_EXCEPTION),
+				errmsg("source returned %d columns for its %s, expected %d",
+					   rows->ncols, what, ncols));
+}
+
 static void
 add_item_stmt(RoleItem *item, char *sql, NodeTag tag)
 {
@@ -628,11 +985,12 @@ add_item_stmt(RoleItem *item, char *sql, NodeTag tag)
 
 /*
  * ALTER ROLE ... WITH as dumpRoles() writes it, without SUPERUSER,
- * REPLICATION and BYPASSRLS in either form.
+ * REPLICATION and BYPASSRLS in either form, and with CREATEROLE only when
+ * "createrole" (the source has it and the caller allowed it).
  */
 static char *
 role_attributes_sql(const char *rolname, const TsmRows *rows, int r,
-					bool passwords)
+					bool passwords, bool createrole)
 {
 	StringInfoData buf;
 	const char *connlimit = tsm_rows_value(rows, r, 5);
@@ -643,8 +1001,7 @@ role_attributes_sql(const char *rolname, const TsmRows *rows, int r,
 	appendStringInfo(&buf, "ALTER ROLE %s WITH", quote_identifier(rolname));
 	appendStringInfoString(&buf, is_true(tsm_rows_value(rows, r, 1)) ?
 						   " INHERIT" : " NOINHERIT");
-	appendStringInfoString(&buf, is_true(tsm_rows_value(rows, r, 2)) ?
-						   " CREATEROLE" : " NOCREATEROLE");
+	appendStringInfoString(&buf, createrole ? " CREATEROLE" : " NOCREATEROLE");
 	appendStringInfoString(&buf, is_true(tsm_rows_value(rows, r, 3)) ?
 						   " CREATEDB" : " NOCREATEDB");
 	appendStringInfoString(&buf, is_true(tsm_rows_value(rows, r, 4)) ?

@@ -111,6 +111,8 @@ typedef struct TsmConsent
 {
 	bits32		flags;			/* TSM_ALLOW_* */
 	List	   *member_of;		/* role names: memberships allowed in them */
+	List	   *settings;		/* parameters that only a superuser may set,
+								 * allowed as role settings */
 } TsmConsent;
 
 /*
@@ -131,6 +133,8 @@ extern TsmConsent *tsm_consent_from_arg(FunctionCallInfo fcinfo, int argno);
 extern bool tsm_consent_allows(const TsmConsent *consent, bits32 what);
 extern bool tsm_consent_allows_membership(const TsmConsent *consent,
 										  const char *rolname);
+extern bool tsm_consent_allows_setting(const TsmConsent *consent,
+									   const char *parameter);
 
 /* in source.c */
 extern TsmSource *tsm_source_resolve(const char *source);
