@@ -111,6 +111,8 @@ static const char *const compressed_sql =
  *		different TimescaleDB versions, or the caller may not create tables
  *		in _timescaledb_internal.
  */
+static int compare_compressed_chunk(const void *a, const void *b);
+
 TsmCompressed *
 tsm_compressed_chunks(PGconn *conn, int *n)
 {
@@ -168,19 +170,30 @@ tsm_compressed_chunks(PGconn *conn, int *n)
 		cc->settings = tsm_rows_value(r, i, 11) ? pstrdup(tsm_rows_value(r, i, 11)) : NULL;
 	}
 	*n = r->nrows;
+	/* by name, byte by byte, for tsm_compressed_find */
+	qsort(out, r->nrows, sizeof(TsmCompressed), compare_compressed_chunk);
 	return out;
 }
 
-/* the one of "ccs" for the chunk "qualname" (quoted, qualified), or NULL */
+static int
+compare_compressed_chunk(const void *a, const void *b)
+{
+	return strcmp(((const TsmCompressed *) a)->chunk, ((const TsmCompressed *) b)->chunk);
+}
+
+/*
+ * The one of "ccs" for the chunk "qualname" (quoted, qualified), or NULL:
+ * a binary search, tsm_compressed_chunks sorted them by name.
+ */
 TsmCompressed *
 tsm_compressed_find(TsmCompressed *ccs, int n, const char *qualname)
 {
-	int			i;
+	TsmCompressed key;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(ccs[i].chunk, qualname) == 0)
-			return &ccs[i];
-	return NULL;
+	if (n == 0)
+		return NULL;
+	key.chunk = (char *) qualname;
+	return bsearch(&key, ccs, n, sizeof(TsmCompressed), compare_compressed_chunk);
 }
 
 /* the pending table here, InvalidOid if there is none */

@@ -200,10 +200,8 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 	/* a wrong word in allow fails before anything is recorded */
 	run.consent = tsm_consent_from_arg(fcinfo, 5);
 	run.step_resumed = false;
-	if (run.jobs < 1)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("number of jobs must be at least 1"));
+	/* the same bound as every entry point: tsmigrate.max_jobs */
+	tsm_copy_check_jobs(run.jobs, "migrate");
 
 	/* resolve now: a wrong source fails before anything is recorded */
 	src = tsm_source_from_arg(fcinfo, 0);
@@ -765,11 +763,12 @@ prepare_current_batch(TsmRun *run)
 	List	   *tables = NIL;
 	List	   *chunks = NIL;
 	ListCell   *lc;
+	struct HTAB *chunk_names = tsm_target_chunk_names();
 
 	/* hypertables' chunks are pull_chunks', the rest pull_data's */
 	foreach(lc, current_batch)
 	{
-		if (tsm_target_is_chunk(lfirst(lc)))
+		if (tsm_target_chunk_names_has(chunk_names, lfirst(lc)))
 			chunks = lappend(chunks, lfirst(lc));
 		else
 			tables = lappend(tables, lfirst(lc));

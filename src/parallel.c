@@ -66,6 +66,8 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "libpq/pqformat.h"
@@ -77,6 +79,7 @@
 #include "storage/dsm.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "storage/proc.h"
 #include "storage/shm_mq.h"
 #include "storage/shm_toc.h"
@@ -84,6 +87,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -156,6 +160,8 @@ typedef struct TsmCopyShared
 	int			nsettings;
 	/* protected by mutex */
 	int			indexes_untaken;	/* index builds no worker has taken */
+	int			ready_head;		/* builds whose relation is copied, in the */
+	int			ready_tail;		/* order the relations were: -1 when none */
 	int			nbusy;			/* workers with a task in hand */
 } TsmCopyShared;
 
@@ -168,6 +174,8 @@ typedef struct TsmSharedGroup
 	int64		bytes;
 	bool		copied;			/* every task committed: builds may start */
 	int			indexes_left;	/* index builds not committed yet */
+	int			first_index;	/* its builds are first_index .. + nindexes */
+	int			nindexes;
 } TsmSharedGroup;
 
 /* an index build to run once its relation (group) is copied */
@@ -177,6 +185,7 @@ typedef struct TsmSharedIndex
 	Oid			relid;
 	Size		off;			/* kind\0name\0sql\0 in the text area */
 	bool		taken;
+	int			next_ready;		/* the next build in the ready queue, or -1 */
 } TsmSharedIndex;
 
 #define TSM_SHARED_WORKERS(sh) \
@@ -234,6 +243,48 @@ tsm_copy_check_jobs(int jobs, const char *what)
 				errmsg("%s with more than one job cannot run in a REPEATABLE READ or SERIALIZABLE transaction",
 					   what),
 				errhint("Run it in a READ COMMITTED transaction, or with jobs => 1."));
+	if (jobs > 1)
+		tsm_workers_check_no_relation_locks(what);
+}
+
+/*
+ * tsm_workers_check_no_relation_locks
+ *		Workers are other sessions: a lock that this transaction holds on a
+ *		table would make them wait for the leader, which waits for them, for
+ *		ever.  Refuse up front ("what" names the caller's function).
+ *		tsmigrate's own state tables, catalogs and indexes do not count.
+ */
+void
+tsm_workers_check_no_relation_locks(const char *what)
+{
+	LockData   *locks = GetLockStatusData();
+	Oid			own_nsp = get_namespace_oid("tsmigrate", true);
+	int			i;
+
+	for (i = 0; i < locks->nelements; i++)
+	{
+		LockInstanceData *inst = &locks->locks[i];
+		Oid			relid;
+		char		relkind;
+
+		if (inst->pid != MyProcPid || inst->holdMask == 0 ||
+			inst->locktag.locktag_type != LOCKTAG_RELATION ||
+			inst->locktag.locktag_field1 != MyDatabaseId)
+			continue;
+		relid = inst->locktag.locktag_field2;
+		relkind = get_rel_relkind(relid);
+		if (relid < FirstNormalObjectId || get_rel_namespace(relid) == own_nsp ||
+			!OidIsValid(get_rel_namespace(relid)) ||
+			relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX ||
+			relkind == RELKIND_TOASTVALUE)	/* its table is named instead */
+			continue;
+		ereport(ERROR,
+				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				errmsg("%s with more than one job cannot run in a transaction that holds a lock on relation \"%s\"",
+					   what, get_rel_name(relid)),
+				errdetail("Its workers would wait for the lock."),
+				errhint("Commit first, or call it with jobs => 1."));
+	}
 }
 
 /*
@@ -401,6 +452,8 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	shared->ngroups = ngroups;
 	shared->nindexes = nindexes;
 	shared->indexes_untaken = nindexes;
+	shared->ready_head = -1;
+	shared->ready_tail = -1;
 	shared->settings_off = tsm_caller_settings_capture(&text, &shared->nsettings);
 	shared->snapshot_off = text_add(&text, snapshot, -1);
 	shared->label_off = text_add(&text, src->label, -1);
@@ -442,6 +495,8 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	{
 		ListCell   *lc;
 
+		groups[i].first_index = nindexes;
+		groups[i].nindexes = list_length(group_indexes[i]);
 		foreach(lc, group_indexes[i])
 		{
 			TsmSchemaObject *obj = lfirst(lc);
@@ -960,8 +1015,21 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 						group->rows, group->bytes);
 			if (group->indexes_left > 0)
 			{
+				TsmSharedIndex *indexes = TSM_SHARED_INDEXES(shared);
+				int			j;
+
+				/* its builds join the ready queue: taking one is O(1) */
 				SpinLockAcquire(&shared->mutex);
 				group->copied = true;
+				for (j = group->first_index; j < group->first_index + group->nindexes; j++)
+				{
+					indexes[j].next_ready = -1;
+					if (shared->ready_tail < 0)
+						shared->ready_head = j;
+					else
+						indexes[shared->ready_tail].next_ready = j;
+					shared->ready_tail = j;
+				}
 				SpinLockRelease(&shared->mutex);
 				wake_workers(shared);
 			}
@@ -980,20 +1048,17 @@ static int
 take_index_build(TsmCopyShared *shared)
 {
 	TsmSharedIndex *indexes = TSM_SHARED_INDEXES(shared);
-	TsmSharedGroup *groups = TSM_SHARED_GROUPS(shared);
-	int			i;
+	int			i = shared->ready_head;
 
-	if (shared->indexes_untaken == 0)
+	if (i < 0)
 		return -1;
-	for (i = 0; i < shared->nindexes; i++)
-	{
-		if (indexes[i].taken || !groups[indexes[i].group].copied)
-			continue;
-		indexes[i].taken = true;
-		shared->indexes_untaken--;
-		return i;
-	}
-	return -1;
+	shared->ready_head = indexes[i].next_ready;
+	if (shared->ready_head < 0)
+		shared->ready_tail = -1;
+	Assert(!indexes[i].taken);
+	indexes[i].taken = true;
+	shared->indexes_untaken--;
+	return i;
 }
 
 /*

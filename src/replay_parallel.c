@@ -172,7 +172,6 @@ typedef struct FamilyEntry
 } FamilyEntry;
 
 
-static void check_no_relation_locks(void);
 static ReplayTask *build_tasks(List *objects, int *ntasks);
 static void analyze_task(ReplayTask *task);
 static void add_relation(ReplayTask *task, RangeVar *rv, bool index_build);
@@ -214,7 +213,7 @@ tsm_replay_parallel(List *objects, int jobs)
 
 	if (objects == NIL)
 		return;
-	check_no_relation_locks();
+	tsm_workers_check_no_relation_locks("pull_schema");
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate parallel replay",
 								ALLOCSET_DEFAULT_SIZES);
@@ -393,42 +392,6 @@ tsm_replay_parallel(List *objects, int jobs)
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(cxt);
-}
-
-/*
- * check_no_relation_locks
- *		The workers are other sessions: a lock that this transaction holds on
- *		a table would make them wait for the leader, which waits for them.
- */
-static void
-check_no_relation_locks(void)
-{
-	LockData   *locks = GetLockStatusData();
-	Oid			own_nsp = get_namespace_oid("tsmigrate", true);
-	int			i;
-
-	for (i = 0; i < locks->nelements; i++)
-	{
-		LockInstanceData *inst = &locks->locks[i];
-		Oid			relid;
-
-		if (inst->pid != MyProcPid || inst->holdMask == 0 ||
-			inst->locktag.locktag_type != LOCKTAG_RELATION ||
-			inst->locktag.locktag_field1 != MyDatabaseId)
-			continue;
-		relid = inst->locktag.locktag_field2;
-		if (relid < FirstNormalObjectId || get_rel_namespace(relid) == own_nsp ||
-			!OidIsValid(get_rel_namespace(relid)) ||
-			get_rel_relkind(relid) == RELKIND_INDEX ||
-			get_rel_relkind(relid) == RELKIND_PARTITIONED_INDEX)
-			continue;
-		ereport(ERROR,
-				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-				errmsg("pull_schema with more than one job cannot run in a transaction that holds a lock on relation \"%s\"",
-					   get_rel_name(relid)),
-				errdetail("Its workers would wait for the lock."),
-				errhint("Commit first, or call it with jobs => 1."));
-	}
 }
 
 static int

@@ -59,6 +59,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -932,6 +933,78 @@ tsm_source_chunks(PGconn *conn)
 }
 
 /*
+ * A chunk's quoted, qualified name: two names of at most NAMEDATALEN - 1
+ * bytes, each quote doubled, in quotes, and a dot.
+ */
+#define CHUNK_NAME_KEY_SIZE (4 * NAMEDATALEN + 8)
+
+typedef struct ChunkByName
+{
+	char		name[CHUNK_NAME_KEY_SIZE];
+	int			index;
+} ChunkByName;
+
+static HTAB *
+chunk_name_hash(int size)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = CHUNK_NAME_KEY_SIZE;
+	ctl.entrysize = sizeof(ChunkByName);
+	ctl.hcxt = CurrentMemoryContext;
+	return hash_create("tsmigrate chunks by name", Max(size, 16), &ctl,
+					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
+/*
+ * tsm_target_chunk_names
+ *		The quoted, qualified names of the target's chunks, read once, for
+ *		tsm_target_chunk_names_has; NULL without TimescaleDB.
+ */
+HTAB *
+tsm_target_chunk_names(void)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	HTAB	   *names;
+	uint64		i;
+	int			rc;
+
+	if (!OidIsValid(get_namespace_oid("_timescaledb_catalog", true)))
+		return NULL;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute("SELECT pg_catalog.format('%I.%I', ch.schema_name, ch.table_name)"
+					 "  FROM _timescaledb_catalog.chunk ch", true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	{
+		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
+
+		names = chunk_name_hash((int) SPI_processed);
+		MemoryContextSwitchTo(spicxt);
+	}
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		CHECK_FOR_INTERRUPTS();
+		if (name != NULL && strlen(name) < CHUNK_NAME_KEY_SIZE)
+			(void) hash_search(names, name, HASH_ENTER, NULL);
+	}
+	SPI_finish();
+	return names;
+}
+
+/* Is "qualname" one of the chunks of tsm_target_chunk_names()? */
+bool
+tsm_target_chunk_names_has(HTAB *names, const char *qualname)
+{
+	return names != NULL && strlen(qualname) < CHUNK_NAME_KEY_SIZE &&
+		hash_search(names, qualname, HASH_FIND, NULL) != NULL;
+}
+
+/*
  * Is the target relation "qualname" (quoted, qualified) a TimescaleDB
  * chunk?  Such relations are copied by pull_chunks, not pull_data.
  */
@@ -945,6 +1018,7 @@ tsm_target_is_chunk(const char *qualname)
 								 "  OPERATOR(pg_catalog.=) $1",
 								 qualname, NULL) != NULL;
 }
+
 
 /* one chunk to copy */
 typedef struct TsmChunk
@@ -1082,6 +1156,19 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 		int			nelems;
 		int			i;
 
+		/* the chunks by name: one look-up per wanted chunk */
+		HTAB	   *by_name = chunk_name_hash(nchunks);
+
+		for (c = 0; c < nchunks; c++)
+		{
+			ChunkByName *entry;
+
+			if (strlen(chunks[c].qualname) >= CHUNK_NAME_KEY_SIZE)
+				continue;
+			entry = hash_search(by_name, chunks[c].qualname, HASH_ENTER, NULL);
+			entry->index = c;
+		}
+
 		deconstruct_array(wanted, TEXTOID, -1, false, TYPALIGN_INT,
 						  &elems, &elemnulls, &nelems);
 		for (i = 0; i < nelems; i++)
@@ -1094,12 +1181,17 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 						errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						errmsg("chunk names must not be null"));
 			name = TextDatumGetCString(elems[i]);
-			for (c = 0; c < nchunks; c++)
-				if (strcmp(chunks[c].qualname, name) == 0)
+			CHECK_FOR_INTERRUPTS();
+			if (strlen(name) < CHUNK_NAME_KEY_SIZE)
+			{
+				ChunkByName *entry = hash_search(by_name, name, HASH_FIND, NULL);
+
+				if (entry != NULL)
 				{
-					chunks[c].wanted = true;
+					chunks[entry->index].wanted = true;
 					found = true;
 				}
+			}
 			if (!found)
 				ereport(ERROR,
 						errcode(ERRCODE_UNDEFINED_TABLE),

@@ -219,6 +219,7 @@ typedef struct TsmWorkerHandles
 extern void tsm_workers_terminate(struct dsm_segment *seg, Datum arg);
 extern void tsm_worker_drain_errors(struct shm_mq_handle *mqh, bool *detached,
 									const char *label);
+extern void tsm_workers_check_no_relation_locks(const char *what);
 extern void tsm_copy_check_jobs(int jobs, const char *what);
 
 /* who a background worker runs as: the caller, as a parallel worker does */
@@ -351,6 +352,8 @@ extern bool tsm_is_hypertable(List *hypertables, const char *qualname);
 extern const char *tsm_hypertable_sql(const char *sql);
 extern TsmRows *tsm_source_chunks(PGconn *conn);
 extern bool tsm_target_is_chunk(const char *qualname);
+extern struct HTAB *tsm_target_chunk_names(void);
+extern bool tsm_target_chunk_names_has(struct HTAB *names, const char *qualname);
 extern bool tsm_target_is_hypertable(Oid relid);
 extern char *tsm_timescaledb_schema(void);
 extern List *tsm_array_items(const char *array);

@@ -153,6 +153,34 @@ is($rc, 0, 'with the README\'s grants as written, a non-superuser runs CALL tsmi
 	dbname => 'mart', user => 'migrator');
 is($out, '0', 'and verify finds no difference');
 
+# --- 6. every entry point is bounded by tsmigrate.max_jobs ----------------
+
+($rc, $out, $err) = tsm_target_sql($target, q{
+	SET tsmigrate.copy_split_size = '64kB';
+	CALL tsmigrate.migrate('legacy', jobs => 1000, roles => false)},
+	dbname => 'mart', user => 'migrator');
+like($err, qr/22023.*number of jobs must be between 1 and 8/s,
+	'migrate refuses more jobs than tsmigrate.max_jobs, before it starts a worker');
+
+# --- 9. workers would wait for a lock the caller holds ---------------------
+
+($rc, $out, $err) = tsm_target_sql($target, q{
+	SET statement_timeout = '60s';
+	BEGIN;
+	TRUNCATE public.orders;
+	SELECT * FROM tsmigrate.pull_data('legacy', jobs => 2, tables => '{public.orders}');
+	ROLLBACK}, dbname => 'mart', user => 'migrator');
+like($err, qr/25001.*pull_data with more than one job cannot run in a transaction that holds a lock on relation "orders"/s,
+	'pull_data with jobs => 2 in a transaction that locks a target table is refused, not hung');
+($rc, $out, $err) = tsm_target_sql($target, q{
+	SET statement_timeout = '60s';
+	BEGIN;
+	LOCK TABLE public.orders;
+	SELECT * FROM tsmigrate.pull_chunks('legacy', jobs => 2);
+	ROLLBACK}, dbname => 'mart', user => 'migrator');
+like($err, qr/25001.*pull_chunks with more than one job cannot run in a transaction that holds a lock/s,
+	'and so is pull_chunks');
+
 # --- 15. a leader terminated mid-run ----------------------------------------
 
 $target->safe_psql('postgres', 'CREATE DATABASE depot');
