@@ -51,6 +51,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -296,9 +297,19 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
 	TsmRows    *rows;
 	ListCell   *lc;
 	int			r;
+	int			save_nestlevel;
 
 	if (objects == NIL)
 		return;
+
+	/*
+	 * Every name quoted, as the source quotes the rest of the generated
+	 * text (and pg_dump --quote-all-identifiers); undone at the end, or by
+	 * the transaction's abort.
+	 */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("quote_all_identifiers", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(OwnKey);
@@ -357,6 +368,7 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
 		obj->stmts = list_concat(list_concat(list_make1(linitial(obj->stmts)), t->stmts),
 								 list_copy_tail(obj->stmts, 1));
 	}
+	AtEOXact_GUC(true, save_nestlevel);
 }
 
 /*
