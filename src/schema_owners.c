@@ -220,12 +220,6 @@ typedef struct OwnKey
 	Oid			objid;
 } OwnKey;
 
-/* the objects of the section by (classid, objid), with what they get */
-typedef struct OwnEntry
-{
-	OwnKey		key;
-	List	   *objects;		/* TsmSchemaObjects with this key */
-} OwnEntry;
 
 /* per object: its reference in SQL and the statements it gets */
 typedef struct OwnTarget
@@ -236,15 +230,22 @@ typedef struct OwnTarget
 	char	   *ref;			/* quoted name, with arguments */
 	char	   *relref;			/* relations: "schema"."name" */
 	List	   *stmts;			/* owner, then privileges */
+	bool		named;			/* ref built (NULL: names not usable) */
 } OwnTarget;
 
+/* the objects of the section by (classid, objid), with what they get */
+typedef struct OwnEntry
+{
+	OwnKey		key;
+	List	   *targets;		/* OwnTargets of the objects with this key */
+} OwnEntry;
+
 static const OwnedKind *owned_kind(const char *kind);
-static OwnTarget *find_target(HTAB *index, List **targets, const TsmRows *rows,
-							  int r);
+static OwnTarget *find_target(HTAB *index, const TsmRows *rows, int r);
 static char *object_ref(const OwnedKind *kind, const TsmRows *rows, int r);
 static char *type_list(const char *argnsp, const char *argtyp, bool operator,
 					   bool *ok);
-static void add_privileges(HTAB *index, List **targets, const TsmRows *rows);
+static void add_privileges(HTAB *index, const TsmRows *rows);
 static TsmSchemaStmt *make_stmt(const char *tag, char *sql);
 static bool owner_settable(Node *stmt, const char **rolname, char **reason);
 static void check_security_definer(const TsmSchemaObject *obj);
@@ -322,6 +323,7 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
 		TsmSchemaObject *obj = lfirst(lc);
 		OwnKey		key;
 		OwnEntry   *entry;
+		OwnTarget  *t;
 		bool		found;
 
 		if (obj->classid == InvalidOid || owned_kind(obj->kind) == NULL)
@@ -330,8 +332,12 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
 		key.objid = obj->objid;
 		entry = hash_search(index, &key, HASH_ENTER, &found);
 		if (!found)
-			entry->objects = NIL;
-		entry->objects = lappend(entry->objects, obj);
+			entry->targets = NIL;
+		t = palloc0(sizeof(OwnTarget));
+		t->obj = obj;
+		t->kind = owned_kind(obj->kind);
+		entry->targets = lappend(entry->targets, t);
+		targets = lappend(targets, t);
 	}
 
 	rows = tsm_query(conn, owners_sql, 0, NULL);
@@ -342,7 +348,7 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
 
 		if ((r & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
-		t = find_target(index, &targets, rows, r);
+		t = find_target(index, rows, r);
 		owner = tsm_rows_value(rows, r, 8);
 		if (t == NULL || owner == NULL || t->obj->owner != NULL)
 			continue;
@@ -355,7 +361,7 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
 	}
 
 	if (opts->privileges)
-		add_privileges(index, &targets, tsm_query(conn, privileges_sql, 0, NULL));
+		add_privileges(index, tsm_query(conn, privileges_sql, 0, NULL));
 
 	/* right after each object's creating statement */
 	foreach(lc, targets)
@@ -378,7 +384,7 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
  *		the section has no such object or its names are not usable.
  */
 static OwnTarget *
-find_target(HTAB *index, List **targets, const TsmRows *rows, int r)
+find_target(HTAB *index, const TsmRows *rows, int r)
 {
 	const char *classid = tsm_rows_value(rows, r, 0);
 	const char *objid = tsm_rows_value(rows, r, 1);
@@ -394,40 +400,33 @@ find_target(HTAB *index, List **targets, const TsmRows *rows, int r)
 	entry = hash_search(index, &key, HASH_FIND, NULL);
 	if (entry == NULL)
 		return NULL;
-	foreach(lc, entry->objects)
+	/* at most a few objects share a key */
+	foreach(lc, entry->targets)
 	{
-		TsmSchemaObject *obj = lfirst(lc);
-		ListCell   *tc;
-		OwnTarget  *t;
+		OwnTarget  *t = lfirst(lc);
 
-		if (strcmp(obj->kind, kind) != 0)
+		if (strcmp(t->obj->kind, kind) != 0)
 			continue;
-		/* few objects share a key: a short search of the targets so far */
-		foreach(tc, *targets)
+		if (!t->named)
 		{
-			t = lfirst(tc);
-			if (t->obj == obj)
-				return t->ref ? t : NULL;
+			t->named = true;
+			t->alter = t->kind->alter;
+			t->ref = object_ref(t->kind, rows, r);
+			if (t->ref != NULL && t->kind->grant != NULL &&
+				(strcmp(t->kind->grant, "TABLE") == 0 || strcmp(t->kind->grant, "SEQUENCE") == 0))
+				t->relref = t->ref;
+
+			/*
+			 * ALTER AGGREGATE names an ordered-set aggregate with ORDER BY
+			 * and one without arguments as (*); ALTER ROUTINE takes both by
+			 * their argument types, as GRANT ... ON FUNCTION does.
+			 */
+			if (strcmp(kind, "aggregate") == 0 &&
+				(!same_value(tsm_rows_value(rows, r, 7), "n") ||
+				 (t->ref != NULL && strlen(t->ref) > 2 &&
+				  strcmp(t->ref + strlen(t->ref) - 2, "()") == 0)))
+				t->alter = "ROUTINE";
 		}
-		t = palloc0(sizeof(OwnTarget));
-		t->obj = obj;
-		t->kind = owned_kind(kind);
-		t->alter = t->kind->alter;
-		t->ref = object_ref(t->kind, rows, r);
-		if (t->ref != NULL && t->kind->grant != NULL &&
-			(strcmp(t->kind->grant, "TABLE") == 0 || strcmp(t->kind->grant, "SEQUENCE") == 0))
-			t->relref = t->ref;
-		/*
-		 * ALTER AGGREGATE names an ordered-set aggregate with ORDER BY and
-		 * one without arguments as (*); ALTER ROUTINE takes both by their
-		 * argument types, as GRANT ... ON FUNCTION does.
-		 */
-		if (strcmp(kind, "aggregate") == 0 &&
-			(!same_value(tsm_rows_value(rows, r, 7), "n") ||
-			 (t->ref != NULL && strlen(t->ref) > 2 &&
-			  strcmp(t->ref + strlen(t->ref) - 2, "()") == 0)))
-			t->alter = "ROUTINE";
-		*targets = lappend(*targets, t);
 		return t->ref ? t : NULL;
 	}
 	return NULL;
@@ -542,7 +541,7 @@ type_list(const char *argnsp, const char *argtyp, bool operator, bool *ok)
  *		privileges.
  */
 static void
-add_privileges(HTAB *index, List **targets, const TsmRows *rows)
+add_privileges(HTAB *index, const TsmRows *rows)
 {
 	int			r = 0;
 
@@ -560,7 +559,7 @@ add_privileges(HTAB *index, List **targets, const TsmRows *rows)
 		bool		with_option;
 
 		CHECK_FOR_INTERRUPTS();
-		t = find_target(index, targets, rows, r);
+		t = find_target(index, rows, r);
 		is_public = public != NULL && strcmp(public, "t") == 0;
 		with_option = grantable != NULL && strcmp(grantable, "t") == 0;
 

@@ -9,7 +9,8 @@
 #   views, types and functions are the source's;
 # - an owner that the target lacks: the object is the caller's, with a
 #   WARNING; a SECURITY DEFINER function is then refused, naming the
-#   function, its owner and the fix;
+#   function, its owner and the fix; a caller that is not a superuser owns
+#   it (and an object whose owner it may not become) with a WARNING;
 # - owners => false, privileges => false: every object the caller's with
 #   default privileges, as before (and a SECURITY DEFINER function refused
 #   to a superuser caller);
@@ -176,6 +177,29 @@ like($err, qr/DETAIL:  On the source it is owned by role "ghost"\. Role "ghost" 
 like($err, qr/HINT:  Create role "ghost" on the target first/, 'the hint says what to do');
 is($target->safe_psql('crypt', q{SELECT count(*) FROM pg_proc WHERE proname = 'haunt'}),
 	'0', 'the function is not there');
+
+# a caller that is not a superuser: the function is its own, as before
+$source->safe_psql('postgres', q{CREATE ROLE srcreader LOGIN PASSWORD 'srcpw'});
+tsm_set_source_auth($source, 'scram-sha-256');
+$target->safe_psql('postgres', q{
+	CREATE ROLE migrator LOGIN;
+	CREATE DATABASE crypt2 OWNER migrator;
+});
+$target->safe_psql('crypt2', 'CREATE EXTENSION tsmigrate');
+tsm_grant_migrate($target, 'crypt2', 'migrator');
+my $crypt_pw = tsm_tcp_connstr($source, 'crypt', user => 'srcreader', password => 'srcpw');
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT * FROM tsmigrate.pull_schema(\$\$$crypt_pw\$\$, 'pre-data')",
+	dbname => 'crypt2', user => 'migrator');
+is($rc, 0, 'a caller that is not a superuser replays the SECURITY DEFINER function') or diag $err;
+like($err, qr/WARNING:  42501: function "public"."haunt"\("cmd" "text"\) is left owned by role "migrator", not by its source owner "ghost"/,
+	'with a WARNING naming it and its source owner');
+like($err, qr/WARNING:  42501: table "public"."kept" is left owned by role "migrator", not by its source owner "\Q$me\E"\n.*DETAIL:  Role "migrator" cannot SET ROLE to "\Q$me\E"/,
+	'an owner the caller may not become is left too');
+is($target->safe_psql('crypt2',
+	q{SELECT proowner::regrole::text || ' ' || proacl::text FROM pg_proc WHERE proname = 'haunt'}),
+	'migrator {migrator=X/migrator}', 'the function is the caller\'s, EXECUTE still revoked from PUBLIC');
+tsm_set_source_auth($source, 'trust');
 
 # --- owners => false, privileges => false ------------------------------------
 
