@@ -70,6 +70,22 @@
 #endif
 
 /*
+ * May "member" give an object to "role" (ALTER ... OWNER TO)?  16 asks for
+ * the right to SET ROLE to it (member_can_set_role, commit 3d14e171), 15
+ * for membership.  CREATE on a database: pg_database_aclcheck() gave way
+ * to object_aclcheck() in 16.
+ */
+#if PG16_GE
+#define tsm_can_set_role(member, role) member_can_set_role((member), (role))
+#define tsm_database_aclcheck(dbid, roleid, mode) \
+	object_aclcheck(DatabaseRelationId, (dbid), (roleid), (mode))
+#else
+#define tsm_can_set_role(member, role) is_member_of_role((member), (role))
+#define tsm_database_aclcheck(dbid, roleid, mode) \
+	pg_database_aclcheck((dbid), (roleid), (mode))
+#endif
+
+/*
  * A cancel request for the query running on a source connection, sent
  * without blocking the backend, so that the abort path can bound its wait
  * and give up when the backend is cancelled or terminated meanwhile

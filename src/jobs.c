@@ -20,6 +20,13 @@
  *	alter_job		the same name, max runtime, retries, retry period,
  *					scheduled or not, and next start.
  *
+ * Each job is added as its source owner (owners => true), so that
+ * TimescaleDB records that role as the job's owner and runs the job as it,
+ * as its own add_job does for the role that calls it: only when that role
+ * exists here, the caller may SET ROLE to it (or is a superuser) and it may
+ * log in, which TimescaleDB asks of a job's owner.  Otherwise the job is the
+ * caller's, with a WARNING naming the job and its source owner.
+ *
  * TimescaleDB's scheduler sees a job only once its transaction commits, by
  * which time its next start is the source's: none fires early.  migrate
  * runs this once all data is in and compressed, so no migrated job ever
@@ -37,10 +44,15 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "catalog/pg_authid.h"
+
 #include "tsmigrate.h"
+#include "compat.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_jobs);
 
@@ -68,7 +80,9 @@ static const char *const jobs_sql =
 "         WHERE mca.mat_hypertable_id OPERATOR(pg_catalog.=)"
 "               (j.config OPERATOR(pg_catalog.->>) 'mat_hypertable_id')::pg_catalog.int4),"
 "       (SELECT ij.next_start::pg_catalog.text FROM timescaledb_information.jobs ij"
-"         WHERE ij.job_id OPERATOR(pg_catalog.=) j.id)"
+"         WHERE ij.job_id OPERATOR(pg_catalog.=) j.id),"
+"       (SELECT r.rolname FROM pg_catalog.pg_roles r"
+"         WHERE r.oid OPERATOR(pg_catalog.=) j.owner::pg_catalog.oid)"
 "  FROM _timescaledb_catalog.bgw_job j"
 "  LEFT JOIN _timescaledb_catalog.hypertable h ON h.id OPERATOR(pg_catalog.=) j.hypertable_id"
 "  LEFT JOIN _timescaledb_catalog.continuous_agg ca"
@@ -99,6 +113,7 @@ static char *existing_job(const char *proc, const char *relation, const char *co
 static int32 add_job(TsmRows *jobs, int j, const char *config);
 static char *spi_value(const char *sql, int nargs, Oid *types, Datum *values,
 					   const char *nulls);
+static Oid	job_owner(const char *owner, const char *srcid, const char *name);
 
 /*
  * tsmigrate.pull_jobs(source text, dry_run boolean, owners boolean)
@@ -169,7 +184,21 @@ pull_jobs(void *arg)
 		}
 		else
 		{
+			Oid			ownerid = args->owners ?
+				job_owner(tsm_rows_value(jobs, j, 17), tsm_rows_value(jobs, j, 0),
+						  tsm_rows_value(jobs, j, 1)) : InvalidOid;
+			Oid			save_userid;
+			int			save_sec;
+
+			/*
+			 * As its owner: add_job records the current user.  An error
+			 * aborts the (sub)transaction, which restores the user.
+			 */
+			GetUserIdAndSecContext(&save_userid, &save_sec);
+			if (OidIsValid(ownerid))
+				SetUserIdAndSecContext(ownerid, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 			id = add_job(jobs, j, config);
+			SetUserIdAndSecContext(save_userid, save_sec);
 			action = args->dry_run ? "would create" : "created";
 		}
 
@@ -360,4 +389,46 @@ spi_value(const char *sql, int nargs, Oid *types, Datum *values, const char *nul
 	if (SPI_processed == 0 || SPI_tuptable->tupdesc->natts == 0)
 		return NULL;
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+/*
+ * job_owner
+ *		The role here that a job of the source's "owner" is added as, or
+ *		InvalidOid (the caller), with a WARNING saying why.
+ */
+static Oid
+job_owner(const char *owner, const char *srcid, const char *name)
+{
+	Oid			roleid;
+	HeapTuple	tup;
+	bool		canlogin = false;
+	const char *why = NULL;
+
+	if (owner == NULL)
+		return InvalidOid;
+	roleid = get_role_oid(owner, true);
+	if (!OidIsValid(roleid))
+		why = "The role does not exist on the target.";
+	else if (!superuser() && !tsm_can_set_role(GetUserId(), roleid))
+		why = "The caller may not SET ROLE to it.";
+	else
+	{
+		tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(roleid));
+		if (HeapTupleIsValid(tup))
+		{
+			canlogin = ((Form_pg_authid) GETSTRUCT(tup))->rolcanlogin;
+			ReleaseSysCache(tup);
+		}
+		if (!canlogin)
+			why = "The role cannot log in, and TimescaleDB runs a job as its owner.";
+	}
+	if (why == NULL)
+		return roleid;
+	ereport(WARNING,
+			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			errmsg("job %s \"%s\" is added owned by role \"%s\", not by its source owner \"%s\"",
+				   srcid ? srcid : "?", name ? name : "", GetUserNameFromId(GetUserId(), false), owner),
+			errdetail_internal("%s", why),
+			errhint("Create the role on the target first (tsmigrate.pull_roles()), or call pull_jobs with owners => false."));
+	return InvalidOid;
 }

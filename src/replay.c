@@ -71,6 +71,7 @@ static const ReplayTag replay_tags[] = {
 	{"AlterDomainStmt", T_AlterDomainStmt},
 	{"AlterEventTrigStmt", T_AlterEventTrigStmt},
 	{"AlterOpFamilyStmt", T_AlterOpFamilyStmt},
+	{"AlterOwnerStmt", T_AlterOwnerStmt},
 	{"AlterPublicationStmt", T_AlterPublicationStmt},
 	{"AlterSeqStmt", T_AlterSeqStmt},
 	{"AlterStatsStmt", T_AlterStatsStmt},
@@ -100,6 +101,7 @@ static const ReplayTag replay_tags[] = {
 	{"CreateTrigStmt", T_CreateTrigStmt},
 	{"CreateUserMappingStmt", T_CreateUserMappingStmt},
 	{"DefineStmt", T_DefineStmt},
+	{"GrantStmt", T_GrantStmt},
 	{"IndexStmt", T_IndexStmt},
 	{"RefreshMatViewStmt", T_RefreshMatViewStmt},
 	{"RuleStmt", T_RuleStmt},
@@ -200,6 +202,9 @@ statement_allowed(Node *stmt)
 			}
 		case T_AlterOpFamilyStmt:
 			return !((AlterOpFamilyStmt *) stmt)->isDrop;
+		case T_GrantStmt:
+			/* privileges on named objects, not ALL ... IN SCHEMA */
+			return ((GrantStmt *) stmt)->targtype == ACL_TARGET_OBJECT;
 		case T_AlterDomainStmt:
 			return ((AlterDomainStmt *) stmt)->subtype == 'C';
 		case T_AlterPublicationStmt:
@@ -246,6 +251,7 @@ statement_allowed(Node *stmt)
 					case AT_DisableRule:
 					case AT_EnableAlwaysRule:
 					case AT_EnableReplicaRule:
+					case AT_ChangeOwner:
 						return true;
 					default:
 						return false;
@@ -409,6 +415,13 @@ tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt)
 		ctx.sql = s->sql;
 		oldcxt = MemoryContextSwitchTo(objcxt);
 		check_statement(obj, s);
+		/* an owner or grantee that the target lacks: skipped (schema_owners.c) */
+		if (!tsm_schema_stmt_applies(obj, s))
+		{
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(objcxt);
+			continue;
+		}
 		MemoryContextSwitchTo(oldcxt);
 		if (s->without_timescaledb)
 			rc = execute_without_timescaledb(s->sql);

@@ -637,6 +637,7 @@ analyze_task(ReplayTask *task)
 				break;
 			case T_CommentStmt:
 			case T_AlterStatsStmt:
+			case T_AlterOwnerStmt:	/* of a statistics object */
 				break;
 			case T_AlterTableStmt:
 				{

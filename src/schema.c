@@ -211,6 +211,7 @@ tsm_schema_objects(PGconn *conn, TsmSchemaSection section,
 		collect_objects(conn, (const char *) lfirst(lc), &objects);
 	}
 
+	tsm_schema_owners(conn, objects, opts);
 	sorted = sort_objects(conn, version, objects);
 
 	tsm_conn_command(conn, "COMMIT");

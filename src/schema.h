@@ -123,6 +123,10 @@ extern char *tsm_schema_subst(const char *sql, const char *value);
 /* in schema_objects.c */
 extern void tsm_schema_object_queries(List **queries, int version, bool post);
 
+/* in schema_owners.c */
+extern void tsm_schema_owners(PGconn *conn, List *objects,
+							  const TsmSchemaOptions *opts);
+
 /* in schema_tables.c */
 extern void tsm_schema_table_queries(List **queries, int version, bool post);
 

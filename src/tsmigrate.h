@@ -314,11 +314,16 @@ typedef struct TsmSchemaObject
 	/* a primary key or unique constraint that may be built in two steps */
 	char	   *split_index;	/* CREATE UNIQUE INDEX of the constraint */
 	char	   *split_constraint;	/* ADD CONSTRAINT ... USING INDEX */
+	char	   *owner;			/* its owner on the source (raw name), or NULL */
 } TsmSchemaObject;
 
 extern TsmSchemaSection tsm_schema_section(const char *name);
 extern List *tsm_schema_objects(PGconn *conn, TsmSchemaSection section,
 								 const TsmSchemaOptions *opts);
+
+/* in schema_owners.c */
+extern bool tsm_schema_stmt_applies(const TsmSchemaObject *obj,
+									const TsmSchemaStmt *s);
 
 /* in replay.c */
 extern void tsm_replay_settings(GucAction action);
