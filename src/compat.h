@@ -15,23 +15,38 @@
 #ifndef TSM_COMPAT_H
 #define TSM_COMPAT_H
 
-#if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 180000
-#error "tsmigrate supports PostgreSQL 15 to 17"
+#if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 190000
+#error "tsmigrate supports PostgreSQL 15 to 18"
 #endif
 
 #define PG16_GE (PG_VERSION_NUM >= 160000)
 #define PG17_GE (PG_VERSION_NUM >= 170000)
+#define PG18_GE (PG_VERSION_NUM >= 180000)
 
 /*
- * libpq-be-fe-helpers.h with libpqsrv_exec() and libpqsrv_get_result()
- * reached the 15 branch in 15.13 (release-15.sgml, a back-patched v17-era
- * fix).  Older minors would need a vendored copy under src/import/; until
- * one is needed, refuse to build against them.
+ * libpq-be-fe-helpers.h with libpqsrv_exec() and libpqsrv_get_result() is
+ * new in 17 (commit d3c5f37d); it reached the 15 and 16 branches in the
+ * minor releases of 2025-05-08, 15.13 and 16.9 (release-15.sgml, a
+ * back-patched fix).  Older minors would need a vendored copy under
+ * src/import/; until one is needed, refuse to build against them.
  */
-#if PG_VERSION_NUM < 150013
-#error "tsmigrate needs PostgreSQL 15.13 or later (libpq-be-fe-helpers.h)"
+#if PG_VERSION_NUM < 150013 || (PG16_GE && PG_VERSION_NUM < 160009)
+#error "tsmigrate needs PostgreSQL 15.13, 16.9 or later (libpq-be-fe-helpers.h)"
 #endif
 #include "libpq/libpq-be-fe-helpers.h"
+
+/*
+ * A function that does not return: pg_attribute_noreturn(), after the
+ * declaration, is gone in 18, for C11's _Noreturn; pg_noreturn, new in
+ * 18, goes before the declaration.
+ */
+#if PG18_GE
+#define tsm_noreturn pg_noreturn
+#define tsm_noreturn_after
+#else
+#define tsm_noreturn
+#define tsm_noreturn_after pg_attribute_noreturn()
+#endif
 
 /* custom wait events are new in 17 (commit c9af0546) */
 #if PG17_GE
@@ -42,9 +57,13 @@
 
 /*
  * USAGE on a foreign server: pg_foreign_server_aclcheck() gave way to
- * object_aclcheck() in 16 (commit c727f511).
+ * object_aclcheck() in 16 (commit c727f511), which takes the catalog's OID.
  */
 #if PG16_GE
+#include "catalog/pg_class.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_namespace.h"
 #define tsm_server_aclcheck(serverid, roleid, mode) \
 	object_aclcheck(ForeignServerRelationId, (serverid), (roleid), (mode))
 #else

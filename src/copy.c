@@ -64,7 +64,7 @@ static TsmCopySource *copy_source = NULL;
 
 static int	copy_source_read(void *outbuf, int minread, int maxread);
 static void copy_source_finish(TsmCopySource *cs);
-static void report_copy_error(PGresult *res, TsmCopySource *cs) pg_attribute_noreturn();
+tsm_noreturn static void report_copy_error(PGresult *res, TsmCopySource *cs) tsm_noreturn_after;
 
 /*
  * tsm_copy_check_target

@@ -20,6 +20,8 @@
 #include "utils/guc.h"
 #include "utils/relcache.h"
 
+#include "compat.h"
+
 /*
  * A resolved source: what tsmigrate connects to.  keywords and values are
  * NULL-terminated arrays for PQconnectdbParams(), with the options that
@@ -156,8 +158,8 @@ extern bool tsm_conn_exposed(PGconn *conn, char *peer, size_t peerlen);
 extern PGresult *tsm_conn_exec(PGconn *conn, const char *sql, int nparams,
 							   const char *const *params, ExecStatusType expected);
 extern void tsm_conn_command(PGconn *conn, const char *sql);
-extern void tsm_report_remote_error(PGresult *res, PGconn *conn,
-									const char *sql) pg_attribute_noreturn();
+tsm_noreturn extern void tsm_report_remote_error(PGresult *res, PGconn *conn,
+												 const char *sql) tsm_noreturn_after;
 
 /* in versions.c */
 extern char *tsm_local_extversion(const char *extname);
