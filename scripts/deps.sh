@@ -20,6 +20,8 @@
 
 TSM_DEPS=${TSM_DEPS:-/var/cache/tsmigrate}
 vendor=${TSM_VENDOR:-$repo/../shared/vendor}
+# the PostgreSQL 15 installation that t/052 migrates from into 18
+TSM_PG15_INSTALL=${TSM_PG15_INSTALL:-/usr/lib/postgresql/15}
 
 PG18_VERSION=18.6
 TIMESCALEDB_VERSIONS=(2.25.2 2.28.3)
@@ -160,14 +162,16 @@ deps_all() {
 	chmod 755 "$TSM_DEPS"
 	exec 9>"$TSM_DEPS/.lock"
 	flock 9
-	local major
+	local major bindirs=() dir
 	for major in "$@"; do
 		if [ "$major" = 18 ] && [ -z "${TSM_PG_BINDIR:-}" ]; then
 			deps_postgresql18 || return 1
 		fi
+		bindirs+=("$(target_bindir "$major")")
+		[ "$major" = 18 ] && bindirs+=("$TSM_PG15_INSTALL/bin")
 	done
-	for major in "$@"; do
-		deps_timescaledb "$(target_bindir "$major")/pg_config" || return 1
+	for dir in $(printf '%s\n' "${bindirs[@]}" | sort -u); do
+		deps_timescaledb "$dir/pg_config" || return 1
 	done
 	deps_source_servers || return 1
 	flock -u 9

@@ -5,14 +5,50 @@
 # refuses root).  Sourced, not run.
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_MAJOR=${PG_MAJOR:-15}
 TEST_USER=${TSM_TEST_USER:-tsmtest}
-# TSM_PG_BINDIR: another PostgreSQL installation of the same major version
-# (a private copy, so that developers sharing a machine do not share one
-# `make install`).
-bindir=${TSM_PG_BINDIR:-/usr/lib/postgresql/$PG_MAJOR/bin}
-export PG_CONFIG=$bindir/pg_config
-export PATH=$bindir:$PATH
+# The supported targets that the tests and the demo run against: Debian's
+# PostgreSQL 15 and PostgreSQL 18 built from ../shared/vendor (scripts/deps.sh).
+TARGET_MAJORS=(15 18)
+# shellcheck source=scripts/deps.sh
+. "$repo/scripts/deps.sh"
+original_path=$PATH
+
+# target_bindir MAJOR: the installation a target of that major version runs.
+# TSM_PG_BINDIR names another one (a private copy, so that developers
+# sharing a machine do not share one `make install`).
+target_bindir() {
+	if [ -n "${TSM_PG_BINDIR:-}" ]; then
+		echo "$TSM_PG_BINDIR"
+	elif [ "$1" = 15 ]; then
+		echo /usr/lib/postgresql/15/bin
+	else
+		echo "$TSM_DEPS/pg$1/bin"
+	fi
+}
+
+# use_target MAJOR: PG_CONFIG and PATH for that target
+use_target() {
+	bindir=$(target_bindir "$1")
+	export PG_CONFIG=$bindir/pg_config
+	export PATH=$bindir:$original_path
+}
+
+# The targets asked for: PG_MAJOR, or the major of TSM_PG_BINDIR, or all.
+if [ -n "${TSM_PG_BINDIR:-}" ]; then
+	PG_MAJOR=${PG_MAJOR:-$("$TSM_PG_BINDIR/pg_config" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')}
+fi
+if [ -n "${PG_MAJOR:-}" ]; then
+	case " ${TARGET_MAJORS[*]} " in
+	*" $PG_MAJOR "*) ;;
+	*)
+		echo "$(basename "$0"): PG_MAJOR=$PG_MAJOR: the targets are ${TARGET_MAJORS[*]}" >&2
+		exit 2
+		;;
+	esac
+	majors=("$PG_MAJOR")
+else
+	majors=("${TARGET_MAJORS[@]}")
+fi
 
 require_root() {
 	if [ "$(id -u)" -ne 0 ]; then
@@ -28,8 +64,8 @@ install_packages() {
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends \
 		build-essential ca-certificates perl libipc-run-perl \
-		"postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" libpq-dev \
-		"postgresql-$PG_MAJOR-cron" >/dev/null
+		postgresql-15 postgresql-server-dev-15 libpq-dev postgresql-15-cron >/dev/null
+	deps_packages
 }
 
 # build_and_install [extra CFLAGS]

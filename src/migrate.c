@@ -6,9 +6,11 @@
  * NOTES
  *	The steps, each committed on its own (see state.c for the states):
  *
- *		checks			check_versions must be all ok; other sessions on the
- *						source are a WARNING
- *		extensions		sync_extensions
+ *		checks			check_versions must be all ok, but for a target
+ *						without TimescaleDB that can provide the source's
+ *						version; other sessions on the source are a WARNING
+ *		extensions		sync_extensions; TimescaleDB, where the source has
+ *						it, must then be here at the source's version
  *		roles			pull_roles (skipped with roles => false)
  *		pre-data		pull_schema(..., 'pre-data')
  *		timescaledb		pull_hypertables: the source's hypertables made
@@ -389,8 +391,16 @@ step_checks(TsmRun *run)
 	uint64		r;
 	int			others;
 
+	/*
+	 * A target without TimescaleDB that can provide the source's version
+	 * gets it from the extensions step.
+	 */
 	run_sql(run, "SELECT component, source_version, target_version, hint"
-			" FROM tsmigrate.check_versions($1) WHERE NOT ok", 0, NULL, NULL);
+			" FROM tsmigrate.check_versions($1) WHERE NOT ok"
+			" AND NOT (component = 'timescaledb' AND target_version IS NULL"
+			"  AND EXISTS (SELECT FROM pg_catalog.pg_available_extension_versions v"
+			"   WHERE v.name = 'timescaledb' AND v.version = source_version))",
+			0, NULL, NULL);
 	if (SPI_processed > 0)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -426,24 +436,49 @@ step_checks(TsmRun *run)
 	return others > 0 ? psprintf("%d other sessions on the source", others) : NULL;
 }
 
+/*
+ * sync_extensions; TimescaleDB, where the source has it, must then be here
+ * at the source's version (the checks step let a target without it come
+ * this far when it can provide that version).
+ */
 static char *
 step_extensions(TsmRun *run)
 {
-	run_sql(run, "SELECT action, count(*) FROM tsmigrate.sync_extensions($1)"
-			" GROUP BY action ORDER BY action", 0, NULL, NULL);
-	if (SPI_processed == 0)
-		return pstrdup("no extensions");
-	else
-	{
-		StringInfoData detail;
-		uint64		r;
+	StringInfoData detail;
+	uint64		r;
+	char	   *ts_source = NULL;
+	char	   *ts_target = NULL;
+	char	   *ts_action = NULL;
 
-		initStringInfo(&detail);
-		for (r = 0; r < SPI_processed; r++)
-			appendStringInfo(&detail, "%s%s %s", r > 0 ? ", " : "",
-							 result_value(r, 2), result_value(r, 1));
-		return detail.data;
+	run_sql(run, "WITH s AS MATERIALIZED (SELECT * FROM tsmigrate.sync_extensions($1))"
+			" SELECT action, count(*), NULL, NULL, NULL FROM s GROUP BY action"
+			" UNION ALL"
+			" SELECT NULL, NULL, source_version, target_version, action FROM s"
+			"  WHERE extname = 'timescaledb'"
+			" ORDER BY 1", 0, NULL, NULL);
+	initStringInfo(&detail);
+	for (r = 0; r < SPI_processed; r++)
+	{
+		if (result_value(r, 1) == NULL)
+		{
+			ts_source = result_value(r, 3);
+			ts_target = result_value(r, 4);
+			ts_action = result_value(r, 5);
+			continue;
+		}
+		appendStringInfo(&detail, "%s%s %s", detail.len > 0 ? ", " : "",
+						 result_value(r, 2), result_value(r, 1));
 	}
+	if (ts_source != NULL &&
+		(ts_target == NULL || strcmp(ts_source, ts_target) != 0))
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("timescaledb versions of source and target do not match"),
+				errdetail("The source has %s, the target %s: %s.", ts_source,
+						  ts_target ? ts_target : "none", ts_action),
+				errhint("Run on the target, as a superuser: CREATE EXTENSION timescaledb VERSION %s;",
+						quote_literal_cstr(ts_source)));
+	return detail.len > 0 ? detail.data : pstrdup("no extensions");
 }
 
 static char *

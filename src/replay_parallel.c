@@ -506,12 +506,12 @@ build_tasks(List *objects, int *ntasks)
 	foreach(lc, objects)
 	{
 		TsmSchemaObject *obj = lfirst(lc);
-		int			i = foreach_current_index(lc);
+		int			k = foreach_current_index(lc);
 
 		if (obj->split_index == NULL &&
-			tsm_replay_chunk_statements(obj, &chunk_stmts[i], &chunk_relids[i], &roots[i],
+			tsm_replay_chunk_statements(obj, &chunk_stmts[k], &chunk_relids[k], &roots[k],
 										&split_indexes))
-			nchunk_tasks += list_length(chunk_stmts[i]);
+			nchunk_tasks += list_length(chunk_stmts[k]);
 	}
 	tasks = palloc0(sizeof(ReplayTask) * (nobjects * 2 + nchunk_tasks));
 
@@ -538,17 +538,17 @@ build_tasks(List *objects, int *ntasks)
 		{
 			ListCell   *sc;
 			ListCell   *rc;
-			int			i = entry->pos;
+			int			k = entry->pos;
 
 			/* the chunks' tasks, then the hypertable's, which waits for them */
-			forboth(sc, chunk_stmts[i], rc, chunk_relids[i])
+			forboth(sc, chunk_stmts[k], rc, chunk_relids[k])
 			{
 				tasks[n].obj = obj;
 				tasks[n].chunk = lfirst_oid(rc);
 				tasks[n++].stmts = list_make1(lfirst(sc));
 			}
 			tasks[n].obj = obj;
-			tasks[n].stmts = lcons(roots[i], list_copy_tail(obj->stmts, 1));
+			tasks[n].stmts = lcons(roots[k], list_copy_tail(obj->stmts, 1));
 			entry->last = n++;
 		}
 		else

@@ -763,10 +763,25 @@ tsmigrate_compress_chunks(PG_FUNCTION_ARGS)
 						   quote_qualified_identifier(schema, table)),
 					errhint("Create the hypertables' chunks with tsmigrate.pull_hypertables() first."));
 		values[0] = ObjectIdGetDatum(chunkid);
-		spi_exec(psprintf("SELECT FROM %s.compress_chunk($1, if_not_compressed => true)",
-						  tsschema),
+
+		/*
+		 * A chunk copied compressed is compressed already: compress_chunk
+		 * would only say so, with a NOTICE per chunk.
+		 */
+		spi_exec("SELECT FROM pg_catalog.pg_class c"
+				 " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+				 " JOIN _timescaledb_catalog.chunk ch"
+				 "  ON ch.schema_name OPERATOR(pg_catalog.=) n.nspname"
+				 "  AND ch.table_name OPERATOR(pg_catalog.=) c.relname"
+				 " WHERE c.oid OPERATOR(pg_catalog.=) $1 AND ch.compressed_chunk_id IS NOT NULL",
 				 1, types, values, NULL);
-		CommandCounterIncrement();
+		if (SPI_processed == 0)
+		{
+			spi_exec(psprintf("SELECT FROM %s.compress_chunk($1, if_not_compressed => true)",
+							  tsschema),
+					 1, types, values, NULL);
+			CommandCounterIncrement();
+		}
 		MemoryContextSwitchTo(oldcxt);
 
 		row[0] = CStringGetTextDatum(hypertable);
