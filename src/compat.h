@@ -24,6 +24,13 @@
 #define PG18_GE (PG_VERSION_NUM >= 180000)
 
 /*
+ * NOT NULL constraints are catalogued in pg_constraint, with names, from
+ * 18 on: schema_tables.c makes a partition with NOT NULL columns on its
+ * own, so that its constraints are named as pg_dump's restore names them.
+ */
+#define TSM_NAMED_NOT_NULL PG18_GE
+
+/*
  * libpq-be-fe-helpers.h with libpqsrv_exec() and libpqsrv_get_result() is
  * new in 17 (commit d3c5f37d); it reached the 15 and 16 branches in the
  * minor releases of 2025-05-08, 15.13 and 16.9 (release-15.sgml, a

@@ -135,17 +135,28 @@ static int	heap_pop(int *heap, int *n);
 char *
 tsm_schema_subst(const char *sql, const char *value)
 {
+	return tsm_schema_subst_marker(sql, "@1@", value);
+}
+
+/*
+ * tsm_schema_subst_marker
+ *		Replace "marker" in a query by "value".
+ */
+char *
+tsm_schema_subst_marker(const char *sql, const char *marker, const char *value)
+{
 	StringInfoData buf;
 	const char *p;
 	const char *hit;
+	size_t		len = strlen(marker);
 
 	initStringInfo(&buf);
 	p = sql;
-	while ((hit = strstr(p, "@1@")) != NULL)
+	while ((hit = strstr(p, marker)) != NULL)
 	{
 		appendBinaryStringInfo(&buf, p, hit - p);
 		appendStringInfoString(&buf, value);
-		p = hit + 3;
+		p = hit + len;
 	}
 	appendStringInfoString(&buf, p);
 	return buf.data;

@@ -119,6 +119,8 @@
 
 /* in schema.c */
 extern char *tsm_schema_subst(const char *sql, const char *value);
+extern char *tsm_schema_subst_marker(const char *sql, const char *marker,
+									 const char *value);
 
 /* in schema_objects.c */
 extern void tsm_schema_object_queries(List **queries, int version, bool post);

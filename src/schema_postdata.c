@@ -78,7 +78,7 @@ INDEX_EXTRAS ","
 " LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = co.conindid AND co.contype IN ('p', 'u', 'x')"
 " LEFT JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid"
 " WHERE (co.contype IN ('p', 'u', 'x') OR (co.contype = 'f' AND co.conparentid = 0)"
-"  OR (co.contype = 'c' AND NOT co.convalidated AND co.conislocal))"
+"  OR (co.contype IN ('c', 'n') AND NOT co.convalidated AND co.conislocal))"
 " AND c.relkind IN ('r', 'p', 'f') AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid");
 
 /*

@@ -32,6 +32,7 @@
  */
 #include "postgres.h"
 
+#include "compat.h"
 #include "tsmigrate.h"
 #include "schema.h"
 
@@ -74,7 +75,7 @@ static const char *const sequences_sql =
 	"  JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace JOIN pg_catalog.pg_sequence s ON s.seqrelid = sc.oid" \
 	"  WHERE dd.classid = " CATOID("pg_class") " AND dd.refclassid = " CATOID("pg_class") \
 	"  AND dd.refobjid = c.oid AND dd.refobjsubid = a.attnum AND dd.deptype = 'i' AND sc.relkind = 'S' LIMIT 1) ELSE '' END," \
-	" CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END)"
+	" @2@)"
 
 /* @1@: SET COMPRESSION of a column (14+), or NULL */
 static const char *const tables_sql_fmt =
@@ -89,14 +90,14 @@ static const char *const tables_sql_fmt =
 "   pg_catalog.format('CREATE %s%s %I.%I%s%s%s%s%s%s%s', CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END,"
 "    x.rk, n.nspname, c.relname,"
 "    CASE WHEN c.reloftype <> 0 THEN ' OF ' || pg_catalog.format_type(c.reloftype, NULL) ELSE '' END,"
-"    CASE WHEN c.reloftype = 0 THEN ' (' || x.elems || ')' WHEN x.elems <> '' THEN ' (' || x.elems || ')' ELSE '' END, CASE WHEN x.inherits IS NOT NULL AND NOT x.attach_later AND NOT c.relispartition THEN ' INHERITS (' || x.inherits || ')' ELSE '' END,"
+"    CASE WHEN c.reloftype = 0 THEN ' (' || x.elems || ')' WHEN x.elems <> '' THEN ' (' || x.elems || ')' ELSE '' END, CASE WHEN x.inherits IS NOT NULL AND NOT y.attach_later AND NOT c.relispartition THEN ' INHERITS (' || x.inherits || ')' ELSE '' END,"
 "    x.partby, CASE WHEN c.relkind = 'r' AND am.amname <> 'heap' THEN pg_catalog.format(' USING %I', am.amname) ELSE '' END,"
 "    x.server, x.withopts)"
 "  END]"
 " || ARRAY(SELECT 'AlterTableStmt:' || pg_catalog.format('ALTER %s %I.%I INHERIT %I.%I', x.rk, n.nspname, c.relname, pn.nspname, pc.relname)"
 "   FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent"
 "   JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace"
-"   WHERE i.inhrelid = c.oid AND x.attach_later ORDER BY i.inhseqno)"
+"   WHERE i.inhrelid = c.oid AND y.attach_later ORDER BY i.inhseqno)"
 " || ARRAY["
 "  CASE WHEN y.standalone THEN 'AlterTableStmt:' || pg_catalog.format('ALTER TABLE ONLY %s ATTACH PARTITION %I.%I %s',"
 "   x.parent, n.nspname, c.relname, pg_catalog.pg_get_expr(c.relpartbound, c.oid)) END,"
@@ -107,11 +108,12 @@ static const char *const tables_sql_fmt =
 "    CASE c.relkind WHEN 'f' THEN 'FOREIGN TABLE' ELSE '' END, n.nspname, c.relname, d.description)"
 "   FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_description d ON d.classoid = " CATOID("pg_constraint")
 "    AND d.objoid = co.oid AND d.objsubid = 0"
-"   WHERE co.conrelid = c.oid AND co.contype = 'c' AND co.convalidated AND NOT " CHECK_CALLS_FUNCTION("co")
+"   WHERE co.conrelid = c.oid AND co.convalidated"
+"    AND ((co.contype = 'c' AND NOT " CHECK_CALLS_FUNCTION("co") ") OR co.contype = 'n')"
 "   ORDER BY co.conname)"
 " || ARRAY(SELECT u.s FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid"
 "   CROSS JOIN LATERAL pg_catalog.unnest(ARRAY["
-"    CASE WHEN a.attnotnull AND (NOT a.attislocal OR c.relispartition OR c.reloftype <> 0) THEN 'AlterTableStmt:' ||"
+"    CASE WHEN @3@ AND (NOT a.attislocal OR c.relispartition OR c.reloftype <> 0) THEN 'AlterTableStmt:' ||"
 "     pg_catalog.format('ALTER %s ONLY %I.%I ALTER COLUMN %I SET NOT NULL', x.rk, n.nspname, c.relname, a.attname) END,"
 "    CASE WHEN a.attstorage <> at.typstorage THEN 'AlterTableStmt:' ||"
 "     pg_catalog.format('ALTER %s ONLY %I.%I ALTER COLUMN %I SET STORAGE %s', x.rk, n.nspname, c.relname, a.attname,"
@@ -131,11 +133,16 @@ static const char *const tables_sql_fmt =
 " LEFT JOIN pg_catalog.pg_foreign_table ft ON ft.ftrelid = c.oid"
 " LEFT JOIN pg_catalog.pg_foreign_server fs ON fs.oid = ft.ftserver"
 " CROSS JOIN LATERAL (SELECT c.relispartition AND"
-"  (SELECT pg_catalog.array_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a"
+"  ((SELECT pg_catalog.array_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a"
 "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) IS DISTINCT FROM"
 "  (SELECT pg_catalog.array_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a"
 "   JOIN pg_catalog.pg_inherits i ON i.inhparent = a.attrelid"
-"   WHERE i.inhrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS standalone) y"
+"   WHERE i.inhrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) OR @4@) AS standalone,"
+"  (NOT c.relispartition AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid)"
+"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0"
+"    AND NOT a.attisdropped AND NOT a.attislocal)"
+"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint co WHERE co.conrelid = c.oid AND co.contype = 'c'"
+"    AND NOT co.conislocal)) AS attach_later) y"
 " CROSS JOIN LATERAL (SELECT"
 "  CASE c.relkind WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS rk,"
 "  pg_catalog.concat_ws(', ',"
@@ -152,11 +159,6 @@ static const char *const tables_sql_fmt =
 "  (SELECT pg_catalog.string_agg(pg_catalog.format('%I.%I', pn.nspname, pc.relname), ', ' ORDER BY i.inhseqno) FROM pg_catalog.pg_inherits i"
 "   JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace"
 "   WHERE i.inhrelid = c.oid) AS inherits,"
-"  (NOT c.relispartition AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid)"
-"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0"
-"    AND NOT a.attisdropped AND NOT a.attislocal)"
-"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint co WHERE co.conrelid = c.oid AND co.contype = 'c'"
-"    AND NOT co.conislocal)) AS attach_later,"
 "  CASE WHEN c.relkind = 'p' THEN ' PARTITION BY ' || pg_catalog.pg_get_partkeydef(c.oid) ELSE '' END AS partby,"
 "  CASE WHEN c.relkind = 'f' THEN pg_catalog.format(' SERVER %I%s', fs.srvname,"
 "   CASE WHEN ft.ftoptions IS NOT NULL THEN pg_catalog.format(' OPTIONS (%s)', " GENERIC_OPTIONS("ft.ftoptions") ") ELSE '' END)"
@@ -165,6 +167,53 @@ static const char *const tables_sql_fmt =
 "   THEN ' WITH (' || pg_catalog.concat_ws(', ', " RELOPTIONS("c.reloptions", "''") ", " RELOPTIONS("tc.reloptions", "'toast.'") ") || ')'"
 "   ELSE '' END AS withopts) x"
 " WHERE c.relkind IN ('r', 'p', 'f') AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid");
+
+/*
+ * NOT NULL.  Before 18, attnotnull: in CREATE TABLE where no parent has it
+ * (pg_dump deems it inherited then; the child gets it from the parent) or
+ * where the table inherits only later (ALTER TABLE ... INHERIT wants it),
+ * with ALTER ... SET NOT NULL for the columns that CREATE TABLE leaves
+ * out.  From 18 on, the source's valid NOT NULL constraints (pg_constraint,
+ * contype 'n'): in CREATE TABLE where local (every one for a partition made
+ * on its own), named where the name is not the default one, as pg_dump
+ * does, and NO INHERIT; SET NOT NULL for a local one on a column that
+ * CREATE TABLE leaves out.  NOT VALID ones are post-data
+ * (schema_postdata.c).
+ */
+#define PARENT_NOT_NULL \
+	"EXISTS (SELECT 1 FROM pg_catalog.pg_inherits pi JOIN pg_catalog.pg_attribute pa" \
+	" ON pa.attrelid = pi.inhparent AND pa.attname = a.attname" \
+	" WHERE pi.inhrelid = c.oid AND pa.attnotnull)"
+
+static const char *const column_not_null_pre18 =
+"CASE WHEN a.attnotnull AND (y.standalone OR y.attach_later OR NOT " PARENT_NOT_NULL ") THEN ' NOT NULL' ELSE '' END";
+
+static const char *const set_not_null_pre18 =
+"(a.attnotnull AND NOT " PARENT_NOT_NULL ")";
+
+static const char *const column_not_null_18 =
+"COALESCE((SELECT CASE WHEN nn.conname::pg_catalog.text ="
+"  c.relname::pg_catalog.text || '_' || a.attname::pg_catalog.text || '_not_null'"
+"  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_description nd WHERE nd.classoid = " CATOID("pg_constraint")
+"   AND nd.objoid = nn.oid AND nd.objsubid = 0)"
+"  THEN ' NOT NULL' ELSE pg_catalog.format(' CONSTRAINT %I NOT NULL', nn.conname) END"
+"  || CASE WHEN nn.connoinherit THEN ' NO INHERIT' ELSE '' END"
+" FROM pg_catalog.pg_constraint nn WHERE nn.conrelid = c.oid AND nn.contype = 'n'"
+" AND nn.convalidated AND nn.conkey[1] = a.attnum AND (nn.conislocal OR y.standalone)), '')";
+
+static const char *const set_not_null_18 =
+"EXISTS (SELECT 1 FROM pg_catalog.pg_constraint nn WHERE nn.conrelid = c.oid AND nn.contype = 'n'"
+" AND nn.convalidated AND nn.conislocal AND nn.conkey[1] = a.attnum)";
+
+/*
+ * A target that names its NOT NULL constraints (compat.h) names those of a
+ * partition made with PARTITION OF after its parent's: a partition with
+ * NOT NULL columns is made on its own and attached, as pg_dump does, so
+ * that its constraints get their own names.
+ */
+static const char *const standalone_for_not_null =
+"EXISTS (SELECT 1 FROM pg_catalog.pg_attribute na WHERE na.attrelid = c.oid"
+" AND na.attnum > 0 AND NOT na.attisdropped AND na.attnotnull)";
 
 static const char *const compression_14 =
 "CASE WHEN a.attcompression <> '' THEN 'AlterTableStmt:' ||"
@@ -238,6 +287,8 @@ static const char *const views_on_caggs_sql = VIEWS_SQL " AND " READS_CAGG("c.oi
 void
 tsm_schema_table_queries(List **queries, int version, bool post)
 {
+	char	   *tables;
+
 	if (post)
 	{
 		*queries = lappend(*queries, (char *) views_on_caggs_sql);
@@ -245,9 +296,15 @@ tsm_schema_table_queries(List **queries, int version, bool post)
 	}
 
 	*queries = lappend(*queries, (char *) sequences_sql);
-	*queries = lappend(*queries,
-					   tsm_schema_subst(tables_sql_fmt,
-										version >= 140000 ? compression_14 : "NULL::pg_catalog.text"));
+	tables = tsm_schema_subst(tables_sql_fmt,
+							  version >= 140000 ? compression_14 : "NULL::pg_catalog.text");
+	tables = tsm_schema_subst_marker(tables, "@2@",
+									 version >= 180000 ? column_not_null_18 : column_not_null_pre18);
+	tables = tsm_schema_subst_marker(tables, "@3@",
+									 version >= 180000 ? set_not_null_18 : set_not_null_pre18);
+	tables = tsm_schema_subst_marker(tables, "@4@",
+									 TSM_NAMED_NOT_NULL ? standalone_for_not_null : "false");
+	*queries = lappend(*queries, tables);
 	*queries = lappend(*queries, (char *) defaults_sql);
 	*queries = lappend(*queries, (char *) checks_sql);
 	*queries = lappend(*queries, (char *) views_sql);

@@ -28,11 +28,13 @@ $source->safe_psql('legacy', q{
 	CREATE SCHEMA ext;
 	CREATE EXTENSION hstore WITH SCHEMA ext VERSION '1.4';
 	CREATE EXTENSION pg_trgm;
-	CREATE EXTENSION citext;
+	-- versions that every supported target provides (18's defaults are
+	-- newer)
+	CREATE EXTENSION citext VERSION '1.6';
 	CREATE SCHEMA tree;
-	CREATE EXTENSION ltree WITH SCHEMA tree;
-	CREATE EXTENSION earthdistance CASCADE;
-	CREATE EXTENSION pageinspect;
+	CREATE EXTENSION ltree WITH SCHEMA tree VERSION '1.2';
+	CREATE EXTENSION earthdistance VERSION '1.1' CASCADE;
+	CREATE EXTENSION pageinspect VERSION '1.11';
 
 	-- Stand-ins for a source whose installation differs from the
 	-- target's: an intarray at a version this target has no script for,

