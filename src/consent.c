@@ -7,7 +7,8 @@
  * could hand it more than that on the target (a membership in a role this
  * run did not create, a parameter privilege, CREATEROLE, a function in C or
  * an untrusted language, an event trigger, a change to an object this run
- * did not create) is refused unless the caller names it in the "allow"
+ * did not create, a SECURITY DEFINER function owned by a role that is a
+ * superuser here) is refused unless the caller names it in the "allow"
  * argument of pull_roles, pull_schema or migrate.  This file parses that
  * argument; the files that generate or replay statements ask it.
  *
@@ -40,6 +41,7 @@ static const struct
 	{"untrusted_languages", TSM_ALLOW_UNTRUSTED_LANGUAGES},
 	{"event_triggers", TSM_ALLOW_EVENT_TRIGGERS},
 	{"existing_objects", TSM_ALLOW_EXISTING_OBJECTS},
+	{"superuser_definer", TSM_ALLOW_SUPERUSER_DEFINER},
 };
 
 /*
@@ -107,7 +109,7 @@ tsm_consent_parse(ArrayType *allow)
 					errmsg("unrecognized value in allow: \"%s\"", word),
 					errhint("Valid values are \"membership:ROLE\", \"setting:PARAMETER\", \"parameter_privileges\", "
 							"\"createrole\", \"c_functions\", \"untrusted_languages\", "
-							"\"event_triggers\" and \"existing_objects\"."));
+							"\"event_triggers\", \"existing_objects\" and \"superuser_definer\"."));
 	}
 	return consent;
 }

@@ -326,6 +326,7 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
 		OwnTarget  *t;
 		bool		found;
 
+		obj->superuser_definer = tsm_consent_allows(opts->consent, TSM_ALLOW_SUPERUSER_DEFINER);
 		if (obj->classid == InvalidOid || owned_kind(obj->kind) == NULL)
 			continue;
 		key.classid = obj->classid;
@@ -837,7 +838,11 @@ tsm_schema_stmt_applies(const TsmSchemaObject *obj, const TsmSchemaStmt *s)
  *		source owner is not set here would be the caller's, and when the
  *		caller is a superuser anyone allowed to call it would run code as a
  *		superuser.  Refuse it then; a caller that is not a superuser owns it
- *		as any other object it creates.
+ *		as any other object it creates.  A source owner that is a superuser
+ *		here is refused too unless the caller allows "superuser_definer": a
+ *		source's role is matched to the target's by name only, so a source
+ *		role named as one of the target's superusers would otherwise hand
+ *		the source's code a superuser's rights.
  */
 static void
 check_security_definer(const TsmSchemaObject *obj)
@@ -858,7 +863,19 @@ check_security_definer(const TsmSchemaObject *obj)
 			((AlterOwnerStmt *) stmt)->objectType != OBJECT_PROCEDURE)
 			continue;
 		if (owner_settable(stmt, &rolname, &reason))
+		{
+			if (!obj->superuser_definer &&
+				superuser_arg(get_role_oid(rolname, false)))
+				ereport(ERROR,
+						errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("refusing to create SECURITY DEFINER %s %s owned by superuser \"%s\"",
+							   obj->kind, obj->name, rolname),
+						errdetail("Role \"%s\" is a superuser on the target: the function's code, from the source, would run with a superuser's rights.",
+								  rolname),
+						errhint("If you trust the source with that, allow it with allow => '{superuser_definer}'; otherwise make \"%s\" a role that is not a superuser on the target, or migrate with owners => false as a role that is not a superuser.",
+								rolname));
 			return;
+		}
 		break;
 	}
 	if (!superuser())

@@ -108,6 +108,8 @@ extern bool tsm_cancel_timeout_check(int *newval, void **extra, GucSource source
 #define TSM_ALLOW_EVENT_TRIGGERS		0x0010	/* CREATE EVENT TRIGGER */
 #define TSM_ALLOW_EXISTING_OBJECTS		0x0020	/* changes to objects this run
 												 * did not create */
+#define TSM_ALLOW_SUPERUSER_DEFINER		0x0040	/* a SECURITY DEFINER function
+												 * owned by a superuser here */
 
 typedef struct TsmConsent
 {
@@ -317,6 +319,8 @@ typedef struct TsmSchemaObject
 	char	   *split_index;	/* CREATE UNIQUE INDEX of the constraint */
 	char	   *split_constraint;	/* ADD CONSTRAINT ... USING INDEX */
 	char	   *owner;			/* its owner on the source (raw name), or NULL */
+	bool		superuser_definer;	/* allow: SECURITY DEFINER owned by a
+									 * superuser here */
 } TsmSchemaObject;
 
 extern TsmSchemaSection tsm_schema_section(const char *name);

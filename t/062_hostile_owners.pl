@@ -234,6 +234,52 @@ is($target->safe_psql('plain', q{
 is($target->safe_psql('plain', q{SELECT nspowner::regrole::text = current_user AND nspacl IS NULL
 	FROM pg_namespace WHERE nspname = 'ledger'}), 't', 'so is the schema');
 
+# --- a source role named as one of the target's superusers -----------------
+# The source's "boss" is an ordinary role that owns a SECURITY DEFINER
+# function anyone may call; the target's "boss" is a superuser.  Matched by
+# name, the function would run the source's code as a superuser.
+
+$source->safe_psql('postgres', q{
+	CREATE ROLE boss;
+	CREATE DATABASE usurp;
+});
+$source->safe_psql('usurp', q{
+	CREATE FUNCTION public.elevate(cmd text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+		AS $$ BEGIN EXECUTE cmd; END $$;
+	ALTER FUNCTION public.elevate(text) OWNER TO boss;
+	GRANT EXECUTE ON FUNCTION public.elevate(text) TO PUBLIC;
+});
+$target->safe_psql('postgres', q{
+	CREATE ROLE boss SUPERUSER;
+	CREATE DATABASE usurp;
+	CREATE ROLE intruder LOGIN;
+});
+$target->safe_psql('usurp', 'CREATE EXTENSION tsmigrate');
+my $usurp = $source->connstr('usurp');
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT * FROM tsmigrate.pull_schema(\$\$$usurp\$\$, 'pre-data')", dbname => 'usurp');
+isnt($rc, 0, 'a SECURITY DEFINER function that would be owned by a superuser of the target is refused');
+like($err, qr/ERROR:  42501: refusing to create SECURITY DEFINER function "public"."elevate"\("cmd" "text"\) owned by superuser "boss"/,
+	'the error names the function and the superuser');
+like($err, qr/HINT:  .*allow => '\{superuser_definer\}'/, 'the hint names the allow word');
+is($target->safe_psql('usurp', q{SELECT count(*) FROM pg_proc WHERE proname = 'elevate'}),
+	'0', 'the function is not there');
+($rc, $out, $err) = tsm_target_sql($target,
+	"CALL tsmigrate.migrate(\$\$$usurp\$\$, jobs => 1)", dbname => 'usurp');
+isnt($rc, 0, 'migrate refuses it too');
+($rc, $out, $err) = $target->psql('usurp',
+	q{SELECT public.elevate('ALTER ROLE intruder SUPERUSER')}, extra_params => [ '-U', 'intruder' ]);
+is($target->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'intruder'}),
+	'f', 'the intruder did not become a superuser');
+$target->safe_psql('postgres', 'DROP DATABASE usurp; CREATE DATABASE usurp');
+$target->safe_psql('usurp', 'CREATE EXTENSION tsmigrate');
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT * FROM tsmigrate.pull_schema(\$\$$usurp\$\$, 'pre-data', allow => '{superuser_definer}')",
+	dbname => 'usurp');
+is($rc, 0, 'allowed by name, it is created') or diag $err;
+is($target->safe_psql('usurp', q{SELECT proowner::regrole FROM pg_proc WHERE proname = 'elevate'}),
+	'boss', '... owned by boss');
+
 # schema_sql shows the statements, written and quoted on the target
 $out = $target->safe_psql('plain',
 	"SELECT string_agg(s, E'\\n') FROM tsmigrate.schema_sql(\$\$$shop\$\$) s WHERE s ~ '^(ALTER .* OWNER TO|GRANT|REVOKE)'");
