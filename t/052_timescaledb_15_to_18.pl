@@ -29,7 +29,7 @@ my $version = '2.28.3';
 my $pg15 = $ENV{TSM_PG15_INSTALL} // '/usr/lib/postgresql/15';
 
 my $target = tsm_target_node('target', timescaledb => 1);
-my $target_major = $target->safe_psql('postgres', 'SHOW server_version_num') / 10000;
+my $target_major = int($target->safe_psql('postgres', 'SHOW server_version_num') / 10000);
 plan skip_all => "the target runs PostgreSQL $target_major: this test migrates from 15 into a newer one"
   unless $target_major > 15;
 
