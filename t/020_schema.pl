@@ -62,10 +62,13 @@ sub pull
 	$dry_run = $dry_run ? 'true' : 'false';
 	$jobs //= 1;
 	$skip_existing = $skip_existing ? 'true' : 'false';
+	# the fixture's SECURITY DEFINER function belongs to the bootstrap
+	# superuser on both sides: allowed here, t/062 tests the refusal
+	my $allow = $srcdb eq 'fixture' ? ", allow => '{superuser_definer}'" : '';
 	return tsm_target_sql($target,
 		"SET client_min_messages = error; SELECT action, count(*) FROM "
 		  . "tsmigrate.pull_schema($src, '$section', $dry_run, jobs => $jobs,"
-		  . " skip_existing => $skip_existing) GROUP BY 1 ORDER BY 1",
+		  . " skip_existing => $skip_existing$allow) GROUP BY 1 ORDER BY 1",
 		dbname => $db);
 }
 
