@@ -212,7 +212,9 @@ like($err, qr/refusing to create SECURITY DEFINER function "public"."haunt"\("cm
 
 $target->safe_psql('postgres', 'CREATE DATABASE plain');
 $target->safe_psql('plain', 'CREATE EXTENSION tsmigrate');
-# a copy of shop without its SECURITY DEFINER function
+# a copy of shop without its SECURITY DEFINER function (once the last
+# call's source session, which ends after the call, is gone)
+tsm_no_source_backends($source);
 $source->safe_psql('postgres', 'CREATE DATABASE shop_plain TEMPLATE shop');
 $source->safe_psql('shop_plain', 'DROP FUNCTION public.secdef(text)');
 my $shop_plain = $source->connstr('shop_plain');
