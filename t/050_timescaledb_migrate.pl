@@ -148,6 +148,8 @@ foreach my $version (@versions)
 		"$version: the data step copies the chunks with the other tables");
 	like($err, qr/step "compression" done in [\d.]+ s: 6 chunks compressed/,
 		"$version: the compression step compresses what the source had compressed");
+	unlike($err, qr/already (converted to columnstore|compressed)/,
+		"$version: no NOTICE per chunk copied compressed");
 
 	is( $target->safe_psql($db,
 			q{SELECT string_agg(hypertable_name, ',' ORDER BY hypertable_name COLLATE "C")
@@ -408,6 +410,23 @@ is( $target->safe_psql('plain',
 	'timescaledb=skipped: skipped: the source has no TimescaleDB,'
 	  . 'compression=skipped: skipped: the source has no TimescaleDB',
 	'the timescaledb and compression steps are skipped');
+
+# --- a target database without TimescaleDB: migrate creates it -----------
+
+{
+	my $version = $versions[0];
+	my $db = 'ts_' . ($version =~ s/\./_/gr);
+	$target->safe_psql('postgres', 'CREATE DATABASE no_ts');
+	$target->safe_psql('no_ts', 'CREATE EXTENSION tsmigrate');
+	my $src = tsm_tcp_connstr($source, $db);
+	($rc, $out, $err) = tsm_target_sql($target, "CALL tsmigrate.migrate(\$\$$src\$\$)",
+		dbname => 'no_ts');
+	is($rc, 0, 'a target database without TimescaleDB: migrate goes past its checks') or diag $err;
+	like($err, qr/step "extensions" done in [\d.]+ s: 1 created/,
+		'its extensions step creates TimescaleDB');
+	is($target->safe_psql('no_ts', q{SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'}),
+		$version, "at the source's version, $version");
+}
 
 # --- different TimescaleDB versions: the checks step stops the run ---------
 
