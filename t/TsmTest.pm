@@ -146,10 +146,13 @@ sub tsm_finish_background
 {
 	my ($bg) = @_;
 	$bg->{stdin} .= "\\echo done\n";
-	$bg->{run}->pump()
-	  while $bg->{run}->pumpable
-	  && $bg->{stdout} !~ /done/
-	  && !$bg->{timeout}->is_expired;
+	# (writing to a psql that has exited meanwhile is a broken pipe)
+	eval {
+		$bg->{run}->pump()
+		  while $bg->{run}->pumpable
+		  && $bg->{stdout} !~ /done/
+		  && !$bg->{timeout}->is_expired;
+	};
 	my $stderr = $bg->{stderr};
 	eval { $bg->quit };
 	return $stderr;
