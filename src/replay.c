@@ -107,8 +107,10 @@ statement_allowed(Node *stmt)
 	switch (nodeTag(stmt))
 	{
 		case T_CreateSchemaStmt:
+			/* no AUTHORIZATION: its owner is set as any other's (schema_owners.c) */
 			return !((CreateSchemaStmt *) stmt)->if_not_exists &&
-				((CreateSchemaStmt *) stmt)->schemaElts == NIL;
+				((CreateSchemaStmt *) stmt)->schemaElts == NIL &&
+				((CreateSchemaStmt *) stmt)->authrole == NULL;
 		case T_CreateStmt:
 		case T_CreateForeignTableStmt:
 			return !((CreateStmt *) stmt)->if_not_exists;

@@ -24,9 +24,10 @@
  *	  hangs something on it (existing_objects): a trigger, rule, policy,
  *	  index, statistics object, comment, owner or grant on a table that was
  *	  here before, row level security switched on it, a table attached to
- *	  it as a partition or child, a foreign key that references it, a new
- *	  object in a system schema, in tsmigrate's schema or in a schema of an
- *	  extension.  The comment of schema public, which the target always
+ *	  it as a partition or child, a foreign key that references it, a
+ *	  foreign table or user mapping on a server that was here before, a
+ *	  new object in a system schema, in tsmigrate's schema or in a schema of
+ *	  an extension.  The comment of schema public, which the target always
  *	  has, is the one exception, as pg_dump restores it.
  *
  * A partition bound must be constants: PostgreSQL evaluates it when the
@@ -455,6 +456,11 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 					check_bound(create->partbound, create->relation);
 				check_foreign_keys(create->tableElts, stmt, guard);
 				check_foreign_keys(create->constraints, stmt, guard);
+				/* a foreign table reads through its server's user mappings */
+				if (IsA(stmt, CreateForeignTableStmt))
+					check_named(OBJECT_FOREIGN_SERVER,
+								(Node *) makeString(((CreateForeignTableStmt *) stmt)->servername),
+								stmt, guard);
 			}
 			break;
 		case T_CreateSeqStmt:
