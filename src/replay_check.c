@@ -14,9 +14,11 @@
  *	- a statement that is none of those the object's kind is made of, as
  *	  the generator writes them (kind_statements): a comment that is
  *	  really a CREATE FUNCTION, say;
- *	- code that runs with the server's own rights (c_functions): a function
- *	  in C or internal, a planner support function, a base type, a text
- *	  search parser or template;
+ *	- code that runs with the server's own rights, and crashes it when
+ *	  declared wrong (c_functions): a function in C or internal, a planner
+ *	  support function, a base type, a text search parser or template, an
+ *	  aggregate whose state is "internal", an operator class's support
+ *	  function that takes "internal";
  *	- a function in a language that is not trusted (untrusted_languages);
  *	- an event trigger (event_triggers), which would run on every DDL
  *	  command of every role;
@@ -168,6 +170,9 @@ static bool is_constant(Node *expr);
 static void check_owned_by(List *options, Node *stmt, TsmReplayGuard *guard);
 static void check_function(CreateFunctionStmt *fn, TsmReplayGuard *guard);
 static void check_define(DefineStmt *def, TsmReplayGuard *guard);
+static bool is_internal(TypeName *type);
+static void check_support_functions(List *items, TsmReplayGuard *guard);
+static void refuse_c(const char *what, const char *detail) pg_attribute_noreturn();
 static void check_publication_objects(List *pubobjects, Node *stmt,
 									  TsmReplayGuard *guard);
 static void check_grant(GrantStmt *grant, TsmReplayGuard *guard);
@@ -529,6 +534,7 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 				CreateOpClassStmt *opc = (CreateOpClassStmt *) stmt;
 
 				check_names_namespace(opc->opclassname, stmt, guard);
+				check_support_functions(opc->items, guard);
 				if (opc->opfamilyname != NIL)
 					check_named(OBJECT_OPFAMILY,
 								(Node *) lcons(makeString(opc->amname), opc->opfamilyname),
@@ -536,6 +542,7 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 			}
 			break;
 		case T_AlterOpFamilyStmt:
+			check_support_functions(((AlterOpFamilyStmt *) stmt)->items, guard);
 			check_named(OBJECT_OPFAMILY,
 						(Node *) lcons(makeString(((AlterOpFamilyStmt *) stmt)->amname),
 									   ((AlterOpFamilyStmt *) stmt)->opfamilyname),
@@ -1001,21 +1008,91 @@ check_function(CreateFunctionStmt *fn, TsmReplayGuard *guard)
 	ReleaseSysCache(tup);
 }
 
-/* CREATE AGGREGATE, OPERATOR, TYPE, COLLATION, TEXT SEARCH ... */
+/*
+ * CREATE AGGREGATE, OPERATOR, TYPE, COLLATION, TEXT SEARCH ...: a base
+ * type, a text search parser or template binds functions in C to SQL, an
+ * aggregate whose state is "internal" hands one C function's memory to
+ * another; PostgreSQL leaves them to superusers as a wrong one crashes it.
+ */
 static void
 check_define(DefineStmt *def, TsmReplayGuard *guard)
 {
+	ListCell   *lc;
+
 	check_names_namespace(def->defnames, (Node *) def, guard);
-	/* a base type or a text search parser or template binds C functions */
-	if ((def->kind == OBJECT_TYPE || def->kind == OBJECT_TSPARSER ||
-		 def->kind == OBJECT_TSTEMPLATE) &&
-		!ALLOWED(guard, TSM_ALLOW_C_FUNCTIONS))
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				errmsg("permission denied to run %s %s from the source",
-					   command_name((Node *) def), NameListToQuotedString(def->defnames)),
-				errdetail("It binds functions in C to SQL, and a wrong declaration crashes the server."),
-				errhint("Call again with allow => '{c_functions}' if you trust the source with code that runs inside this server."));
+	if (ALLOWED(guard, TSM_ALLOW_C_FUNCTIONS))
+		return;
+	if (def->kind == OBJECT_TYPE || def->kind == OBJECT_TSPARSER ||
+		def->kind == OBJECT_TSTEMPLATE)
+		refuse_c(psprintf("%s %s",
+						  def->kind == OBJECT_TYPE ? "base type" :
+						  def->kind == OBJECT_TSPARSER ? "text search parser" :
+						  "text search template",
+						  NameListToQuotedString(def->defnames)),
+				 "It binds functions in C to SQL, and a wrong declaration crashes the server.");
+	if (def->kind != OBJECT_AGGREGATE)
+		return;
+	foreach(lc, def->definition)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if ((strcmp(opt->defname, "stype") == 0 || strcmp(opt->defname, "mstype") == 0) &&
+			is_internal(defGetTypeName(opt)))
+			refuse_c(psprintf("aggregate %s", NameListToQuotedString(def->defnames)),
+					 "Its state is of type internal, which its functions in C read as they take it: the wrong ones crash the server.");
+	}
+}
+
+/* is this type "internal", the C-level pseudo-type? */
+static bool
+is_internal(TypeName *type)
+{
+	char	   *nspname;
+	char	   *typname;
+
+	if (type == NULL || type->names == NIL)
+		return false;
+	DeconstructQualifiedName(type->names, &nspname, &typname);
+	return strcmp(typname, "internal") == 0 &&
+		(nspname == NULL || strcmp(nspname, "pg_catalog") == 0);
+}
+
+/*
+ * The support functions of an operator class or family that take internal
+ * (GiST's, GIN's, sort support ...) are C, and nothing checks that they fit
+ * the type: the wrong ones crash the server when the index is used.
+ */
+static void
+check_support_functions(List *items, TsmReplayGuard *guard)
+{
+	ListCell   *lc;
+
+	if (ALLOWED(guard, TSM_ALLOW_C_FUNCTIONS))
+		return;
+	foreach(lc, items)
+	{
+		CreateOpClassItem *item = lfirst_node(CreateOpClassItem, lc);
+		ListCell   *ac;
+
+		if (item->itemtype != OPCLASS_ITEM_FUNCTION || item->name == NULL)
+			continue;
+		foreach(ac, item->name->objargs)
+			if (is_internal(lfirst_node(TypeName, ac)))
+				refuse_c(psprintf("operator class member %s",
+								  NameListToQuotedString(item->name->objname)),
+						 "It makes a support function that takes internal, in C, part of an index's operator class: one that does not fit the type crashes the server.");
+	}
+}
+
+/* what only c_functions lets through */
+static void
+refuse_c(const char *what, const char *detail)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			errmsg("permission denied to create %s from the source", what),
+			errdetail_internal("%s", detail),
+			errhint("Call again with allow => '{c_functions}' if you trust the source with code that runs inside this server."));
 }
 
 /*

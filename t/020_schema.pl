@@ -62,8 +62,10 @@ sub pull
 	$dry_run = $dry_run ? 'true' : 'false';
 	$jobs //= 1;
 	$skip_existing = $skip_existing ? 'true' : 'false';
-	# the fixture has an event trigger, which a source brings only when allowed
-	my $allow = $srcdb eq 'fixture' ? ", allow => '{event_triggers}'" : '';
+	# the fixture has an event trigger, an aggregate whose state is internal
+	# and a GiST operator class made of pg_trgm's C functions, which a source
+	# brings only when allowed
+	my $allow = $srcdb eq 'fixture' ? ", allow => '{event_triggers,c_functions}'" : '';
 	return tsm_target_sql($target,
 		"SET client_min_messages = error; SELECT action, count(*) FROM "
 		  . "tsmigrate.pull_schema($src, '$section', $dry_run, jobs => $jobs,"

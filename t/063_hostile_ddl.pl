@@ -7,7 +7,8 @@
 # effect, fail with 42501 naming the object and the "allow" word that would
 # let it through, and work once that word is given:
 # - functions in C, in internal (one that would crash the server when
-#   called), in an untrusted language (c_functions, untrusted_languages);
+#   called), in an untrusted language, an aggregate whose C functions would
+#   read each other's state wrong (c_functions, untrusted_languages);
 # - an event trigger (event_triggers), with the consent reaching post-data's
 #   workers;
 # - statements on objects this migration did not create (existing_objects):
@@ -139,6 +140,19 @@ like($err, qr/ERROR:  42501: permission denied to create function public\.crash 
 	'a function in internal is refused too');
 is(value('crash', q{SELECT to_regprocedure('public.crash(integer)') IS NULL}), 't',
 	'so nobody can call it to crash the target');
+
+# an aggregate whose state is internal, read by a final function that
+# expects another state
+$src = hostile('boom', q{
+	CREATE AGGREGATE public.boom(numeric) (SFUNC = numeric_avg_accum, STYPE = internal,
+		FINALFUNC = numeric_poly_sum);
+});
+target_db('boom');
+($rc, $out, $err) = pull('boom', $src, 'pre-data');
+like($err, qr/ERROR:  42501: permission denied to create aggregate public\.boom from the source/,
+	'an aggregate with an internal state is refused');
+is(value('boom', q{SELECT to_regprocedure('public.boom(numeric)') IS NULL}), 't',
+	'and not created');
 
 # an untrusted language that the DBA installed (plpgsql's handler under
 # another name: the machine has no plperlu)
