@@ -292,7 +292,8 @@ typedef enum TsmSchemaSection
 /* one generated statement and the parse node it must produce */
 typedef struct TsmSchemaStmt
 {
-	char	   *tag;			/* NodeTag name, e.g. "CreateStmt" */
+	char	   *tag;			/* NodeTag name, e.g. "CreateStmt": from the
+								 * source, a hint that checks never trust */
 	char	   *sql;
 	bool		replace;		/* may replace a placeholder (OR REPLACE) */
 	bool		without_timescaledb;	/* run with TimescaleDB's hooks off
