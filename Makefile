@@ -7,7 +7,7 @@ OBJS         = src/tsmigrate.o src/consent.o src/source.o src/fdw_validator.o sr
                src/remote_rows.o src/sessions.o src/versions.o src/verify.o src/target_query.o src/state.o src/migrate.o \
                src/copy.o src/parallel.o src/pull_data.o \
                src/extensions.o src/roles.o src/role_replay.o \
-               src/schema.o src/schema_objects.o src/schema_tables.o src/schema_postdata.o src/schema_owners.o src/replay.o src/replay_parallel.o src/replay_early.o src/replay_chunks.o \
+               src/schema.o src/schema_objects.o src/schema_tables.o src/schema_postdata.o src/schema_owners.o src/replay.o src/replay_check.o src/replay_parallel.o src/replay_early.o src/replay_chunks.o \
                src/timescale.o src/caggs.o src/jobs.o src/verify_timescale.o \
                src/compressed_copy.o
 DATA         = $(wildcard sql/$(EXTENSION)--*.sql)

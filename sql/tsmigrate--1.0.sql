@@ -114,6 +114,23 @@ CREATE TABLE tsmigrate.run_relation (
     PRIMARY KEY (run_id, relation)
 );
 
+-- The schemas and relations that pull_schema created here, for the role
+-- that called it and the source it read: a later call with the same source
+-- (post-data, migrate's later steps) may hang indexes, triggers, rules,
+-- policies, publications ... on these and on their chunks; what the target
+-- had before stays as it was unless the caller allows otherwise (allow =>
+-- '{existing_objects}').  Objects of other kinds are changed by the call
+-- that creates them only.
+CREATE TABLE tsmigrate.created_object (
+    owner       name NOT NULL DEFAULT CURRENT_USER,
+    source      text NOT NULL,          -- as in tsmigrate.run
+    classid     oid NOT NULL,           -- pg_namespace or pg_class
+    objid       oid NOT NULL,
+    object      text NOT NULL,          -- its quoted name when it was created
+    created     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    PRIMARY KEY (owner, source, classid, objid)
+);
+
 -- A run's rows are read and written by the role that owns the run only,
 -- however the DBA grants these tables: a role that could write another
 -- role's state could make that role's next call act on what it planted.
@@ -136,6 +153,11 @@ CREATE POLICY run_relation_owner ON tsmigrate.run_relation
     USING (EXISTS (SELECT FROM tsmigrate.run r
                     WHERE r.run_id OPERATOR(pg_catalog.=) run_relation.run_id
                       AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
+ALTER TABLE tsmigrate.created_object ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tsmigrate.created_object FORCE ROW LEVEL SECURITY;
+CREATE POLICY created_object_owner ON tsmigrate.created_object
+    USING (owner OPERATOR(pg_catalog.=) CURRENT_USER)
+    WITH CHECK (owner OPERATOR(pg_catalog.=) CURRENT_USER);
 
 -- One row per step and per relation of the current or last run; rows in
 -- flight show the live counters of pg_stat_progress_copy.

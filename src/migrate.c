@@ -823,8 +823,8 @@ prepare_current_batch(TsmRun *run)
 		PGconn	   *conn = tsm_conn_open(run_source(run));
 		TsmSchemaOptions opts = {run->owners, run->privileges, run->consent};
 
-		early_indexes = tsm_early_indexes_attach(conn, &opts, table_plan->tasks,
-												 table_plan->ntasks);
+		early_indexes = tsm_early_indexes_attach(conn, &opts, run_source(run)->label,
+												 table_plan->tasks, table_plan->ntasks);
 		tsm_conn_close(conn);
 	}
 	return NULL;

@@ -87,6 +87,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -1072,6 +1073,7 @@ worker_index_build(TsmCopyShared *shared, char *text, int index, bool alone)
 	TsmSharedGroup *group = &TSM_SHARED_GROUPS(shared)[sindex->group];
 	TsmSchemaObject obj;
 	TsmSchemaStmt stmt;
+	TsmReplayGuard guard;
 	char	   *p = text + sindex->off;
 	bool		last;
 
@@ -1085,8 +1087,11 @@ worker_index_build(TsmCopyShared *shared, char *text, int index, bool alone)
 	stmt.sql = p;
 	obj.stmts = list_make1(&stmt);
 
+	/* an index on a table of this migration: nothing allowed is needed */
+	tsm_replay_guard_init(&guard, 0, text + shared->label_off, false);
 	pgstat_report_activity(STATE_RUNNING, stmt.sql);
-	tsm_early_index_build(&obj, alone);
+	tsm_early_index_build(&obj, alone, &guard);
+	hash_destroy(guard.created);
 	list_free(obj.stmts);
 	worker_next_transaction();
 	pgstat_report_activity(STATE_RUNNING, "tsmigrate copy");

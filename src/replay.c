@@ -4,16 +4,20 @@
  *	  tsmigrate.pull_schema(): replay one section of the source's schema
  *
  * Every statement that schema.c generated is parsed here, on the target,
- * before it runs: it must be exactly one statement, of the parse node type
- * the generator meant, and it must not be a form that replaces or silently
- * skips an existing object (OR REPLACE, IF NOT EXISTS) or one that does
- * more than creating (ALTER TABLE is limited to the subcommands that the
- * generator writes).  Then it runs through SPI, as the caller.  The whole
- * call is one transaction: an object that already exists on the target
- * fails its CREATE with the usual SQLSTATE (42P07, 42710, 42723 ...), the
- * error context names the object, and nothing of the section stays.  A
- * dry run does all of that inside a subtransaction that it rolls back, so
- * it finds the conflicts and errors that the real run would meet.
+ * before it runs: it must be exactly one statement, one of those that the
+ * object's kind is made of, and it must not be a form that replaces or
+ * silently skips an existing object (OR REPLACE, IF NOT EXISTS) or one
+ * that does more than creating (ALTER TABLE is limited to the subcommands
+ * that the generator writes).  What it may do beyond creating the source's
+ * own objects is decided on its parse tree by replay_check.c, against the
+ * caller's "allow" argument.  Then it runs through SPI, as the caller.
+ * The whole call is one transaction: an object that already exists on the
+ * target fails its CREATE with the usual SQLSTATE (42P07, 42710, 42723
+ * ...), the error context names the object, and nothing of the section
+ * stays.  A dry run runs nothing at all (a statement from the source may
+ * call the source's functions: an index expression, a refresh): it parses
+ * and checks every statement, and reports the objects that the target has
+ * already by the error their creation would meet.
  *
  * Post-data with several jobs is replayed by background workers instead,
  * each object checked and run by tsm_replay_object() in a transaction of
@@ -47,6 +51,8 @@
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "rewrite/rewriteSupport.h"
+#include "tcop/cmdtag.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -59,54 +65,6 @@
 #include "tsmigrate.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_schema);
-
-typedef struct ReplayTag
-{
-	const char *name;
-	NodeTag		tag;
-} ReplayTag;
-
-/* the parse nodes the generator may ask for */
-static const ReplayTag replay_tags[] = {
-	{"AlterDomainStmt", T_AlterDomainStmt},
-	{"AlterEventTrigStmt", T_AlterEventTrigStmt},
-	{"AlterOpFamilyStmt", T_AlterOpFamilyStmt},
-	{"AlterOwnerStmt", T_AlterOwnerStmt},
-	{"AlterPublicationStmt", T_AlterPublicationStmt},
-	{"AlterSeqStmt", T_AlterSeqStmt},
-	{"AlterStatsStmt", T_AlterStatsStmt},
-	{"AlterTSConfigurationStmt", T_AlterTSConfigurationStmt},
-	{"AlterTableStmt", T_AlterTableStmt},
-	{"CommentStmt", T_CommentStmt},
-	{"CreateAmStmt", T_CreateAmStmt},
-	{"CompositeTypeStmt", T_CompositeTypeStmt},
-	{"CreateCastStmt", T_CreateCastStmt},
-	{"CreateDomainStmt", T_CreateDomainStmt},
-	{"CreateEnumStmt", T_CreateEnumStmt},
-	{"CreateEventTrigStmt", T_CreateEventTrigStmt},
-	{"CreateFdwStmt", T_CreateFdwStmt},
-	{"CreateForeignServerStmt", T_CreateForeignServerStmt},
-	{"CreateForeignTableStmt", T_CreateForeignTableStmt},
-	{"CreateOpClassStmt", T_CreateOpClassStmt},
-	{"CreateOpFamilyStmt", T_CreateOpFamilyStmt},
-	{"CreateFunctionStmt", T_CreateFunctionStmt},
-	{"CreatePolicyStmt", T_CreatePolicyStmt},
-	{"CreatePublicationStmt", T_CreatePublicationStmt},
-	{"CreateRangeStmt", T_CreateRangeStmt},
-	{"CreateSchemaStmt", T_CreateSchemaStmt},
-	{"CreateSeqStmt", T_CreateSeqStmt},
-	{"CreateStatsStmt", T_CreateStatsStmt},
-	{"CreateStmt", T_CreateStmt},
-	{"CreateTableAsStmt", T_CreateTableAsStmt},
-	{"CreateTrigStmt", T_CreateTrigStmt},
-	{"CreateUserMappingStmt", T_CreateUserMappingStmt},
-	{"DefineStmt", T_DefineStmt},
-	{"GrantStmt", T_GrantStmt},
-	{"IndexStmt", T_IndexStmt},
-	{"RefreshMatViewStmt", T_RefreshMatViewStmt},
-	{"RuleStmt", T_RuleStmt},
-	{"ViewStmt", T_ViewStmt},
-};
 
 /*
  * What pg_dump sets at the top of its script: every generated name is
@@ -130,30 +88,13 @@ typedef struct ReplayContext
 	const char *sql;
 } ReplayContext;
 
-static NodeTag expected_tag(const TsmSchemaObject *obj, const char *name);
-static void check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s);
+static Node *check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
+							 TsmReplayGuard *guard);
 static bool statement_allowed(Node *stmt);
 static void check_constraint_absent(AlterTableStmt *alter);
 static bool replaces_placeholder(const TsmSchemaStmt *s, Node *stmt);
 static void replay_error_callback(void *arg);
 static int	execute_without_timescaledb(const char *sql);
-
-/*
- * expected_tag
- *		The NodeTag for a tag name from the generator.
- */
-static NodeTag
-expected_tag(const TsmSchemaObject *obj, const char *name)
-{
-	int			i;
-
-	for (i = 0; i < lengthof(replay_tags); i++)
-		if (strcmp(replay_tags[i].name, name) == 0)
-			return replay_tags[i].tag;
-	elog(ERROR, "generated statement for %s \"%s\" has an unknown node type \"%s\"",
-		 obj->kind, obj->name, name);
-	pg_unreachable();
-}
 
 /*
  * statement_allowed
@@ -166,8 +107,10 @@ statement_allowed(Node *stmt)
 	switch (nodeTag(stmt))
 	{
 		case T_CreateSchemaStmt:
+			/* no AUTHORIZATION: its owner is set as any other's (schema_owners.c) */
 			return !((CreateSchemaStmt *) stmt)->if_not_exists &&
-				((CreateSchemaStmt *) stmt)->schemaElts == NIL;
+				((CreateSchemaStmt *) stmt)->schemaElts == NIL &&
+				((CreateSchemaStmt *) stmt)->authrole == NULL;
 		case T_CreateStmt:
 		case T_CreateForeignTableStmt:
 			return !((CreateStmt *) stmt)->if_not_exists;
@@ -275,26 +218,34 @@ replaces_placeholder(const TsmSchemaStmt *s, Node *stmt)
 
 /*
  * check_statement
- *		Parse a generated statement; it must be one statement of the kind
- *		the generator meant.
+ *		Parse a generated statement and check it: one statement, of the
+ *		object's kind, doing only what the caller allowed.  Its text before
+ *		the colon ("CreateTrigStmt:") is the source's claim, and not looked
+ *		at.  Returns the parse tree.
  */
-static void
-check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s)
+static Node *
+check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
+				TsmReplayGuard *guard)
 {
-	NodeTag		want = expected_tag(obj, s->tag);
 	List	   *parsed = raw_parser(s->sql, RAW_PARSE_DEFAULT);
 	Node	   *stmt;
 
 	if (list_length(parsed) != 1)
-		elog(ERROR, "generated statement for %s \"%s\" is not a single %s",
-			 obj->kind, obj->name, s->tag);
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("source sent %d statements in one for %s %s",
+					   list_length(parsed), obj->kind, obj->name));
 	stmt = linitial_node(RawStmt, parsed)->stmt;
-	if (nodeTag(stmt) != want ||
-		!(statement_allowed(stmt) || replaces_placeholder(s, stmt)))
-		elog(ERROR, "generated statement for %s \"%s\" is not a single %s",
-			 obj->kind, obj->name, s->tag);
+	tsm_replay_check(obj, stmt, guard);
+	if (!(statement_allowed(stmt) || replaces_placeholder(s, stmt)))
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("source sent a form of %s that is not replayed, for %s %s",
+					   GetCommandTagName(CreateCommandTag(stmt)), obj->kind, obj->name),
+				errdetail("Statements from the source create objects: they do not replace, skip or drop what exists."));
 	if (IsA(stmt, AlterTableStmt))
 		check_constraint_absent((AlterTableStmt *) stmt);
+	return stmt;
 }
 
 /*
@@ -388,11 +339,13 @@ tsm_index_builds_side_by_side(void)
 /*
  * tsm_replay_object
  *		Check and run the statements of one object, through SPI (the caller
- *		is connected), as the current user.  "objcxt" is reset after each
- *		statement's parse.
+ *		is connected), as the current user; in a dry run, check them only.
+ *		"objcxt" is reset after each statement.  What the statements create
+ *		is noted in "guard".
  */
 void
-tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt)
+tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt,
+				  TsmReplayGuard *guard)
 {
 	ReplayContext ctx;
 	ErrorContextCallback errcallback;
@@ -410,29 +363,48 @@ tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt)
 	{
 		TsmSchemaStmt *s = lfirst(sc);
 		MemoryContext oldcxt;
-		int			rc;
+		Node	   *stmt;
+		int			rc = 0;
 
 		ctx.sql = s->sql;
 		oldcxt = MemoryContextSwitchTo(objcxt);
-		check_statement(obj, s);
+		stmt = check_statement(obj, s, guard);
 		/* an owner or grantee that the target lacks: skipped (schema_owners.c) */
-		if (!tsm_schema_stmt_applies(obj, s))
+		if (!tsm_schema_stmt_applies(obj, s, stmt))
 		{
 			MemoryContextSwitchTo(oldcxt);
 			MemoryContextReset(objcxt);
 			continue;
 		}
-		MemoryContextSwitchTo(oldcxt);
-		if (s->without_timescaledb)
-			rc = execute_without_timescaledb(s->sql);
-		else
+		if (guard->dry_run)
 		{
-			/* without ONLY where the table is a hypertable (timescale.c) */
-			rc = SPI_execute(tsm_hypertable_sql(s->sql), false, 0);
+			tsm_replay_check_absent(stmt);
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(objcxt);
+			continue;
 		}
+		MemoryContextSwitchTo(oldcxt);
+
+		tsm_replay_watch(guard);
+		PG_TRY();
+		{
+			if (s->without_timescaledb)
+				rc = execute_without_timescaledb(s->sql);
+			else
+			{
+				/* without ONLY where the table is a hypertable (timescale.c) */
+				rc = SPI_execute(tsm_hypertable_sql(s->sql), false, 0);
+			}
+		}
+		PG_FINALLY();
+		{
+			tsm_replay_unwatch();
+		}
+		PG_END_TRY();
 		if (rc < 0)
 			elog(ERROR, "SPI_execute failed for %s \"%s\": %s",
 				 obj->kind, obj->name, SPI_result_code_string(rc));
+		tsm_replay_record(guard);
 		MemoryContextReset(objcxt);
 	}
 
@@ -649,8 +621,7 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	MemoryContext objcxt;
 	MemoryContext oldcxt;
 	int			save_nestlevel;
-	MemoryContext spicxt;
-	ResourceOwner callerowner;
+	TsmReplayGuard guard;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -681,6 +652,7 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	tsm_conn_close(conn);
 	if (skip_existing)
 		objects = skip_existing_objects(objects, rsinfo);
+	tsm_replay_guard_init(&guard, opts.consent->flags, src->label, dry_run);
 	MemoryContextSwitchTo(oldcxt);
 
 	/*
@@ -689,7 +661,7 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	 */
 	if (jobs > 1 && !dry_run && section == TSM_SECTION_POST_DATA)
 	{
-		tsm_replay_parallel(objects, jobs);
+		tsm_replay_parallel(objects, jobs, &guard);
 		foreach(lc, objects)
 		{
 			TsmSchemaObject *obj = lfirst(lc);
@@ -713,59 +685,19 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	/* a dry run replays everything in a subtransaction, then rolls it back */
-	spicxt = CurrentMemoryContext;
-	callerowner = CurrentResourceOwner;
-	if (dry_run)
+	foreach(lc, objects)
 	{
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(spicxt);
-	}
+		TsmSchemaObject *obj = lfirst(lc);
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
 
-	PG_TRY();
-	{
-		foreach(lc, objects)
-		{
-			TsmSchemaObject *obj = lfirst(lc);
-			Datum		values[3];
-			bool		nulls[3] = {false, false, false};
+		CHECK_FOR_INTERRUPTS();
+		tsm_replay_object(obj, objcxt, &guard);
 
-			CHECK_FOR_INTERRUPTS();
-			tsm_replay_object(obj, objcxt);
-
-			values[0] = CStringGetTextDatum(obj->kind);
-			values[1] = CStringGetTextDatum(obj->name);
-			values[2] = CStringGetTextDatum(dry_run ? "would create" : "created");
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
-	}
-	PG_CATCH();
-	{
-		/*
-		 * A dry run's subtransaction is this function's to end: left open,
-		 * it would leave the session in an aborted transaction block.
-		 */
-		if (dry_run)
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(spicxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(spicxt);
-			CurrentResourceOwner = callerowner;
-			ReThrowError(edata);
-		}
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-
-	if (dry_run)
-	{
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(spicxt);
-		CurrentResourceOwner = callerowner;
+		values[0] = CStringGetTextDatum(obj->kind);
+		values[1] = CStringGetTextDatum(obj->name);
+		values[2] = CStringGetTextDatum(dry_run ? "would create" : "created");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 
 	if (SPI_finish() != SPI_OK_FINISH)

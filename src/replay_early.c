@@ -17,10 +17,11 @@
  *	  two steps (replay_parallel.c): its ADD CONSTRAINT ... USING INDEX stays
  *	  in post-data;
  *
- * and that wait for nothing else of the section.  A worker of the data step
- * checks and runs one (tsm_early_index_build) exactly as a schema worker
- * would, in a transaction of its own; migrate's post-data step, which skips what
- * exists, then finds it there.
+ * and that wait for nothing else of the section, on a table that this
+ * migration created.  A worker of the data step checks and runs one
+ * (tsm_early_index_build) exactly as a schema worker would, with nothing
+ * of the caller's "allow" needed, in a transaction of its own; migrate's
+ * post-data step, which skips what exists, then finds it there.
  *
  * IDENTIFICATION
  *	  src/replay_early.c
@@ -61,9 +62,10 @@ static Oid	early_index_table(const char *sql);
  */
 int
 tsm_early_indexes_attach(PGconn *conn, const TsmSchemaOptions *opts,
-						 TsmCopyTask *tasks, int ntasks)
+						 const char *source, TsmCopyTask *tasks, int ntasks)
 {
 	List	   *objects = tsm_schema_objects(conn, TSM_SECTION_POST_DATA, opts);
+	TsmReplayGuard guard;
 	HASHCTL		ctl;
 	HTAB	   *by_table;
 	ListCell   *lc;
@@ -89,6 +91,9 @@ tsm_early_indexes_attach(PGconn *conn, const TsmSchemaOptions *opts,
 			entry->tasks = NIL;
 		entry->tasks = lappend_int(entry->tasks, i);
 	}
+
+	/* the workers build with nothing allowed: see below */
+	tsm_replay_guard_init(&guard, 0, source, false);
 
 	tsm_replay_limit_splits(objects);
 	foreach(lc, objects)
@@ -117,6 +122,9 @@ tsm_early_indexes_attach(PGconn *conn, const TsmSchemaOptions *opts,
 
 		relid = early_index_table(s->sql);
 		if (!OidIsValid(relid))
+			continue;
+		/* a table this migration did not make: post-data refuses it, or not */
+		if (!tsm_replay_relation_is_ours(relid, &guard))
 			continue;
 		entry = hash_search(by_table, &relid, HASH_FIND, NULL);
 		if (entry == NULL)
@@ -165,7 +173,8 @@ early_index_table(const char *sql)
  *		no other task runs beside it (tsm_index_builds_side_by_side).
  */
 void
-tsm_early_index_build(const TsmSchemaObject *obj, bool alone)
+tsm_early_index_build(const TsmSchemaObject *obj, bool alone,
+					  TsmReplayGuard *guard)
 {
 	MemoryContext objcxt;
 
@@ -176,7 +185,7 @@ tsm_early_index_build(const TsmSchemaObject *obj, bool alone)
 		tsm_index_builds_side_by_side();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	tsm_replay_object(obj, objcxt);
+	tsm_replay_object(obj, objcxt, guard);
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
 	MemoryContextDelete(objcxt);

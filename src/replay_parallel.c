@@ -124,6 +124,8 @@ typedef struct TsmReplayShared
 	TsmCaller	caller;			/* whom the workers run as */
 	Size		settings_off;	/* name\0value\0 pairs */
 	int			nsettings;
+	bits32		allow;			/* what the caller allowed (TsmReplayGuard) */
+	Size		source_off;		/* the source's label */
 	int			nworkers;
 	int			ntasks;
 } TsmReplayShared;
@@ -189,7 +191,7 @@ static void analyze_error_callback(void *arg);
  *		background workers, each object committed on its own.
  */
 void
-tsm_replay_parallel(List *objects, int jobs)
+tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard)
 {
 	MemoryContext cxt;
 	MemoryContext oldcxt;
@@ -232,6 +234,8 @@ tsm_replay_parallel(List *objects, int jobs)
 	shared->nworkers = nworkers;
 	shared->ntasks = ntasks;
 	shared->settings_off = tsm_caller_settings_capture(&text, &shared->nsettings);
+	shared->allow = guard->allow;
+	shared->source_off = text_add(&text, guard->source);
 	stasks = TSM_REPLAY_TASKS(shared);
 	for (i = 0; i < ntasks; i++)
 	{
@@ -883,6 +887,8 @@ tsmigrate_replay_worker_main(Datum main_arg)
 	int			myindex;
 	MemoryContext taskcxt;
 	MemoryContext objcxt;
+	MemoryContext oldcxt;
+	TsmReplayGuard guard;
 	char	   *p;
 	int			i;
 
@@ -916,6 +922,12 @@ tsmigrate_replay_worker_main(Datum main_arg)
 									ALLOCSET_DEFAULT_SIZES);
 	objcxt = AllocSetContextCreate(TopMemoryContext, "tsmigrate per-object",
 								   ALLOCSET_DEFAULT_SIZES);
+	/* what the caller allowed; what this worker creates, for its later tasks */
+	oldcxt = MemoryContextSwitchTo(AllocSetContextCreate(TopMemoryContext,
+														 "tsmigrate replay guard",
+														 ALLOCSET_DEFAULT_SIZES));
+	tsm_replay_guard_init(&guard, shared->allow, text + shared->source_off, false);
+	MemoryContextSwitchTo(oldcxt);
 
 	/* ready, unless the leader is done already */
 	SpinLockAcquire(&shared->mutex);
@@ -930,7 +942,6 @@ tsmigrate_replay_worker_main(Datum main_arg)
 		int			task;
 		bool		alone;
 		TsmSchemaObject obj;
-		MemoryContext oldcxt;
 
 		SpinLockAcquire(&shared->mutex);
 		state = slot->state;
@@ -979,7 +990,7 @@ tsmigrate_replay_worker_main(Datum main_arg)
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
-		tsm_replay_object(&obj, objcxt);
+		tsm_replay_object(&obj, objcxt, &guard);
 		PopActiveSnapshot();
 		if (SPI_finish() != SPI_OK_FINISH)
 			elog(ERROR, "SPI_finish failed");

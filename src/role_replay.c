@@ -7,8 +7,10 @@
  * catalogs with every name quoted; before one runs here it is parsed again
  * and must be exactly one statement of the node type its generator meant
  * (a role name cannot smuggle a second statement in).  It then runs
- * through ProcessUtility as a subcommand, as ImportForeignSchema runs the
- * statements of an IMPORT FOREIGN SCHEMA.
+ * through ProcessUtility as a query of its own, as SPI would run it, so
+ * that the target's event triggers see it as they would see the same
+ * statement typed by the caller (ImportForeignSchema's subcommands, which
+ * are part of a command that fired them already, do not fire them).
  *
  * A unit of one or more statements runs in an internal subtransaction, as
  * a PL/pgSQL block with an EXCEPTION clause does.  Errors that a DBA
@@ -107,7 +109,12 @@ tsm_replay_rewritten(const char *sql, NodeTag expected, const char *kind,
 	pstmt->stmt_location = rs->stmt_location;
 	pstmt->stmt_len = rs->stmt_len;
 
-	ProcessUtility(pstmt, sql, false, PROCESS_UTILITY_SUBCOMMAND, NULL, NULL,
+	/*
+	 * As a query of its own, not a subcommand: event triggers fire for it as
+	 * for the same statement run through SPI, so a DBA's ddl_command_start
+	 * trigger that refuses CREATE EXTENSION refuses it here too.
+	 */
+	ProcessUtility(pstmt, sql, false, PROCESS_UTILITY_QUERY, NULL, NULL,
 				   None_Receiver, NULL);
 	CommandCounterIncrement();
 

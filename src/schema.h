@@ -11,8 +11,9 @@
  *	kind text, name text	for reports and error context
  *	prio int				pg_dump-like priority, the tie-break of the sort
  *	stmts text[]			the statements, each "NodeTag:sql", where
- *							NodeTag is the parse node the statement must
- *							produce on the target (NULL elements are skipped);
+ *							NodeTag names the parse node the generator
+ *							meant (NULL elements are skipped); the replay
+ *							does not believe it (replay_check.c);
  *							"Placeholder:", "SplitIndex:" and
  *							"SplitConstraint:" elements are no statements
  *							of their own but alternatives (schema.c)

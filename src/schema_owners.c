@@ -764,23 +764,17 @@ is_owner_change(Node *stmt)
 /*
  * tsm_schema_stmt_applies
  *		Whether the replay runs statement "s" of "obj" here, decided on the
- *		target when it is about to run (it has passed the replay's check):
+ *		target when it is about to run, on "stmt", its parse tree (it has
+ *		passed the replay's check):
  *		an ownership change whose owner cannot be set and a GRANT or REVOKE
  *		naming a role that does not exist here are skipped, with a WARNING or
  *		a NOTICE.  CREATE of a SECURITY DEFINER function is refused when the
  *		function would be left to a superuser caller.
  */
 bool
-tsm_schema_stmt_applies(const TsmSchemaObject *obj, const TsmSchemaStmt *s)
+tsm_schema_stmt_applies(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
+						Node *stmt)
 {
-	Node	   *stmt;
-
-	if (strcmp(s->tag, "AlterOwnerStmt") != 0 && strcmp(s->tag, "AlterTableStmt") != 0 &&
-		strcmp(s->tag, "GrantStmt") != 0 && strcmp(s->tag, "CreateFunctionStmt") != 0)
-		return true;
-	if ((stmt = parse_one(s->sql)) == NULL)
-		return true;			/* the replay's check refuses it */
-
 	if (is_owner_change(stmt))
 	{
 		const char *rolname;

@@ -157,4 +157,6 @@ _PG_init(void)
 	MarkGUCPrefixReserved("tsmigrate");
 
 	tsm_install_log_hook();
+	/* what a replay of the source's statements creates (replay_check.c) */
+	tsm_replay_check_init();
 }

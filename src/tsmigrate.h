@@ -296,7 +296,8 @@ typedef enum TsmSchemaSection
 /* one generated statement and the parse node it must produce */
 typedef struct TsmSchemaStmt
 {
-	char	   *tag;			/* NodeTag name, e.g. "CreateStmt" */
+	char	   *tag;			/* NodeTag name, e.g. "CreateStmt": from the
+								 * source, a hint that checks never trust */
 	char	   *sql;
 	bool		replace;		/* may replace a placeholder (OR REPLACE) */
 	bool		without_timescaledb;	/* run with TimescaleDB's hooks off
@@ -329,15 +330,47 @@ extern List *tsm_schema_objects(PGconn *conn, TsmSchemaSection section,
 
 /* in schema_owners.c */
 extern bool tsm_schema_stmt_applies(const TsmSchemaObject *obj,
-									const TsmSchemaStmt *s);
+									const TsmSchemaStmt *s, Node *stmt);
+
+/*
+ * What a replay of the source's schema statements may do, and what it
+ * created so far (replay_check.c): one per pull_schema call, schema worker
+ * or copy worker.
+ */
+typedef struct TsmReplayGuard
+{
+	bits32		allow;			/* TSM_ALLOW_* that the caller gave */
+	const char *source;			/* the source's label, whose objects in
+								 * tsmigrate.created_object count */
+	bool		dry_run;		/* check everything, run nothing */
+	struct HTAB *created;		/* objects created (or found to be) this
+								 * migration's */
+	List	   *new_objects;	/* schemas and relations the running
+								 * statement created */
+	MemoryContext cxt;			/* of the two above */
+} TsmReplayGuard;
+
+/* in replay_check.c */
+extern void tsm_replay_check_init(void);
+extern void tsm_replay_guard_init(TsmReplayGuard *guard, bits32 allow,
+								  const char *source, bool dry_run);
+extern void tsm_replay_check(const TsmSchemaObject *obj, Node *stmt,
+							 TsmReplayGuard *guard);
+extern void tsm_replay_check_absent(Node *stmt);
+extern bool tsm_replay_relation_is_ours(Oid relid, TsmReplayGuard *guard);
+extern void tsm_replay_watch(TsmReplayGuard *guard);
+extern void tsm_replay_unwatch(void);
+extern void tsm_replay_record(TsmReplayGuard *guard);
 
 /* in replay.c */
 extern void tsm_replay_settings(GucAction action);
 extern void tsm_index_builds_side_by_side(void);
-extern void tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt);
+extern void tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt,
+							  TsmReplayGuard *guard);
 
 /* in replay_parallel.c */
-extern void tsm_replay_parallel(List *objects, int jobs);
+extern void tsm_replay_parallel(List *objects, int jobs,
+								const TsmReplayGuard *guard);
 extern void tsm_replay_limit_splits(List *objects);
 PGDLLEXPORT void tsmigrate_replay_worker_main(Datum main_arg);
 
@@ -347,8 +380,10 @@ extern void tsm_data_sequences(PGconn *conn, TsmCopyPlan *plan, int64 run_id);
 
 /* in replay_early.c */
 extern int	tsm_early_indexes_attach(PGconn *conn, const TsmSchemaOptions *opts,
-									 TsmCopyTask *tasks, int ntasks);
-extern void tsm_early_index_build(const TsmSchemaObject *obj, bool alone);
+									 const char *source, TsmCopyTask *tasks,
+									 int ntasks);
+extern void tsm_early_index_build(const TsmSchemaObject *obj, bool alone,
+								  TsmReplayGuard *guard);
 
 /* in replay_chunks.c */
 extern bool tsm_replay_chunk_statements(const TsmSchemaObject *obj, List **chunk_stmts,

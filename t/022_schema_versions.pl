@@ -70,13 +70,15 @@ foreach my $dir (split /:/, $ENV{TSM_OTHER_PG})
 	$target->safe_psql('postgres', "CREATE DATABASE $db");
 	$target->safe_psql($db, 'SET client_min_messages = warning; CREATE EXTENSION tsmigrate; '
 		  . 'CREATE EXTENSION btree_gist; CREATE EXTENSION pg_trgm SCHEMA public');
-	# (the fixture's SECURITY DEFINER function belongs to the bootstrap
-	# superuser on both sides: allowed here, t/062 tests the refusal)
+	# (the fixture's event trigger, its internal-state aggregate and its
+	# operator class of pg_trgm's C functions need their words; its SECURITY
+	# DEFINER function belongs to the bootstrap superuser on both sides:
+	# allowed here, t/062 tests the refusal)
 	my $src = $other->connstr('fixture');
 	my ($rc, $out, $err) = tsm_target_sql($target,
 		"SET client_min_messages = error;"
-		  . "SELECT count(*) FROM tsmigrate.pull_schema('$src', 'pre-data', allow => '{superuser_definer}');"
-		  . "SELECT count(*) FROM tsmigrate.pull_schema('$src', 'post-data', allow => '{superuser_definer}')",
+		  . "SELECT count(*) FROM tsmigrate.pull_schema('$src', 'pre-data', allow => '{event_triggers,c_functions,superuser_definer}');"
+		  . "SELECT count(*) FROM tsmigrate.pull_schema('$src', 'post-data', allow => '{event_triggers,c_functions,superuser_definer}')",
 		dbname => $db);
 	is($rc, 0, "a source of PostgreSQL $major: pre-data and post-data replay") or diag($err);
 
