@@ -14,6 +14,11 @@
 #   (quotes, semicolons, line breaks, 63-byte multibyte names, the largest
 #   bigint and int, a long comment): the honest run of each entry point,
 #   through the proxy, succeeds.
+# - Names are not pasted into the target's SQL (item 8): verify's listings
+#   of tables, sequences and continuous aggregates rewritten by the proxy
+#   to hold a call of a function (one the source brought, that advances a
+#   sequence) in each column, with and without checksums: the function
+#   never runs on the target.
 # - Objects dropped on the real source while pull_data, pull_chunks and
 #   migrate read it (each waits for the dropping transaction's lock and
 #   then finds a relation whose size is NULL): an ERROR naming it, 42P01.
