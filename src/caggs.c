@@ -192,18 +192,18 @@ tsm_cagg_create(PGconn *conn, int mat_id)
 
 	snprintf(idbuf, sizeof(idbuf), "%d", mat_id);
 	params[0] = idbuf;
-	r = tsm_query(conn, cagg_sql, 1, params);
+	r = tsm_query(conn, cagg_sql, 1, params, 6, "a continuous aggregate of the source");
 	if (r->nrows != 1)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("continuous aggregate of materialization hypertable %d not found on the source",
 					   mat_id));
-	schema = tsm_rows_value(r, 0, 0);
-	view = tsm_rows_value(r, 0, 1);
+	schema = tsm_rows_name(r, 0, 0);
+	view = tsm_rows_name(r, 0, 1);
 	name = quote_qualified_identifier(schema, view);
 
 	/* pg_get_viewdef ends the query with a semicolon */
-	query = pstrdup(tsm_rows_value(r, 0, 3));
+	query = pstrdup(tsm_rows_get(r, 0, 3));
 	len = strlen(query);
 	while (len > 0 && (query[len - 1] == ';' || isspace((unsigned char) query[len - 1])))
 		query[--len] = '\0';
@@ -219,8 +219,8 @@ tsm_cagg_create(PGconn *conn, int mat_id)
 					 "CREATE MATERIALIZED VIEW %s (%s) WITH (timescaledb.continuous,"
 					 " timescaledb.materialized_only = %s,"
 					 " timescaledb.create_group_indexes = %s) AS %s WITH NO DATA",
-					 name, tsm_rows_value(r, 0, 4),
-					 tsm_rows_value(r, 0, 2)[0] == 't' ? "true" : "false",
+					 name, tsm_rows_get(r, 0, 4),
+					 tsm_rows_bool(r, 0, 2) ? "true" : "false",
 					 own_indexes ? "false" : "true", query);
 	/*
 	 * Checked as one statement of the expected kind, then run through SPI:
@@ -310,7 +310,8 @@ tsmigrate_pull_continuous_aggregates(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	conn = tsm_copy_open_source(src, 1, given_snapshot, &snapshot);
 	if (tsm_query(conn, "SELECT FROM pg_catalog.pg_extension"
-				  " WHERE extname OPERATOR(pg_catalog.=) 'timescaledb'", 0, NULL)->nrows > 0)
+				  " WHERE extname OPERATOR(pg_catalog.=) 'timescaledb'", 0, NULL,
+				  0, "the source's TimescaleDB")->nrows > 0)
 		tsm_caggs_finish(conn, (ReturnSetInfo *) fcinfo->resultinfo);
 	tsm_conn_command(conn, "COMMIT");
 	tsm_conn_close(conn);
@@ -326,7 +327,8 @@ tsmigrate_pull_continuous_aggregates(PG_FUNCTION_ARGS)
 void
 tsm_caggs_finish(PGconn *conn, ReturnSetInfo *rsinfo)
 {
-	TsmRows    *caggs = tsm_query(conn, caggs_state_sql, 0, NULL);
+	TsmRows    *caggs = tsm_query(conn, caggs_state_sql, 0, NULL, 12,
+								  "the source's continuous aggregates");
 	TsmRows    *indexes;
 	List	   *raw_done = NIL;
 	bool		write_ok;
@@ -334,14 +336,15 @@ tsm_caggs_finish(PGconn *conn, ReturnSetInfo *rsinfo)
 
 	if (caggs->nrows == 0)
 		return;
-	indexes = tsm_query(conn, cagg_indexes_sql, 0, NULL);
+	indexes = tsm_query(conn, cagg_indexes_sql, 0, NULL, 6,
+						"the indexes of the source's continuous aggregates");
 
 	SPI_connect();
 	write_ok = may_write_state();
 	for (c = 0; c < caggs->nrows; c++)
 	{
-		const char *schema = tsm_rows_value(caggs, c, 0);
-		const char *view = tsm_rows_value(caggs, c, 1);
+		const char *schema = tsm_rows_name(caggs, c, 0);
+		const char *view = tsm_rows_name(caggs, c, 1);
 		char	   *name = quote_qualified_identifier(schema, view);
 		TargetMat	mat;
 		int32		raw_id;
@@ -360,10 +363,10 @@ tsm_caggs_finish(PGconn *conn, ReturnSetInfo *rsinfo)
 
 		/* the raw hypertable: a hypertable, or another aggregate's */
 		if (tsm_rows_value(caggs, c, 4) != NULL)
-			raw_id = target_mat(tsm_rows_value(caggs, c, 4), tsm_rows_value(caggs, c, 5)).id;
+			raw_id = target_mat(tsm_rows_name(caggs, c, 4), tsm_rows_name(caggs, c, 5)).id;
 		else
-			raw_id = target_hypertable_id(tsm_rows_value(caggs, c, 2),
-										  tsm_rows_value(caggs, c, 3));
+			raw_id = target_hypertable_id(tsm_rows_name(caggs, c, 2),
+										  tsm_rows_name(caggs, c, 3));
 		if (raw_id == 0)
 			ereport(ERROR,
 					errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -380,13 +383,13 @@ tsm_caggs_finish(PGconn *conn, ReturnSetInfo *rsinfo)
 				write_state(state_tables[0], "hypertable_id", raw_id,
 							tsm_rows_value(caggs, c, 6), NULL);
 				write_state(state_tables[2], "hypertable_id", raw_id,
-							NULL, tsm_rows_value(caggs, c, 8));
+							NULL, tsm_rows_get(caggs, c, 8));
 				raw_done = lappend_int(raw_done, raw_id);
 			}
 			write_state(state_tables[1], "mat_hypertable_id", mat.id,
 						tsm_rows_value(caggs, c, 7), NULL);
 			write_state(state_tables[3], "materialization_id", mat.id,
-						NULL, tsm_rows_value(caggs, c, 9));
+						NULL, tsm_rows_get(caggs, c, 9));
 		}
 
 		if (rsinfo != NULL)
@@ -394,7 +397,7 @@ tsm_caggs_finish(PGconn *conn, ReturnSetInfo *rsinfo)
 			values[0] = CStringGetTextDatum(name);
 			values[1] = Int32GetDatum(nindexes);
 			if (tsm_rows_value(caggs, c, 7) != NULL)
-				values[2] = Int64GetDatum(pg_strtoint64(tsm_rows_value(caggs, c, 7)));
+				values[2] = Int64GetDatum(tsm_rows_int64(caggs, c, 7));
 			else
 				nulls[2] = true;
 			values[3] = BoolGetDatum(write_ok);
@@ -425,17 +428,18 @@ create_indexes(const char *schema, const char *view,
 
 	for (i = 0; i < indexes->nrows; i++)
 	{
-		const char *srcname = tsm_rows_value(indexes, i, 2);
+		const char *srcname;
 		const char *prefix;
 		char	   *idxname;
 
-		if (strcmp(tsm_rows_value(indexes, i, 0), schema) != 0 ||
-			strcmp(tsm_rows_value(indexes, i, 1), view) != 0)
+		if (strcmp(tsm_rows_get(indexes, i, 0), schema) != 0 ||
+			strcmp(tsm_rows_get(indexes, i, 1), view) != 0)
 			continue;
 		CHECK_FOR_INTERRUPTS();
 
 		/* "_materialized_hypertable_2_bucket_idx" becomes "..._5_bucket_idx" */
-		prefix = tsm_rows_value(indexes, i, 5);
+		srcname = tsm_rows_name(indexes, i, 2);
+		prefix = tsm_rows_name(indexes, i, 5);
 		if (strncmp(srcname, prefix, strlen(prefix)) == 0)
 			idxname = psprintf("%s%s", mat->table, srcname + strlen(prefix));
 		else
@@ -455,7 +459,7 @@ create_indexes(const char *schema, const char *view,
 			continue;
 		}
 
-		tsm_replay_index_on(tsm_rows_value(indexes, i, 3), tsm_rows_value(indexes, i, 4),
+		tsm_replay_index_on(tsm_rows_get(indexes, i, 3), tsm_rows_name(indexes, i, 4),
 							prefix, mat->schema, mat->table, idxname);
 		n++;
 	}

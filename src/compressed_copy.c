@@ -127,8 +127,9 @@ tsm_compressed_chunks(PGconn *conn, int *n)
 		return NULL;
 	local = tsm_local_extversion("timescaledb");
 	v = tsm_query(conn, "SELECT extversion FROM pg_catalog.pg_extension"
-				  " WHERE extname OPERATOR(pg_catalog.=) 'timescaledb'", 0, NULL);
-	if (local == NULL || v->nrows == 0 || strcmp(tsm_rows_value(v, 0, 0), local) != 0)
+				  " WHERE extname OPERATOR(pg_catalog.=) 'timescaledb'", 0, NULL,
+				  1, "the source's TimescaleDB version");
+	if (local == NULL || v->nrows == 0 || strcmp(tsm_rows_get(v, 0, 0), local) != 0)
 		return NULL;
 	/*
 	 * TimescaleDB makes its chunks in its schema as its catalog's owner, and
@@ -140,7 +141,7 @@ tsm_compressed_chunks(PGconn *conn, int *n)
 						   "_timescaledb_internal", "_timescaledb_catalog.compression_settings"))
 		return NULL;
 
-	r = tsm_query(conn, compressed_sql, 0, NULL);
+	r = tsm_query(conn, compressed_sql, 0, NULL, 12, "the source's compressed chunks");
 	out = palloc0(sizeof(TsmCompressed) * Max(r->nrows, 1));
 	for (i = 0; i < r->nrows; i++)
 	{
@@ -149,21 +150,29 @@ tsm_compressed_chunks(PGconn *conn, int *n)
 		ListCell   *lc;
 		char	   *name;
 
-		cc->chunk = pstrdup(tsm_rows_value(r, i, 0));
-		cc->src_schema = pstrdup(tsm_rows_value(r, i, 1));
-		cc->src_table = pstrdup(tsm_rows_value(r, i, 2));
-		cc->coldefs = pstrdup(tsm_rows_value(r, i, 3));
-		cc->srccols = pstrdup(tsm_rows_value(r, i, 4));
+		cc->chunk = pstrdup(tsm_rows_get(r, i, 0));
+		cc->src_schema = pstrdup(tsm_rows_name(r, i, 1));
+		cc->src_table = pstrdup(tsm_rows_name(r, i, 2));
+		cc->coldefs = pstrdup(tsm_rows_get(r, i, 3));
+		cc->srccols = pstrdup(tsm_rows_get(r, i, 4));
 		initStringInfo(&cols);
-		foreach(lc, tsm_array_items(tsm_rows_value(r, i, 5)))
+		foreach(lc, tsm_array_items(tsm_rows_get(r, i, 5)))
 			appendBinaryStringInfo(&cols, lfirst(lc), strlen(lfirst(lc)) + 1);
 		cc->tgtcols = cols.data;
 		cc->tgtcols_len = cols.len + 1;
-		cc->binary = tsm_rows_value(r, i, 6)[0] == 't';
-		cc->sizes = tsm_array_items(tsm_rows_value(r, i, 7));
+		cc->binary = tsm_rows_bool(r, i, 6);
+		cc->sizes = tsm_array_items(tsm_rows_get(r, i, 7));
 		cc->indexdefs = tsm_rows_value(r, i, 8) ? tsm_array_items(tsm_rows_value(r, i, 8)) : NIL;
 		cc->indexnames = tsm_rows_value(r, i, 9) ? tsm_array_items(tsm_rows_value(r, i, 9)) : NIL;
-		name = psprintf(PENDING_PREFIX "%s", tsm_rows_value(r, i, 10));
+		/* one definition per index name */
+		if (list_length(cc->indexdefs) != list_length(cc->indexnames))
+			ereport(ERROR,
+					errcode(ERRCODE_PROTOCOL_VIOLATION),
+					errmsg("invalid response from the source"),
+					errdetail("The compressed chunk of %s has %d index names and %d index definitions.",
+							  cc->chunk, list_length(cc->indexnames),
+							  list_length(cc->indexdefs)));
+		name = psprintf(PENDING_PREFIX "%s", tsm_rows_name(r, i, 10));
 		if (strlen(name) >= NAMEDATALEN)
 			name[NAMEDATALEN - 1] = '\0';
 		cc->pending = name;

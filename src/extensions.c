@@ -122,7 +122,8 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 	src = tsm_source_from_arg(fcinfo, 0);
 
 	conn = tsm_conn_open(src);
-	rows = tsm_query(conn, source_extensions_sql, 0, NULL);
+	rows = tsm_query(conn, source_extensions_sql, 0, NULL, 3,
+					 "the source's extensions");
 	tsm_conn_close(conn);
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -134,9 +135,9 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 
 	for (r = 0; r < rows->nrows; r++)
 	{
-		const char *extname = tsm_rows_value(rows, r, 0);
-		const char *srcver = tsm_rows_value(rows, r, 1);
-		const char *nspname = tsm_rows_value(rows, r, 2);
+		const char *extname = tsm_rows_get(rows, r, 0);
+		const char *srcver = tsm_rows_get(rows, r, 1);
+		const char *nspname = tsm_rows_get(rows, r, 2);
 		bool		is_timescaledb = strcmp(extname, "timescaledb") == 0;
 		char	   *tgtver;
 		char	   *defver;

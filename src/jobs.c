@@ -148,12 +148,13 @@ pull_jobs(void *arg)
 	int			j;
 
 	if (tsm_query(conn, "SELECT FROM pg_catalog.pg_extension"
-				  " WHERE extname OPERATOR(pg_catalog.=) 'timescaledb'", 0, NULL)->nrows == 0)
+				  " WHERE extname OPERATOR(pg_catalog.=) 'timescaledb'", 0, NULL,
+				  0, "the source's TimescaleDB")->nrows == 0)
 	{
 		tsm_conn_close(conn);
 		return;
 	}
-	jobs = tsm_query(conn, jobs_sql, 0, NULL);
+	jobs = tsm_query(conn, jobs_sql, 0, NULL, 18, "the source's jobs");
 	tsm_conn_close(conn);
 	if (jobs->nrows > 0 && tsm_local_extversion("timescaledb") == NULL)
 		ereport(ERROR,
@@ -176,7 +177,7 @@ pull_jobs(void *arg)
 		CHECK_FOR_INTERRUPTS();
 		config = target_config(tsm_rows_value(jobs, j, 10), relation,
 							   tsm_rows_value(jobs, j, 15));
-		existing = existing_job(tsm_rows_value(jobs, j, 2), relation, config);
+		existing = existing_job(tsm_rows_get(jobs, j, 2), relation, config);
 		if (existing != NULL)
 		{
 			id = pg_strtoint32(existing);
@@ -185,8 +186,8 @@ pull_jobs(void *arg)
 		else
 		{
 			Oid			ownerid = args->owners ?
-				job_owner(tsm_rows_value(jobs, j, 17), tsm_rows_value(jobs, j, 0),
-						  tsm_rows_value(jobs, j, 1)) : InvalidOid;
+				job_owner(tsm_rows_value(jobs, j, 17), tsm_rows_get(jobs, j, 0),
+						  tsm_rows_get(jobs, j, 1)) : InvalidOid;
 			Oid			save_userid;
 			int			save_sec;
 
@@ -202,10 +203,10 @@ pull_jobs(void *arg)
 			action = args->dry_run ? "would create" : "created";
 		}
 
-		values[0] = Int32GetDatum(pg_strtoint32(tsm_rows_value(jobs, j, 0)));
+		values[0] = Int32GetDatum(tsm_rows_int32(jobs, j, 0));
 		values[1] = Int32GetDatum(id);
 		nulls[1] = args->dry_run && existing == NULL;
-		values[2] = CStringGetTextDatum(tsm_rows_value(jobs, j, 1));
+		values[2] = CStringGetTextDatum(tsm_rows_get(jobs, j, 1));
 		if (relation)
 			values[3] = CStringGetTextDatum(relation);
 		else
@@ -296,8 +297,8 @@ existing_job(const char *proc, const char *relation, const char *config)
 static int32
 add_job(TsmRows *jobs, int j, const char *config)
 {
-	const char *srcid = tsm_rows_value(jobs, j, 0);
-	const char *name = tsm_rows_value(jobs, j, 1);
+	const char *srcid = psprintf("%d", tsm_rows_int32(jobs, j, 0));
+	const char *name = tsm_rows_get(jobs, j, 1);
 	const char *relation = tsm_rows_value(jobs, j, 13);
 	const char *params[12];
 	Oid			types[12];
@@ -309,8 +310,8 @@ add_job(TsmRows *jobs, int j, const char *config)
 	char	   *newname;
 
 	/* proc, schedule, config, initial start, check, fixed, time zone */
-	params[0] = tsm_rows_value(jobs, j, 2);
-	params[1] = tsm_rows_value(jobs, j, 3);
+	params[0] = tsm_rows_get(jobs, j, 2);
+	params[1] = tsm_rows_get(jobs, j, 3);
 	params[2] = config;
 	params[3] = tsm_rows_value(jobs, j, 9);
 	params[4] = tsm_rows_value(jobs, j, 11);

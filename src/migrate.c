@@ -716,8 +716,8 @@ export_snapshot(TsmRun *run)
 	tsm_conn_command(run->snapshot_conn,
 					 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 	rows = tsm_query(run->snapshot_conn, "SELECT pg_catalog.pg_export_snapshot()",
-					 0, NULL);
-	run->snapshot = pstrdup(tsm_rows_value(rows, 0, 0));
+					 0, NULL, 1, "the source's snapshot");
+	run->snapshot = pstrdup(tsm_rows_get(rows, 0, 0));
 	return NULL;
 }
 
@@ -755,21 +755,29 @@ list_source_relations(TsmRun *run)
 					 "   AND " TSM_USER_NAMESPACE("c.relnamespace")
 					 "   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
 					 " ORDER BY 3 DESC, 1",
-					 0, NULL);
+					 0, NULL, 3, "the source's tables");
 	/* hypertables' rows are in their chunks, relations of their own */
 	hypertables = tsm_source_hypertables(conn);
 	chunks = tsm_source_chunks(conn);
 	tsm_conn_close(conn);
 	for (r = 0; chunks != NULL && r < chunks->nrows; r++)
-		tsm_state_add_relation(run->run_id, tsm_rows_value(chunks, r, 0),
-							   pg_strtoint64(tsm_rows_value(chunks, r, 1)),
-							   pg_strtoint64(tsm_rows_value(chunks, r, 2)));
+		tsm_state_add_relation(run->run_id, tsm_rows_get(chunks, r, 0),
+							   tsm_rows_int64(chunks, r, 1),
+							   tsm_rows_int64(chunks, r, 2));
 
 	for (r = 0; r < rels->nrows; r++)
-		if (!tsm_is_hypertable(hypertables, tsm_rows_value(rels, r, 0)))
-			tsm_state_add_relation(run->run_id, tsm_rows_value(rels, r, 0),
-								   pg_strtoint64(tsm_rows_value(rels, r, 1)),
-								   pg_strtoint64(tsm_rows_value(rels, r, 2)));
+	{
+		const char *qualname = tsm_rows_get(rels, r, 0);
+
+		if (tsm_is_hypertable(hypertables, qualname))
+			continue;
+		/* pg_relation_size() is NULL for a table dropped meanwhile */
+		if (tsm_rows_value(rels, r, 2) == NULL)
+			tsm_source_relation_dropped(qualname);
+		tsm_state_add_relation(run->run_id, qualname,
+							   tsm_rows_int64(rels, r, 1),
+							   tsm_rows_int64(rels, r, 2));
+	}
 
 	/* large objects are one more item, copied on their own at the end */
 	conn = tsm_conn_open(src);
@@ -777,12 +785,12 @@ list_source_relations(TsmRun *run)
 					 "SELECT pg_catalog.count(*),"
 					 "       pg_catalog.pg_relation_size('pg_catalog.pg_largeobject')"
 					 "  FROM pg_catalog.pg_largeobject_metadata",
-					 0, NULL);
+					 0, NULL, 2, "the source's large objects");
 	tsm_conn_close(conn);
-	if (strcmp(tsm_rows_value(rels, 0, 0), "0") != 0)
+	if (tsm_rows_int64(rels, 0, 0) != 0)
 		tsm_state_add_relation(run->run_id, TSM_LARGE_OBJECTS,
-							   pg_strtoint64(tsm_rows_value(rels, 0, 0)),
-							   pg_strtoint64(tsm_rows_value(rels, 0, 1)));
+							   tsm_rows_int64(rels, 0, 0),
+							   tsm_rows_int64(rels, 0, 1));
 	return NULL;
 }
 

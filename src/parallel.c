@@ -312,9 +312,10 @@ tsm_copy_open_source(const TsmSource *src, int jobs, const char *given_snapshot,
 	}
 	else if (jobs > 1)
 	{
-		TsmRows    *r = tsm_query(conn, "SELECT pg_catalog.pg_export_snapshot()", 0, NULL);
+		TsmRows    *r = tsm_query(conn, "SELECT pg_catalog.pg_export_snapshot()", 0, NULL,
+								  1, "the source's snapshot");
 
-		*snapshot = pstrdup(tsm_rows_value(r, 0, 0));
+		*snapshot = pstrdup(tsm_rows_get(r, 0, 0));
 	}
 	return conn;
 }

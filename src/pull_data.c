@@ -294,7 +294,7 @@ list_source_relations(PGconn *conn, int *nrels)
 		"  AND d.objid OPERATOR(pg_catalog.=) n.oid"
 		"  AND d.deptype OPERATOR(pg_catalog.=) 'e')"
 		" ORDER BY 6 DESC, 2, 3";
-	TsmRows    *r = tsm_query(conn, sql, 0, NULL);
+	TsmRows    *r = tsm_query(conn, sql, 0, NULL, 7, "the source's tables");
 	TsmRelation *rels = palloc0(sizeof(TsmRelation) * Max(r->nrows, 1));
 	int			i;
 
@@ -302,14 +302,17 @@ list_source_relations(PGconn *conn, int *nrels)
 	{
 		TsmRelation *rel = &rels[i];
 
-		rel->srcoid = atooid(tsm_rows_value(r, i, 0));
-		rel->nspname = pstrdup(tsm_rows_value(r, i, 1));
-		rel->relname = pstrdup(tsm_rows_value(r, i, 2));
+		rel->srcoid = tsm_rows_oid(r, i, 0);
+		rel->nspname = pstrdup(tsm_rows_get(r, i, 1));
+		rel->relname = pstrdup(tsm_rows_get(r, i, 2));
 		rel->qualname = quote_qualified_identifier(rel->nspname, rel->relname);
-		rel->relkind = tsm_rows_value(r, i, 3)[0];
-		rel->populated = tsm_rows_value(r, i, 4)[0] == 't';
-		rel->size = strtoi64(tsm_rows_value(r, i, 5), NULL, 10);
-		rel->blocks = strtoi64(tsm_rows_value(r, i, 6), NULL, 10);
+		rel->relkind = tsm_rows_get(r, i, 3)[0];
+		rel->populated = tsm_rows_bool(r, i, 4);
+		/* pg_relation_size() is NULL for a table dropped since the snapshot */
+		if (tsm_rows_value(r, i, 5) == NULL || tsm_rows_value(r, i, 6) == NULL)
+			tsm_source_relation_dropped(rel->qualname);
+		rel->size = tsm_rows_int64(r, i, 5);
+		rel->blocks = tsm_rows_int64(r, i, 6);
 		rel->binary = true;
 		rel->wanted = true;
 		initStringInfo(&rel->srccols);
@@ -347,7 +350,7 @@ add_source_columns(PGconn *conn, TsmRelation *rels, int nrels)
 		" AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
 		" AND a.attgenerated OPERATOR(pg_catalog.=) ''"
 		" ORDER BY a.attrelid, a.attnum";
-	TsmRows    *r = tsm_query(conn, sql, 0, NULL);
+	TsmRows    *r = tsm_query(conn, sql, 0, NULL, 3, "the columns of the source's tables");
 	Oid		   *oids = palloc(sizeof(Oid) * Max(nrels, 1));
 	int		   *index = palloc(sizeof(int) * Max(nrels, 1));
 	int			i;
@@ -365,8 +368,8 @@ add_source_columns(PGconn *conn, TsmRelation *rels, int nrels)
 
 	for (i = 0; i < r->nrows; i++)
 	{
-		Oid			relid = atooid(tsm_rows_value(r, i, 0));
-		const char *attname = tsm_rows_value(r, i, 1);
+		Oid			relid = tsm_rows_oid(r, i, 0);
+		const char *attname = tsm_rows_get(r, i, 1);
 		Oid		   *pos = bsearch(&relid, oids, nrels, sizeof(Oid), compare_oid);
 		TsmRelation *rel;
 
@@ -377,7 +380,7 @@ add_source_columns(PGconn *conn, TsmRelation *rels, int nrels)
 			appendStringInfoString(&rel->srccols, ", ");
 		appendStringInfoString(&rel->srccols, quote_identifier(attname));
 		appendBinaryStringInfo(&rel->tgtcols, attname, strlen(attname) + 1);
-		if (tsm_rows_value(r, i, 2)[0] != 't')
+		if (!tsm_rows_bool(r, i, 2))
 			rel->binary = false;
 	}
 	pfree(oids);
@@ -477,17 +480,18 @@ refuse_hypertables(PGconn *conn, TsmRelation *rels, int nrels)
 	int			j;
 
 	r = tsm_query(conn, "SELECT 1 FROM pg_catalog.pg_extension"
-				  " WHERE extname OPERATOR(pg_catalog.=) 'timescaledb'", 0, NULL);
+				  " WHERE extname OPERATOR(pg_catalog.=) 'timescaledb'", 0, NULL,
+				  1, "the source's TimescaleDB");
 	if (r->nrows == 0)
 		return;
 	r = tsm_query(conn, "SELECT schema_name, table_name FROM _timescaledb_catalog.hypertable",
-				  0, NULL);
+				  0, NULL, 2, "the source's hypertables");
 	initStringInfo(&names);
 	for (i = 0; i < r->nrows; i++)
 		for (j = 0; j < nrels; j++)
 			if (rels[j].wanted &&
-				strcmp(rels[j].nspname, tsm_rows_value(r, i, 0)) == 0 &&
-				strcmp(rels[j].relname, tsm_rows_value(r, i, 1)) == 0)
+				strcmp(rels[j].nspname, tsm_rows_get(r, i, 0)) == 0 &&
+				strcmp(rels[j].relname, tsm_rows_get(r, i, 1)) == 0)
 				appendStringInfo(&names, "%s%s", n++ ? ", " : "", rels[j].qualname);
 	if (n > 0)
 		ereport(ERROR,
@@ -710,11 +714,11 @@ copy_sequences(PGconn *conn, TsmRelation *rels, int nrels)
 		CHECK_FOR_INTERRUPTS();
 		rel->start = GetCurrentTimestamp();
 		sql = psprintf("SELECT last_value, is_called FROM %s", rel->qualname);
-		r = tsm_query(conn, sql, 0, NULL);
+		r = tsm_query(conn, sql, 0, NULL, 2, psprintf("sequence %s", rel->qualname));
 		DirectFunctionCall3(setval3_oid,
 							ObjectIdGetDatum(rel->relid),
-							Int64GetDatum(strtoi64(tsm_rows_value(r, 0, 0), NULL, 10)),
-							BoolGetDatum(tsm_rows_value(r, 0, 1)[0] == 't'));
+							Int64GetDatum(tsm_rows_int64(r, 0, 0)),
+							BoolGetDatum(tsm_rows_bool(r, 0, 1)));
 		rel->end = GetCurrentTimestamp();
 		rel->copied = true;
 	}
@@ -736,13 +740,13 @@ copy_large_objects(PGconn *conn, int64 *count, int64 *bytes,
 
 	*start = GetCurrentTimestamp();
 	r = tsm_query(conn, "SELECT oid FROM pg_catalog.pg_largeobject_metadata ORDER BY oid",
-				  0, NULL);
+				  0, NULL, 1, "the source's large objects");
 	locxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate large object",
 								  ALLOCSET_DEFAULT_SIZES);
 	for (i = 0; i < r->nrows; i++)
 	{
-		const char *oidstr = tsm_rows_value(r, i, 0);
-		Oid			loid = atooid(oidstr);
+		Oid			loid = tsm_rows_oid(r, i, 0);
+		const char *oidstr = psprintf("%u", loid);
 		int64		offset = 0;
 		MemoryContext oldcxt = MemoryContextSwitchTo(locxt);
 
@@ -772,9 +776,9 @@ copy_large_objects(PGconn *conn, int64 *count, int64 *bytes,
 			params[2] = psprintf("%d", TSM_LO_CHUNK);
 			chunk = tsm_query(conn,
 							  "SELECT pg_catalog.lo_get($1::pg_catalog.oid, $2::pg_catalog.int8, $3::pg_catalog.int4)",
-							  3, params);
+							  3, params, 1, "a large object's contents");
 			data = DatumGetByteaPP(DirectFunctionCall1(byteain,
-													   CStringGetDatum(tsm_rows_value(chunk, 0, 0))));
+													   CStringGetDatum(tsm_rows_get(chunk, 0, 0))));
 			if (VARSIZE_ANY_EXHDR(data) == 0)
 				break;
 			DirectFunctionCall3(be_lo_put, ObjectIdGetDatum(loid),

@@ -263,7 +263,6 @@ static bool in_role_set(HTAB *set, const char *rolname);
 static void add_to_role_set(HTAB *set, const char *rolname);
 static char *comment_line(const char *why, const char *sql);
 static const char *source_name(const TsmRows *rows, int r, int c, const char *what);
-static void check_columns(const TsmRows *rows, int ncols, const char *what);
 static RoleItem *new_item(RoleScript *script, RoleItemKind kind,
 						  const char *rolname, char *what);
 static void add_item_stmt(RoleItem *item, char *sql, NodeTag tag);
@@ -741,8 +740,7 @@ read_roles(TsmSource *src, const TsmConsent *consent)
 
 	conn = tsm_conn_open(src);
 	version = tsm_server_version_num(conn);
-	login = tsm_query(conn, login_sql, 0, NULL);
-	check_columns(login, 2, "login");
+	login = tsm_query(conn, login_sql, 0, NULL, 2, "the source's login");
 	if (login->nrows != 1 || tsm_rows_value(login, 0, 1) == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_DATA_EXCEPTION),
@@ -752,24 +750,20 @@ read_roles(TsmSource *src, const TsmConsent *consent)
 
 	if (script->passwords)
 		roles = tsm_query(conn, psprintf(roles_query, "a.rolpassword", "pg_authid"),
-						  0, NULL);
+						  0, NULL, 9, "the source's roles");
 	else
 		roles = tsm_query(conn, psprintf(roles_query, "NULL::text", "pg_roles"),
-						  0, NULL);
-	labels = tsm_query(conn, labels_query, 0, NULL);
-	settings = tsm_query(conn, settings_query, 0, NULL);
+						  0, NULL, 9, "the source's roles");
+	labels = tsm_query(conn, labels_query, 0, NULL, 3,
+					   "the security labels of the source's roles");
+	settings = tsm_query(conn, settings_query, 0, NULL, 3,
+						 "the settings of the source's roles");
 	members = tsm_query(conn, version >= 160000 ? members_query_16 : members_query_15,
-						0, NULL);
+						0, NULL, 5, "the source's role memberships");
 	if (version >= 150000)
-		parameters = tsm_query(conn, parameters_query, 0, NULL);
+		parameters = tsm_query(conn, parameters_query, 0, NULL, 4,
+							   "the source's privileges on parameters");
 	tsm_conn_close(conn);
-
-	check_columns(roles, 9, "roles");
-	check_columns(labels, 3, "security labels");
-	check_columns(settings, 3, "role settings");
-	check_columns(members, 5, "role memberships");
-	if (parameters != NULL)
-		check_columns(parameters, 4, "parameter privileges");
 
 	if (!script->passwords)
 		ereport(NOTICE,
@@ -961,17 +955,6 @@ source_name(const TsmRows *rows, int r, int c, const char *what)
 				errdetail("A %s name must be between 1 and %d bytes long.",
 						  what, NAMEDATALEN - 1));
 	return name;
-}
-
-/* Does a catalog query's result from the source have the columns asked? */
-static void
-check_columns(const TsmRows *rows, int ncols, const char *what)
-{
-	if (rows->ncols != ncols)
-		ereport(ERROR,
-				errcode(ERRCODE_DATA_EXCEPTION),
-				errmsg("source returned %d columns for its %s, expected %d",
-					   rows->ncols, what, ncols));
 }
 
 static void

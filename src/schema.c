@@ -116,6 +116,7 @@ typedef struct AliasEntry
 } AliasEntry;
 
 static void collect_objects(PGconn *conn, const char *query, List **objects);
+static void check_object_stmts(const TsmSchemaObject *obj);
 static int	compare_objects(const void *a, const void *b);
 static List *sort_objects(PGconn *conn, int version, List *objects);
 static bool resolve(HTAB *aliases, HTAB *index, ObjKey key, int *result);
@@ -240,7 +241,8 @@ collect_objects(PGconn *conn, const char *query, List **objects)
 	TsmSchemaObject *obj = NULL;
 	int			r;
 
-	rows = tsm_query(conn, psprintf(wrapper_sql, query), 0, NULL);
+	rows = tsm_query(conn, psprintf(wrapper_sql, query), 0, NULL, 6,
+					 "the source's schema objects");
 	for (r = 0; r < rows->nrows; r++)
 	{
 		Oid			classid;
@@ -252,27 +254,31 @@ collect_objects(PGconn *conn, const char *query, List **objects)
 
 		if ((r & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
-		classid = atooid(tsm_rows_value(rows, r, 0));
-		objid = atooid(tsm_rows_value(rows, r, 1));
-		kind = tsm_rows_value(rows, r, 2);
-		stmt = tsm_rows_value(rows, r, 5);
+		classid = tsm_rows_oid(rows, r, 0);
+		objid = tsm_rows_oid(rows, r, 1);
+		kind = tsm_rows_get(rows, r, 2);
+		stmt = tsm_rows_get(rows, r, 5);
 
 		if (obj == NULL || obj->classid != classid || obj->objid != objid ||
 			strcmp(obj->kind, kind) != 0)
 		{
+			check_object_stmts(obj);
 			obj = palloc0(sizeof(TsmSchemaObject));
 			obj->classid = classid;
 			obj->objid = objid;
 			obj->kind = pstrdup(kind);
-			obj->name = pstrdup(tsm_rows_value(rows, r, 3));
-			obj->prio = pg_strtoint32(tsm_rows_value(rows, r, 4));
+			obj->name = pstrdup(tsm_rows_get(rows, r, 3));
+			obj->prio = tsm_rows_int32(rows, r, 4);
 			*objects = lappend(*objects, obj);
 		}
 
 		colon = strchr(stmt, ':');
 		if (colon == NULL)
-			elog(ERROR, "generated statement for %s \"%s\" has no node tag",
-				 obj->kind, obj->name);
+			ereport(ERROR,
+					errcode(ERRCODE_PROTOCOL_VIOLATION),
+					errmsg("invalid response from the source"),
+					errdetail("The generated statement for %s %s has no node tag.",
+							  obj->kind, obj->name));
 		if (strncmp(stmt, "Placeholder:", colon - stmt + 1) == 0)
 		{
 			obj->placeholder = pstrdup(colon + 1);
@@ -295,6 +301,23 @@ collect_objects(PGconn *conn, const char *query, List **objects)
 		s->replace = false;
 		obj->stmts = lappend(obj->stmts, s);
 	}
+	check_object_stmts(obj);
+}
+
+/*
+ * check_object_stmts
+ *		Every object the queries generate comes with the statement that
+ *		creates it (besides a placeholder or a two-step form): the replay
+ *		relies on it.
+ */
+static void
+check_object_stmts(const TsmSchemaObject *obj)
+{
+	if (obj != NULL && obj->stmts == NIL)
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("invalid response from the source"),
+				errdetail("No statement was generated for %s %s.", obj->kind, obj->name));
 }
 
 static int
@@ -374,20 +397,20 @@ sort_objects(PGconn *conn, int version, List *objects)
 	rows = tsm_query(conn,
 					 version >= 140000 ?
 					 psprintf("%s%s", aliases_sql, aliases_multirange_sql) :
-					 aliases_sql, 0, NULL);
+					 aliases_sql, 0, NULL, 4, "the source's dependencies");
 	for (r = 0; r < rows->nrows; r++)
 	{
 		ObjKey		key;
 		AliasEntry *entry;
 		bool		found;
 
-		key.classid = atooid(tsm_rows_value(rows, r, 0));
-		key.objid = atooid(tsm_rows_value(rows, r, 1));
+		key.classid = tsm_rows_oid(rows, r, 0);
+		key.objid = tsm_rows_oid(rows, r, 1);
 		entry = hash_search(aliases, &key, HASH_ENTER, &found);
 		if (!found)
 		{
-			entry->target.classid = atooid(tsm_rows_value(rows, r, 2));
-			entry->target.objid = atooid(tsm_rows_value(rows, r, 3));
+			entry->target.classid = tsm_rows_oid(rows, r, 2);
+			entry->target.objid = tsm_rows_oid(rows, r, 3);
 		}
 	}
 
@@ -397,7 +420,7 @@ sort_objects(PGconn *conn, int version, List *objects)
 	stood_in = palloc0(sizeof(bool) * n);
 	heap = palloc(sizeof(int) * n);
 
-	rows = tsm_query(conn, depends_sql, 0, NULL);
+	rows = tsm_query(conn, depends_sql, 0, NULL, 4, "the source's dependencies");
 	for (r = 0; r < rows->nrows; r++)
 	{
 		ObjKey		dependent;
@@ -407,10 +430,10 @@ sort_objects(PGconn *conn, int version, List *objects)
 
 		if ((r & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
-		dependent.classid = atooid(tsm_rows_value(rows, r, 0));
-		dependent.objid = atooid(tsm_rows_value(rows, r, 1));
-		referenced.classid = atooid(tsm_rows_value(rows, r, 2));
-		referenced.objid = atooid(tsm_rows_value(rows, r, 3));
+		dependent.classid = tsm_rows_oid(rows, r, 0);
+		dependent.objid = tsm_rows_oid(rows, r, 1);
+		referenced.classid = tsm_rows_oid(rows, r, 2);
+		referenced.objid = tsm_rows_oid(rows, r, 3);
 		if (!resolve(aliases, index, dependent, &to) ||
 			!resolve(aliases, index, referenced, &from) ||
 			from == to)
@@ -503,8 +526,17 @@ make_placeholder(TsmSchemaObject *view)
 {
 	TsmSchemaObject *ph = palloc0(sizeof(TsmSchemaObject));
 	TsmSchemaStmt *s = palloc0(sizeof(TsmSchemaStmt));
-	TsmSchemaStmt *def = linitial(view->stmts);
+	TsmSchemaStmt *def;
 
+	/* the source generates a placeholder only for a view it creates */
+	if (view->stmts == NIL ||
+		strncmp(((TsmSchemaStmt *) linitial(view->stmts))->sql, "CREATE VIEW ", 12) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("invalid response from the source"),
+				errdetail("The generated statements of %s %s have a placeholder but no CREATE VIEW.",
+						  view->kind, view->name));
+	def = linitial(view->stmts);
 	ph->classid = InvalidOid;
 	ph->objid = view->objid;
 	ph->kind = "view placeholder";
@@ -515,7 +547,6 @@ make_placeholder(TsmSchemaObject *view)
 	s->replace = false;
 	ph->stmts = list_make1(s);
 
-	Assert(strncmp(def->sql, "CREATE VIEW ", 12) == 0);
 	def->sql = psprintf("CREATE OR REPLACE VIEW %s", def->sql + 12);
 	def->replace = true;
 	return ph;

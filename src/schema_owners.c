@@ -341,7 +341,7 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
 		targets = lappend(targets, t);
 	}
 
-	rows = tsm_query(conn, owners_sql, 0, NULL);
+	rows = tsm_query(conn, owners_sql, 0, NULL, 9, "the owners of the source's objects");
 	for (r = 0; r < rows->nrows; r++)
 	{
 		OwnTarget  *t;
@@ -362,7 +362,8 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
 	}
 
 	if (opts->privileges)
-		add_privileges(index, tsm_query(conn, privileges_sql, 0, NULL));
+		add_privileges(index, tsm_query(conn, privileges_sql, 0, NULL, 9,
+										"the privileges on the source's objects"));
 
 	/* right after each object's creating statement */
 	foreach(lc, targets)

@@ -43,7 +43,7 @@ tsmigrate_source_sessions(PG_FUNCTION_ARGS)
 	PGconn	   *conn = tsm_conn_open(src);
 	TsmRows    *rows;
 
-	rows = tsm_query(conn, sessions_sql, 0, NULL);
+	rows = tsm_query(conn, sessions_sql, 0, NULL, 6, "the source's sessions");
 	tsm_conn_close(conn);
 
 	tsm_rows_store(rows, fcinfo);

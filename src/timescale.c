@@ -263,8 +263,8 @@ pull_hypertables(void *arg)
 		return;
 	}
 	tsschema = tsm_timescaledb_schema();
-	dims = tsm_query(conn, dimensions_sql, 0, NULL);
-	chunks = tsm_query(conn, chunks_sql, 0, NULL);
+	dims = tsm_query(conn, dimensions_sql, 0, NULL, 8, "the source's dimensions");
+	chunks = tsm_query(conn, chunks_sql, 0, NULL, 7, "the source's chunks");
 	binary_ok = binary_copy_allowed(conn);
 	ccs = tsm_compressed_chunks(conn, &nccs);
 
@@ -290,10 +290,10 @@ pull_hypertables(void *arg)
 									 ALLOCSET_DEFAULT_SIZES);
 	for (c = 0; c < chunks->nrows; c++)
 	{
-		int			htid = pg_strtoint32(tsm_rows_value(chunks, c, 0));
-		const char *schema = tsm_rows_value(chunks, c, 1);
-		const char *table = tsm_rows_value(chunks, c, 2);
-		bool		compressed = tsm_rows_value(chunks, c, 3)[0] == 't';
+		int			htid = tsm_rows_int32(chunks, c, 0);
+		const char *schema = tsm_rows_name(chunks, c, 1);
+		const char *table = tsm_rows_name(chunks, c, 2);
+		bool		compressed = tsm_rows_bool(chunks, c, 3);
 		TsmHypertable *ht = NULL;
 		TsmCompressed *cc;
 		char	   *chunkname;
@@ -314,7 +314,7 @@ pull_hypertables(void *arg)
 		chunkname = quote_qualified_identifier(schema, table);
 		values[0] = ObjectIdGetDatum(ht->relid);
 		values[1] = DirectFunctionCall1(jsonb_in,
-										CStringGetDatum(tsm_rows_value(chunks, c, 4)));
+										CStringGetDatum(tsm_rows_get(chunks, c, 4)));
 		values[2] = DirectFunctionCall1(namein, CStringGetDatum(schema));
 		values[3] = DirectFunctionCall1(namein, CStringGetDatum(table));
 		spi_exec(psprintf("SELECT FROM %s.create_chunk($1, $2, $3, $4)",
@@ -392,7 +392,7 @@ source_has_timescaledb(PGconn *conn)
 {
 	TsmRows    *r = tsm_query(conn, "SELECT FROM pg_catalog.pg_extension"
 							  " WHERE extname OPERATOR(pg_catalog.=) 'timescaledb'",
-							  0, NULL);
+							  0, NULL, 0, "the source's TimescaleDB");
 
 	return r->nrows > 0;
 }
@@ -421,26 +421,26 @@ tsm_timescaledb_schema(void)
 static TsmHypertable *
 read_hypertables(PGconn *conn, int *nhts)
 {
-	TsmRows    *r = tsm_query(conn, hypertables_sql, 0, NULL);
+	TsmRows    *r = tsm_query(conn, hypertables_sql, 0, NULL, 15, "the source's hypertables");
 	TsmHypertable *hts = palloc0(sizeof(TsmHypertable) * Max(r->nrows, 1));
 	int			i;
 
 	for (i = 0; i < r->nrows; i++)
 	{
 		TsmHypertable *ht = &hts[i];
-		const char *nsp = tsm_rows_value(r, i, 1);
-		const char *rel = tsm_rows_value(r, i, 2);
+		const char *nsp = tsm_rows_name(r, i, 1);
+		const char *rel = tsm_rows_name(r, i, 2);
 		Oid			nspid = get_namespace_oid(nsp, true);
 		const char *names = tsm_rows_value(r, i, 11);
 		StringInfoData cols;
 
-		ht->id = pg_strtoint32(tsm_rows_value(r, i, 0));
+		ht->id = tsm_rows_int32(r, i, 0);
 		ht->cagg = tsm_rows_value(r, i, 13) != NULL;
 		if (ht->cagg)
 		{
 			/* made with its aggregate by pull_hypertables */
-			ht->qualname = quote_qualified_identifier(tsm_rows_value(r, i, 13),
-													  tsm_rows_value(r, i, 14));
+			ht->qualname = quote_qualified_identifier(tsm_rows_name(r, i, 13),
+													  tsm_rows_name(r, i, 14));
 			ht->relid = InvalidOid;
 		}
 		else
@@ -458,10 +458,10 @@ read_hypertables(PGconn *conn, int *nhts)
 			ereport(ERROR,
 					errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					errmsg("%s is not a table on the target", ht->qualname));
-		ht->assoc_schema = pstrdup(tsm_rows_value(r, i, 3));
-		ht->assoc_prefix = pstrdup(tsm_rows_value(r, i, 4));
-		ht->compression = tsm_rows_value(r, i, 5)[0] == 't';
-		ht->srccols = pstrdup(tsm_rows_value(r, i, 10));
+		ht->assoc_schema = pstrdup(tsm_rows_name(r, i, 3));
+		ht->assoc_prefix = pstrdup(tsm_rows_name(r, i, 4));
+		ht->compression = tsm_rows_bool(r, i, 5);
+		ht->srccols = pstrdup(tsm_rows_get(r, i, 10));
 
 		if (ht->compression)
 		{
@@ -481,13 +481,23 @@ read_hypertables(PGconn *conn, int *nhts)
 			}
 			if (orderby)
 			{
-				List	   *desc = tsm_array_items(tsm_rows_value(r, i, 8));
-				List	   *nullsfirst = tsm_array_items(tsm_rows_value(r, i, 9));
+				List	   *columns = tsm_array_items(orderby);
+				List	   *desc = tsm_array_items(tsm_rows_get(r, i, 8));
+				List	   *nullsfirst = tsm_array_items(tsm_rows_get(r, i, 9));
 				StringInfoData ob;
 				int			k = 0;
 
+				/* one direction and one NULLS placement per column */
+				if (list_length(desc) != list_length(columns) ||
+					list_length(nullsfirst) != list_length(columns))
+					ereport(ERROR,
+							errcode(ERRCODE_PROTOCOL_VIOLATION),
+							errmsg("invalid response from the source"),
+							errdetail("The compression settings of hypertable %s have %d orderby columns, %d directions and %d NULLS placements.",
+									  ht->qualname, list_length(columns),
+									  list_length(desc), list_length(nullsfirst)));
 				initStringInfo(&ob);
-				foreach(lc, tsm_array_items(orderby))
+				foreach(lc, columns)
 				{
 					bool		d = ((char *) list_nth(desc, k))[0] == 't';
 					bool		nf = ((char *) list_nth(nullsfirst, k))[0] == 't';
@@ -512,7 +522,7 @@ read_hypertables(PGconn *conn, int *nhts)
 		}
 		ht->tgtcols = cols.data;
 		ht->tgtcols_len = cols.len + 1;
-		ht->binary = tsm_rows_value(r, i, 12)[0] == 't';
+		ht->binary = tsm_rows_bool(r, i, 12);
 	}
 	*nhts = r->nrows;
 	return hts;
@@ -531,6 +541,8 @@ tsm_array_items(const char *array)
 	int			i;
 	List	   *out = NIL;
 
+	if (array == NULL)
+		elog(ERROR, "tsm_array_items called with a null array");
 	/* array_in caches in flinfo: call it through the function manager */
 	arr = OidInputFunctionCall(F_ARRAY_IN, (char *) array, TEXTOID, -1);
 	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
@@ -552,20 +564,29 @@ create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tsschema)
 
 	for (d = 0; d < dims->nrows; d++)
 	{
-		const char *column = tsm_rows_value(dims, d, 1);
-		const char *slices = tsm_rows_value(dims, d, 2);
-		const char *interval = tsm_rows_value(dims, d, 3);
-		const char *pfschema = tsm_rows_value(dims, d, 4);
-		const char *pfname = tsm_rows_value(dims, d, 5);
-		const char *nowschema = tsm_rows_value(dims, d, 6);
-		const char *nowname = tsm_rows_value(dims, d, 7);
+		const char *column;
+		const char *slices;
+		const char *interval;
+		const char *pfschema;
+		const char *pfname;
+		const char *nowschema = NULL;
+		const char *nowname;
 		char	   *pfunc = NULL;
 		char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 		Datum		values[6];
 
-		if (pg_strtoint32(tsm_rows_value(dims, d, 0)) != ht->id)
+		if (tsm_rows_int32(dims, d, 0) != ht->id)
 			continue;
 		CHECK_FOR_INTERRUPTS();
+		column = tsm_rows_name(dims, d, 1);
+		slices = tsm_rows_value(dims, d, 2);
+		interval = tsm_rows_value(dims, d, 3);
+		/* a function's schema with its name */
+		pfname = tsm_rows_value(dims, d, 5);
+		pfschema = pfname ? tsm_rows_name(dims, d, 4) : NULL;
+		nowname = tsm_rows_value(dims, d, 7);
+		if (nowname != NULL)
+			nowschema = tsm_rows_name(dims, d, 6);
 
 		/* the default hash function is TimescaleDB's; name only a user's */
 		if (pfname != NULL &&
@@ -587,7 +608,7 @@ create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tsschema)
 							   ht->qualname));
 			values[2] = DirectFunctionCall1(namein, CStringGetDatum(ht->assoc_schema));
 			values[3] = DirectFunctionCall1(namein, CStringGetDatum(ht->assoc_prefix));
-			values[4] = Int64GetDatum(pg_strtoint64(interval));
+			values[4] = Int64GetDatum(tsm_rows_int64(dims, d, 3));
 			values[5] = text_or_null(pfunc, &nulls[5]);
 			spi_exec(psprintf("SELECT FROM %s.create_hypertable($1, $2,"
 							  " associated_schema_name => $3,"
@@ -604,11 +625,11 @@ create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tsschema)
 			Oid			types[5] = {REGCLASSOID, NAMEOID, INT4OID, INT8OID, TEXTOID};
 
 			if (slices)
-				values[2] = Int32GetDatum(pg_strtoint32(slices));
+				values[2] = Int32GetDatum(tsm_rows_int32(dims, d, 2));
 			else
 				nulls[2] = 'n';
 			if (interval)
-				values[3] = Int64GetDatum(pg_strtoint64(interval));
+				values[3] = Int64GetDatum(tsm_rows_int64(dims, d, 3));
 			else
 				nulls[3] = 'n';
 			values[4] = text_or_null(pfunc, &nulls[4]);
@@ -652,11 +673,11 @@ set_cagg_interval(TsmHypertable *ht, TsmRows *dims, const char *tsschema)
 		Oid			types[2] = {REGCLASSOID, INT8OID};
 		Datum		values[2];
 
-		if (pg_strtoint32(tsm_rows_value(dims, d, 0)) != ht->id ||
+		if (tsm_rows_int32(dims, d, 0) != ht->id ||
 			tsm_rows_value(dims, d, 3) == NULL)
 			continue;
 		values[0] = ObjectIdGetDatum(ht->relid);
-		values[1] = Int64GetDatum(pg_strtoint64(tsm_rows_value(dims, d, 3)));
+		values[1] = Int64GetDatum(tsm_rows_int64(dims, d, 3));
 		spi_exec(psprintf("SELECT FROM %s.set_chunk_time_interval($1, $2)", tsschema),
 				 2, types, values, NULL);
 		break;
@@ -713,8 +734,8 @@ tsmigrate_compress_chunks(PG_FUNCTION_ARGS)
 		tsm_conn_close(conn);
 		return (Datum) 0;
 	}
-	hts = tsm_query(conn, hypertables_sql, 0, NULL);
-	chunks = tsm_query(conn, chunks_sql, 0, NULL);
+	hts = tsm_query(conn, hypertables_sql, 0, NULL, 15, "the source's hypertables");
+	chunks = tsm_query(conn, chunks_sql, 0, NULL, 7, "the source's chunks");
 	tsm_conn_command(conn, "COMMIT");
 	tsm_conn_close(conn);
 	if (hts->nrows == 0)
@@ -726,9 +747,9 @@ tsmigrate_compress_chunks(PG_FUNCTION_ARGS)
 									 ALLOCSET_DEFAULT_SIZES);
 	for (c = 0; c < chunks->nrows; c++)
 	{
-		const char *htid = tsm_rows_value(chunks, c, 0);
-		const char *schema = tsm_rows_value(chunks, c, 1);
-		const char *table = tsm_rows_value(chunks, c, 2);
+		const char *htid = tsm_rows_get(chunks, c, 0);
+		const char *schema = tsm_rows_name(chunks, c, 1);
+		const char *table = tsm_rows_name(chunks, c, 2);
 		const char *hypertable = NULL;
 		Oid			nspid;
 		Oid			chunkid;
@@ -740,16 +761,16 @@ tsmigrate_compress_chunks(PG_FUNCTION_ARGS)
 		MemoryContext oldcxt;
 
 		CHECK_FOR_INTERRUPTS();
-		if (tsm_rows_value(chunks, c, 3)[0] != 't')
+		if (!tsm_rows_bool(chunks, c, 3))
 			continue;
 		/* a continuous aggregate's chunks: named after the aggregate */
 		for (h = 0; h < hts->nrows; h++)
-			if (strcmp(tsm_rows_value(hts, h, 0), htid) == 0)
+			if (strcmp(tsm_rows_get(hts, h, 0), htid) == 0)
 				hypertable = tsm_rows_value(hts, h, 13) ?
-					quote_qualified_identifier(tsm_rows_value(hts, h, 13),
-											   tsm_rows_value(hts, h, 14)) :
-					quote_qualified_identifier(tsm_rows_value(hts, h, 1),
-											   tsm_rows_value(hts, h, 2));
+					quote_qualified_identifier(tsm_rows_get(hts, h, 13),
+											   tsm_rows_get(hts, h, 14)) :
+					quote_qualified_identifier(tsm_rows_get(hts, h, 1),
+											   tsm_rows_get(hts, h, 2));
 		if (hypertable == NULL)
 			continue;
 
@@ -832,11 +853,11 @@ tsm_source_hypertables(PGconn *conn)
 
 	if (!source_has_timescaledb(conn))
 		return NIL;
-	r = tsm_query(conn, hypertables_sql, 0, NULL);
+	r = tsm_query(conn, hypertables_sql, 0, NULL, 15, "the source's hypertables");
 	for (i = 0; i < r->nrows; i++)
 		if (tsm_rows_value(r, i, 13) == NULL)
-			names = lappend(names, quote_qualified_identifier(tsm_rows_value(r, i, 1),
-															  tsm_rows_value(r, i, 2)));
+			names = lappend(names, quote_qualified_identifier(tsm_rows_get(r, i, 1),
+															  tsm_rows_get(r, i, 2)));
 	return names;
 }
 
@@ -923,9 +944,10 @@ tsm_source_chunks(PGconn *conn)
 
 	if (!source_has_timescaledb(conn))
 		return NULL;
-	hts = tsm_query(conn, hypertables_sql, 0, NULL);
-	chunks = tsm_query(conn, chunks_sql, 0, NULL);
+	hts = tsm_query(conn, hypertables_sql, 0, NULL, 15, "the source's hypertables");
+	chunks = tsm_query(conn, chunks_sql, 0, NULL, 7, "the source's chunks");
 	out = palloc0(sizeof(TsmRows));
+	out->what = chunks->what;
 	out->ncols = 3;
 	out->values = palloc0(sizeof(char *) * 3 * Max(chunks->nrows, 1));
 	for (c = 0; c < chunks->nrows; c++)
@@ -934,13 +956,17 @@ tsm_source_chunks(PGconn *conn)
 		bool		found = false;
 
 		for (h = 0; h < hts->nrows && !found; h++)
-			found = strcmp(tsm_rows_value(hts, h, 0), tsm_rows_value(chunks, c, 0)) == 0;
+			found = strcmp(tsm_rows_get(hts, h, 0), tsm_rows_get(chunks, c, 0)) == 0;
 		if (!found)
 			continue;
-		out->values[n * 3] = quote_qualified_identifier(tsm_rows_value(chunks, c, 1),
-														tsm_rows_value(chunks, c, 2));
-		out->values[n * 3 + 1] = pstrdup(tsm_rows_value(chunks, c, 5));
-		out->values[n * 3 + 2] = pstrdup(tsm_rows_value(chunks, c, 6));
+		out->values[n * 3] = quote_qualified_identifier(tsm_rows_name(chunks, c, 1),
+														tsm_rows_name(chunks, c, 2));
+		/* no estimate is "unknown"; no size, a chunk dropped meanwhile */
+		out->values[n * 3 + 1] = tsm_rows_value(chunks, c, 5) == NULL ? pstrdup("-1") :
+			psprintf(INT64_FORMAT, tsm_rows_int64(chunks, c, 5));
+		if (tsm_rows_value(chunks, c, 6) == NULL)
+			tsm_source_relation_dropped(out->values[n * 3]);
+		out->values[n * 3 + 2] = psprintf(INT64_FORMAT, tsm_rows_int64(chunks, c, 6));
 		n++;
 	}
 	out->nrows = n;
@@ -1139,14 +1165,14 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 		return plan;
 	}
 	hts = read_hypertables(conn, &nhts);
-	rows = tsm_query(conn, chunks_sql, 0, NULL);
+	rows = tsm_query(conn, chunks_sql, 0, NULL, 7, "the source's chunks");
 
 	binary_ok = binary_copy_allowed(conn);
 	ccs = tsm_compressed_chunks(conn, &nccs);
 	chunks = palloc0(sizeof(TsmChunk) * Max(rows->nrows, 1));
 	for (c = 0; c < rows->nrows; c++)
 	{
-		int			htid = pg_strtoint32(tsm_rows_value(rows, c, 0));
+		int			htid = tsm_rows_int32(rows, c, 0);
 		TsmChunk   *ch = &chunks[nchunks];
 		int			h;
 
@@ -1155,12 +1181,14 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 				ch->ht = &hts[h];
 		if (ch->ht == NULL)
 			continue;
-		ch->qualname = quote_qualified_identifier(tsm_rows_value(rows, c, 1),
-												  tsm_rows_value(rows, c, 2));
-		ch->size = pg_strtoint64(tsm_rows_value(rows, c, 6));
+		ch->qualname = quote_qualified_identifier(tsm_rows_name(rows, c, 1),
+												  tsm_rows_name(rows, c, 2));
+		if (tsm_rows_value(rows, c, 6) == NULL)
+			tsm_source_relation_dropped(ch->qualname);
+		ch->size = tsm_rows_int64(rows, c, 6);
 		ch->wanted = wanted == NULL;
-		ch->relid = get_relname_relid(tsm_rows_value(rows, c, 2),
-									  get_namespace_oid(tsm_rows_value(rows, c, 1), true));
+		ch->relid = get_relname_relid(tsm_rows_name(rows, c, 2),
+									  get_namespace_oid(tsm_rows_name(rows, c, 1), true));
 		nchunks++;
 	}
 

@@ -38,13 +38,17 @@ typedef struct TsmSource
 
 /*
  * Rows of a remote query, copied out of the PGresult into palloc'd memory
- * so that no libpq memory outlives the call that fetched it.
+ * so that no libpq memory outlives the call that fetched it.  Read them
+ * with the checked accessors of remote_rows.c: the source is not trusted.
  */
 typedef struct TsmRows
 {
 	int			nrows;
 	int			ncols;
 	char	  **values;			/* nrows * ncols; NULL is SQL NULL */
+	const char *what;			/* what the query reads, for messages */
+	char	  **names;			/* column names as the source gave them, or
+								 * NULL */
 } TsmRows;
 
 /*
@@ -194,10 +198,19 @@ extern int	tsm_state_running_pid(void);
 
 /* in remote_rows.c */
 extern TsmRows *tsm_query(PGconn *conn, const char *sql, int nparams,
-						  const char *const *params);
-extern TsmRows *tsm_rows_from_result(const PGresult *res);
+						  const char *const *params, int ncols,
+						  const char *what);
+extern TsmRows *tsm_rows_from_result(const PGresult *res, int ncols,
+									 const char *what);
 extern const char *tsm_rows_value(const TsmRows *rows, int row, int col);
+extern const char *tsm_rows_get(const TsmRows *rows, int row, int col);
+extern const char *tsm_rows_name(const TsmRows *rows, int row, int col);
+extern int32 tsm_rows_int32(const TsmRows *rows, int row, int col);
+extern int64 tsm_rows_int64(const TsmRows *rows, int row, int col);
+extern Oid	tsm_rows_oid(const TsmRows *rows, int row, int col);
+extern bool tsm_rows_bool(const TsmRows *rows, int row, int col);
 extern void tsm_rows_store(const TsmRows *rows, FunctionCallInfo fcinfo);
+extern void tsm_source_relation_dropped(const char *qualname) pg_attribute_noreturn();
 extern int	tsm_server_version_num(PGconn *conn);
 
 /* in copy.c */

@@ -34,13 +34,17 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 #include "catalog_filters.h"
@@ -114,12 +118,14 @@ static const char *const inventory_sql =
 /*
  * The source's tables and materialized views whose rows are compared, and
  * their columns in the source's order (dropped and generated columns
- * included alike on both sides: generated values must match too).
+ * included alike on both sides: generated values must match too), as raw
+ * names: what goes into SQL is quoted here, and the relation is the one
+ * the target's catalogs give those names (tsm_verify_relation).
  * Partitioned parents are left out: their leaves are compared.
  */
 static const char *const tables_sql =
-"SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
-"       (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)"
+"SELECT n.nspname, c.relname,"
+"       (SELECT pg_catalog.array_agg(a.attname::pg_catalog.text ORDER BY a.attnum)"
 "          FROM pg_catalog.pg_attribute a"
 "         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),"
 "       c.relispopulated"
@@ -127,14 +133,14 @@ static const char *const tables_sql =
 " WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't'"
 "   AND " TSM_USER_NAMESPACE("c.relnamespace")
 "   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
-" ORDER BY 1";
+" ORDER BY pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)";
 
 static const char *const sequences_sql =
-"SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)"
+"SELECT n.nspname, c.relname"
 "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 " WHERE c.relkind = 'S' AND " TSM_USER_NAMESPACE("c.relnamespace")
 "   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
-" ORDER BY 1";
+" ORDER BY pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)";
 
 
 static void verify_inventory(VerifyState *state);
@@ -193,6 +199,7 @@ verify_inventory(VerifyState *state)
 	TsmRows    *tgt;
 	int			i = 0;
 	int			j = 0;
+	int			r;
 	const char *kinds[] = {"schema", "table", "view", "materialized view",
 		"sequence", "foreign table", "index", "constraint", "trigger",
 		"function", "procedure", "aggregate", "type", "policy", "rule",
@@ -201,13 +208,22 @@ verify_inventory(VerifyState *state)
 
 	tsm_verify_send(state->conn, inventory_sql);
 	tgt = tsm_verify_target(inventory_sql);
-	src = tsm_verify_finish(state->conn, inventory_sql);
+	src = tsm_verify_finish(state->conn, inventory_sql, 2, "the source's objects");
+
+	/* an object of the source is named; one of the target may vanish meanwhile */
+	for (r = 0; r < src->nrows; r++)
+	{
+		(void) tsm_rows_get(src, r, 0);
+		(void) tsm_rows_get(src, r, 1);
+	}
+	for (r = 0; r < tgt->nrows * tgt->ncols; r++)
+		if (tgt->values[r] == NULL)
+			tgt->values[r] = "";
 
 	for (k = 0; k < lengthof(kinds); k++)
 	{
 		int			nsrc = 0;
 		int			ntgt = 0;
-		int			r;
 
 		for (r = 0; r < src->nrows; r++)
 			nsrc += strcmp(tsm_rows_value(src, r, 0), kinds[k]) == 0;
@@ -265,7 +281,7 @@ verify_rows(VerifyState *state)
 	List	   *hypertables;
 	int			t;
 
-	tables = tsm_query(state->conn, tables_sql, 0, NULL);
+	tables = tsm_query(state->conn, tables_sql, 0, NULL, 4, "the source's tables");
 	/* a hypertable's rows are in its chunks: count through it, not ONLY */
 	hypertables = tsm_source_hypertables(state->conn);
 	tablecxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate verify table",
@@ -273,13 +289,15 @@ verify_rows(VerifyState *state)
 
 	for (t = 0; t < tables->nrows; t++)
 	{
-		const char *table = tsm_rows_value(tables, t, 0);
-		const char *columns = tsm_rows_value(tables, t, 1);
+		const char *table;
+		char	   *columns;
 		char	   *sql;
 		TsmRows    *src;
 		TsmRows    *tgt;
-		char	   *populated;
-		const char *only = tsm_is_hypertable(hypertables, table) ? "" : "ONLY ";
+		Oid			relid;
+		bool		src_populated = tsm_rows_bool(tables, t, 3);
+		bool		tgt_populated;
+		const char *only;
 
 		CHECK_FOR_INTERRUPTS();
 		oldcxt = MemoryContextSwitchTo(tablecxt);
@@ -289,41 +307,97 @@ verify_rows(VerifyState *state)
 		 * materialized view that is not populated on either side has no rows
 		 * to count: compare that state instead.
 		 */
-		populated = tsm_local_query_value("SELECT c.relispopulated FROM pg_catalog.pg_class c"
-										  " WHERE c.oid = pg_catalog.to_regclass($1)",
-										  table, NULL);
-		if (populated == NULL ||
-			populated[0] != 't' || tsm_rows_value(tables, t, 2)[0] != 't')
+		relid = tsm_verify_relation(tables, t, &table, &tgt_populated);
+		if (!OidIsValid(relid) || !tgt_populated || !src_populated)
 		{
 			MemoryContextSwitchTo(oldcxt);
-			if (populated != NULL)
+			if (OidIsValid(relid))
 				tsm_verify_put(state, "populated", table,
-						  tsm_rows_value(tables, t, 2)[0] == 't' ? "yes" : "no",
-						  populated[0] == 't' ? "yes" : "no");
+							   src_populated ? "yes" : "no",
+							   tgt_populated ? "yes" : "no");
 			MemoryContextReset(tablecxt);
 			continue;
 		}
 
+		only = tsm_is_hypertable(hypertables, table) ? "" : "ONLY ";
 		if (state->checksums)
+		{
+			columns = tsm_verify_columns(tables, t, 2);
 			sql = psprintf("SELECT pg_catalog.count(*),"
 						   " COALESCE(pg_catalog.sum(('x' || pg_catalog.substr(pg_catalog.md5(ROW(%s)::text), 1, 16))::bit(64)::bigint::numeric), 0)"
 						   " FROM %s%s t",
-						   columns ? columns : "", only, table);
+						   columns, only, table);
+		}
 		else
 			sql = psprintf("SELECT pg_catalog.count(*) FROM %s%s", only, table);
 
 		tsm_verify_send(state->conn, sql);
 		tgt = tsm_verify_target(sql);
-		src = tsm_verify_finish(state->conn, sql);
+		src = tsm_verify_finish(state->conn, sql, state->checksums ? 2 : 1,
+								psprintf("the rows of %s", table));
 
 		MemoryContextSwitchTo(oldcxt);
-		tsm_verify_put(state, "rows", table, tsm_rows_value(src, 0, 0), tsm_rows_value(tgt, 0, 0));
+		tsm_verify_put(state, "rows", table, tsm_rows_get(src, 0, 0), tsm_rows_value(tgt, 0, 0));
 		if (state->checksums)
-			tsm_verify_put(state, "checksum", table, tsm_rows_value(src, 0, 1),
-					  tsm_rows_value(tgt, 0, 1));
+			tsm_verify_put(state, "checksum", table, tsm_rows_get(src, 0, 1),
+						   tsm_rows_value(tgt, 0, 1));
 		MemoryContextReset(tablecxt);
 	}
 	MemoryContextDelete(tablecxt);
+}
+
+/*
+ * tsm_verify_relation
+ *		The relation here that row "r" of a source query names by its raw
+ *		schema and relation names (its first two columns), or InvalidOid if
+ *		the target has none.  *qualname is set to the names quoted for SQL,
+ *		*populated to whether the relation here is populated.
+ *
+ * A name is never pasted from the source's text into a statement: it is
+ * looked up in the target's catalogs, and the statement names the relation
+ * quoted here.
+ */
+Oid
+tsm_verify_relation(const TsmRows *rows, int r, const char **qualname,
+					bool *populated)
+{
+	const char *nspname = tsm_rows_name(rows, r, 0);
+	const char *relname = tsm_rows_name(rows, r, 1);
+	Oid			nspid = get_namespace_oid(nspname, true);
+	Oid			relid = OidIsValid(nspid) ? get_relname_relid(relname, nspid) : InvalidOid;
+	HeapTuple	tuple;
+
+	*qualname = quote_qualified_identifier(nspname, relname);
+	*populated = false;
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return InvalidOid;		/* dropped meanwhile */
+	*populated = ((Form_pg_class) GETSTRUCT(tuple))->relispopulated;
+	ReleaseSysCache(tuple);
+	return relid;
+}
+
+/*
+ * tsm_verify_columns
+ *		The column list, quoted here, of the text[] of raw column names in
+ *		column "c" of row "r" (NULL: a table without columns).
+ */
+char *
+tsm_verify_columns(const TsmRows *rows, int r, int c)
+{
+	const char *names = tsm_rows_value(rows, r, c);
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	if (names == NULL)
+		return buf.data;
+	foreach(lc, tsm_array_items(names))
+		appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
+						 quote_identifier(lfirst(lc)));
+	return buf.data;
 }
 
 /*
@@ -332,25 +406,26 @@ verify_rows(VerifyState *state)
 static void
 verify_sequences(VerifyState *state)
 {
-	TsmRows    *sequences = tsm_query(state->conn, sequences_sql, 0, NULL);
+	TsmRows    *sequences = tsm_query(state->conn, sequences_sql, 0, NULL, 2,
+										  "the source's sequences");
 	int			s;
 
 	for (s = 0; s < sequences->nrows; s++)
 	{
-		const char *seq = tsm_rows_value(sequences, s, 0);
+		const char *seq;
 		char	   *sql;
 		TsmRows    *src;
 		TsmRows    *tgt;
+		bool		populated;
 
 		CHECK_FOR_INTERRUPTS();
-		if (tsm_local_query_value("SELECT pg_catalog.to_regclass($1) IS NOT NULL",
-								  seq, NULL)[0] != 't')
+		if (!OidIsValid(tsm_verify_relation(sequences, s, &seq, &populated)))
 			continue;
 		sql = psprintf("SELECT last_value || CASE WHEN is_called THEN ' (called)' ELSE '' END FROM %s",
 					   seq);
-		src = tsm_query(state->conn, sql, 0, NULL);
+		src = tsm_query(state->conn, sql, 0, NULL, 1, psprintf("sequence %s", seq));
 		tgt = tsm_verify_target(sql);
-		tsm_verify_put(state, "sequence", seq, tsm_rows_value(src, 0, 0), tsm_rows_value(tgt, 0, 0));
+		tsm_verify_put(state, "sequence", seq, tsm_rows_get(src, 0, 0), tsm_rows_value(tgt, 0, 0));
 	}
 }
 
@@ -372,12 +447,13 @@ verify_large_objects(VerifyState *state)
 
 	tsm_verify_send(state->conn, sql);
 	tgt = tsm_verify_target(sql);
-	src = tsm_verify_finish(state->conn, sql);
-	tsm_verify_put(state, "large objects", "count", tsm_rows_value(src, 0, 0),
-			  tsm_rows_value(tgt, 0, 0));
+	src = tsm_verify_finish(state->conn, sql, state->checksums ? 2 : 1,
+							"the source's large objects");
+	tsm_verify_put(state, "large objects", "count", tsm_rows_get(src, 0, 0),
+				   tsm_rows_value(tgt, 0, 0));
 	if (state->checksums)
-		tsm_verify_put(state, "large objects", "checksum", tsm_rows_value(src, 0, 1),
-				  tsm_rows_value(tgt, 0, 1));
+		tsm_verify_put(state, "large objects", "checksum", tsm_rows_get(src, 0, 1),
+					   tsm_rows_value(tgt, 0, 1));
 }
 
 /*
@@ -391,10 +467,11 @@ tsm_verify_send(PGconn *conn, const char *sql)
 }
 
 /*
- * Collect the rows of a query sent with tsm_verify_send().
+ * Collect the rows of a query sent with tsm_verify_send(): "ncols" columns
+ * of "what".
  */
 TsmRows *
-tsm_verify_finish(PGconn *conn, const char *sql)
+tsm_verify_finish(PGconn *conn, const char *sql, int ncols, const char *what)
 {
 	PGresult   *volatile res = NULL;
 	TsmRows    *volatile rows = NULL;
@@ -409,7 +486,7 @@ tsm_verify_finish(PGconn *conn, const char *sql)
 			res = NULL;
 			tsm_report_remote_error(failed, conn, sql);
 		}
-		rows = tsm_rows_from_result(res);
+		rows = tsm_rows_from_result(res, ncols, what);
 	}
 	PG_FINALLY();
 	{

@@ -28,8 +28,12 @@ typedef struct VerifyState
 
 /* in verify.c */
 extern void tsm_verify_send(PGconn *conn, const char *sql);
-extern TsmRows *tsm_verify_finish(PGconn *conn, const char *sql);
+extern TsmRows *tsm_verify_finish(PGconn *conn, const char *sql, int ncols,
+								  const char *what);
 extern TsmRows *tsm_verify_target(const char *sql);
+extern Oid	tsm_verify_relation(const TsmRows *rows, int r, const char **qualname,
+								bool *populated);
+extern char *tsm_verify_columns(const TsmRows *rows, int r, int c);
 extern void tsm_verify_put(VerifyState *state, const char *kind, const char *object,
 						   const char *source_value, const char *target_value);
 

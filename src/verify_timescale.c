@@ -34,14 +34,19 @@
 	" THEN pg_catalog.quote_ident(" ca ".user_view_schema) || '.' || pg_catalog.quote_ident(" ca ".user_view_name)" \
 	" ELSE pg_catalog.quote_ident(" h ".schema_name) || '.' || pg_catalog.quote_ident(" h ".table_name) END"
 
+/*
+ * The source's continuous aggregates and their columns, as raw names:
+ * each is found here by those names (tsm_verify_relation), and what goes
+ * into SQL is quoted here.
+ */
 static const char *const caggs_sql =
-"SELECT pg_catalog.quote_ident(ca.user_view_schema) || '.' || pg_catalog.quote_ident(ca.user_view_name),"
-"       (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)"
+"SELECT ca.user_view_schema, ca.user_view_name,"
+"       (SELECT pg_catalog.array_agg(a.attname::pg_catalog.text ORDER BY a.attnum)"
 "          FROM pg_catalog.pg_attribute a"
 "         WHERE a.attrelid = pg_catalog.format('%I.%I', ca.user_view_schema, ca.user_view_name)::pg_catalog.regclass"
 "           AND a.attnum > 0 AND NOT a.attisdropped)"
 "  FROM _timescaledb_catalog.continuous_agg ca"
-" ORDER BY 1";
+" ORDER BY pg_catalog.quote_ident(ca.user_view_schema) || '.' || pg_catalog.quote_ident(ca.user_view_name)";
 
 static const char *const chunks_sql =
 "SELECT " HT_NAME("h", "ca") ","
@@ -99,37 +104,47 @@ tsm_verify_timescaledb(VerifyState *state)
 
 	tsm_verify_send(state->conn, has_sql);
 	tgt = tsm_verify_target(has_sql);
-	src = tsm_verify_finish(state->conn, has_sql);
-	if (strcmp(tsm_rows_value(src, 0, 0), "0") == 0 ||
+	src = tsm_verify_finish(state->conn, has_sql, 1, "the source's TimescaleDB");
+	if (tsm_rows_int64(src, 0, 0) == 0 ||
 		strcmp(tsm_rows_value(tgt, 0, 0), "0") == 0)
 		return;
 
 	/* continuous aggregates by content */
-	caggs = tsm_query(state->conn, caggs_sql, 0, NULL);
+	caggs = tsm_query(state->conn, caggs_sql, 0, NULL, 3,
+					  "the source's continuous aggregates");
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate verify aggregate",
 								ALLOCSET_DEFAULT_SIZES);
 	for (c = 0; c < caggs->nrows; c++)
 	{
-		const char *cagg = tsm_rows_value(caggs, c, 0);
+		const char *cagg;
 		char	   *sql;
+		bool		populated;
 
 		CHECK_FOR_INTERRUPTS();
 		oldcxt = MemoryContextSwitchTo(cxt);
+		/* one the target lacks is reported by the inventory */
+		if (!OidIsValid(tsm_verify_relation(caggs, c, &cagg, &populated)))
+		{
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(cxt);
+			continue;
+		}
 		if (state->checksums)
 			sql = psprintf("SELECT pg_catalog.count(*),"
 						   " COALESCE(pg_catalog.sum(('x' || pg_catalog.substr(pg_catalog.md5(ROW(%s)::text), 1, 16))::bit(64)::bigint::numeric), 0)"
 						   " FROM %s t",
-						   tsm_rows_value(caggs, c, 1), cagg);
+						   tsm_verify_columns(caggs, c, 2), cagg);
 		else
 			sql = psprintf("SELECT pg_catalog.count(*) FROM %s", cagg);
 		tsm_verify_send(state->conn, sql);
 		tgt = tsm_verify_target(sql);
-		src = tsm_verify_finish(state->conn, sql);
+		src = tsm_verify_finish(state->conn, sql, state->checksums ? 2 : 1,
+								psprintf("the rows of %s", cagg));
 		MemoryContextSwitchTo(oldcxt);
-		tsm_verify_put(state, "rows", cagg, tsm_rows_value(src, 0, 0),
+		tsm_verify_put(state, "rows", cagg, tsm_rows_get(src, 0, 0),
 					   tsm_rows_value(tgt, 0, 0));
 		if (state->checksums)
-			tsm_verify_put(state, "checksum", cagg, tsm_rows_value(src, 0, 1),
+			tsm_verify_put(state, "checksum", cagg, tsm_rows_get(src, 0, 1),
 						   tsm_rows_value(tgt, 0, 1));
 		MemoryContextReset(cxt);
 	}
@@ -153,7 +168,15 @@ compare_named(VerifyState *state, const char *kind, const char *sql)
 
 	tsm_verify_send(state->conn, sql);
 	tgt = tsm_verify_target(sql);
-	src = tsm_verify_finish(state->conn, sql);
+	src = tsm_verify_finish(state->conn, sql, 2, psprintf("the source's %s", kind));
+
+	/* a source row has a name; a target row's may vanish meanwhile */
+	for (i = 0; i < src->nrows; i++)
+		(void) tsm_rows_get(src, i, 0);
+	for (j = 0; j < tgt->nrows; j++)
+		if (tgt->values[j * tgt->ncols] == NULL)
+			tgt->values[j * tgt->ncols] = "";
+	i = j = 0;
 
 	/* both sorted by name, compared as text the same way on both sides */
 	while (i < src->nrows || j < tgt->nrows)

@@ -96,7 +96,7 @@ tsmigrate_check_versions(PG_FUNCTION_ARGS)
 	char		peer[64];
 
 	conn = tsm_conn_open(src);
-	rows = tsm_query(conn, source_versions_sql, 0, NULL);
+	rows = tsm_query(conn, source_versions_sql, 0, NULL, 2, "the source's versions");
 	if (tsm_conn_exposed(conn, peer, sizeof(peer)))
 		ereport(WARNING,
 				errcode(ERRCODE_WARNING),
@@ -106,7 +106,7 @@ tsmigrate_check_versions(PG_FUNCTION_ARGS)
 				errhint("Connect with sslmode=verify-full and the source server's CA in sslrootcert, in the connection string or in the foreign server's options."));
 	tsm_conn_close(conn);
 
-	src_num = pg_strtoint32(tsm_rows_value(rows, 0, 0));
+	src_num = tsm_rows_int32(rows, 0, 0);
 	src_ts = tsm_rows_value(rows, 0, 1);
 	tgt_num = pg_strtoint32(GetConfigOption("server_version_num", false, false));
 	tgt_ts = tsm_local_extversion("timescaledb");
@@ -195,7 +195,7 @@ tsmigrate_align_timescaledb(PG_FUNCTION_ARGS)
 					 "                  AND v.version OPERATOR(pg_catalog.=) $1)"
 					 "  FROM pg_catalog.pg_extension e"
 					 " WHERE e.extname OPERATOR(pg_catalog.=) 'timescaledb'",
-					 1, params);
+					 1, params, 2, "the source's TimescaleDB version");
 
 	if (rows->nrows == 0)
 		ereport(ERROR,
@@ -203,7 +203,7 @@ tsmigrate_align_timescaledb(PG_FUNCTION_ARGS)
 				errmsg("extension \"timescaledb\" is not installed on the source"),
 				errhint("There is nothing to align: migrate the source's tables as plain tables, or run CREATE EXTENSION timescaledb on the source."));
 
-	srcver = tsm_rows_value(rows, 0, 0);
+	srcver = tsm_rows_get(rows, 0, 0);
 	if (strcmp(srcver, tgtver) == 0)
 	{
 		tsm_conn_close(conn);
@@ -220,7 +220,7 @@ tsmigrate_align_timescaledb(PG_FUNCTION_ARGS)
 				errhint("Install TimescaleDB %s on the target, then run ALTER EXTENSION timescaledb UPDATE TO %s there.",
 						srcver, quote_literal_cstr(srcver)));
 
-	if (strcmp(tsm_rows_value(rows, 0, 1), "t") != 0)
+	if (!tsm_rows_bool(rows, 0, 1))
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("version %s of extension \"timescaledb\" is not installed on the source server",
@@ -234,7 +234,7 @@ tsmigrate_align_timescaledb(PG_FUNCTION_ARGS)
 					 " WHERE p.target OPERATOR(pg_catalog.=) $1"
 					 "   AND p.source OPERATOR(pg_catalog.=) $2"
 					 "   AND p.path IS NOT NULL",
-					 2, params);
+					 2, params, 1, "the source's TimescaleDB update paths");
 	if (rows->nrows == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
