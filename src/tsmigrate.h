@@ -285,7 +285,7 @@ extern void tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 							  int64 run_id);
 PGDLLEXPORT void tsmigrate_copy_worker_main(Datum main_arg);
 
-/* in role_replay.c */
+/* in replay/executor.c */
 extern void tsm_replay_statement(const char *sql, NodeTag expected,
 								 const char *kind, const char *name);
 typedef void (*TsmStmtRewrite) (Node *stmt, void *arg);

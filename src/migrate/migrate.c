@@ -1,0 +1,1063 @@
+/*-------------------------------------------------------------------------
+ *
+ * migrate.c
+ *	  CALL tsmigrate.migrate: every step, in order, resumable
+ *
+ * NOTES
+ *	The steps, each committed on its own (see state.c for the states):
+ *
+ *		checks			check_versions must be all ok, but for a target
+ *						without TimescaleDB that can provide the source's
+ *						version; other sessions on the source are a WARNING
+ *		extensions		sync_extensions; TimescaleDB, where the source has
+ *						it, must then be here at the source's version
+ *		roles			pull_roles (skipped with roles => false)
+ *		pre-data		pull_schema(..., 'pre-data')
+ *		timescaledb		pull_hypertables: the source's hypertables made
+ *						hypertables, and its continuous aggregates made
+ *						without data, with their (empty) chunks (skipped when
+ *						the source has no TimescaleDB)
+ *		data			what pull_data and pull_chunks copy (tables,
+ *						sequences, and the chunks of hypertables and of
+ *						continuous aggregates), all in one pool of copy
+ *						workers, largest first, each relation committed,
+ *						marked copied and analyzed on its own (a table
+ *						copied whole written frozen), a table's post-data
+ *						indexes built by index builders beside the copy
+ *						workers as soon as the table is copied
+ *						(replay_early.c), all under one source
+ *						snapshot held open for the whole step; then large
+ *						objects and, under the same snapshot,
+ *						pull_continuous_aggregates
+ *		post-data		pull_schema(..., 'post-data', jobs), each object
+ *						committed on its own when jobs > 1; it skips the
+ *						objects that are there already: the indexes the
+ *						data step built, and, resumed, what an earlier call
+ *						committed
+ *		compression		compress_chunks: what is compressed on the source
+ *		analyze			ANALYZE of what the copy workers did not analyze
+ *		jobs			pull_jobs: policies and user jobs with the source's
+ *						next start, once everything else is in
+ *		verify			verify: every check must be ok
+ *
+ *	Each step calls the entry point of the same name through SPI, so a
+ *	step does exactly what a DBA calling that function by hand would get;
+ *	the data step uses pull_data's and pull_chunks' preparation in C, to
+ *	run both in one pool of workers.
+ *	A step runs in a subtransaction: when it fails, the step (and, for
+ *	data, the relations caught copying) are marked failed with the
+ *	error, that is committed, and the error is raised again with its own
+ *	SQLSTATE.  Calling migrate again resumes the unfinished run: done steps
+ *	and copied relations are not repeated, a relation caught mid-copy is
+ *	emptied and copied again.
+ *
+ *	One migration at a time per target database: a session-level advisory
+ *	lock, released on every exit (and by PostgreSQL when a session dies),
+ *	so a crashed run never blocks the next one.
+ *
+ * IDENTIFICATION
+ *	  src/migrate/migrate.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "commands/vacuum.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "parser/parse_node.h"
+#include "storage/lock.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "source_catalog/catalog_filters.h"
+#include "compat.h"
+#include "tsmigrate.h"
+
+PG_FUNCTION_INFO_V1(tsmigrate_migrate);
+
+/* the data step's name for the source's large objects (pull_data's too) */
+#define TSM_LARGE_OBJECTS		"large objects"
+
+typedef struct TsmRun
+{
+	int64		run_id;
+	Datum		source;			/* the argument as given: text, or NULL */
+	bool		source_null;
+	int			jobs;
+	bool		roles;
+	bool		owners;			/* objects and jobs owned as on the source */
+	bool		privileges;		/* with the source's GRANTs and REVOKEs */
+	Datum		allow;			/* the argument as given: text[], or NULL */
+	bool		allow_null;
+	TsmConsent *consent;		/* allow, parsed */
+	PGconn	   *snapshot_conn;	/* data step: holds the exported snapshot */
+	char	   *snapshot;
+	bool		step_resumed;	/* the current step was begun by an earlier call */
+} TsmRun;
+
+typedef char *(*StepFunction) (TsmRun *run);
+
+typedef struct TsmStep
+{
+	const char *name;
+	StepFunction run;
+	bool		commits;		/* commits on its own, guarding each piece */
+} TsmStep;
+
+static char *step_checks(TsmRun *run);
+static char *step_extensions(TsmRun *run);
+static char *step_roles(TsmRun *run);
+static char *step_pre_data(TsmRun *run);
+static char *step_data(TsmRun *run);
+static char *step_post_data(TsmRun *run);
+static char *step_timescaledb(TsmRun *run);
+static char *step_compression(TsmRun *run);
+static char *step_analyze(TsmRun *run);
+static char *step_jobs(TsmRun *run);
+static char *step_verify(TsmRun *run);
+
+/* the data step's relations to copy and their states, for its pieces */
+static List *current_batch = NIL;
+static List *current_states = NIL;
+/* their copy work, prepared (and committed since: no locks held) */
+static TsmCopyPlan *table_plan = NULL;
+static TsmCopyPlan *chunk_plan = NULL;
+/* post-data index builds given to the data step in this call */
+static int	early_indexes = 0;
+
+static const TsmStep steps[] = {
+	{"checks", step_checks, false},
+	{"extensions", step_extensions, false},
+	{"roles", step_roles, false},
+	{"pre-data", step_pre_data, false},
+	{"timescaledb", step_timescaledb, false},
+	{"data", step_data, true},
+	{"post-data", step_post_data, false},
+	{"compression", step_compression, false},
+	{"analyze", step_analyze, false},
+	{"jobs", step_jobs, false},
+	{"verify", step_verify, false},
+};
+
+static char *prepare_current_batch(TsmRun *run);
+static char *copy_current_batch(TsmRun *run);
+static char *empty_current_batch(TsmRun *run);
+static char *finish_caggs(TsmRun *run);
+static void run_guarded(TsmRun *run, const char *step, StepFunction fn,
+						char **detail, bool relations);
+static int	run_sql(TsmRun *run, const char *sql, int extra_nargs,
+					Oid *extra_types, Datum *extra_values);
+static char *result_value(int row, int col);
+static char *list_source_relations(TsmRun *run);
+static char *export_snapshot(TsmRun *run);
+static TsmSource *run_source(TsmRun *run);
+static ArrayType *text_array(List *items);
+static char *copy_source_large_objects(TsmRun *run);
+static bool take_lock(void);
+static void release_lock(void);
+
+/*
+ * CALL tsmigrate.migrate(source text, jobs int, roles boolean,
+ *						   owners boolean, privileges boolean, allow text[])
+ */
+Datum
+tsmigrate_migrate(PG_FUNCTION_ARGS)
+{
+	const char *step_names[lengthof(steps)];
+	TsmRun		run;
+	TsmSource  *src;
+	bool		complete;
+	bool		resumed;
+	int			i;
+
+	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
+		castNode(CallContext, fcinfo->context)->atomic)
+		ereport(ERROR,
+				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				errmsg("tsmigrate.migrate cannot run inside a transaction block"),
+				errhint("Run CALL tsmigrate.migrate(...) on its own, so that it can commit after each step."));
+
+	run.source_null = PG_ARGISNULL(0);
+	run.source = run.source_null ? (Datum) 0 : PG_GETARG_DATUM(0);
+	run.jobs = PG_ARGISNULL(1) ? 2 : PG_GETARG_INT32(1);
+	run.roles = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
+	run.owners = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
+	run.privileges = PG_ARGISNULL(4) ? true : PG_GETARG_BOOL(4);
+	run.allow_null = PG_ARGISNULL(5);
+	run.allow = run.allow_null ? (Datum) 0 : PG_GETARG_DATUM(5);
+	/* a wrong word in allow fails before anything is recorded */
+	run.consent = tsm_consent_from_arg(fcinfo, 5);
+	run.step_resumed = false;
+	/* the same bound as every entry point: tsmigrate.max_jobs */
+	tsm_copy_check_jobs(run.jobs, "migrate");
+
+	/* resolve now: a wrong source fails before anything is recorded */
+	src = tsm_source_from_arg(fcinfo, 0);
+
+	if (!take_lock())
+	{
+		int			pid;
+
+		SPI_connect();
+		pid = tsm_state_running_pid();
+		SPI_finish();
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_IN_USE),
+				errmsg("a migration into database \"%s\" is already in progress",
+					   get_database_name(MyDatabaseId)),
+				pid ? errdetail("Process %d is running it.", pid) : 0,
+				pid ? errhint("Wait for it to finish, or cancel it with pg_cancel_backend(%d).", pid) :
+				errhint("Wait for it to finish."));
+	}
+
+	PG_TRY();
+	{
+		SPI_connect_ext(SPI_OPT_NONATOMIC);
+		if (!run.source_null)
+			run.source = PointerGetDatum(PG_DETOAST_DATUM_COPY(run.source));
+
+		for (i = 0; i < lengthof(steps); i++)
+			step_names[i] = steps[i].name;
+		run.run_id = tsm_state_open_run(src->label, run.jobs, run.roles,
+										step_names, lengthof(steps),
+										&complete, &resumed);
+		SPI_commit();
+
+		if (complete)
+			ereport(NOTICE,
+					errmsg("migration run " INT64_FORMAT " from \"%s\" is complete",
+						   run.run_id, src->label),
+					errhint("To migrate again, drop what it created and DELETE FROM tsmigrate.run WHERE run_id = " INT64_FORMAT ".",
+							run.run_id));
+		else
+		{
+			ereport(NOTICE,
+					resumed ?
+					errmsg("resuming migration run " INT64_FORMAT " from \"%s\"", run.run_id, src->label) :
+					errmsg("starting migration run " INT64_FORMAT " from \"%s\"", run.run_id, src->label));
+
+			for (i = 0; i < lengthof(steps); i++)
+			{
+				char	   *state = tsm_state_step_state(run.run_id, steps[i].name);
+				char	   *detail = NULL;
+				TimestampTz start = GetCurrentTimestamp();
+
+				if (strcmp(state, "done") == 0 || strcmp(state, "skipped") == 0)
+					continue;
+				run.step_resumed = strcmp(state, "pending") != 0;
+
+				tsm_state_step_mark(run.run_id, steps[i].name, "running", NULL, NULL);
+				SPI_commit();
+
+				if (steps[i].commits)
+					detail = steps[i].run(&run);
+				else
+					run_guarded(&run, steps[i].name, steps[i].run, &detail, false);
+
+				tsm_state_step_mark(run.run_id, steps[i].name,
+									detail && strncmp(detail, "skipped", 7) == 0 ? "skipped" : "done",
+									detail, NULL);
+				SPI_commit();
+				ereport(NOTICE,
+						errmsg("step \"%s\" done in %.1f s%s%s", steps[i].name,
+							   (GetCurrentTimestamp() - start) / 1000000.0,
+							   detail ? ": " : "", detail ? detail : ""));
+			}
+
+			tsm_state_run_mark(run.run_id, "done", NULL);
+			SPI_commit();
+			ereport(NOTICE,
+					errmsg("migration run " INT64_FORMAT " is complete: source and target match",
+						   run.run_id));
+		}
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		release_lock();
+	}
+	PG_END_TRY();
+
+	PG_RETURN_VOID();
+}
+
+/*
+ * Run one step in a subtransaction.  On error: mark the step (and, with
+ * "relations", the relations caught copying) failed, commit that, and raise
+ * the error again.
+ */
+static void
+run_guarded(TsmRun *run, const char *step, StepFunction fn, char **detail,
+			bool relations)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+
+	PG_TRY();
+	{
+		char	   *result = fn ? fn(run) : NULL;
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (detail)
+			*detail = result;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+
+		if (relations)
+			tsm_state_relations_failed(run->run_id, edata->message);
+		tsm_state_step_mark(run->run_id, step, "failed", NULL, edata->message);
+		tsm_state_run_mark(run->run_id, "failed",
+						   psprintf("step \"%s\": %s", step, edata->message));
+		SPI_commit();
+
+		edata->context = edata->context ?
+			psprintf("%s\ntsmigrate.migrate step \"%s\"", edata->context, step) :
+			psprintf("tsmigrate.migrate step \"%s\"", step);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Run a query whose first parameter is the source, and any others given.
+ */
+static int
+run_sql(TsmRun *run, const char *sql, int extra_nargs, Oid *extra_types,
+		Datum *extra_values)
+{
+	Oid			types[6] = {TEXTOID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int			i;
+	int			rc;
+
+	Assert(extra_nargs < 6);
+	values[0] = run->source;
+	if (run->source_null)
+		nulls[0] = 'n';
+	for (i = 0; i < extra_nargs; i++)
+	{
+		types[i + 1] = extra_types[i];
+		values[i + 1] = extra_values[i];
+		/* the caller's allow argument may be NULL */
+		if (extra_types[i] == TEXTARRAYOID && extra_values[i] == (Datum) 0)
+			nulls[i + 1] = 'n';
+	}
+	rc = SPI_execute_with_args(sql, extra_nargs + 1, types, values, nulls, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+static char *
+result_value(int row, int col)
+{
+	char	   *value = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+
+	return value ? pstrdup(value) : NULL;
+}
+
+static char *
+step_checks(TsmRun *run)
+{
+	uint64		r;
+	int			others;
+
+	/*
+	 * A target without TimescaleDB that can provide the source's version
+	 * gets it from the extensions step.
+	 */
+	run_sql(run, "SELECT component, source_version, target_version, hint"
+			" FROM tsmigrate.check_versions($1) WHERE NOT ok"
+			" AND NOT (component = 'timescaledb' AND target_version IS NULL"
+			"  AND EXISTS (SELECT FROM pg_catalog.pg_available_extension_versions v"
+			"   WHERE v.name = 'timescaledb' AND v.version = source_version))",
+			0, NULL, NULL);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("%s versions of source and target do not match",
+					   result_value(0, 1)),
+				errdetail("The source has %s, the target %s.",
+						  result_value(0, 2) ? result_value(0, 2) : "none",
+						  result_value(0, 3) ? result_value(0, 3) : "none"),
+				errhint("%s See SELECT * FROM tsmigrate.check_versions().",
+						result_value(0, 4)));
+
+	run_sql(run, "SELECT pid, usename, application_name, client_addr"
+			" FROM tsmigrate.source_sessions($1)"
+			" WHERE application_name IS DISTINCT FROM 'tsmigrate'", 0, NULL, NULL);
+	others = (int) SPI_processed;
+	if (others > 0)
+	{
+		StringInfoData list;
+
+		initStringInfo(&list);
+		for (r = 0; r < SPI_processed && r < 10; r++)
+			appendStringInfo(&list, "%spid %s (%s, %s)", r > 0 ? ", " : "",
+							 result_value(r, 1),
+							 result_value(r, 2) ? result_value(r, 2) : "?",
+							 result_value(r, 3) ? result_value(r, 3) : "?");
+		ereport(WARNING,
+				errmsg_plural("%d other session is connected to the source database",
+							  "%d other sessions are connected to the source database",
+							  others, others),
+				errdetail("%s", list.data),
+				errhint("Take the applications offline: rows written during the migration may be missed."));
+	}
+	return others > 0 ? psprintf("%d other sessions on the source", others) : NULL;
+}
+
+/*
+ * sync_extensions; TimescaleDB, where the source has it, must then be here
+ * at the source's version (the checks step let a target without it come
+ * this far when it can provide that version).
+ */
+static char *
+step_extensions(TsmRun *run)
+{
+	StringInfoData detail;
+	uint64		r;
+	char	   *ts_source = NULL;
+	char	   *ts_target = NULL;
+	char	   *ts_action = NULL;
+
+	run_sql(run, "WITH s AS MATERIALIZED (SELECT * FROM tsmigrate.sync_extensions($1))"
+			" SELECT action, count(*), NULL, NULL, NULL FROM s GROUP BY action"
+			" UNION ALL"
+			" SELECT NULL, NULL, source_version, target_version, action FROM s"
+			"  WHERE extname = 'timescaledb'"
+			" ORDER BY 1", 0, NULL, NULL);
+	initStringInfo(&detail);
+	for (r = 0; r < SPI_processed; r++)
+	{
+		if (result_value(r, 1) == NULL)
+		{
+			ts_source = result_value(r, 3);
+			ts_target = result_value(r, 4);
+			ts_action = result_value(r, 5);
+			continue;
+		}
+		appendStringInfo(&detail, "%s%s %s", detail.len > 0 ? ", " : "",
+						 result_value(r, 2), result_value(r, 1));
+	}
+	if (ts_source != NULL &&
+		(ts_target == NULL || strcmp(ts_source, ts_target) != 0))
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("timescaledb versions of source and target do not match"),
+				errdetail("The source has %s, the target %s: %s.", ts_source,
+						  ts_target ? ts_target : "none", ts_action),
+				errhint("Run on the target, as a superuser: CREATE EXTENSION timescaledb VERSION %s;",
+						quote_literal_cstr(ts_source)));
+	return detail.len > 0 ? detail.data : pstrdup("no extensions");
+}
+
+static char *
+step_roles(TsmRun *run)
+{
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		values[1];
+
+	if (!run->roles)
+		return pstrdup("skipped: roles => false");
+	values[0] = run->allow;
+	/* what was refused (pull_roles' "skipped..." rows) is counted apart */
+	run_sql(run, "SELECT count(*) FILTER (WHERE action = 'created'),"
+			" count(*) FILTER (WHERE action = 'exists (left as it is)'),"
+			" count(*) FILTER (WHERE pg_catalog.strpos(action, 'skipped') > 0)"
+			" FROM tsmigrate.pull_roles($1, allow => $2)", 1, types, values);
+	return psprintf("%s roles created, %s left as they were, %s skipped (pull_roles(..., dry_run => true) lists them)",
+					result_value(0, 1), result_value(0, 2), result_value(0, 3));
+}
+
+static char *
+step_pre_data(TsmRun *run)
+{
+	Oid			types[3] = {BOOLOID, BOOLOID, TEXTARRAYOID};
+	Datum		values[3];
+
+	values[0] = BoolGetDatum(run->owners);
+	values[1] = BoolGetDatum(run->privileges);
+	values[2] = run->allow;
+	run_sql(run, "SELECT count(*) FROM tsmigrate.pull_schema($1, 'pre-data',"
+			" owners => $2, privileges => $3, allow => $4)",
+			3, types, values);
+	return psprintf("%s objects", result_value(0, 1));
+}
+
+/*
+ * Post-data with the run's jobs, skipping what is there already: the
+ * indexes that the data step built, and, in a step begun by an earlier
+ * call, the objects it committed (with several jobs, each commits on its
+ * own).
+ */
+static char *
+step_post_data(TsmRun *run)
+{
+	Oid			types[4] = {INT4OID, BOOLOID, BOOLOID, TEXTARRAYOID};
+	Datum		values[4];
+
+	values[0] = Int32GetDatum(run->jobs);
+	values[1] = BoolGetDatum(run->owners);
+	values[2] = BoolGetDatum(run->privileges);
+	values[3] = run->allow;
+	run_sql(run, "SELECT count(*) FILTER (WHERE action = 'created'),"
+			" count(*) FILTER (WHERE action = 'exists')"
+			" FROM tsmigrate.pull_schema($1, 'post-data', jobs => $2, skip_existing => true,"
+			" owners => $3, privileges => $4, allow => $5)",
+			4, types, values);
+	if (strcmp(result_value(0, 2), "0") == 0)
+		return psprintf("%s objects", result_value(0, 1));
+	if (run->step_resumed)
+		return psprintf("%s objects (%s more were there already)",
+						result_value(0, 1), result_value(0, 2));
+	return psprintf("%s objects (%s more built by the data step)",
+					result_value(0, 1), result_value(0, 2));
+}
+
+/* does the source have TimescaleDB? */
+static bool
+source_has_timescaledb(TsmRun *run)
+{
+	run_sql(run, "SELECT FROM tsmigrate.check_versions($1)"
+			" WHERE component = 'timescaledb' AND source_version IS NOT NULL",
+			0, NULL, NULL);
+	return SPI_processed > 0;
+}
+
+/*
+ * Hypertables, after pre-data made their root tables: dimensions, chunks,
+ * compression settings, and the chunks' rows (before post-data's indexes).
+ */
+static char *
+step_timescaledb(TsmRun *run)
+{
+	if (!source_has_timescaledb(run))
+		return pstrdup("skipped: the source has no TimescaleDB");
+	run_sql(run, "SELECT count(*) FILTER (WHERE chunk IS NULL), count(chunk),"
+			" count(chunk) FILTER (WHERE compressed)"
+			" FROM tsmigrate.pull_hypertables($1, with_data => false)", 0, NULL, NULL);
+	return psprintf("%s hypertables and continuous aggregates, %s chunks (%s compressed on the source)",
+					result_value(0, 1), result_value(0, 2), result_value(0, 3));
+}
+
+/*
+ * Continuous aggregates, once their rows are in: the indexes of their
+ * materialization hypertables, and their refresh state as of the data
+ * step's snapshot.
+ */
+static char *
+finish_caggs(TsmRun *run)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+
+	/* nothing to do (and no catalog read here) for a source without them */
+	values[0] = CStringGetTextDatum(run->snapshot);
+	run_sql(run, "SELECT count(*) FROM tsmigrate.pull_continuous_aggregates($1, $2)",
+			1, types, values);
+	return NULL;
+}
+
+/*
+ * Policies and user jobs, last: with the source's next start times, and
+ * only once all data is in, compressed and analyzed.
+ */
+static char *
+step_jobs(TsmRun *run)
+{
+	Oid			types[1] = {BOOLOID};
+	Datum		values[1];
+
+	values[0] = BoolGetDatum(run->owners);
+	if (!source_has_timescaledb(run))
+		return pstrdup("skipped: the source has no TimescaleDB");
+	run_sql(run, "SELECT count(*), count(*) FILTER (WHERE action = 'created')"
+			" FROM tsmigrate.pull_jobs($1, owners => $2)", 1, types, values);
+	return psprintf("%s jobs (%s created)", result_value(0, 1), result_value(0, 2));
+}
+
+/* chunks compressed on the source, compressed here once indexes are in */
+static char *
+step_compression(TsmRun *run)
+{
+	if (!source_has_timescaledb(run))
+		return pstrdup("skipped: the source has no TimescaleDB");
+	run_sql(run, "SELECT count(*) FROM tsmigrate.compress_chunks($1)", 0, NULL, NULL);
+	return psprintf("%s chunks compressed", result_value(0, 1));
+}
+
+/*
+ * The data step: record the source's relations once, then copy what is not
+ * copied yet: tables, sequences and chunks in one pool of copy workers,
+ * then large objects, then the continuous aggregates' indexes and refresh
+ * state, all under one source snapshot.
+ */
+static char *
+step_data(TsmRun *run)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	TsmRows    *todo;
+	bool		large_objects = false;
+	int			r;
+
+	values[0] = Int64GetDatum(run->run_id);
+	if (SPI_execute_with_args("SELECT FROM tsmigrate.run_relation WHERE run_id = $1 LIMIT 1",
+							  1, types, values, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 0)
+	{
+		run_guarded(run, "data", list_source_relations, NULL, false);
+		SPI_commit();
+	}
+
+	/* every read of the source under one snapshot, held open here */
+	run_guarded(run, "data", export_snapshot, NULL, false);
+
+	todo = tsm_state_relations_todo(run->run_id);
+	current_batch = NIL;
+	current_states = NIL;
+	early_indexes = 0;
+	for (r = 0; r < todo->nrows; r++)
+	{
+		if (strcmp(tsm_rows_value(todo, r, 0), TSM_LARGE_OBJECTS) == 0)
+		{
+			large_objects = true;
+			continue;
+		}
+		current_batch = lappend(current_batch, pstrdup(tsm_rows_value(todo, r, 0)));
+		current_states = lappend(current_states, pstrdup(tsm_rows_value(todo, r, 1)));
+	}
+	if (current_batch != NIL)
+	{
+		run_guarded(run, "data", empty_current_batch, NULL, false);
+		SPI_commit();
+		run_guarded(run, "data", prepare_current_batch, NULL, false);
+		SPI_commit();
+		run_guarded(run, "data", copy_current_batch, NULL, true);
+		SPI_commit();
+	}
+	current_batch = NIL;
+	current_states = NIL;
+	table_plan = NULL;
+	chunk_plan = NULL;
+
+	/* large objects: one more item, on their own */
+	if (large_objects)
+	{
+		tsm_state_relation_mark(run->run_id, TSM_LARGE_OBJECTS, "copying", -1, -1, NULL);
+		SPI_commit();
+		run_guarded(run, "data", copy_source_large_objects, NULL, true);
+		SPI_commit();
+	}
+
+	/* continuous aggregates: indexes and refresh state, same snapshot */
+	run_guarded(run, "data", finish_caggs, NULL, false);
+	SPI_commit();
+
+	tsm_conn_command(run->snapshot_conn, "COMMIT");
+	tsm_conn_close(run->snapshot_conn);
+	run->snapshot_conn = NULL;
+	run->snapshot = NULL;
+
+	values[0] = Int64GetDatum(run->run_id);
+	SPI_execute_with_args("SELECT count(*), COALESCE(sum(rows), 0), COALESCE(sum(bytes), 0)"
+						  " FROM tsmigrate.run_relation WHERE run_id = $1",
+						  1, types, values, NULL, true, 0);
+	if (early_indexes > 0)
+		return psprintf("%s relations, %s rows, %s bytes, %d indexes built",
+						result_value(0, 1), result_value(0, 2), result_value(0, 3),
+						early_indexes);
+	return psprintf("%s relations, %s rows, %s bytes", result_value(0, 1),
+					result_value(0, 2), result_value(0, 3));
+}
+
+/*
+ * Open the data step's snapshot: a REPEATABLE READ transaction on a source
+ * connection that outlives the batches' commits, and its exported snapshot.
+ * A resumed run takes a new one: the applications are expected to be
+ * offline (the checks step warns about sessions still connected).
+ */
+static char *
+export_snapshot(TsmRun *run)
+{
+	TsmRows    *rows;
+
+	run->snapshot_conn = tsm_conn_open_session(run_source(run));
+	tsm_conn_command(run->snapshot_conn,
+					 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	rows = tsm_query(run->snapshot_conn, "SELECT pg_catalog.pg_export_snapshot()",
+					 0, NULL, 1, "the source's snapshot");
+	run->snapshot = pstrdup(tsm_rows_get(rows, 0, 0));
+	return NULL;
+}
+
+/* the run's source, resolved again (the argument, or tsmigrate.source) */
+static TsmSource *
+run_source(TsmRun *run)
+{
+	return run->source_null ? tsm_source_resolve(NULL) :
+		tsm_source_resolve(TextDatumGetCString(run->source));
+}
+
+/*
+ * The source's tables and sequences, as pull_data copies them (leaf
+ * partitions, not partitioned parents).  Materialized views are left to
+ * post-data, which refreshes those populated on the source once all data
+ * and indexes are in, as a pg_dump restore does.
+ */
+static char *
+list_source_relations(TsmRun *run)
+{
+	TsmSource  *src = run_source(run);
+	PGconn	   *conn = tsm_conn_open(src);
+	TsmRows    *rels;
+	List	   *hypertables;
+	TsmRows    *chunks;
+	int			r;
+
+	rels = tsm_query(conn,
+					 "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
+					 "       CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint ELSE -1 END,"
+					 "       pg_catalog.pg_relation_size(c.oid)"
+					 "  FROM pg_catalog.pg_class c"
+					 "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+					 " WHERE c.relkind IN ('r', 'S') AND c.relpersistence <> 't'"
+					 "   AND " TSM_USER_NAMESPACE("c.relnamespace")
+					 "   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
+					 " ORDER BY 3 DESC, 1",
+					 0, NULL, 3, "the source's tables");
+	/* hypertables' rows are in their chunks, relations of their own */
+	hypertables = tsm_source_hypertables(conn);
+	chunks = tsm_source_chunks(conn);
+	tsm_conn_close(conn);
+	for (r = 0; chunks != NULL && r < chunks->nrows; r++)
+		tsm_state_add_relation(run->run_id, tsm_rows_get(chunks, r, 0),
+							   tsm_rows_int64(chunks, r, 1),
+							   tsm_rows_int64(chunks, r, 2));
+
+	for (r = 0; r < rels->nrows; r++)
+	{
+		const char *qualname = tsm_rows_get(rels, r, 0);
+
+		if (tsm_is_hypertable(hypertables, qualname))
+			continue;
+		/* pg_relation_size() is NULL for a table dropped meanwhile */
+		if (tsm_rows_value(rels, r, 2) == NULL)
+			tsm_source_relation_dropped(qualname);
+		tsm_state_add_relation(run->run_id, qualname,
+							   tsm_rows_int64(rels, r, 1),
+							   tsm_rows_int64(rels, r, 2));
+	}
+
+	/* large objects are one more item, copied on their own at the end */
+	conn = tsm_conn_open(src);
+	rels = tsm_query(conn,
+					 "SELECT pg_catalog.count(*),"
+					 "       pg_catalog.pg_relation_size('pg_catalog.pg_largeobject')"
+					 "  FROM pg_catalog.pg_largeobject_metadata",
+					 0, NULL, 2, "the source's large objects");
+	tsm_conn_close(conn);
+	if (tsm_rows_int64(rels, 0, 0) != 0)
+		tsm_state_add_relation(run->run_id, TSM_LARGE_OBJECTS,
+							   tsm_rows_int64(rels, 0, 0),
+							   tsm_rows_int64(rels, 0, 1));
+	return NULL;
+}
+
+/*
+ * Prepare the copy of the relations of the batch as pull_data and
+ * pull_chunks would: the source's side read under the step's snapshot,
+ * the target's tables checked.  The caller commits then, so that the copy
+ * workers may TRUNCATE what they fill (tsm_copy_prepare_freeze).
+ */
+static char *
+prepare_current_batch(TsmRun *run)
+{
+	List	   *tables = NIL;
+	List	   *chunks = NIL;
+	ListCell   *lc;
+	struct HTAB *chunk_names = tsm_target_chunk_names();
+
+	/* hypertables' chunks are pull_chunks', the rest pull_data's */
+	foreach(lc, current_batch)
+	{
+		if (tsm_target_chunk_names_has(chunk_names, lfirst(lc)))
+			chunks = lappend(chunks, lfirst(lc));
+		else
+			tables = lappend(tables, lfirst(lc));
+	}
+
+	/* the checks of the target's tables read them (a procedure has no snapshot) */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	table_plan = tables != NIL ?
+		tsm_data_prepare(run->snapshot_conn, text_array(tables), run->jobs) : NULL;
+	chunk_plan = chunks != NIL ?
+		tsm_chunks_prepare(run->snapshot_conn, text_array(chunks)) : NULL;
+	PopActiveSnapshot();
+
+	/* the tables' indexes, built in the data step once each is copied */
+	if (table_plan != NULL && tsm_copy_indexes)
+	{
+		PGconn	   *conn = tsm_conn_open(run_source(run));
+		TsmSchemaOptions opts = {run->owners, run->privileges, run->consent};
+
+		early_indexes = tsm_early_indexes_attach(conn, &opts, run_source(run)->label,
+												 table_plan->tasks, table_plan->ntasks);
+		tsm_conn_close(conn);
+	}
+	return NULL;
+}
+
+/*
+ * Copy the prepared relations in one pool of copy workers, largest first,
+ * so that tables and chunks keep every worker busy.  Each relation is
+ * committed and marked copied on its own: by the worker that copies its
+ * last part, or here for a sequence (set here) and for a chunk copied
+ * compressed (attached here).
+ */
+static char *
+copy_current_batch(TsmRun *run)
+{
+	TsmCopyTask *tasks;
+	int			ntasks = 0;
+
+	tasks = palloc(sizeof(TsmCopyTask) * ((table_plan ? table_plan->ntasks : 0) +
+										  (chunk_plan ? chunk_plan->ntasks : 0) + 1));
+	if (table_plan)
+	{
+		memcpy(tasks, table_plan->tasks, sizeof(TsmCopyTask) * table_plan->ntasks);
+		ntasks += table_plan->ntasks;
+	}
+	if (chunk_plan)
+	{
+		memcpy(tasks + ntasks, chunk_plan->tasks, sizeof(TsmCopyTask) * chunk_plan->ntasks);
+		ntasks += chunk_plan->ntasks;
+	}
+	tsm_copy_run_tasks(run->snapshot_conn, run_source(run), run->snapshot,
+					   tasks, ntasks, run->jobs, run->run_id);
+	/* the results, back into the plans */
+	if (chunk_plan)
+		memcpy(chunk_plan->tasks, tasks + (ntasks - chunk_plan->ntasks),
+			   sizeof(TsmCopyTask) * chunk_plan->ntasks);
+
+	if (table_plan)
+		tsm_data_sequences(run->snapshot_conn, table_plan, run->run_id);
+	if (chunk_plan)
+		tsm_chunks_attach(chunk_plan, run->run_id);
+	return NULL;
+}
+
+/* a text[] of the strings of "items" */
+static ArrayType *
+text_array(List *items)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(items), 1));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, items)
+		elems[n++] = CStringGetTextDatum(lfirst(lc));
+	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/* the source's large objects, pull_data's way, then marked copied */
+static char *
+copy_source_large_objects(TsmRun *run)
+{
+	Oid			types[3] = {INT4OID, TEXTARRAYOID, TEXTOID};
+	Datum		values[3];
+
+	values[0] = Int32GetDatum(run->jobs);
+	values[1] = PointerGetDatum(construct_empty_array(TEXTOID));
+	values[2] = CStringGetTextDatum(run->snapshot);
+	run_sql(run, "SELECT relation, rows, bytes FROM tsmigrate.pull_data($1, $2, $3,"
+			" large_objects => true, snapshot => $4)",
+			3, types, values);
+	if (SPI_processed > 0)
+		tsm_state_relation_mark(run->run_id, TSM_LARGE_OBJECTS, "copied",
+								pg_strtoint64(result_value(0, 2)),
+								pg_strtoint64(result_value(0, 3)), NULL);
+	return NULL;
+}
+
+/*
+ * A relation caught mid-copy by an earlier call is emptied first, in a
+ * transaction of its own: TRUNCATE's lock, held until the copy commits,
+ * would make the copy workers wait for the leader that waits for them.
+ */
+static char *
+empty_current_batch(TsmRun *run)
+{
+	ListCell   *lc;
+	ListCell   *sc;
+
+	forboth(lc, current_batch, sc, current_states)
+	{
+		if (strcmp(lfirst(sc), "pending") != 0)
+		{
+			Oid			relid = DatumGetObjectId(DirectFunctionCall1(to_regclass,
+																	 CStringGetTextDatum(lfirst(lc))));
+
+			/*
+			 * The name was read back from run_relation: it picks the table,
+			 * and the statement names what the target's catalogs call it,
+			 * quoted here, never the text that was read.
+			 */
+			if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION)
+			{
+				char	   *qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+																  get_rel_name(relid));
+				char	   *pending;
+
+				SPI_execute(psprintf("TRUNCATE ONLY %s", qualname), false, 0);
+				/* a chunk's compressed rows, copied as they are */
+				if (tsm_target_is_chunk(qualname) &&
+					(pending = tsm_compressed_pending_of(qualname)) != NULL)
+					SPI_execute(psprintf("TRUNCATE ONLY %s", pending), false, 0);
+			}
+		}
+	}
+	return NULL;
+}
+
+/*
+ * ANALYZE what the caller owns (a database-wide ANALYZE would warn about
+ * every shared catalog to a non-superuser) and the copy workers did not
+ * analyze right after copying it in this run: hypertables' and
+ * partitioned tables' parents, chunks copied compressed, materialized
+ * views, relations copied by an earlier call.  PostgreSQL's ANALYZE on
+ * exactly those, by OID: a hypertable's own rows and inheritance
+ * statistics, without TimescaleDB analyzing its chunks again, as it does
+ * for an ANALYZE statement on a hypertable.
+ */
+static char *
+step_analyze(TsmRun *run)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	VacuumStmt *stmt;
+	ParseState *pstate;
+	uint64		r;
+
+	values[0] = Int64GetDatum(run->run_id);
+	SPI_execute_with_args("SELECT c.oid"
+						  "  FROM pg_catalog.pg_class c"
+						  "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+						  "  LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid OPERATOR(pg_catalog.=) c.oid"
+						  " WHERE c.relkind IN ('r', 'm', 'p')"
+						  "   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
+						  "   AND pg_catalog.pg_has_role(c.relowner, 'USAGE')"
+						  "   AND (s.last_analyze IS NULL OR s.last_analyze OPERATOR(pg_catalog.<)"
+						  "        (SELECT st.started FROM tsmigrate.run_step st"
+						  "          WHERE st.run_id OPERATOR(pg_catalog.=) $1"
+						  "            AND st.step OPERATOR(pg_catalog.=) 'data'))"
+						  " ORDER BY c.oid",
+						  1, types, values, NULL, true, 0);
+	if (SPI_processed == 0)
+		return NULL;
+
+	stmt = makeNode(VacuumStmt);
+	stmt->is_vacuumcmd = false;
+	for (r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r],
+														   SPI_tuptable->tupdesc, 1, &isnull));
+
+		stmt->rels = lappend(stmt->rels, makeVacuumRelation(NULL, relid, NIL));
+	}
+	pstate = make_parsestate(NULL);
+	ExecVacuum(pstate, stmt, false);
+	return psprintf("%d relations", list_length(stmt->rels));
+}
+
+/*
+ * verify, and fail on anything of the source's that the target lacks or has
+ * otherwise.  Objects only the target has (pg_cron, say, installed there to
+ * run this very migration) do not make the migration incomplete: they are
+ * a WARNING.
+ */
+static char *
+step_verify(TsmRun *run)
+{
+	run_sql(run, "SELECT count(*),"
+			" count(*) FILTER (WHERE NOT ok AND kind <> 'count'"
+			"                    AND source_value IS DISTINCT FROM 'missing'),"
+			" string_agg(CASE WHEN NOT ok AND kind <> 'count'"
+			"                  AND source_value IS DISTINCT FROM 'missing'"
+			"   THEN kind || ' ' || object || ': source ' || COALESCE(source_value, 'none')"
+			"        || ', target ' || COALESCE(target_value, 'none') END, '; '),"
+			" count(*) FILTER (WHERE NOT ok AND source_value = 'missing'),"
+			" string_agg(CASE WHEN NOT ok AND source_value = 'missing'"
+			"   THEN kind || ' ' || object END, ', ')"
+			" FROM tsmigrate.verify($1)", 0, NULL, NULL);
+	if (strcmp(result_value(0, 2), "0") != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_EXCEPTION),
+				errmsg("source and target differ in %s of %s checks",
+					   result_value(0, 2), result_value(0, 1)),
+				errdetail("%s", result_value(0, 3)),
+				errhint("See SELECT * FROM tsmigrate.verify() WHERE NOT ok."));
+	if (strcmp(result_value(0, 4), "0") != 0)
+		ereport(WARNING,
+				errmsg("the target has %s objects that the source does not have",
+					   result_value(0, 4)),
+				errdetail("%s", result_value(0, 5)));
+	return psprintf("%s checks, all ok%s", result_value(0, 1),
+					strcmp(result_value(0, 4), "0") != 0 ?
+					psprintf(" (%s objects only on the target)", result_value(0, 4)) : "");
+}
+
+/*
+ * The migration lock: one advisory lock per database, held by the session
+ * for the whole call.
+ */
+static bool
+take_lock(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, TSM_MIGRATE_LOCK_KEY1,
+						 TSM_MIGRATE_LOCK_KEY2, 2);
+	return LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL;
+}
+
+static void
+release_lock(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, TSM_MIGRATE_LOCK_KEY1,
+						 TSM_MIGRATE_LOCK_KEY2, 2);
+	LockRelease(&tag, ExclusiveLock, true);
+}
