@@ -210,7 +210,7 @@ extern int64 tsm_rows_int64(const TsmRows *rows, int row, int col);
 extern Oid	tsm_rows_oid(const TsmRows *rows, int row, int col);
 extern bool tsm_rows_bool(const TsmRows *rows, int row, int col);
 extern void tsm_rows_store(const TsmRows *rows, FunctionCallInfo fcinfo);
-extern void tsm_source_relation_dropped(const char *qualname) pg_attribute_noreturn();
+tsm_noreturn extern void tsm_source_relation_dropped(const char *qualname) tsm_noreturn_after;
 extern int	tsm_server_version_num(PGconn *conn);
 
 /* in copy.c */

@@ -46,8 +46,8 @@ static const char *rows_what(const TsmRows *rows);
 static const char *column_name(const TsmRows *rows, int col);
 static char *clipped(const char *value);
 static void check_field(const TsmRows *rows, int row, int col);
-static void bad_value(const TsmRows *rows, int row, int col, const char *type)
-			pg_attribute_noreturn();
+tsm_noreturn static void bad_value(const TsmRows *rows, int row, int col, const char *type)
+			tsm_noreturn_after;
 
 /*
  * tsm_query

@@ -172,13 +172,13 @@ static void check_function(CreateFunctionStmt *fn, TsmReplayGuard *guard);
 static void check_define(DefineStmt *def, TsmReplayGuard *guard);
 static bool is_internal(TypeName *type);
 static void check_support_functions(List *items, TsmReplayGuard *guard);
-static void refuse_c(const char *what, const char *detail) pg_attribute_noreturn();
+tsm_noreturn static void refuse_c(const char *what, const char *detail) tsm_noreturn_after;
 static void check_publication_objects(List *pubobjects, Node *stmt,
 									  TsmReplayGuard *guard);
 static void check_grant(GrantStmt *grant, TsmReplayGuard *guard);
 static void check_comment(CommentStmt *comment, TsmReplayGuard *guard);
-static void refuse_existing(const ObjectAddress *address, Node *stmt)
-			pg_attribute_noreturn();
+tsm_noreturn static void refuse_existing(const ObjectAddress *address, Node *stmt)
+			tsm_noreturn_after;
 static const char *command_name(Node *stmt);
 
 /*
