@@ -213,8 +213,13 @@ like($err, qr/refusing to create SECURITY DEFINER function "public"."haunt"\("cm
 $target->safe_psql('postgres', 'CREATE DATABASE plain');
 $target->safe_psql('plain', 'CREATE EXTENSION tsmigrate');
 # a copy of shop without its SECURITY DEFINER function (once the last
-# call's source session, which ends after the call, is gone)
+# call's source session, which ends after the call, is gone, and any other
+# session on shop: CREATE DATABASE waits only 5 s for them)
 tsm_no_source_backends($source);
+$source->poll_query_until('postgres',
+	q{SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = 'shop'})
+  or diag($source->safe_psql('postgres',
+	q{SELECT pid, backend_type, application_name, state, query FROM pg_stat_activity WHERE datname = 'shop'}));
 $source->safe_psql('postgres', 'CREATE DATABASE shop_plain TEMPLATE shop');
 $source->safe_psql('shop_plain', 'DROP FUNCTION public.secdef(text)');
 my $shop_plain = $source->connstr('shop_plain');
