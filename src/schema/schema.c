@@ -43,6 +43,7 @@
 #include "utils/tuplestore.h"
 
 #include "tsmigrate.h"
+#include "catalog_sql.h"
 #include "schema.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_schema_sql);
@@ -125,43 +126,6 @@ static int	placeholder_candidate(TsmSchemaObject **objs, int n, const bool *done
 static TsmSchemaObject *make_placeholder(TsmSchemaObject *view);
 static void heap_push(int *heap, int *n, int value);
 static int	heap_pop(int *heap, int *n);
-
-/*
- * tsm_schema_subst
- *		Replace "@1@" in a query by "value".
- *
- * The queries are full of format() patterns, so they cannot be printf
- * formats themselves.
- */
-char *
-tsm_schema_subst(const char *sql, const char *value)
-{
-	return tsm_schema_subst_marker(sql, "@1@", value);
-}
-
-/*
- * tsm_schema_subst_marker
- *		Replace "marker" in a query by "value".
- */
-char *
-tsm_schema_subst_marker(const char *sql, const char *marker, const char *value)
-{
-	StringInfoData buf;
-	const char *p;
-	const char *hit;
-	size_t		len = strlen(marker);
-
-	initStringInfo(&buf);
-	p = sql;
-	while ((hit = strstr(p, marker)) != NULL)
-	{
-		appendBinaryStringInfo(&buf, p, hit - p);
-		appendStringInfoString(&buf, value);
-		p = hit + len;
-	}
-	appendStringInfoString(&buf, p);
-	return buf.data;
-}
 
 /*
  * tsm_schema_section

@@ -20,7 +20,7 @@
 #include "postgres.h"
 
 #include "tsmigrate.h"
-#include "schema.h"
+#include "catalog_sql.h"
 
 /* the target has a public schema already: only its comment is the source's */
 static const char *const schemas_sql =

@@ -19,7 +19,7 @@
 #include "postgres.h"
 
 #include "tsmigrate.h"
-#include "schema.h"
+#include "catalog_sql.h"
 
 /* index-level extras shared by indexes and constraints; "ic" is the index */
 #define INDEX_EXTRAS \

@@ -34,7 +34,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
-#include "schema.h"
+#include "catalog_sql.h"
 
 static const char *const sequences_sql =
 "SELECT " CATOID("pg_class") ", c.oid, 'sequence', pg_catalog.format('%I.%I', n.nspname, c.relname), 40,"

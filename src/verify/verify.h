@@ -4,8 +4,8 @@
  *	  What the files of tsmigrate.verify share: its state and its helpers
  *
  * verify.c owns the entry point and the general checks; verify_timescale.c
- * adds TimescaleDB's.  Each check is one result row (kind, object,
- * source_value, target_value, ok).
+ * adds TimescaleDB's; both call down into verify_common.c's helpers.  Each
+ * check is one result row (kind, object, source_value, target_value, ok).
  *
  * IDENTIFICATION
  *	  src/verify/verify.h
@@ -26,7 +26,7 @@ typedef struct VerifyState
 	bool		checksums;
 } VerifyState;
 
-/* in verify.c */
+/* in verify_common.c */
 extern void tsm_verify_send(PGconn *conn, const char *sql);
 extern TsmRows *tsm_verify_finish(PGconn *conn, const char *sql, int ncols,
 								  const char *what);
