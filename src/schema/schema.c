@@ -44,6 +44,7 @@
 
 #include "tsmigrate.h"
 #include "catalog_sql.h"
+#include "source_catalog/source_catalog.h"
 #include "schema.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_schema_sql);
@@ -166,13 +167,15 @@ tsm_schema_objects(PGconn *conn, TsmSchemaSection section,
 	List	   *sorted;
 	ListCell   *lc;
 
-	if (version < 130000)
+	if (version < TSM_MIN_SOURCE_VERSION_NUM)
 		ereport(ERROR,
 				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("cannot generate the schema of a source running PostgreSQL %s",
 					   PQparameterStatus(conn, "server_version")),
-				errdetail("Schema generation reads catalogs of PostgreSQL 13 and later."),
-				errhint("Upgrade the source to PostgreSQL 13 or later first."));
+				errdetail("Schema generation reads catalogs of PostgreSQL %d and later.",
+						  TSM_MIN_SOURCE_VERSION_NUM / 10000),
+				errhint("Upgrade the source to PostgreSQL %d or later first.",
+						TSM_MIN_SOURCE_VERSION_NUM / 10000));
 
 	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 	tsm_conn_command(conn, "SET LOCAL quote_all_identifiers = on");

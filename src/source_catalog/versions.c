@@ -31,13 +31,11 @@
 #include "utils/tuplestore.h"
 
 #include "compat.h"
+#include "source_catalog/source_catalog.h"
 #include "tsmigrate.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_check_versions);
 PG_FUNCTION_INFO_V1(tsmigrate_align_timescaledb);
-
-/* oldest source whose catalogs tsmigrate reads */
-#define TSM_MIN_SOURCE_VERSION 120000
 
 static const char *const source_versions_sql =
 "SELECT pg_catalog.current_setting('server_version_num'),"
@@ -114,12 +112,12 @@ tsmigrate_check_versions(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	/* PostgreSQL: the same major or a newer one */
-	if (src_num < TSM_MIN_SOURCE_VERSION)
+	if (src_num < TSM_MIN_SOURCE_VERSION_NUM)
 		put_row(rsinfo, "postgresql", major_minor(src_num), major_minor(tgt_num),
 				false,
 				psprintf("Upgrade the source to PostgreSQL %d or later first: tsmigrate reads the catalogs of PostgreSQL %d and later.",
-						 TSM_MIN_SOURCE_VERSION / 10000,
-						 TSM_MIN_SOURCE_VERSION / 10000));
+						 TSM_MIN_SOURCE_VERSION_NUM / 10000,
+						 TSM_MIN_SOURCE_VERSION_NUM / 10000));
 	else if (src_num / 10000 > tgt_num / 10000)
 		put_row(rsinfo, "postgresql", major_minor(src_num), major_minor(tgt_num),
 				false,
