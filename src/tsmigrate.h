@@ -177,6 +177,10 @@ extern char *tsm_local_query_value(const char *sql, const char *param1,
 extern bool tsm_local_has_row(const char *sql, const char *param1,
 							  const char *param2);
 
+/* in target_hypertables.c */
+extern bool tsm_target_is_hypertable(Oid relid);
+extern const char *tsm_hypertable_sql(const char *sql);
+
 /* in state.c */
 #define TSM_MIGRATE_LOCK_KEY1 0x74736d67	/* "tsmg": advisory lock of migrate */
 #define TSM_MIGRATE_LOCK_KEY2 1
@@ -212,6 +216,7 @@ extern bool tsm_rows_bool(const TsmRows *rows, int row, int col);
 extern void tsm_rows_store(const TsmRows *rows, FunctionCallInfo fcinfo);
 tsm_noreturn extern void tsm_source_relation_dropped(const char *qualname) tsm_noreturn_after;
 extern int	tsm_server_version_num(PGconn *conn);
+extern List *tsm_array_items(const char *array);
 
 /* in copy.c */
 extern void tsm_copy_check_target(Relation rel);
@@ -408,14 +413,11 @@ extern TsmCopyPlan *tsm_chunks_prepare(PGconn *conn, ArrayType *wanted);
 extern void tsm_chunks_attach(TsmCopyPlan *plan, int64 run_id);
 extern List *tsm_source_hypertables(PGconn *conn);
 extern bool tsm_is_hypertable(List *hypertables, const char *qualname);
-extern const char *tsm_hypertable_sql(const char *sql);
 extern TsmRows *tsm_source_chunks(PGconn *conn);
 extern bool tsm_target_is_chunk(const char *qualname);
 extern struct HTAB *tsm_target_chunk_names(void);
 extern bool tsm_target_chunk_names_has(struct HTAB *names, const char *qualname);
-extern bool tsm_target_is_hypertable(Oid relid);
 extern char *tsm_timescaledb_schema(void);
-extern List *tsm_array_items(const char *array);
 
 /* in compressed_copy.c */
 typedef struct TsmCompressed

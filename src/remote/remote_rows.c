@@ -31,9 +31,12 @@
 
 #include <ctype.h>
 
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/tuplestore.h"
 
 #include "compat.h"
@@ -373,4 +376,30 @@ clipped(const char *value)
 	if (*p != '\0')
 		appendStringInfoString(&buf, "...");
 	return buf.data;
+}
+
+/*
+ * tsm_array_items
+ *		The items of a one-dimensional text array literal (a field of a
+ *		source's answer, or of a target listing), as C strings.
+ */
+List *
+tsm_array_items(const char *array)
+{
+	Datum		arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	List	   *out = NIL;
+
+	if (array == NULL)
+		elog(ERROR, "tsm_array_items called with a null array");
+	/* array_in caches in flinfo: call it through the function manager */
+	arr = OidInputFunctionCall(F_ARRAY_IN, (char *) array, TEXTOID, -1);
+	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+		out = lappend(out, nulls[i] ? pstrdup("") : TextDatumGetCString(elems[i]));
+	return out;
 }

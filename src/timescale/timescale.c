@@ -529,30 +529,6 @@ read_hypertables(PGconn *conn, int *nhts)
 }
 
 /*
- * The items of a one-dimensional text array literal, as C strings.
- */
-List *
-tsm_array_items(const char *array)
-{
-	Datum		arr;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	int			i;
-	List	   *out = NIL;
-
-	if (array == NULL)
-		elog(ERROR, "tsm_array_items called with a null array");
-	/* array_in caches in flinfo: call it through the function manager */
-	arr = OidInputFunctionCall(F_ARRAY_IN, (char *) array, TEXTOID, -1);
-	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
-					  &elems, &nulls, &n);
-	for (i = 0; i < n; i++)
-		out = lappend(out, nulls[i] ? pstrdup("") : TextDatumGetCString(elems[i]));
-	return out;
-}
-
-/*
  * create_hypertable with the first dimension, add_dimension for the others,
  * set_integer_now_func where the source has one.
  */
@@ -871,59 +847,6 @@ tsm_is_hypertable(List *hypertables, const char *qualname)
 		if (strcmp(lfirst(lc), qualname) == 0)
 			return true;
 	return false;
-}
-
-/*
- * tsm_hypertable_sql
- *		A replayed statement as it must run when its table is a hypertable
- *		here.
- *
- * Schema replay generates "ALTER TABLE ONLY t ..." as pg_dump does (for
- * constraints, replica identity); TimescaleDB refuses ONLY on a hypertable,
- * and a hypertable's constraints and indexes are to reach its chunks
- * anyway.  The statement has been checked already: only the ONLY of its
- * prefix is dropped, so it stays the same kind of statement.
- */
-const char *
-tsm_hypertable_sql(const char *sql)
-{
-	static const char prefix[] = "ALTER TABLE ONLY ";
-	List	   *raw;
-	Node	   *stmt;
-	RangeVar   *rv;
-	Oid			relid;
-
-	if (strncmp(sql, prefix, sizeof(prefix) - 1) != 0 ||
-		!OidIsValid(get_namespace_oid("_timescaledb_catalog", true)))
-		return sql;
-
-	raw = raw_parser(sql, RAW_PARSE_DEFAULT);
-	if (list_length(raw) != 1)
-		return sql;
-	stmt = linitial_node(RawStmt, raw)->stmt;
-	if (!IsA(stmt, AlterTableStmt))
-		return sql;
-	rv = ((AlterTableStmt *) stmt)->relation;
-	relid = RangeVarGetRelid(rv, NoLock, true);
-	if (!tsm_target_is_hypertable(relid))
-		return sql;
-	return psprintf("ALTER TABLE %s", sql + sizeof(prefix) - 1);
-}
-
-/*
- * tsm_target_is_hypertable
- *		Is this relation (InvalidOid allowed) a hypertable here?
- */
-bool
-tsm_target_is_hypertable(Oid relid)
-{
-	return OidIsValid(relid) &&
-		OidIsValid(get_namespace_oid("_timescaledb_catalog", true)) &&
-		tsm_local_query_value("SELECT 1 FROM _timescaledb_catalog.hypertable h"
-							  " WHERE h.schema_name OPERATOR(pg_catalog.=) $1"
-							  " AND h.table_name OPERATOR(pg_catalog.=) $2",
-							  get_namespace_name(get_rel_namespace(relid)),
-							  get_rel_name(relid)) != NULL;
 }
 
 /*
