@@ -53,7 +53,7 @@ typedef struct TsmRows
 
 /*
  * One unit of copy work: a table, or one block range of a large table.
- * Built by pull_data.c, run by the leader or by copy workers (parallel.c).
+ * Built by pull_data.c, run by the leader or by copy workers (copy/copy_workers.c).
  */
 typedef struct TsmCopyTask
 {
@@ -225,61 +225,7 @@ extern uint64 tsm_copy_table(PGconn *conn, Oid relid, const char *sql,
 							 const char *columns, bool binary, bool freeze,
 							 uint64 *bytes);
 
-/* in parallel.c */
-struct BackgroundWorkerHandle;
-struct dsm_segment;
-struct shm_mq_handle;
-
-/* a leader's handles of its workers, for tsm_workers_terminate */
-typedef struct TsmWorkerHandles
-{
-	int			nworkers;
-	int			nregistered;	/* how many could start */
-	struct BackgroundWorkerHandle *handles[FLEXIBLE_ARRAY_MEMBER];
-} TsmWorkerHandles;
-
-extern void tsm_workers_terminate(struct dsm_segment *seg, Datum arg);
-extern void tsm_worker_drain_errors(struct shm_mq_handle *mqh, bool *detached,
-									const char *label);
-extern void tsm_workers_check_no_relation_locks(const char *what);
-extern void tsm_copy_check_jobs(int jobs, const char *what);
-
-/* who a background worker runs as: the caller, as a parallel worker does */
-typedef struct TsmCaller
-{
-	Oid			database_id;
-	Oid			authenticated_user_id;
-	Oid			session_user_id;
-	bool		session_is_superuser;
-	Oid			current_role_id;
-	bool		role_is_superuser;
-	Oid			current_user_id;
-	int			sec_context;
-} TsmCaller;
-
-/* a workers' DSM segment: shared state, text area, an error queue each */
-#define TSM_WORKER_ERRQ_SIZE	16384
-struct dsm_segment;
-struct StringInfoData;
-extern struct dsm_segment *tsm_workers_segment(uint64 magic, void **shared,
-											   Size shared_size,
-											   const struct StringInfoData *text,
-											   int nworkers, char **errq);
-extern struct dsm_segment *tsm_worker_map(Datum main_arg, uint64 magic,
-										  const char *what, void **shared,
-										  char **text, char **errq, int *myindex);
-extern void tsm_worker_errors_to_leader(struct dsm_segment *seg, char *errq,
-										int myindex);
-struct shm_mq_handle;
-extern TsmWorkerHandles *tsm_workers_start(struct dsm_segment *seg, char *errq,
-										   int nworkers, const char *function,
-										   const char *type,
-										   struct shm_mq_handle **mqh);
-extern void tsm_caller_capture(TsmCaller *caller);
-extern void tsm_caller_connect(const TsmCaller *caller);
-extern void tsm_caller_become(const TsmCaller *caller);
-extern Size tsm_caller_settings_capture(struct StringInfoData *text, int *n);
-extern void tsm_caller_settings_apply(const char *p, int n);
+/* in copy/copy_workers.c */
 extern void tsm_copy_run_tasks(PGconn *conn, const TsmSource *src,
 							   const char *snapshot, TsmCopyTask *tasks,
 							   int ntasks, int jobs, int64 run_id);

@@ -86,6 +86,7 @@
 #include "source_catalog/catalog_filters.h"
 #include "compat.h"
 #include "tsmigrate.h"
+#include "workers/workers.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_migrate);
 

@@ -63,6 +63,7 @@
 #include "utils/varlena.h"
 
 #include "tsmigrate.h"
+#include "workers/workers.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_schema);
 

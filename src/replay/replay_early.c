@@ -6,7 +6,7 @@
  *
  * pg_restore -j starts a table's index builds once that table's data is
  * in, while other tables are still loading; migrate's data step does the
- * same (parallel.c: index builders beside the copy workers), so that the
+ * same (copy/copy_workers.c: index builders beside the copy workers), so that the
  * builds use the cores while copies wait on the source, and a large
  * table's builds start the moment its last range is in.  The post-data section's objects that qualify
  * (tsm_early_indexes_attach):

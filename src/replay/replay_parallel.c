@@ -97,6 +97,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "workers/workers.h"
 
 #define TSM_REPLAY_MAGIC	0x54534d32	/* "TSM2" */
 

@@ -67,6 +67,7 @@
 #include "source_catalog/catalog_filters.h"
 #include "compat.h"
 #include "tsmigrate.h"
+#include "workers/workers.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_hypertables);
 PG_FUNCTION_INFO_V1(tsmigrate_compress_chunks);

@@ -44,7 +44,7 @@
  * relied upon, as a man in the middle can play the source.
  *
  * IDENTIFICATION
- *	  src/schema/roles.c
+ *	  src/replay/roles.c
  *
  *-------------------------------------------------------------------------
  */

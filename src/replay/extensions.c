@@ -17,7 +17,7 @@
  * there.  A dry run reports and changes nothing.
  *
  * IDENTIFICATION
- *	  src/schema/extensions.c
+ *	  src/replay/extensions.c
  *
  *-------------------------------------------------------------------------
  */
