@@ -58,6 +58,7 @@
 
 #include "tsmigrate.h"
 #include "compat.h"
+#include "catalog_sql.h"
 #include "schema.h"
 
 /*
