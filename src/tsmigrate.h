@@ -326,7 +326,7 @@ extern void tsm_replay_watch(TsmReplayGuard *guard);
 extern void tsm_replay_unwatch(void);
 extern void tsm_replay_record(TsmReplayGuard *guard);
 
-/* in replay.c */
+/* in replay_object.c */
 extern void tsm_replay_settings(GucAction action);
 extern void tsm_index_builds_side_by_side(void);
 extern void tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt,

@@ -7,7 +7,7 @@
  * As pg_restore -j does, the leader (the backend running pull_schema)
  * keeps the dependency graph and hands one object at a time to whichever
  * worker is idle; a worker checks and runs the object's statements exactly
- * as the one-job replay does (replay.c: parsed, one statement of the
+ * as the one-job replay does (replay_object.c: parsed, one statement of the
  * expected kind, as the caller, under the settings of a pg_dump script) and
  * commits.  An object may start when
  *

@@ -13,7 +13,7 @@
  * argument; the files that generate or replay statements ask it.
  *
  * IDENTIFICATION
- *	  src/replay/consent.c
+ *	  src/target/consent.c
  *
  *-------------------------------------------------------------------------
  */
