@@ -16,6 +16,8 @@
 
 #include "fmgr.h"
 #include "libpq-fe.h"
+
+#include "copy/copy_command.h"
 #include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/relcache.h"
@@ -59,9 +61,8 @@ typedef struct TsmCopyTask
 {
 	Oid			relid;			/* target table */
 	int			relation;		/* result row this task adds to */
-	bool		binary;			/* COPY ... WITH (FORMAT binary) */
+	TsmCopyCommand command;		/* what it reads on the source */
 	int64		size;			/* source bytes to read, for ordering */
-	char	   *sql;			/* COPY ... TO STDOUT to run on the source */
 	char	   *columns;		/* target column names, '\0'-separated,
 								 * ending with an empty name */
 	int			columns_len;	/* bytes of "columns", final '\0' included */
@@ -221,9 +222,9 @@ extern List *tsm_array_items(const char *array);
 /* in copy.c */
 extern void tsm_copy_check_target(Relation rel);
 extern bool tsm_copy_prepare_freeze(Oid relid);
-extern uint64 tsm_copy_table(PGconn *conn, Oid relid, const char *sql,
-							 const char *columns, bool binary, bool freeze,
-							 uint64 *bytes);
+extern uint64 tsm_copy_table(PGconn *conn, Oid relid,
+							 const TsmCopyCommand *cmd, const char *columns,
+							 bool freeze, uint64 *bytes);
 
 /* in copy/copy_workers.c */
 extern void tsm_copy_run_tasks(PGconn *conn, const TsmSource *src,

@@ -11,8 +11,8 @@
  * time).
  *
  * Text format is read back with the target database's encoding (the source
- * connection's client_encoding is set to it); binary format is used only
- * when the caller decided it is safe (same major version, built-in types).
+ * connection's client_encoding is set to it); binary format only where
+ * copy_command.c's rule allows it.
  *
  * A copy in a transaction of its own (migrate's copy workers) may first
  * empty the (empty) table again in that transaction, so that COPY writes
@@ -154,9 +154,9 @@ tsm_copy_prepare_freeze(Oid relid)
 
 /*
  * tsm_copy_table
- *		Copy the rows that "sql" (a COPY ... TO STDOUT command) produces on
- *		the source into target relation "relid"; with "freeze", frozen (the
- *		table was emptied in this transaction by tsm_copy_prepare_freeze).
+ *		Copy the rows that "cmd" reads on the source into target relation
+ *		"relid"; with "freeze", frozen (the table was emptied in this
+ *		transaction by tsm_copy_prepare_freeze).
  *
  * "columns" names the target columns in the order the source sends them
  * ('\0'-separated, ending with an empty name).  The connection must be
@@ -166,9 +166,11 @@ tsm_copy_prepare_freeze(Oid relid)
  * transaction does).
  */
 uint64
-tsm_copy_table(PGconn *conn, Oid relid, const char *sql, const char *columns,
-			   bool binary, bool freeze, uint64 *bytes)
+tsm_copy_table(PGconn *conn, Oid relid, const TsmCopyCommand *cmd,
+			   const char *columns, bool freeze, uint64 *bytes)
 {
+	bool		binary = tsm_copy_binary_here(cmd);
+	char	   *sql = tsm_copy_command(cmd, binary);
 	Relation	rel;
 	ParseState *pstate;
 	List	   *attnames = NIL;

@@ -113,9 +113,10 @@ typedef struct TsmWorkerSlot
 typedef struct TsmSharedTask
 {
 	Oid			relid;
-	bool		binary;
-	Size		sql_off;		/* in the text area */
-	Size		columns_off;
+	TsmCopyCommand command;		/* its strings in the text area: */
+	Size		relation_off;
+	Size		srccols_off;
+	Size		columns_off;	/* target column names */
 	Size		mark_off;		/* run_relation name, 0 when none */
 	int			group;			/* the tasks of one relation, -1 when none */
 	bool		leader_marks;	/* copied: the leader marks it, later */
@@ -285,8 +286,8 @@ tsm_copy_run_tasks(PGconn *conn, const TsmSource *src, const char *snapshot,
 		uint64		bytes;
 
 		task->start = GetCurrentTimestamp();
-		task->rows = tsm_copy_table(conn, task->relid, task->sql,
-									task->columns, task->binary, false, &bytes);
+		task->rows = tsm_copy_table(conn, task->relid, &task->command,
+									task->columns, false, &bytes);
 		task->bytes = bytes;
 		task->end = GetCurrentTimestamp();
 		CommandCounterIncrement();
@@ -398,8 +399,11 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	for (i = 0; i < ntasks; i++)
 	{
 		stasks[i].relid = tasks[i]->relid;
-		stasks[i].binary = tasks[i]->binary;
-		stasks[i].sql_off = text_add(&text, tasks[i]->sql, -1);
+		stasks[i].command = tasks[i]->command;
+		stasks[i].command.relation = stasks[i].command.columns = NULL;
+		stasks[i].relation_off = text_add(&text, tasks[i]->command.relation, -1);
+		stasks[i].srccols_off = text_add(&text, tasks[i]->command.columns ?
+										 tasks[i]->command.columns : "", -1);
 		stasks[i].columns_off = text_add(&text, tasks[i]->columns,
 										 tasks[i]->columns_len);
 		stasks[i].group = -1;
@@ -783,6 +787,7 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 		bool		first = false;
 		bool		last = false;
 		bool		freeze;
+		TsmCopyCommand command;
 		bool		alone = false;
 		bool		waiting;
 		int			index;
@@ -835,9 +840,11 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 		/* a whole table, alone in this transaction: written frozen */
 		freeze = shared->freeze && task->whole &&
 			tsm_copy_prepare_freeze(task->relid);
-		rows = tsm_copy_table(conn, task->relid, text + task->sql_off,
-							  text + task->columns_off, task->binary, freeze,
-							  &bytes);
+		command = task->command;
+		command.relation = text + task->relation_off;
+		command.columns = text + task->srccols_off;
+		rows = tsm_copy_table(conn, task->relid, &command,
+							  text + task->columns_off, freeze, &bytes);
 		CommandCounterIncrement();
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(taskcxt);

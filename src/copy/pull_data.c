@@ -63,6 +63,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "source_catalog/relations.h"
 #include "workers/workers.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_data);
@@ -232,14 +233,10 @@ tsm_data_prepare(PGconn *conn, ArrayType *tables, int jobs)
 	refuse_hypertables(conn, rels, nrels);
 	resolve_targets(rels, nrels);
 
-	/* binary COPY: same major version, built-in types (see copy.c) */
-	for (i = 0; i < nrels; i++)
-	{
-		if (!tsm_copy_binary ||
-			PQserverVersion(conn) / 10000 != PG_VERSION_NUM / 10000 ||
-			(jobs == 1 && pg_get_client_encoding() != GetDatabaseEncoding()))
+	/* binary COPY: this source, and built-in types (copy_command.c) */
+	if (!tsm_copy_binary_allowed(conn))
+		for (i = 0; i < nrels; i++)
 			rels[i].binary = false;
-	}
 
 	plan->tasks = make_tasks(rels, nrels, jobs, &plan->ntasks);
 	plan->items = rels;
@@ -265,61 +262,34 @@ tsm_data_sequences(PGconn *conn, TsmCopyPlan *plan, int64 run_id)
 }
 
 /*
- * The source's tables, sequences and materialized views, largest first.
- * Catalogs, TOAST, temporary relations, extension members and whatever
- * lives in a schema an extension created (TimescaleDB's chunks, for one)
- * are not data to migrate here.
+ * The source's tables, sequences and materialized views, largest first, as
+ * source_catalog/relations.c reads them for every step.
  */
 static TsmRelation *
 list_source_relations(PGconn *conn, int *nrels)
 {
-	static const char *const sql =
-		"SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispopulated,"
-		" CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r'"
-		"  THEN pg_catalog.pg_relation_size(c.oid) ELSE 0 END,"
-		" CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r'"
-		"  THEN pg_catalog.pg_relation_size(c.oid) OPERATOR(pg_catalog./)"
-		"   pg_catalog.current_setting('block_size')::pg_catalog.int8 ELSE 0 END"
-		" FROM pg_catalog.pg_class c"
-		" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
-		" WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,S,m}'::pg_catalog.\"char\"[])"
-		" AND c.relpersistence OPERATOR(pg_catalog.<>) 't'"
-		" AND n.nspname OPERATOR(pg_catalog.<>) ALL ('{pg_catalog,information_schema}'::pg_catalog.name[])"
-		" AND n.nspname OPERATOR(pg_catalog.!~) '^pg_(toast|temp_)'"
-		" AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d"
-		"  WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-		"  AND d.objid OPERATOR(pg_catalog.=) c.oid"
-		"  AND d.deptype OPERATOR(pg_catalog.=) 'e')"
-		" AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d"
-		"  WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass"
-		"  AND d.objid OPERATOR(pg_catalog.=) n.oid"
-		"  AND d.deptype OPERATOR(pg_catalog.=) 'e')"
-		" ORDER BY 6 DESC, 2, 3";
-	TsmRows    *r = tsm_query(conn, sql, 0, NULL, 7, "the source's tables");
-	TsmRelation *rels = palloc0(sizeof(TsmRelation) * Max(r->nrows, 1));
+	TsmSourceRelation *src = tsm_source_relations(conn, "rSm", nrels);
+	TsmRelation *rels = palloc0(sizeof(TsmRelation) * Max(*nrels, 1));
 	int			i;
 
-	for (i = 0; i < r->nrows; i++)
+	for (i = 0; i < *nrels; i++)
 	{
 		TsmRelation *rel = &rels[i];
 
-		rel->srcoid = tsm_rows_oid(r, i, 0);
-		rel->nspname = pstrdup(tsm_rows_get(r, i, 1));
-		rel->relname = pstrdup(tsm_rows_get(r, i, 2));
-		rel->qualname = quote_qualified_identifier(rel->nspname, rel->relname);
-		rel->relkind = tsm_rows_get(r, i, 3)[0];
-		rel->populated = tsm_rows_bool(r, i, 4);
-		/* pg_relation_size() is NULL for a table dropped since the snapshot */
-		if (tsm_rows_value(r, i, 5) == NULL || tsm_rows_value(r, i, 6) == NULL)
-			tsm_source_relation_dropped(rel->qualname);
-		rel->size = tsm_rows_int64(r, i, 5);
-		rel->blocks = tsm_rows_int64(r, i, 6);
+		rel->srcoid = src[i].oid;
+		rel->nspname = src[i].nspname;
+		rel->relname = src[i].relname;
+		rel->qualname = src[i].qualname;
+		rel->relkind = src[i].relkind;
+		rel->populated = src[i].populated;
+		rel->size = src[i].size;
+		rel->blocks = src[i].blocks;
 		rel->binary = true;
 		rel->wanted = true;
 		initStringInfo(&rel->srccols);
 		initStringInfo(&rel->tgtcols);
 	}
-	*nrels = r->nrows;
+	pfree(src);
 	return rels;
 }
 
@@ -644,9 +614,6 @@ make_tasks(TsmRelation *rels, int nrels, int jobs, int *ntasks)
 		for (part = 0; part < nparts; part++)
 		{
 			TsmCopyTask *task;
-			StringInfoData sql;
-			int64		first = rel->blocks * part / nparts;
-			int64		last = rel->blocks * (part + 1) / nparts;
 
 			if (n == cap)
 			{
@@ -657,38 +624,22 @@ make_tasks(TsmRelation *rels, int nrels, int jobs, int *ntasks)
 			memset(task, 0, sizeof(TsmCopyTask));
 			task->relid = rel->relid;
 			task->relation = i;
-			task->binary = rel->binary;
 			task->size = rel->size / nparts;
 			task->columns = rel->tgtcols.data;
 			task->columns_len = rel->tgtcols.len + 1;
 			task->mark = rel->qualname;
-
-			initStringInfo(&sql);
-			if (nparts == 1)
-				appendStringInfo(&sql, "COPY %s%s%s%s TO STDOUT",
-								 rel->qualname,
-								 rel->srccols.len ? " (" : "",
-								 rel->srccols.data,
-								 rel->srccols.len ? ")" : "");
-			else
+			task->command.relation = rel->qualname;
+			task->command.columns = rel->srccols.data;
+			task->command.binary = rel->binary;
+			if (nparts > 1)
 			{
 				/* the last range is open: rows beyond the size we read */
-				appendStringInfo(&sql, "COPY (SELECT %s FROM ONLY %s WHERE ",
-								 rel->srccols.len ? rel->srccols.data : "",
-								 rel->qualname);
-				if (part > 0)
-					appendStringInfo(&sql, "ctid OPERATOR(pg_catalog.>=) '(" INT64_FORMAT ",0)'::pg_catalog.tid",
-									 first);
-				if (part > 0 && part < nparts - 1)
-					appendStringInfoString(&sql, " AND ");
-				if (part < nparts - 1)
-					appendStringInfo(&sql, "ctid OPERATOR(pg_catalog.<) '(" INT64_FORMAT ",0)'::pg_catalog.tid",
-									 last);
-				appendStringInfoString(&sql, ") TO STDOUT");
+				task->command.query = true;
+				task->command.only = true;
+				task->command.first_block = rel->blocks * part / nparts;
+				task->command.end_block = (part < nparts - 1) ?
+					rel->blocks * (part + 1) / nparts : 0;
 			}
-			if (task->binary)
-				appendStringInfoString(&sql, " WITH (FORMAT binary)");
-			task->sql = sql.data;
 		}
 	}
 	*ntasks = n;

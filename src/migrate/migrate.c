@@ -83,7 +83,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "source_catalog/catalog_filters.h"
+#include "source_catalog/relations.h"
 #include "compat.h"
 #include "tsmigrate.h"
 #include "workers/workers.h"
@@ -741,22 +741,14 @@ list_source_relations(TsmRun *run)
 {
 	TsmSource  *src = run_source(run);
 	PGconn	   *conn = tsm_conn_open(src);
-	TsmRows    *rels;
+	TsmSourceRelation *rels;
+	int			nrels;
+	TsmRows    *lo;
 	List	   *hypertables;
 	TsmRows    *chunks;
 	int			r;
 
-	rels = tsm_query(conn,
-					 "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
-					 "       CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint ELSE -1 END,"
-					 "       pg_catalog.pg_relation_size(c.oid)"
-					 "  FROM pg_catalog.pg_class c"
-					 "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-					 " WHERE c.relkind IN ('r', 'S') AND c.relpersistence <> 't'"
-					 "   AND " TSM_USER_NAMESPACE("c.relnamespace")
-					 "   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
-					 " ORDER BY 3 DESC, 1",
-					 0, NULL, 3, "the source's tables");
+	rels = tsm_source_relations(conn, "rS", &nrels);
 	/* hypertables' rows are in their chunks, relations of their own */
 	hypertables = tsm_source_hypertables(conn);
 	chunks = tsm_source_chunks(conn);
@@ -766,32 +758,26 @@ list_source_relations(TsmRun *run)
 							   tsm_rows_int64(chunks, r, 1),
 							   tsm_rows_int64(chunks, r, 2));
 
-	for (r = 0; r < rels->nrows; r++)
+	for (r = 0; r < nrels; r++)
 	{
-		const char *qualname = tsm_rows_get(rels, r, 0);
-
-		if (tsm_is_hypertable(hypertables, qualname))
+		if (tsm_is_hypertable(hypertables, rels[r].qualname))
 			continue;
-		/* pg_relation_size() is NULL for a table dropped meanwhile */
-		if (tsm_rows_value(rels, r, 2) == NULL)
-			tsm_source_relation_dropped(qualname);
-		tsm_state_add_relation(run->run_id, qualname,
-							   tsm_rows_int64(rels, r, 1),
-							   tsm_rows_int64(rels, r, 2));
+		tsm_state_add_relation(run->run_id, rels[r].qualname,
+							   rels[r].reltuples, rels[r].size);
 	}
 
 	/* large objects are one more item, copied on their own at the end */
 	conn = tsm_conn_open(src);
-	rels = tsm_query(conn,
-					 "SELECT pg_catalog.count(*),"
-					 "       pg_catalog.pg_relation_size('pg_catalog.pg_largeobject')"
-					 "  FROM pg_catalog.pg_largeobject_metadata",
-					 0, NULL, 2, "the source's large objects");
+	lo = tsm_query(conn,
+				   "SELECT pg_catalog.count(*),"
+				   "       pg_catalog.pg_relation_size('pg_catalog.pg_largeobject')"
+				   "  FROM pg_catalog.pg_largeobject_metadata",
+				   0, NULL, 2, "the source's large objects");
 	tsm_conn_close(conn);
-	if (tsm_rows_int64(rels, 0, 0) != 0)
+	if (tsm_rows_int64(lo, 0, 0) != 0)
 		tsm_state_add_relation(run->run_id, TSM_LARGE_OBJECTS,
-							   tsm_rows_int64(rels, 0, 0),
-							   tsm_rows_int64(rels, 0, 1));
+							   tsm_rows_int64(lo, 0, 0),
+							   tsm_rows_int64(lo, 0, 1));
 	return NULL;
 }
 

@@ -34,21 +34,16 @@
 
 #include "nodes/pg_list.h"
 
+#include "source_catalog/catalog_filters.h"
+
 /* oid of a catalog, as a constant in a query */
 #define CATOID(cat) "'pg_catalog." cat "'::pg_catalog.regclass::pg_catalog.oid"
 
-/* a schema whose objects are generated */
-#define USER_NSP(nspname) \
-	"(" nspname "::pg_catalog.text !~ '^pg_(toast|temp_|toast_temp_)'" \
-	" AND " nspname "::pg_catalog.text <> ALL (ARRAY['pg_catalog', 'information_schema'," \
-	" 'timescaledb_information', 'timescaledb_experimental', 'tsmigrate'])" \
-	" AND " nspname "::pg_catalog.text !~ '^_timescaledb')"
+/* a schema whose objects are generated (the one rule: catalog_filters.h) */
+#define USER_NSP(nspname) TSM_USER_SCHEMA_NAME(nspname)
 
 /* an object that is no member of an extension */
-#define NOT_EXT(cat, oidexpr) \
-	"NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend ext_d" \
-	" WHERE ext_d.classid = " CATOID(cat) " AND ext_d.objid = " oidexpr \
-	" AND ext_d.deptype = 'e')"
+#define NOT_EXT(cat, oidexpr) TSM_NOT_EXTENSION_MEMBER("pg_catalog." cat, oidexpr)
 
 /*
  * A view or materialized view that reads no relation of TimescaleDB's

@@ -185,8 +185,9 @@ static void spi_exec(const char *sql, int nargs, Oid *types, Datum *values,
 					 const char *nulls);
 static Datum text_or_null(const char *s, char *null);
 static bool relation_is_empty(const char *qualname);
-static bool binary_copy_allowed(PGconn *conn);
-static char *compressed_copy_sql(const TsmCompressed *cc, bool binary);
+static TsmCopyCommand chunk_copy(const TsmHypertable *ht, const char *chunk,
+								 bool binary_ok);
+static TsmCopyCommand compressed_copy(const TsmCompressed *cc, bool binary_ok);
 static int64 compressed_rows(const TsmCompressed *cc);
 
 /*
@@ -266,7 +267,7 @@ pull_hypertables(void *arg)
 	tsschema = tsm_timescaledb_schema();
 	dims = tsm_query(conn, dimensions_sql, 0, NULL, 8, "the source's dimensions");
 	chunks = tsm_query(conn, chunks_sql, 0, NULL, 7, "the source's chunks");
-	binary_ok = binary_copy_allowed(conn);
+	binary_ok = tsm_copy_binary_allowed(conn);
 	ccs = tsm_compressed_chunks(conn, &nccs);
 
 	SPI_connect();
@@ -341,11 +342,10 @@ pull_hypertables(void *arg)
 		if (args->with_data && cc)
 		{
 			uint64		bytes;
-			bool		binary = binary_ok && cc->binary;
+			TsmCopyCommand cmd = compressed_copy(cc, binary_ok);
 
 			(void) tsm_copy_table(conn, tsm_compressed_pending_relid(cc),
-								  compressed_copy_sql(cc, binary), cc->tgtcols,
-								  binary, false, &bytes);
+								  &cmd, cc->tgtcols, false, &bytes);
 			CommandCounterIncrement();
 			tsm_compressed_attach(cc, chunkid);
 			CommandCounterIncrement();
@@ -355,15 +355,10 @@ pull_hypertables(void *arg)
 		else if (args->with_data)
 		{
 			uint64		bytes;
-			char	   *sql;
-			bool		binary = binary_ok && ht->binary;
+			TsmCopyCommand cmd = chunk_copy(ht, chunkname, binary_ok);
 
-			/* through the chunk: a compressed one is decompressed */
-			sql = psprintf("COPY (SELECT %s FROM %s) TO STDOUT%s",
-						   ht->srccols, chunkname,
-						   binary ? " WITH (FORMAT binary)" : "");
-			rows = (int64) tsm_copy_table(conn, chunkid, sql, ht->tgtcols,
-										  binary, false, &bytes);
+			rows = (int64) tsm_copy_table(conn, chunkid, &cmd, ht->tgtcols,
+										  false, &bytes);
 			CommandCounterIncrement();
 			ht->rows += rows;
 		}
@@ -1091,7 +1086,7 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 	hts = read_hypertables(conn, &nhts);
 	rows = tsm_query(conn, chunks_sql, 0, NULL, 7, "the source's chunks");
 
-	binary_ok = binary_copy_allowed(conn);
+	binary_ok = tsm_copy_binary_allowed(conn);
 	ccs = tsm_compressed_chunks(conn, &nccs);
 	chunks = palloc0(sizeof(TsmChunk) * Max(rows->nrows, 1));
 	for (c = 0; c < rows->nrows; c++)
@@ -1213,22 +1208,17 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 						errhint("Empty that table with TRUNCATE to copy them again."));
 			task->mark = ch->qualname;
 			task->leader_marks = true;
-			task->binary = binary_ok && ch->compressed->binary;
 			task->columns = ch->compressed->tgtcols;
 			task->columns_len = ch->compressed->tgtcols_len;
-			task->sql = compressed_copy_sql(ch->compressed, task->binary);
+			task->command = compressed_copy(ch->compressed, binary_ok);
 			continue;
 		}
 		ch->compressed = NULL;
 		task->mark = ch->qualname;
 		task->relid = ch->relid;
-		task->binary = binary_ok && ch->ht->binary;
 		task->columns = ch->ht->tgtcols;
 		task->columns_len = ch->ht->tgtcols_len;
-		/* through the chunk, not ONLY: a compressed one is decompressed */
-		task->sql = psprintf("COPY (SELECT %s FROM %s) TO STDOUT%s",
-							 ch->ht->srccols, ch->qualname,
-							 task->binary ? " WITH (FORMAT binary)" : "");
+		task->command = chunk_copy(ch->ht, ch->qualname, binary_ok);
 	}
 	plan->tasks = tasks;
 	plan->ntasks = ntasks;
@@ -1290,30 +1280,36 @@ relation_is_empty(const char *qualname)
 }
 
 /*
- * Binary COPY from this source: allowed by tsmigrate.copy_binary, same
- * major version and same encoding (text values travel as they are); the
- * columns' types are checked per hypertable (built-in types only).
+ * A chunk's rows read through the chunk, not ONLY: TimescaleDB decompresses
+ * a compressed one.
  */
-static bool
-binary_copy_allowed(PGconn *conn)
+static TsmCopyCommand
+chunk_copy(const TsmHypertable *ht, const char *chunk, bool binary_ok)
 {
-	const char *encoding = PQparameterStatus(conn, "server_encoding");
+	TsmCopyCommand cmd = {0};
 
-	return tsm_copy_binary &&
-		PQserverVersion(conn) / 10000 == PG_VERSION_NUM / 10000 &&
-		encoding != NULL && strcmp(encoding, GetDatabaseEncodingName()) == 0;
+	cmd.relation = chunk;
+	cmd.columns = ht->srccols;
+	cmd.query = true;
+	cmd.binary = binary_ok && ht->binary;
+	return cmd;
 }
 
 /*
- * The COPY that reads a source chunk's compressed chunk as it is (ONLY: it
- * is an inheritance child of TimescaleDB's compressed hypertable).
+ * A source chunk's compressed chunk read as it is (ONLY: it is an
+ * inheritance child of TimescaleDB's compressed hypertable).
  */
-static char *
-compressed_copy_sql(const TsmCompressed *cc, bool binary)
+static TsmCopyCommand
+compressed_copy(const TsmCompressed *cc, bool binary_ok)
 {
-	return psprintf("COPY (SELECT %s FROM ONLY %s) TO STDOUT%s", cc->srccols,
-					quote_qualified_identifier(cc->src_schema, cc->src_table),
-					binary ? " WITH (FORMAT binary)" : "");
+	TsmCopyCommand cmd = {0};
+
+	cmd.relation = quote_qualified_identifier(cc->src_schema, cc->src_table);
+	cmd.columns = cc->srccols;
+	cmd.query = true;
+	cmd.only = true;
+	cmd.binary = binary_ok && cc->binary;
+	return cmd;
 }
 
 /* the rows a compressed chunk holds, as the source counted them */

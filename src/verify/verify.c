@@ -58,7 +58,8 @@ PG_FUNCTION_INFO_V1(tsmigrate_verify);
 static const char *const inventory_sql =
 "SELECT kind, identity FROM ("
 " SELECT 'schema' AS kind, pg_catalog.quote_ident(n.nspname) AS identity"
-"   FROM pg_catalog.pg_namespace n WHERE " TSM_USER_NAMESPACE("n.oid")
+"   FROM pg_catalog.pg_namespace n WHERE " TSM_USER_SCHEMA_NAME("n.nspname")
+"    AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_namespace", "n.oid")
 " UNION ALL"
 " SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table'"
 "          WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'"
