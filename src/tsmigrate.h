@@ -358,6 +358,7 @@ extern bool tsm_replay_chunk_statements(const TsmSchemaObject *obj, List **chunk
 /* in timescale.c */
 extern TsmCopyPlan *tsm_chunks_prepare(PGconn *conn, ArrayType *wanted);
 extern void tsm_chunks_attach(TsmCopyPlan *plan, int64 run_id);
+extern bool tsm_source_has_timescaledb(PGconn *conn);
 extern List *tsm_source_hypertables(PGconn *conn);
 extern bool tsm_is_hypertable(List *hypertables, const char *qualname);
 extern TsmRows *tsm_source_chunks(PGconn *conn);

@@ -98,6 +98,8 @@ typedef struct TsmRun
 	int64		run_id;
 	Datum		source;			/* the argument as given: text, or NULL */
 	bool		source_null;
+	TsmSource  *src;			/* resolved once, for every step this call runs */
+	int			has_timescaledb;	/* the source's, once read; -1 before */
 	int			jobs;
 	bool		roles;
 	bool		owners;			/* objects and jobs owned as on the source */
@@ -208,6 +210,8 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 
 	/* resolve now: a wrong source fails before anything is recorded */
 	src = tsm_source_from_arg(fcinfo, 0);
+	run.src = src;
+	run.has_timescaledb = -1;
 
 	if (!take_lock())
 	{
@@ -545,14 +549,18 @@ step_post_data(TsmRun *run)
 					result_value(0, 1), result_value(0, 2));
 }
 
-/* does the source have TimescaleDB? */
+/* does the source have TimescaleDB?  Read once per call, on one connection */
 static bool
 source_has_timescaledb(TsmRun *run)
 {
-	run_sql(run, "SELECT FROM tsmigrate.check_versions($1)"
-			" WHERE component = 'timescaledb' AND source_version IS NOT NULL",
-			0, NULL, NULL);
-	return SPI_processed > 0;
+	if (run->has_timescaledb < 0)
+	{
+		PGconn	   *conn = tsm_conn_open(run->src);
+
+		run->has_timescaledb = tsm_source_has_timescaledb(conn) ? 1 : 0;
+		tsm_conn_close(conn);
+	}
+	return run->has_timescaledb == 1;
 }
 
 /*
@@ -722,12 +730,11 @@ export_snapshot(TsmRun *run)
 	return NULL;
 }
 
-/* the run's source, resolved again (the argument, or tsmigrate.source) */
+/* the run's source, as this call resolved it (the argument, or tsmigrate.source) */
 static TsmSource *
 run_source(TsmRun *run)
 {
-	return run->source_null ? tsm_source_resolve(NULL) :
-		tsm_source_resolve(TextDatumGetCString(run->source));
+	return run->src;
 }
 
 /*
@@ -752,6 +759,12 @@ list_source_relations(TsmRun *run)
 	/* hypertables' rows are in their chunks, relations of their own */
 	hypertables = tsm_source_hypertables(conn);
 	chunks = tsm_source_chunks(conn);
+	/* large objects are one more item, copied on their own at the end */
+	lo = tsm_query(conn,
+				   "SELECT pg_catalog.count(*),"
+				   "       pg_catalog.pg_relation_size('pg_catalog.pg_largeobject')"
+				   "  FROM pg_catalog.pg_largeobject_metadata",
+				   0, NULL, 2, "the source's large objects");
 	tsm_conn_close(conn);
 	for (r = 0; chunks != NULL && r < chunks->nrows; r++)
 		tsm_state_add_relation(run->run_id, tsm_rows_get(chunks, r, 0),
@@ -766,14 +779,6 @@ list_source_relations(TsmRun *run)
 							   rels[r].reltuples, rels[r].size);
 	}
 
-	/* large objects are one more item, copied on their own at the end */
-	conn = tsm_conn_open(src);
-	lo = tsm_query(conn,
-				   "SELECT pg_catalog.count(*),"
-				   "       pg_catalog.pg_relation_size('pg_catalog.pg_largeobject')"
-				   "  FROM pg_catalog.pg_largeobject_metadata",
-				   0, NULL, 2, "the source's large objects");
-	tsm_conn_close(conn);
 	if (tsm_rows_int64(lo, 0, 0) != 0)
 		tsm_state_add_relation(run->run_id, TSM_LARGE_OBJECTS,
 							   tsm_rows_int64(lo, 0, 0),

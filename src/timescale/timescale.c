@@ -175,7 +175,6 @@ typedef struct PullArgs
 	ReturnSetInfo *rsinfo;
 } PullArgs;
 
-static bool source_has_timescaledb(PGconn *conn);
 static TsmHypertable *read_hypertables(PGconn *conn, int *nhts);
 static void create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tsschema);
 static void set_compression(TsmHypertable *ht);
@@ -251,7 +250,7 @@ pull_hypertables(void *arg)
 
 	conn = tsm_conn_open(args->src);
 	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-	if (!source_has_timescaledb(conn))
+	if (!tsm_source_has_timescaledb(conn))
 	{
 		tsm_conn_command(conn, "COMMIT");
 		tsm_conn_close(conn);
@@ -383,8 +382,12 @@ pull_hypertables(void *arg)
 	tsm_conn_close(conn);
 }
 
-static bool
-source_has_timescaledb(PGconn *conn)
+/*
+ * tsm_source_has_timescaledb
+ *		Has the source's database TimescaleDB installed?
+ */
+bool
+tsm_source_has_timescaledb(PGconn *conn)
 {
 	TsmRows    *r = tsm_query(conn, "SELECT FROM pg_catalog.pg_extension"
 							  " WHERE extname OPERATOR(pg_catalog.=) 'timescaledb'",
@@ -700,7 +703,7 @@ tsmigrate_compress_chunks(PG_FUNCTION_ARGS)
 
 	conn = tsm_conn_open(src);
 	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-	if (!source_has_timescaledb(conn))
+	if (!tsm_source_has_timescaledb(conn))
 	{
 		tsm_conn_command(conn, "COMMIT");
 		tsm_conn_close(conn);
@@ -823,7 +826,7 @@ tsm_source_hypertables(PGconn *conn)
 	List	   *names = NIL;
 	int			i;
 
-	if (!source_has_timescaledb(conn))
+	if (!tsm_source_has_timescaledb(conn))
 		return NIL;
 	r = tsm_query(conn, hypertables_sql, 0, NULL, 15, "the source's hypertables");
 	for (i = 0; i < r->nrows; i++)
@@ -861,7 +864,7 @@ tsm_source_chunks(PGconn *conn)
 	int			c;
 	int			n = 0;
 
-	if (!source_has_timescaledb(conn))
+	if (!tsm_source_has_timescaledb(conn))
 		return NULL;
 	hts = tsm_query(conn, hypertables_sql, 0, NULL, 15, "the source's hypertables");
 	chunks = tsm_query(conn, chunks_sql, 0, NULL, 7, "the source's chunks");
@@ -1075,7 +1078,7 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 	int			nccs;
 	int			c;
 
-	if (!source_has_timescaledb(conn))
+	if (!tsm_source_has_timescaledb(conn))
 	{
 		if (wanted != NULL && ArrayGetNItems(ARR_NDIM(wanted), ARR_DIMS(wanted)) > 0)
 			ereport(ERROR,
