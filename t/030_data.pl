@@ -309,7 +309,7 @@ for my $jobs (1, 2)
 	$target->safe_psql('enc', 'TRUNCATE words');
 	($rc, $out, $err) = tsm_target_sql($target, qq{
 		SET client_encoding = 'LATIN1';
-		SELECT relation, rows FROM tsmigrate.pull_data('$enc', jobs => $jobs)}, dbname => 'enc');
+		SELECT relation, rows FROM tsmigrate.pull_data(\$\$$enc\$\$, jobs => $jobs)}, dbname => 'enc');
 	is($out, 'public.words|2', "client_encoding LATIN1, $jobs job(s): the table is copied")
 	  or diag $err;
 	is($target->safe_psql('enc', $hex), $source->safe_psql('enc', $hex),
