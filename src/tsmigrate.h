@@ -149,6 +149,8 @@ extern bool tsm_consent_allows_setting(const TsmConsent *consent,
 extern TsmSource *tsm_source_resolve(const char *source);
 extern TsmSource *tsm_source_from_arg(FunctionCallInfo fcinfo, int argno);
 extern bool tsm_source_is_conninfo(const char *source);
+extern void tsm_source_flatten(const TsmSource *src, StringInfo buf);
+extern TsmSource *tsm_source_unflatten(const char *flat);
 extern bool tsm_source_check_setting(char **newval, void **extra, GucSource source);
 extern bool tsm_text_has_password(const char *text);
 extern char *tsm_redact_passwords(const char *text);

@@ -133,12 +133,8 @@ typedef struct TsmCopyShared
 	slock_t		mutex;
 	PGPROC	   *leader;
 	TsmCaller	caller;			/* whom the workers run as */
-	/* the source */
-	Oid			serverid;
-	bool		has_password;
-	int			nconnopts;
-	Size		connopts_off;	/* keyword\0value\0 pairs */
-	Size		label_off;
+	Size		source_off;		/* the source, tsm_source_flatten's */
+	Size		label_off;		/* and its label */
 	Size		snapshot_off;
 	/* work */
 	int			nworkers;		/* slots: copy workers, then index builders */
@@ -386,15 +382,8 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	shared->settings_off = tsm_caller_settings_capture(&text, &shared->nsettings);
 	shared->snapshot_off = text_add(&text, snapshot, -1);
 	shared->label_off = text_add(&text, src->label, -1);
-	shared->serverid = src->serverid;
-	shared->has_password = src->has_password;
-	shared->connopts_off = text.len;
-	for (i = 0; src->keywords[i] != NULL; i++)
-	{
-		text_add(&text, src->keywords[i], -1);
-		text_add(&text, src->values[i] ? src->values[i] : "", -1);
-	}
-	shared->nconnopts = i;
+	shared->source_off = text.len;
+	tsm_source_flatten(src, &text);
 	stasks = TSM_SHARED_TASKS(shared);
 	for (i = 0; i < ntasks; i++)
 	{
@@ -632,10 +621,8 @@ tsmigrate_copy_worker_main(Datum main_arg)
 	char	   *text;
 	char	   *errq;
 	int			myindex;
-	TsmSource	src;
+	TsmSource  *src;
 	PGconn	   *conn;
-	char	   *p;
-	int			i;
 	bool		builder;
 
 	pqsignal(SIGTERM, die);
@@ -675,20 +662,7 @@ tsmigrate_copy_worker_main(Datum main_arg)
 	SPI_finish();
 
 	/* the source, as the leader resolved it */
-	memset(&src, 0, sizeof(src));
-	src.label = text + shared->label_off;
-	src.serverid = shared->serverid;
-	src.has_password = shared->has_password;
-	src.keywords = palloc0(sizeof(char *) * (shared->nconnopts + 1));
-	src.values = palloc0(sizeof(char *) * (shared->nconnopts + 1));
-	p = text + shared->connopts_off;
-	for (i = 0; i < shared->nconnopts; i++)
-	{
-		src.keywords[i] = p;
-		p += strlen(p) + 1;
-		src.values[i] = p;
-		p += strlen(p) + 1;
-	}
+	src = tsm_source_unflatten(text + shared->source_off);
 
 	/*
 	 * A run's workers commit as they go: their source connection outlives
@@ -702,7 +676,7 @@ tsmigrate_copy_worker_main(Datum main_arg)
 		conn = NULL;			/* an index builder reads no source */
 	else
 	{
-		conn = shared->run_id != 0 ? tsm_conn_open_session(&src) : tsm_conn_open(&src);
+		conn = shared->run_id != 0 ? tsm_conn_open_session(src) : tsm_conn_open(src);
 		tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 		tsm_conn_command(conn, psprintf("SET TRANSACTION SNAPSHOT %s",
 										quote_literal_cstr(text + shared->snapshot_off)));

@@ -553,3 +553,62 @@ make_source(List *keywords, List *values)
 	src->values[i] = GetDatabaseEncodingName();
 	return src;
 }
+
+/*
+ * tsm_source_flatten
+ *		Append "src" to "buf" as one block of '\0'-terminated strings, for a
+ *		background worker's shared memory: the worker connects with exactly
+ *		what the leader resolved (the user mapping it read, the password
+ *		rule it applied), without resolving again as another user.
+ */
+void
+tsm_source_flatten(const TsmSource *src, StringInfo buf)
+{
+	int			n;
+
+	for (n = 0; src->keywords[n] != NULL; n++)
+		;
+	appendStringInfo(buf, "%u%c%d%c%d%c", src->serverid, '\0',
+					 src->has_password ? 1 : 0, '\0', n, '\0');
+	appendBinaryStringInfo(buf, src->label, strlen(src->label) + 1);
+	for (n = 0; src->keywords[n] != NULL; n++)
+	{
+		const char *value = src->values[n] ? src->values[n] : "";
+
+		appendBinaryStringInfo(buf, src->keywords[n], strlen(src->keywords[n]) + 1);
+		appendBinaryStringInfo(buf, value, strlen(value) + 1);
+	}
+}
+
+/*
+ * tsm_source_unflatten
+ *		The TsmSource that tsm_source_flatten wrote at "flat"; its strings
+ *		point into "flat", which must outlive it.
+ */
+TsmSource *
+tsm_source_unflatten(const char *flat)
+{
+	TsmSource  *src = palloc0(sizeof(TsmSource));
+	const char *p = flat;
+	int			n;
+	int			i;
+
+	src->serverid = (Oid) strtoul(p, NULL, 10);
+	p += strlen(p) + 1;
+	src->has_password = strcmp(p, "1") == 0;
+	p += strlen(p) + 1;
+	n = atoi(p);
+	p += strlen(p) + 1;
+	src->label = (char *) p;
+	p += strlen(p) + 1;
+	src->keywords = palloc0(sizeof(char *) * (n + 1));
+	src->values = palloc0(sizeof(char *) * (n + 1));
+	for (i = 0; i < n; i++)
+	{
+		src->keywords[i] = p;
+		p += strlen(p) + 1;
+		src->values[i] = p;
+		p += strlen(p) + 1;
+	}
+	return src;
+}
