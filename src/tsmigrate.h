@@ -15,6 +15,7 @@
 #define TSMIGRATE_H
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "libpq-fe.h"
 
 #include "copy/copy_command.h"
@@ -162,6 +163,9 @@ extern bool tsm_option_allowed(const PQconninfoOption *opt);
 /* in conn.c */
 extern PGconn *tsm_conn_open(const TsmSource *src);
 extern PGconn *tsm_conn_open_session(const TsmSource *src);
+extern void tsm_run_scope_begin(const char *arg, TsmSource *src);
+extern void tsm_run_scope_end(void);
+extern TsmSource *tsm_run_scope_source(const char *arg);
 extern void tsm_conn_close(PGconn *conn);
 extern bool tsm_conn_exposed(PGconn *conn, char *peer, size_t peerlen);
 extern PGresult *tsm_conn_exec(PGconn *conn, const char *sql, int nparams,

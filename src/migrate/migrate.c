@@ -231,6 +231,9 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 
 	PG_TRY();
 	{
+		/* every step: this resolution of the source, one leader session */
+		tsm_run_scope_begin(run.source_null ? NULL : TextDatumGetCString(run.source),
+							src);
 		SPI_connect_ext(SPI_OPT_NONATOMIC);
 		if (!run.source_null)
 			run.source = PointerGetDatum(PG_DETOAST_DATUM_COPY(run.source));
@@ -293,6 +296,7 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
+		tsm_run_scope_end();
 		release_lock();
 	}
 	PG_END_TRY();

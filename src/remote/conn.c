@@ -19,6 +19,16 @@
  * (a minute at most unless a superuser set it), and a pg_cancel_backend or
  * pg_terminate_backend arriving meanwhile ends the wait at once.
  *
+ * A migrate call opens a run scope (tsm_run_scope_begin): while it lasts,
+ * every step resolves the run's source argument to the TsmSource migrate
+ * resolved (tsm_run_scope_source, called by tsm_source_from_arg), and
+ * tsm_conn_open of that source hands out one leader session, kept between
+ * steps, as postgres_fdw's connection cache keeps one connection per user
+ * mapping: one resolution and one session per run, whatever the steps are.
+ * A step that ends with the session idle gives it back; one that fails
+ * with it, or leaves it inside a transaction, closes it, and the next step
+ * opens another.
+ *
  * Remote errors are raised with the source's own SQLSTATE, detail and hint
  * (pgfdw_report_error); a lost connection, whatever the source said as it
  * went, becomes 08006.
@@ -57,6 +67,20 @@ typedef struct TsmOpenConn
 static TsmOpenConn *open_conns = NULL;
 static bool callbacks_registered = false;
 
+/* migrate's run scope: its source, and its leader session once opened */
+typedef struct TsmRunScope
+{
+	bool		active;
+	char	   *arg;			/* the source argument, NULL for the setting */
+	Oid			userid;			/* the user who resolved it */
+	TsmSource  *src;
+	PGconn	   *conn;			/* the leader session, or NULL */
+	bool		in_use;			/* handed out by tsm_conn_open */
+	SubTransactionId user_subid;	/* the subtransaction that took it */
+} TsmRunScope;
+
+static TsmRunScope run_scope;
+
 static void xact_callback(XactEvent event, void *arg);
 static void subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 							 SubTransactionId parentSubid, void *arg);
@@ -76,6 +100,19 @@ static char *first_line_of(const char *message);
 PGconn *
 tsm_conn_open(const TsmSource *src)
 {
+	if (run_scope.active && src == run_scope.src && !run_scope.in_use &&
+		GetUserId() == run_scope.userid)
+	{
+		if (run_scope.conn == NULL)
+		{
+			run_scope.conn = open_conn(src, true);
+			/* the run's, not the step's: a step's rollback leaves it open */
+			open_conns->subid = TopSubTransactionId;
+		}
+		run_scope.in_use = true;
+		run_scope.user_subid = GetCurrentSubTransactionId();
+		return run_scope.conn;
+	}
 	return open_conn(src, false);
 }
 
@@ -136,6 +173,14 @@ open_conn(const TsmSource *src, bool session)
 					errdetail("Non-superuser cannot connect if the server does not request a password."),
 					errhint("Make the source's pg_hba.conf ask for a password (scram-sha-256) for this connection."));
 
+		/*
+		 * A session outlives commits and waits idle between a run's steps:
+		 * no idle_session_timeout (14 and later) may cut it.  Not a startup
+		 * option, which a 13 source would refuse.
+		 */
+		if (session && PQserverVersion(conn) >= 140000)
+			PQclear(tsm_conn_exec(conn, "SET idle_session_timeout = 0", 0, NULL,
+								  PGRES_COMMAND_OK));
 	}
 	PG_CATCH();
 	{
@@ -166,11 +211,73 @@ tsm_conn_close(PGconn *conn)
 {
 	if (conn == NULL)
 		return;
+	if (conn == run_scope.conn)
+	{
+		run_scope.in_use = false;
+		/* idle outside a transaction: kept for the run's next step */
+		if (run_scope.active && PQstatus(conn) == CONNECTION_OK &&
+			PQtransactionStatus(conn) == PQTRANS_IDLE)
+			return;
+		run_scope.conn = NULL;
+	}
 	forget_conn(conn);
 	if (PQtransactionStatus(conn) == PQTRANS_ACTIVE)
 		close_for_abort(conn, cleanup_endtime());
 	else
 		libpqsrv_disconnect(conn);
+}
+
+/*
+ * tsm_run_scope_begin
+ *		From now until tsm_run_scope_end, "arg" (a source argument as given,
+ *		NULL for the setting tsmigrate.source) resolves to "src" for the
+ *		current user, and "src" connects through one leader session.
+ *		"src" must live until tsm_run_scope_end.
+ */
+void
+tsm_run_scope_begin(const char *arg, TsmSource *src)
+{
+	Assert(!run_scope.active);
+	memset(&run_scope, 0, sizeof(run_scope));
+	run_scope.arg = arg ? MemoryContextStrdup(TopMemoryContext, arg) : NULL;
+	run_scope.userid = GetUserId();
+	run_scope.src = src;
+	run_scope.active = true;
+}
+
+/*
+ * tsm_run_scope_end
+ *		End the run scope and close its leader session.  On every path: an
+ *		error ends the scope too (migrate's PG_FINALLY).
+ */
+void
+tsm_run_scope_end(void)
+{
+	PGconn	   *conn = run_scope.conn;
+
+	run_scope.active = false;
+	run_scope.conn = NULL;
+	if (conn != NULL)
+		tsm_conn_close(conn);
+	if (run_scope.arg)
+		pfree(run_scope.arg);
+	memset(&run_scope, 0, sizeof(run_scope));
+}
+
+/*
+ * tsm_run_scope_source
+ *		The run's source when "arg" is the run's source argument and the
+ *		current user is the one who resolved it; else NULL.
+ */
+TsmSource *
+tsm_run_scope_source(const char *arg)
+{
+	if (!run_scope.active || GetUserId() != run_scope.userid)
+		return NULL;
+	if (arg == NULL ? run_scope.arg != NULL :
+		(run_scope.arg == NULL || strcmp(arg, run_scope.arg) != 0))
+		return NULL;
+	return run_scope.src;
 }
 
 /*
@@ -517,6 +624,11 @@ xact_callback(XactEvent event, void *arg)
 			*link = entry->next;
 			if (!abort)
 				elog(WARNING, "tsmigrate source connection left open at transaction end");
+			if (entry->conn == run_scope.conn)
+			{
+				run_scope.conn = NULL;
+				run_scope.in_use = false;
+			}
 			close_for_abort(entry->conn, endtime);
 			pfree(entry);
 		}
@@ -537,6 +649,25 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
 		return;
 	endtime = cleanup_endtime();
+
+	/*
+	 * The run's leader session, taken in this subtransaction: handed to the
+	 * parent on commit; on abort, in an unknown state, closed.
+	 */
+	if (run_scope.in_use && run_scope.user_subid == mySubid)
+	{
+		if (event == SUBXACT_EVENT_COMMIT_SUB)
+			run_scope.user_subid = parentSubid;
+		else
+		{
+			PGconn	   *conn = run_scope.conn;
+
+			run_scope.conn = NULL;
+			run_scope.in_use = false;
+			forget_conn(conn);
+			close_for_abort(conn, endtime);
+		}
+	}
 
 	while (*link != NULL)
 	{

@@ -67,14 +67,19 @@ static emit_log_hook_type prev_log_hook = NULL;
 /*
  * tsm_source_from_arg
  *		Resolve argument "argno" of a SQL function, or the setting when the
- *		argument is NULL or left out.
+ *		argument is NULL or left out; within a migrate run, its source.
  */
 TsmSource *
 tsm_source_from_arg(FunctionCallInfo fcinfo, int argno)
 {
+	char	   *arg = NULL;
+	TsmSource  *src;
+
 	if (PG_NARGS() > argno && !PG_ARGISNULL(argno))
-		return tsm_source_resolve(text_to_cstring(PG_GETARG_TEXT_PP(argno)));
-	return tsm_source_resolve(NULL);
+		arg = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	/* a step of migrate: the source migrate resolved for the whole run */
+	src = tsm_run_scope_source(arg);
+	return src ? src : tsm_source_resolve(arg);
 }
 
 /*

@@ -54,7 +54,10 @@
 
 PG_FUNCTION_INFO_V1(tsmigrate_verify);
 
-/* every user object as (kind, identity), the same query on both sides */
+/*
+ * every user object as (kind, identity), the same query on both sides; an
+ * index, trigger, policy or rule is the user's when its table is
+ */
 static const char *const inventory_sql =
 "SELECT kind, identity FROM ("
 " SELECT 'schema' AS kind, pg_catalog.quote_ident(n.nspname) AS identity"
@@ -70,7 +73,9 @@ static const char *const inventory_sql =
 "   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'i', 'I', 'c')"
 "    AND " TSM_USER_NAMESPACE("c.relnamespace")
-"    AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
+"    AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class",
+								"COALESCE((SELECT ix.indrelid FROM pg_catalog.pg_index ix"
+								" WHERE ix.indexrelid = c.oid), c.oid)")
 " UNION ALL"
 " SELECT 'constraint', pg_catalog.quote_ident(o.conname) || ' on ' ||"
 "        pg_catalog.quote_ident(n.nspname) || '.' ||"
@@ -87,6 +92,7 @@ static const char *const inventory_sql =
 "   FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid"
 "   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 "  WHERE NOT g.tgisinternal AND " TSM_USER_NAMESPACE("c.relnamespace")
+"    AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
 " UNION ALL"
 " SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,"
 "        pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname) ||"
@@ -105,12 +111,14 @@ static const char *const inventory_sql =
 "   FROM pg_catalog.pg_policy y JOIN pg_catalog.pg_class c ON c.oid = y.polrelid"
 "   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 "  WHERE " TSM_USER_NAMESPACE("c.relnamespace")
+"    AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
 " UNION ALL"
 " SELECT 'rule', pg_catalog.quote_ident(r.rulename) || ' on ' ||"
 "        pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)"
 "   FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class"
 "   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 "  WHERE r.rulename <> '_RETURN' AND " TSM_USER_NAMESPACE("c.relnamespace")
+"    AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
 " UNION ALL"
 " SELECT 'extension', pg_catalog.quote_ident(e.extname)"
 "   FROM pg_catalog.pg_extension e WHERE e.extname NOT IN ('plpgsql', 'tsmigrate')"
@@ -169,11 +177,11 @@ tsmigrate_verify(PG_FUNCTION_ARGS)
 	/* both sides render values alike: the target's time zone on the source */
 	save_nestlevel = NewGUCNestLevel();
 	set_render_settings();
-	timezone_sql = psprintf("SET TimeZone = %s",
+	timezone_sql = psprintf("SET LOCAL TimeZone = %s",
 							quote_literal_cstr(GetConfigOption("TimeZone", false, false)));
-	tsm_conn_command(state.conn, timezone_sql);
 	tsm_conn_command(state.conn,
 					 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	tsm_conn_command(state.conn, timezone_sql);
 
 	SPI_connect();
 	verify_inventory(&state);
