@@ -64,8 +64,8 @@ typedef struct TsmCopyTask
 	int			relation;		/* result row this task adds to */
 	TsmCopyCommand command;		/* what it reads on the source */
 	int64		size;			/* source bytes to read, for ordering */
-	char	   *columns;		/* target column names, '\0'-separated,
-								 * ending with an empty name */
+	char	   *columns;		/* target column names, '\0'-separated, ending
+								 * with an empty name */
 	int			columns_len;	/* bytes of "columns", final '\0' included */
 	const char *mark;			/* migrate: the run_relation name to mark
 								 * copying, then copied with this task */
@@ -189,7 +189,8 @@ extern bool tsm_target_is_hypertable(Oid relid);
 extern const char *tsm_hypertable_sql(const char *sql);
 
 /* in state.c */
-#define TSM_MIGRATE_LOCK_KEY1 0x74736d67	/* "tsmg": advisory lock of migrate */
+#define TSM_MIGRATE_LOCK_KEY1 0x74736d67	/* "tsmg": advisory lock of
+											 * migrate */
 #define TSM_MIGRATE_LOCK_KEY2 1
 extern int64 tsm_state_open_run(const char *source, int jobs, bool roles,
 								const char *const *steps, int nsteps,
@@ -257,6 +258,7 @@ extern char *tsm_replay_guarded(int nstmts, const char *const *sqls,
 								const NodeTag *tags, const char *kind,
 								const char *name, const int *codes);
 extern void tsm_replay_rolled_back(void (*fn) (void *arg), void *arg);
+
 /* in schema.c: one section of the source's schema, in creation order */
 typedef enum TsmSchemaSection
 {
@@ -297,7 +299,7 @@ typedef struct TsmSchemaObject
 
 extern TsmSchemaSection tsm_schema_section(const char *name);
 extern List *tsm_schema_objects(PGconn *conn, TsmSchemaSection section,
-								 const TsmSchemaOptions *opts);
+								const TsmSchemaOptions *opts);
 
 /* in schema_owners.c */
 extern bool tsm_schema_stmt_applies(const TsmSchemaObject *obj,
@@ -316,8 +318,8 @@ typedef struct TsmReplayGuard
 	bool		dry_run;		/* check everything, run nothing */
 	struct HTAB *created;		/* objects created (or found to be) this
 								 * migration's */
-	List	   *new_objects;	/* schemas and relations the running
-								 * statement created */
+	List	   *new_objects;	/* schemas and relations the running statement
+								 * created */
 	MemoryContext cxt;			/* of the two above */
 } TsmReplayGuard;
 

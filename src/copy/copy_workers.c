@@ -197,10 +197,10 @@ static int	group_tasks(TsmCopyTask **tasks, int ntasks, int *groups);
 static int	compare_task_mark(const void *a, const void *b);
 static void wait_for_workers(TsmCopyShared *shared, shm_mq_handle **mqh,
 							 TsmWorkerHandles *lstate, TsmWorkerState goal);
-static Size text_add(StringInfo text, const char *str, int len);
-static void worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn);
+static Size text_add(StringInfo area, const char *str, int len);
+static void worker_copy_tasks(TsmCopyShared *shared, char *area, PGconn *conn);
 static int	take_index_build(TsmCopyShared *shared);
-static void worker_index_build(TsmCopyShared *shared, char *text, int index,
+static void worker_index_build(TsmCopyShared *shared, char *area, int index,
 							   bool alone);
 static void wake_workers(TsmCopyShared *shared);
 static void worker_mark(TsmCopyShared *shared, const char *relation,
@@ -322,7 +322,7 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	int			ncopiers = Min(jobs, ntasks);
 	int			nworkers;
 	Size		shared_size;
-	StringInfoData text;
+	StringInfoData area;
 	dsm_segment *seg;
 	TsmCopyShared *shared;
 	TsmSharedTask *stasks;
@@ -342,8 +342,8 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 		return;
 
 	/* the text area: snapshot, connection options, tasks' strings */
-	initStringInfo(&text);
-	appendStringInfoChar(&text, '\0');	/* offset 0 is "" */
+	initStringInfo(&area);
+	appendStringInfoChar(&area, '\0');	/* offset 0 is "" */
 
 	task_group = palloc(sizeof(int) * ntasks);
 	ngroups = run_id != 0 ? group_tasks(tasks, ntasks, task_group) : 0;
@@ -379,26 +379,26 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	shared->indexes_untaken = nindexes;
 	shared->ready_head = -1;
 	shared->ready_tail = -1;
-	shared->settings_off = tsm_caller_settings_capture(&text, &shared->nsettings);
-	shared->snapshot_off = text_add(&text, snapshot, -1);
-	shared->label_off = text_add(&text, src->label, -1);
-	shared->source_off = text.len;
-	tsm_source_flatten(src, &text);
+	shared->settings_off = tsm_caller_settings_capture(&area, &shared->nsettings);
+	shared->snapshot_off = text_add(&area, snapshot, -1);
+	shared->label_off = text_add(&area, src->label, -1);
+	shared->source_off = area.len;
+	tsm_source_flatten(src, &area);
 	stasks = TSM_SHARED_TASKS(shared);
 	for (i = 0; i < ntasks; i++)
 	{
 		stasks[i].relid = tasks[i]->relid;
 		stasks[i].command = tasks[i]->command;
 		stasks[i].command.relation = stasks[i].command.columns = NULL;
-		stasks[i].relation_off = text_add(&text, tasks[i]->command.relation, -1);
-		stasks[i].srccols_off = text_add(&text, tasks[i]->command.columns ?
+		stasks[i].relation_off = text_add(&area, tasks[i]->command.relation, -1);
+		stasks[i].srccols_off = text_add(&area, tasks[i]->command.columns ?
 										 tasks[i]->command.columns : "", -1);
-		stasks[i].columns_off = text_add(&text, tasks[i]->columns,
+		stasks[i].columns_off = text_add(&area, tasks[i]->columns,
 										 tasks[i]->columns_len);
 		stasks[i].group = -1;
 		if (run_id != 0 && tasks[i]->mark != NULL)
 		{
-			stasks[i].mark_off = text_add(&text, tasks[i]->mark, -1);
+			stasks[i].mark_off = text_add(&area, tasks[i]->mark, -1);
 			stasks[i].group = task_group[i];
 			stasks[i].leader_marks = tasks[i]->leader_marks;
 		}
@@ -424,9 +424,9 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 
 			sindexes[nindexes].group = i;
 			sindexes[nindexes].relid = group_relid[i];
-			sindexes[nindexes].off = text_add(&text, obj->kind, -1);
-			text_add(&text, obj->name, -1);
-			text_add(&text, ((TsmSchemaStmt *) linitial(obj->stmts))->sql, -1);
+			sindexes[nindexes].off = text_add(&area, obj->kind, -1);
+			text_add(&area, obj->name, -1);
+			text_add(&area, ((TsmSchemaStmt *) linitial(obj->stmts))->sql, -1);
 			groups[i].indexes_left++;
 			nindexes++;
 		}
@@ -435,7 +435,7 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	shared->leader = MyProc;
 	tsm_caller_capture(&shared->caller);
 
-	seg = tsm_workers_segment(TSM_SHM_MAGIC, (void **) &shared, shared_size, &text,
+	seg = tsm_workers_segment(TSM_SHM_MAGIC, (void **) &shared, shared_size, &area,
 							  nworkers, &errq);
 	SpinLockInit(&shared->mutex);
 	stasks = TSM_SHARED_TASKS(shared);
@@ -485,7 +485,7 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	for (i = 0; i < nworkers; i++)
 		pfree(lstate->handles[i]);
 	pfree(lstate);
-	pfree(text.data);
+	pfree(area.data);
 	pfree(task_group);
 	pfree(group_indexes);
 	pfree(group_relid);
@@ -534,13 +534,13 @@ compare_task_mark(const void *a, const void *b)
  * text area; return its offset.
  */
 static Size
-text_add(StringInfo text, const char *str, int len)
+text_add(StringInfo area, const char *str, int len)
 {
-	Size		off = text->len;
+	Size		off = area->len;
 
 	if (len < 0)
 		len = strlen(str) + 1;
-	appendBinaryStringInfo(text, str, len);
+	appendBinaryStringInfo(area, str, len);
 	return off;
 }
 
@@ -618,7 +618,7 @@ tsmigrate_copy_worker_main(Datum main_arg)
 	dsm_segment *seg;
 	TsmCopyShared *shared;
 	TsmWorkerSlot *slot;
-	char	   *text;
+	char	   *area;
 	char	   *errq;
 	int			myindex;
 	TsmSource  *src;
@@ -629,7 +629,7 @@ tsmigrate_copy_worker_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 
 	seg = tsm_worker_map(main_arg, TSM_SHM_MAGIC, "tsmigrate copy worker",
-						 (void **) &shared, &text, &errq, &myindex);
+						 (void **) &shared, &area, &errq, &myindex);
 	if (myindex < 0 || myindex >= shared->nworkers)
 		elog(ERROR, "invalid tsmigrate copy worker number %d", myindex);
 	slot = &TSM_SHARED_WORKERS(shared)[myindex];
@@ -647,7 +647,7 @@ tsmigrate_copy_worker_main(Datum main_arg)
 	StartTransactionCommand();
 
 	tsm_caller_become(&shared->caller);
-	tsm_caller_settings_apply(text + shared->settings_off, shared->nsettings);
+	tsm_caller_settings_apply(area + shared->settings_off, shared->nsettings);
 
 	pgstat_report_activity(STATE_RUNNING, "tsmigrate copy");
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -662,13 +662,13 @@ tsmigrate_copy_worker_main(Datum main_arg)
 	SPI_finish();
 
 	/* the source, as the leader resolved it */
-	src = tsm_source_unflatten(text + shared->source_off);
+	src = tsm_source_unflatten(area + shared->source_off);
 
 	/*
 	 * A run's workers commit as they go: their source connection outlives
-	 * those commits, which need not wait for the WAL flush (the leader's
-	 * own commit at the end of the step flushes them all; a crash before
-	 * that leaves relations "copying", copied again by the next run).
+	 * those commits, which need not wait for the WAL flush (the leader's own
+	 * commit at the end of the step flushes them all; a crash before that
+	 * leaves relations "copying", copied again by the next run).
 	 */
 	if (shared->run_id != 0)
 		SetConfigOption("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION);
@@ -679,14 +679,14 @@ tsmigrate_copy_worker_main(Datum main_arg)
 		conn = shared->run_id != 0 ? tsm_conn_open_session(src) : tsm_conn_open(src);
 		tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 		tsm_conn_command(conn, psprintf("SET TRANSACTION SNAPSHOT %s",
-										quote_literal_cstr(text + shared->snapshot_off)));
+										quote_literal_cstr(area + shared->snapshot_off)));
 	}
 
 	SpinLockAcquire(&shared->mutex);
 	slot->state = TSM_WORKER_COPYING;
 	SpinLockRelease(&shared->mutex);
 
-	worker_copy_tasks(shared, text, conn);
+	worker_copy_tasks(shared, area, conn);
 
 	if (conn != NULL)
 	{
@@ -740,7 +740,7 @@ tsmigrate_copy_worker_main(Datum main_arg)
  * its builds is in.  An index builder ("conn" NULL) copies nothing.
  */
 static void
-worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
+worker_copy_tasks(TsmCopyShared *shared, char *area, PGconn *conn)
 {
 	TsmSharedTask *tasks = TSM_SHARED_TASKS(shared);
 	TsmSharedGroup *groups = TSM_SHARED_GROUPS(shared);
@@ -789,7 +789,7 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 
 		if (index >= 0)
 		{
-			worker_index_build(shared, text, index, alone);
+			worker_index_build(shared, area, index, alone);
 			continue;
 		}
 		if (n < 0)
@@ -807,7 +807,7 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 		task = &tasks[n];
 
 		if (first)
-			worker_mark(shared, text + task->mark_off, "copying", -1, -1);
+			worker_mark(shared, area + task->mark_off, "copying", -1, -1);
 
 		oldcxt = MemoryContextSwitchTo(taskcxt);
 		start = GetCurrentTimestamp();
@@ -815,10 +815,10 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 		freeze = shared->freeze && task->whole &&
 			tsm_copy_prepare_freeze(task->relid);
 		command = task->command;
-		command.relation = text + task->relation_off;
-		command.columns = text + task->srccols_off;
+		command.relation = area + task->relation_off;
+		command.columns = area + task->srccols_off;
 		rows = tsm_copy_table(conn, task->relid, &command,
-							  text + task->columns_off, freeze, &bytes);
+							  area + task->columns_off, freeze, &bytes);
 		CommandCounterIncrement();
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(taskcxt);
@@ -843,7 +843,7 @@ worker_copy_tasks(TsmCopyShared *shared, char *text, PGconn *conn)
 		/* every task of the relation is committed: it is copied */
 		if (last && !task->leader_marks)
 		{
-			worker_mark(shared, text + task->mark_off, "copied",
+			worker_mark(shared, area + task->mark_off, "copied",
 						group->rows, group->bytes);
 			if (group->indexes_left > 0)
 			{
@@ -898,14 +898,14 @@ take_index_build(TsmCopyShared *shared)
  * relation then analyzes the relation (with its expression indexes).
  */
 static void
-worker_index_build(TsmCopyShared *shared, char *text, int index, bool alone)
+worker_index_build(TsmCopyShared *shared, char *area, int index, bool alone)
 {
 	TsmSharedIndex *sindex = &TSM_SHARED_INDEXES(shared)[index];
 	TsmSharedGroup *group = &TSM_SHARED_GROUPS(shared)[sindex->group];
 	TsmSchemaObject obj;
 	TsmSchemaStmt stmt;
 	TsmReplayGuard guard;
-	char	   *p = text + sindex->off;
+	char	   *p = area + sindex->off;
 	bool		last;
 
 	memset(&obj, 0, sizeof(obj));
@@ -919,7 +919,7 @@ worker_index_build(TsmCopyShared *shared, char *text, int index, bool alone)
 	obj.stmts = list_make1(&stmt);
 
 	/* an index on a table of this migration: nothing allowed is needed */
-	tsm_replay_guard_init(&guard, 0, text + shared->label_off, false);
+	tsm_replay_guard_init(&guard, 0, area + shared->label_off, false);
 	pgstat_report_activity(STATE_RUNNING, stmt.sql);
 	tsm_early_index_build(&obj, alone, &guard);
 	hash_destroy(guard.created);

@@ -802,4 +802,3 @@ compare_oid(const void *a, const void *b)
 
 	return (x > y) - (x < y);
 }
-

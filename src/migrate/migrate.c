@@ -98,7 +98,8 @@ typedef struct TsmRun
 	int64		run_id;
 	Datum		source;			/* the argument as given: text, or NULL */
 	bool		source_null;
-	TsmSource  *src;			/* resolved once, for every step this call runs */
+	TsmSource  *src;			/* resolved once, for every step this call
+								 * runs */
 	int			has_timescaledb;	/* the source's, once read; -1 before */
 	int			jobs;
 	bool		roles;
@@ -109,7 +110,8 @@ typedef struct TsmRun
 	TsmConsent *consent;		/* allow, parsed */
 	PGconn	   *snapshot_conn;	/* data step: holds the exported snapshot */
 	char	   *snapshot;
-	bool		step_resumed;	/* the current step was begun by an earlier call */
+	bool		step_resumed;	/* the current step was begun by an earlier
+								 * call */
 } TsmRun;
 
 typedef char *(*StepFunction) (TsmRun *run);
@@ -136,9 +138,11 @@ static char *step_verify(TsmRun *run);
 /* the data step's relations to copy and their states, for its pieces */
 static List *current_batch = NIL;
 static List *current_states = NIL;
+
 /* their copy work, prepared (and committed since: no locks held) */
 static TsmCopyPlan *table_plan = NULL;
 static TsmCopyPlan *chunk_plan = NULL;
+
 /* post-data index builds given to the data step in this call */
 static int	early_indexes = 0;
 
@@ -401,8 +405,8 @@ step_checks(TsmRun *run)
 	int			others;
 
 	/*
-	 * A target without TimescaleDB that can provide the source's version
-	 * gets it from the extensions step.
+	 * A target without TimescaleDB that can provide the source's version gets
+	 * it from the extensions step.
 	 */
 	run_sql(run, "SELECT component, source_version, target_version, hint"
 			" FROM tsmigrate.check_versions($1) WHERE NOT ok"
@@ -813,7 +817,10 @@ prepare_current_batch(TsmRun *run)
 			tables = lappend(tables, lfirst(lc));
 	}
 
-	/* the checks of the target's tables read them (a procedure has no snapshot) */
+	/*
+	 * the checks of the target's tables read them (a procedure has no
+	 * snapshot)
+	 */
 	PushActiveSnapshot(GetTransactionSnapshot());
 	table_plan = tables != NIL ?
 		tsm_data_prepare(run->snapshot_conn, text_array(tables), run->jobs) : NULL;

@@ -174,8 +174,8 @@ open_conn(const TsmSource *src, bool session)
 					errhint("Make the source's pg_hba.conf ask for a password (scram-sha-256) for this connection."));
 
 		/*
-		 * A session outlives commits and waits idle between a run's steps:
-		 * no idle_session_timeout (14 and later) may cut it.  Not a startup
+		 * A session outlives commits and waits idle between a run's steps: no
+		 * idle_session_timeout (14 and later) may cut it.  Not a startup
 		 * option, which a 13 source would refuse.
 		 */
 		if (session && PQserverVersion(conn) >= 140000)

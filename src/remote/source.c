@@ -295,8 +295,10 @@ tsm_redact_passwords(const char *text)
 
 	if (!tsm_text_has_password(text))
 		return (char *) text;
+
 	initStringInfo(&buf);
 	copied = text;
+
 	for (p = text; *p != '\0';)
 	{
 		const char *end;

@@ -99,6 +99,7 @@ static const struct
 	const char *kind;
 	NodeTag		tags[MAX_KIND_STATEMENTS];
 }			kind_statements[] =
+
 {
 	{"schema", {T_CreateSchemaStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"schema comment", {T_CommentStmt}},
@@ -293,7 +294,10 @@ tsm_replay_record(TsmReplayGuard *guard)
 		{
 			char		relkind = get_rel_relkind(created->objid);
 
-			/* gone already (a refresh's transient table), or found through another */
+			/*
+			 * gone already (a refresh's transient table), or found through
+			 * another
+			 */
 			if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
 				relkind != RELKIND_FOREIGN_TABLE && relkind != RELKIND_VIEW &&
 				relkind != RELKIND_MATVIEW && relkind != RELKIND_SEQUENCE)
@@ -605,7 +609,7 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 				check_names_namespace(stats->defnames, stmt, guard);
 				foreach(lc, stats->relations)
 					if (IsA(lfirst(lc), RangeVar))
-						check_relation(lfirst(lc), stmt, guard);
+					check_relation(lfirst(lc), stmt, guard);
 			}
 			break;
 		case T_AlterStatsStmt:
@@ -890,11 +894,11 @@ check_bound(PartitionBoundSpec *bound, const RangeVar *rv)
 
 		foreach(lc, lists[i])
 			if (!is_constant(lfirst(lc)))
-				ereport(ERROR,
-						errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						errmsg("partition bound of %s from the source is not a constant",
-							   quote_qualified_identifier(rv->schemaname, rv->relname)),
-						errdetail("A partition bound is evaluated when the partition is made: only constants are taken from the source."));
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("partition bound of %s from the source is not a constant",
+						   quote_qualified_identifier(rv->schemaname, rv->relname)),
+					errdetail("A partition bound is evaluated when the partition is made: only constants are taken from the source."));
 	}
 }
 
@@ -1078,9 +1082,9 @@ check_support_functions(List *items, TsmReplayGuard *guard)
 			continue;
 		foreach(ac, item->name->objargs)
 			if (is_internal(lfirst_node(TypeName, ac)))
-				refuse_c(psprintf("operator class member %s",
-								  NameListToQuotedString(item->name->objname)),
-						 "It makes a support function that takes internal, in C, part of an index's operator class: one that does not fit the type crashes the server.");
+			refuse_c(psprintf("operator class member %s",
+							  NameListToQuotedString(item->name->objname)),
+					 "It makes a support function that takes internal, in C, part of an index's operator class: one that does not fit the type crashes the server.");
 	}
 }
 
@@ -1146,7 +1150,11 @@ check_grant(GrantStmt *grant, TsmReplayGuard *guard)
 				check_named(grant->objtype, object, (Node *) grant, guard);
 				break;
 			default:
-				/* a database, language, tablespace ...: never this migration's */
+
+				/*
+				 * a database, language, tablespace ...: never this
+				 * migration's
+				 */
 				if (!ALLOWED(guard, TSM_ALLOW_EXISTING_OBJECTS))
 					ereport(ERROR,
 							errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

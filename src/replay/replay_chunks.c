@@ -163,7 +163,7 @@ tsm_replay_chunk_statements(const TsmSchemaObject *obj, List **chunk_stmts,
 		foreach(lc, *indexes)
 			if (RangeVarGetRelid(((IndexStmt *) lfirst(lc))->relation, NoLock, true) == relid &&
 				same_index(lfirst(lc), index))
-				duplicate = true;
+			duplicate = true;
 		if (!duplicate)
 			*indexes = lappend(*indexes, index);
 	}
@@ -192,7 +192,10 @@ tsm_replay_chunk_statements(const TsmSchemaObject *obj, List **chunk_stmts,
 		}
 		else
 		{
-			/* TimescaleDB's name for a chunk's constraint (chunk_constraint.c) */
+			/*
+			 * TimescaleDB's name for a chunk's constraint
+			 * (chunk_constraint.c)
+			 */
 			char		conname[NAMEDATALEN];
 			char	   *chunk_id;
 

@@ -91,7 +91,11 @@ statement_allowed(Node *stmt)
 	switch (nodeTag(stmt))
 	{
 		case T_CreateSchemaStmt:
-			/* no AUTHORIZATION: its owner is set as any other's (schema_owners.c) */
+
+			/*
+			 * no AUTHORIZATION: its owner is set as any other's
+			 * (schema_owners.c)
+			 */
 			return !((CreateSchemaStmt *) stmt)->if_not_exists &&
 				((CreateSchemaStmt *) stmt)->schemaElts == NIL &&
 				((CreateSchemaStmt *) stmt)->authrole == NULL;
@@ -353,7 +357,11 @@ tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt,
 		ctx.sql = s->sql;
 		oldcxt = MemoryContextSwitchTo(objcxt);
 		stmt = check_statement(obj, s, guard);
-		/* an owner or grantee that the target lacks: skipped (schema_owners.c) */
+
+		/*
+		 * an owner or grantee that the target lacks: skipped
+		 * (schema_owners.c)
+		 */
 		if (!tsm_schema_stmt_applies(obj, s, stmt))
 		{
 			MemoryContextSwitchTo(oldcxt);

@@ -183,7 +183,7 @@ static void add_edge(ReplayTask *tasks, int from, int to);
 static void add_family_edges(ReplayTask *tasks, int ntasks);
 static int	compare_task_index(Datum a, Datum b, void *arg);
 static int	place_deferred(ReplayTask *tasks, int n, List **deferred);
-static Size text_add(StringInfo text, const char *str);
+static Size text_add(StringInfo area, const char *str);
 static void analyze_error_callback(void *arg);
 
 /*
@@ -199,7 +199,7 @@ tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard)
 	ReplayTask *tasks;
 	int			ntasks;
 	int			nworkers;
-	StringInfoData text;
+	StringInfoData area;
 	Size		shared_size;
 	TsmReplayShared *shared;
 	TsmReplaySharedTask *stasks;
@@ -226,31 +226,31 @@ tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard)
 	nworkers = Min(jobs, ntasks);
 
 	/* the text area: settings, then each task's strings */
-	initStringInfo(&text);
-	appendStringInfoChar(&text, '\0');
+	initStringInfo(&area);
+	appendStringInfoChar(&area, '\0');
 	shared_size = MAXALIGN(sizeof(TsmReplayShared)) +
 		MAXALIGN(sizeof(TsmReplaySlot) * nworkers) +
 		sizeof(TsmReplaySharedTask) * ntasks;
 	shared = palloc0(shared_size);
 	shared->nworkers = nworkers;
 	shared->ntasks = ntasks;
-	shared->settings_off = tsm_caller_settings_capture(&text, &shared->nsettings);
+	shared->settings_off = tsm_caller_settings_capture(&area, &shared->nsettings);
 	shared->allow = guard->allow;
-	shared->source_off = text_add(&text, guard->source);
+	shared->source_off = text_add(&area, guard->source);
 	stasks = TSM_REPLAY_TASKS(shared);
 	for (i = 0; i < ntasks; i++)
 	{
 		ListCell   *lc;
 
-		stasks[i].off = text_add(&text, tasks[i].obj->kind);
-		text_add(&text, tasks[i].obj->name);
+		stasks[i].off = text_add(&area, tasks[i].obj->kind);
+		text_add(&area, tasks[i].obj->name);
 		foreach(lc, tasks[i].stmts)
 		{
 			TsmSchemaStmt *s = lfirst(lc);
 
-			text_add(&text, s->tag);
-			text_add(&text, s->sql);
-			text_add(&text, s->without_timescaledb ? "t" : "f");
+			text_add(&area, s->tag);
+			text_add(&area, s->sql);
+			text_add(&area, s->without_timescaledb ? "t" : "f");
 		}
 		stasks[i].nstmts = list_length(tasks[i].stmts);
 	}
@@ -258,7 +258,7 @@ tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard)
 	shared->leader = MyProc;
 	tsm_caller_capture(&shared->caller);
 
-	seg = tsm_workers_segment(TSM_REPLAY_MAGIC, (void **) &shared, shared_size, &text,
+	seg = tsm_workers_segment(TSM_REPLAY_MAGIC, (void **) &shared, shared_size, &area,
 							  nworkers, &errq);
 	SpinLockInit(&shared->mutex);
 	slots = TSM_REPLAY_SLOTS(shared);
@@ -650,7 +650,11 @@ analyze_task(ReplayTask *task)
 					ListCell   *cc;
 
 					task->shared = false;
-					/* ALTER INDEX ... ATTACH PARTITION: the index's table counts */
+
+					/*
+					 * ALTER INDEX ... ATTACH PARTITION: the index's table
+					 * counts
+					 */
 					if (alter->objtype == OBJECT_INDEX)
 						break;
 					add_relation(task, alter->relation, false);
@@ -863,11 +867,11 @@ analyze_error_callback(void *arg)
  * Append a NUL-terminated string to the text area; return its offset.
  */
 static Size
-text_add(StringInfo text, const char *str)
+text_add(StringInfo area, const char *str)
 {
-	Size		off = text->len;
+	Size		off = area->len;
 
-	appendBinaryStringInfo(text, str, strlen(str) + 1);
+	appendBinaryStringInfo(area, str, strlen(str) + 1);
 	return off;
 }
 
@@ -883,7 +887,7 @@ tsmigrate_replay_worker_main(Datum main_arg)
 	TsmReplayShared *shared;
 	TsmReplaySlot *slot;
 	TsmReplaySharedTask *stasks;
-	char	   *text;
+	char	   *area;
 	char	   *errq;
 	int			myindex;
 	MemoryContext taskcxt;
@@ -897,7 +901,7 @@ tsmigrate_replay_worker_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 
 	seg = tsm_worker_map(main_arg, TSM_REPLAY_MAGIC, "tsmigrate schema worker",
-						 (void **) &shared, &text, &errq, &myindex);
+						 (void **) &shared, &area, &errq, &myindex);
 	if (myindex < 0 || myindex >= shared->nworkers)
 		elog(ERROR, "invalid tsmigrate schema worker number %d", myindex);
 	slot = &TSM_REPLAY_SLOTS(shared)[myindex];
@@ -915,7 +919,7 @@ tsmigrate_replay_worker_main(Datum main_arg)
 	StartTransactionCommand();
 	tsm_caller_become(&shared->caller);
 	/* the caller's settings, then those of a pg_dump script */
-	tsm_caller_settings_apply(text + shared->settings_off, shared->nsettings);
+	tsm_caller_settings_apply(area + shared->settings_off, shared->nsettings);
 	tsm_replay_settings(GUC_ACTION_SET);
 	CommitTransactionCommand();
 
@@ -927,7 +931,7 @@ tsmigrate_replay_worker_main(Datum main_arg)
 	oldcxt = MemoryContextSwitchTo(AllocSetContextCreate(TopMemoryContext,
 														 "tsmigrate replay guard",
 														 ALLOCSET_DEFAULT_SIZES));
-	tsm_replay_guard_init(&guard, shared->allow, text + shared->source_off, false);
+	tsm_replay_guard_init(&guard, shared->allow, area + shared->source_off, false);
 	MemoryContextSwitchTo(oldcxt);
 
 	/* ready, unless the leader is done already */
@@ -963,7 +967,7 @@ tsmigrate_replay_worker_main(Datum main_arg)
 		/* the object, as the leader wrote it */
 		oldcxt = MemoryContextSwitchTo(taskcxt);
 		memset(&obj, 0, sizeof(obj));
-		p = text + stasks[task].off;
+		p = area + stasks[task].off;
 		obj.kind = p;
 		p += strlen(p) + 1;
 		obj.name = p;

@@ -106,11 +106,10 @@ typedef enum RoleVerdict
 {
 	VERDICT_RUN,				/* run its statements */
 	VERDICT_RUN_NO_ADMIN,		/* run sql_no_admin instead */
-	VERDICT_HIDDEN,				/* of a role this run did not create: not
-								 * run, no row */
+	VERDICT_HIDDEN,				/* of a role this run did not create: not run,
+								 * no row */
 	VERDICT_LEFT,				/* not run, it exists: a row says so */
-	VERDICT_REFUSED				/* not run: a row says why and how to allow
-								 * it */
+	VERDICT_REFUSED				/* not run: a row says why and how to allow it */
 } RoleVerdict;
 
 /* The whole script, and how it was read */
@@ -243,7 +242,7 @@ static const char *const setting_context_sql =
 
 /* failures of one unit that skip it instead of ending the run */
 static const int role_skip_codes[] = {
-	ERRCODE_INSUFFICIENT_PRIVILEGE,		/* a CREATEROLE-only caller */
+	ERRCODE_INSUFFICIENT_PRIVILEGE, /* a CREATEROLE-only caller */
 	ERRCODE_INVALID_GRANT_OPERATION,	/* circular membership */
 	ERRCODE_UNDEFINED_OBJECT,	/* unknown parameter, role not created */
 	ERRCODE_INVALID_PARAMETER_VALUE,	/* a setting the target rejects, a
@@ -554,8 +553,8 @@ judge(const RoleItem *item, const TsmConsent *consent, HTAB *created,
 
 				/*
 				 * A role's settings apply at its login with the rights of
-				 * whoever made them: only what the role could set itself.
-				 * A parameter this server does not know may become
+				 * whoever made them: only what the role could set itself. A
+				 * parameter this server does not know may become
 				 * superuser-only when its module loads.
 				 */
 				context = tsm_local_query_value(setting_context_sql,

@@ -425,8 +425,8 @@ sort_objects(PGconn *conn, int version, List *objects)
 		{
 			/*
 			 * A cycle through a view: create a placeholder of the view now,
-			 * so that what depends on the view can be created, and replace
-			 * it with the real view once its own dependencies are out.
+			 * so that what depends on the view can be created, and replace it
+			 * with the real view once its own dependencies are out.
 			 */
 			result = lappend(result, make_placeholder(objs[cur]));
 			stood_in[cur] = true;

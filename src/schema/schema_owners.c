@@ -305,9 +305,9 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
 		return;
 
 	/*
-	 * Every name quoted, as the source quotes the rest of the generated
-	 * text (and pg_dump --quote-all-identifiers); undone at the end, or by
-	 * the transaction's abort.
+	 * Every name quoted, as the source quotes the rest of the generated text
+	 * (and pg_dump --quote-all-identifiers); undone at the end, or by the
+	 * transaction's abort.
 	 */
 	save_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("quote_all_identifiers", "on", PGC_USERSET, PGC_S_SESSION,

@@ -34,6 +34,7 @@ static const struct
 	const char *word;
 	bits32		flag;
 }			consent_words[] =
+
 {
 	{"parameter_privileges", TSM_ALLOW_PARAMETER_PRIVILEGES},
 	{"createrole", TSM_ALLOW_CREATEROLE},

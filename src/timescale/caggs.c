@@ -189,6 +189,8 @@ tsm_cagg_create(PGconn *conn, int mat_id)
 	List	   *raw;
 	ListCell   *lc;
 	uint64		i;
+	Oid			oidtype = OIDOID;
+	Datum		relid;
 
 	snprintf(idbuf, sizeof(idbuf), "%d", mat_id);
 	params[0] = idbuf;
@@ -209,9 +211,9 @@ tsm_cagg_create(PGconn *conn, int mat_id)
 		query[--len] = '\0';
 
 	/*
-	 * Who may create indexes in TimescaleDB's schema gets the source's,
-	 * after the rows; others keep the ones TimescaleDB makes (as the
-	 * catalog's owner) with the aggregate.
+	 * Who may create indexes in TimescaleDB's schema gets the source's, after
+	 * the rows; others keep the ones TimescaleDB makes (as the catalog's
+	 * owner) with the aggregate.
 	 */
 	own_indexes = may_create_indexes();
 	initStringInfo(&sql);
@@ -222,6 +224,7 @@ tsm_cagg_create(PGconn *conn, int mat_id)
 					 name, tsm_rows_get(r, 0, 4),
 					 tsm_rows_bool(r, 0, 2) ? "true" : "false",
 					 own_indexes ? "false" : "true", query);
+
 	/*
 	 * Checked as one statement of the expected kind, then run through SPI:
 	 * CREATE ... AS needs parse analysis, which ProcessUtility does not do.
@@ -256,12 +259,13 @@ tsm_cagg_create(PGconn *conn, int mat_id)
 		return mat.relid;
 
 	/* its rows load faster without indexes: the source's come afterwards */
+	relid = ObjectIdGetDatum(mat.relid);
 	spi_run("SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)"
 			"  FROM pg_catalog.pg_index i"
 			"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.indexrelid"
 			"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 			" WHERE i.indrelid OPERATOR(pg_catalog.=) $1",
-			1, (Oid[]) {OIDOID}, (Datum[]) {ObjectIdGetDatum(mat.relid)}, NULL);
+			1, &oidtype, &relid, NULL);
 	for (i = 0; i < SPI_processed; i++)
 		dropped = lappend(dropped, SPI_getvalue(SPI_tuptable->vals[i],
 												SPI_tuptable->tupdesc, 1));

@@ -111,7 +111,7 @@ static const char *const compressed_sql =
  *		different TimescaleDB versions, or the caller may not create tables
  *		in _timescaledb_internal.
  */
-static int compare_compressed_chunk(const void *a, const void *b);
+static int	compare_compressed_chunk(const void *a, const void *b);
 
 TsmCompressed *
 tsm_compressed_chunks(PGconn *conn, int *n)
@@ -131,10 +131,11 @@ tsm_compressed_chunks(PGconn *conn, int *n)
 				  1, "the source's TimescaleDB version");
 	if (local == NULL || v->nrows == 0 || strcmp(tsm_rows_get(v, 0, 0), local) != 0)
 		return NULL;
+
 	/*
 	 * TimescaleDB makes its chunks in its schema as its catalog's owner, and
-	 * a chunk's compression settings, which describe its compressed rows,
-	 * are in its catalog: the caller must be able to do both.
+	 * a chunk's compression settings, which describe its compressed rows, are
+	 * in its catalog: the caller must be able to do both.
 	 */
 	if (!tsm_local_has_row("SELECT 1 WHERE pg_catalog.has_schema_privilege($1, 'CREATE')"
 						   " AND pg_catalog.has_table_privilege($2, 'UPDATE')",
@@ -299,8 +300,8 @@ tsm_compressed_attach(const TsmCompressed *cc, Oid chunkid)
 	/*
 	 * The chunk's compression settings as the source's: they describe the
 	 * layout of the rows just copied (made with the settings, and the
-	 * TimescaleDB version, of the time the source compressed them), which
-	 * may not be what this hypertable's settings would make today.
+	 * TimescaleDB version, of the time the source compressed them), which may
+	 * not be what this hypertable's settings would make today.
 	 */
 	if (cc->settings != NULL)
 	{

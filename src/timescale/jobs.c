@@ -324,12 +324,12 @@ add_job(TsmRows *jobs, int j, const char *config)
 		values[i] = params[i] ? CStringGetTextDatum(params[i]) : (Datum) 0;
 	}
 	id = pg_strtoint32(spi_value(psprintf("SELECT %s.add_job($1::pg_catalog.regproc, $2::pg_catalog.interval,"
-								 " config => $3::pg_catalog.jsonb,"
-								 " initial_start => $4::pg_catalog.timestamptz,"
-								 " scheduled => false,"
-								 " check_config => $5::pg_catalog.regproc,"
-								 " fixed_schedule => $6::pg_catalog.bool,"
-								 " timezone => $7)", tsm_timescaledb_schema()),
+										  " config => $3::pg_catalog.jsonb,"
+										  " initial_start => $4::pg_catalog.timestamptz,"
+										  " scheduled => false,"
+										  " check_config => $5::pg_catalog.regproc,"
+										  " fixed_schedule => $6::pg_catalog.bool,"
+										  " timezone => $7)", tsm_timescaledb_schema()),
 								 7, types, values, nulls));
 
 	if (relation != NULL)
@@ -370,11 +370,11 @@ add_job(TsmRows *jobs, int j, const char *config)
 		values[i + 1] = params[i] ? CStringGetTextDatum(params[i]) : (Datum) 0;
 	}
 	spi_value(psprintf("SELECT FROM %s.alter_job($1, job_name => $2,"
-			  " max_runtime => $3::pg_catalog.interval,"
-			  " max_retries => $4::pg_catalog.int4,"
-			  " retry_period => $5::pg_catalog.interval,"
-			  " scheduled => $6::pg_catalog.bool,"
-			  " next_start => $7::pg_catalog.timestamptz)", tsm_timescaledb_schema()),
+					   " max_runtime => $3::pg_catalog.interval,"
+					   " max_retries => $4::pg_catalog.int4,"
+					   " retry_period => $5::pg_catalog.interval,"
+					   " scheduled => $6::pg_catalog.bool,"
+					   " next_start => $7::pg_catalog.timestamptz)", tsm_timescaledb_schema()),
 			  7, types, values, nulls);
 	return id;
 }

@@ -150,8 +150,8 @@ static const char *const chunks_sql =
 typedef struct TsmHypertable
 {
 	int			id;
-	char	   *qualname;		/* quoted, qualified; a continuous
-								 * aggregate's for its materialization */
+	char	   *qualname;		/* quoted, qualified; a continuous aggregate's
+								 * for its materialization */
 	bool		cagg;			/* a continuous aggregate's materialization */
 	Oid			relid;			/* on the target */
 	char	   *assoc_schema;
@@ -330,7 +330,10 @@ pull_hypertables(void *arg)
 					errmsg("chunk %s of hypertable %s was not created on the target",
 						   chunkname, ht->qualname));
 
-		/* compressed on the source: its compressed rows go to a table of their own */
+		/*
+		 * compressed on the source: its compressed rows go to a table of
+		 * their own
+		 */
 		cc = tsm_compressed_find(ccs, nccs, chunkname);
 		if (cc)
 		{
@@ -844,7 +847,7 @@ tsm_is_hypertable(List *hypertables, const char *qualname)
 
 	foreach(lc, hypertables)
 		if (strcmp(lfirst(lc), qualname) == 0)
-			return true;
+		return true;
 	return false;
 }
 

@@ -74,8 +74,8 @@ static const char *const inventory_sql =
 "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'i', 'I', 'c')"
 "    AND " TSM_USER_NAMESPACE("c.relnamespace")
 "    AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class",
-								"COALESCE((SELECT ix.indrelid FROM pg_catalog.pg_index ix"
-								" WHERE ix.indexrelid = c.oid), c.oid)")
+									"COALESCE((SELECT ix.indrelid FROM pg_catalog.pg_index ix"
+									" WHERE ix.indexrelid = c.oid), c.oid)")
 " UNION ALL"
 " SELECT 'constraint', pg_catalog.quote_ident(o.conname) || ' on ' ||"
 "        pg_catalog.quote_ident(n.nspname) || '.' ||"
@@ -219,7 +219,10 @@ verify_inventory(VerifyState *state)
 	tgt = tsm_verify_target(inventory_sql);
 	src = tsm_verify_finish(state->conn, inventory_sql, 2, "the source's objects");
 
-	/* an object of the source is named; one of the target may vanish meanwhile */
+	/*
+	 * an object of the source is named; one of the target may vanish
+	 * meanwhile
+	 */
 	for (r = 0; r < src->nrows; r++)
 	{
 		(void) tsm_rows_get(src, r, 0);
@@ -266,13 +269,13 @@ verify_inventory(VerifyState *state)
 		else if (cmp < 0)
 		{
 			tsm_verify_put(state, tsm_rows_value(src, i, 0), tsm_rows_value(src, i, 1),
-					  "present", "missing");
+						   "present", "missing");
 			i++;
 		}
 		else
 		{
 			tsm_verify_put(state, tsm_rows_value(tgt, j, 0), tsm_rows_value(tgt, j, 1),
-					  "missing", "present");
+						   "missing", "present");
 			j++;
 		}
 	}
@@ -362,7 +365,7 @@ static void
 verify_sequences(VerifyState *state)
 {
 	TsmRows    *sequences = tsm_query(state->conn, sequences_sql, 0, NULL, 2,
-										  "the source's sequences");
+									  "the source's sequences");
 	int			s;
 
 	for (s = 0; s < sequences->nrows; s++)

@@ -22,7 +22,8 @@
 typedef struct VerifyState
 {
 	ReturnSetInfo *rsinfo;
-	PGconn	   *conn;			/* the source, in a REPEATABLE READ transaction */
+	PGconn	   *conn;			/* the source, in a REPEATABLE READ
+								 * transaction */
 	bool		checksums;
 } VerifyState;
 

@@ -157,7 +157,7 @@ tsm_verify_target(const char *sql)
 
 void
 tsm_verify_put(VerifyState *state, const char *kind, const char *object,
-		  const char *source_value, const char *target_value)
+			   const char *source_value, const char *target_value)
 {
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};

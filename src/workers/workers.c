@@ -152,7 +152,7 @@ tsm_workers_check_no_relation_locks(const char *what)
  */
 dsm_segment *
 tsm_workers_segment(uint64 magic, void **shared, Size shared_size,
-					const StringInfoData *text, int nworkers, char **errq)
+					const StringInfoData *area, int nworkers, char **errq)
 {
 	shm_toc_estimator e;
 	Size		segsize;
@@ -163,7 +163,7 @@ tsm_workers_segment(uint64 magic, void **shared, Size shared_size,
 
 	shm_toc_initialize_estimator(&e);
 	shm_toc_estimate_chunk(&e, shared_size);
-	shm_toc_estimate_chunk(&e, text->len);
+	shm_toc_estimate_chunk(&e, area->len);
 	shm_toc_estimate_chunk(&e, (Size) TSM_WORKER_ERRQ_SIZE * nworkers);
 	shm_toc_estimate_keys(&e, 3);
 	segsize = shm_toc_estimate(&e);
@@ -175,8 +175,8 @@ tsm_workers_segment(uint64 magic, void **shared, Size shared_size,
 	pfree(*shared);
 	*shared = sh;
 	shm_toc_insert(toc, TSM_KEY_SHARED, sh);
-	textarea = shm_toc_allocate(toc, text->len);
-	memcpy(textarea, text->data, text->len);
+	textarea = shm_toc_allocate(toc, area->len);
+	memcpy(textarea, area->data, area->len);
 	shm_toc_insert(toc, TSM_KEY_TEXT, textarea);
 	*errq = shm_toc_allocate(toc, (Size) TSM_WORKER_ERRQ_SIZE * nworkers);
 	shm_toc_insert(toc, TSM_KEY_ERRQ, *errq);
@@ -191,7 +191,7 @@ tsm_workers_segment(uint64 magic, void **shared, Size shared_size,
  */
 dsm_segment *
 tsm_worker_map(Datum main_arg, uint64 magic, const char *what, void **shared,
-			   char **text, char **errq, int *myindex)
+			   char **area, char **errq, int *myindex)
 {
 	dsm_segment *seg;
 	shm_toc    *toc;
@@ -208,7 +208,7 @@ tsm_worker_map(Datum main_arg, uint64 magic, const char *what, void **shared,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("invalid magic number in dynamic shared memory segment"));
 	*shared = shm_toc_lookup(toc, TSM_KEY_SHARED, false);
-	*text = shm_toc_lookup(toc, TSM_KEY_TEXT, false);
+	*area = shm_toc_lookup(toc, TSM_KEY_TEXT, false);
 	*errq = shm_toc_lookup(toc, TSM_KEY_ERRQ, false);
 	memcpy(myindex, MyBgworkerEntry->bgw_extra, sizeof(int));
 	return seg;
@@ -411,16 +411,16 @@ tsm_caller_become(const TsmCaller *caller)
  *		sets *n to their number.
  */
 Size
-tsm_caller_settings_capture(StringInfo text, int *n)
+tsm_caller_settings_capture(StringInfo area, int *n)
 {
-	Size		off = text->len;
+	Size		off = area->len;
 	int			i;
 
 	for (i = 0; i < lengthof(caller_settings); i++)
 	{
-		appendBinaryStringInfo(text, caller_settings[i], strlen(caller_settings[i]) + 1);
-		appendStringInfoString(text, GetConfigOptionByName(caller_settings[i], NULL, false));
-		appendStringInfoChar(text, '\0');
+		appendBinaryStringInfo(area, caller_settings[i], strlen(caller_settings[i]) + 1);
+		appendStringInfoString(area, GetConfigOptionByName(caller_settings[i], NULL, false));
+		appendStringInfoChar(area, '\0');
 	}
 	*n = lengthof(caller_settings);
 	return off;

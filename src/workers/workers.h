@@ -47,11 +47,11 @@ typedef struct TsmCaller
 struct StringInfoData;
 extern struct dsm_segment *tsm_workers_segment(uint64 magic, void **shared,
 											   Size shared_size,
-											   const struct StringInfoData *text,
+											   const struct StringInfoData *area,
 											   int nworkers, char **errq);
 extern struct dsm_segment *tsm_worker_map(Datum main_arg, uint64 magic,
 										  const char *what, void **shared,
-										  char **text, char **errq, int *myindex);
+										  char **area, char **errq, int *myindex);
 extern void tsm_worker_errors_to_leader(struct dsm_segment *seg, char *errq,
 										int myindex);
 extern TsmWorkerHandles *tsm_workers_start(struct dsm_segment *seg, char *errq,
@@ -61,7 +61,7 @@ extern TsmWorkerHandles *tsm_workers_start(struct dsm_segment *seg, char *errq,
 extern void tsm_caller_capture(TsmCaller *caller);
 extern void tsm_caller_connect(const TsmCaller *caller);
 extern void tsm_caller_become(const TsmCaller *caller);
-extern Size tsm_caller_settings_capture(struct StringInfoData *text, int *n);
+extern Size tsm_caller_settings_capture(struct StringInfoData *area, int *n);
 extern void tsm_caller_settings_apply(const char *p, int n);
 
 #endif							/* TSM_WORKERS_H */
