@@ -188,26 +188,6 @@ extern bool tsm_local_has_row(const char *sql, const char *param1,
 extern bool tsm_target_is_hypertable(Oid relid);
 extern const char *tsm_hypertable_sql(const char *sql);
 
-/* in state.c */
-#define TSM_MIGRATE_LOCK_KEY1 0x74736d67	/* "tsmg": advisory lock of
-											 * migrate */
-#define TSM_MIGRATE_LOCK_KEY2 1
-extern int64 tsm_state_open_run(const char *source, int jobs, bool roles,
-								const char *const *steps, int nsteps,
-								bool *complete, bool *resumed);
-extern char *tsm_state_step_state(int64 run_id, const char *step);
-extern void tsm_state_step_mark(int64 run_id, const char *step, const char *state,
-								const char *detail, const char *error);
-extern void tsm_state_run_mark(int64 run_id, const char *state, const char *error);
-extern void tsm_state_add_relation(int64 run_id, const char *relation,
-								   int64 est_rows, int64 est_bytes);
-extern TsmRows *tsm_state_relations_todo(int64 run_id);
-extern void tsm_state_relations_failed(int64 run_id, const char *error);
-extern void tsm_state_relation_mark(int64 run_id, const char *relation,
-									const char *state, int64 rows, int64 bytes,
-									const char *error);
-extern int	tsm_state_running_pid(void);
-
 /* in remote_rows.c */
 extern TsmRows *tsm_query(PGconn *conn, const char *sql, int nparams,
 						  const char *const *params, int ncols,
@@ -276,6 +256,13 @@ typedef struct TsmSchemaStmt
 	bool		without_timescaledb;	/* run with TimescaleDB's hooks off
 										 * (replay_chunks.c) */
 } TsmSchemaStmt;
+
+/*
+ * The priority of an index in post-data (pg_dump's order, schema_postdata.c):
+ * what sorts after it (triggers, rules, policies ...) waits for the second
+ * steps of split constraints (replay_parallel.c).
+ */
+#define TSM_PRIO_INDEX 61
 
 /* one object of the source's schema */
 typedef struct TsmSchemaObject

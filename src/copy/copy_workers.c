@@ -92,6 +92,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "target/state.h"
 #include "workers/workers.h"
 
 #define TSM_SHM_MAGIC		0x54534d31	/* "TSM1" */
@@ -204,7 +205,7 @@ static void worker_index_build(TsmCopyShared *shared, char *area, int index,
 							   bool alone);
 static void wake_workers(TsmCopyShared *shared);
 static void worker_mark(TsmCopyShared *shared, const char *relation,
-						const char *state, int64 rows, int64 bytes);
+						TsmRelationState state, int64 rows, int64 bytes);
 static void worker_next_transaction(void);
 static void worker_analyze(Oid relid);
 
@@ -807,7 +808,7 @@ worker_copy_tasks(TsmCopyShared *shared, char *area, PGconn *conn)
 		task = &tasks[n];
 
 		if (first)
-			worker_mark(shared, area + task->mark_off, "copying", -1, -1);
+			worker_mark(shared, area + task->mark_off, TSM_RELATION_COPYING, -1, -1);
 
 		oldcxt = MemoryContextSwitchTo(taskcxt);
 		start = GetCurrentTimestamp();
@@ -843,7 +844,7 @@ worker_copy_tasks(TsmCopyShared *shared, char *area, PGconn *conn)
 		/* every task of the relation is committed: it is copied */
 		if (last && !task->leader_marks)
 		{
-			worker_mark(shared, area + task->mark_off, "copied",
+			worker_mark(shared, area + task->mark_off, TSM_RELATION_COPIED,
 						group->rows, group->bytes);
 			if (group->indexes_left > 0)
 			{
@@ -960,7 +961,7 @@ wake_workers(TsmCopyShared *shared)
  * "copied" by the one that commits its last, so always after.
  */
 static void
-worker_mark(TsmCopyShared *shared, const char *relation, const char *state,
+worker_mark(TsmCopyShared *shared, const char *relation, TsmRelationState state,
 			int64 rows, int64 bytes)
 {
 	SPI_connect();

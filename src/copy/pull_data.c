@@ -63,6 +63,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "target/state.h"
 #include "source_catalog/relations.h"
 #include "workers/workers.h"
 
@@ -258,7 +259,7 @@ tsm_data_sequences(PGconn *conn, TsmCopyPlan *plan, int64 run_id)
 	copy_sequences(conn, rels, plan->nitems);
 	for (i = 0; run_id != 0 && i < plan->nitems; i++)
 		if (rels[i].wanted && rels[i].relkind == RELKIND_SEQUENCE)
-			tsm_state_relation_mark(run_id, rels[i].qualname, "copied", -1, -1, NULL);
+			tsm_state_relation_mark(run_id, rels[i].qualname, TSM_RELATION_COPIED, -1, -1, NULL);
 }
 
 /*

@@ -86,6 +86,7 @@
 #include "source_catalog/relations.h"
 #include "compat.h"
 #include "tsmigrate.h"
+#include "target/state.h"
 #include "workers/workers.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_migrate);
@@ -137,7 +138,7 @@ static char *step_verify(TsmRun *run);
 
 /* the data step's relations to copy and their states, for its pieces */
 static List *current_batch = NIL;
-static List *current_states = NIL;
+static List *current_states = NIL;	/* TsmRelationState, as ints */
 
 /* their copy work, prepared (and committed since: no locks held) */
 static TsmCopyPlan *table_plan = NULL;
@@ -264,15 +265,15 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 
 			for (i = 0; i < lengthof(steps); i++)
 			{
-				char	   *state = tsm_state_step_state(run.run_id, steps[i].name);
+				TsmStepState state = tsm_state_step_state(run.run_id, steps[i].name);
 				char	   *detail = NULL;
 				TimestampTz start = GetCurrentTimestamp();
 
-				if (strcmp(state, "done") == 0 || strcmp(state, "skipped") == 0)
+				if (state == TSM_STEP_DONE || state == TSM_STEP_SKIPPED)
 					continue;
-				run.step_resumed = strcmp(state, "pending") != 0;
+				run.step_resumed = state != TSM_STEP_PENDING;
 
-				tsm_state_step_mark(run.run_id, steps[i].name, "running", NULL, NULL);
+				tsm_state_step_mark(run.run_id, steps[i].name, TSM_STEP_RUNNING, NULL, NULL);
 				SPI_commit();
 
 				if (steps[i].commits)
@@ -281,7 +282,8 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 					run_guarded(&run, steps[i].name, steps[i].run, &detail, false);
 
 				tsm_state_step_mark(run.run_id, steps[i].name,
-									detail && strncmp(detail, "skipped", 7) == 0 ? "skipped" : "done",
+									detail && strncmp(detail, "skipped", 7) == 0 ?
+									TSM_STEP_SKIPPED : TSM_STEP_DONE,
 									detail, NULL);
 				SPI_commit();
 				ereport(NOTICE,
@@ -290,7 +292,7 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 							   detail ? ": " : "", detail ? detail : ""));
 			}
 
-			tsm_state_run_mark(run.run_id, "done", NULL);
+			tsm_state_run_mark(run.run_id, TSM_RUN_DONE, NULL);
 			SPI_commit();
 			ereport(NOTICE,
 					errmsg("migration run " INT64_FORMAT " is complete: source and target match",
@@ -346,8 +348,8 @@ run_guarded(TsmRun *run, const char *step, StepFunction fn, char **detail,
 
 		if (relations)
 			tsm_state_relations_failed(run->run_id, edata->message);
-		tsm_state_step_mark(run->run_id, step, "failed", NULL, edata->message);
-		tsm_state_run_mark(run->run_id, "failed",
+		tsm_state_step_mark(run->run_id, step, TSM_STEP_FAILED, NULL, edata->message);
+		tsm_state_run_mark(run->run_id, TSM_RUN_FAILED,
 						   psprintf("step \"%s\": %s", step, edata->message));
 		SPI_commit();
 
@@ -672,7 +674,8 @@ step_data(TsmRun *run)
 			continue;
 		}
 		current_batch = lappend(current_batch, pstrdup(tsm_rows_value(todo, r, 0)));
-		current_states = lappend(current_states, pstrdup(tsm_rows_value(todo, r, 1)));
+		current_states = lappend_int(current_states,
+									 tsm_state_relation_state(tsm_rows_value(todo, r, 1)));
 	}
 	if (current_batch != NIL)
 	{
@@ -691,7 +694,7 @@ step_data(TsmRun *run)
 	/* large objects: one more item, on their own */
 	if (large_objects)
 	{
-		tsm_state_relation_mark(run->run_id, TSM_LARGE_OBJECTS, "copying", -1, -1, NULL);
+		tsm_state_relation_mark(run->run_id, TSM_LARGE_OBJECTS, TSM_RELATION_COPYING, -1, -1, NULL);
 		SPI_commit();
 		run_guarded(run, "data", copy_source_large_objects, NULL, true);
 		SPI_commit();
@@ -907,7 +910,7 @@ copy_source_large_objects(TsmRun *run)
 			" large_objects => true, snapshot => $4)",
 			3, types, values);
 	if (SPI_processed > 0)
-		tsm_state_relation_mark(run->run_id, TSM_LARGE_OBJECTS, "copied",
+		tsm_state_relation_mark(run->run_id, TSM_LARGE_OBJECTS, TSM_RELATION_COPIED,
 								pg_strtoint64(result_value(0, 2)),
 								pg_strtoint64(result_value(0, 3)), NULL);
 	return NULL;
@@ -926,7 +929,7 @@ empty_current_batch(TsmRun *run)
 
 	forboth(lc, current_batch, sc, current_states)
 	{
-		if (strcmp(lfirst(sc), "pending") != 0)
+		if (lfirst_int(sc) != TSM_RELATION_PENDING)
 		{
 			Oid			relid = DatumGetObjectId(DirectFunctionCall1(to_regclass,
 																	 CStringGetTextDatum(lfirst(lc))));

@@ -460,7 +460,7 @@ tsm_replay_limit_splits(List *objects)
 		TsmSchemaObject *obj = lfirst(lc);
 		ListCell   *ac;
 
-		if (obj->prio <= 61)
+		if (obj->prio <= TSM_PRIO_INDEX)
 			foreach(ac, obj->after)
 				((TsmSchemaObject *) lfirst(ac))->split_index = NULL;
 	}
@@ -527,7 +527,7 @@ build_tasks(List *objects, int *ntasks)
 		bool		found;
 
 		/* second steps of split constraints go before what follows indexes */
-		if (obj->prio > 61)
+		if (obj->prio > TSM_PRIO_INDEX)
 			n = place_deferred(tasks, n, &deferred);
 
 		entry = hash_search(index, &obj, HASH_ENTER, &found);

@@ -30,7 +30,7 @@
 	"  CASE WHEN i.indisreplident THEN 'AlterTableStmt:' || pg_catalog.format('ALTER TABLE ONLY %I.%I REPLICA IDENTITY USING INDEX %I', n.nspname, c.relname, ic.relname) END"
 
 static const char *const indexes_sql =
-"SELECT " CATOID("pg_class") ", ic.oid, 'index', pg_catalog.format('%I.%I', n.nspname, ic.relname), 61,"
+"SELECT " CATOID("pg_class") ", ic.oid, 'index', pg_catalog.format('%I.%I', n.nspname, ic.relname), " CppAsString2(TSM_PRIO_INDEX) ","
 " ARRAY[" STMT("IndexStmt", "pg_catalog.pg_get_indexdef(ic.oid)") ","
 INDEX_EXTRAS ","
 "  " COMMENT_STMT("pg_catalog.format('INDEX %I.%I', n.nspname, ic.relname)", "pg_class", "ic.oid") "]"

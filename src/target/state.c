@@ -31,11 +31,29 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "target/state.h"
 
 static int	state_exec(const char *sql, int nargs, Oid *types, Datum *values,
 					   const char *nulls);
 static char *state_value(int row, int col);
 static void mark_run_abandoned(int64 run_id, const char *pid);
+
+/* the states as the tables' CHECK constraints spell them, by enum value */
+static const char *const run_state_names[] = {"running", "failed", "done"};
+static const char *const step_state_names[] = {"pending", "running", "done", "failed", "skipped"};
+static const char *const relation_state_names[] = {"pending", "copying", "copied", "failed"};
+
+/* a run's state as tsmigrate.run holds it */
+static TsmRunState
+run_state(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(run_state_names); i++)
+		if (strcmp(name, run_state_names[i]) == 0)
+			return (TsmRunState) i;
+	elog(ERROR, "unexpected run state \"%s\"", name);
+}
 
 /*
  * tsm_state_open_run
@@ -69,24 +87,24 @@ tsm_state_open_run(const char *source, int jobs, bool roles,
 	{
 		int64		last_id = pg_strtoint64(state_value(0, 1));
 		char	   *last_source = state_value(0, 2);
-		char	   *last_state = state_value(0, 3);
+		TsmRunState last_state = run_state(state_value(0, 3));
 
 		/*
-		 * "running", while this call holds migrate's lock: the backend that
-		 * ran it was terminated before it could record its end.
+		 * Running, while this call holds migrate's lock: the backend that ran
+		 * it was terminated before it could record its end.
 		 */
-		if (strcmp(last_state, "running") == 0)
+		if (last_state == TSM_RUN_RUNNING)
 		{
 			mark_run_abandoned(last_id, state_value(0, 4));
-			last_state = "failed";
+			last_state = TSM_RUN_FAILED;
 		}
 
-		if (strcmp(last_state, "done") == 0 && strcmp(last_source, source) == 0)
+		if (last_state == TSM_RUN_DONE && strcmp(last_source, source) == 0)
 		{
 			*complete = true;
 			return last_id;
 		}
-		if (strcmp(last_state, "done") != 0)
+		if (last_state != TSM_RUN_DONE)
 		{
 			if (strcmp(last_source, source) != 0)
 				ereport(ERROR,
@@ -135,11 +153,13 @@ tsm_state_open_run(const char *source, int jobs, bool roles,
  * tsm_state_step_state
  *		The state of one step of a run.
  */
-char *
+TsmStepState
 tsm_state_step_state(int64 run_id, const char *step)
 {
 	Oid			types[2] = {INT8OID, TEXTOID};
 	Datum		values[2];
+	char	   *state;
+	int			i;
 
 	values[0] = Int64GetDatum(run_id);
 	values[1] = CStringGetTextDatum(step);
@@ -148,7 +168,11 @@ tsm_state_step_state(int64 run_id, const char *step)
 			   2, types, values, NULL);
 	if (SPI_processed == 0)
 		elog(ERROR, "step \"%s\" of run " INT64_FORMAT " not found", step, run_id);
-	return state_value(0, 1);
+	state = state_value(0, 1);
+	for (i = 0; i < lengthof(step_state_names); i++)
+		if (strcmp(state, step_state_names[i]) == 0)
+			return (TsmStepState) i;
+	elog(ERROR, "unexpected state \"%s\" of step \"%s\"", state, step);
 }
 
 /*
@@ -158,7 +182,7 @@ tsm_state_step_state(int64 run_id, const char *step)
  *		end time.
  */
 void
-tsm_state_step_mark(int64 run_id, const char *step, const char *state,
+tsm_state_step_mark(int64 run_id, const char *step, TsmStepState state,
 					const char *detail, const char *error)
 {
 	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
@@ -167,7 +191,7 @@ tsm_state_step_mark(int64 run_id, const char *step, const char *state,
 
 	values[0] = Int64GetDatum(run_id);
 	values[1] = CStringGetTextDatum(step);
-	values[2] = CStringGetTextDatum(state);
+	values[2] = CStringGetTextDatum(step_state_names[state]);
 	if (detail)
 		values[3] = CStringGetTextDatum(detail);
 	else
@@ -189,14 +213,14 @@ tsm_state_step_mark(int64 run_id, const char *step, const char *state,
  *		Move the run to "state" (done or failed), with the error if any.
  */
 void
-tsm_state_run_mark(int64 run_id, const char *state, const char *error)
+tsm_state_run_mark(int64 run_id, TsmRunState state, const char *error)
 {
 	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
 
 	values[0] = Int64GetDatum(run_id);
-	values[1] = CStringGetTextDatum(state);
+	values[1] = CStringGetTextDatum(run_state_names[state]);
 	if (error)
 		values[2] = CStringGetTextDatum(error);
 	else
@@ -258,12 +282,28 @@ tsm_state_relations_todo(int64 run_id)
 }
 
 /*
+ * tsm_state_relation_state
+ *		A relation's state as tsm_state_relations_todo returns it.
+ */
+TsmRelationState
+tsm_state_relation_state(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(relation_state_names); i++)
+		if (strcmp(name, relation_state_names[i]) == 0)
+			return (TsmRelationState) i;
+	elog(ERROR, "unexpected relation state \"%s\"", name);
+}
+
+/*
  * tsm_state_relation_mark
  *		Move a relation to "state"; rows and bytes are recorded when >= 0.
  */
 void
-tsm_state_relation_mark(int64 run_id, const char *relation, const char *state,
-						int64 rows, int64 bytes, const char *error)
+tsm_state_relation_mark(int64 run_id, const char *relation,
+						TsmRelationState state, int64 rows, int64 bytes,
+						const char *error)
 {
 	Oid			types[6] = {INT8OID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID};
 	Datum		values[6];
@@ -271,7 +311,7 @@ tsm_state_relation_mark(int64 run_id, const char *relation, const char *state,
 
 	values[0] = Int64GetDatum(run_id);
 	values[1] = CStringGetTextDatum(relation);
-	values[2] = CStringGetTextDatum(state);
+	values[2] = CStringGetTextDatum(relation_state_names[state]);
 	values[3] = Int64GetDatum(rows);
 	values[4] = Int64GetDatum(bytes);
 	if (rows < 0)

@@ -67,6 +67,7 @@
 #include "source_catalog/catalog_filters.h"
 #include "compat.h"
 #include "tsmigrate.h"
+#include "target/state.h"
 #include "workers/workers.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_hypertables);
@@ -1258,7 +1259,7 @@ tsm_chunks_attach(TsmCopyPlan *plan, int64 run_id)
 		CommandCounterIncrement();
 		task->rows = compressed_rows(ch->compressed);
 		if (run_id != 0)
-			tsm_state_relation_mark(run_id, ch->qualname, "copied", task->rows,
+			tsm_state_relation_mark(run_id, ch->qualname, TSM_RELATION_COPIED, task->rows,
 									task->bytes, NULL);
 	}
 	SPI_finish();
