@@ -112,6 +112,27 @@ static const char *const hypertables_sql =
 "   AND (" TSM_USER_NAMESPACE("n.oid") " OR ca.mat_hypertable_id IS NOT NULL)"
 " ORDER BY h.id";
 
+/* hypertables_sql's columns, in its order */
+enum
+{
+	HT_ID,
+	HT_SCHEMA,
+	HT_TABLE,
+	HT_CHUNK_SCHEMA,			/* associated_schema_name */
+	HT_CHUNK_PREFIX,			/* associated_table_prefix */
+	HT_COMPRESSION,
+	HT_SEGMENTBY,
+	HT_ORDERBY,
+	HT_ORDERBY_DESC,
+	HT_ORDERBY_NULLSFIRST,
+	HT_COLUMNS,					/* quoted, for the source's COPY */
+	HT_COLUMN_NAMES,			/* text[], for the target's COPY FROM */
+	HT_BINARY,
+	HT_CAGG_SCHEMA,
+	HT_CAGG_VIEW,
+	HT_NCOLS
+};
+
 /* their dimensions, in creation order: the first one is the primary */
 static const char *const dimensions_sql =
 "SELECT d.hypertable_id, d.column_name, d.num_slices, d.interval_length,"
@@ -424,26 +445,26 @@ tsm_timescaledb_schema(void)
 static TsmHypertable *
 read_hypertables(PGconn *conn, int *nhts)
 {
-	TsmRows    *r = tsm_query(conn, hypertables_sql, 0, NULL, 15, "the source's hypertables");
+	TsmRows    *r = tsm_query(conn, hypertables_sql, 0, NULL, HT_NCOLS, "the source's hypertables");
 	TsmHypertable *hts = palloc0(sizeof(TsmHypertable) * Max(r->nrows, 1));
 	int			i;
 
 	for (i = 0; i < r->nrows; i++)
 	{
 		TsmHypertable *ht = &hts[i];
-		const char *nsp = tsm_rows_name(r, i, 1);
-		const char *rel = tsm_rows_name(r, i, 2);
+		const char *nsp = tsm_rows_name(r, i, HT_SCHEMA);
+		const char *rel = tsm_rows_name(r, i, HT_TABLE);
 		Oid			nspid = get_namespace_oid(nsp, true);
-		const char *names = tsm_rows_value(r, i, 11);
+		const char *names = tsm_rows_value(r, i, HT_COLUMN_NAMES);
 		StringInfoData cols;
 
-		ht->id = tsm_rows_int32(r, i, 0);
-		ht->cagg = tsm_rows_value(r, i, 13) != NULL;
+		ht->id = tsm_rows_int32(r, i, HT_ID);
+		ht->cagg = tsm_rows_value(r, i, HT_CAGG_SCHEMA) != NULL;
 		if (ht->cagg)
 		{
 			/* made with its aggregate by pull_hypertables */
-			ht->qualname = quote_qualified_identifier(tsm_rows_name(r, i, 13),
-													  tsm_rows_name(r, i, 14));
+			ht->qualname = quote_qualified_identifier(tsm_rows_name(r, i, HT_CAGG_SCHEMA),
+													  tsm_rows_name(r, i, HT_CAGG_VIEW));
 			ht->relid = InvalidOid;
 		}
 		else
@@ -461,15 +482,15 @@ read_hypertables(PGconn *conn, int *nhts)
 			ereport(ERROR,
 					errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					errmsg("%s is not a table on the target", ht->qualname));
-		ht->assoc_schema = pstrdup(tsm_rows_name(r, i, 3));
-		ht->assoc_prefix = pstrdup(tsm_rows_name(r, i, 4));
-		ht->compression = tsm_rows_bool(r, i, 5);
-		ht->srccols = pstrdup(tsm_rows_get(r, i, 10));
+		ht->assoc_schema = pstrdup(tsm_rows_name(r, i, HT_CHUNK_SCHEMA));
+		ht->assoc_prefix = pstrdup(tsm_rows_name(r, i, HT_CHUNK_PREFIX));
+		ht->compression = tsm_rows_bool(r, i, HT_COMPRESSION);
+		ht->srccols = pstrdup(tsm_rows_get(r, i, HT_COLUMNS));
 
 		if (ht->compression)
 		{
-			const char *segmentby = tsm_rows_value(r, i, 6);
-			const char *orderby = tsm_rows_value(r, i, 7);
+			const char *segmentby = tsm_rows_value(r, i, HT_SEGMENTBY);
+			const char *orderby = tsm_rows_value(r, i, HT_ORDERBY);
 			ListCell   *lc;
 
 			if (segmentby)
@@ -485,8 +506,8 @@ read_hypertables(PGconn *conn, int *nhts)
 			if (orderby)
 			{
 				List	   *columns = tsm_array_items(orderby);
-				List	   *desc = tsm_array_items(tsm_rows_get(r, i, 8));
-				List	   *nullsfirst = tsm_array_items(tsm_rows_get(r, i, 9));
+				List	   *desc = tsm_array_items(tsm_rows_get(r, i, HT_ORDERBY_DESC));
+				List	   *nullsfirst = tsm_array_items(tsm_rows_get(r, i, HT_ORDERBY_NULLSFIRST));
 				StringInfoData ob;
 				int			k = 0;
 
@@ -525,7 +546,7 @@ read_hypertables(PGconn *conn, int *nhts)
 		}
 		ht->tgtcols = cols.data;
 		ht->tgtcols_len = cols.len + 1;
-		ht->binary = tsm_rows_bool(r, i, 12);
+		ht->binary = tsm_rows_bool(r, i, HT_BINARY);
 	}
 	*nhts = r->nrows;
 	return hts;
@@ -832,11 +853,12 @@ tsm_source_hypertables(PGconn *conn)
 
 	if (!tsm_source_has_timescaledb(conn))
 		return NIL;
-	r = tsm_query(conn, hypertables_sql, 0, NULL, 15, "the source's hypertables");
+	r = tsm_query(conn, hypertables_sql, 0, NULL, HT_NCOLS, "the source's hypertables");
 	for (i = 0; i < r->nrows; i++)
-		if (tsm_rows_value(r, i, 13) == NULL)
-			names = lappend(names, quote_qualified_identifier(tsm_rows_get(r, i, 1),
-															  tsm_rows_get(r, i, 2)));
+		if (tsm_rows_value(r, i, HT_CAGG_SCHEMA) == NULL)
+			names = lappend(names,
+							quote_qualified_identifier(tsm_rows_name(r, i, HT_SCHEMA),
+													   tsm_rows_name(r, i, HT_TABLE)));
 	return names;
 }
 
