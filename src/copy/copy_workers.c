@@ -198,7 +198,6 @@ static int	group_tasks(TsmCopyTask **tasks, int ntasks, int *groups);
 static int	compare_task_mark(const void *a, const void *b);
 static void wait_for_workers(TsmCopyShared *shared, shm_mq_handle **mqh,
 							 TsmWorkerHandles *lstate, TsmWorkerState goal);
-static Size text_add(StringInfo area, const char *str, int len);
 static void worker_copy_tasks(TsmCopyShared *shared, char *area, PGconn *conn);
 static int	take_index_build(TsmCopyShared *shared);
 static void worker_index_build(TsmCopyShared *shared, char *area, int index,
@@ -381,8 +380,8 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 	shared->ready_head = -1;
 	shared->ready_tail = -1;
 	shared->settings_off = tsm_caller_settings_capture(&area, &shared->nsettings);
-	shared->snapshot_off = text_add(&area, snapshot, -1);
-	shared->label_off = text_add(&area, src->label, -1);
+	shared->snapshot_off = tsm_workers_area_add(&area, snapshot, -1);
+	shared->label_off = tsm_workers_area_add(&area, src->label, -1);
 	shared->source_off = area.len;
 	tsm_source_flatten(src, &area);
 	stasks = TSM_SHARED_TASKS(shared);
@@ -391,15 +390,15 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 		stasks[i].relid = tasks[i]->relid;
 		stasks[i].command = tasks[i]->command;
 		stasks[i].command.relation = stasks[i].command.columns = NULL;
-		stasks[i].relation_off = text_add(&area, tasks[i]->command.relation, -1);
-		stasks[i].srccols_off = text_add(&area, tasks[i]->command.columns ?
-										 tasks[i]->command.columns : "", -1);
-		stasks[i].columns_off = text_add(&area, tasks[i]->columns,
-										 tasks[i]->columns_len);
+		stasks[i].relation_off = tsm_workers_area_add(&area, tasks[i]->command.relation, -1);
+		stasks[i].srccols_off = tsm_workers_area_add(&area, tasks[i]->command.columns ?
+													 tasks[i]->command.columns : "", -1);
+		stasks[i].columns_off = tsm_workers_area_add(&area, tasks[i]->columns,
+													 tasks[i]->columns_len);
 		stasks[i].group = -1;
 		if (run_id != 0 && tasks[i]->mark != NULL)
 		{
-			stasks[i].mark_off = text_add(&area, tasks[i]->mark, -1);
+			stasks[i].mark_off = tsm_workers_area_add(&area, tasks[i]->mark, -1);
 			stasks[i].group = task_group[i];
 			stasks[i].leader_marks = tasks[i]->leader_marks;
 		}
@@ -425,9 +424,9 @@ tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 
 			sindexes[nindexes].group = i;
 			sindexes[nindexes].relid = group_relid[i];
-			sindexes[nindexes].off = text_add(&area, obj->kind, -1);
-			text_add(&area, obj->name, -1);
-			text_add(&area, ((TsmSchemaStmt *) linitial(obj->stmts))->sql, -1);
+			sindexes[nindexes].off = tsm_workers_area_add(&area, obj->kind, -1);
+			tsm_workers_area_add(&area, obj->name, -1);
+			tsm_workers_area_add(&area, ((TsmSchemaStmt *) linitial(obj->stmts))->sql, -1);
 			groups[i].indexes_left++;
 			nindexes++;
 		}
@@ -530,20 +529,6 @@ compare_task_mark(const void *a, const void *b)
 				  group_tasks_sorting[*(const int *) b]->mark);
 }
 
-/*
- * Append a string (len -1: NUL-terminated) and a terminating NUL to the
- * text area; return its offset.
- */
-static Size
-text_add(StringInfo area, const char *str, int len)
-{
-	Size		off = area->len;
-
-	if (len < 0)
-		len = strlen(str) + 1;
-	appendBinaryStringInfo(area, str, len);
-	return off;
-}
 
 /*
  * Wait until every worker has reached "goal", rethrowing the first error a
@@ -636,19 +621,12 @@ tsmigrate_copy_worker_main(Datum main_arg)
 	slot = &TSM_SHARED_WORKERS(shared)[myindex];
 	builder = myindex >= shared->ncopiers;
 
-	tsm_worker_errors_to_leader(seg, errq, myindex);
-
 	SpinLockAcquire(&shared->mutex);
 	slot->proc = MyProc;
 	SpinLockRelease(&shared->mutex);
 
-	tsm_caller_connect(&shared->caller);
-	SetClientEncoding(GetDatabaseEncoding());
-
-	StartTransactionCommand();
-
-	tsm_caller_become(&shared->caller);
-	tsm_caller_settings_apply(area + shared->settings_off, shared->nsettings);
+	tsm_worker_begin(seg, errq, myindex, &shared->caller,
+					 area + shared->settings_off, shared->nsettings);
 
 	pgstat_report_activity(STATE_RUNNING, "tsmigrate copy");
 	PushActiveSnapshot(GetTransactionSnapshot());

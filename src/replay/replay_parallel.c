@@ -183,7 +183,6 @@ static void add_edge(ReplayTask *tasks, int from, int to);
 static void add_family_edges(ReplayTask *tasks, int ntasks);
 static int	compare_task_index(Datum a, Datum b, void *arg);
 static int	place_deferred(ReplayTask *tasks, int n, List **deferred);
-static Size text_add(StringInfo area, const char *str);
 static void analyze_error_callback(void *arg);
 
 /*
@@ -236,21 +235,21 @@ tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard)
 	shared->ntasks = ntasks;
 	shared->settings_off = tsm_caller_settings_capture(&area, &shared->nsettings);
 	shared->allow = guard->allow;
-	shared->source_off = text_add(&area, guard->source);
+	shared->source_off = tsm_workers_area_add(&area, guard->source, -1);
 	stasks = TSM_REPLAY_TASKS(shared);
 	for (i = 0; i < ntasks; i++)
 	{
 		ListCell   *lc;
 
-		stasks[i].off = text_add(&area, tasks[i].obj->kind);
-		text_add(&area, tasks[i].obj->name);
+		stasks[i].off = tsm_workers_area_add(&area, tasks[i].obj->kind, -1);
+		tsm_workers_area_add(&area, tasks[i].obj->name, -1);
 		foreach(lc, tasks[i].stmts)
 		{
 			TsmSchemaStmt *s = lfirst(lc);
 
-			text_add(&area, s->tag);
-			text_add(&area, s->sql);
-			text_add(&area, s->without_timescaledb ? "t" : "f");
+			tsm_workers_area_add(&area, s->tag, -1);
+			tsm_workers_area_add(&area, s->sql, -1);
+			tsm_workers_area_add(&area, s->without_timescaledb ? "t" : "f", -1);
 		}
 		stasks[i].nstmts = list_length(tasks[i].stmts);
 	}
@@ -864,18 +863,6 @@ analyze_error_callback(void *arg)
 }
 
 /*
- * Append a NUL-terminated string to the text area; return its offset.
- */
-static Size
-text_add(StringInfo area, const char *str)
-{
-	Size		off = area->len;
-
-	appendBinaryStringInfo(area, str, strlen(str) + 1);
-	return off;
-}
-
-/*
  * tsmigrate_replay_worker_main
  *		Entry point of a schema worker: replay the objects the leader hands
  *		over, one transaction each, until told to exit.
@@ -907,19 +894,13 @@ tsmigrate_replay_worker_main(Datum main_arg)
 	slot = &TSM_REPLAY_SLOTS(shared)[myindex];
 	stasks = TSM_REPLAY_TASKS(shared);
 
-	tsm_worker_errors_to_leader(seg, errq, myindex);
-
 	SpinLockAcquire(&shared->mutex);
 	slot->proc = MyProc;
 	SpinLockRelease(&shared->mutex);
 
-	tsm_caller_connect(&shared->caller);
-	SetClientEncoding(GetDatabaseEncoding());
-
-	StartTransactionCommand();
-	tsm_caller_become(&shared->caller);
 	/* the caller's settings, then those of a pg_dump script */
-	tsm_caller_settings_apply(area + shared->settings_off, shared->nsettings);
+	tsm_worker_begin(seg, errq, myindex, &shared->caller,
+					 area + shared->settings_off, shared->nsettings);
 	tsm_replay_settings(GUC_ACTION_SET);
 	CommitTransactionCommand();
 

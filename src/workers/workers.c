@@ -286,6 +286,42 @@ tsm_worker_errors_to_leader(dsm_segment *seg, char *errq, int myindex)
 }
 
 /*
+ * tsm_workers_area_add
+ *		In the leader: append "str" to a segment's text area, "len" bytes or,
+ *		with len -1, up to and with its NUL; return its offset there.
+ */
+Size
+tsm_workers_area_add(StringInfo area, const char *str, int len)
+{
+	Size		off = area->len;
+
+	if (len < 0)
+		len = strlen(str) + 1;
+	appendBinaryStringInfo(area, str, len);
+	return off;
+}
+
+/*
+ * tsm_worker_begin
+ *		In a worker whose segment is mapped and whose PGPROC is in its slot:
+ *		its errors go to the leader from here on; it connects to the
+ *		caller's database, with the database's encoding as client_encoding
+ *		(binary COPY's text values are read with it), and begins a
+ *		transaction as the caller, with the caller's settings.
+ */
+void
+tsm_worker_begin(dsm_segment *seg, char *errq, int myindex,
+				 const TsmCaller *caller, const char *settings, int nsettings)
+{
+	tsm_worker_errors_to_leader(seg, errq, myindex);
+	tsm_caller_connect(caller);
+	SetClientEncoding(GetDatabaseEncoding());
+	StartTransactionCommand();
+	tsm_caller_become(caller);
+	tsm_caller_settings_apply(settings, nsettings);
+}
+
+/*
  * tsm_workers_terminate
  *		on_dsm_detach callback of a leader ("arg": its TsmWorkerHandles),
  *		which is leaving (normally after cancel_on_dsm_detach(), so only on

@@ -59,6 +59,11 @@ extern TsmWorkerHandles *tsm_workers_start(struct dsm_segment *seg, char *errq,
 										   const char *type,
 										   struct shm_mq_handle **mqh);
 extern void tsm_caller_capture(TsmCaller *caller);
+extern Size tsm_workers_area_add(struct StringInfoData *area, const char *str,
+								 int len);
+extern void tsm_worker_begin(struct dsm_segment *seg, char *errq, int myindex,
+							 const TsmCaller *caller, const char *settings,
+							 int nsettings);
 extern void tsm_caller_connect(const TsmCaller *caller);
 extern void tsm_caller_become(const TsmCaller *caller);
 extern Size tsm_caller_settings_capture(struct StringInfoData *area, int *n);
