@@ -224,7 +224,26 @@ extern void tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 							  int64 run_id);
 PGDLLEXPORT void tsmigrate_copy_worker_main(Datum main_arg);
 
+/*
+ * What a statement from the source is about, for the error context of its
+ * replay (executor.c): "replaying definition of <kind> <name>", the error
+ * position pointing into "sql".
+ */
+typedef struct TsmReplayContext
+{
+	const char *kind;			/* "role", "table", ... */
+	const char *name;
+	bool		name_quoted;	/* came quoted: not quoted again */
+	const char *sql;			/* the statement running, or NULL */
+	ErrorContextCallback callback;
+} TsmReplayContext;
+
 /* in replay/executor.c */
+extern void tsm_replay_context_push(TsmReplayContext *ctx, const char *kind,
+									const char *name, bool name_quoted);
+extern void tsm_replay_context_pop(TsmReplayContext *ctx);
+extern Node *tsm_replay_parse_one(const char *sql, const char *kind,
+								  const char *name, bool name_quoted);
 extern void tsm_replay_statement(const char *sql, NodeTag expected,
 								 const char *kind, const char *name);
 typedef void (*TsmStmtRewrite) (Node *stmt, void *arg);

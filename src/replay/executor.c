@@ -43,14 +43,6 @@
 #include "compat.h"
 #include "tsmigrate.h"
 
-/* what the error context callback says */
-typedef struct ReplayContext
-{
-	const char *kind;
-	const char *name;
-	const char *sql;
-} ReplayContext;
-
 static void replay_error_callback(void *arg);
 
 /*
@@ -79,25 +71,22 @@ void
 tsm_replay_rewritten(const char *sql, NodeTag expected, const char *kind,
 					 const char *name, TsmStmtRewrite rewrite, void *arg)
 {
-	ReplayContext ctx;
-	ErrorContextCallback errcallback;
+	TsmReplayContext ctx;
 	List	   *raw;
 	RawStmt    *rs;
 	PlannedStmt *pstmt;
 
-	ctx.kind = kind;
-	ctx.name = name;
+	tsm_replay_context_push(&ctx, kind, name, false);
 	ctx.sql = sql;
-	errcallback.callback = replay_error_callback;
-	errcallback.arg = &ctx;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
 
 	raw = raw_parser(sql, RAW_PARSE_DEFAULT);
 	if (list_length(raw) != 1 ||
 		nodeTag(((RawStmt *) linitial(raw))->stmt) != expected)
-		elog(ERROR, "generated statement for %s \"%s\" is not a single statement of the expected kind",
-			 kind, name);
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("generated statement for %s \"%s\" is not a single statement of the expected kind",
+					   kind, name),
+				errdetail("A name from the source must not change what the statement does."));
 	rs = linitial_node(RawStmt, raw);
 	if (rewrite != NULL)
 		rewrite(rs->stmt, arg);
@@ -118,7 +107,7 @@ tsm_replay_rewritten(const char *sql, NodeTag expected, const char *kind,
 				   None_Receiver, NULL);
 	CommandCounterIncrement();
 
-	error_context_stack = errcallback.previous;
+	tsm_replay_context_pop(&ctx);
 }
 
 /* what tsm_replay_index_on's rewrite needs */
@@ -273,18 +262,71 @@ tsm_replay_rolled_back(void (*fn) (void *arg), void *arg)
 	CurrentResourceOwner = oldowner;
 }
 
+/*
+ * tsm_replay_context_push
+ *		From here until tsm_replay_context_pop, errors say which object of the
+ *		source was being replayed (set ctx->sql to point into a statement).
+ */
+void
+tsm_replay_context_push(TsmReplayContext *ctx, const char *kind,
+						const char *name, bool name_quoted)
+{
+	ctx->kind = kind;
+	ctx->name = name;
+	ctx->name_quoted = name_quoted;
+	ctx->sql = NULL;
+	ctx->callback.callback = replay_error_callback;
+	ctx->callback.arg = ctx;
+	ctx->callback.previous = error_context_stack;
+	error_context_stack = &ctx->callback;
+}
+
+void
+tsm_replay_context_pop(TsmReplayContext *ctx)
+{
+	error_context_stack = ctx->callback.previous;
+}
+
+/*
+ * tsm_replay_parse_one
+ *		Parse a statement from the source: exactly one, or an error that
+ *		names the object.  Returns its parse tree.
+ */
+Node *
+tsm_replay_parse_one(const char *sql, const char *kind, const char *name,
+					 bool name_quoted)
+{
+	List	   *parsed = raw_parser(sql, RAW_PARSE_DEFAULT);
+
+	if (list_length(parsed) != 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				name_quoted ?
+				errmsg("source sent %d statements in one for %s %s",
+					   list_length(parsed), kind, name) :
+				errmsg("source sent %d statements in one for %s \"%s\"",
+					   list_length(parsed), kind, name));
+	return linitial_node(RawStmt, parsed)->stmt;
+}
+
+/*
+ * Name the object being replayed, and point into its statement rather than
+ * into the caller's query.
+ */
 static void
 replay_error_callback(void *arg)
 {
-	ReplayContext *ctx = (ReplayContext *) arg;
+	TsmReplayContext *ctx = (TsmReplayContext *) arg;
 	int			syntaxerrposition = geterrposition();
 
-	/* a position points into the generated statement, not the caller's */
-	if (syntaxerrposition > 0)
+	if (syntaxerrposition > 0 && ctx->sql != NULL)
 	{
 		errposition(0);
 		internalerrposition(syntaxerrposition);
 		internalerrquery(ctx->sql);
 	}
-	errcontext("replaying definition of %s \"%s\"", ctx->kind, ctx->name);
+	if (ctx->name_quoted)
+		errcontext("replaying definition of %s %s", ctx->kind, ctx->name);
+	else
+		errcontext("replaying definition of %s \"%s\"", ctx->kind, ctx->name);
 }

@@ -10,7 +10,8 @@
  * that does more than creating.  What it may do beyond creating the
  * source's own objects is decided by replay_check.c.  Then it runs through
  * SPI, as the caller, under the settings of a pg_dump script
- * (tsm_replay_settings).  pull_schema (replay.c), its post-data workers
+ * (tsm_replay_settings), with executor.c's parse of one statement and its
+ * error context.  pull_schema (replay.c), its post-data workers
  * (replay_parallel.c) and migrate's index builds during the copy
  * (replay_early.c) all replay objects through tsm_replay_object().
  *
@@ -65,19 +66,11 @@ static const char *const replay_settings[][2] = {
 	{"default_tablespace", ""},
 };
 
-typedef struct ReplayContext
-{
-	const char *kind;
-	const char *name;
-	const char *sql;
-} ReplayContext;
-
 static Node *check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
 							 TsmReplayGuard *guard);
 static bool statement_allowed(Node *stmt);
 static void check_constraint_absent(AlterTableStmt *alter);
 static bool replaces_placeholder(const TsmSchemaStmt *s, Node *stmt);
-static void replay_error_callback(void *arg);
 static int	execute_without_timescaledb(const char *sql);
 
 /*
@@ -215,15 +208,8 @@ static Node *
 check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
 				TsmReplayGuard *guard)
 {
-	List	   *parsed = raw_parser(s->sql, RAW_PARSE_DEFAULT);
-	Node	   *stmt;
+	Node	   *stmt = tsm_replay_parse_one(s->sql, obj->kind, obj->name, true);
 
-	if (list_length(parsed) != 1)
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				errmsg("source sent %d statements in one for %s %s",
-					   list_length(parsed), obj->kind, obj->name));
-	stmt = linitial_node(RawStmt, parsed)->stmt;
 	tsm_replay_check(obj, stmt, guard);
 	if (!(statement_allowed(stmt) || replaces_placeholder(s, stmt)))
 		ereport(ERROR,
@@ -264,28 +250,6 @@ check_constraint_absent(AlterTableStmt *alter)
 				errcode(ERRCODE_DUPLICATE_OBJECT),
 				errmsg("constraint \"%s\" for relation \"%s\" already exists",
 					   con->conname, alter->relation->relname));
-}
-
-/*
- * replay_error_callback
- *		Name the object being replayed, and point into its statement.
- *
- * Object names come quoted from the generator ("fx"."items"), so they are
- * not quoted again.
- */
-static void
-replay_error_callback(void *arg)
-{
-	ReplayContext *ctx = (ReplayContext *) arg;
-	int			syntaxerrposition = geterrposition();
-
-	if (syntaxerrposition > 0)
-	{
-		errposition(0);
-		internalerrposition(syntaxerrposition);
-		internalerrquery(ctx->sql);
-	}
-	errcontext("replaying definition of %s %s", ctx->kind, ctx->name);
 }
 
 /*
@@ -335,17 +299,10 @@ void
 tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt,
 				  TsmReplayGuard *guard)
 {
-	ReplayContext ctx;
-	ErrorContextCallback errcallback;
+	TsmReplayContext ctx;
 	ListCell   *sc;
 
-	ctx.kind = obj->kind;
-	ctx.name = obj->name;
-	ctx.sql = NULL;
-	errcallback.callback = replay_error_callback;
-	errcallback.arg = &ctx;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
+	tsm_replay_context_push(&ctx, obj->kind, obj->name, true);
 
 	foreach(sc, obj->stmts)
 	{
@@ -400,7 +357,7 @@ tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt,
 		MemoryContextReset(objcxt);
 	}
 
-	error_context_stack = errcallback.previous;
+	tsm_replay_context_pop(&ctx);
 }
 
 /*
