@@ -113,6 +113,12 @@ typedef struct TsmRun
 	char	   *snapshot;
 	bool		step_resumed;	/* the current step was begun by an earlier
 								 * call */
+	/* the data step's pieces, each run guarded, share: */
+	List	   *batch;			/* the relations to copy, */
+	List	   *batch_states;	/* their TsmRelationStates, as ints, */
+	TsmCopyPlan *table_plan;	/* their copy work, prepared (and committed */
+	TsmCopyPlan *chunk_plan;	/* since: no locks held), */
+	int			early_indexes;	/* and the index builds given to it */
 } TsmRun;
 
 typedef char *(*StepFunction) (TsmRun *run);
@@ -136,16 +142,6 @@ static char *step_analyze(TsmRun *run);
 static char *step_jobs(TsmRun *run);
 static char *step_verify(TsmRun *run);
 
-/* the data step's relations to copy and their states, for its pieces */
-static List *current_batch = NIL;
-static List *current_states = NIL;	/* TsmRelationState, as ints */
-
-/* their copy work, prepared (and committed since: no locks held) */
-static TsmCopyPlan *table_plan = NULL;
-static TsmCopyPlan *chunk_plan = NULL;
-
-/* post-data index builds given to the data step in this call */
-static int	early_indexes = 0;
 
 static const TsmStep steps[] = {
 	{"checks", step_checks, false},
@@ -199,6 +195,7 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 				errmsg("tsmigrate.migrate cannot run inside a transaction block"),
 				errhint("Run CALL tsmigrate.migrate(...) on its own, so that it can commit after each step."));
 
+	memset(&run, 0, sizeof(run));
 	run.source_null = PG_ARGISNULL(0);
 	run.source = run.source_null ? (Datum) 0 : PG_GETARG_DATUM(0);
 	run.jobs = PG_ARGISNULL(1) ? 2 : PG_GETARG_INT32(1);
@@ -663,9 +660,9 @@ step_data(TsmRun *run)
 	run_guarded(run, "data", export_snapshot, NULL, false);
 
 	todo = tsm_state_relations_todo(run->run_id);
-	current_batch = NIL;
-	current_states = NIL;
-	early_indexes = 0;
+	run->batch = NIL;
+	run->batch_states = NIL;
+	run->early_indexes = 0;
 	for (r = 0; r < todo->nrows; r++)
 	{
 		if (strcmp(tsm_rows_value(todo, r, 0), TSM_LARGE_OBJECTS) == 0)
@@ -673,11 +670,11 @@ step_data(TsmRun *run)
 			large_objects = true;
 			continue;
 		}
-		current_batch = lappend(current_batch, pstrdup(tsm_rows_value(todo, r, 0)));
-		current_states = lappend_int(current_states,
-									 tsm_state_relation_state(tsm_rows_value(todo, r, 1)));
+		run->batch = lappend(run->batch, pstrdup(tsm_rows_value(todo, r, 0)));
+		run->batch_states = lappend_int(run->batch_states,
+										tsm_state_relation_state(tsm_rows_value(todo, r, 1)));
 	}
-	if (current_batch != NIL)
+	if (run->batch != NIL)
 	{
 		run_guarded(run, "data", empty_current_batch, NULL, false);
 		SPI_commit();
@@ -686,10 +683,10 @@ step_data(TsmRun *run)
 		run_guarded(run, "data", copy_current_batch, NULL, true);
 		SPI_commit();
 	}
-	current_batch = NIL;
-	current_states = NIL;
-	table_plan = NULL;
-	chunk_plan = NULL;
+	run->batch = NIL;
+	run->batch_states = NIL;
+	run->table_plan = NULL;
+	run->chunk_plan = NULL;
 
 	/* large objects: one more item, on their own */
 	if (large_objects)
@@ -713,10 +710,10 @@ step_data(TsmRun *run)
 	SPI_execute_with_args("SELECT count(*), COALESCE(sum(rows), 0), COALESCE(sum(bytes), 0)"
 						  " FROM tsmigrate.run_relation WHERE run_id = $1",
 						  1, types, values, NULL, true, 0);
-	if (early_indexes > 0)
+	if (run->early_indexes > 0)
 		return psprintf("%s relations, %s rows, %s bytes, %d indexes built",
 						result_value(0, 1), result_value(0, 2), result_value(0, 3),
-						early_indexes);
+						run->early_indexes);
 	return psprintf("%s relations, %s rows, %s bytes", result_value(0, 1),
 					result_value(0, 2), result_value(0, 3));
 }
@@ -812,7 +809,7 @@ prepare_current_batch(TsmRun *run)
 	struct HTAB *chunk_names = tsm_target_chunk_names();
 
 	/* hypertables' chunks are pull_chunks', the rest pull_data's */
-	foreach(lc, current_batch)
+	foreach(lc, run->batch)
 	{
 		if (tsm_target_chunk_names_has(chunk_names, lfirst(lc)))
 			chunks = lappend(chunks, lfirst(lc));
@@ -825,20 +822,20 @@ prepare_current_batch(TsmRun *run)
 	 * snapshot)
 	 */
 	PushActiveSnapshot(GetTransactionSnapshot());
-	table_plan = tables != NIL ?
+	run->table_plan = tables != NIL ?
 		tsm_data_prepare(run->snapshot_conn, text_array(tables), run->jobs) : NULL;
-	chunk_plan = chunks != NIL ?
+	run->chunk_plan = chunks != NIL ?
 		tsm_chunks_prepare(run->snapshot_conn, text_array(chunks)) : NULL;
 	PopActiveSnapshot();
 
 	/* the tables' indexes, built in the data step once each is copied */
-	if (table_plan != NULL && tsm_copy_indexes)
+	if (run->table_plan != NULL && tsm_copy_indexes)
 	{
 		PGconn	   *conn = tsm_conn_open(run_source(run));
 		TsmSchemaOptions opts = {run->owners, run->privileges, run->consent};
 
-		early_indexes = tsm_early_indexes_attach(conn, &opts, run_source(run)->label,
-												 table_plan->tasks, table_plan->ntasks);
+		run->early_indexes = tsm_early_indexes_attach(conn, &opts, run_source(run)->label,
+													  run->table_plan->tasks, run->table_plan->ntasks);
 		tsm_conn_close(conn);
 	}
 	return NULL;
@@ -857,29 +854,29 @@ copy_current_batch(TsmRun *run)
 	TsmCopyTask *tasks;
 	int			ntasks = 0;
 
-	tasks = palloc(sizeof(TsmCopyTask) * ((table_plan ? table_plan->ntasks : 0) +
-										  (chunk_plan ? chunk_plan->ntasks : 0) + 1));
-	if (table_plan)
+	tasks = palloc(sizeof(TsmCopyTask) * ((run->table_plan ? run->table_plan->ntasks : 0) +
+										  (run->chunk_plan ? run->chunk_plan->ntasks : 0) + 1));
+	if (run->table_plan)
 	{
-		memcpy(tasks, table_plan->tasks, sizeof(TsmCopyTask) * table_plan->ntasks);
-		ntasks += table_plan->ntasks;
+		memcpy(tasks, run->table_plan->tasks, sizeof(TsmCopyTask) * run->table_plan->ntasks);
+		ntasks += run->table_plan->ntasks;
 	}
-	if (chunk_plan)
+	if (run->chunk_plan)
 	{
-		memcpy(tasks + ntasks, chunk_plan->tasks, sizeof(TsmCopyTask) * chunk_plan->ntasks);
-		ntasks += chunk_plan->ntasks;
+		memcpy(tasks + ntasks, run->chunk_plan->tasks, sizeof(TsmCopyTask) * run->chunk_plan->ntasks);
+		ntasks += run->chunk_plan->ntasks;
 	}
 	tsm_copy_run_tasks(run->snapshot_conn, run_source(run), run->snapshot,
 					   tasks, ntasks, run->jobs, run->run_id);
 	/* the results, back into the plans */
-	if (chunk_plan)
-		memcpy(chunk_plan->tasks, tasks + (ntasks - chunk_plan->ntasks),
-			   sizeof(TsmCopyTask) * chunk_plan->ntasks);
+	if (run->chunk_plan)
+		memcpy(run->chunk_plan->tasks, tasks + (ntasks - run->chunk_plan->ntasks),
+			   sizeof(TsmCopyTask) * run->chunk_plan->ntasks);
 
-	if (table_plan)
-		tsm_data_sequences(run->snapshot_conn, table_plan, run->run_id);
-	if (chunk_plan)
-		tsm_chunks_attach(chunk_plan, run->run_id);
+	if (run->table_plan)
+		tsm_data_sequences(run->snapshot_conn, run->table_plan, run->run_id);
+	if (run->chunk_plan)
+		tsm_chunks_attach(run->chunk_plan, run->run_id);
 	return NULL;
 }
 
@@ -927,7 +924,7 @@ empty_current_batch(TsmRun *run)
 	ListCell   *lc;
 	ListCell   *sc;
 
-	forboth(lc, current_batch, sc, current_states)
+	forboth(lc, run->batch, sc, run->batch_states)
 	{
 		if (lfirst_int(sc) != TSM_RELATION_PENDING)
 		{
