@@ -163,6 +163,7 @@ extern bool tsm_option_allowed(const PQconninfoOption *opt);
 /* in conn.c */
 extern PGconn *tsm_conn_open(const TsmSource *src);
 extern PGconn *tsm_conn_open_session(const TsmSource *src);
+extern TsmRows *tsm_source_sessions(PGconn *conn);
 extern void tsm_run_scope_begin(const char *arg, TsmSource *src);
 extern void tsm_run_scope_end(void);
 extern TsmSource *tsm_run_scope_source(const char *arg);

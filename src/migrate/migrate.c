@@ -84,6 +84,7 @@
 #include "utils/timestamp.h"
 
 #include "source_catalog/relations.h"
+#include "source_catalog/source_catalog.h"
 #include "compat.h"
 #include "tsmigrate.h"
 #include "target/state.h"
@@ -397,54 +398,64 @@ result_value(int row, int col)
 	return value ? pstrdup(value) : NULL;
 }
 
+/*
+ * Versions first: a target without TimescaleDB that can provide the
+ * source's version gets it from the extensions step.  Then who else is on
+ * the source: a warning, since rows they write may be missed.
+ */
 static char *
 step_checks(TsmRun *run)
 {
-	uint64		r;
-	int			others;
+	PGconn	   *conn = tsm_conn_open(run->src);
+	List	   *checks = tsm_check_versions(conn, run->src);
+	TsmRows    *sessions = tsm_source_sessions(conn);
+	ListCell   *lc;
+	StringInfoData list;
+	int			others = 0;
+	int			r;
 
-	/*
-	 * A target without TimescaleDB that can provide the source's version gets
-	 * it from the extensions step.
-	 */
-	run_sql(run, "SELECT component, source_version, target_version, hint"
-			" FROM tsmigrate.check_versions($1) WHERE NOT ok"
-			" AND NOT (component = 'timescaledb' AND target_version IS NULL"
-			"  AND EXISTS (SELECT FROM pg_catalog.pg_available_extension_versions v"
-			"   WHERE v.name = 'timescaledb' AND v.version = source_version))",
-			0, NULL, NULL);
-	if (SPI_processed > 0)
+	tsm_conn_close(conn);
+	foreach(lc, checks)
+	{
+		TsmVersionCheck *check = lfirst(lc);
+
+		if (check->ok)
+			continue;
+		if (strcmp(check->component, "timescaledb") == 0 &&
+			check->target_version == NULL &&
+			tsm_local_version_available("timescaledb", check->source_version))
+			continue;
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("%s versions of source and target do not match",
-					   result_value(0, 1)),
+					   check->component),
 				errdetail("The source has %s, the target %s.",
-						  result_value(0, 2) ? result_value(0, 2) : "none",
-						  result_value(0, 3) ? result_value(0, 3) : "none"),
+						  check->source_version ? check->source_version : "none",
+						  check->target_version ? check->target_version : "none"),
 				errhint("%s See SELECT * FROM tsmigrate.check_versions().",
-						result_value(0, 4)));
+						check->hint));
+	}
 
-	run_sql(run, "SELECT pid, usename, application_name, client_addr"
-			" FROM tsmigrate.source_sessions($1)"
-			" WHERE application_name IS DISTINCT FROM 'tsmigrate'", 0, NULL, NULL);
-	others = (int) SPI_processed;
-	if (others > 0)
+	initStringInfo(&list);
+	for (r = 0; r < sessions->nrows; r++)
 	{
-		StringInfoData list;
+		const char *pid = tsm_rows_get(sessions, r, 0);
+		const char *user = tsm_rows_value(sessions, r, 1);
+		const char *application = tsm_rows_value(sessions, r, 2);
 
-		initStringInfo(&list);
-		for (r = 0; r < SPI_processed && r < 10; r++)
-			appendStringInfo(&list, "%spid %s (%s, %s)", r > 0 ? ", " : "",
-							 result_value(r, 1),
-							 result_value(r, 2) ? result_value(r, 2) : "?",
-							 result_value(r, 3) ? result_value(r, 3) : "?");
+		if (application != NULL && strcmp(application, "tsmigrate") == 0)
+			continue;
+		if (others++ < 10)
+			appendStringInfo(&list, "%spid %s (%s, %s)", list.len > 0 ? ", " : "",
+							 pid, user ? user : "?", application ? application : "?");
+	}
+	if (others > 0)
 		ereport(WARNING,
 				errmsg_plural("%d other session is connected to the source database",
 							  "%d other sessions are connected to the source database",
 							  others, others),
 				errdetail("%s", list.data),
 				errhint("Take the applications offline: rows written during the migration may be missed."));
-	}
 	return others > 0 ? psprintf("%d other sessions on the source", others) : NULL;
 }
 

@@ -33,6 +33,17 @@ static const char *const sessions_sql =
 " ORDER BY a.backend_start, a.pid";
 
 /*
+ * tsm_source_sessions
+ *		The other sessions connected to the source database of "conn":
+ *		(pid, usename, application_name, client_addr, state, backend_start).
+ */
+TsmRows *
+tsm_source_sessions(PGconn *conn)
+{
+	return tsm_query(conn, sessions_sql, 0, NULL, 6, "the source's sessions");
+}
+
+/*
  * tsmigrate.source_sessions(source text)
  *		List the other sessions connected to the source database.
  */
@@ -41,9 +52,8 @@ tsmigrate_source_sessions(PG_FUNCTION_ARGS)
 {
 	TsmSource  *src = tsm_source_from_arg(fcinfo, 0);
 	PGconn	   *conn = tsm_conn_open(src);
-	TsmRows    *rows;
+	TsmRows    *rows = tsm_source_sessions(conn);
 
-	rows = tsm_query(conn, sessions_sql, 0, NULL, 6, "the source's sessions");
 	tsm_conn_close(conn);
 
 	tsm_rows_store(rows, fcinfo);

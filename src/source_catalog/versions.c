@@ -75,17 +75,31 @@ tsm_local_version_available(const char *extname, const char *version)
 								 extname, version) != NULL;
 }
 
-/*
- * tsmigrate.check_versions(source text)
- *		One row per component: PostgreSQL, and TimescaleDB where either side
- *		has it.
- */
-Datum
-tsmigrate_check_versions(PG_FUNCTION_ARGS)
+/* one row of check_versions */
+static TsmVersionCheck *
+version_check(const char *component, const char *source_version,
+			  const char *target_version, bool ok, const char *hint)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TsmSource  *src = tsm_source_from_arg(fcinfo, 0);
-	PGconn	   *conn;
+	TsmVersionCheck *check = palloc(sizeof(TsmVersionCheck));
+
+	check->component = component;
+	check->source_version = source_version;
+	check->target_version = target_version;
+	check->ok = ok;
+	check->hint = hint;
+	return check;
+}
+
+/*
+ * tsm_check_versions
+ *		check_versions' rows (TsmVersionChecks) for the source that "conn"
+ *		is connected to: PostgreSQL, and TimescaleDB where either side has
+ *		it.  Warns when the connection travels unencrypted.
+ */
+List *
+tsm_check_versions(PGconn *conn, const TsmSource *src)
+{
+	List	   *checks = NIL;
 	TsmRows    *rows;
 	int			src_num;
 	int			tgt_num;
@@ -93,7 +107,6 @@ tsmigrate_check_versions(PG_FUNCTION_ARGS)
 	char	   *tgt_ts;
 	char		peer[64];
 
-	conn = tsm_conn_open(src);
 	rows = tsm_query(conn, source_versions_sql, 0, NULL, 2, "the source's versions");
 	if (tsm_conn_exposed(conn, peer, sizeof(peer)))
 		ereport(WARNING,
@@ -102,40 +115,66 @@ tsmigrate_check_versions(PG_FUNCTION_ARGS)
 				errdetail("It goes over TCP to %s, not to the loopback interface or a Unix-domain socket, without SSL: anyone on the network path can read the data or play the source.",
 						  peer),
 				errhint("Connect with sslmode=verify-full and the source server's CA in sslrootcert, in the connection string or in the foreign server's options."));
-	tsm_conn_close(conn);
 
 	src_num = tsm_rows_int32(rows, 0, 0);
 	src_ts = tsm_rows_value(rows, 0, 1);
 	tgt_num = pg_strtoint32(GetConfigOption("server_version_num", false, false));
 	tgt_ts = tsm_local_extversion("timescaledb");
 
-	InitMaterializedSRF(fcinfo, 0);
-
 	/* PostgreSQL: the same major or a newer one */
 	if (src_num < TSM_MIN_SOURCE_VERSION_NUM)
-		put_row(rsinfo, "postgresql", major_minor(src_num), major_minor(tgt_num),
-				false,
-				psprintf("Upgrade the source to PostgreSQL %d or later first: tsmigrate reads the catalogs of PostgreSQL %d and later.",
-						 TSM_MIN_SOURCE_VERSION_NUM / 10000,
-						 TSM_MIN_SOURCE_VERSION_NUM / 10000));
+		checks = lappend(checks,
+						 version_check("postgresql", major_minor(src_num), major_minor(tgt_num),
+									   false,
+									   psprintf("Upgrade the source to PostgreSQL %d or later first: tsmigrate reads the catalogs of PostgreSQL %d and later.",
+												TSM_MIN_SOURCE_VERSION_NUM / 10000,
+												TSM_MIN_SOURCE_VERSION_NUM / 10000)));
 	else if (src_num / 10000 > tgt_num / 10000)
-		put_row(rsinfo, "postgresql", major_minor(src_num), major_minor(tgt_num),
-				false,
-				psprintf("Migrate into a server running PostgreSQL %d or later: a database cannot move to an older major version.",
-						 src_num / 10000));
+		checks = lappend(checks,
+						 version_check("postgresql", major_minor(src_num), major_minor(tgt_num),
+									   false,
+									   psprintf("Migrate into a server running PostgreSQL %d or later: a database cannot move to an older major version.",
+												src_num / 10000)));
 	else
-		put_row(rsinfo, "postgresql", major_minor(src_num), major_minor(tgt_num),
-				true, NULL);
+		checks = lappend(checks,
+						 version_check("postgresql", major_minor(src_num), major_minor(tgt_num),
+									   true, NULL));
 
 	/* TimescaleDB: exactly the same version where the source has it */
 	if (src_ts != NULL || tgt_ts != NULL)
 	{
 		bool		ok = src_ts == NULL || (tgt_ts != NULL && strcmp(src_ts, tgt_ts) == 0);
 
-		put_row(rsinfo, "timescaledb", src_ts, tgt_ts, ok,
-				ok ? NULL : timescaledb_hint(src_ts, tgt_ts));
+		checks = lappend(checks,
+						 version_check("timescaledb", src_ts ? pstrdup(src_ts) : NULL,
+									   tgt_ts, ok,
+									   ok ? NULL : timescaledb_hint(src_ts, tgt_ts)));
 	}
+	return checks;
+}
 
+/*
+ * tsmigrate.check_versions(source text)
+ *		tsm_check_versions' rows.
+ */
+Datum
+tsmigrate_check_versions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TsmSource  *src = tsm_source_from_arg(fcinfo, 0);
+	PGconn	   *conn = tsm_conn_open(src);
+	List	   *checks = tsm_check_versions(conn, src);
+	ListCell   *lc;
+
+	tsm_conn_close(conn);
+	InitMaterializedSRF(fcinfo, 0);
+	foreach(lc, checks)
+	{
+		TsmVersionCheck *check = lfirst(lc);
+
+		put_row(rsinfo, check->component, check->source_version,
+				check->target_version, check->ok, check->hint);
+	}
 	return (Datum) 0;
 }
 
