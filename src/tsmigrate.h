@@ -17,8 +17,6 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "libpq-fe.h"
-
-#include "copy/copy_command.h"
 #include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/relcache.h"
@@ -53,6 +51,25 @@ typedef struct TsmRows
 	char	  **names;			/* column names as the source gave them, or
 								 * NULL */
 } TsmRows;
+
+/*
+ * One read of the source, as pull_data and pull_chunks plan it: the
+ * command text is made from it by tsm_copy_command (copy/copy_command.c) only, when the copy
+ * runs, as postgres_fdw's deparse.c makes its remote queries.
+ */
+typedef struct TsmCopyCommand
+{
+	const char *relation;		/* quoted, schema-qualified source name */
+	const char *columns;		/* quoted column list; NULL or "": all */
+	bool		query;			/* COPY (SELECT ...): the rows a query reads
+								 * (a compressed chunk's rows decompressed) */
+	bool		only;			/* with query: FROM ONLY, not the children */
+	int64		first_block;	/* with query: from this block (0: first) */
+	int64		end_block;		/* with query: before this block (0: to the
+								 * end, including rows added since) */
+	bool		binary;			/* binary allowed by the source and the
+								 * columns' types (tsm_copy_binary_allowed) */
+} TsmCopyCommand;
 
 /*
  * One unit of copy work: a table, or one block range of a large table.
@@ -165,8 +182,9 @@ extern PGconn *tsm_conn_open(const TsmSource *src);
 extern PGconn *tsm_conn_open_session(const TsmSource *src);
 extern TsmRows *tsm_source_sessions(PGconn *conn);
 extern void tsm_run_scope_begin(const char *arg, TsmSource *src);
+extern bool tsm_run_scope_has(const TsmSource *src);
+extern void tsm_run_scope_forget(void);
 extern void tsm_run_scope_end(void);
-extern TsmSource *tsm_run_scope_source(const char *arg);
 extern void tsm_conn_close(PGconn *conn);
 extern bool tsm_conn_exposed(PGconn *conn, char *peer, size_t peerlen);
 extern PGresult *tsm_conn_exec(PGconn *conn, const char *sql, int nparams,

@@ -44,6 +44,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "copy/copy_command.h"
 
 /*
  * State of the copy in progress: copy_data_source_cb has no argument, so it

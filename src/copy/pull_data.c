@@ -63,6 +63,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "copy/copy_command.h"
 #include "target/state.h"
 #include "source_catalog/relations.h"
 #include "workers/workers.h"

@@ -19,10 +19,10 @@
  * (a minute at most unless a superuser set it), and a pg_cancel_backend or
  * pg_terminate_backend arriving meanwhile ends the wait at once.
  *
- * A migrate call opens a run scope (tsm_run_scope_begin): while it lasts,
- * every step resolves the run's source argument to the TsmSource migrate
- * resolved (tsm_run_scope_source, called by tsm_source_from_arg), and
- * tsm_conn_open of that source hands out one leader session, kept between
+ * A migrate call opens a run scope (tsm_run_scope_begin, source.c): while
+ * it lasts, every step resolves the run's source argument to the TsmSource
+ * migrate resolved, and tsm_conn_open of that source hands out one leader
+ * session, kept between
  * steps, as postgres_fdw's connection cache keeps one connection per user
  * mapping: one resolution and one session per run, whatever the steps are.
  * A step that ends with the session idle gives it back; one that fails
@@ -67,19 +67,15 @@ typedef struct TsmOpenConn
 static TsmOpenConn *open_conns = NULL;
 static bool callbacks_registered = false;
 
-/* migrate's run scope: its source, and its leader session once opened */
-typedef struct TsmRunScope
+/* the leader session of migrate's run scope (source.c holds its source) */
+typedef struct TsmRunSession
 {
-	bool		active;
-	char	   *arg;			/* the source argument, NULL for the setting */
-	Oid			userid;			/* the user who resolved it */
-	TsmSource  *src;
-	PGconn	   *conn;			/* the leader session, or NULL */
+	PGconn	   *conn;			/* NULL until a step first connects */
 	bool		in_use;			/* handed out by tsm_conn_open */
 	SubTransactionId user_subid;	/* the subtransaction that took it */
-} TsmRunScope;
+} TsmRunSession;
 
-static TsmRunScope run_scope;
+static TsmRunSession run_session;
 
 static void xact_callback(XactEvent event, void *arg);
 static void subxact_callback(SubXactEvent event, SubTransactionId mySubid,
@@ -100,18 +96,17 @@ static char *first_line_of(const char *message);
 PGconn *
 tsm_conn_open(const TsmSource *src)
 {
-	if (run_scope.active && src == run_scope.src && !run_scope.in_use &&
-		GetUserId() == run_scope.userid)
+	if (!run_session.in_use && tsm_run_scope_has(src))
 	{
-		if (run_scope.conn == NULL)
+		if (run_session.conn == NULL)
 		{
-			run_scope.conn = open_conn(src, true);
+			run_session.conn = open_conn(src, true);
 			/* the run's, not the step's: a step's rollback leaves it open */
 			open_conns->subid = TopSubTransactionId;
 		}
-		run_scope.in_use = true;
-		run_scope.user_subid = GetCurrentSubTransactionId();
-		return run_scope.conn;
+		run_session.in_use = true;
+		run_session.user_subid = GetCurrentSubTransactionId();
+		return run_session.conn;
 	}
 	return open_conn(src, false);
 }
@@ -211,14 +206,14 @@ tsm_conn_close(PGconn *conn)
 {
 	if (conn == NULL)
 		return;
-	if (conn == run_scope.conn)
+	if (conn == run_session.conn)
 	{
-		run_scope.in_use = false;
+		run_session.in_use = false;
 		/* idle outside a transaction: kept for the run's next step */
-		if (run_scope.active && PQstatus(conn) == CONNECTION_OK &&
+		if (PQstatus(conn) == CONNECTION_OK &&
 			PQtransactionStatus(conn) == PQTRANS_IDLE)
 			return;
-		run_scope.conn = NULL;
+		run_session.conn = NULL;
 	}
 	forget_conn(conn);
 	if (PQtransactionStatus(conn) == PQTRANS_ACTIVE)
@@ -228,56 +223,20 @@ tsm_conn_close(PGconn *conn)
 }
 
 /*
- * tsm_run_scope_begin
- *		From now until tsm_run_scope_end, "arg" (a source argument as given,
- *		NULL for the setting tsmigrate.source) resolves to "src" for the
- *		current user, and "src" connects through one leader session.
- *		"src" must live until tsm_run_scope_end.
- */
-void
-tsm_run_scope_begin(const char *arg, TsmSource *src)
-{
-	Assert(!run_scope.active);
-	memset(&run_scope, 0, sizeof(run_scope));
-	run_scope.arg = arg ? MemoryContextStrdup(TopMemoryContext, arg) : NULL;
-	run_scope.userid = GetUserId();
-	run_scope.src = src;
-	run_scope.active = true;
-}
-
-/*
  * tsm_run_scope_end
- *		End the run scope and close its leader session.  On every path: an
- *		error ends the scope too (migrate's PG_FINALLY).
+ *		End migrate's run scope (tsm_run_scope_begin) and close its leader
+ *		session.  On every path: an error ends the scope too (migrate's
+ *		PG_FINALLY).
  */
 void
 tsm_run_scope_end(void)
 {
-	PGconn	   *conn = run_scope.conn;
+	PGconn	   *conn = run_session.conn;
 
-	run_scope.active = false;
-	run_scope.conn = NULL;
+	memset(&run_session, 0, sizeof(run_session));
+	tsm_run_scope_forget();
 	if (conn != NULL)
 		tsm_conn_close(conn);
-	if (run_scope.arg)
-		pfree(run_scope.arg);
-	memset(&run_scope, 0, sizeof(run_scope));
-}
-
-/*
- * tsm_run_scope_source
- *		The run's source when "arg" is the run's source argument and the
- *		current user is the one who resolved it; else NULL.
- */
-TsmSource *
-tsm_run_scope_source(const char *arg)
-{
-	if (!run_scope.active || GetUserId() != run_scope.userid)
-		return NULL;
-	if (arg == NULL ? run_scope.arg != NULL :
-		(run_scope.arg == NULL || strcmp(arg, run_scope.arg) != 0))
-		return NULL;
-	return run_scope.src;
 }
 
 /*
@@ -624,10 +583,10 @@ xact_callback(XactEvent event, void *arg)
 			*link = entry->next;
 			if (!abort)
 				elog(WARNING, "tsmigrate source connection left open at transaction end");
-			if (entry->conn == run_scope.conn)
+			if (entry->conn == run_session.conn)
 			{
-				run_scope.conn = NULL;
-				run_scope.in_use = false;
+				run_session.conn = NULL;
+				run_session.in_use = false;
 			}
 			close_for_abort(entry->conn, endtime);
 			pfree(entry);
@@ -654,16 +613,16 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	 * The run's leader session, taken in this subtransaction: handed to the
 	 * parent on commit; on abort, in an unknown state, closed.
 	 */
-	if (run_scope.in_use && run_scope.user_subid == mySubid)
+	if (run_session.in_use && run_session.user_subid == mySubid)
 	{
 		if (event == SUBXACT_EVENT_COMMIT_SUB)
-			run_scope.user_subid = parentSubid;
+			run_session.user_subid = parentSubid;
 		else
 		{
-			PGconn	   *conn = run_scope.conn;
+			PGconn	   *conn = run_session.conn;
 
-			run_scope.conn = NULL;
-			run_scope.in_use = false;
+			run_session.conn = NULL;
+			run_session.in_use = false;
 			forget_conn(conn);
 			close_for_abort(conn, endtime);
 		}

@@ -47,6 +47,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
+#include "utils/memutils.h"
 
 #include "compat.h"
 #include "tsmigrate.h"
@@ -65,6 +66,70 @@ static void log_hook(ErrorData *edata);
 static emit_log_hook_type prev_log_hook = NULL;
 
 /*
+ * migrate's run scope: its source argument and what it resolved to, for
+ * the user who resolved it (the session is conn.c's)
+ */
+static struct
+{
+	bool		active;
+	char	   *arg;			/* NULL for the setting */
+	Oid			userid;
+	TsmSource  *src;
+} run_scope;
+
+/*
+ * tsm_run_scope_begin
+ *		From now until tsm_run_scope_end (conn.c), "arg" (a source argument
+ *		as given, NULL for the setting tsmigrate.source) resolves to "src"
+ *		for the current user, and "src" connects through one leader session.
+ *		"src" must live until then.
+ */
+void
+tsm_run_scope_begin(const char *arg, TsmSource *src)
+{
+	Assert(!run_scope.active);
+	run_scope.	arg = arg ? MemoryContextStrdup(TopMemoryContext, arg) : NULL;
+	run_scope.	userid = GetUserId();
+	run_scope.	src = src;
+	run_scope.	active = true;
+}
+
+/* tsm_run_scope_end's part here */
+void
+tsm_run_scope_forget(void)
+{
+	if (run_scope.arg)
+		pfree(run_scope.arg);
+	memset(&run_scope, 0, sizeof(run_scope));
+}
+
+/*
+ * tsm_run_scope_has
+ *		Is "src" the run's source, used by the user who resolved it?
+ */
+bool
+tsm_run_scope_has(const TsmSource *src)
+{
+	return run_scope.active && src == run_scope.src &&
+		GetUserId() == run_scope.userid;
+}
+
+/*
+ * The run's source when "arg" is the run's source argument and the current
+ * user is the one who resolved it; else NULL.
+ */
+static TsmSource *
+run_scope_source(const char *arg)
+{
+	if (!run_scope.active || GetUserId() != run_scope.userid)
+		return NULL;
+	if (arg == NULL ? run_scope.arg != NULL :
+		(run_scope.arg == NULL || strcmp(arg, run_scope.arg) != 0))
+		return NULL;
+	return run_scope.src;
+}
+
+/*
  * tsm_source_from_arg
  *		Resolve argument "argno" of a SQL function, or the setting when the
  *		argument is NULL or left out; within a migrate run, its source.
@@ -78,7 +143,7 @@ tsm_source_from_arg(FunctionCallInfo fcinfo, int argno)
 	if (PG_NARGS() > argno && !PG_ARGISNULL(argno))
 		arg = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	/* a step of migrate: the source migrate resolved for the whole run */
-	src = tsm_run_scope_source(arg);
+	src = run_scope_source(arg);
 	return src ? src : tsm_source_resolve(arg);
 }
 

@@ -67,6 +67,7 @@
 #include "source_catalog/catalog_filters.h"
 #include "compat.h"
 #include "tsmigrate.h"
+#include "copy/copy_command.h"
 #include "target/state.h"
 #include "workers/workers.h"
 
