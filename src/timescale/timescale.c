@@ -735,7 +735,7 @@ tsmigrate_compress_chunks(PG_FUNCTION_ARGS)
 		tsm_conn_close(conn);
 		return (Datum) 0;
 	}
-	hts = tsm_query(conn, hypertables_sql, 0, NULL, 15, "the source's hypertables");
+	hts = tsm_query(conn, hypertables_sql, 0, NULL, HT_NCOLS, "the source's hypertables");
 	chunks = tsm_query(conn, chunks_sql, 0, NULL, 7, "the source's chunks");
 	tsm_conn_command(conn, "COMMIT");
 	tsm_conn_close(conn);
@@ -766,12 +766,12 @@ tsmigrate_compress_chunks(PG_FUNCTION_ARGS)
 			continue;
 		/* a continuous aggregate's chunks: named after the aggregate */
 		for (h = 0; h < hts->nrows; h++)
-			if (strcmp(tsm_rows_get(hts, h, 0), htid) == 0)
-				hypertable = tsm_rows_value(hts, h, 13) ?
-					quote_qualified_identifier(tsm_rows_get(hts, h, 13),
-											   tsm_rows_get(hts, h, 14)) :
-					quote_qualified_identifier(tsm_rows_get(hts, h, 1),
-											   tsm_rows_get(hts, h, 2));
+			if (strcmp(tsm_rows_get(hts, h, HT_ID), htid) == 0)
+				hypertable = tsm_rows_value(hts, h, HT_CAGG_SCHEMA) ?
+					quote_qualified_identifier(tsm_rows_name(hts, h, HT_CAGG_SCHEMA),
+											   tsm_rows_name(hts, h, HT_CAGG_VIEW)) :
+					quote_qualified_identifier(tsm_rows_name(hts, h, HT_SCHEMA),
+											   tsm_rows_name(hts, h, HT_TABLE));
 		if (hypertable == NULL)
 			continue;
 
@@ -893,7 +893,7 @@ tsm_source_chunks(PGconn *conn)
 
 	if (!tsm_source_has_timescaledb(conn))
 		return NULL;
-	hts = tsm_query(conn, hypertables_sql, 0, NULL, 15, "the source's hypertables");
+	hts = tsm_query(conn, hypertables_sql, 0, NULL, HT_NCOLS, "the source's hypertables");
 	chunks = tsm_query(conn, chunks_sql, 0, NULL, 7, "the source's chunks");
 	out = palloc0(sizeof(TsmRows));
 	out->what = chunks->what;
