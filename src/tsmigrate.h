@@ -23,6 +23,8 @@
 
 #include "compat.h"
 
+struct ReturnSetInfo;
+
 /*
  * A resolved source: what tsmigrate connects to.  keywords and values are
  * NULL-terminated arrays for PQconnectdbParams(), with the options that
@@ -348,6 +350,17 @@ typedef struct TsmReplayGuard
 	MemoryContext cxt;			/* of the two above */
 } TsmReplayGuard;
 
+/* in replay.c: what pull_schema did (tsm_pull_schema) */
+typedef struct TsmSchemaDone
+{
+	int64		created;
+	int64		existing;		/* found there already (skip_existing) */
+} TsmSchemaDone;
+
+extern void tsm_pull_schema(TsmSource *src, TsmSchemaSection section, int jobs,
+							bool skip_existing, TsmSchemaOptions *opts,
+							TsmSchemaDone *done);
+
 /* in replay_check.c */
 extern void tsm_replay_check_init(void);
 extern void tsm_replay_guard_init(TsmReplayGuard *guard, bits32 allow,
@@ -359,6 +372,23 @@ extern bool tsm_replay_relation_is_ours(Oid relid, TsmReplayGuard *guard);
 extern void tsm_replay_watch(TsmReplayGuard *guard);
 extern void tsm_replay_unwatch(void);
 extern void tsm_replay_record(TsmReplayGuard *guard);
+
+/* in extensions.c: what sync_extensions did (tsm_sync_extensions) */
+typedef struct TsmExtensionsDone
+{
+	List	   *actions;		/* each extension's action, in order */
+	const char *timescaledb_source; /* TimescaleDB's versions and action, */
+	const char *timescaledb_target; /* when the source has it */
+	const char *timescaledb_action;
+} TsmExtensionsDone;
+
+extern void tsm_sync_extensions(PGconn *conn, bool dry_run,
+								struct ReturnSetInfo *rsinfo,
+								TsmExtensionsDone *done);
+
+/* in roles.c */
+extern void tsm_pull_roles(TsmSource *src, TsmConsent *consent, int *created,
+						   int *existing, int *skipped);
 
 /* in replay_object.c */
 extern void tsm_replay_settings(GucAction action);
@@ -374,6 +404,7 @@ PGDLLEXPORT void tsmigrate_replay_worker_main(Datum main_arg);
 
 /* in pull_data.c */
 extern TsmCopyPlan *tsm_data_prepare(PGconn *conn, ArrayType *tables, int jobs);
+extern void tsm_data_large_objects(PGconn *conn, int64 *count, int64 *bytes);
 extern void tsm_data_sequences(PGconn *conn, TsmCopyPlan *plan, int64 run_id);
 
 /* in replay_early.c */
@@ -392,6 +423,21 @@ extern bool tsm_replay_chunk_statements(const TsmSchemaObject *obj, List **chunk
 extern TsmCopyPlan *tsm_chunks_prepare(PGconn *conn, ArrayType *wanted);
 extern void tsm_chunks_attach(TsmCopyPlan *plan, int64 run_id);
 extern bool tsm_source_has_timescaledb(PGconn *conn);
+extern int64 tsm_compress_chunks(PGconn *conn, struct ReturnSetInfo *rsinfo);
+
+/* what pull_hypertables did (tsm_pull_hypertables) */
+typedef struct TsmHypertablesDone
+{
+	int			hypertables;	/* and continuous aggregates */
+	int64		chunks;
+	int64		compressed;		/* chunks compressed on the source */
+} TsmHypertablesDone;
+
+extern void tsm_pull_hypertables(TsmSource *src, bool with_data,
+								 TsmHypertablesDone *done);
+
+/* in jobs.c */
+extern int	tsm_pull_jobs(TsmSource *src, bool owners, int *created);
 extern List *tsm_source_hypertables(PGconn *conn);
 extern bool tsm_is_hypertable(List *hypertables, const char *qualname);
 extern TsmRows *tsm_source_chunks(PGconn *conn);
@@ -428,7 +474,6 @@ extern void tsm_compressed_attach(const TsmCompressed *cc, Oid chunkid);
 extern char *tsm_compressed_pending_of(const char *qualname);
 
 /* in caggs.c */
-struct ReturnSetInfo;
 extern Oid	tsm_cagg_create(PGconn *conn, int mat_id);
 extern void tsm_caggs_finish(PGconn *conn, struct ReturnSetInfo *rsinfo);
 

@@ -649,6 +649,21 @@ make_tasks(TsmRelation *rels, int nrels, int jobs, int *ntasks)
 }
 
 /*
+ * tsm_data_large_objects
+ *		pull_data's copy of the source's large objects, read on "conn" (idle
+ *		inside the snapshot's transaction), for migrate: *count of them,
+ *		*bytes in all.
+ */
+void
+tsm_data_large_objects(PGconn *conn, int64 *count, int64 *bytes)
+{
+	TimestampTz start;
+	TimestampTz end;
+
+	copy_large_objects(conn, count, bytes, &start, &end);
+}
+
+/*
  * Sequences: the source's last_value and is_called under the snapshot,
  * set on the target with setval() (which checks UPDATE on the sequence).
  */

@@ -40,10 +40,13 @@
  *						next start, once everything else is in
  *		verify			verify: every check must be ok
  *
- *	Each step calls the entry point of the same name through SPI, so a
- *	step does exactly what a DBA calling that function by hand would get;
- *	the data step uses pull_data's and pull_chunks' preparation in C, to
- *	run both in one pool of workers.
+ *	Each step calls in C the work of the function of the same name (what a
+ *	DBA calling that function by hand gets, without its result rows), with
+ *	the source this call resolved once and, through the run scope
+ *	(remote/), one source session for all of them; the data step uses
+ *	pull_data's and pull_chunks' preparation, to run both in one pool of
+ *	workers, and reads large objects and the continuous aggregates' state
+ *	on its snapshot's own session.
  *	A step runs in a subtransaction: when it fails, the step (and, for
  *	data, the relations caught copying) are marked failed with the
  *	error, that is committed, and the error is raised again with its own
@@ -88,6 +91,7 @@
 #include "compat.h"
 #include "tsmigrate.h"
 #include "target/state.h"
+#include "verify/verify.h"
 #include "workers/workers.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_migrate);
@@ -107,8 +111,6 @@ typedef struct TsmRun
 	bool		roles;
 	bool		owners;			/* objects and jobs owned as on the source */
 	bool		privileges;		/* with the source's GRANTs and REVOKEs */
-	Datum		allow;			/* the argument as given: text[], or NULL */
-	bool		allow_null;
 	TsmConsent *consent;		/* allow, parsed */
 	PGconn	   *snapshot_conn;	/* data step: holds the exported snapshot */
 	char	   *snapshot;
@@ -162,14 +164,20 @@ static char *prepare_current_batch(TsmRun *run);
 static char *copy_current_batch(TsmRun *run);
 static char *empty_current_batch(TsmRun *run);
 static char *finish_caggs(TsmRun *run);
+
+/* how run_guarded runs a piece of a step */
+#define GUARD_RELATIONS		0x01	/* on error, mark the relations copying
+									 * failed */
+#define GUARD_SNAPSHOT		0x02	/* with a snapshot, as a statement */
+
 static void run_guarded(TsmRun *run, const char *step, StepFunction fn,
-						char **detail, bool relations);
-static int	run_sql(TsmRun *run, const char *sql, int extra_nargs,
-					Oid *extra_types, Datum *extra_values);
+						char **detail, int flags);
 static char *result_value(int row, int col);
 static char *list_source_relations(TsmRun *run);
 static char *export_snapshot(TsmRun *run);
 static TsmSource *run_source(TsmRun *run);
+static TsmSchemaOptions *run_schema_options(TsmRun *run);
+static int	compare_strings(const ListCell *a, const ListCell *b);
 static ArrayType *text_array(List *items);
 static char *copy_source_large_objects(TsmRun *run);
 static bool take_lock(void);
@@ -203,8 +211,6 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 	run.roles = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
 	run.owners = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
 	run.privileges = PG_ARGISNULL(4) ? true : PG_GETARG_BOOL(4);
-	run.allow_null = PG_ARGISNULL(5);
-	run.allow = run.allow_null ? (Datum) 0 : PG_GETARG_DATUM(5);
 	/* a wrong word in allow fails before anything is recorded */
 	run.consent = tsm_consent_from_arg(fcinfo, 5);
 	run.step_resumed = false;
@@ -238,8 +244,6 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 		tsm_run_scope_begin(run.source_null ? NULL : TextDatumGetCString(run.source),
 							src);
 		SPI_connect_ext(SPI_OPT_NONATOMIC);
-		if (!run.source_null)
-			run.source = PointerGetDatum(PG_DETOAST_DATUM_COPY(run.source));
 
 		for (i = 0; i < lengthof(steps); i++)
 			step_names[i] = steps[i].name;
@@ -277,7 +281,7 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 				if (steps[i].commits)
 					detail = steps[i].run(&run);
 				else
-					run_guarded(&run, steps[i].name, steps[i].run, &detail, false);
+					run_guarded(&run, steps[i].name, steps[i].run, &detail, GUARD_SNAPSHOT);
 
 				tsm_state_step_mark(run.run_id, steps[i].name,
 									detail && strncmp(detail, "skipped", 7) == 0 ?
@@ -315,7 +319,7 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
  */
 static void
 run_guarded(TsmRun *run, const char *step, StepFunction fn, char **detail,
-			bool relations)
+			int flags)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -325,7 +329,22 @@ run_guarded(TsmRun *run, const char *step, StepFunction fn, char **detail,
 
 	PG_TRY();
 	{
-		char	   *result = fn ? fn(run) : NULL;
+		char	   *result = NULL;
+
+		/*
+		 * With GUARD_SNAPSHOT, as a statement of its own would run: with a
+		 * snapshot (a procedure has none after a commit), which some utility
+		 * commands need; an error pops it with the subtransaction. Not around
+		 * the copy, whose wait would hold back the target's xmin horizon.
+		 */
+		if (fn != NULL && (flags & GUARD_SNAPSHOT))
+		{
+			PushActiveSnapshot(GetTransactionSnapshot());
+			result = fn(run);
+			PopActiveSnapshot();
+		}
+		else if (fn != NULL)
+			result = fn(run);
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
@@ -344,7 +363,7 @@ run_guarded(TsmRun *run, const char *step, StepFunction fn, char **detail,
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 
-		if (relations)
+		if (flags & GUARD_RELATIONS)
 			tsm_state_relations_failed(run->run_id, edata->message);
 		tsm_state_step_mark(run->run_id, step, TSM_STEP_FAILED, NULL, edata->message);
 		tsm_state_run_mark(run->run_id, TSM_RUN_FAILED,
@@ -357,37 +376,6 @@ run_guarded(TsmRun *run, const char *step, StepFunction fn, char **detail,
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
-}
-
-/*
- * Run a query whose first parameter is the source, and any others given.
- */
-static int
-run_sql(TsmRun *run, const char *sql, int extra_nargs, Oid *extra_types,
-		Datum *extra_values)
-{
-	Oid			types[6] = {TEXTOID};
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
-	int			i;
-	int			rc;
-
-	Assert(extra_nargs < 6);
-	values[0] = run->source;
-	if (run->source_null)
-		nulls[0] = 'n';
-	for (i = 0; i < extra_nargs; i++)
-	{
-		types[i + 1] = extra_types[i];
-		values[i + 1] = extra_values[i];
-		/* the caller's allow argument may be NULL */
-		if (extra_types[i] == TEXTARRAYOID && extra_values[i] == (Datum) 0)
-			nulls[i + 1] = 'n';
-	}
-	rc = SPI_execute_with_args(sql, extra_nargs + 1, types, values, nulls, false, 0);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	return rc;
 }
 
 static char *
@@ -467,74 +455,75 @@ step_checks(TsmRun *run)
 static char *
 step_extensions(TsmRun *run)
 {
+	PGconn	   *conn = tsm_conn_open(run->src);
+	TsmExtensionsDone done;
 	StringInfoData detail;
-	uint64		r;
-	char	   *ts_source = NULL;
-	char	   *ts_target = NULL;
-	char	   *ts_action = NULL;
+	List	   *actions;
+	ListCell   *lc;
+	int			n = 0;
 
-	run_sql(run, "WITH s AS MATERIALIZED (SELECT * FROM tsmigrate.sync_extensions($1))"
-			" SELECT action, count(*), NULL, NULL, NULL FROM s GROUP BY action"
-			" UNION ALL"
-			" SELECT NULL, NULL, source_version, target_version, action FROM s"
-			"  WHERE extname = 'timescaledb'"
-			" ORDER BY 1", 0, NULL, NULL);
+	tsm_sync_extensions(conn, false, NULL, &done);
+	tsm_conn_close(conn);
+
+	/* "2 created, 1 already present": how many of each action, by action */
 	initStringInfo(&detail);
-	for (r = 0; r < SPI_processed; r++)
+	actions = list_copy(done.actions);
+	list_sort(actions, compare_strings);
+	foreach(lc, actions)
 	{
-		if (result_value(r, 1) == NULL)
-		{
-			ts_source = result_value(r, 3);
-			ts_target = result_value(r, 4);
-			ts_action = result_value(r, 5);
+		n++;
+		if (lnext(actions, lc) != NULL &&
+			strcmp(lfirst(lc), lfirst(lnext(actions, lc))) == 0)
 			continue;
-		}
-		appendStringInfo(&detail, "%s%s %s", detail.len > 0 ? ", " : "",
-						 result_value(r, 2), result_value(r, 1));
+		appendStringInfo(&detail, "%s%d %s", detail.len > 0 ? ", " : "", n,
+						 (char *) lfirst(lc));
+		n = 0;
 	}
-	if (ts_source != NULL &&
-		(ts_target == NULL || strcmp(ts_source, ts_target) != 0))
+
+	if (done.timescaledb_source != NULL &&
+		(done.timescaledb_target == NULL ||
+		 strcmp(done.timescaledb_source, done.timescaledb_target) != 0))
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("timescaledb versions of source and target do not match"),
-				errdetail("The source has %s, the target %s: %s.", ts_source,
-						  ts_target ? ts_target : "none", ts_action),
+				errdetail("The source has %s, the target %s: %s.", done.timescaledb_source,
+						  done.timescaledb_target ? done.timescaledb_target : "none",
+						  done.timescaledb_action),
 				errhint("Run on the target, as a superuser: CREATE EXTENSION timescaledb VERSION %s;",
-						quote_literal_cstr(ts_source)));
+						quote_literal_cstr(done.timescaledb_source)));
 	return detail.len > 0 ? detail.data : pstrdup("no extensions");
+}
+
+/* list_sort's comparator for a List of C strings */
+static int
+compare_strings(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
 }
 
 static char *
 step_roles(TsmRun *run)
 {
-	Oid			types[1] = {TEXTARRAYOID};
-	Datum		values[1];
+	int			created;
+	int			existing;
+	int			skipped;
 
 	if (!run->roles)
 		return pstrdup("skipped: roles => false");
-	values[0] = run->allow;
 	/* what was refused (pull_roles' "skipped..." rows) is counted apart */
-	run_sql(run, "SELECT count(*) FILTER (WHERE action = 'created'),"
-			" count(*) FILTER (WHERE action = 'exists (left as it is)'),"
-			" count(*) FILTER (WHERE pg_catalog.strpos(action, 'skipped') > 0)"
-			" FROM tsmigrate.pull_roles($1, allow => $2)", 1, types, values);
-	return psprintf("%s roles created, %s left as they were, %s skipped (pull_roles(..., dry_run => true) lists them)",
-					result_value(0, 1), result_value(0, 2), result_value(0, 3));
+	tsm_pull_roles(run->src, run->consent, &created, &existing, &skipped);
+	return psprintf("%d roles created, %d left as they were, %d skipped (pull_roles(..., dry_run => true) lists them)",
+					created, existing, skipped);
 }
 
 static char *
 step_pre_data(TsmRun *run)
 {
-	Oid			types[3] = {BOOLOID, BOOLOID, TEXTARRAYOID};
-	Datum		values[3];
+	TsmSchemaDone done;
 
-	values[0] = BoolGetDatum(run->owners);
-	values[1] = BoolGetDatum(run->privileges);
-	values[2] = run->allow;
-	run_sql(run, "SELECT count(*) FROM tsmigrate.pull_schema($1, 'pre-data',"
-			" owners => $2, privileges => $3, allow => $4)",
-			3, types, values);
-	return psprintf("%s objects", result_value(0, 1));
+	tsm_pull_schema(run->src, TSM_SECTION_PRE_DATA, 1, false, run_schema_options(run),
+					&done);
+	return psprintf(INT64_FORMAT " objects", done.created);
 }
 
 /*
@@ -546,25 +535,29 @@ step_pre_data(TsmRun *run)
 static char *
 step_post_data(TsmRun *run)
 {
-	Oid			types[4] = {INT4OID, BOOLOID, BOOLOID, TEXTARRAYOID};
-	Datum		values[4];
+	TsmSchemaDone done;
 
-	values[0] = Int32GetDatum(run->jobs);
-	values[1] = BoolGetDatum(run->owners);
-	values[2] = BoolGetDatum(run->privileges);
-	values[3] = run->allow;
-	run_sql(run, "SELECT count(*) FILTER (WHERE action = 'created'),"
-			" count(*) FILTER (WHERE action = 'exists')"
-			" FROM tsmigrate.pull_schema($1, 'post-data', jobs => $2, skip_existing => true,"
-			" owners => $3, privileges => $4, allow => $5)",
-			4, types, values);
-	if (strcmp(result_value(0, 2), "0") == 0)
-		return psprintf("%s objects", result_value(0, 1));
+	tsm_pull_schema(run->src, TSM_SECTION_POST_DATA, run->jobs, true,
+					run_schema_options(run), &done);
+	if (done.existing == 0)
+		return psprintf(INT64_FORMAT " objects", done.created);
 	if (run->step_resumed)
-		return psprintf("%s objects (%s more were there already)",
-						result_value(0, 1), result_value(0, 2));
-	return psprintf("%s objects (%s more built by the data step)",
-					result_value(0, 1), result_value(0, 2));
+		return psprintf(INT64_FORMAT " objects (" INT64_FORMAT " more were there already)",
+						done.created, done.existing);
+	return psprintf(INT64_FORMAT " objects (" INT64_FORMAT " more built by the data step)",
+					done.created, done.existing);
+}
+
+/* how the run's schema is generated: its owners, privileges and allow */
+static TsmSchemaOptions *
+run_schema_options(TsmRun *run)
+{
+	TsmSchemaOptions *opts = palloc0(sizeof(TsmSchemaOptions));
+
+	opts->owners = run->owners;
+	opts->privileges = run->privileges;
+	opts->consent = run->consent;
+	return opts;
 }
 
 /* does the source have TimescaleDB?  Read once per call, on one connection */
@@ -588,13 +581,13 @@ source_has_timescaledb(TsmRun *run)
 static char *
 step_timescaledb(TsmRun *run)
 {
+	TsmHypertablesDone done;
+
 	if (!source_has_timescaledb(run))
 		return pstrdup("skipped: the source has no TimescaleDB");
-	run_sql(run, "SELECT count(*) FILTER (WHERE chunk IS NULL), count(chunk),"
-			" count(chunk) FILTER (WHERE compressed)"
-			" FROM tsmigrate.pull_hypertables($1, with_data => false)", 0, NULL, NULL);
-	return psprintf("%s hypertables and continuous aggregates, %s chunks (%s compressed on the source)",
-					result_value(0, 1), result_value(0, 2), result_value(0, 3));
+	tsm_pull_hypertables(run->src, false, &done);
+	return psprintf("%d hypertables and continuous aggregates, " INT64_FORMAT " chunks (" INT64_FORMAT " compressed on the source)",
+					done.hypertables, done.chunks, done.compressed);
 }
 
 /*
@@ -605,13 +598,9 @@ step_timescaledb(TsmRun *run)
 static char *
 finish_caggs(TsmRun *run)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
-
-	/* nothing to do (and no catalog read here) for a source without them */
-	values[0] = CStringGetTextDatum(run->snapshot);
-	run_sql(run, "SELECT count(*) FROM tsmigrate.pull_continuous_aggregates($1, $2)",
-			1, types, values);
+	/* on the step's own snapshot session, still in its transaction */
+	if (source_has_timescaledb(run))
+		tsm_caggs_finish(run->snapshot_conn, NULL);
 	return NULL;
 }
 
@@ -622,25 +611,28 @@ finish_caggs(TsmRun *run)
 static char *
 step_jobs(TsmRun *run)
 {
-	Oid			types[1] = {BOOLOID};
-	Datum		values[1];
+	int			jobs;
+	int			created;
 
-	values[0] = BoolGetDatum(run->owners);
 	if (!source_has_timescaledb(run))
 		return pstrdup("skipped: the source has no TimescaleDB");
-	run_sql(run, "SELECT count(*), count(*) FILTER (WHERE action = 'created')"
-			" FROM tsmigrate.pull_jobs($1, owners => $2)", 1, types, values);
-	return psprintf("%s jobs (%s created)", result_value(0, 1), result_value(0, 2));
+	jobs = tsm_pull_jobs(run->src, run->owners, &created);
+	return psprintf("%d jobs (%d created)", jobs, created);
 }
 
 /* chunks compressed on the source, compressed here once indexes are in */
 static char *
 step_compression(TsmRun *run)
 {
+	PGconn	   *conn;
+	int64		n;
+
 	if (!source_has_timescaledb(run))
 		return pstrdup("skipped: the source has no TimescaleDB");
-	run_sql(run, "SELECT count(*) FROM tsmigrate.compress_chunks($1)", 0, NULL, NULL);
-	return psprintf("%s chunks compressed", result_value(0, 1));
+	conn = tsm_conn_open(run->src);
+	n = tsm_compress_chunks(conn, NULL);
+	tsm_conn_close(conn);
+	return psprintf(INT64_FORMAT " chunks compressed", n);
 }
 
 /*
@@ -663,12 +655,12 @@ step_data(TsmRun *run)
 							  1, types, values, NULL, true, 1) == SPI_OK_SELECT &&
 		SPI_processed == 0)
 	{
-		run_guarded(run, "data", list_source_relations, NULL, false);
+		run_guarded(run, "data", list_source_relations, NULL, 0);
 		SPI_commit();
 	}
 
 	/* every read of the source under one snapshot, held open here */
-	run_guarded(run, "data", export_snapshot, NULL, false);
+	run_guarded(run, "data", export_snapshot, NULL, 0);
 
 	todo = tsm_state_relations_todo(run->run_id);
 	run->batch = NIL;
@@ -687,11 +679,11 @@ step_data(TsmRun *run)
 	}
 	if (run->batch != NIL)
 	{
-		run_guarded(run, "data", empty_current_batch, NULL, false);
+		run_guarded(run, "data", empty_current_batch, NULL, 0);
 		SPI_commit();
-		run_guarded(run, "data", prepare_current_batch, NULL, false);
+		run_guarded(run, "data", prepare_current_batch, NULL, 0);
 		SPI_commit();
-		run_guarded(run, "data", copy_current_batch, NULL, true);
+		run_guarded(run, "data", copy_current_batch, NULL, GUARD_RELATIONS);
 		SPI_commit();
 	}
 	run->batch = NIL;
@@ -704,12 +696,13 @@ step_data(TsmRun *run)
 	{
 		tsm_state_relation_mark(run->run_id, TSM_LARGE_OBJECTS, TSM_RELATION_COPYING, -1, -1, NULL);
 		SPI_commit();
-		run_guarded(run, "data", copy_source_large_objects, NULL, true);
+		run_guarded(run, "data", copy_source_large_objects, NULL,
+					GUARD_RELATIONS | GUARD_SNAPSHOT);
 		SPI_commit();
 	}
 
 	/* continuous aggregates: indexes and refresh state, same snapshot */
-	run_guarded(run, "data", finish_caggs, NULL, false);
+	run_guarded(run, "data", finish_caggs, NULL, GUARD_SNAPSHOT);
 	SPI_commit();
 
 	tsm_conn_command(run->snapshot_conn, "COMMIT");
@@ -908,19 +901,12 @@ text_array(List *items)
 static char *
 copy_source_large_objects(TsmRun *run)
 {
-	Oid			types[3] = {INT4OID, TEXTARRAYOID, TEXTOID};
-	Datum		values[3];
+	int64		count;
+	int64		bytes;
 
-	values[0] = Int32GetDatum(run->jobs);
-	values[1] = PointerGetDatum(construct_empty_array(TEXTOID));
-	values[2] = CStringGetTextDatum(run->snapshot);
-	run_sql(run, "SELECT relation, rows, bytes FROM tsmigrate.pull_data($1, $2, $3,"
-			" large_objects => true, snapshot => $4)",
-			3, types, values);
-	if (SPI_processed > 0)
-		tsm_state_relation_mark(run->run_id, TSM_LARGE_OBJECTS, TSM_RELATION_COPIED,
-								pg_strtoint64(result_value(0, 2)),
-								pg_strtoint64(result_value(0, 3)), NULL);
+	tsm_data_large_objects(run->snapshot_conn, &count, &bytes);
+	tsm_state_relation_mark(run->run_id, TSM_LARGE_OBJECTS, TSM_RELATION_COPIED,
+							count, bytes, NULL);
 	return NULL;
 }
 
@@ -1024,32 +1010,25 @@ step_analyze(TsmRun *run)
 static char *
 step_verify(TsmRun *run)
 {
-	run_sql(run, "SELECT count(*),"
-			" count(*) FILTER (WHERE NOT ok AND kind <> 'count'"
-			"                    AND source_value IS DISTINCT FROM 'missing'),"
-			" string_agg(CASE WHEN NOT ok AND kind <> 'count'"
-			"                  AND source_value IS DISTINCT FROM 'missing'"
-			"   THEN kind || ' ' || object || ': source ' || COALESCE(source_value, 'none')"
-			"        || ', target ' || COALESCE(target_value, 'none') END, '; '),"
-			" count(*) FILTER (WHERE NOT ok AND source_value = 'missing'),"
-			" string_agg(CASE WHEN NOT ok AND source_value = 'missing'"
-			"   THEN kind || ' ' || object END, ', ')"
-			" FROM tsmigrate.verify($1)", 0, NULL, NULL);
-	if (strcmp(result_value(0, 2), "0") != 0)
+	TsmVerifySummary found;
+
+	tsm_verify(run->src, false, &found);
+	if (found.differences > 0)
 		ereport(ERROR,
 				errcode(ERRCODE_DATA_EXCEPTION),
-				errmsg("source and target differ in %s of %s checks",
-					   result_value(0, 2), result_value(0, 1)),
-				errdetail("%s", result_value(0, 3)),
+				errmsg("source and target differ in " INT64_FORMAT " of " INT64_FORMAT " checks",
+					   found.differences, found.checks),
+				errdetail("%s", found.differ.data),
 				errhint("See SELECT * FROM tsmigrate.verify() WHERE NOT ok."));
-	if (strcmp(result_value(0, 4), "0") != 0)
+	if (found.only_target > 0)
 		ereport(WARNING,
-				errmsg("the target has %s objects that the source does not have",
-					   result_value(0, 4)),
-				errdetail("%s", result_value(0, 5)));
-	return psprintf("%s checks, all ok%s", result_value(0, 1),
-					strcmp(result_value(0, 4), "0") != 0 ?
-					psprintf(" (%s objects only on the target)", result_value(0, 4)) : "");
+				errmsg("the target has " INT64_FORMAT " objects that the source does not have",
+					   found.only_target),
+				errdetail("%s", found.extra.data));
+	return psprintf(INT64_FORMAT " checks, all ok%s", found.checks,
+					found.only_target > 0 ?
+					psprintf(" (" INT64_FORMAT " objects only on the target)",
+							 found.only_target) : "");
 }
 
 /*

@@ -94,7 +94,16 @@ static const char *const timescaledb_pointer =
 "run tsmigrate.check_versions() and tsmigrate.align_timescaledb()";
 
 static char *target_extversion(const char *extname);
-static void put_row(ReturnSetInfo *rsinfo, const char *extname,
+
+/* where sync_extensions' results go */
+typedef struct SyncResults
+{
+	ReturnSetInfo *rsinfo;		/* a row per extension, or NULL */
+	TsmExtensionsDone *done;	/* and what was done */
+	MemoryContext cxt;			/* the caller's, for "done" */
+} SyncResults;
+
+static void put_row(SyncResults *results, const char *extname,
 					const char *source_version, const char *target_version,
 					const char *action);
 
@@ -105,14 +114,10 @@ static void put_row(ReturnSetInfo *rsinfo, const char *extname,
 Datum
 tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TsmSource  *src;
 	bool		dry_run;
 	PGconn	   *conn;
-	TsmRows    *rows;
-	MemoryContext extcxt;
-	MemoryContext oldcxt;
-	int			r;
+	TsmExtensionsDone done;
 
 	if (PG_NARGS() > 1 && PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -121,12 +126,34 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 	dry_run = PG_NARGS() > 1 && PG_GETARG_BOOL(1);
 	src = tsm_source_from_arg(fcinfo, 0);
 
+	InitMaterializedSRF(fcinfo, 0);
 	conn = tsm_conn_open(src);
+	tsm_sync_extensions(conn, dry_run, (ReturnSetInfo *) fcinfo->resultinfo, &done);
+	tsm_conn_close(conn);
+	return (Datum) 0;
+}
+
+/*
+ * tsm_sync_extensions
+ *		sync_extensions' work, the source read on "conn": a row per
+ *		extension into "rsinfo" (when not NULL); *done says what was done.
+ */
+void
+tsm_sync_extensions(PGconn *conn, bool dry_run, ReturnSetInfo *rsinfo,
+					TsmExtensionsDone *done)
+{
+	SyncResults results;
+	TsmRows    *rows;
+	MemoryContext extcxt;
+	MemoryContext oldcxt;
+	int			r;
+
+	memset(done, 0, sizeof(TsmExtensionsDone));
+	results.rsinfo = rsinfo;
+	results.done = done;
+	results.cxt = CurrentMemoryContext;
 	rows = tsm_query(conn, source_extensions_sql, 0, NULL, 3,
 					 "the source's extensions");
-	tsm_conn_close(conn);
-
-	InitMaterializedSRF(fcinfo, 0);
 
 	extcxt = AllocSetContextCreate(CurrentMemoryContext,
 								   "tsmigrate sync_extensions",
@@ -164,7 +191,7 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 								  timescaledb_pointer);
 			else
 				action = "present at another version (left as it is)";
-			put_row(rsinfo, extname, srcver, tgtver, action);
+			put_row(&results, extname, srcver, tgtver, action);
 			MemoryContextReset(extcxt);
 			continue;
 		}
@@ -172,7 +199,7 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 		defver = tsm_local_query_value(default_version_sql, extname, NULL);
 		if (defver == NULL)
 		{
-			put_row(rsinfo, extname, srcver, NULL, "unavailable on the target");
+			put_row(&results, extname, srcver, NULL, "unavailable on the target");
 			MemoryContextReset(extcxt);
 			continue;
 		}
@@ -182,7 +209,7 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 			version = srcver;
 		else if (is_timescaledb)
 		{
-			put_row(rsinfo, extname, srcver, defver,
+			put_row(&results, extname, srcver, defver,
 					psprintf("not created: the target cannot provide version %s; %s",
 							 srcver, timescaledb_pointer));
 			MemoryContextReset(extcxt);
@@ -229,7 +256,7 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 		}
 		if (reason != NULL)
 		{
-			put_row(rsinfo, extname, srcver, NULL,
+			put_row(&results, extname, srcver, NULL,
 					psprintf("skipped: %s", reason));
 			MemoryContextReset(extcxt);
 			continue;
@@ -242,14 +269,13 @@ tsmigrate_sync_extensions(PG_FUNCTION_ARGS)
 		if (new_schema)
 			action = psprintf("%s, in new schema %s", action,
 							  quote_identifier(nspname));
-		put_row(rsinfo, extname, srcver,
+		put_row(&results, extname, srcver,
 				dry_run ? version : target_extversion(extname), action);
 		MemoryContextReset(extcxt);
 	}
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(extcxt);
-	return (Datum) 0;
 }
 
 /*
@@ -263,12 +289,26 @@ target_extversion(const char *extname)
 }
 
 static void
-put_row(ReturnSetInfo *rsinfo, const char *extname, const char *source_version,
+put_row(SyncResults *results, const char *extname, const char *source_version,
 		const char *target_version, const char *action)
 {
+	ReturnSetInfo *rsinfo = results->rsinfo;
+	TsmExtensionsDone *done = results->done;
+	MemoryContext oldcxt = MemoryContextSwitchTo(results->cxt);
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 	NameData	name;
+
+	done->actions = lappend(done->actions, pstrdup(action));
+	if (strcmp(extname, "timescaledb") == 0)
+	{
+		done->timescaledb_source = pstrdup(source_version);
+		done->timescaledb_target = target_version ? pstrdup(target_version) : NULL;
+		done->timescaledb_action = pstrdup(action);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	if (rsinfo == NULL)
+		return;
 
 	namestrcpy(&name, extname);
 	values[0] = NameGetDatum(&name);

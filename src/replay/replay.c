@@ -67,6 +67,10 @@
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_schema);
 
+static void pull_schema(TsmSource *src, TsmSchemaSection section, bool dry_run,
+						int jobs, bool skip_existing, TsmSchemaOptions *opts,
+						ReturnSetInfo *rsinfo, TsmSchemaDone *done);
+
 /*
  * name_parts
  *		Split a quoted, qualified name from the generator ("s"."t"."c")
@@ -198,8 +202,28 @@ object_exists(const TsmSchemaObject *obj)
  * not (a parallel call stopped between the two) keeps only its second
  * step.
  */
+/* one result row of pull_schema, counted in *done; no row without rsinfo */
+static void
+put_row(ReturnSetInfo *rsinfo, TsmSchemaDone *done, const TsmSchemaObject *obj,
+		const char *action)
+{
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	if (strcmp(action, "exists") == 0)
+		done->existing++;
+	else
+		done->created++;
+	if (rsinfo == NULL)
+		return;
+	values[0] = CStringGetTextDatum(obj->kind);
+	values[1] = CStringGetTextDatum(obj->name);
+	values[2] = CStringGetTextDatum(action);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
 static List *
-skip_existing_objects(List *objects, ReturnSetInfo *rsinfo)
+skip_existing_objects(List *objects, ReturnSetInfo *rsinfo, TsmSchemaDone *done)
 {
 	List	   *todo = NIL;
 	ListCell   *lc;
@@ -212,13 +236,7 @@ skip_existing_objects(List *objects, ReturnSetInfo *rsinfo)
 		CHECK_FOR_INTERRUPTS();
 		if (object_exists(obj))
 		{
-			Datum		values[3];
-			bool		nulls[3] = {false, false, false};
-
-			values[0] = CStringGetTextDatum(obj->kind);
-			values[1] = CStringGetTextDatum(obj->name);
-			values[2] = CStringGetTextDatum("exists");
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			put_row(rsinfo, done, obj, "exists");
 			continue;
 		}
 		if (obj->split_index != NULL && name_parts(obj->name, 3, p) &&
@@ -245,21 +263,13 @@ skip_existing_objects(List *objects, ReturnSetInfo *rsinfo)
 Datum
 tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TsmSchemaSection section;
 	bool		dry_run;
 	int			jobs;
 	bool		skip_existing;
 	TsmSchemaOptions opts;
 	TsmSource  *src;
-	PGconn	   *conn;
-	List	   *objects;
-	ListCell   *lc;
-	MemoryContext gencxt;
-	MemoryContext objcxt;
-	MemoryContext oldcxt;
-	int			save_nestlevel;
-	TsmReplayGuard guard;
+	TsmSchemaDone done = {0};
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -277,6 +287,37 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	src = tsm_source_from_arg(fcinfo, 0);
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	pull_schema(src, section, dry_run, jobs, skip_existing, &opts,
+				(ReturnSetInfo *) fcinfo->resultinfo, &done);
+	return (Datum) 0;
+}
+
+/*
+ * tsm_pull_schema
+ *		pull_schema's work for migrate: no rows; *done counts the objects
+ *		created and those found there already (with skip_existing).
+ */
+void
+tsm_pull_schema(TsmSource *src, TsmSchemaSection section, int jobs,
+				bool skip_existing, TsmSchemaOptions *opts, TsmSchemaDone *done)
+{
+	memset(done, 0, sizeof(TsmSchemaDone));
+	pull_schema(src, section, false, jobs, skip_existing, opts, NULL, done);
+}
+
+static void
+pull_schema(TsmSource *src, TsmSchemaSection section, bool dry_run, int jobs,
+			bool skip_existing, TsmSchemaOptions *opts, ReturnSetInfo *rsinfo,
+			TsmSchemaDone *done)
+{
+	PGconn	   *conn;
+	List	   *objects;
+	ListCell   *lc;
+	MemoryContext gencxt;
+	MemoryContext objcxt;
+	MemoryContext oldcxt;
+	int			save_nestlevel;
+	TsmReplayGuard guard;
 
 	gencxt = AllocSetContextCreate(CurrentMemoryContext,
 								   "tsmigrate schema replay",
@@ -286,11 +327,11 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 								   ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(gencxt);
 	conn = tsm_conn_open(src);
-	objects = tsm_schema_objects(conn, section, &opts);
+	objects = tsm_schema_objects(conn, section, opts);
 	tsm_conn_close(conn);
 	if (skip_existing)
-		objects = skip_existing_objects(objects, rsinfo);
-	tsm_replay_guard_init(&guard, opts.consent->flags, src->label, dry_run);
+		objects = skip_existing_objects(objects, rsinfo, done);
+	tsm_replay_guard_init(&guard, opts->consent->flags, src->label, dry_run);
 	MemoryContextSwitchTo(oldcxt);
 
 	/*
@@ -301,19 +342,10 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	{
 		tsm_replay_parallel(objects, jobs, &guard);
 		foreach(lc, objects)
-		{
-			TsmSchemaObject *obj = lfirst(lc);
-			Datum		values[3];
-			bool		nulls[3] = {false, false, false};
-
-			values[0] = CStringGetTextDatum(obj->kind);
-			values[1] = CStringGetTextDatum(obj->name);
-			values[2] = CStringGetTextDatum("created");
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
+			put_row(rsinfo, done, lfirst(lc), "created");
 		MemoryContextDelete(objcxt);
 		MemoryContextDelete(gencxt);
-		return (Datum) 0;
+		return;
 	}
 
 	/* the settings of a pg_dump script, undone when this call ends */
@@ -326,16 +358,10 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	foreach(lc, objects)
 	{
 		TsmSchemaObject *obj = lfirst(lc);
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
 
 		CHECK_FOR_INTERRUPTS();
 		tsm_replay_object(obj, objcxt, &guard);
-
-		values[0] = CStringGetTextDatum(obj->kind);
-		values[1] = CStringGetTextDatum(obj->name);
-		values[2] = CStringGetTextDatum(dry_run ? "would create" : "created");
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		put_row(rsinfo, done, obj, dry_run ? "would create" : "created");
 	}
 
 	if (SPI_finish() != SPI_OK_FINISH)
@@ -344,5 +370,4 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 
 	MemoryContextDelete(objcxt);
 	MemoryContextDelete(gencxt);
-	return (Datum) 0;
 }

@@ -351,6 +351,39 @@ tsmigrate_roles_sql(PG_FUNCTION_ARGS)
 }
 
 /*
+ * tsm_pull_roles
+ *		pull_roles' work for migrate: the source's roles created here, with
+ *		what "consent" allows; counts of the units created, of those left as
+ *		they were, and of those skipped.
+ */
+void
+tsm_pull_roles(TsmSource *src, TsmConsent *consent, int *created,
+			   int *existing, int *skipped)
+{
+	PullState	state;
+	ListCell   *lc;
+
+	state.consent = consent;
+	state.script = read_roles(src, consent);
+	state.dry_run = false;
+	state.results = NIL;
+	pull_roles_run(&state);
+
+	*created = *existing = *skipped = 0;
+	foreach(lc, state.results)
+	{
+		RoleResult *res = (RoleResult *) lfirst(lc);
+
+		if (strcmp(res->action, "created") == 0)
+			(*created)++;
+		else if (strcmp(res->action, "exists (left as it is)") == 0)
+			(*existing)++;
+		if (strstr(res->action, "skipped") != NULL)
+			(*skipped)++;
+	}
+}
+
+/*
  * tsmigrate.pull_roles(source text, dry_run boolean, allow text[])
  *		Create the source's roles on the target; one row per unit.
  */

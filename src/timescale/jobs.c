@@ -103,7 +103,9 @@ typedef struct PullJobsArgs
 	TsmSource  *src;
 	bool		dry_run;
 	bool		owners;			/* each job owned as on the source */
-	ReturnSetInfo *rsinfo;
+	ReturnSetInfo *rsinfo;		/* a row per job, or NULL */
+	int			jobs;			/* how many */
+	int			created;		/* and created here */
 } PullJobsArgs;
 
 static void pull_jobs(void *arg);
@@ -124,7 +126,7 @@ static Oid	job_owner(const char *owner, const char *srcid, const char *name);
 Datum
 tsmigrate_pull_jobs(PG_FUNCTION_ARGS)
 {
-	PullJobsArgs args;
+	PullJobsArgs args = {0};
 
 	args.src = tsm_source_from_arg(fcinfo, 0);
 	args.dry_run = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
@@ -137,6 +139,23 @@ tsmigrate_pull_jobs(PG_FUNCTION_ARGS)
 	else
 		pull_jobs(&args);
 	return (Datum) 0;
+}
+
+/*
+ * tsm_pull_jobs
+ *		pull_jobs' work for migrate: no rows; returns how many jobs, and
+ *		sets *created to how many were created here.
+ */
+int
+tsm_pull_jobs(TsmSource *src, bool owners, int *created)
+{
+	PullJobsArgs args = {0};
+
+	args.src = src;
+	args.owners = owners;
+	pull_jobs(&args);
+	*created = args.created;
+	return args.jobs;
 }
 
 static void
@@ -217,7 +236,11 @@ pull_jobs(void *arg)
 		else
 			nulls[4] = true;
 		values[5] = CStringGetTextDatum(action);
-		tuplestore_putvalues(args->rsinfo->setResult, args->rsinfo->setDesc, values, nulls);
+		args->jobs++;
+		if (strcmp(action, "created") == 0)
+			args->created++;
+		if (args->rsinfo != NULL)
+			tuplestore_putvalues(args->rsinfo->setResult, args->rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();
 }

@@ -195,7 +195,8 @@ typedef struct PullArgs
 {
 	TsmSource  *src;
 	bool		with_data;
-	ReturnSetInfo *rsinfo;
+	ReturnSetInfo *rsinfo;		/* a row per chunk and hypertable, or NULL */
+	TsmHypertablesDone done;	/* and what was done */
 } PullArgs;
 
 static TsmHypertable *read_hypertables(PGconn *conn, int *nhts);
@@ -221,7 +222,7 @@ static int64 compressed_rows(const TsmCompressed *cc);
 Datum
 tsmigrate_pull_hypertables(PG_FUNCTION_ARGS)
 {
-	PullArgs	args;
+	PullArgs	args = {0};
 	bool		dry_run = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
 
 	args.src = tsm_source_from_arg(fcinfo, 0);
@@ -236,12 +237,39 @@ tsmigrate_pull_hypertables(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * tsm_pull_hypertables
+ *		pull_hypertables' work for migrate: no rows; *done says what it did.
+ */
+void
+tsm_pull_hypertables(TsmSource *src, bool with_data, TsmHypertablesDone *done)
+{
+	PullArgs	args = {0};
+
+	args.src = src;
+	args.with_data = with_data;
+	pull_hypertables(&args);
+	*done = args.done;
+}
+
 static void
-put_row(ReturnSetInfo *rsinfo, const char *hypertable, const char *chunk,
+put_row(PullArgs *args, const char *hypertable, const char *chunk,
 		bool compressed, int64 rows, bool rows_known)
 {
+	ReturnSetInfo *rsinfo = args->rsinfo;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
+
+	if (chunk == NULL)
+		args->done.hypertables++;
+	else
+	{
+		args->done.chunks++;
+		if (compressed)
+			args->done.compressed++;
+	}
+	if (rsinfo == NULL)
+		return;
 
 	values[0] = CStringGetTextDatum(hypertable);
 	if (chunk)
@@ -389,14 +417,14 @@ pull_hypertables(void *arg)
 		}
 		ht->nchunks++;
 		MemoryContextSwitchTo(oldcxt);
-		put_row(args->rsinfo, ht->qualname, chunkname, compressed, rows,
+		put_row(args, ht->qualname, chunkname, compressed, rows,
 				args->with_data);
 		MemoryContextReset(chunkcxt);
 	}
 	MemoryContextDelete(chunkcxt);
 
 	for (h = 0; h < nhts; h++)
-		put_row(args->rsinfo, hts[h].qualname, NULL, hts[h].compression,
+		put_row(args, hts[h].qualname, NULL, hts[h].compression,
 				hts[h].rows, args->with_data);
 
 	SPI_finish();
@@ -715,32 +743,42 @@ set_compression(TsmHypertable *ht)
 Datum
 tsmigrate_compress_chunks(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo;
 	TsmSource  *src = tsm_source_from_arg(fcinfo, 0);
 	PGconn	   *conn;
+
+	InitMaterializedSRF(fcinfo, 0);
+	conn = tsm_conn_open(src);
+	(void) tsm_compress_chunks(conn, (ReturnSetInfo *) fcinfo->resultinfo);
+	tsm_conn_close(conn);
+	return (Datum) 0;
+}
+
+/*
+ * tsm_compress_chunks
+ *		compress_chunks' work, the source read on "conn": one row per chunk
+ *		into "rsinfo" (when not NULL); returns how many.
+ */
+int64
+tsm_compress_chunks(PGconn *conn, ReturnSetInfo *rsinfo)
+{
 	TsmRows    *hts;
 	TsmRows    *chunks;
 	char	   *tsschema;
 	int			c;
+	int64		n = 0;
 	MemoryContext chunkcxt;
 
-	InitMaterializedSRF(fcinfo, 0);
-	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-
-	conn = tsm_conn_open(src);
 	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 	if (!tsm_source_has_timescaledb(conn))
 	{
 		tsm_conn_command(conn, "COMMIT");
-		tsm_conn_close(conn);
-		return (Datum) 0;
+		return 0;
 	}
 	hts = tsm_query(conn, hypertables_sql, 0, NULL, HT_NCOLS, "the source's hypertables");
 	chunks = tsm_query(conn, chunks_sql, 0, NULL, 7, "the source's chunks");
 	tsm_conn_command(conn, "COMMIT");
-	tsm_conn_close(conn);
 	if (hts->nrows == 0)
-		return (Datum) 0;
+		return 0;
 	tsschema = tsm_timescaledb_schema();
 
 	SPI_connect();
@@ -806,14 +844,18 @@ tsmigrate_compress_chunks(PG_FUNCTION_ARGS)
 		}
 		MemoryContextSwitchTo(oldcxt);
 
-		row[0] = CStringGetTextDatum(hypertable);
-		row[1] = CStringGetTextDatum(quote_qualified_identifier(schema, table));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, rownulls);
+		if (rsinfo != NULL)
+		{
+			row[0] = CStringGetTextDatum(hypertable);
+			row[1] = CStringGetTextDatum(quote_qualified_identifier(schema, table));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, rownulls);
+		}
+		n++;
 		MemoryContextReset(chunkcxt);
 	}
 	MemoryContextDelete(chunkcxt);
 	SPI_finish();
-	return (Datum) 0;
+	return n;
 }
 
 static void

@@ -152,6 +152,7 @@ static const char *const sequences_sql =
 " ORDER BY pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)";
 
 
+static void verify_source(VerifyState *state, TsmSource *src);
 static void verify_inventory(VerifyState *state);
 static void verify_rows(VerifyState *state);
 static void verify_sequences(VerifyState *state);
@@ -164,38 +165,61 @@ static void set_render_settings(void);
 Datum
 tsmigrate_verify(PG_FUNCTION_ARGS)
 {
-	VerifyState state;
+	VerifyState state = {0};
+
+	state.checksums = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	InitMaterializedSRF(fcinfo, 0);
+	state.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	verify_source(&state, tsm_source_from_arg(fcinfo, 0));
+	return (Datum) 0;
+}
+
+/*
+ * tsm_verify
+ *		verify's checks for migrate: no rows, *summary says what they found.
+ */
+void
+tsm_verify(TsmSource *src, bool checksums, TsmVerifySummary *summary)
+{
+	VerifyState state = {0};
+
+	memset(summary, 0, sizeof(TsmVerifySummary));
+	initStringInfo(&summary->differ);
+	initStringInfo(&summary->extra);
+	state.checksums = checksums;
+	state.summary = summary;
+	verify_source(&state, src);
+}
+
+/* every check, the source read under one snapshot */
+static void
+verify_source(VerifyState *state, TsmSource *src)
+{
 	int			save_nestlevel;
 	char	   *timezone_sql;
 
-	state.checksums = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
-	state.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	InitMaterializedSRF(fcinfo, 0);
-
-	state.conn = tsm_conn_open(tsm_source_from_arg(fcinfo, 0));
+	state->conn = tsm_conn_open(src);
 
 	/* both sides render values alike: the target's time zone on the source */
 	save_nestlevel = NewGUCNestLevel();
 	set_render_settings();
 	timezone_sql = psprintf("SET LOCAL TimeZone = %s",
 							quote_literal_cstr(GetConfigOption("TimeZone", false, false)));
-	tsm_conn_command(state.conn,
+	tsm_conn_command(state->conn,
 					 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-	tsm_conn_command(state.conn, timezone_sql);
+	tsm_conn_command(state->conn, timezone_sql);
 
 	SPI_connect();
-	verify_inventory(&state);
-	verify_rows(&state);
-	verify_sequences(&state);
-	verify_large_objects(&state);
-	tsm_verify_timescaledb(&state);
+	verify_inventory(state);
+	verify_rows(state);
+	verify_sequences(state);
+	verify_large_objects(state);
+	tsm_verify_timescaledb(state);
 	SPI_finish();
 
-	tsm_conn_command(state.conn, "COMMIT");
-	tsm_conn_close(state.conn);
+	tsm_conn_command(state->conn, "COMMIT");
+	tsm_conn_close(state->conn);
 	AtEOXact_GUC(true, save_nestlevel);
-
-	return (Datum) 0;
 }
 
 /*

@@ -19,9 +19,23 @@
 
 #include "tsmigrate.h"
 
+/* what verify found, for migrate (tsm_verify) */
+typedef struct TsmVerifySummary
+{
+	int64		checks;
+	int64		differences;	/* not ok: other than counts and what only the
+								 * target has */
+	StringInfoData differ;		/* "kind object: source x, target y; ..." */
+	int64		only_target;	/* objects the source does not have */
+	StringInfoData extra;		/* "kind object, ..." */
+} TsmVerifySummary;
+
+extern void tsm_verify(TsmSource *src, bool checksums, TsmVerifySummary *summary);
+
 typedef struct VerifyState
 {
-	ReturnSetInfo *rsinfo;
+	ReturnSetInfo *rsinfo;		/* a row per check, or NULL */
+	TsmVerifySummary *summary;	/* or NULL */
 	PGconn	   *conn;			/* the source, in a REPEATABLE READ
 								 * transaction */
 	bool		checksums;

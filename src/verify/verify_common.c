@@ -155,6 +155,28 @@ tsm_verify_target(const char *sql)
 	return rows;
 }
 
+/* one check, counted as migrate's verify step reports it */
+static void
+summarize(TsmVerifySummary *summary, const char *kind, const char *object,
+		  const char *source_value, const char *target_value, bool ok)
+{
+	summary->checks++;
+	if (ok || strcmp(kind, "count") == 0)
+		return;
+	if (source_value != NULL && strcmp(source_value, "missing") == 0)
+	{
+		summary->only_target++;
+		appendStringInfo(&summary->extra, "%s%s %s",
+						 summary->extra.len > 0 ? ", " : "", kind, object);
+		return;
+	}
+	summary->differences++;
+	appendStringInfo(&summary->differ, "%s%s %s: source %s, target %s",
+					 summary->differ.len > 0 ? "; " : "", kind, object,
+					 source_value ? source_value : "none",
+					 target_value ? target_value : "none");
+}
+
 void
 tsm_verify_put(VerifyState *state, const char *kind, const char *object,
 			   const char *source_value, const char *target_value)
@@ -178,5 +200,8 @@ tsm_verify_put(VerifyState *state, const char *kind, const char *object,
 	else
 		nulls[3] = true;
 	values[4] = BoolGetDatum(ok);
-	tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc, values, nulls);
+	if (state->summary != NULL)
+		summarize(state->summary, kind, object, source_value, target_value, ok);
+	if (state->rsinfo != NULL)
+		tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc, values, nulls);
 }
