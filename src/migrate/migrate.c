@@ -169,6 +169,8 @@ static char *finish_caggs(TsmRun *run);
 #define GUARD_RELATIONS		0x01	/* on error, mark the relations copying
 									 * failed */
 #define GUARD_SNAPSHOT		0x02	/* with a snapshot, as a statement */
+#define GUARD_OWN_MEMORY	0x04	/* in a memory context freed after it: a
+									 * whole step, which keeps nothing */
 
 static void run_guarded(TsmRun *run, const char *step, StepFunction fn,
 						char **detail, int flags);
@@ -281,7 +283,8 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 				if (steps[i].commits)
 					detail = steps[i].run(&run);
 				else
-					run_guarded(&run, steps[i].name, steps[i].run, &detail, GUARD_SNAPSHOT);
+					run_guarded(&run, steps[i].name, steps[i].run, &detail,
+								GUARD_SNAPSHOT | GUARD_OWN_MEMORY);
 
 				tsm_state_step_mark(run.run_id, steps[i].name,
 									detail && strncmp(detail, "skipped", 7) == 0 ?
@@ -322,6 +325,7 @@ run_guarded(TsmRun *run, const char *step, StepFunction fn, char **detail,
 			int flags)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext volatile stepcxt = NULL;
 	ResourceOwner oldowner = CurrentResourceOwner;
 
 	BeginInternalSubTransaction(NULL);
@@ -331,11 +335,20 @@ run_guarded(TsmRun *run, const char *step, StepFunction fn, char **detail,
 	{
 		char	   *result = NULL;
 
+		/* a whole step's memory goes with it: only its detail is kept */
+		if (flags & GUARD_OWN_MEMORY)
+		{
+			stepcxt = AllocSetContextCreate(oldcxt, "tsmigrate step",
+											ALLOCSET_DEFAULT_SIZES);
+			MemoryContextSwitchTo(stepcxt);
+		}
+
 		/*
 		 * With GUARD_SNAPSHOT, as a statement of its own would run: with a
 		 * snapshot (a procedure has none after a commit), which some utility
-		 * commands need; an error pops it with the subtransaction. Not around
-		 * the copy, whose wait would hold back the target's xmin horizon.
+		 * commands need; an error pops it with the subtransaction.  Not
+		 * around the copy, whose wait would hold back the target's xmin
+		 * horizon.
 		 */
 		if (fn != NULL && (flags & GUARD_SNAPSHOT))
 		{
@@ -348,6 +361,11 @@ run_guarded(TsmRun *run, const char *step, StepFunction fn, char **detail,
 
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
+		if (stepcxt != NULL)
+		{
+			result = result ? pstrdup(result) : NULL;
+			MemoryContextDelete(stepcxt);
+		}
 		CurrentResourceOwner = oldowner;
 		if (detail)
 			*detail = result;
