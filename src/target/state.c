@@ -43,16 +43,28 @@ static const char *const run_state_names[] = {"running", "failed", "done"};
 static const char *const step_state_names[] = {"pending", "running", "done", "failed", "skipped"};
 static const char *const relation_state_names[] = {"pending", "copying", "copied", "failed"};
 
+/*
+ * The enum value of a state read back from a table ("names" in enum order);
+ * the tables' CHECK constraints allow no other.
+ */
+static int
+state_index(const char *const *names, int nnames, const char *name,
+			const char *what)
+{
+	int			i;
+
+	for (i = 0; i < nnames; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	elog(ERROR, "unexpected %s state \"%s\"", what, name);
+}
+
 /* a run's state as tsmigrate.run holds it */
 static TsmRunState
 run_state(const char *name)
 {
-	int			i;
-
-	for (i = 0; i < lengthof(run_state_names); i++)
-		if (strcmp(name, run_state_names[i]) == 0)
-			return (TsmRunState) i;
-	elog(ERROR, "unexpected run state \"%s\"", name);
+	return (TsmRunState) state_index(run_state_names, lengthof(run_state_names),
+									 name, "run");
 }
 
 /*
@@ -158,8 +170,6 @@ tsm_state_step_state(int64 run_id, const char *step)
 {
 	Oid			types[2] = {INT8OID, TEXTOID};
 	Datum		values[2];
-	char	   *state;
-	int			i;
 
 	values[0] = Int64GetDatum(run_id);
 	values[1] = CStringGetTextDatum(step);
@@ -168,11 +178,8 @@ tsm_state_step_state(int64 run_id, const char *step)
 			   2, types, values, NULL);
 	if (SPI_processed == 0)
 		elog(ERROR, "step \"%s\" of run " INT64_FORMAT " not found", step, run_id);
-	state = state_value(0, 1);
-	for (i = 0; i < lengthof(step_state_names); i++)
-		if (strcmp(state, step_state_names[i]) == 0)
-			return (TsmStepState) i;
-	elog(ERROR, "unexpected state \"%s\" of step \"%s\"", state, step);
+	return (TsmStepState) state_index(step_state_names, lengthof(step_state_names),
+									  state_value(0, 1), "step");
 }
 
 /*
@@ -288,12 +295,9 @@ tsm_state_relations_todo(int64 run_id)
 TsmRelationState
 tsm_state_relation_state(const char *name)
 {
-	int			i;
-
-	for (i = 0; i < lengthof(relation_state_names); i++)
-		if (strcmp(name, relation_state_names[i]) == 0)
-			return (TsmRelationState) i;
-	elog(ERROR, "unexpected relation state \"%s\"", name);
+	return (TsmRelationState) state_index(relation_state_names,
+										  lengthof(relation_state_names),
+										  name, "relation");
 }
 
 /*
