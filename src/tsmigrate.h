@@ -15,12 +15,15 @@
 #define TSMIGRATE_H
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "libpq-fe.h"
 #include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/relcache.h"
 
 #include "compat.h"
+
+struct ReturnSetInfo;
 
 /*
  * A resolved source: what tsmigrate connects to.  keywords and values are
@@ -52,18 +55,36 @@ typedef struct TsmRows
 } TsmRows;
 
 /*
+ * One read of the source, as pull_data and pull_chunks plan it: the
+ * command text is made from it by tsm_copy_command (copy/copy_command.c) only, when the copy
+ * runs, as postgres_fdw's deparse.c makes its remote queries.
+ */
+typedef struct TsmCopyCommand
+{
+	const char *relation;		/* quoted, schema-qualified source name */
+	const char *columns;		/* quoted column list; NULL or "": all */
+	bool		query;			/* COPY (SELECT ...): the rows a query reads
+								 * (a compressed chunk's rows decompressed) */
+	bool		only;			/* with query: FROM ONLY, not the children */
+	int64		first_block;	/* with query: from this block (0: first) */
+	int64		end_block;		/* with query: before this block (0: to the
+								 * end, including rows added since) */
+	bool		binary;			/* binary allowed by the source and the
+								 * columns' types (tsm_copy_binary_allowed) */
+} TsmCopyCommand;
+
+/*
  * One unit of copy work: a table, or one block range of a large table.
- * Built by pull_data.c, run by the leader or by copy workers (parallel.c).
+ * Built by pull_data.c, run by the leader or by copy workers (copy/copy_workers.c).
  */
 typedef struct TsmCopyTask
 {
 	Oid			relid;			/* target table */
 	int			relation;		/* result row this task adds to */
-	bool		binary;			/* COPY ... WITH (FORMAT binary) */
+	TsmCopyCommand command;		/* what it reads on the source */
 	int64		size;			/* source bytes to read, for ordering */
-	char	   *sql;			/* COPY ... TO STDOUT to run on the source */
-	char	   *columns;		/* target column names, '\0'-separated,
-								 * ending with an empty name */
+	char	   *columns;		/* target column names, '\0'-separated, ending
+								 * with an empty name */
 	int			columns_len;	/* bytes of "columns", final '\0' included */
 	const char *mark;			/* migrate: the run_relation name to mark
 								 * copying, then copied with this task */
@@ -148,6 +169,8 @@ extern bool tsm_consent_allows_setting(const TsmConsent *consent,
 extern TsmSource *tsm_source_resolve(const char *source);
 extern TsmSource *tsm_source_from_arg(FunctionCallInfo fcinfo, int argno);
 extern bool tsm_source_is_conninfo(const char *source);
+extern void tsm_source_flatten(const TsmSource *src, StringInfo buf);
+extern TsmSource *tsm_source_unflatten(const char *flat);
 extern bool tsm_source_check_setting(char **newval, void **extra, GucSource source);
 extern bool tsm_text_has_password(const char *text);
 extern char *tsm_redact_passwords(const char *text);
@@ -159,6 +182,11 @@ extern bool tsm_option_allowed(const PQconninfoOption *opt);
 /* in conn.c */
 extern PGconn *tsm_conn_open(const TsmSource *src);
 extern PGconn *tsm_conn_open_session(const TsmSource *src);
+extern TsmRows *tsm_source_sessions(PGconn *conn);
+extern void tsm_run_scope_begin(const char *arg, TsmSource *src);
+extern bool tsm_run_scope_has(const TsmSource *src);
+extern void tsm_run_scope_forget(void);
+extern void tsm_run_scope_end(void);
 extern void tsm_conn_close(PGconn *conn);
 extern bool tsm_conn_exposed(PGconn *conn, char *peer, size_t peerlen);
 extern PGresult *tsm_conn_exec(PGconn *conn, const char *sql, int nparams,
@@ -177,24 +205,9 @@ extern char *tsm_local_query_value(const char *sql, const char *param1,
 extern bool tsm_local_has_row(const char *sql, const char *param1,
 							  const char *param2);
 
-/* in state.c */
-#define TSM_MIGRATE_LOCK_KEY1 0x74736d67	/* "tsmg": advisory lock of migrate */
-#define TSM_MIGRATE_LOCK_KEY2 1
-extern int64 tsm_state_open_run(const char *source, int jobs, bool roles,
-								const char *const *steps, int nsteps,
-								bool *complete, bool *resumed);
-extern char *tsm_state_step_state(int64 run_id, const char *step);
-extern void tsm_state_step_mark(int64 run_id, const char *step, const char *state,
-								const char *detail, const char *error);
-extern void tsm_state_run_mark(int64 run_id, const char *state, const char *error);
-extern void tsm_state_add_relation(int64 run_id, const char *relation,
-								   int64 est_rows, int64 est_bytes);
-extern TsmRows *tsm_state_relations_todo(int64 run_id);
-extern void tsm_state_relations_failed(int64 run_id, const char *error);
-extern void tsm_state_relation_mark(int64 run_id, const char *relation,
-									const char *state, int64 rows, int64 bytes,
-									const char *error);
-extern int	tsm_state_running_pid(void);
+/* in target_hypertables.c */
+extern bool tsm_target_is_hypertable(Oid relid);
+extern const char *tsm_hypertable_sql(const char *sql);
 
 /* in remote_rows.c */
 extern TsmRows *tsm_query(PGconn *conn, const char *sql, int nparams,
@@ -212,69 +225,16 @@ extern bool tsm_rows_bool(const TsmRows *rows, int row, int col);
 extern void tsm_rows_store(const TsmRows *rows, FunctionCallInfo fcinfo);
 tsm_noreturn extern void tsm_source_relation_dropped(const char *qualname) tsm_noreturn_after;
 extern int	tsm_server_version_num(PGconn *conn);
+extern List *tsm_array_items(const char *array);
 
 /* in copy.c */
 extern void tsm_copy_check_target(Relation rel);
 extern bool tsm_copy_prepare_freeze(Oid relid);
-extern uint64 tsm_copy_table(PGconn *conn, Oid relid, const char *sql,
-							 const char *columns, bool binary, bool freeze,
-							 uint64 *bytes);
+extern uint64 tsm_copy_table(PGconn *conn, Oid relid,
+							 const TsmCopyCommand *cmd, const char *columns,
+							 bool freeze, uint64 *bytes);
 
-/* in parallel.c */
-struct BackgroundWorkerHandle;
-struct dsm_segment;
-struct shm_mq_handle;
-
-/* a leader's handles of its workers, for tsm_workers_terminate */
-typedef struct TsmWorkerHandles
-{
-	int			nworkers;
-	int			nregistered;	/* how many could start */
-	struct BackgroundWorkerHandle *handles[FLEXIBLE_ARRAY_MEMBER];
-} TsmWorkerHandles;
-
-extern void tsm_workers_terminate(struct dsm_segment *seg, Datum arg);
-extern void tsm_worker_drain_errors(struct shm_mq_handle *mqh, bool *detached,
-									const char *label);
-extern void tsm_workers_check_no_relation_locks(const char *what);
-extern void tsm_copy_check_jobs(int jobs, const char *what);
-
-/* who a background worker runs as: the caller, as a parallel worker does */
-typedef struct TsmCaller
-{
-	Oid			database_id;
-	Oid			authenticated_user_id;
-	Oid			session_user_id;
-	bool		session_is_superuser;
-	Oid			current_role_id;
-	bool		role_is_superuser;
-	Oid			current_user_id;
-	int			sec_context;
-} TsmCaller;
-
-/* a workers' DSM segment: shared state, text area, an error queue each */
-#define TSM_WORKER_ERRQ_SIZE	16384
-struct dsm_segment;
-struct StringInfoData;
-extern struct dsm_segment *tsm_workers_segment(uint64 magic, void **shared,
-											   Size shared_size,
-											   const struct StringInfoData *text,
-											   int nworkers, char **errq);
-extern struct dsm_segment *tsm_worker_map(Datum main_arg, uint64 magic,
-										  const char *what, void **shared,
-										  char **text, char **errq, int *myindex);
-extern void tsm_worker_errors_to_leader(struct dsm_segment *seg, char *errq,
-										int myindex);
-struct shm_mq_handle;
-extern TsmWorkerHandles *tsm_workers_start(struct dsm_segment *seg, char *errq,
-										   int nworkers, const char *function,
-										   const char *type,
-										   struct shm_mq_handle **mqh);
-extern void tsm_caller_capture(TsmCaller *caller);
-extern void tsm_caller_connect(const TsmCaller *caller);
-extern void tsm_caller_become(const TsmCaller *caller);
-extern Size tsm_caller_settings_capture(struct StringInfoData *text, int *n);
-extern void tsm_caller_settings_apply(const char *p, int n);
+/* in copy/copy_workers.c */
 extern void tsm_copy_run_tasks(PGconn *conn, const TsmSource *src,
 							   const char *snapshot, TsmCopyTask *tasks,
 							   int ntasks, int jobs, int64 run_id);
@@ -285,7 +245,26 @@ extern void tsm_parallel_copy(const TsmSource *src, const char *snapshot,
 							  int64 run_id);
 PGDLLEXPORT void tsmigrate_copy_worker_main(Datum main_arg);
 
-/* in role_replay.c */
+/*
+ * What a statement from the source is about, for the error context of its
+ * replay (executor.c): "replaying definition of <kind> <name>", the error
+ * position pointing into "sql".
+ */
+typedef struct TsmReplayContext
+{
+	const char *kind;			/* "role", "table", ... */
+	const char *name;
+	bool		name_quoted;	/* came quoted: not quoted again */
+	const char *sql;			/* the statement running, or NULL */
+	ErrorContextCallback callback;
+} TsmReplayContext;
+
+/* in replay/executor.c */
+extern void tsm_replay_context_push(TsmReplayContext *ctx, const char *kind,
+									const char *name, bool name_quoted);
+extern void tsm_replay_context_pop(TsmReplayContext *ctx);
+extern Node *tsm_replay_parse_one(const char *sql, const char *kind,
+								  const char *name, bool name_quoted);
 extern void tsm_replay_statement(const char *sql, NodeTag expected,
 								 const char *kind, const char *name);
 typedef void (*TsmStmtRewrite) (Node *stmt, void *arg);
@@ -299,6 +278,7 @@ extern char *tsm_replay_guarded(int nstmts, const char *const *sqls,
 								const NodeTag *tags, const char *kind,
 								const char *name, const int *codes);
 extern void tsm_replay_rolled_back(void (*fn) (void *arg), void *arg);
+
 /* in schema.c: one section of the source's schema, in creation order */
 typedef enum TsmSchemaSection
 {
@@ -316,6 +296,13 @@ typedef struct TsmSchemaStmt
 	bool		without_timescaledb;	/* run with TimescaleDB's hooks off
 										 * (replay_chunks.c) */
 } TsmSchemaStmt;
+
+/*
+ * The priority of an index in post-data (pg_dump's order, schema_postdata.c):
+ * what sorts after it (triggers, rules, policies ...) waits for the second
+ * steps of split constraints (replay_parallel.c).
+ */
+#define TSM_PRIO_INDEX 61
 
 /* one object of the source's schema */
 typedef struct TsmSchemaObject
@@ -339,7 +326,7 @@ typedef struct TsmSchemaObject
 
 extern TsmSchemaSection tsm_schema_section(const char *name);
 extern List *tsm_schema_objects(PGconn *conn, TsmSchemaSection section,
-								 const TsmSchemaOptions *opts);
+								const TsmSchemaOptions *opts);
 
 /* in schema_owners.c */
 extern bool tsm_schema_stmt_applies(const TsmSchemaObject *obj,
@@ -358,10 +345,21 @@ typedef struct TsmReplayGuard
 	bool		dry_run;		/* check everything, run nothing */
 	struct HTAB *created;		/* objects created (or found to be) this
 								 * migration's */
-	List	   *new_objects;	/* schemas and relations the running
-								 * statement created */
+	List	   *new_objects;	/* schemas and relations the running statement
+								 * created */
 	MemoryContext cxt;			/* of the two above */
 } TsmReplayGuard;
+
+/* in replay.c: what pull_schema did (tsm_pull_schema) */
+typedef struct TsmSchemaDone
+{
+	int64		created;
+	int64		existing;		/* found there already (skip_existing) */
+} TsmSchemaDone;
+
+extern void tsm_pull_schema(TsmSource *src, TsmSchemaSection section, int jobs,
+							bool skip_existing, TsmSchemaOptions *opts,
+							TsmSchemaDone *done);
 
 /* in replay_check.c */
 extern void tsm_replay_check_init(void);
@@ -375,7 +373,24 @@ extern void tsm_replay_watch(TsmReplayGuard *guard);
 extern void tsm_replay_unwatch(void);
 extern void tsm_replay_record(TsmReplayGuard *guard);
 
-/* in replay.c */
+/* in extensions.c: what sync_extensions did (tsm_sync_extensions) */
+typedef struct TsmExtensionsDone
+{
+	List	   *actions;		/* each extension's action, in order */
+	const char *timescaledb_source; /* TimescaleDB's versions and action, */
+	const char *timescaledb_target; /* when the source has it */
+	const char *timescaledb_action;
+} TsmExtensionsDone;
+
+extern void tsm_sync_extensions(PGconn *conn, bool dry_run,
+								struct ReturnSetInfo *rsinfo,
+								TsmExtensionsDone *done);
+
+/* in roles.c */
+extern void tsm_pull_roles(TsmSource *src, TsmConsent *consent, int *created,
+						   int *existing, int *skipped);
+
+/* in replay_object.c */
 extern void tsm_replay_settings(GucAction action);
 extern void tsm_index_builds_side_by_side(void);
 extern void tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt,
@@ -389,6 +404,7 @@ PGDLLEXPORT void tsmigrate_replay_worker_main(Datum main_arg);
 
 /* in pull_data.c */
 extern TsmCopyPlan *tsm_data_prepare(PGconn *conn, ArrayType *tables, int jobs);
+extern void tsm_data_large_objects(PGconn *conn, int64 *count, int64 *bytes);
 extern void tsm_data_sequences(PGconn *conn, TsmCopyPlan *plan, int64 run_id);
 
 /* in replay_early.c */
@@ -406,16 +422,29 @@ extern bool tsm_replay_chunk_statements(const TsmSchemaObject *obj, List **chunk
 /* in timescale.c */
 extern TsmCopyPlan *tsm_chunks_prepare(PGconn *conn, ArrayType *wanted);
 extern void tsm_chunks_attach(TsmCopyPlan *plan, int64 run_id);
+extern bool tsm_source_has_timescaledb(PGconn *conn);
+extern int64 tsm_compress_chunks(PGconn *conn, struct ReturnSetInfo *rsinfo);
+
+/* what pull_hypertables did (tsm_pull_hypertables) */
+typedef struct TsmHypertablesDone
+{
+	int			hypertables;	/* and continuous aggregates */
+	int64		chunks;
+	int64		compressed;		/* chunks compressed on the source */
+} TsmHypertablesDone;
+
+extern void tsm_pull_hypertables(TsmSource *src, bool with_data,
+								 TsmHypertablesDone *done);
+
+/* in jobs.c */
+extern int	tsm_pull_jobs(TsmSource *src, bool owners, int *created);
 extern List *tsm_source_hypertables(PGconn *conn);
 extern bool tsm_is_hypertable(List *hypertables, const char *qualname);
-extern const char *tsm_hypertable_sql(const char *sql);
 extern TsmRows *tsm_source_chunks(PGconn *conn);
 extern bool tsm_target_is_chunk(const char *qualname);
 extern struct HTAB *tsm_target_chunk_names(void);
 extern bool tsm_target_chunk_names_has(struct HTAB *names, const char *qualname);
-extern bool tsm_target_is_hypertable(Oid relid);
 extern char *tsm_timescaledb_schema(void);
-extern List *tsm_array_items(const char *array);
 
 /* in compressed_copy.c */
 typedef struct TsmCompressed
@@ -445,7 +474,6 @@ extern void tsm_compressed_attach(const TsmCompressed *cc, Oid chunkid);
 extern char *tsm_compressed_pending_of(const char *qualname);
 
 /* in caggs.c */
-struct ReturnSetInfo;
 extern Oid	tsm_cagg_create(PGconn *conn, int mat_id);
 extern void tsm_caggs_finish(PGconn *conn, struct ReturnSetInfo *rsinfo);
 

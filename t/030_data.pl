@@ -289,4 +289,31 @@ for my $jobs (1, 2)
 }
 $holder->quit;
 
+# --- binary COPY in the caller's session -------------------------------------
+# Binary text values are read with the receiving session's client_encoding:
+# a caller whose client_encoding is not the database's gets text COPY, even
+# with jobs => 2 when one table leaves the copy to the caller's session.
+
+for my $node ($source, $target)
+{
+	$node->safe_psql('postgres',
+		"CREATE DATABASE enc ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+	$node->safe_psql('enc', 'CREATE TABLE words (w text)');
+}
+$target->safe_psql('enc', 'CREATE EXTENSION tsmigrate');
+$source->safe_psql('enc', q{INSERT INTO words VALUES (U&'caf\00E9'), (U&'\00FCber')});
+my $enc = $source->connstr('enc');
+my $hex = q{SELECT string_agg(encode(convert_to(w, 'UTF8'), 'hex'), ',' ORDER BY w) FROM words};
+for my $jobs (1, 2)
+{
+	$target->safe_psql('enc', 'TRUNCATE words');
+	($rc, $out, $err) = tsm_target_sql($target, qq{
+		SET client_encoding = 'LATIN1';
+		SELECT relation, rows FROM tsmigrate.pull_data(\$\$$enc\$\$, jobs => $jobs)}, dbname => 'enc');
+	is($out, 'public.words|2', "client_encoding LATIN1, $jobs job(s): the table is copied")
+	  or diag $err;
+	is($target->safe_psql('enc', $hex), $source->safe_psql('enc', $hex),
+		"client_encoding LATIN1, $jobs job(s): text values arrive unchanged");
+}
+
 done_testing();

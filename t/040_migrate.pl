@@ -10,7 +10,8 @@
 # and so is an index build failing in the data step;
 # a non-superuser migrates through a foreign server and user mapping, the
 # tables' indexes built during the data step, each table analyzed after
-# them; large objects arrive with their OIDs.
+# them; large objects arrive with their OIDs; a run opens one source
+# session for all its steps.
 
 use strict;
 use warnings FATAL => 'all';
@@ -60,9 +61,19 @@ SKIP:
 	$target->safe_psql('postgres', 'CREATE DATABASE pagila');
 	$target->safe_psql('pagila', 'CREATE EXTENSION tsmigrate');
 	my $src = $source->connstr('pagila');
+	# the source logs each session tsmigrate opens
+	$source->safe_psql('postgres',
+		'ALTER SYSTEM SET log_connections = on; SELECT pg_reload_conf()');
+	my $log_offset = -s $source->logfile;
 	($rc, $out, $err) = tsm_target_sql($target,
 		"CALL tsmigrate.migrate(\$\$$src\$\$, jobs => 2)", dbname => 'pagila');
 	is($rc, 0, 'migrate pagila') or diag $err;
+	my $sessions = () = slurp_file($source->logfile, $log_offset)
+	  =~ /connection authorized: .*application_name=tsmigrate/g;
+	ok($sessions <= 4,
+		"migrate with jobs => 2 opens $sessions source sessions: one for its steps, one for the snapshot, one per copy worker");
+	$source->safe_psql('postgres',
+		'ALTER SYSTEM RESET log_connections; SELECT pg_reload_conf()');
 
 	($rc, $out) = tsm_target_sql($target,
 		"SELECT count(*) FILTER (WHERE NOT ok) || ' of ' || count(*) FROM tsmigrate.verify(\$\$$src\$\$, checksums => true)",

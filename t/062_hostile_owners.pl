@@ -213,9 +213,27 @@ like($err, qr/refusing to create SECURITY DEFINER function "public"."haunt"\("cm
 $target->safe_psql('postgres', 'CREATE DATABASE plain');
 $target->safe_psql('plain', 'CREATE EXTENSION tsmigrate');
 # a copy of shop without its SECURITY DEFINER function (once the last
-# call's source session, which ends after the call, is gone)
-tsm_no_source_backends($source);
-$source->safe_psql('postgres', 'CREATE DATABASE shop_plain TEMPLATE shop');
+# call's source session, which ends after the call, is gone, and any other
+# session on shop: CREATE DATABASE waits only 5 s for them, and an
+# autovacuum worker may come to shop meanwhile: tried again then)
+my $copied = 0;
+for my $try (1 .. 5)
+{
+	tsm_no_source_backends($source);
+	$source->poll_query_until('postgres',
+		q{SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = 'shop'})
+	  or diag($source->safe_psql('postgres',
+		q{SELECT pid, backend_type, application_name, state, query FROM pg_stat_activity WHERE datname = 'shop'}));
+	my ($crc, $cout, $cerr) =
+	  $source->psql('postgres', 'CREATE DATABASE shop_plain TEMPLATE shop');
+	if ($crc == 0)
+	{
+		$copied = 1;
+		last;
+	}
+	diag("CREATE DATABASE shop_plain TEMPLATE shop, try $try: $cerr");
+}
+die 'shop could not be copied as a template' unless $copied;
 $source->safe_psql('shop_plain', 'DROP FUNCTION public.secdef(text)');
 my $shop_plain = $source->connstr('shop_plain');
 ($rc, $out, $err) = tsm_target_sql($target,

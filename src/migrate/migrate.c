@@ -1,0 +1,1074 @@
+/*-------------------------------------------------------------------------
+ *
+ * migrate.c
+ *	  CALL tsmigrate.migrate: every step, in order, resumable
+ *
+ * NOTES
+ *	The steps, each committed on its own (see state.c for the states):
+ *
+ *		checks			check_versions must be all ok, but for a target
+ *						without TimescaleDB that can provide the source's
+ *						version; other sessions on the source are a WARNING
+ *		extensions		sync_extensions; TimescaleDB, where the source has
+ *						it, must then be here at the source's version
+ *		roles			pull_roles (skipped with roles => false)
+ *		pre-data		pull_schema(..., 'pre-data')
+ *		timescaledb		pull_hypertables: the source's hypertables made
+ *						hypertables, and its continuous aggregates made
+ *						without data, with their (empty) chunks (skipped when
+ *						the source has no TimescaleDB)
+ *		data			what pull_data and pull_chunks copy (tables,
+ *						sequences, and the chunks of hypertables and of
+ *						continuous aggregates), all in one pool of copy
+ *						workers, largest first, each relation committed,
+ *						marked copied and analyzed on its own (a table
+ *						copied whole written frozen), a table's post-data
+ *						indexes built by index builders beside the copy
+ *						workers as soon as the table is copied
+ *						(replay_early.c), all under one source
+ *						snapshot held open for the whole step; then large
+ *						objects and, under the same snapshot,
+ *						pull_continuous_aggregates
+ *		post-data		pull_schema(..., 'post-data', jobs), each object
+ *						committed on its own when jobs > 1; it skips the
+ *						objects that are there already: the indexes the
+ *						data step built, and, resumed, what an earlier call
+ *						committed
+ *		compression		compress_chunks: what is compressed on the source
+ *		analyze			ANALYZE of what the copy workers did not analyze
+ *		jobs			pull_jobs: policies and user jobs with the source's
+ *						next start, once everything else is in
+ *		verify			verify: every check must be ok
+ *
+ *	Each step calls in C the work of the function of the same name (what a
+ *	DBA calling that function by hand gets, without its result rows), with
+ *	the source this call resolved once and, through the run scope
+ *	(remote/), one source session for all of them; the data step uses
+ *	pull_data's and pull_chunks' preparation, to run both in one pool of
+ *	workers, and reads large objects and the continuous aggregates' state
+ *	on its snapshot's own session.
+ *	A step runs in a subtransaction: when it fails, the step (and, for
+ *	data, the relations caught copying) are marked failed with the
+ *	error, that is committed, and the error is raised again with its own
+ *	SQLSTATE.  Calling migrate again resumes the unfinished run: done steps
+ *	and copied relations are not repeated, a relation caught mid-copy is
+ *	emptied and copied again.
+ *
+ *	One migration at a time per target database: a session-level advisory
+ *	lock, released on every exit (and by PostgreSQL when a session dies),
+ *	so a crashed run never blocks the next one.
+ *
+ * IDENTIFICATION
+ *	  src/migrate/migrate.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "commands/vacuum.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "parser/parse_node.h"
+#include "storage/lock.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "source_catalog/relations.h"
+#include "source_catalog/source_catalog.h"
+#include "compat.h"
+#include "tsmigrate.h"
+#include "target/state.h"
+#include "verify/verify.h"
+#include "workers/workers.h"
+
+PG_FUNCTION_INFO_V1(tsmigrate_migrate);
+
+/* the data step's name for the source's large objects (pull_data's too) */
+#define TSM_LARGE_OBJECTS		"large objects"
+
+typedef struct TsmRun
+{
+	int64		run_id;
+	Datum		source;			/* the argument as given: text, or NULL */
+	bool		source_null;
+	TsmSource  *src;			/* resolved once, for every step this call
+								 * runs */
+	int			has_timescaledb;	/* the source's, once read; -1 before */
+	int			jobs;
+	bool		roles;
+	bool		owners;			/* objects and jobs owned as on the source */
+	bool		privileges;		/* with the source's GRANTs and REVOKEs */
+	TsmConsent *consent;		/* allow, parsed */
+	PGconn	   *snapshot_conn;	/* data step: holds the exported snapshot */
+	char	   *snapshot;
+	bool		step_resumed;	/* the current step was begun by an earlier
+								 * call */
+	/* the data step's pieces, each run guarded, share: */
+	List	   *batch;			/* the relations to copy, */
+	List	   *batch_states;	/* their TsmRelationStates, as ints, */
+	TsmCopyPlan *table_plan;	/* their copy work, prepared (and committed */
+	TsmCopyPlan *chunk_plan;	/* since: no locks held), */
+	int			early_indexes;	/* and the index builds given to it */
+} TsmRun;
+
+typedef char *(*StepFunction) (TsmRun *run);
+
+typedef struct TsmStep
+{
+	const char *name;
+	StepFunction run;
+	bool		commits;		/* commits on its own, guarding each piece */
+} TsmStep;
+
+static char *step_checks(TsmRun *run);
+static char *step_extensions(TsmRun *run);
+static char *step_roles(TsmRun *run);
+static char *step_pre_data(TsmRun *run);
+static char *step_data(TsmRun *run);
+static char *step_post_data(TsmRun *run);
+static char *step_timescaledb(TsmRun *run);
+static char *step_compression(TsmRun *run);
+static char *step_analyze(TsmRun *run);
+static char *step_jobs(TsmRun *run);
+static char *step_verify(TsmRun *run);
+
+
+static const TsmStep steps[] = {
+	{"checks", step_checks, false},
+	{"extensions", step_extensions, false},
+	{"roles", step_roles, false},
+	{"pre-data", step_pre_data, false},
+	{"timescaledb", step_timescaledb, false},
+	{"data", step_data, true},
+	{"post-data", step_post_data, false},
+	{"compression", step_compression, false},
+	{"analyze", step_analyze, false},
+	{"jobs", step_jobs, false},
+	{"verify", step_verify, false},
+};
+
+static char *prepare_current_batch(TsmRun *run);
+static char *copy_current_batch(TsmRun *run);
+static char *empty_current_batch(TsmRun *run);
+static char *finish_caggs(TsmRun *run);
+
+/* how run_guarded runs a piece of a step */
+#define GUARD_RELATIONS		0x01	/* on error, mark the relations copying
+									 * failed */
+#define GUARD_SNAPSHOT		0x02	/* with a snapshot, as a statement */
+#define GUARD_OWN_MEMORY	0x04	/* in a memory context freed after it: a
+									 * whole step, which keeps nothing */
+
+static void run_guarded(TsmRun *run, const char *step, StepFunction fn,
+						char **detail, int flags);
+static char *result_value(int row, int col);
+static char *list_source_relations(TsmRun *run);
+static char *export_snapshot(TsmRun *run);
+static TsmSource *run_source(TsmRun *run);
+static TsmSchemaOptions *run_schema_options(TsmRun *run);
+static int	compare_strings(const ListCell *a, const ListCell *b);
+static ArrayType *text_array(List *items);
+static char *copy_source_large_objects(TsmRun *run);
+static bool take_lock(void);
+static void release_lock(void);
+
+/*
+ * CALL tsmigrate.migrate(source text, jobs int, roles boolean,
+ *						   owners boolean, privileges boolean, allow text[])
+ */
+Datum
+tsmigrate_migrate(PG_FUNCTION_ARGS)
+{
+	const char *step_names[lengthof(steps)];
+	TsmRun		run;
+	TsmSource  *src;
+	bool		complete;
+	bool		resumed;
+	int			i;
+
+	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
+		castNode(CallContext, fcinfo->context)->atomic)
+		ereport(ERROR,
+				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				errmsg("tsmigrate.migrate cannot run inside a transaction block"),
+				errhint("Run CALL tsmigrate.migrate(...) on its own, so that it can commit after each step."));
+
+	memset(&run, 0, sizeof(run));
+	run.source_null = PG_ARGISNULL(0);
+	run.source = run.source_null ? (Datum) 0 : PG_GETARG_DATUM(0);
+	run.jobs = PG_ARGISNULL(1) ? 2 : PG_GETARG_INT32(1);
+	run.roles = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
+	run.owners = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
+	run.privileges = PG_ARGISNULL(4) ? true : PG_GETARG_BOOL(4);
+	/* a wrong word in allow fails before anything is recorded */
+	run.consent = tsm_consent_from_arg(fcinfo, 5);
+	run.step_resumed = false;
+	/* the same bound as every entry point: tsmigrate.max_jobs */
+	tsm_copy_check_jobs(run.jobs, "migrate");
+
+	/* resolve now: a wrong source fails before anything is recorded */
+	src = tsm_source_from_arg(fcinfo, 0);
+	run.src = src;
+	run.has_timescaledb = -1;
+
+	if (!take_lock())
+	{
+		int			pid;
+
+		SPI_connect();
+		pid = tsm_state_running_pid();
+		SPI_finish();
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_IN_USE),
+				errmsg("a migration into database \"%s\" is already in progress",
+					   get_database_name(MyDatabaseId)),
+				pid ? errdetail("Process %d is running it.", pid) : 0,
+				pid ? errhint("Wait for it to finish, or cancel it with pg_cancel_backend(%d).", pid) :
+				errhint("Wait for it to finish."));
+	}
+
+	PG_TRY();
+	{
+		/* every step: this resolution of the source, one leader session */
+		tsm_run_scope_begin(run.source_null ? NULL : TextDatumGetCString(run.source),
+							src);
+		SPI_connect_ext(SPI_OPT_NONATOMIC);
+
+		for (i = 0; i < lengthof(steps); i++)
+			step_names[i] = steps[i].name;
+		run.run_id = tsm_state_open_run(src->label, run.jobs, run.roles,
+										step_names, lengthof(steps),
+										&complete, &resumed);
+		SPI_commit();
+
+		if (complete)
+			ereport(NOTICE,
+					errmsg("migration run " INT64_FORMAT " from \"%s\" is complete",
+						   run.run_id, src->label),
+					errhint("To migrate again, drop what it created and DELETE FROM tsmigrate.run WHERE run_id = " INT64_FORMAT ".",
+							run.run_id));
+		else
+		{
+			ereport(NOTICE,
+					resumed ?
+					errmsg("resuming migration run " INT64_FORMAT " from \"%s\"", run.run_id, src->label) :
+					errmsg("starting migration run " INT64_FORMAT " from \"%s\"", run.run_id, src->label));
+
+			for (i = 0; i < lengthof(steps); i++)
+			{
+				TsmStepState state = tsm_state_step_state(run.run_id, steps[i].name);
+				char	   *detail = NULL;
+				TimestampTz start = GetCurrentTimestamp();
+
+				if (state == TSM_STEP_DONE || state == TSM_STEP_SKIPPED)
+					continue;
+				run.step_resumed = state != TSM_STEP_PENDING;
+
+				tsm_state_step_mark(run.run_id, steps[i].name, TSM_STEP_RUNNING, NULL, NULL);
+				SPI_commit();
+
+				if (steps[i].commits)
+					detail = steps[i].run(&run);
+				else
+					run_guarded(&run, steps[i].name, steps[i].run, &detail,
+								GUARD_SNAPSHOT | GUARD_OWN_MEMORY);
+
+				tsm_state_step_mark(run.run_id, steps[i].name,
+									detail && strncmp(detail, "skipped", 7) == 0 ?
+									TSM_STEP_SKIPPED : TSM_STEP_DONE,
+									detail, NULL);
+				SPI_commit();
+				ereport(NOTICE,
+						errmsg("step \"%s\" done in %.1f s%s%s", steps[i].name,
+							   (GetCurrentTimestamp() - start) / 1000000.0,
+							   detail ? ": " : "", detail ? detail : ""));
+			}
+
+			tsm_state_run_mark(run.run_id, TSM_RUN_DONE, NULL);
+			SPI_commit();
+			ereport(NOTICE,
+					errmsg("migration run " INT64_FORMAT " is complete: source and target match",
+						   run.run_id));
+		}
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		tsm_run_scope_end();
+		release_lock();
+	}
+	PG_END_TRY();
+
+	PG_RETURN_VOID();
+}
+
+/*
+ * Run one step in a subtransaction.  On error: mark the step (and, with
+ * "relations", the relations caught copying) failed, commit that, and raise
+ * the error again.
+ */
+static void
+run_guarded(TsmRun *run, const char *step, StepFunction fn, char **detail,
+			int flags)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext volatile stepcxt = NULL;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+
+	PG_TRY();
+	{
+		char	   *result = NULL;
+
+		/* a whole step's memory goes with it: only its detail is kept */
+		if (flags & GUARD_OWN_MEMORY)
+		{
+			stepcxt = AllocSetContextCreate(oldcxt, "tsmigrate step",
+											ALLOCSET_DEFAULT_SIZES);
+			MemoryContextSwitchTo(stepcxt);
+		}
+
+		/*
+		 * With GUARD_SNAPSHOT, as a statement of its own would run: with a
+		 * snapshot (a procedure has none after a commit), which some utility
+		 * commands need; an error pops it with the subtransaction.  Not
+		 * around the copy, whose wait would hold back the target's xmin
+		 * horizon.
+		 */
+		if (fn != NULL && (flags & GUARD_SNAPSHOT))
+		{
+			PushActiveSnapshot(GetTransactionSnapshot());
+			result = fn(run);
+			PopActiveSnapshot();
+		}
+		else if (fn != NULL)
+			result = fn(run);
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		if (stepcxt != NULL)
+		{
+			result = result ? pstrdup(result) : NULL;
+			MemoryContextDelete(stepcxt);
+		}
+		CurrentResourceOwner = oldowner;
+		if (detail)
+			*detail = result;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+
+		if (flags & GUARD_RELATIONS)
+			tsm_state_relations_failed(run->run_id, edata->message);
+		tsm_state_step_mark(run->run_id, step, TSM_STEP_FAILED, NULL, edata->message);
+		tsm_state_run_mark(run->run_id, TSM_RUN_FAILED,
+						   psprintf("step \"%s\": %s", step, edata->message));
+		SPI_commit();
+
+		edata->context = edata->context ?
+			psprintf("%s\ntsmigrate.migrate step \"%s\"", edata->context, step) :
+			psprintf("tsmigrate.migrate step \"%s\"", step);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+}
+
+static char *
+result_value(int row, int col)
+{
+	char	   *value = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+
+	return value ? pstrdup(value) : NULL;
+}
+
+/*
+ * Versions first: a target without TimescaleDB that can provide the
+ * source's version gets it from the extensions step.  Then who else is on
+ * the source: a warning, since rows they write may be missed.
+ */
+static char *
+step_checks(TsmRun *run)
+{
+	PGconn	   *conn = tsm_conn_open(run->src);
+	List	   *checks = tsm_check_versions(conn, run->src);
+	TsmRows    *sessions = tsm_source_sessions(conn);
+	ListCell   *lc;
+	StringInfoData list;
+	int			others = 0;
+	int			r;
+
+	tsm_conn_close(conn);
+	foreach(lc, checks)
+	{
+		TsmVersionCheck *check = lfirst(lc);
+
+		if (check->ok)
+			continue;
+		if (strcmp(check->component, "timescaledb") == 0 &&
+			check->target_version == NULL &&
+			tsm_local_version_available("timescaledb", check->source_version))
+			continue;
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("%s versions of source and target do not match",
+					   check->component),
+				errdetail("The source has %s, the target %s.",
+						  check->source_version ? check->source_version : "none",
+						  check->target_version ? check->target_version : "none"),
+				errhint("%s See SELECT * FROM tsmigrate.check_versions().",
+						check->hint));
+	}
+
+	initStringInfo(&list);
+	for (r = 0; r < sessions->nrows; r++)
+	{
+		const char *pid = tsm_rows_get(sessions, r, 0);
+		const char *user = tsm_rows_value(sessions, r, 1);
+		const char *application = tsm_rows_value(sessions, r, 2);
+
+		if (application != NULL && strcmp(application, "tsmigrate") == 0)
+			continue;
+		if (others++ < 10)
+			appendStringInfo(&list, "%spid %s (%s, %s)", list.len > 0 ? ", " : "",
+							 pid, user ? user : "?", application ? application : "?");
+	}
+	if (others > 0)
+		ereport(WARNING,
+				errmsg_plural("%d other session is connected to the source database",
+							  "%d other sessions are connected to the source database",
+							  others, others),
+				errdetail("%s", list.data),
+				errhint("Take the applications offline: rows written during the migration may be missed."));
+	return others > 0 ? psprintf("%d other sessions on the source", others) : NULL;
+}
+
+/*
+ * sync_extensions; TimescaleDB, where the source has it, must then be here
+ * at the source's version (the checks step let a target without it come
+ * this far when it can provide that version).
+ */
+static char *
+step_extensions(TsmRun *run)
+{
+	PGconn	   *conn = tsm_conn_open(run->src);
+	TsmExtensionsDone done;
+	StringInfoData detail;
+	List	   *actions;
+	ListCell   *lc;
+	int			n = 0;
+
+	tsm_sync_extensions(conn, false, NULL, &done);
+	tsm_conn_close(conn);
+
+	/* "2 created, 1 already present": how many of each action, by action */
+	initStringInfo(&detail);
+	actions = list_copy(done.actions);
+	list_sort(actions, compare_strings);
+	foreach(lc, actions)
+	{
+		n++;
+		if (lnext(actions, lc) != NULL &&
+			strcmp(lfirst(lc), lfirst(lnext(actions, lc))) == 0)
+			continue;
+		appendStringInfo(&detail, "%s%d %s", detail.len > 0 ? ", " : "", n,
+						 (char *) lfirst(lc));
+		n = 0;
+	}
+
+	if (done.timescaledb_source != NULL &&
+		(done.timescaledb_target == NULL ||
+		 strcmp(done.timescaledb_source, done.timescaledb_target) != 0))
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("timescaledb versions of source and target do not match"),
+				errdetail("The source has %s, the target %s: %s.", done.timescaledb_source,
+						  done.timescaledb_target ? done.timescaledb_target : "none",
+						  done.timescaledb_action),
+				errhint("Run on the target, as a superuser: CREATE EXTENSION timescaledb VERSION %s;",
+						quote_literal_cstr(done.timescaledb_source)));
+	return detail.len > 0 ? detail.data : pstrdup("no extensions");
+}
+
+/* list_sort's comparator for a List of C strings */
+static int
+compare_strings(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
+}
+
+static char *
+step_roles(TsmRun *run)
+{
+	int			created;
+	int			existing;
+	int			skipped;
+
+	if (!run->roles)
+		return pstrdup("skipped: roles => false");
+	/* what was refused (pull_roles' "skipped..." rows) is counted apart */
+	tsm_pull_roles(run->src, run->consent, &created, &existing, &skipped);
+	return psprintf("%d roles created, %d left as they were, %d skipped (pull_roles(..., dry_run => true) lists them)",
+					created, existing, skipped);
+}
+
+static char *
+step_pre_data(TsmRun *run)
+{
+	TsmSchemaDone done;
+
+	tsm_pull_schema(run->src, TSM_SECTION_PRE_DATA, 1, false, run_schema_options(run),
+					&done);
+	return psprintf(INT64_FORMAT " objects", done.created);
+}
+
+/*
+ * Post-data with the run's jobs, skipping what is there already: the
+ * indexes that the data step built, and, in a step begun by an earlier
+ * call, the objects it committed (with several jobs, each commits on its
+ * own).
+ */
+static char *
+step_post_data(TsmRun *run)
+{
+	TsmSchemaDone done;
+
+	tsm_pull_schema(run->src, TSM_SECTION_POST_DATA, run->jobs, true,
+					run_schema_options(run), &done);
+	if (done.existing == 0)
+		return psprintf(INT64_FORMAT " objects", done.created);
+	if (run->step_resumed)
+		return psprintf(INT64_FORMAT " objects (" INT64_FORMAT " more were there already)",
+						done.created, done.existing);
+	return psprintf(INT64_FORMAT " objects (" INT64_FORMAT " more built by the data step)",
+					done.created, done.existing);
+}
+
+/* how the run's schema is generated: its owners, privileges and allow */
+static TsmSchemaOptions *
+run_schema_options(TsmRun *run)
+{
+	TsmSchemaOptions *opts = palloc0(sizeof(TsmSchemaOptions));
+
+	opts->owners = run->owners;
+	opts->privileges = run->privileges;
+	opts->consent = run->consent;
+	return opts;
+}
+
+/* does the source have TimescaleDB?  Read once per call, on one connection */
+static bool
+source_has_timescaledb(TsmRun *run)
+{
+	if (run->has_timescaledb < 0)
+	{
+		PGconn	   *conn = tsm_conn_open(run->src);
+
+		run->has_timescaledb = tsm_source_has_timescaledb(conn) ? 1 : 0;
+		tsm_conn_close(conn);
+	}
+	return run->has_timescaledb == 1;
+}
+
+/*
+ * Hypertables, after pre-data made their root tables: dimensions, chunks,
+ * compression settings, and the chunks' rows (before post-data's indexes).
+ */
+static char *
+step_timescaledb(TsmRun *run)
+{
+	TsmHypertablesDone done;
+
+	if (!source_has_timescaledb(run))
+		return pstrdup("skipped: the source has no TimescaleDB");
+	tsm_pull_hypertables(run->src, false, &done);
+	return psprintf("%d hypertables and continuous aggregates, " INT64_FORMAT " chunks (" INT64_FORMAT " compressed on the source)",
+					done.hypertables, done.chunks, done.compressed);
+}
+
+/*
+ * Continuous aggregates, once their rows are in: the indexes of their
+ * materialization hypertables, and their refresh state as of the data
+ * step's snapshot.
+ */
+static char *
+finish_caggs(TsmRun *run)
+{
+	/* on the step's own snapshot session, still in its transaction */
+	if (source_has_timescaledb(run))
+		tsm_caggs_finish(run->snapshot_conn, NULL);
+	return NULL;
+}
+
+/*
+ * Policies and user jobs, last: with the source's next start times, and
+ * only once all data is in, compressed and analyzed.
+ */
+static char *
+step_jobs(TsmRun *run)
+{
+	int			jobs;
+	int			created;
+
+	if (!source_has_timescaledb(run))
+		return pstrdup("skipped: the source has no TimescaleDB");
+	jobs = tsm_pull_jobs(run->src, run->owners, &created);
+	return psprintf("%d jobs (%d created)", jobs, created);
+}
+
+/* chunks compressed on the source, compressed here once indexes are in */
+static char *
+step_compression(TsmRun *run)
+{
+	PGconn	   *conn;
+	int64		n;
+
+	if (!source_has_timescaledb(run))
+		return pstrdup("skipped: the source has no TimescaleDB");
+	conn = tsm_conn_open(run->src);
+	n = tsm_compress_chunks(conn, NULL);
+	tsm_conn_close(conn);
+	return psprintf(INT64_FORMAT " chunks compressed", n);
+}
+
+/*
+ * The data step: record the source's relations once, then copy what is not
+ * copied yet: tables, sequences and chunks in one pool of copy workers,
+ * then large objects, then the continuous aggregates' indexes and refresh
+ * state, all under one source snapshot.
+ */
+static char *
+step_data(TsmRun *run)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	TsmRows    *todo;
+	bool		large_objects = false;
+	int			r;
+
+	values[0] = Int64GetDatum(run->run_id);
+	if (SPI_execute_with_args("SELECT FROM tsmigrate.run_relation WHERE run_id = $1 LIMIT 1",
+							  1, types, values, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 0)
+	{
+		run_guarded(run, "data", list_source_relations, NULL, 0);
+		SPI_commit();
+	}
+
+	/* every read of the source under one snapshot, held open here */
+	run_guarded(run, "data", export_snapshot, NULL, 0);
+
+	todo = tsm_state_relations_todo(run->run_id);
+	run->batch = NIL;
+	run->batch_states = NIL;
+	run->early_indexes = 0;
+	for (r = 0; r < todo->nrows; r++)
+	{
+		if (strcmp(tsm_rows_value(todo, r, 0), TSM_LARGE_OBJECTS) == 0)
+		{
+			large_objects = true;
+			continue;
+		}
+		run->batch = lappend(run->batch, pstrdup(tsm_rows_value(todo, r, 0)));
+		run->batch_states = lappend_int(run->batch_states,
+										tsm_state_relation_state(tsm_rows_value(todo, r, 1)));
+	}
+	if (run->batch != NIL)
+	{
+		run_guarded(run, "data", empty_current_batch, NULL, 0);
+		SPI_commit();
+		run_guarded(run, "data", prepare_current_batch, NULL, 0);
+		SPI_commit();
+		run_guarded(run, "data", copy_current_batch, NULL, GUARD_RELATIONS);
+		SPI_commit();
+	}
+	run->batch = NIL;
+	run->batch_states = NIL;
+	run->table_plan = NULL;
+	run->chunk_plan = NULL;
+
+	/* large objects: one more item, on their own */
+	if (large_objects)
+	{
+		tsm_state_relation_mark(run->run_id, TSM_LARGE_OBJECTS, TSM_RELATION_COPYING, -1, -1, NULL);
+		SPI_commit();
+		run_guarded(run, "data", copy_source_large_objects, NULL,
+					GUARD_RELATIONS | GUARD_SNAPSHOT);
+		SPI_commit();
+	}
+
+	/* continuous aggregates: indexes and refresh state, same snapshot */
+	run_guarded(run, "data", finish_caggs, NULL, GUARD_SNAPSHOT);
+	SPI_commit();
+
+	tsm_conn_command(run->snapshot_conn, "COMMIT");
+	tsm_conn_close(run->snapshot_conn);
+	run->snapshot_conn = NULL;
+	run->snapshot = NULL;
+
+	values[0] = Int64GetDatum(run->run_id);
+	SPI_execute_with_args("SELECT count(*), COALESCE(sum(rows), 0), COALESCE(sum(bytes), 0)"
+						  " FROM tsmigrate.run_relation WHERE run_id = $1",
+						  1, types, values, NULL, true, 0);
+	if (run->early_indexes > 0)
+		return psprintf("%s relations, %s rows, %s bytes, %d indexes built",
+						result_value(0, 1), result_value(0, 2), result_value(0, 3),
+						run->early_indexes);
+	return psprintf("%s relations, %s rows, %s bytes", result_value(0, 1),
+					result_value(0, 2), result_value(0, 3));
+}
+
+/*
+ * Open the data step's snapshot: a REPEATABLE READ transaction on a source
+ * connection that outlives the batches' commits, and its exported snapshot.
+ * A resumed run takes a new one: the applications are expected to be
+ * offline (the checks step warns about sessions still connected).
+ */
+static char *
+export_snapshot(TsmRun *run)
+{
+	TsmRows    *rows;
+
+	run->snapshot_conn = tsm_conn_open_session(run_source(run));
+	tsm_conn_command(run->snapshot_conn,
+					 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	rows = tsm_query(run->snapshot_conn, "SELECT pg_catalog.pg_export_snapshot()",
+					 0, NULL, 1, "the source's snapshot");
+	run->snapshot = pstrdup(tsm_rows_get(rows, 0, 0));
+	return NULL;
+}
+
+/* the run's source, as this call resolved it (the argument, or tsmigrate.source) */
+static TsmSource *
+run_source(TsmRun *run)
+{
+	return run->src;
+}
+
+/*
+ * The source's tables and sequences, as pull_data copies them (leaf
+ * partitions, not partitioned parents).  Materialized views are left to
+ * post-data, which refreshes those populated on the source once all data
+ * and indexes are in, as a pg_dump restore does.
+ */
+static char *
+list_source_relations(TsmRun *run)
+{
+	TsmSource  *src = run_source(run);
+	PGconn	   *conn = tsm_conn_open(src);
+	TsmSourceRelation *rels;
+	int			nrels;
+	TsmRows    *lo;
+	List	   *hypertables;
+	TsmRows    *chunks;
+	int			r;
+
+	rels = tsm_source_relations(conn, "rS", &nrels);
+	/* hypertables' rows are in their chunks, relations of their own */
+	hypertables = tsm_source_hypertables(conn);
+	chunks = tsm_source_chunks(conn);
+	/* large objects are one more item, copied on their own at the end */
+	lo = tsm_query(conn,
+				   "SELECT pg_catalog.count(*),"
+				   "       pg_catalog.pg_relation_size('pg_catalog.pg_largeobject')"
+				   "  FROM pg_catalog.pg_largeobject_metadata",
+				   0, NULL, 2, "the source's large objects");
+	tsm_conn_close(conn);
+	for (r = 0; chunks != NULL && r < chunks->nrows; r++)
+		tsm_state_add_relation(run->run_id, tsm_rows_get(chunks, r, 0),
+							   tsm_rows_int64(chunks, r, 1),
+							   tsm_rows_int64(chunks, r, 2));
+
+	for (r = 0; r < nrels; r++)
+	{
+		if (tsm_is_hypertable(hypertables, rels[r].qualname))
+			continue;
+		tsm_state_add_relation(run->run_id, rels[r].qualname,
+							   rels[r].reltuples, rels[r].size);
+	}
+
+	if (tsm_rows_int64(lo, 0, 0) != 0)
+		tsm_state_add_relation(run->run_id, TSM_LARGE_OBJECTS,
+							   tsm_rows_int64(lo, 0, 0),
+							   tsm_rows_int64(lo, 0, 1));
+	return NULL;
+}
+
+/*
+ * Prepare the copy of the relations of the batch as pull_data and
+ * pull_chunks would: the source's side read under the step's snapshot,
+ * the target's tables checked.  The caller commits then, so that the copy
+ * workers may TRUNCATE what they fill (tsm_copy_prepare_freeze).
+ */
+static char *
+prepare_current_batch(TsmRun *run)
+{
+	List	   *tables = NIL;
+	List	   *chunks = NIL;
+	ListCell   *lc;
+	struct HTAB *chunk_names = tsm_target_chunk_names();
+
+	/* hypertables' chunks are pull_chunks', the rest pull_data's */
+	foreach(lc, run->batch)
+	{
+		if (tsm_target_chunk_names_has(chunk_names, lfirst(lc)))
+			chunks = lappend(chunks, lfirst(lc));
+		else
+			tables = lappend(tables, lfirst(lc));
+	}
+
+	/*
+	 * the checks of the target's tables read them (a procedure has no
+	 * snapshot)
+	 */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	run->table_plan = tables != NIL ?
+		tsm_data_prepare(run->snapshot_conn, text_array(tables), run->jobs) : NULL;
+	run->chunk_plan = chunks != NIL ?
+		tsm_chunks_prepare(run->snapshot_conn, text_array(chunks)) : NULL;
+	PopActiveSnapshot();
+
+	/* the tables' indexes, built in the data step once each is copied */
+	if (run->table_plan != NULL && tsm_copy_indexes)
+	{
+		PGconn	   *conn = tsm_conn_open(run_source(run));
+		TsmSchemaOptions opts = {run->owners, run->privileges, run->consent};
+
+		run->early_indexes = tsm_early_indexes_attach(conn, &opts, run_source(run)->label,
+													  run->table_plan->tasks, run->table_plan->ntasks);
+		tsm_conn_close(conn);
+	}
+	return NULL;
+}
+
+/*
+ * Copy the prepared relations in one pool of copy workers, largest first,
+ * so that tables and chunks keep every worker busy.  Each relation is
+ * committed and marked copied on its own: by the worker that copies its
+ * last part, or here for a sequence (set here) and for a chunk copied
+ * compressed (attached here).
+ */
+static char *
+copy_current_batch(TsmRun *run)
+{
+	TsmCopyTask *tasks;
+	int			ntasks = 0;
+
+	tasks = palloc(sizeof(TsmCopyTask) * ((run->table_plan ? run->table_plan->ntasks : 0) +
+										  (run->chunk_plan ? run->chunk_plan->ntasks : 0) + 1));
+	if (run->table_plan)
+	{
+		memcpy(tasks, run->table_plan->tasks, sizeof(TsmCopyTask) * run->table_plan->ntasks);
+		ntasks += run->table_plan->ntasks;
+	}
+	if (run->chunk_plan)
+	{
+		memcpy(tasks + ntasks, run->chunk_plan->tasks, sizeof(TsmCopyTask) * run->chunk_plan->ntasks);
+		ntasks += run->chunk_plan->ntasks;
+	}
+	tsm_copy_run_tasks(run->snapshot_conn, run_source(run), run->snapshot,
+					   tasks, ntasks, run->jobs, run->run_id);
+	/* the results, back into the plans */
+	if (run->chunk_plan)
+		memcpy(run->chunk_plan->tasks, tasks + (ntasks - run->chunk_plan->ntasks),
+			   sizeof(TsmCopyTask) * run->chunk_plan->ntasks);
+
+	if (run->table_plan)
+		tsm_data_sequences(run->snapshot_conn, run->table_plan, run->run_id);
+	if (run->chunk_plan)
+		tsm_chunks_attach(run->chunk_plan, run->run_id);
+	return NULL;
+}
+
+/* a text[] of the strings of "items" */
+static ArrayType *
+text_array(List *items)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(items), 1));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, items)
+		elems[n++] = CStringGetTextDatum(lfirst(lc));
+	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/* the source's large objects, pull_data's way, then marked copied */
+static char *
+copy_source_large_objects(TsmRun *run)
+{
+	int64		count;
+	int64		bytes;
+
+	tsm_data_large_objects(run->snapshot_conn, &count, &bytes);
+	tsm_state_relation_mark(run->run_id, TSM_LARGE_OBJECTS, TSM_RELATION_COPIED,
+							count, bytes, NULL);
+	return NULL;
+}
+
+/*
+ * A relation caught mid-copy by an earlier call is emptied first, in a
+ * transaction of its own: TRUNCATE's lock, held until the copy commits,
+ * would make the copy workers wait for the leader that waits for them.
+ */
+static char *
+empty_current_batch(TsmRun *run)
+{
+	ListCell   *lc;
+	ListCell   *sc;
+
+	forboth(lc, run->batch, sc, run->batch_states)
+	{
+		if (lfirst_int(sc) != TSM_RELATION_PENDING)
+		{
+			Oid			relid = DatumGetObjectId(DirectFunctionCall1(to_regclass,
+																	 CStringGetTextDatum(lfirst(lc))));
+
+			/*
+			 * The name was read back from run_relation: it picks the table,
+			 * and the statement names what the target's catalogs call it,
+			 * quoted here, never the text that was read.
+			 */
+			if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION)
+			{
+				char	   *qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+																  get_rel_name(relid));
+				char	   *pending;
+
+				SPI_execute(psprintf("TRUNCATE ONLY %s", qualname), false, 0);
+				/* a chunk's compressed rows, copied as they are */
+				if (tsm_target_is_chunk(qualname) &&
+					(pending = tsm_compressed_pending_of(qualname)) != NULL)
+					SPI_execute(psprintf("TRUNCATE ONLY %s", pending), false, 0);
+			}
+		}
+	}
+	return NULL;
+}
+
+/*
+ * ANALYZE what the caller owns (a database-wide ANALYZE would warn about
+ * every shared catalog to a non-superuser) and the copy workers did not
+ * analyze right after copying it in this run: hypertables' and
+ * partitioned tables' parents, chunks copied compressed, materialized
+ * views, relations copied by an earlier call.  PostgreSQL's ANALYZE on
+ * exactly those, by OID: a hypertable's own rows and inheritance
+ * statistics, without TimescaleDB analyzing its chunks again, as it does
+ * for an ANALYZE statement on a hypertable.
+ */
+static char *
+step_analyze(TsmRun *run)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	VacuumStmt *stmt;
+	ParseState *pstate;
+	uint64		r;
+
+	values[0] = Int64GetDatum(run->run_id);
+	SPI_execute_with_args("SELECT c.oid"
+						  "  FROM pg_catalog.pg_class c"
+						  "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+						  "  LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid OPERATOR(pg_catalog.=) c.oid"
+						  " WHERE c.relkind IN ('r', 'm', 'p')"
+						  "   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
+						  "   AND pg_catalog.pg_has_role(c.relowner, 'USAGE')"
+						  "   AND (s.last_analyze IS NULL OR s.last_analyze OPERATOR(pg_catalog.<)"
+						  "        (SELECT st.started FROM tsmigrate.run_step st"
+						  "          WHERE st.run_id OPERATOR(pg_catalog.=) $1"
+						  "            AND st.step OPERATOR(pg_catalog.=) 'data'))"
+						  " ORDER BY c.oid",
+						  1, types, values, NULL, true, 0);
+	if (SPI_processed == 0)
+		return NULL;
+
+	stmt = makeNode(VacuumStmt);
+	stmt->is_vacuumcmd = false;
+	for (r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r],
+														   SPI_tuptable->tupdesc, 1, &isnull));
+
+		stmt->rels = lappend(stmt->rels, makeVacuumRelation(NULL, relid, NIL));
+	}
+	pstate = make_parsestate(NULL);
+	ExecVacuum(pstate, stmt, false);
+	return psprintf("%d relations", list_length(stmt->rels));
+}
+
+/*
+ * verify, and fail on anything of the source's that the target lacks or has
+ * otherwise.  Objects only the target has (pg_cron, say, installed there to
+ * run this very migration) do not make the migration incomplete: they are
+ * a WARNING.
+ */
+static char *
+step_verify(TsmRun *run)
+{
+	TsmVerifySummary found;
+
+	tsm_verify(run->src, false, &found);
+	if (found.differences > 0)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_EXCEPTION),
+				errmsg("source and target differ in " INT64_FORMAT " of " INT64_FORMAT " checks",
+					   found.differences, found.checks),
+				errdetail("%s", found.differ.data),
+				errhint("See SELECT * FROM tsmigrate.verify() WHERE NOT ok."));
+	if (found.only_target > 0)
+		ereport(WARNING,
+				errmsg("the target has " INT64_FORMAT " objects that the source does not have",
+					   found.only_target),
+				errdetail("%s", found.extra.data));
+	return psprintf(INT64_FORMAT " checks, all ok%s", found.checks,
+					found.only_target > 0 ?
+					psprintf(" (" INT64_FORMAT " objects only on the target)",
+							 found.only_target) : "");
+}
+
+/*
+ * The migration lock: one advisory lock per database, held by the session
+ * for the whole call.
+ */
+static bool
+take_lock(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, TSM_MIGRATE_LOCK_KEY1,
+						 TSM_MIGRATE_LOCK_KEY2, 2);
+	return LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL;
+}
+
+static void
+release_lock(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, TSM_MIGRATE_LOCK_KEY1,
+						 TSM_MIGRATE_LOCK_KEY2, 2);
+	LockRelease(&tag, ExclusiveLock, true);
+}

@@ -1,0 +1,373 @@
+/*-------------------------------------------------------------------------
+ *
+ * replay.c
+ *	  tsmigrate.pull_schema(): replay one section of the source's schema
+ *
+ * Every statement that schema.c generated is parsed here, on the target,
+ * before it runs: it must be exactly one statement, one of those that the
+ * object's kind is made of, and it must not be a form that replaces or
+ * silently skips an existing object (OR REPLACE, IF NOT EXISTS) or one
+ * that does more than creating (ALTER TABLE is limited to the subcommands
+ * that the generator writes).  What it may do beyond creating the source's
+ * own objects is decided on its parse tree by replay_check.c, against the
+ * caller's "allow" argument.  Then it runs through SPI, as the caller.
+ * The whole call is one transaction: an object that already exists on the
+ * target fails its CREATE with the usual SQLSTATE (42P07, 42710, 42723
+ * ...), the error context names the object, and nothing of the section
+ * stays.  A dry run runs nothing at all (a statement from the source may
+ * call the source's functions: an index expression, a refresh): it parses
+ * and checks every statement, and reports the objects that the target has
+ * already by the error their creation would meet.
+ *
+ * Each object is checked and run by tsm_replay_object() (replay_object.c);
+ * post-data with several jobs is replayed by background workers instead,
+ * each object in a transaction of its own (replay_parallel.c).  With skip_existing, the post-data objects
+ * that the target has already (by kind and name) are reported as "exists"
+ * and left out, so that a call can finish what a failed one left.
+ *
+ * While replaying, the settings of a pg_dump script apply (replay_settings):
+ * search_path is empty (every generated name is qualified),
+ * check_function_bodies is off, and so on.
+ *
+ * IDENTIFICATION
+ *	  src/replay/replay.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_publication.h"
+#include "commands/event_trigger.h"
+#include "commands/policy.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "rewrite/rewriteSupport.h"
+#include "tcop/cmdtag.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/syscache.h"
+#include "utils/tuplestore.h"
+#include "utils/varlena.h"
+
+#include "tsmigrate.h"
+#include "workers/workers.h"
+
+PG_FUNCTION_INFO_V1(tsmigrate_pull_schema);
+
+static void pull_schema(TsmSource *src, TsmSchemaSection section, bool dry_run,
+						int jobs, bool skip_existing, TsmSchemaOptions *opts,
+						ReturnSetInfo *rsinfo, TsmSchemaDone *done);
+
+/*
+ * name_parts
+ *		Split a quoted, qualified name from the generator ("s"."t"."c")
+ *		into "n" parts; false if it has another number of parts.
+ */
+static bool
+name_parts(const char *name, int n, char **parts)
+{
+	List	   *list;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (!SplitIdentifierString(pstrdup(name), '.', &list) ||
+		list_length(list) != n)
+		return false;
+	foreach(lc, list)
+		parts[i++] = lfirst(lc);
+	return true;
+}
+
+static bool
+ends_with(const char *str, const char *suffix)
+{
+	size_t		len = strlen(str);
+	size_t		slen = strlen(suffix);
+
+	return len >= slen && strcmp(str + len - slen, suffix) == 0;
+}
+
+/* the relation "nsp"."rel" of the target, or InvalidOid */
+static Oid
+relation_oid(const char *nsp, const char *rel)
+{
+	return RangeVarGetRelid(makeRangeVar(pstrdup(nsp), pstrdup(rel), -1),
+							NoLock, true);
+}
+
+/*
+ * object_exists
+ *		Does the target have an object of this kind and name already?
+ *
+ * Only the post-data kinds are looked up; for anything else the answer is
+ * no, and replaying it meets the conflict.
+ */
+static bool
+object_exists(const TsmSchemaObject *obj)
+{
+	char	   *p[3];
+	Oid			relid;
+
+	if (strcmp(obj->kind, "index") == 0 && name_parts(obj->name, 2, p))
+	{
+		relid = relation_oid(p[0], p[1]);
+		return OidIsValid(relid) &&
+			(get_rel_relkind(relid) == RELKIND_INDEX ||
+			 get_rel_relkind(relid) == RELKIND_PARTITIONED_INDEX);
+	}
+	if (strcmp(obj->kind, "materialized view data") == 0 && name_parts(obj->name, 2, p))
+	{
+		HeapTuple	tup;
+		bool		populated = false;
+
+		relid = relation_oid(p[0], p[1]);
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		if (HeapTupleIsValid(tup))
+		{
+			populated = ((Form_pg_class) GETSTRUCT(tup))->relispopulated;
+			ReleaseSysCache(tup);
+		}
+		return populated;
+	}
+	if (strcmp(obj->kind, "row security") == 0 && name_parts(obj->name, 2, p))
+	{
+		/* as set as its statements would set it */
+		HeapTuple	tup;
+		bool		set = false;
+
+		relid = relation_oid(p[0], p[1]);
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_class form = (Form_pg_class) GETSTRUCT(tup);
+			ListCell   *sc;
+
+			set = true;
+			foreach(sc, obj->stmts)
+			{
+				const char *sql = ((TsmSchemaStmt *) lfirst(sc))->sql;
+
+				if (ends_with(sql, " ENABLE ROW LEVEL SECURITY"))
+					set &= form->relrowsecurity;
+				if (ends_with(sql, " FORCE ROW LEVEL SECURITY"))
+					set &= form->relforcerowsecurity;
+			}
+			ReleaseSysCache(tup);
+		}
+		return set;
+	}
+	if (strcmp(obj->kind, "statistics") == 0 && name_parts(obj->name, 2, p))
+		return OidIsValid(get_statistics_object_oid(list_make2(makeString(p[0]),
+															   makeString(p[1])),
+													true));
+	if (strcmp(obj->kind, "publication") == 0 && name_parts(obj->name, 1, p))
+		return OidIsValid(get_publication_oid(p[0], true));
+	if (strcmp(obj->kind, "event trigger") == 0 && name_parts(obj->name, 1, p))
+		return OidIsValid(get_event_trigger_oid(p[0], true));
+
+	/* the rest belong to a table: "schema"."table"."name" */
+	if (!name_parts(obj->name, 3, p) ||
+		!OidIsValid(relid = relation_oid(p[0], p[1])))
+		return false;
+	if (strcmp(obj->kind, "constraint") == 0)
+		return OidIsValid(get_relation_constraint_oid(relid, p[2], true));
+	if (strcmp(obj->kind, "trigger") == 0)
+		return OidIsValid(get_trigger_oid(relid, p[2], true));
+	if (strcmp(obj->kind, "rule") == 0)
+		return OidIsValid(get_rewrite_oid(relid, p[2], true));
+	if (strcmp(obj->kind, "policy") == 0)
+		return OidIsValid(get_relation_policy_oid(relid, p[2], true));
+	return false;
+}
+
+/*
+ * skip_existing_objects
+ *		Drop from "objects" what the target has already (an earlier call that
+ *		committed part of the section), reporting each as "exists".
+ *
+ * A constraint built in two steps whose index is there but the constraint
+ * not (a parallel call stopped between the two) keeps only its second
+ * step.
+ */
+/* one result row of pull_schema, counted in *done; no row without rsinfo */
+static void
+put_row(ReturnSetInfo *rsinfo, TsmSchemaDone *done, const TsmSchemaObject *obj,
+		const char *action)
+{
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	if (strcmp(action, "exists") == 0)
+		done->existing++;
+	else
+		done->created++;
+	if (rsinfo == NULL)
+		return;
+	values[0] = CStringGetTextDatum(obj->kind);
+	values[1] = CStringGetTextDatum(obj->name);
+	values[2] = CStringGetTextDatum(action);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+static List *
+skip_existing_objects(List *objects, ReturnSetInfo *rsinfo, TsmSchemaDone *done)
+{
+	List	   *todo = NIL;
+	ListCell   *lc;
+
+	foreach(lc, objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+		char	   *p[3];
+
+		CHECK_FOR_INTERRUPTS();
+		if (object_exists(obj))
+		{
+			put_row(rsinfo, done, obj, "exists");
+			continue;
+		}
+		if (obj->split_index != NULL && name_parts(obj->name, 3, p) &&
+			OidIsValid(relation_oid(p[0], p[2])))
+		{
+			TsmSchemaStmt *s = palloc0(sizeof(TsmSchemaStmt));
+
+			s->tag = "AlterTableStmt";
+			s->sql = obj->split_constraint;
+			obj->stmts = lcons(s, list_delete_first(obj->stmts));
+			obj->split_index = NULL;
+			obj->split_constraint = NULL;
+		}
+		todo = lappend(todo, obj);
+	}
+	return todo;
+}
+
+/*
+ * tsmigrate.pull_schema(source text, section text, dry_run boolean,
+ *						 jobs int, skip_existing boolean)
+ *		Create one section of the source's schema on the target.
+ */
+Datum
+tsmigrate_pull_schema(PG_FUNCTION_ARGS)
+{
+	TsmSchemaSection section;
+	bool		dry_run;
+	int			jobs;
+	bool		skip_existing;
+	TsmSchemaOptions opts;
+	TsmSource  *src;
+	TsmSchemaDone done = {0};
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("section must not be null"),
+				errhint("Valid values are \"pre-data\" and \"post-data\"."));
+	section = tsm_schema_section(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	jobs = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_INT32(3) : 1;
+	skip_existing = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ? PG_GETARG_BOOL(4) : false;
+	opts.owners = PG_NARGS() <= 5 || PG_ARGISNULL(5) || PG_GETARG_BOOL(5);
+	opts.privileges = PG_NARGS() <= 6 || PG_ARGISNULL(6) || PG_GETARG_BOOL(6);
+	opts.consent = tsm_consent_from_arg(fcinfo, 7);
+	tsm_copy_check_jobs(jobs, "pull_schema");
+	src = tsm_source_from_arg(fcinfo, 0);
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	pull_schema(src, section, dry_run, jobs, skip_existing, &opts,
+				(ReturnSetInfo *) fcinfo->resultinfo, &done);
+	return (Datum) 0;
+}
+
+/*
+ * tsm_pull_schema
+ *		pull_schema's work for migrate: no rows; *done counts the objects
+ *		created and those found there already (with skip_existing).
+ */
+void
+tsm_pull_schema(TsmSource *src, TsmSchemaSection section, int jobs,
+				bool skip_existing, TsmSchemaOptions *opts, TsmSchemaDone *done)
+{
+	memset(done, 0, sizeof(TsmSchemaDone));
+	pull_schema(src, section, false, jobs, skip_existing, opts, NULL, done);
+}
+
+static void
+pull_schema(TsmSource *src, TsmSchemaSection section, bool dry_run, int jobs,
+			bool skip_existing, TsmSchemaOptions *opts, ReturnSetInfo *rsinfo,
+			TsmSchemaDone *done)
+{
+	PGconn	   *conn;
+	List	   *objects;
+	ListCell   *lc;
+	MemoryContext gencxt;
+	MemoryContext objcxt;
+	MemoryContext oldcxt;
+	int			save_nestlevel;
+	TsmReplayGuard guard;
+
+	gencxt = AllocSetContextCreate(CurrentMemoryContext,
+								   "tsmigrate schema replay",
+								   ALLOCSET_DEFAULT_SIZES);
+	objcxt = AllocSetContextCreate(CurrentMemoryContext,
+								   "tsmigrate per-object",
+								   ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(gencxt);
+	conn = tsm_conn_open(src);
+	objects = tsm_schema_objects(conn, section, opts);
+	tsm_conn_close(conn);
+	if (skip_existing)
+		objects = skip_existing_objects(objects, rsinfo, done);
+	tsm_replay_guard_init(&guard, opts->consent->flags, src->label, dry_run);
+	MemoryContextSwitchTo(oldcxt);
+
+	/*
+	 * Post-data with several jobs: each object in a worker, committed on its
+	 * own (replay_parallel.c).  A dry run and pre-data stay one transaction.
+	 */
+	if (jobs > 1 && !dry_run && section == TSM_SECTION_POST_DATA)
+	{
+		tsm_replay_parallel(objects, jobs, &guard);
+		foreach(lc, objects)
+			put_row(rsinfo, done, lfirst(lc), "created");
+		MemoryContextDelete(objcxt);
+		MemoryContextDelete(gencxt);
+		return;
+	}
+
+	/* the settings of a pg_dump script, undone when this call ends */
+	save_nestlevel = NewGUCNestLevel();
+	tsm_replay_settings(GUC_ACTION_SAVE);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	foreach(lc, objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		tsm_replay_object(obj, objcxt, &guard);
+		put_row(rsinfo, done, obj, dry_run ? "would create" : "created");
+	}
+
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	AtEOXact_GUC(true, save_nestlevel);
+
+	MemoryContextDelete(objcxt);
+	MemoryContextDelete(gencxt);
+}
