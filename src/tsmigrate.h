@@ -111,7 +111,7 @@ typedef struct TsmCopyPlan
 	int			nitems;
 } TsmCopyPlan;
 
-/* in tsmigrate.c */
+/* in tsmigrate.c: the settings (module.c defines them) */
 extern char *tsm_source_setting;
 extern int	tsm_cancel_timeout_ms;
 extern int	tsm_max_jobs;
@@ -120,7 +120,6 @@ extern bool tsm_copy_binary;
 extern bool tsm_copy_compressed;
 extern bool tsm_copy_freeze;
 extern bool tsm_copy_indexes;
-extern bool tsm_cancel_timeout_check(int *newval, void **extra, GucSource source);
 
 /*
  * What the caller allows a source to bring beyond its own objects (the
