@@ -24,6 +24,8 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
 
 PG_MODULE_MAGIC;
 

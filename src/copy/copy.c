@@ -44,6 +44,8 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "copy/copy.h"
+#include "remote/remote.h"
 #include "copy/copy_command.h"
 
 /*

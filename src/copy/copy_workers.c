@@ -92,6 +92,10 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "copy/copy.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "schema/schema.h"
 #include "target/state.h"
 #include "workers/workers.h"
 

@@ -63,6 +63,8 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "copy/copy.h"
+#include "remote/remote.h"
 #include "copy/copy_command.h"
 #include "target/state.h"
 #include "source_catalog/relations.h"

@@ -54,6 +54,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
 
 /* One open source connection and the subtransaction that owns it */
 typedef struct TsmOpenConn

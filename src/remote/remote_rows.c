@@ -41,6 +41,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
 
 /* longest part of a bad value quoted in a message */
 #define TSM_QUOTED_VALUE_MAX	64

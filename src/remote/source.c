@@ -51,6 +51,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
 
 #define TSM_FDW_NAME "tsmigrate"
 

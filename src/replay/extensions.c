@@ -33,6 +33,10 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "source_catalog/source_catalog.h"
+#include "target/target.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_sync_extensions);
 

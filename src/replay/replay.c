@@ -63,6 +63,10 @@
 #include "utils/varlena.h"
 
 #include "tsmigrate.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "schema/schema.h"
+#include "target/target.h"
 #include "workers/workers.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_schema);

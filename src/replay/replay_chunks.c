@@ -61,6 +61,9 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "replay/replay.h"
+#include "schema/schema.h"
+#include "target/target.h"
 
 static bool may_build_on_chunks(List *chunks);
 static bool same_index(IndexStmt *a, IndexStmt *b);

@@ -43,6 +43,9 @@
 #include "utils/memutils.h"
 
 #include "tsmigrate.h"
+#include "replay/replay.h"
+#include "schema/schema.h"
+#include "target/target.h"
 
 /* the copy tasks of one table (its ranges) */
 typedef struct TableTasks

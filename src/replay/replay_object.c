@@ -49,6 +49,9 @@
 #include "utils/varlena.h"
 
 #include "tsmigrate.h"
+#include "replay/replay.h"
+#include "schema/schema.h"
+#include "target/target.h"
 #include "workers/workers.h"
 
 /*

@@ -97,6 +97,9 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "replay/replay.h"
+#include "schema/schema.h"
+#include "target/target.h"
 #include "workers/workers.h"
 
 #define TSM_REPLAY_MAGIC	0x54534d32	/* "TSM2" */

@@ -68,6 +68,9 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "target/target.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_roles_sql);
 PG_FUNCTION_INFO_V1(tsmigrate_pull_roles);

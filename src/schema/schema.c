@@ -43,6 +43,7 @@
 #include "utils/tuplestore.h"
 
 #include "tsmigrate.h"
+#include "remote/remote.h"
 #include "catalog_sql.h"
 #include "source_catalog/source_catalog.h"
 #include "schema.h"

@@ -57,6 +57,8 @@
 #include "utils/syscache.h"
 
 #include "tsmigrate.h"
+#include "remote/remote.h"
+#include "target/target.h"
 #include "compat.h"
 #include "catalog_sql.h"
 #include "schema.h"

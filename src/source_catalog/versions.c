@@ -33,6 +33,8 @@
 #include "compat.h"
 #include "source_catalog/source_catalog.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
+#include "target/target.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_check_versions);
 PG_FUNCTION_INFO_V1(tsmigrate_align_timescaledb);

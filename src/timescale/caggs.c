@@ -58,6 +58,11 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "copy/copy.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "target/target.h"
+#include "timescale/timescale.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_continuous_aggregates);
 

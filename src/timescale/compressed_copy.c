@@ -50,6 +50,11 @@
 #include "utils/lsyscache.h"
 
 #include "tsmigrate.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "source_catalog/source_catalog.h"
+#include "target/target.h"
+#include "timescale/timescale.h"
 
 /* the prefix of a pending table's name: "tsm_c_" and the chunk's name */
 #define PENDING_PREFIX "tsm_c_"

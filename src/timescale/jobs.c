@@ -52,6 +52,11 @@
 #include "catalog/pg_authid.h"
 
 #include "tsmigrate.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "source_catalog/source_catalog.h"
+#include "target/target.h"
+#include "timescale/timescale.h"
 #include "compat.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_jobs);

@@ -50,6 +50,8 @@
 #include "source_catalog/catalog_filters.h"
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
+#include "timescale/timescale.h"
 #include "verify.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_verify);

@@ -29,6 +29,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
 #include "verify.h"
 
 /*

@@ -26,6 +26,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
+#include "remote/remote.h"
 #include "verify.h"
 
 /* a hypertable's name for these checks: its continuous aggregate's, if any */
