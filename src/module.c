@@ -19,8 +19,8 @@
 
 #include <limits.h>
 
-#include "miscadmin.h"
 #include "utils/guc.h"
+#include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"

@@ -46,11 +46,11 @@
 
 #include "access/xact.h"
 #include "mb/pg_wchar.h"
-#include "miscadmin.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
+#include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"

@@ -32,12 +32,12 @@
 #include <ctype.h>
 
 #include "catalog/pg_type.h"
-#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/tuplestore.h"
+#include "funcapi.h"
 
 #include "compat.h"
 #include "tsmigrate.h"

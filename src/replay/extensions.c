@@ -24,12 +24,12 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
-#include "funcapi.h"
-#include "miscadmin.h"
 #include "nodes/nodes.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"

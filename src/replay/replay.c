@@ -45,8 +45,6 @@
 #include "commands/policy.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
-#include "funcapi.h"
-#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
@@ -61,6 +59,8 @@
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 
 #include "tsmigrate.h"
 #include "remote/remote.h"

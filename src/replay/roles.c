@@ -54,9 +54,7 @@
 #include "catalog/catalog.h"
 #include "catalog/pg_authid.h"
 #include "commands/dbcommands.h"
-#include "funcapi.h"
 #include "lib/stringinfo.h"
-#include "miscadmin.h"
 #include "nodes/nodes.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -65,6 +63,8 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"

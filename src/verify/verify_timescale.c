@@ -23,8 +23,8 @@
  */
 #include "postgres.h"
 
-#include "miscadmin.h"
 #include "utils/memutils.h"
+#include "miscadmin.h"
 
 #include "remote/remote.h"
 #include "verify.h"
