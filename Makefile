@@ -3,7 +3,7 @@
 EXTENSION    = tsmigrate
 EXTVERSION   = 1.0
 MODULE_big   = tsmigrate
-OBJS         = src/tsmigrate.o \
+OBJS         = src/module.o src/tsmigrate.o \
                src/remote/conn.o src/remote/fdw_validator.o src/remote/remote_rows.o src/remote/sessions.o src/remote/source.o \
                src/target/state.o src/target/target_query.o src/target/target_hypertables.o src/target/consent.o \
                src/workers/workers.o \

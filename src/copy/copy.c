@@ -31,7 +31,6 @@
 #include "commands/tablecmds.h"
 #include "executor/tuptable.h"
 #include "mb/pg_wchar.h"
-#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_relation.h"
 #include "storage/latch.h"
@@ -41,10 +40,13 @@
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/wait_event.h"
+#include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "copy/copy.h"
 #include "copy/copy_command.h"
+#include "remote/remote.h"
 
 /*
  * State of the copy in progress: copy_data_source_cb has no argument, so it

@@ -46,9 +46,7 @@
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
-#include "funcapi.h"
 #include "mb/pg_wchar.h"
-#include "miscadmin.h"
 #include "storage/large_object.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -60,12 +58,16 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "copy/copy.h"
 #include "copy/copy_command.h"
-#include "target/state.h"
+#include "remote/remote.h"
 #include "source_catalog/relations.h"
+#include "target/state.h"
 #include "workers/workers.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_data);

@@ -73,7 +73,6 @@
 #include "commands/vacuum.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
-#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_node.h"
@@ -85,12 +84,18 @@
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "miscadmin.h"
 
-#include "source_catalog/relations.h"
-#include "source_catalog/source_catalog.h"
 #include "compat.h"
 #include "tsmigrate.h"
+#include "copy/copy.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "source_catalog/relations.h"
+#include "source_catalog/source_catalog.h"
 #include "target/state.h"
+#include "target/target.h"
+#include "timescale/timescale.h"
 #include "verify/verify.h"
 #include "workers/workers.h"
 
@@ -172,6 +177,7 @@ static char *finish_caggs(TsmRun *run);
 #define GUARD_OWN_MEMORY	0x04	/* in a memory context freed after it: a
 									 * whole step, which keeps nothing */
 
+static void run_steps(TsmRun *run);
 static void run_guarded(TsmRun *run, const char *step, StepFunction fn,
 						char **detail, int flags);
 static char *result_value(int row, int col);
@@ -266,37 +272,7 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 					resumed ?
 					errmsg("resuming migration run " INT64_FORMAT " from \"%s\"", run.run_id, src->label) :
 					errmsg("starting migration run " INT64_FORMAT " from \"%s\"", run.run_id, src->label));
-
-			for (i = 0; i < lengthof(steps); i++)
-			{
-				TsmStepState state = tsm_state_step_state(run.run_id, steps[i].name);
-				char	   *detail = NULL;
-				TimestampTz start = GetCurrentTimestamp();
-
-				if (state == TSM_STEP_DONE || state == TSM_STEP_SKIPPED)
-					continue;
-				run.step_resumed = state != TSM_STEP_PENDING;
-
-				tsm_state_step_mark(run.run_id, steps[i].name, TSM_STEP_RUNNING, NULL, NULL);
-				SPI_commit();
-
-				if (steps[i].commits)
-					detail = steps[i].run(&run);
-				else
-					run_guarded(&run, steps[i].name, steps[i].run, &detail,
-								GUARD_SNAPSHOT | GUARD_OWN_MEMORY);
-
-				tsm_state_step_mark(run.run_id, steps[i].name,
-									detail && strncmp(detail, "skipped", 7) == 0 ?
-									TSM_STEP_SKIPPED : TSM_STEP_DONE,
-									detail, NULL);
-				SPI_commit();
-				ereport(NOTICE,
-						errmsg("step \"%s\" done in %.1f s%s%s", steps[i].name,
-							   (GetCurrentTimestamp() - start) / 1000000.0,
-							   detail ? ": " : "", detail ? detail : ""));
-			}
-
+			run_steps(&run);
 			tsm_state_run_mark(run.run_id, TSM_RUN_DONE, NULL);
 			SPI_commit();
 			ereport(NOTICE,
@@ -313,6 +289,46 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 
 	PG_RETURN_VOID();
+}
+
+/*
+ * Run the steps not done yet, in order, each marked running, then done or
+ * skipped, and committed; a NOTICE says how long each took and what it did.
+ */
+static void
+run_steps(TsmRun *run)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(steps); i++)
+	{
+		TsmStepState state = tsm_state_step_state(run->run_id, steps[i].name);
+		char	   *detail = NULL;
+		TimestampTz start = GetCurrentTimestamp();
+
+		if (state == TSM_STEP_DONE || state == TSM_STEP_SKIPPED)
+			continue;
+		run->step_resumed = state != TSM_STEP_PENDING;
+
+		tsm_state_step_mark(run->run_id, steps[i].name, TSM_STEP_RUNNING, NULL, NULL);
+		SPI_commit();
+
+		if (steps[i].commits)
+			detail = steps[i].run(run);
+		else
+			run_guarded(run, steps[i].name, steps[i].run, &detail,
+						GUARD_SNAPSHOT | GUARD_OWN_MEMORY);
+
+		tsm_state_step_mark(run->run_id, steps[i].name,
+							detail && strncmp(detail, "skipped", 7) == 0 ?
+							TSM_STEP_SKIPPED : TSM_STEP_DONE,
+							detail, NULL);
+		SPI_commit();
+		ereport(NOTICE,
+				errmsg("step \"%s\" done in %.1f s%s%s", steps[i].name,
+					   (GetCurrentTimestamp() - start) / 1000000.0,
+					   detail ? ": " : "", detail ? detail : ""));
+	}
 }
 
 /*

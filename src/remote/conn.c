@@ -46,14 +46,15 @@
 
 #include "access/xact.h"
 #include "mb/pg_wchar.h"
-#include "miscadmin.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
+#include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
 
 /* One open source connection and the subtransaction that owns it */
 typedef struct TsmOpenConn

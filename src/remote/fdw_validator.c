@@ -25,6 +25,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_fdw_validator);
 

@@ -32,15 +32,16 @@
 #include <ctype.h>
 
 #include "catalog/pg_type.h"
-#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/tuplestore.h"
+#include "funcapi.h"
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
 
 /* longest part of a bad value quoted in a message */
 #define TSM_QUOTED_VALUE_MAX	64

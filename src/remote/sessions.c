@@ -19,6 +19,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_source_sessions);
 

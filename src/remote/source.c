@@ -40,17 +40,18 @@
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
-#include "miscadmin.h"
 #include "nodes/pg_list.h"
-#include "utils/acl.h"
 #include "postmaster/bgworker.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
 #include "utils/memutils.h"
+#include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
 
 #define TSM_FDW_NAME "tsmigrate"
 

@@ -42,6 +42,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "replay/replay.h"
 
 static void replay_error_callback(void *arg);
 

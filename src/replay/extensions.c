@@ -24,15 +24,19 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
-#include "funcapi.h"
-#include "miscadmin.h"
 #include "nodes/nodes.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "source_catalog/source_catalog.h"
+#include "target/target.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_sync_extensions);
 

@@ -45,8 +45,6 @@
 #include "commands/policy.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
-#include "funcapi.h"
-#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
@@ -61,8 +59,14 @@
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 
 #include "tsmigrate.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "schema/schema.h"
+#include "target/target.h"
 #include "workers/workers.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_schema);

@@ -88,6 +88,9 @@
 #include "utils/syscache.h"
 
 #include "tsmigrate.h"
+#include "replay/replay.h"
+#include "schema/schema.h"
+#include "target/target.h"
 
 /* did the caller's allow argument name this? */
 #define ALLOWED(guard, what) (((guard)->allow & (what)) == (what))

@@ -51,16 +51,19 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "commands/defrem.h"
-#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "parser/scansup.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "replay/replay.h"
+#include "schema/schema.h"
+#include "target/target.h"
 
 static bool may_build_on_chunks(List *chunks);
 static bool same_index(IndexStmt *a, IndexStmt *b);

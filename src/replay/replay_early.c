@@ -34,15 +34,18 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "executor/spi.h"
-#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "miscadmin.h"
 
 #include "tsmigrate.h"
+#include "replay/replay.h"
+#include "schema/schema.h"
+#include "target/target.h"
 
 /* the copy tasks of one table (its ranges) */
 typedef struct TableTasks

@@ -31,8 +31,6 @@
 #include "commands/policy.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
-#include "funcapi.h"
-#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
@@ -47,8 +45,13 @@
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 
 #include "tsmigrate.h"
+#include "replay/replay.h"
+#include "schema/schema.h"
+#include "target/target.h"
 #include "workers/workers.h"
 
 /*

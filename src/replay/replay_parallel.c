@@ -71,10 +71,8 @@
 #include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
 #include "mb/pg_wchar.h"
-#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
-#include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
 #include "storage/ipc.h"
@@ -94,9 +92,14 @@
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/wait_event.h"
+#include "miscadmin.h"
+#include "pgstat.h"
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "replay/replay.h"
+#include "schema/schema.h"
+#include "target/target.h"
 #include "workers/workers.h"
 
 #define TSM_REPLAY_MAGIC	0x54534d32	/* "TSM2" */

@@ -54,9 +54,7 @@
 #include "catalog/catalog.h"
 #include "catalog/pg_authid.h"
 #include "commands/dbcommands.h"
-#include "funcapi.h"
 #include "lib/stringinfo.h"
-#include "miscadmin.h"
 #include "nodes/nodes.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -65,9 +63,14 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "target/target.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_roles_sql);
 PG_FUNCTION_INFO_V1(tsmigrate_pull_roles);

@@ -35,16 +35,17 @@
  */
 #include "postgres.h"
 
-#include "funcapi.h"
-#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 
 #include "tsmigrate.h"
-#include "catalog_sql.h"
+#include "remote/remote.h"
 #include "source_catalog/source_catalog.h"
+#include "catalog_sql.h"
 #include "schema.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_schema_sql);

@@ -44,7 +44,6 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
-#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/acl.h"
@@ -55,9 +54,12 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "miscadmin.h"
 
-#include "tsmigrate.h"
 #include "compat.h"
+#include "tsmigrate.h"
+#include "remote/remote.h"
+#include "target/target.h"
 #include "catalog_sql.h"
 #include "schema.h"
 

@@ -19,6 +19,7 @@
 #include "postgres.h"
 
 #include "tsmigrate.h"
+#include "schema/schema.h"
 #include "catalog_sql.h"
 
 /* index-level extras shared by indexes and constraints; "ic" is the index */

@@ -23,6 +23,7 @@
 #include "utils/builtins.h"
 
 #include "tsmigrate.h"
+#include "remote/remote.h"
 #include "source_catalog/catalog_filters.h"
 #include "source_catalog/relations.h"
 

@@ -31,4 +31,8 @@ typedef struct TsmVersionCheck
 
 extern List *tsm_check_versions(PGconn *conn, const TsmSource *src);
 
+/* in versions.c */
+extern char *tsm_local_extversion(const char *extname);
+extern bool tsm_local_version_available(const char *extname, const char *version);
+
 #endif							/* TSM_SOURCE_CATALOG_H */

@@ -24,15 +24,17 @@
 #include <ctype.h>
 
 #include "catalog/pg_type.h"
-#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/tuplestore.h"
+#include "funcapi.h"
 
 #include "compat.h"
-#include "source_catalog/source_catalog.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
+#include "source_catalog/source_catalog.h"
+#include "target/target.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_check_versions);
 PG_FUNCTION_INFO_V1(tsmigrate_align_timescaledb);

@@ -25,6 +25,7 @@
 #include "utils/lsyscache.h"
 
 #include "tsmigrate.h"
+#include "target/target.h"
 
 #define MEMBERSHIP_PREFIX "membership:"
 #define SETTING_PREFIX "setting:"

@@ -26,8 +26,8 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"

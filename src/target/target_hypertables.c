@@ -22,6 +22,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "target/target.h"
 
 /*
  * tsm_hypertable_sql

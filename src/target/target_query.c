@@ -20,6 +20,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "target/target.h"
 
 /*
  * tsm_local_query_value

@@ -47,17 +47,22 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "funcapi.h"
 #include "lib/stringinfo.h"
-#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "copy/copy.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "target/target.h"
+#include "timescale/timescale.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_continuous_aggregates);
 
@@ -186,7 +191,8 @@ tsm_cagg_create(PGconn *conn, int mat_id)
 	TargetMat	mat;
 	List	   *dropped = NIL;
 	bool		own_indexes;
-	List	   *raw;
+	TsmReplayContext ctx;
+	Node	   *stmt;
 	ListCell   *lc;
 	uint64		i;
 	Oid			oidtype = OIDOID;
@@ -226,21 +232,25 @@ tsm_cagg_create(PGconn *conn, int mat_id)
 					 own_indexes ? "false" : "true", query);
 
 	/*
-	 * Checked as one statement of the expected kind, then run through SPI:
-	 * CREATE ... AS needs parse analysis, which ProcessUtility does not do.
+	 * Parsed as one statement by the executor (replay/executor.c), which
+	 * names the aggregate in any error of its replay, checked to be the
+	 * expected kind, then run through SPI: CREATE ... AS needs parse
+	 * analysis, which ProcessUtility does not do.
 	 */
 	vt.schema = schema;
 	vt.name = view;
-	raw = raw_parser(sql.data, RAW_PARSE_DEFAULT);
-	if (list_length(raw) != 1 ||
-		!IsA(linitial_node(RawStmt, raw)->stmt, CreateTableAsStmt))
+	tsm_replay_context_push(&ctx, "continuous aggregate", name, true);
+	ctx.sql = sql.data;
+	stmt = tsm_replay_parse_one(sql.data, "continuous aggregate", name, true);
+	if (!IsA(stmt, CreateTableAsStmt))
 		ereport(ERROR,
 				errcode(ERRCODE_DATA_EXCEPTION),
 				errmsg("the definition of continuous aggregate %s on the source is not one query",
 					   name));
-	check_create_cagg(linitial_node(RawStmt, raw)->stmt, &vt);
+	check_create_cagg(stmt, &vt);
 	if (SPI_execute(sql.data, false, 0) < 0)
 		elog(ERROR, "SPI_execute failed on the definition of %s", name);
+	tsm_replay_context_pop(&ctx);
 	CommandCounterIncrement();
 
 	if (tsm_rows_value(r, 0, 5) != NULL)

@@ -43,13 +43,18 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
-#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "miscadmin.h"
 
 #include "tsmigrate.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "source_catalog/source_catalog.h"
+#include "target/target.h"
+#include "timescale/timescale.h"
 
 /* the prefix of a pending table's name: "tsm_c_" and the chunk's name */
 #define PENDING_PREFIX "tsm_c_"

@@ -42,17 +42,22 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "funcapi.h"
-#include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 
 #include "catalog/pg_authid.h"
 
-#include "tsmigrate.h"
 #include "compat.h"
+#include "tsmigrate.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "source_catalog/source_catalog.h"
+#include "target/target.h"
+#include "timescale/timescale.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_jobs);
 

@@ -47,15 +47,13 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
-#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
-#include "catalog/pg_class.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -63,12 +61,19 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 
-#include "source_catalog/catalog_filters.h"
 #include "compat.h"
 #include "tsmigrate.h"
+#include "copy/copy.h"
 #include "copy/copy_command.h"
+#include "remote/remote.h"
+#include "replay/replay.h"
+#include "source_catalog/catalog_filters.h"
 #include "target/state.h"
+#include "target/target.h"
+#include "timescale/timescale.h"
 #include "workers/workers.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_hypertables);
@@ -200,6 +205,7 @@ typedef struct PullArgs
 } PullArgs;
 
 static TsmHypertable *read_hypertables(PGconn *conn, int *nhts);
+static void read_compression_settings(TsmHypertable *ht, TsmRows *r, int i);
 static void create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tsschema);
 static void set_compression(TsmHypertable *ht);
 static void set_cagg_interval(TsmHypertable *ht, TsmRows *dims, const char *tsschema);
@@ -517,52 +523,7 @@ read_hypertables(PGconn *conn, int *nhts)
 		ht->srccols = pstrdup(tsm_rows_get(r, i, HT_COLUMNS));
 
 		if (ht->compression)
-		{
-			const char *segmentby = tsm_rows_value(r, i, HT_SEGMENTBY);
-			const char *orderby = tsm_rows_value(r, i, HT_ORDERBY);
-			ListCell   *lc;
-
-			if (segmentby)
-			{
-				StringInfoData sb;
-
-				initStringInfo(&sb);
-				foreach(lc, tsm_array_items(segmentby))
-					appendStringInfo(&sb, "%s%s", sb.len > 0 ? ", " : "",
-									 quote_identifier(lfirst(lc)));
-				ht->segmentby = sb.data;
-			}
-			if (orderby)
-			{
-				List	   *columns = tsm_array_items(orderby);
-				List	   *desc = tsm_array_items(tsm_rows_get(r, i, HT_ORDERBY_DESC));
-				List	   *nullsfirst = tsm_array_items(tsm_rows_get(r, i, HT_ORDERBY_NULLSFIRST));
-				StringInfoData ob;
-				int			k = 0;
-
-				/* one direction and one NULLS placement per column */
-				if (list_length(desc) != list_length(columns) ||
-					list_length(nullsfirst) != list_length(columns))
-					ereport(ERROR,
-							errcode(ERRCODE_PROTOCOL_VIOLATION),
-							errmsg("invalid response from the source"),
-							errdetail("The compression settings of hypertable %s have %d orderby columns, %d directions and %d NULLS placements.",
-									  ht->qualname, list_length(columns),
-									  list_length(desc), list_length(nullsfirst)));
-				initStringInfo(&ob);
-				foreach(lc, columns)
-				{
-					bool		d = ((char *) list_nth(desc, k))[0] == 't';
-					bool		nf = ((char *) list_nth(nullsfirst, k))[0] == 't';
-
-					appendStringInfo(&ob, "%s%s %s NULLS %s", k > 0 ? ", " : "",
-									 quote_identifier(lfirst(lc)),
-									 d ? "DESC" : "ASC", nf ? "FIRST" : "LAST");
-					k++;
-				}
-				ht->orderby = ob.data;
-			}
-		}
+			read_compression_settings(ht, r, i);
 
 		/* target column names, '\0'-separated */
 		initStringInfo(&cols);
@@ -579,6 +540,60 @@ read_hypertables(PGconn *conn, int *nhts)
 	}
 	*nhts = r->nrows;
 	return hts;
+}
+
+/*
+ * A hypertable's compression settings from row "i" of hypertables_sql:
+ * segmentby, and orderby with one direction and one NULLS placement per
+ * column, as ALTER TABLE ... SET (timescaledb.compress_...) takes them.
+ */
+static void
+read_compression_settings(TsmHypertable *ht, TsmRows *r, int i)
+{
+	const char *segmentby = tsm_rows_value(r, i, HT_SEGMENTBY);
+	const char *orderby = tsm_rows_value(r, i, HT_ORDERBY);
+	ListCell   *lc;
+
+	if (segmentby)
+	{
+		StringInfoData sb;
+
+		initStringInfo(&sb);
+		foreach(lc, tsm_array_items(segmentby))
+			appendStringInfo(&sb, "%s%s", sb.len > 0 ? ", " : "",
+							 quote_identifier(lfirst(lc)));
+		ht->segmentby = sb.data;
+	}
+	if (orderby)
+	{
+		List	   *columns = tsm_array_items(orderby);
+		List	   *desc = tsm_array_items(tsm_rows_get(r, i, HT_ORDERBY_DESC));
+		List	   *nullsfirst = tsm_array_items(tsm_rows_get(r, i, HT_ORDERBY_NULLSFIRST));
+		StringInfoData ob;
+		int			k = 0;
+
+		/* one direction and one NULLS placement per column */
+		if (list_length(desc) != list_length(columns) ||
+			list_length(nullsfirst) != list_length(columns))
+			ereport(ERROR,
+					errcode(ERRCODE_PROTOCOL_VIOLATION),
+					errmsg("invalid response from the source"),
+					errdetail("The compression settings of hypertable %s have %d orderby columns, %d directions and %d NULLS placements.",
+							  ht->qualname, list_length(columns),
+							  list_length(desc), list_length(nullsfirst)));
+		initStringInfo(&ob);
+		foreach(lc, columns)
+		{
+			bool		d = ((char *) list_nth(desc, k))[0] == 't';
+			bool		nf = ((char *) list_nth(nullsfirst, k))[0] == 't';
+
+			appendStringInfo(&ob, "%s%s %s NULLS %s", k > 0 ? ", " : "",
+							 quote_identifier(lfirst(lc)),
+							 d ? "DESC" : "ASC", nf ? "FIRST" : "LAST");
+			k++;
+		}
+		ht->orderby = ob.data;
+	}
 }
 
 /*

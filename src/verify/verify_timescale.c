@@ -23,9 +23,10 @@
  */
 #include "postgres.h"
 
-#include "miscadmin.h"
 #include "utils/memutils.h"
+#include "miscadmin.h"
 
+#include "remote/remote.h"
 #include "verify.h"
 
 /* a hypertable's name for these checks: its continuous aggregate's, if any */
