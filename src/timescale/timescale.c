@@ -1078,6 +1078,10 @@ typedef struct TsmChunk
 	TsmCompressed *compressed;	/* copied compressed, or NULL */
 } TsmChunk;
 
+static void select_wanted_chunks(TsmChunk *chunks, int nchunks, ArrayType *wanted);
+static void plan_chunk_task(TsmChunk *ch, int c, TsmCopyTask *task,
+							TsmCompressed *ccs, int nccs, bool binary_ok);
+
 /*
  * tsmigrate.pull_chunks(source text, jobs int, chunks text[], snapshot text)
  *		Copy the rows of the source's chunks (all, or the listed ones) into
@@ -1199,119 +1203,137 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 	}
 
 	if (wanted != NULL)
-	{
-		Datum	   *elems;
-		bool	   *elemnulls;
-		int			nelems;
-		int			i;
-
-		/* the chunks by name: one look-up per wanted chunk */
-		HTAB	   *by_name = chunk_name_hash(nchunks);
-
-		for (c = 0; c < nchunks; c++)
-		{
-			ChunkByName *entry;
-
-			if (strlen(chunks[c].qualname) >= CHUNK_NAME_KEY_SIZE)
-				continue;
-			entry = hash_search(by_name, chunks[c].qualname, HASH_ENTER, NULL);
-			entry->index = c;
-		}
-
-		deconstruct_array(wanted, TEXTOID, -1, false, TYPALIGN_INT,
-						  &elems, &elemnulls, &nelems);
-		for (i = 0; i < nelems; i++)
-		{
-			char	   *name;
-			bool		found = false;
-
-			if (elemnulls[i])
-				ereport(ERROR,
-						errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("chunk names must not be null"));
-			name = TextDatumGetCString(elems[i]);
-			CHECK_FOR_INTERRUPTS();
-			if (strlen(name) < CHUNK_NAME_KEY_SIZE)
-			{
-				ChunkByName *entry = hash_search(by_name, name, HASH_FIND, NULL);
-
-				if (entry != NULL)
-				{
-					chunks[entry->index].wanted = true;
-					found = true;
-				}
-			}
-			if (!found)
-				ereport(ERROR,
-						errcode(ERRCODE_UNDEFINED_TABLE),
-						errmsg("\"%s\" is not a chunk of a hypertable of the source", name),
-						errhint("Chunk names are schema-qualified and quoted as in timescaledb_information.chunks of the source, e.g. _timescaledb_internal._hyper_1_1_chunk."));
-		}
-	}
+		select_wanted_chunks(chunks, nchunks, wanted);
 
 	/* each wanted chunk must exist here, be empty, and accept our rows */
 	tasks = palloc0(sizeof(TsmCopyTask) * Max(nchunks, 1));
 	for (c = 0; c < nchunks; c++)
 	{
-		TsmChunk   *ch = &chunks[c];
-		TsmCopyTask *task;
-		Relation	rel;
-		bool		empty;
-
-		if (!ch->wanted)
+		if (!chunks[c].wanted)
 			continue;
 		CHECK_FOR_INTERRUPTS();
-		if (!OidIsValid(ch->relid))
-			ereport(ERROR,
-					errcode(ERRCODE_UNDEFINED_TABLE),
-					errmsg("chunk %s of the source does not exist on the target", ch->qualname),
-					errhint("Create the hypertables' chunks with tsmigrate.pull_hypertables(with_data => false) first."));
-		rel = table_open(ch->relid, RowExclusiveLock);
-		tsm_copy_check_target(rel);
-		table_close(rel, NoLock);
-		empty = relation_is_empty(ch->qualname);
-		if (!empty)
-			ereport(ERROR,
-					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					errmsg("chunk %s is not empty on the target", ch->qualname),
-					errhint("pull_chunks only fills empty chunks: empty it with TRUNCATE, or leave it out with the \"chunks\" argument."));
-
-		task = &tasks[ntasks++];
-		task->relation = c;
-		task->size = ch->size;
-		ch->compressed = tsm_compressed_find(ccs, nccs, ch->qualname);
-		if (ch->compressed &&
-			OidIsValid(task->relid = tsm_compressed_pending_relid(ch->compressed)))
-		{
-			/* compressed on the source: its compressed rows, as they are */
-			char	   *pending = quote_qualified_identifier(ch->compressed->src_schema,
-															 ch->compressed->pending);
-
-			if (!relation_is_empty(pending))
-				ereport(ERROR,
-						errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						errmsg("the compressed rows of chunk %s are already on the target, in %s",
-							   ch->qualname, pending),
-						errhint("Empty that table with TRUNCATE to copy them again."));
-			task->mark = ch->qualname;
-			task->leader_marks = true;
-			task->columns = ch->compressed->tgtcols;
-			task->columns_len = ch->compressed->tgtcols_len;
-			task->command = compressed_copy(ch->compressed, binary_ok);
-			continue;
-		}
-		ch->compressed = NULL;
-		task->mark = ch->qualname;
-		task->relid = ch->relid;
-		task->columns = ch->ht->tgtcols;
-		task->columns_len = ch->ht->tgtcols_len;
-		task->command = chunk_copy(ch->ht, ch->qualname, binary_ok);
+		plan_chunk_task(&chunks[c], c, &tasks[ntasks++], ccs, nccs, binary_ok);
 	}
 	plan->tasks = tasks;
 	plan->ntasks = ntasks;
 	plan->items = chunks;
 	plan->nitems = nchunks;
 	return plan;
+}
+
+/*
+ * Mark "wanted" (chunk names, as the source quotes them) among "chunks";
+ * a name that is no chunk of the source is an error.
+ */
+static void
+select_wanted_chunks(TsmChunk *chunks, int nchunks, ArrayType *wanted)
+{
+	Datum	   *elems;
+	bool	   *elemnulls;
+	int			nelems;
+	int			i;
+	int			c;
+
+	/* the chunks by name: one look-up per wanted chunk */
+	HTAB	   *by_name = chunk_name_hash(nchunks);
+
+	for (c = 0; c < nchunks; c++)
+	{
+		ChunkByName *entry;
+
+		if (strlen(chunks[c].qualname) >= CHUNK_NAME_KEY_SIZE)
+			continue;
+		entry = hash_search(by_name, chunks[c].qualname, HASH_ENTER, NULL);
+		entry->index = c;
+	}
+
+	deconstruct_array(wanted, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &elemnulls, &nelems);
+	for (i = 0; i < nelems; i++)
+	{
+		char	   *name;
+		bool		found = false;
+
+		if (elemnulls[i])
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("chunk names must not be null"));
+		name = TextDatumGetCString(elems[i]);
+		CHECK_FOR_INTERRUPTS();
+		if (strlen(name) < CHUNK_NAME_KEY_SIZE)
+		{
+			ChunkByName *entry = hash_search(by_name, name, HASH_FIND, NULL);
+
+			if (entry != NULL)
+			{
+				chunks[entry->index].wanted = true;
+				found = true;
+			}
+		}
+		if (!found)
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_TABLE),
+					errmsg("\"%s\" is not a chunk of a hypertable of the source", name),
+					errhint("Chunk names are schema-qualified and quoted as in timescaledb_information.chunks of the source, e.g. _timescaledb_internal._hyper_1_1_chunk."));
+	}
+}
+
+/*
+ * The copy task of wanted chunk "ch" (chunks[c]): the chunk checked here
+ * (it exists, takes our rows, is empty), and read through the chunk or, if
+ * compressed on the source, as its compressed rows.
+ */
+static void
+plan_chunk_task(TsmChunk *ch, int c, TsmCopyTask *task, TsmCompressed *ccs,
+				int nccs, bool binary_ok)
+{
+	Relation	rel;
+	bool		empty;
+
+	if (!OidIsValid(ch->relid))
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_TABLE),
+				errmsg("chunk %s of the source does not exist on the target", ch->qualname),
+				errhint("Create the hypertables' chunks with tsmigrate.pull_hypertables(with_data => false) first."));
+	rel = table_open(ch->relid, RowExclusiveLock);
+	tsm_copy_check_target(rel);
+	table_close(rel, NoLock);
+	empty = relation_is_empty(ch->qualname);
+	if (!empty)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("chunk %s is not empty on the target", ch->qualname),
+				errhint("pull_chunks only fills empty chunks: empty it with TRUNCATE, or leave it out with the \"chunks\" argument."));
+
+	task->relation = c;
+	task->size = ch->size;
+	ch->compressed = tsm_compressed_find(ccs, nccs, ch->qualname);
+	if (ch->compressed &&
+		OidIsValid(task->relid = tsm_compressed_pending_relid(ch->compressed)))
+	{
+		/* compressed on the source: its compressed rows, as they are */
+		char	   *pending = quote_qualified_identifier(ch->compressed->src_schema,
+														 ch->compressed->pending);
+
+		if (!relation_is_empty(pending))
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					errmsg("the compressed rows of chunk %s are already on the target, in %s",
+						   ch->qualname, pending),
+					errhint("Empty that table with TRUNCATE to copy them again."));
+		task->mark = ch->qualname;
+		task->leader_marks = true;
+		task->columns = ch->compressed->tgtcols;
+		task->columns_len = ch->compressed->tgtcols_len;
+		task->command = compressed_copy(ch->compressed, binary_ok);
+		return;
+	}
+	ch->compressed = NULL;
+	task->mark = ch->qualname;
+	task->relid = ch->relid;
+	task->columns = ch->ht->tgtcols;
+	task->columns_len = ch->ht->tgtcols_len;
+	task->command = chunk_copy(ch->ht, ch->qualname, binary_ok);
 }
 
 /*
