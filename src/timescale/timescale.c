@@ -210,6 +210,9 @@ static void create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tssc
 static void set_compression(TsmHypertable *ht);
 static void set_cagg_interval(TsmHypertable *ht, TsmRows *dims, const char *tsschema);
 static void pull_hypertables(void *arg);
+static int64 pull_chunk(PullArgs *args, PGconn *conn, TsmHypertable *ht,
+						const char *schema, const char *table, const char *slices,
+						TsmCompressed *ccs, int nccs, bool binary_ok);
 static void spi_exec(const char *sql, int nargs, Oid *types, Datum *values,
 					 const char *nulls);
 static Datum text_or_null(const char *s, char *null);
@@ -353,12 +356,8 @@ pull_hypertables(void *arg)
 		const char *table = tsm_rows_name(chunks, c, 2);
 		bool		compressed = tsm_rows_bool(chunks, c, 3);
 		TsmHypertable *ht = NULL;
-		TsmCompressed *cc;
 		char	   *chunkname;
-		Oid			types[4] = {REGCLASSOID, JSONBOID, NAMEOID, NAMEOID};
-		Datum		values[4];
-		Oid			chunkid;
-		int64		rows = 0;
+		int64		rows;
 		MemoryContext oldcxt;
 
 		CHECK_FOR_INTERRUPTS();
@@ -370,57 +369,8 @@ pull_hypertables(void *arg)
 
 		oldcxt = MemoryContextSwitchTo(chunkcxt);
 		chunkname = quote_qualified_identifier(schema, table);
-		values[0] = ObjectIdGetDatum(ht->relid);
-		values[1] = DirectFunctionCall1(jsonb_in,
-										CStringGetDatum(tsm_rows_get(chunks, c, 4)));
-		values[2] = DirectFunctionCall1(namein, CStringGetDatum(schema));
-		values[3] = DirectFunctionCall1(namein, CStringGetDatum(table));
-		spi_exec(psprintf("SELECT FROM %s.create_chunk($1, $2, $3, $4)",
-						  quote_identifier("_timescaledb_functions")),
-				 4, types, values, NULL);
-		CommandCounterIncrement();
-
-		chunkid = get_relname_relid(table, get_namespace_oid(schema, false));
-		if (!OidIsValid(chunkid))
-			ereport(ERROR,
-					errcode(ERRCODE_INTERNAL_ERROR),
-					errmsg("chunk %s of hypertable %s was not created on the target",
-						   chunkname, ht->qualname));
-
-		/*
-		 * compressed on the source: its compressed rows go to a table of
-		 * their own
-		 */
-		cc = tsm_compressed_find(ccs, nccs, chunkname);
-		if (cc)
-		{
-			tsm_compressed_prepare(cc);
-			CommandCounterIncrement();
-		}
-
-		if (args->with_data && cc)
-		{
-			uint64		bytes;
-			TsmCopyCommand cmd = compressed_copy(cc, binary_ok);
-
-			(void) tsm_copy_table(conn, tsm_compressed_pending_relid(cc),
-								  &cmd, cc->tgtcols, false, &bytes);
-			CommandCounterIncrement();
-			tsm_compressed_attach(cc, chunkid);
-			CommandCounterIncrement();
-			rows = compressed_rows(cc);
-			ht->rows += rows;
-		}
-		else if (args->with_data)
-		{
-			uint64		bytes;
-			TsmCopyCommand cmd = chunk_copy(ht, chunkname, binary_ok);
-
-			rows = (int64) tsm_copy_table(conn, chunkid, &cmd, ht->tgtcols,
-										  false, &bytes);
-			CommandCounterIncrement();
-			ht->rows += rows;
-		}
+		rows = pull_chunk(args, conn, ht, schema, table,
+						  tsm_rows_get(chunks, c, 4), ccs, nccs, binary_ok);
 		ht->nchunks++;
 		MemoryContextSwitchTo(oldcxt);
 		put_row(args, ht->qualname, chunkname, compressed, rows,
@@ -440,6 +390,76 @@ pull_hypertables(void *arg)
 		tsm_caggs_finish(conn, NULL);
 	tsm_conn_command(conn, "COMMIT");
 	tsm_conn_close(conn);
+}
+
+/*
+ * One chunk of "ht", made here with the source's slices ("slices", JSON)
+ * and name, and, with_data, filled: its compressed rows as they are, or
+ * its rows through the chunk.  Returns the rows copied.
+ */
+static int64
+pull_chunk(PullArgs *args, PGconn *conn, TsmHypertable *ht, const char *schema,
+		   const char *table, const char *slices, TsmCompressed *ccs, int nccs,
+		   bool binary_ok)
+{
+	char	   *chunkname = quote_qualified_identifier(schema, table);
+	Oid			types[4] = {REGCLASSOID, JSONBOID, NAMEOID, NAMEOID};
+	Datum		values[4];
+	Oid			chunkid;
+	TsmCompressed *cc;
+	int64		rows = 0;
+
+	values[0] = ObjectIdGetDatum(ht->relid);
+	values[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(slices));
+	values[2] = DirectFunctionCall1(namein, CStringGetDatum(schema));
+	values[3] = DirectFunctionCall1(namein, CStringGetDatum(table));
+	spi_exec(psprintf("SELECT FROM %s.create_chunk($1, $2, $3, $4)",
+					  quote_identifier("_timescaledb_functions")),
+			 4, types, values, NULL);
+	CommandCounterIncrement();
+
+	chunkid = get_relname_relid(table, get_namespace_oid(schema, false));
+	if (!OidIsValid(chunkid))
+		ereport(ERROR,
+				errcode(ERRCODE_INTERNAL_ERROR),
+				errmsg("chunk %s of hypertable %s was not created on the target",
+					   chunkname, ht->qualname));
+
+	/*
+	 * compressed on the source: its compressed rows go to a table of their
+	 * own
+	 */
+	cc = tsm_compressed_find(ccs, nccs, chunkname);
+	if (cc)
+	{
+		tsm_compressed_prepare(cc);
+		CommandCounterIncrement();
+	}
+
+	if (args->with_data && cc)
+	{
+		uint64		bytes;
+		TsmCopyCommand cmd = compressed_copy(cc, binary_ok);
+
+		(void) tsm_copy_table(conn, tsm_compressed_pending_relid(cc),
+							  &cmd, cc->tgtcols, false, &bytes);
+		CommandCounterIncrement();
+		tsm_compressed_attach(cc, chunkid);
+		CommandCounterIncrement();
+		rows = compressed_rows(cc);
+		ht->rows += rows;
+	}
+	else if (args->with_data)
+	{
+		uint64		bytes;
+		TsmCopyCommand cmd = chunk_copy(ht, chunkname, binary_ok);
+
+		rows = (int64) tsm_copy_table(conn, chunkid, &cmd, ht->tgtcols,
+									  false, &bytes);
+		CommandCounterIncrement();
+		ht->rows += rows;
+	}
+	return rows;
 }
 
 /*
