@@ -210,6 +210,9 @@ static void create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tssc
 static void set_compression(TsmHypertable *ht);
 static void set_cagg_interval(TsmHypertable *ht, TsmRows *dims, const char *tsschema);
 static void pull_hypertables(void *arg);
+static int64 pull_chunk(PullArgs *args, PGconn *conn, TsmHypertable *ht,
+						const char *schema, const char *table, const char *slices,
+						TsmCompressed *ccs, int nccs, bool binary_ok);
 static void spi_exec(const char *sql, int nargs, Oid *types, Datum *values,
 					 const char *nulls);
 static Datum text_or_null(const char *s, char *null);
@@ -353,12 +356,8 @@ pull_hypertables(void *arg)
 		const char *table = tsm_rows_name(chunks, c, 2);
 		bool		compressed = tsm_rows_bool(chunks, c, 3);
 		TsmHypertable *ht = NULL;
-		TsmCompressed *cc;
 		char	   *chunkname;
-		Oid			types[4] = {REGCLASSOID, JSONBOID, NAMEOID, NAMEOID};
-		Datum		values[4];
-		Oid			chunkid;
-		int64		rows = 0;
+		int64		rows;
 		MemoryContext oldcxt;
 
 		CHECK_FOR_INTERRUPTS();
@@ -370,57 +369,8 @@ pull_hypertables(void *arg)
 
 		oldcxt = MemoryContextSwitchTo(chunkcxt);
 		chunkname = quote_qualified_identifier(schema, table);
-		values[0] = ObjectIdGetDatum(ht->relid);
-		values[1] = DirectFunctionCall1(jsonb_in,
-										CStringGetDatum(tsm_rows_get(chunks, c, 4)));
-		values[2] = DirectFunctionCall1(namein, CStringGetDatum(schema));
-		values[3] = DirectFunctionCall1(namein, CStringGetDatum(table));
-		spi_exec(psprintf("SELECT FROM %s.create_chunk($1, $2, $3, $4)",
-						  quote_identifier("_timescaledb_functions")),
-				 4, types, values, NULL);
-		CommandCounterIncrement();
-
-		chunkid = get_relname_relid(table, get_namespace_oid(schema, false));
-		if (!OidIsValid(chunkid))
-			ereport(ERROR,
-					errcode(ERRCODE_INTERNAL_ERROR),
-					errmsg("chunk %s of hypertable %s was not created on the target",
-						   chunkname, ht->qualname));
-
-		/*
-		 * compressed on the source: its compressed rows go to a table of
-		 * their own
-		 */
-		cc = tsm_compressed_find(ccs, nccs, chunkname);
-		if (cc)
-		{
-			tsm_compressed_prepare(cc);
-			CommandCounterIncrement();
-		}
-
-		if (args->with_data && cc)
-		{
-			uint64		bytes;
-			TsmCopyCommand cmd = compressed_copy(cc, binary_ok);
-
-			(void) tsm_copy_table(conn, tsm_compressed_pending_relid(cc),
-								  &cmd, cc->tgtcols, false, &bytes);
-			CommandCounterIncrement();
-			tsm_compressed_attach(cc, chunkid);
-			CommandCounterIncrement();
-			rows = compressed_rows(cc);
-			ht->rows += rows;
-		}
-		else if (args->with_data)
-		{
-			uint64		bytes;
-			TsmCopyCommand cmd = chunk_copy(ht, chunkname, binary_ok);
-
-			rows = (int64) tsm_copy_table(conn, chunkid, &cmd, ht->tgtcols,
-										  false, &bytes);
-			CommandCounterIncrement();
-			ht->rows += rows;
-		}
+		rows = pull_chunk(args, conn, ht, schema, table,
+						  tsm_rows_get(chunks, c, 4), ccs, nccs, binary_ok);
 		ht->nchunks++;
 		MemoryContextSwitchTo(oldcxt);
 		put_row(args, ht->qualname, chunkname, compressed, rows,
@@ -440,6 +390,76 @@ pull_hypertables(void *arg)
 		tsm_caggs_finish(conn, NULL);
 	tsm_conn_command(conn, "COMMIT");
 	tsm_conn_close(conn);
+}
+
+/*
+ * One chunk of "ht", made here with the source's slices ("slices", JSON)
+ * and name, and, with_data, filled: its compressed rows as they are, or
+ * its rows through the chunk.  Returns the rows copied.
+ */
+static int64
+pull_chunk(PullArgs *args, PGconn *conn, TsmHypertable *ht, const char *schema,
+		   const char *table, const char *slices, TsmCompressed *ccs, int nccs,
+		   bool binary_ok)
+{
+	char	   *chunkname = quote_qualified_identifier(schema, table);
+	Oid			types[4] = {REGCLASSOID, JSONBOID, NAMEOID, NAMEOID};
+	Datum		values[4];
+	Oid			chunkid;
+	TsmCompressed *cc;
+	int64		rows = 0;
+
+	values[0] = ObjectIdGetDatum(ht->relid);
+	values[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(slices));
+	values[2] = DirectFunctionCall1(namein, CStringGetDatum(schema));
+	values[3] = DirectFunctionCall1(namein, CStringGetDatum(table));
+	spi_exec(psprintf("SELECT FROM %s.create_chunk($1, $2, $3, $4)",
+					  quote_identifier("_timescaledb_functions")),
+			 4, types, values, NULL);
+	CommandCounterIncrement();
+
+	chunkid = get_relname_relid(table, get_namespace_oid(schema, false));
+	if (!OidIsValid(chunkid))
+		ereport(ERROR,
+				errcode(ERRCODE_INTERNAL_ERROR),
+				errmsg("chunk %s of hypertable %s was not created on the target",
+					   chunkname, ht->qualname));
+
+	/*
+	 * compressed on the source: its compressed rows go to a table of their
+	 * own
+	 */
+	cc = tsm_compressed_find(ccs, nccs, chunkname);
+	if (cc)
+	{
+		tsm_compressed_prepare(cc);
+		CommandCounterIncrement();
+	}
+
+	if (args->with_data && cc)
+	{
+		uint64		bytes;
+		TsmCopyCommand cmd = compressed_copy(cc, binary_ok);
+
+		(void) tsm_copy_table(conn, tsm_compressed_pending_relid(cc),
+							  &cmd, cc->tgtcols, false, &bytes);
+		CommandCounterIncrement();
+		tsm_compressed_attach(cc, chunkid);
+		CommandCounterIncrement();
+		rows = compressed_rows(cc);
+		ht->rows += rows;
+	}
+	else if (args->with_data)
+	{
+		uint64		bytes;
+		TsmCopyCommand cmd = chunk_copy(ht, chunkname, binary_ok);
+
+		rows = (int64) tsm_copy_table(conn, chunkid, &cmd, ht->tgtcols,
+									  false, &bytes);
+		CommandCounterIncrement();
+		ht->rows += rows;
+	}
+	return rows;
 }
 
 /*
@@ -1078,6 +1098,10 @@ typedef struct TsmChunk
 	TsmCompressed *compressed;	/* copied compressed, or NULL */
 } TsmChunk;
 
+static void select_wanted_chunks(TsmChunk *chunks, int nchunks, ArrayType *wanted);
+static void plan_chunk_task(TsmChunk *ch, int c, TsmCopyTask *task,
+							TsmCompressed *ccs, int nccs, bool binary_ok);
+
 /*
  * tsmigrate.pull_chunks(source text, jobs int, chunks text[], snapshot text)
  *		Copy the rows of the source's chunks (all, or the listed ones) into
@@ -1199,119 +1223,137 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 	}
 
 	if (wanted != NULL)
-	{
-		Datum	   *elems;
-		bool	   *elemnulls;
-		int			nelems;
-		int			i;
-
-		/* the chunks by name: one look-up per wanted chunk */
-		HTAB	   *by_name = chunk_name_hash(nchunks);
-
-		for (c = 0; c < nchunks; c++)
-		{
-			ChunkByName *entry;
-
-			if (strlen(chunks[c].qualname) >= CHUNK_NAME_KEY_SIZE)
-				continue;
-			entry = hash_search(by_name, chunks[c].qualname, HASH_ENTER, NULL);
-			entry->index = c;
-		}
-
-		deconstruct_array(wanted, TEXTOID, -1, false, TYPALIGN_INT,
-						  &elems, &elemnulls, &nelems);
-		for (i = 0; i < nelems; i++)
-		{
-			char	   *name;
-			bool		found = false;
-
-			if (elemnulls[i])
-				ereport(ERROR,
-						errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("chunk names must not be null"));
-			name = TextDatumGetCString(elems[i]);
-			CHECK_FOR_INTERRUPTS();
-			if (strlen(name) < CHUNK_NAME_KEY_SIZE)
-			{
-				ChunkByName *entry = hash_search(by_name, name, HASH_FIND, NULL);
-
-				if (entry != NULL)
-				{
-					chunks[entry->index].wanted = true;
-					found = true;
-				}
-			}
-			if (!found)
-				ereport(ERROR,
-						errcode(ERRCODE_UNDEFINED_TABLE),
-						errmsg("\"%s\" is not a chunk of a hypertable of the source", name),
-						errhint("Chunk names are schema-qualified and quoted as in timescaledb_information.chunks of the source, e.g. _timescaledb_internal._hyper_1_1_chunk."));
-		}
-	}
+		select_wanted_chunks(chunks, nchunks, wanted);
 
 	/* each wanted chunk must exist here, be empty, and accept our rows */
 	tasks = palloc0(sizeof(TsmCopyTask) * Max(nchunks, 1));
 	for (c = 0; c < nchunks; c++)
 	{
-		TsmChunk   *ch = &chunks[c];
-		TsmCopyTask *task;
-		Relation	rel;
-		bool		empty;
-
-		if (!ch->wanted)
+		if (!chunks[c].wanted)
 			continue;
 		CHECK_FOR_INTERRUPTS();
-		if (!OidIsValid(ch->relid))
-			ereport(ERROR,
-					errcode(ERRCODE_UNDEFINED_TABLE),
-					errmsg("chunk %s of the source does not exist on the target", ch->qualname),
-					errhint("Create the hypertables' chunks with tsmigrate.pull_hypertables(with_data => false) first."));
-		rel = table_open(ch->relid, RowExclusiveLock);
-		tsm_copy_check_target(rel);
-		table_close(rel, NoLock);
-		empty = relation_is_empty(ch->qualname);
-		if (!empty)
-			ereport(ERROR,
-					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					errmsg("chunk %s is not empty on the target", ch->qualname),
-					errhint("pull_chunks only fills empty chunks: empty it with TRUNCATE, or leave it out with the \"chunks\" argument."));
-
-		task = &tasks[ntasks++];
-		task->relation = c;
-		task->size = ch->size;
-		ch->compressed = tsm_compressed_find(ccs, nccs, ch->qualname);
-		if (ch->compressed &&
-			OidIsValid(task->relid = tsm_compressed_pending_relid(ch->compressed)))
-		{
-			/* compressed on the source: its compressed rows, as they are */
-			char	   *pending = quote_qualified_identifier(ch->compressed->src_schema,
-															 ch->compressed->pending);
-
-			if (!relation_is_empty(pending))
-				ereport(ERROR,
-						errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						errmsg("the compressed rows of chunk %s are already on the target, in %s",
-							   ch->qualname, pending),
-						errhint("Empty that table with TRUNCATE to copy them again."));
-			task->mark = ch->qualname;
-			task->leader_marks = true;
-			task->columns = ch->compressed->tgtcols;
-			task->columns_len = ch->compressed->tgtcols_len;
-			task->command = compressed_copy(ch->compressed, binary_ok);
-			continue;
-		}
-		ch->compressed = NULL;
-		task->mark = ch->qualname;
-		task->relid = ch->relid;
-		task->columns = ch->ht->tgtcols;
-		task->columns_len = ch->ht->tgtcols_len;
-		task->command = chunk_copy(ch->ht, ch->qualname, binary_ok);
+		plan_chunk_task(&chunks[c], c, &tasks[ntasks++], ccs, nccs, binary_ok);
 	}
 	plan->tasks = tasks;
 	plan->ntasks = ntasks;
 	plan->items = chunks;
 	plan->nitems = nchunks;
 	return plan;
+}
+
+/*
+ * Mark "wanted" (chunk names, as the source quotes them) among "chunks";
+ * a name that is no chunk of the source is an error.
+ */
+static void
+select_wanted_chunks(TsmChunk *chunks, int nchunks, ArrayType *wanted)
+{
+	Datum	   *elems;
+	bool	   *elemnulls;
+	int			nelems;
+	int			i;
+	int			c;
+
+	/* the chunks by name: one look-up per wanted chunk */
+	HTAB	   *by_name = chunk_name_hash(nchunks);
+
+	for (c = 0; c < nchunks; c++)
+	{
+		ChunkByName *entry;
+
+		if (strlen(chunks[c].qualname) >= CHUNK_NAME_KEY_SIZE)
+			continue;
+		entry = hash_search(by_name, chunks[c].qualname, HASH_ENTER, NULL);
+		entry->index = c;
+	}
+
+	deconstruct_array(wanted, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &elemnulls, &nelems);
+	for (i = 0; i < nelems; i++)
+	{
+		char	   *name;
+		bool		found = false;
+
+		if (elemnulls[i])
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("chunk names must not be null"));
+		name = TextDatumGetCString(elems[i]);
+		CHECK_FOR_INTERRUPTS();
+		if (strlen(name) < CHUNK_NAME_KEY_SIZE)
+		{
+			ChunkByName *entry = hash_search(by_name, name, HASH_FIND, NULL);
+
+			if (entry != NULL)
+			{
+				chunks[entry->index].wanted = true;
+				found = true;
+			}
+		}
+		if (!found)
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_TABLE),
+					errmsg("\"%s\" is not a chunk of a hypertable of the source", name),
+					errhint("Chunk names are schema-qualified and quoted as in timescaledb_information.chunks of the source, e.g. _timescaledb_internal._hyper_1_1_chunk."));
+	}
+}
+
+/*
+ * The copy task of wanted chunk "ch" (chunks[c]): the chunk checked here
+ * (it exists, takes our rows, is empty), and read through the chunk or, if
+ * compressed on the source, as its compressed rows.
+ */
+static void
+plan_chunk_task(TsmChunk *ch, int c, TsmCopyTask *task, TsmCompressed *ccs,
+				int nccs, bool binary_ok)
+{
+	Relation	rel;
+	bool		empty;
+
+	if (!OidIsValid(ch->relid))
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_TABLE),
+				errmsg("chunk %s of the source does not exist on the target", ch->qualname),
+				errhint("Create the hypertables' chunks with tsmigrate.pull_hypertables(with_data => false) first."));
+	rel = table_open(ch->relid, RowExclusiveLock);
+	tsm_copy_check_target(rel);
+	table_close(rel, NoLock);
+	empty = relation_is_empty(ch->qualname);
+	if (!empty)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("chunk %s is not empty on the target", ch->qualname),
+				errhint("pull_chunks only fills empty chunks: empty it with TRUNCATE, or leave it out with the \"chunks\" argument."));
+
+	task->relation = c;
+	task->size = ch->size;
+	ch->compressed = tsm_compressed_find(ccs, nccs, ch->qualname);
+	if (ch->compressed &&
+		OidIsValid(task->relid = tsm_compressed_pending_relid(ch->compressed)))
+	{
+		/* compressed on the source: its compressed rows, as they are */
+		char	   *pending = quote_qualified_identifier(ch->compressed->src_schema,
+														 ch->compressed->pending);
+
+		if (!relation_is_empty(pending))
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					errmsg("the compressed rows of chunk %s are already on the target, in %s",
+						   ch->qualname, pending),
+					errhint("Empty that table with TRUNCATE to copy them again."));
+		task->mark = ch->qualname;
+		task->leader_marks = true;
+		task->columns = ch->compressed->tgtcols;
+		task->columns_len = ch->compressed->tgtcols_len;
+		task->command = compressed_copy(ch->compressed, binary_ok);
+		return;
+	}
+	ch->compressed = NULL;
+	task->mark = ch->qualname;
+	task->relid = ch->relid;
+	task->columns = ch->ht->tgtcols;
+	task->columns_len = ch->ht->tgtcols_len;
+	task->command = chunk_copy(ch->ht, ch->qualname, binary_ok);
 }
 
 /*
