@@ -27,7 +27,7 @@ plan skip_all => 'TimescaleDB is not installed' unless tsm_have_timescaledb();
 
 # the lock table: max_locks_per_transaction x (max_connections +
 # autovacuum_max_workers + 1 + max_worker_processes + max_wal_senders)
-my $small = "max_locks_per_transaction = 10\nmax_connections = 12\nmax_wal_senders = 2\n";
+my $small = "max_locks_per_transaction = 10\nmax_connections = 12\nmax_wal_senders = 0\n";
 my $source = tsm_source_node('source', timescaledb => 1, conf => $small);
 my $target = tsm_target_node('target', timescaledb => 1, conf => $small);
 my $tables = 500;
