@@ -114,6 +114,17 @@ CREATE TABLE tsmigrate.run_relation (
     PRIMARY KEY (run_id, relation)
 );
 
+-- The objects of a schema section that a run created, recorded in the
+-- transaction of the batch that created them: a resumed step replays the
+-- others (no key: a name from the source may be longer than an index
+-- entry allows; a run's objects are read all at once).
+CREATE TABLE tsmigrate.run_object (
+    run_id      bigint NOT NULL REFERENCES tsmigrate.run ON DELETE CASCADE,
+    section     text NOT NULL CHECK (section IN ('pre-data', 'post-data')),
+    kind        text NOT NULL,
+    name        text NOT NULL
+);
+
 -- The schemas and relations that pull_schema created here, for the role
 -- that called it and the source it read: a later call with the same source
 -- (post-data, migrate's later steps) may hang indexes, triggers, rules,
@@ -152,6 +163,12 @@ ALTER TABLE tsmigrate.run_relation FORCE ROW LEVEL SECURITY;
 CREATE POLICY run_relation_owner ON tsmigrate.run_relation
     USING (EXISTS (SELECT FROM tsmigrate.run r
                     WHERE r.run_id OPERATOR(pg_catalog.=) run_relation.run_id
+                      AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
+ALTER TABLE tsmigrate.run_object ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tsmigrate.run_object FORCE ROW LEVEL SECURITY;
+CREATE POLICY run_object_owner ON tsmigrate.run_object
+    USING (EXISTS (SELECT FROM tsmigrate.run r
+                    WHERE r.run_id OPERATOR(pg_catalog.=) run_object.run_id
                       AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
 ALTER TABLE tsmigrate.created_object ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tsmigrate.created_object FORCE ROW LEVEL SECURITY;

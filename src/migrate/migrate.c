@@ -127,6 +127,13 @@ typedef struct TsmRun
 	TsmCopyPlan *table_plan;	/* their copy work, prepared (and committed */
 	TsmCopyPlan *chunk_plan;	/* since: no locks held), */
 	int			early_indexes;	/* and the index builds given to it */
+	/* a schema section replayed in batches, each guarded and committed: */
+	TsmSchemaSection section;
+	TsmSectionReplay *replay;	/* its objects left to replay, */
+	int			replay_next;	/* the first of the next batch, */
+	int			replay_batch;	/* and how many a batch holds */
+	bool		replay_skip_existing;
+	TsmSchemaDone section_done;
 } TsmRun;
 
 typedef char *(*StepFunction) (TsmRun *run);
@@ -155,10 +162,10 @@ static const TsmStep steps[] = {
 	{"checks", step_checks, false},
 	{"extensions", step_extensions, false},
 	{"roles", step_roles, false},
-	{"pre-data", step_pre_data, false},
+	{"pre-data", step_pre_data, true},
 	{"timescaledb", step_timescaledb, false},
 	{"data", step_data, true},
-	{"post-data", step_post_data, false},
+	{"post-data", step_post_data, true},
 	{"compression", step_compression, false},
 	{"analyze", step_analyze, false},
 	{"jobs", step_jobs, false},
@@ -169,6 +176,12 @@ static char *prepare_current_batch(TsmRun *run);
 static char *copy_current_batch(TsmRun *run);
 static char *empty_current_batch(TsmRun *run);
 static char *finish_caggs(TsmRun *run);
+static char *post_data_parallel(TsmRun *run);
+static void replay_section(TsmRun *run, TsmSchemaSection section, bool skip_existing);
+static char *begin_section(TsmRun *run);
+static char *replay_batch(TsmRun *run);
+static char *object_key(const char *kind, const char *name);
+static int	compare_string_ptrs(const void *a, const void *b);
 
 /* how run_guarded runs a piece of a step */
 #define GUARD_RELATIONS		0x01	/* on error, mark the relations copying
@@ -550,36 +563,154 @@ step_roles(TsmRun *run)
 					created, existing, skipped);
 }
 
+/*
+ * Pre-data, in batches of objects, each batch a transaction of its own that
+ * records its objects in tsmigrate.run_object: the locks of the relations
+ * a batch creates go with its commit, so that no number of tables fills the
+ * lock table, and a resumed step replays what no batch committed.
+ */
 static char *
 step_pre_data(TsmRun *run)
 {
-	TsmSchemaDone done;
-
-	tsm_pull_schema(run->src, TSM_SECTION_PRE_DATA, 1, false, run_schema_options(run),
-					&done);
-	return psprintf(INT64_FORMAT " objects", done.created);
+	replay_section(run, TSM_SECTION_PRE_DATA, false);
+	return psprintf(INT64_FORMAT " objects", run->section_done.created);
 }
 
 /*
  * Post-data with the run's jobs, skipping what is there already: the
  * indexes that the data step built, and, in a step begun by an earlier
- * call, the objects it committed (with several jobs, each commits on its
- * own).
+ * call, the objects it committed.  With several jobs each object commits
+ * on its own in a worker; with one, in batches as pre-data.
  */
 static char *
 step_post_data(TsmRun *run)
 {
-	TsmSchemaDone done;
+	TsmSchemaDone *done = &run->section_done;
 
-	tsm_pull_schema(run->src, TSM_SECTION_POST_DATA, run->jobs, true,
-					run_schema_options(run), &done);
-	if (done.existing == 0)
-		return psprintf(INT64_FORMAT " objects", done.created);
+	if (run->jobs > 1)
+		run_guarded(run, "post-data", post_data_parallel, NULL, GUARD_SNAPSHOT);
+	else
+		replay_section(run, TSM_SECTION_POST_DATA, true);
+	if (done->existing == 0)
+		return psprintf(INT64_FORMAT " objects", done->created);
 	if (run->step_resumed)
 		return psprintf(INT64_FORMAT " objects (" INT64_FORMAT " more were there already)",
-						done.created, done.existing);
+						done->created, done->existing);
 	return psprintf(INT64_FORMAT " objects (" INT64_FORMAT " more built by the data step)",
-					done.created, done.existing);
+					done->created, done->existing);
+}
+
+static char *
+post_data_parallel(TsmRun *run)
+{
+	tsm_pull_schema(run->src, TSM_SECTION_POST_DATA, run->jobs, true,
+					run_schema_options(run), &run->section_done);
+	return NULL;
+}
+
+/*
+ * Replay a section in batches (tsm_section_batch_size objects each), each
+ * run guarded and committed with the record of its objects.
+ */
+static void
+replay_section(TsmRun *run, TsmSchemaSection section, bool skip_existing)
+{
+	const char *step = section == TSM_SECTION_PRE_DATA ? "pre-data" : "post-data";
+	int			nobjects;
+
+	run->section = section;
+	run->replay_skip_existing = skip_existing;
+	run_guarded(run, step, begin_section, NULL, GUARD_SNAPSHOT);
+	nobjects = list_length(run->replay->objects);
+	run->replay_batch = tsm_section_batch_size();
+	for (run->replay_next = 0; run->replay_next < nobjects;
+		 run->replay_next += run->replay_batch)
+	{
+		CHECK_FOR_INTERRUPTS();
+		run_guarded(run, step, replay_batch, NULL, GUARD_SNAPSHOT);
+		SPI_commit();
+	}
+	run->section_done.created += nobjects;
+	tsm_section_end(run->replay);
+	run->replay = NULL;
+}
+
+/*
+ * Generate the section's objects from the source, and leave out those that
+ * an earlier call's committed batches recorded (counted as existing).
+ */
+static char *
+begin_section(TsmRun *run)
+{
+	const char *step = run->section == TSM_SECTION_PRE_DATA ? "pre-data" : "post-data";
+	TsmRows    *recorded;
+	char	  **keys;
+	List	   *todo = NIL;
+	ListCell   *lc;
+	int			i;
+
+	run->replay = tsm_section_begin(run->src, run->section, run->replay_skip_existing,
+									run_schema_options(run), &run->section_done);
+	recorded = tsm_state_objects_recorded(run->run_id, step);
+	if (recorded->nrows == 0)
+		return NULL;
+
+	/* sorted "kind\x1fname" keys: one lookup per object, by bsearch */
+	keys = palloc(sizeof(char *) * recorded->nrows);
+	for (i = 0; i < recorded->nrows; i++)
+		keys[i] = object_key(tsm_rows_value(recorded, i, 0), tsm_rows_value(recorded, i, 1));
+	qsort(keys, recorded->nrows, sizeof(char *), compare_string_ptrs);
+	foreach(lc, run->replay->objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+		char	   *key = object_key(obj->kind, obj->name);
+
+		if (bsearch(&key, keys, recorded->nrows, sizeof(char *), compare_string_ptrs))
+			run->section_done.existing++;
+		else
+			todo = lappend(todo, obj);
+		pfree(key);
+	}
+	run->replay->objects = todo;
+	return NULL;
+}
+
+/* one batch of the section's objects, recorded as the run's */
+static char *
+replay_batch(TsmRun *run)
+{
+	const char *step = run->section == TSM_SECTION_PRE_DATA ? "pre-data" : "post-data";
+	List	   *objects = run->replay->objects;
+	int			n = Min(run->replay_batch, list_length(objects) - run->replay_next);
+	const char **kinds = palloc(sizeof(char *) * n);
+	const char **names = palloc(sizeof(char *) * n);
+	int			i;
+
+	tsm_section_replay(run->replay, run->replay_next, n);
+	for (i = 0; i < n; i++)
+	{
+		TsmSchemaObject *obj = list_nth(objects, run->replay_next + i);
+
+		kinds[i] = obj->kind;
+		names[i] = obj->name;
+	}
+	tsm_state_objects_done(run->run_id, step, n, kinds, names);
+	pfree(kinds);
+	pfree(names);
+	return NULL;
+}
+
+/* a schema object's kind and name as one string, for the lookup above */
+static char *
+object_key(const char *kind, const char *name)
+{
+	return psprintf("%s\x1f%s", kind ? kind : "", name ? name : "");
+}
+
+static int
+compare_string_ptrs(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 /* how the run's schema is generated: its owners, privileges and allow */
