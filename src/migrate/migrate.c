@@ -134,6 +134,8 @@ typedef struct TsmRun
 	int			replay_batch;	/* and how many a batch holds */
 	bool		replay_skip_existing;
 	TsmSchemaDone section_done;
+	TsmHypertablesPull *hypertables;	/* the timescaledb step's, between
+										 * its batches (of replay_batch) */
 } TsmRun;
 
 typedef char *(*StepFunction) (TsmRun *run);
@@ -163,7 +165,7 @@ static const TsmStep steps[] = {
 	{"extensions", step_extensions, false},
 	{"roles", step_roles, false},
 	{"pre-data", step_pre_data, true},
-	{"timescaledb", step_timescaledb, false},
+	{"timescaledb", step_timescaledb, true},
 	{"data", step_data, true},
 	{"post-data", step_post_data, true},
 	{"compression", step_compression, false},
@@ -177,6 +179,8 @@ static char *copy_current_batch(TsmRun *run);
 static char *empty_current_batch(TsmRun *run);
 static char *finish_caggs(TsmRun *run);
 static char *post_data_parallel(TsmRun *run);
+static char *begin_hypertables(TsmRun *run);
+static char *make_chunks(TsmRun *run);
 static void replay_section(TsmRun *run, TsmSchemaSection section, bool skip_existing);
 static char *begin_section(TsmRun *run);
 static char *replay_batch(TsmRun *run);
@@ -740,19 +744,53 @@ source_has_timescaledb(TsmRun *run)
 }
 
 /*
- * Hypertables, after pre-data made their root tables: dimensions, chunks,
- * compression settings, and the chunks' rows (before post-data's indexes).
+ * Hypertables, after pre-data made their root tables: dimensions,
+ * compression settings and continuous aggregates in one transaction, then
+ * the (empty) chunks in batches, each committed: a chunk made stays locked
+ * until its transaction ends, and thousands would fill the lock table.  A
+ * resumed step leaves what an earlier call committed.
  */
 static char *
 step_timescaledb(TsmRun *run)
 {
 	TsmHypertablesDone done;
+	int			nchunks;
 
-	if (!source_has_timescaledb(run))
-		return pstrdup("skipped: the source has no TimescaleDB");
-	tsm_pull_hypertables(run->src, false, &done);
+	run_guarded(run, "timescaledb", begin_hypertables, NULL, GUARD_SNAPSHOT);
+	if (run->hypertables == NULL)
+		return pstrdup(source_has_timescaledb(run) ?
+					   "0 hypertables and continuous aggregates, 0 chunks (0 compressed on the source)" :
+					   "skipped: the source has no TimescaleDB");
+	SPI_commit();
+	nchunks = tsm_hypertables_chunk_count(run->hypertables);
+	run->replay_batch = tsm_section_batch_size();
+	for (run->replay_next = 0; run->replay_next < nchunks;
+		 run->replay_next += run->replay_batch)
+	{
+		CHECK_FOR_INTERRUPTS();
+		run_guarded(run, "timescaledb", make_chunks, NULL, GUARD_SNAPSHOT);
+		SPI_commit();
+	}
+	tsm_hypertables_end(run->hypertables, &done);
+	run->hypertables = NULL;
 	return psprintf("%d hypertables and continuous aggregates, " INT64_FORMAT " chunks (" INT64_FORMAT " compressed on the source)",
 					done.hypertables, done.chunks, done.compressed);
+}
+
+/* the hypertables and aggregates made, the chunks read: NULL if none */
+static char *
+begin_hypertables(TsmRun *run)
+{
+	run->hypertables = source_has_timescaledb(run) ?
+		tsm_hypertables_begin(run->src, run->step_resumed) : NULL;
+	return NULL;
+}
+
+static char *
+make_chunks(TsmRun *run)
+{
+	tsm_hypertables_chunks(run->hypertables, run->replay_next, run->replay_batch);
+	return NULL;
 }
 
 /*

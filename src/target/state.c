@@ -316,7 +316,7 @@ tsm_state_objects_done(int64 run_id, const char *section, int n,
 	values[2] = PointerGetDatum(construct_array(kind_datums, n, TEXTOID, -1, false, TYPALIGN_INT));
 	values[3] = PointerGetDatum(construct_array(name_datums, n, TEXTOID, -1, false, TYPALIGN_INT));
 	state_exec("INSERT INTO tsmigrate.run_object (run_id, section, kind, name)"
-			   " SELECT $1, $2, o.kind, o.name FROM pg_catalog.unnest($3, $4) AS o (kind, name)",
+			   " SELECT $1, $2, o.kind, o.name FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4)) AS o (kind, name)",
 			   4, types, values, NULL);
 }
 
