@@ -58,7 +58,10 @@ PG_FUNCTION_INFO_V1(tsmigrate_verify);
 
 /*
  * every user object as (kind, identity), the same query on both sides; an
- * index, trigger, policy or rule is the user's when its table is
+ * index, trigger, policy or rule is the user's when its table is.  A
+ * routine's identity leaves out the IN of its arguments, which
+ * pg_get_function_identity_arguments writes for procedures from 14 on and
+ * not on 13: the same procedure on both sides of a 13 to 15 migration.
  */
 static const char *const inventory_sql =
 "SELECT kind, identity FROM ("
@@ -98,7 +101,8 @@ static const char *const inventory_sql =
 " UNION ALL"
 " SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,"
 "        pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname) ||"
-"        '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'"
+"        '(' || pg_catalog.regexp_replace(pg_catalog.pg_get_function_identity_arguments(p.oid),"
+"                                         '(^|, )IN ', '\\1', 'g') || ')'"
 "   FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
 "  WHERE " TSM_USER_NAMESPACE("p.pronamespace")
 "    AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_proc", "p.oid")
