@@ -97,6 +97,7 @@
 #include "replay/replay.h"
 #include "schema/schema.h"
 #include "target/state.h"
+#include "target/target.h"
 #include "workers/workers.h"
 
 #define TSM_SHM_MAGIC		0x54534d31	/* "TSM1" */
@@ -982,16 +983,12 @@ worker_analyze(Oid relid)
 
 	SPI_connect();
 	values[0] = ObjectIdGetDatum(relid);
-	rc = SPI_execute_with_args("SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)"
-							   "  FROM pg_catalog.pg_class c"
-							   "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+	rc = SPI_execute_with_args("SELECT FROM pg_catalog.pg_class c"
 							   " WHERE c.oid OPERATOR(pg_catalog.=) $1"
 							   "   AND pg_catalog.pg_has_role(c.relowner, 'USAGE')",
 							   1, types, values, NULL, true, 1);
 	if (rc == SPI_OK_SELECT && SPI_processed == 1)
-		SPI_execute(psprintf("ANALYZE %s",
-							 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
-					false, 0);
+		(void) tsm_target_analyze(relid);
 	SPI_finish();
 	worker_next_transaction();
 }

@@ -134,6 +134,7 @@ typedef struct TsmRun
 	int			replay_batch;	/* and how many a batch holds */
 	bool		replay_skip_existing;
 	TsmSchemaDone section_done;
+	List	   *analyze;		/* the analyze step's relations, by OID */
 	TsmHypertablesPull *hypertables;	/* the timescaledb step's, between
 										 * its batches (of replay_batch) */
 } TsmRun;
@@ -169,7 +170,7 @@ static const TsmStep steps[] = {
 	{"data", step_data, true},
 	{"post-data", step_post_data, true},
 	{"compression", step_compression, false},
-	{"analyze", step_analyze, false},
+	{"analyze", step_analyze, true},
 	{"jobs", step_jobs, false},
 	{"verify", step_verify, false},
 };
@@ -181,6 +182,8 @@ static char *finish_caggs(TsmRun *run);
 static char *post_data_parallel(TsmRun *run);
 static char *begin_hypertables(TsmRun *run);
 static char *make_chunks(TsmRun *run);
+static char *list_unanalyzed(TsmRun *run);
+static char *analyze_batch(TsmRun *run);
 static void replay_section(TsmRun *run, TsmSchemaSection section, bool skip_existing);
 static char *begin_section(TsmRun *run);
 static char *replay_batch(TsmRun *run);
@@ -1166,10 +1169,29 @@ empty_current_batch(TsmRun *run)
 static char *
 step_analyze(TsmRun *run)
 {
+	int			n;
+
+	run_guarded(run, "analyze", list_unanalyzed, NULL, GUARD_SNAPSHOT);
+	SPI_commit();
+	n = list_length(run->analyze);
+	run->replay_batch = tsm_section_batch_size();
+	for (run->replay_next = 0; run->replay_next < n;
+		 run->replay_next += run->replay_batch)
+	{
+		CHECK_FOR_INTERRUPTS();
+		run_guarded(run, "analyze", analyze_batch, NULL, GUARD_SNAPSHOT);
+		SPI_commit();
+	}
+	run->analyze = NIL;
+	return n == 0 ? NULL : psprintf("%d relations", n);
+}
+
+/* what the caller owns and the copy workers did not analyze, by OID */
+static char *
+list_unanalyzed(TsmRun *run)
+{
 	Oid			types[1] = {INT8OID};
 	Datum		values[1];
-	VacuumStmt *stmt;
-	ParseState *pstate;
 	uint64		r;
 
 	values[0] = Int64GetDatum(run->run_id);
@@ -1186,22 +1208,34 @@ step_analyze(TsmRun *run)
 						  "            AND st.step OPERATOR(pg_catalog.=) 'data'))"
 						  " ORDER BY c.oid",
 						  1, types, values, NULL, true, 0);
-	if (SPI_processed == 0)
-		return NULL;
-
-	stmt = makeNode(VacuumStmt);
-	stmt->is_vacuumcmd = false;
+	run->analyze = NIL;
 	for (r = 0; r < SPI_processed; r++)
 	{
 		bool		isnull;
-		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r],
-														   SPI_tuptable->tupdesc, 1, &isnull));
 
-		stmt->rels = lappend(stmt->rels, makeVacuumRelation(NULL, relid, NIL));
+		run->analyze = lappend_oid(run->analyze,
+								   DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r],
+																  SPI_tuptable->tupdesc, 1, &isnull)));
 	}
-	pstate = make_parsestate(NULL);
-	ExecVacuum(pstate, stmt, false);
-	return psprintf("%d relations", list_length(stmt->rels));
+	return NULL;
+}
+
+/*
+ * ANALYZE a batch of them, each on its own (its lock released as it ends;
+ * one it cannot analyze is a WARNING)
+ */
+static char *
+analyze_batch(TsmRun *run)
+{
+	int			i;
+
+	for (i = run->replay_next;
+		 i < run->replay_next + run->replay_batch && i < list_length(run->analyze); i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		(void) tsm_target_analyze(list_nth_oid(run->analyze, i));
+	}
+	return NULL;
 }
 
 /*

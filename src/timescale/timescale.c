@@ -235,6 +235,8 @@ static void spi_exec(const char *sql, int nargs, Oid *types, Datum *values,
 					 const char *nulls);
 static Datum text_or_null(const char *s, char *null);
 static bool relation_is_empty(const char *qualname);
+static HTAB *target_chunk_names(bool compressed_only);
+
 static TsmCopyCommand chunk_copy(const TsmHypertable *ht, const char *chunk,
 								 bool binary_ok);
 static TsmCopyCommand compressed_copy(const TsmCompressed *cc, bool binary_ok);
@@ -1147,6 +1149,13 @@ chunk_name_hash(int size)
 HTAB *
 tsm_target_chunk_names(void)
 {
+	return target_chunk_names(false);
+}
+
+/* the target's chunks, or those compressed here only */
+static HTAB *
+target_chunk_names(bool compressed_only)
+{
 	MemoryContext callercxt = CurrentMemoryContext;
 	HTAB	   *names;
 	uint64		i;
@@ -1156,7 +1165,10 @@ tsm_target_chunk_names(void)
 		return NULL;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute("SELECT pg_catalog.format('%I.%I', ch.schema_name, ch.table_name)"
+	rc = SPI_execute(compressed_only ?
+					 "SELECT pg_catalog.format('%I.%I', ch.schema_name, ch.table_name)"
+					 "  FROM _timescaledb_catalog.chunk ch WHERE ch.compressed_chunk_id IS NOT NULL" :
+					 "SELECT pg_catalog.format('%I.%I', ch.schema_name, ch.table_name)"
 					 "  FROM _timescaledb_catalog.chunk ch", true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
@@ -1211,9 +1223,11 @@ typedef struct TsmChunk
 	int64		size;
 	bool		wanted;
 	TsmCompressed *compressed;	/* copied compressed, or NULL */
+	bool		compressed_here;	/* compressed on the target already */
 } TsmChunk;
 
 static void select_wanted_chunks(TsmChunk *chunks, int nchunks, ArrayType *wanted);
+static bool chunk_is_empty(const TsmChunk *ch);
 static void plan_chunk_task(TsmChunk *ch, int c, TsmCopyTask *task,
 							TsmCompressed *ccs, int nccs, bool binary_ok);
 
@@ -1298,6 +1312,7 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 	int			ntasks = 0;
 	bool		binary_ok;
 	TsmCompressed *ccs;
+	HTAB	   *compressed_here;
 	int			nccs;
 	int			c;
 
@@ -1314,6 +1329,7 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 
 	binary_ok = tsm_copy_binary_allowed(conn);
 	ccs = tsm_compressed_chunks(conn, &nccs);
+	compressed_here = target_chunk_names(true);
 	chunks = palloc0(sizeof(TsmChunk) * Max(rows->nrows, 1));
 	for (c = 0; c < rows->nrows; c++)
 	{
@@ -1334,6 +1350,7 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 		ch->wanted = wanted == NULL;
 		ch->relid = get_relname_relid(tsm_rows_name(rows, c, 2),
 									  get_namespace_oid(tsm_rows_name(rows, c, 1), true));
+		ch->compressed_here = tsm_target_chunk_names_has(compressed_here, ch->qualname);
 		nchunks++;
 	}
 
@@ -1432,8 +1449,9 @@ plan_chunk_task(TsmChunk *ch, int c, TsmCopyTask *task, TsmCompressed *ccs,
 				errhint("Create the hypertables' chunks with tsmigrate.pull_hypertables(with_data => false) first."));
 	rel = table_open(ch->relid, RowExclusiveLock);
 	tsm_copy_check_target(rel);
-	table_close(rel, NoLock);
-	empty = relation_is_empty(ch->qualname);
+	/* no lock kept per chunk: the copy checks again (target_tables.c) */
+	table_close(rel, RowExclusiveLock);
+	empty = chunk_is_empty(ch);
 	if (!empty)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1504,10 +1522,22 @@ tsm_chunks_attach(TsmCopyPlan *plan, int64 run_id)
 
 
 /*
- * Does the target chunk hold no row visible to us?  Not ONLY: the rows of a
- * compressed chunk are not in its own heap, and TimescaleDB reads them
- * through the chunk.
+ * Does the target chunk hold no row visible to us?  Its heap, and, when it
+ * is compressed here, its rows through the chunk (not ONLY: TimescaleDB
+ * keeps them in another table and reads them through the chunk); only then
+ * through a query, whose locks last to the end of the transaction.
  */
+static bool
+chunk_is_empty(const TsmChunk *ch)
+{
+	if (!tsm_target_heap_is_empty(ch->relid))
+		return false;
+	if (!ch->compressed_here)
+		return true;
+	return relation_is_empty(ch->qualname);
+}
+
+/* Does the relation hold no row visible to us, read through a query? */
 static bool
 relation_is_empty(const char *qualname)
 {

@@ -15,6 +15,8 @@
  */
 #include "postgres.h"
 
+#include "utils/resowner.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "executor/spi.h"
@@ -84,6 +86,66 @@ tsm_verify_columns(const TsmRows *rows, int r, int c)
 		appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
 						 quote_identifier(lfirst(lc)));
 	return buf.data;
+}
+
+/*
+ * Checks of one relation each read in batches of this many: on the target
+ * in a subtransaction, on the source after a savepoint, both rolled back
+ * when the batch is done.  Reading a relation locks it and its indexes
+ * until the transaction ends, and verify runs in one transaction on each
+ * side (one snapshot of the source); rolled back, a batch's locks go with
+ * it, and no number of tables or chunks fills either lock table.  The
+ * reads wrote nothing, so nothing else is undone; their results are
+ * copied out first.
+ */
+#define TSM_VERIFY_BATCH 16
+
+/*
+ * tsm_verify_batched
+ *		Call "item" for 0 .. n-1, in batches that hold no lock past their
+ *		end (above).
+ */
+void
+tsm_verify_batched(VerifyState *state, int n, TsmVerifyItem item, void *arg)
+{
+	int			from;
+
+	for (from = 0; from < n; from += TSM_VERIFY_BATCH)
+	{
+		MemoryContext oldcxt = CurrentMemoryContext;
+		ResourceOwner oldowner = CurrentResourceOwner;
+		int			i;
+
+		tsm_conn_command(state->conn, "SAVEPOINT tsm_verify");
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(oldcxt);
+		PG_TRY();
+		{
+			for (i = from; i < n && i < from + TSM_VERIFY_BATCH; i++)
+			{
+				CHECK_FOR_INTERRUPTS();
+				item(state, i, arg);
+			}
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+			ReThrowError(edata);
+		}
+		PG_END_TRY();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		tsm_conn_command(state->conn,
+						 "ROLLBACK TO SAVEPOINT tsm_verify; RELEASE SAVEPOINT tsm_verify");
+	}
 }
 
 /*

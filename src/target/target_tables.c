@@ -1,0 +1,123 @@
+/*-------------------------------------------------------------------------
+ *
+ * target_tables.c
+ *	  Questions and chores about one relation of the target that hold no
+ *	  lock past their own work
+ *
+ * A migration touches every table and chunk of a database, thousands of
+ * them, often in one transaction (a check before a copy, a step's ANALYZE).
+ * A lock kept to the end of the transaction on each would fill the lock
+ * table (max_locks_per_transaction x connections), where pg_dump | psql,
+ * which commits statement by statement, never holds more than a few.  What
+ * is here reads a relation and lets go of it at once: what it answers may
+ * change after it returns, and its callers check again where that matters
+ * (a copy checks that its table is empty when it begins).
+ *
+ * IDENTIFICATION
+ *	  src/target/target_tables.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "commands/vacuum.h"
+#include "executor/tuptable.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_node.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "miscadmin.h"
+
+#include "compat.h"
+#include "tsmigrate.h"
+#include "target/target.h"
+
+/*
+ * tsm_target_heap_is_empty
+ *		Does the heap of "relid" (a plain table or chunk, ONLY) hold no row
+ *		visible to the active snapshot?  A direct scan, so that INSERT
+ *		privilege is all the caller needs, as for COPY FROM; the lock is
+ *		released when it ends.
+ */
+bool
+tsm_target_heap_is_empty(Oid relid)
+{
+	Relation	rel;
+	TupleTableSlot *slot;
+	TableScanDesc scan;
+	bool		empty;
+
+	rel = table_open(relid, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	empty = !table_scan_getnextslot(scan, ForwardScanDirection, slot);
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	return empty;
+}
+
+/*
+ * tsm_target_analyze
+ *		ANALYZE one relation in a subtransaction of the caller's, which
+ *		ends (and takes its lock with it) before this returns.
+ *
+ * ANALYZE is for the planner's sake, not part of what is migrated: where
+ * it cannot run (a partitioned table with a partition of a foreign-data
+ * wrapper that has no handler, which pg_dump restores without complaint)
+ * the error becomes a WARNING and the migration goes on.  Returns whether
+ * it ran.
+ */
+bool
+tsm_target_analyze(Oid relid)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool done = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		VacuumStmt *stmt = makeNode(VacuumStmt);
+
+		stmt->is_vacuumcmd = false;
+		stmt->rels = list_make1(makeVacuumRelation(NULL, relid, NIL));
+		ExecVacuum(make_parsestate(NULL), stmt, false);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		done = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+
+		/* a cancel or a shutdown is not the relation's doing */
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+		ereport(WARNING,
+				errcode(edata->sqlerrcode),
+				errmsg("could not analyze \"%s\": %s",
+					   get_rel_name(relid) ? get_rel_name(relid) : "?", edata->message),
+				errhint("Its statistics are missing until an ANALYZE succeeds; the migration goes on."));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return done;
+}
