@@ -5,13 +5,14 @@
  *	  lock past their own work
  *
  * A migration touches every table and chunk of a database, thousands of
- * them, often in one transaction (a check before a copy, a step's ANALYZE).
- * A lock kept to the end of the transaction on each would fill the lock
- * table (max_locks_per_transaction x connections), where pg_dump | psql,
- * which commits statement by statement, never holds more than a few.  What
- * is here reads a relation and lets go of it at once: what it answers may
- * change after it returns, and its callers check again where that matters
- * (a copy checks that its table is empty when it begins).
+ * them, often in one transaction (the checks before the copy, a step's
+ * ANALYZE).  A lock kept to the end of the transaction on each would fill
+ * the lock table (max_locks_per_transaction x connections), where pg_dump
+ * | psql, which commits statement by statement, never holds more than a
+ * few.  The emptiness check here lets go of its relation at once: what it
+ * answers may change after it returns, and the copy checks again when it
+ * begins.  ANALYZE's lock stays with the caller's transaction, as a
+ * subtransaction's locks do: its callers commit every few relations.
  *
  * IDENTIFICATION
  *	  src/target/target_tables.c
@@ -66,8 +67,7 @@ tsm_target_heap_is_empty(Oid relid)
 
 /*
  * tsm_target_analyze
- *		ANALYZE one relation in a subtransaction of the caller's, which
- *		ends (and takes its lock with it) before this returns.
+ *		ANALYZE one relation in a subtransaction of the caller's.
  *
  * ANALYZE is for the planner's sake, not part of what is migrated: where
  * it cannot run (a partitioned table with a partition of a foreign-data
