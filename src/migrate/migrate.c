@@ -135,8 +135,8 @@ typedef struct TsmRun
 	bool		replay_skip_existing;
 	TsmSchemaDone section_done;
 	List	   *analyze;		/* the analyze step's relations, by OID */
-	TsmHypertablesPull *hypertables;	/* the timescaledb step's, between
-										 * its batches (of replay_batch) */
+	TsmHypertablesPull *hypertables;	/* the timescaledb step's, between its
+										 * batches (of replay_batch) */
 } TsmRun;
 
 typedef char *(*StepFunction) (TsmRun *run);
