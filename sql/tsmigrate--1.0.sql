@@ -44,6 +44,15 @@ CREATE FUNCTION tsmigrate.check_versions(source text DEFAULT NULL)
 COMMENT ON FUNCTION tsmigrate.check_versions(text) IS
     'PostgreSQL and TimescaleDB versions of source and target, with the fix for a mismatch';
 
+CREATE FUNCTION tsmigrate.preflight(source text DEFAULT NULL, allow text[] DEFAULT NULL)
+    RETURNS TABLE ("check" text, object text, ok boolean, blocks boolean,
+                   detail text, fix text)
+    AS 'MODULE_PATHNAME', 'tsmigrate_preflight'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.preflight(text, text[]) IS
+    'what would stop a migration from the source (blocks: it would fail half way), with the fix; the source''s size, objects and the lock budget';
+
 CREATE FUNCTION tsmigrate.align_timescaledb(source text DEFAULT NULL)
     RETURNS text
     AS 'MODULE_PATHNAME', 'tsmigrate_align_timescaledb'
@@ -381,6 +390,7 @@ COMMENT ON FUNCTION tsmigrate.pull_jobs(text, boolean, boolean) IS
 REVOKE ALL ON FUNCTION tsmigrate.fdw_validator(text[], oid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.source_sessions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.check_versions(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.preflight(text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.align_timescaledb(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.verify(text, boolean) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE tsmigrate.migrate(text, int, boolean, boolean, boolean, text[]) FROM PUBLIC;

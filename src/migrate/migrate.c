@@ -89,6 +89,7 @@
 #include "compat.h"
 #include "tsmigrate.h"
 #include "copy/copy.h"
+#include "migrate/preflight.h"
 #include "remote/remote.h"
 #include "replay/replay.h"
 #include "source_catalog/relations.h"
@@ -184,6 +185,7 @@ static char *begin_hypertables(TsmRun *run);
 static char *make_chunks(TsmRun *run);
 static char *list_unanalyzed(TsmRun *run);
 static char *analyze_batch(TsmRun *run);
+static void check_preflight(List *rows);
 static void replay_section(TsmRun *run, TsmSchemaSection section, bool skip_existing);
 static char *begin_section(TsmRun *run);
 static char *replay_batch(TsmRun *run);
@@ -451,6 +453,7 @@ step_checks(TsmRun *run)
 	PGconn	   *conn = tsm_conn_open(run->src);
 	List	   *checks = tsm_check_versions(conn, run->src);
 	TsmRows    *sessions = tsm_source_sessions(conn);
+	List	   *preflight = tsm_preflight(conn, run->consent);
 	ListCell   *lc;
 	StringInfoData list;
 	int			others = 0;
@@ -478,6 +481,8 @@ step_checks(TsmRun *run)
 						check->hint));
 	}
 
+	check_preflight(preflight);
+
 	initStringInfo(&list);
 	for (r = 0; r < sessions->nrows; r++)
 	{
@@ -499,6 +504,51 @@ step_checks(TsmRun *run)
 				errdetail("%s", list.data),
 				errhint("Take the applications offline: rows written during the migration may be missed."));
 	return others > 0 ? psprintf("%d other sessions on the source", others) : NULL;
+}
+
+/*
+ * Preflight's problems: one that would stop the run half way stops it
+ * now, before anything changes; one that loses something without failing
+ * is a WARNING.  Each names ten objects at most: preflight lists them all.
+ */
+static void
+check_preflight(List *rows)
+{
+	StringInfoData blocking;
+	StringInfoData losing;
+	int			nblocking = 0;
+	int			nlosing = 0;
+	ListCell   *lc;
+
+	initStringInfo(&blocking);
+	initStringInfo(&losing);
+	foreach(lc, rows)
+	{
+		TsmPreflightRow *row = lfirst(lc);
+		StringInfo	buf = row->blocks ? &blocking : &losing;
+		int		   *n = row->blocks ? &nblocking : &nlosing;
+
+		if (row->ok)
+			continue;
+		if ((*n)++ < 10)
+			appendStringInfo(buf, "%s%s %s: %s", buf->len > 0 ? "; " : "",
+							 row->check, row->object, row->detail);
+	}
+	if (nblocking > 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg_plural("%d object of the source cannot be created on this target",
+							  "%d objects of the source cannot be created on this target",
+							  nblocking, nblocking),
+				errdetail("%s%s.", blocking.data, nblocking > 10 ? "; ..." : ""),
+				errhint("SELECT * FROM tsmigrate.preflight(...) lists them with their fixes; nothing was changed."));
+	if (nlosing > 0)
+		ereport(WARNING,
+				errmsg_plural("%d object of the source will not be migrated",
+							  "%d objects of the source will not be migrated",
+							  nlosing, nlosing),
+				errdetail("%s%s.", losing.data, nlosing > 10 ? "; ..." : ""),
+				errhint("SELECT * FROM tsmigrate.preflight(...) lists them with their fixes."));
 }
 
 /*
