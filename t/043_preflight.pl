@@ -1,13 +1,14 @@
 # t/043_preflight.pl
 #
 # tsmigrate.preflight lists, before anything changes, what would stop a
-# migration half way (a base type tsmigrate cannot create and the table
-# built on it, a C function whose library the target lacks) and what would
-# be left out (default privileges), each with its fix, then the source's
-# size against the target's free space, its objects and the lock budget.
-# migrate's checks step refuses to start on the first kind, changing
-# nothing, and warns about the second; with the blocking objects gone from
-# the source, the migration completes.
+# migration half way (a text search template tsmigrate cannot create and
+# the dictionary built on it, a C function whose library the target lacks)
+# and what would be left out (default privileges), each with its fix, then
+# the source's size against the target's free space, its objects and the
+# lock budget.  migrate's checks step refuses to start on the first kind,
+# changing nothing, and warns about the second; with the blocking objects
+# gone from the source, the migration completes, a base type (made as
+# pg_dump makes it: shell, functions, type) and its table's rows included.
 
 use strict;
 use warnings FATAL => 'all';
@@ -37,6 +38,10 @@ $source->safe_psql('postgres', qq{
 	CREATE FUNCTION app_text_out(app_text) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'textout';
 	CREATE TYPE app_text (INPUT = app_text_in, OUTPUT = app_text_out, LIKE = text);
 	CREATE TABLE notes (id int PRIMARY KEY, body app_text);
+	INSERT INTO notes VALUES (1, 'first'), (2, 'second');
+	COMMENT ON TYPE app_text IS 'text, by another name';
+	CREATE TEXT SEARCH TEMPLATE app_tmpl (INIT = dsimple_init, LEXIZE = dsimple_lexize);
+	CREATE TEXT SEARCH DICTIONARY app_dict (TEMPLATE = app_tmpl);
 	CREATE FUNCTION gone(text[], oid) RETURNS void LANGUAGE c AS '$libdir/tsm_gone', 'tsmigrate_fdw_validator';
 	ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;
 	CREATE TABLE kept (id int PRIMARY KEY);
@@ -48,10 +53,10 @@ my $src = $source->connstr('postgres');
 ($rc, $out, $err) = tsm_target_sql($target,
 	"SELECT \"check\", object, blocks FROM tsmigrate.preflight(\$\$$src\$\$) WHERE NOT ok ORDER BY 1, 2");
 is($out, join("\n",
-		'base type|public.app_text|t',
 		'c function|public.gone(text[], oid)|t',
-		'default privileges|FOR ROLE ' . getpwuid($<) . ' ON TABLES|f'),
-	'preflight lists the base type and the C function without its library as blocking, the default privileges as left out')
+		'default privileges|FOR ROLE ' . getpwuid($<) . ' ON TABLES|f',
+		'text search template|public.app_tmpl|t'),
+	'preflight lists the C function without its library and the text search template as blocking, the default privileges as left out')
   or diag $err;
 like( $target->safe_psql('postgres',
 		"SELECT detail || ' / ' || fix FROM tsmigrate.preflight(\$\$$src\$\$) WHERE \"check\" = 'c function'"),
@@ -63,7 +68,7 @@ like( $target->safe_psql('postgres',
 	'and the figures: lock budget, objects, size against free space');
 
 ($rc, $out, $err) = tsm_target_sql($target, "CALL tsmigrate.migrate(\$\$$src\$\$)");
-like($err, qr/ERROR:  55000: 2 objects of the source cannot be created on this target\nDETAIL:  base type public.app_text: .*; c function public.gone\(text\[\], oid\): its library/,
+like($err, qr/ERROR:  55000: 2 objects of the source cannot be created on this target\nDETAIL:  c function public.gone\(text\[\], oid\): its library .*; text search template public.app_tmpl: tsmigrate does not create/,
 	'migrate refuses to start, naming them');
 is( $target->safe_psql('postgres',
 		q{SELECT string_agg(step || '=' || state, ',' ORDER BY ordinal) FROM tsmigrate.run_step WHERE state <> 'pending'}),
@@ -72,11 +77,21 @@ is($target->safe_psql('postgres', q{SELECT count(*) FROM pg_class WHERE relname 
 	'0', 'nothing changed on the target');
 
 # the blocking objects gone, the run goes to the end and warns about the rest
-$source->safe_psql('postgres', 'DROP TABLE notes; DROP TYPE app_text CASCADE; DROP FUNCTION gone(text[], oid)');
-($rc, $out, $err) = tsm_target_sql($target, "CALL tsmigrate.migrate(\$\$$src\$\$)");
+$source->safe_psql('postgres', 'DROP TEXT SEARCH DICTIONARY app_dict; DROP TEXT SEARCH TEMPLATE app_tmpl; DROP FUNCTION gone(text[], oid)');
+($rc, $out, $err) = tsm_target_sql($target,
+	"CALL tsmigrate.migrate(\$\$$src\$\$, allow => '{c_functions}')");
 is($rc, 0, 'the resumed run completes') or diag $err;
 like($err, qr/WARNING:  01000: 1 object of the source will not be migrated\nDETAIL:  default privileges FOR ROLE \S+ ON TABLES: tsmigrate does not migrate objects of this kind \(default privileges\): it is left out/,
 	'warning about what it leaves out');
 is($target->safe_psql('postgres', 'SELECT count(*) FROM kept'), '2', 'and the data is there');
+is( $target->safe_psql('postgres',
+		q{SELECT string_agg(body::text, ',' ORDER BY id) || ' ' || pg_typeof(body)::text || ' ' || obj_description('app_text'::regtype, 'pg_type') FROM notes GROUP BY pg_typeof(body)}),
+	'first,second app_text text, by another name',
+	'the base type is made, with its comment, and its table has its rows');
+is( $target->safe_psql('postgres',
+		q{SELECT typlen || ' ' || typinput::text || ' ' || typoutput::text || ' ' || typstorage || typalign || ' ' || typcategory FROM pg_type WHERE typname = 'app_text'}),
+	$source->safe_psql('postgres',
+		q{SELECT typlen || ' ' || typinput::text || ' ' || typoutput::text || ' ' || typstorage || typalign || ' ' || typcategory FROM pg_type WHERE typname = 'app_text'}),
+	'as the source declares it');
 
 done_testing();

@@ -7,8 +7,9 @@
  * One row per problem: the object, what is wrong and the fix.  Some
  * problems stop a migration half way (a C function whose library this
  * server lacks fails its CREATE FUNCTION, whatever check_function_bodies
- * says; a table of a base type tsmigrate cannot create fails with its
- * type): migrate's checks step refuses to start on those ("blocks").
+ * says; a text search dictionary fails without the template tsmigrate
+ * does not create): migrate's checks step refuses to start on those
+ * ("blocks").
  * Others lose something without failing (default privileges, security
  * labels): a WARNING of the checks step names them.  Then the figures a
  * DBA plans with: the source's size against the target's free space, the
@@ -52,18 +53,7 @@ PG_FUNCTION_INFO_V1(tsmigrate_preflight);
  * their absence makes the replay of others fail: (kind, object, blocks).
  */
 static const char *const unsupported_sql =
-"SELECT 'base type', pg_catalog.format('%I.%I', n.nspname, t.typname), true"
-"  FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace"
-" WHERE t.typtype = 'b' AND " TSM_USER_NAMESPACE("t.typnamespace")
-"   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_type", "t.oid")
-"   AND NOT EXISTS (SELECT FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)"
-" UNION ALL"
-" SELECT 'shell type', pg_catalog.format('%I.%I', n.nspname, t.typname), true"
-"  FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace"
-" WHERE t.typtype = 'p' AND NOT t.typisdefined AND " TSM_USER_NAMESPACE("t.typnamespace")
-"   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_type", "t.oid")
-" UNION ALL"
-" SELECT 'transform', pg_catalog.format('FOR %s LANGUAGE %I',"
+"SELECT 'transform', pg_catalog.format('FOR %s LANGUAGE %I',"
 "        pg_catalog.format_type(tr.trftype, NULL), l.lanname), true"
 "  FROM pg_catalog.pg_transform tr JOIN pg_catalog.pg_language l ON l.oid = tr.trflang"
 " WHERE tr.oid >= 16384 AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_transform", "tr.oid")

@@ -96,7 +96,7 @@
 #define ALLOWED(guard, what) (((guard)->allow & (what)) == (what))
 
 /* the statements each kind of object is made of (schema_*.c, schema_owners.c) */
-#define MAX_KIND_STATEMENTS 6
+#define MAX_KIND_STATEMENTS 7
 static const struct
 {
 	const char *kind;
@@ -107,7 +107,8 @@ static const struct
 	{"schema", {T_CreateSchemaStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"schema comment", {T_CommentStmt}},
 	{"access method", {T_CreateAmStmt, T_CommentStmt}},
-	{"type", {T_CreateEnumStmt, T_CompositeTypeStmt, T_CreateRangeStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
+	{"type", {T_CreateEnumStmt, T_CompositeTypeStmt, T_CreateRangeStmt, T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
+	{"shell type", {T_DefineStmt}},
 	{"domain", {T_CreateDomainStmt, T_AlterDomainStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"function", {T_CreateFunctionStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"procedure", {T_CreateFunctionStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
@@ -160,6 +161,7 @@ static void lookup_object(ObjectType objtype, Node *object, ObjectAddress *addre
 						  Oid *relid);
 static Oid	chunk_hypertable(Oid relid);
 static void check_kind(const TsmSchemaObject *obj, Node *stmt);
+static bool define_fits(const char *kind, const DefineStmt *def);
 static void check_relation(RangeVar *rv, Node *stmt, TsmReplayGuard *guard);
 static void check_relation_oid(Oid relid, Node *stmt, TsmReplayGuard *guard);
 static void check_address(ObjectAddress address, Node *stmt, TsmReplayGuard *guard);
@@ -688,7 +690,8 @@ check_kind(const TsmSchemaObject *obj, Node *stmt)
 		if (strcmp(kind_statements[i].kind, obj->kind) != 0)
 			continue;
 		for (j = 0; j < MAX_KIND_STATEMENTS && kind_statements[i].tags[j] != 0; j++)
-			if (kind_statements[i].tags[j] == nodeTag(stmt))
+			if (kind_statements[i].tags[j] == nodeTag(stmt) &&
+				(!IsA(stmt, DefineStmt) || define_fits(obj->kind, (DefineStmt *) stmt)))
 				return;
 		ereport(ERROR,
 				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -700,6 +703,29 @@ check_kind(const TsmSchemaObject *obj, Node *stmt)
 			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			errmsg("source sent %s for an object of unknown kind \"%s\"",
 				   command_name(stmt), obj->kind));
+}
+
+/*
+ * A DefineStmt creates one of several kinds of object: the one of the
+ * object it came with (a "type" is no CREATE AGGREGATE)
+ */
+static bool
+define_fits(const char *kind, const DefineStmt *def)
+{
+	if (strcmp(kind, "type") == 0 || strcmp(kind, "shell type") == 0)
+		return def->kind == OBJECT_TYPE &&
+			(strcmp(kind, "type") == 0 || def->definition == NIL);
+	if (strcmp(kind, "aggregate") == 0)
+		return def->kind == OBJECT_AGGREGATE;
+	if (strcmp(kind, "operator") == 0)
+		return def->kind == OBJECT_OPERATOR;
+	if (strcmp(kind, "collation") == 0)
+		return def->kind == OBJECT_COLLATION;
+	if (strcmp(kind, "text search dictionary") == 0)
+		return def->kind == OBJECT_TSDICTIONARY;
+	if (strcmp(kind, "text search configuration") == 0)
+		return def->kind == OBJECT_TSCONFIGURATION;
+	return false;
 }
 
 /* the relation must be this migration's, if it exists */
@@ -1027,6 +1053,9 @@ check_define(DefineStmt *def, TsmReplayGuard *guard)
 	ListCell   *lc;
 
 	check_names_namespace(def->defnames, (Node *) def, guard);
+	/* a shell type is a name only: its functions and type come later */
+	if (def->kind == OBJECT_TYPE && def->definition == NIL)
+		return;
 	if (ALLOWED(guard, TSM_ALLOW_C_FUNCTIONS))
 		return;
 	if (def->kind == OBJECT_TYPE || def->kind == OBJECT_TSPARSER ||

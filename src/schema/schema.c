@@ -486,8 +486,8 @@ placeholder_candidate(TsmSchemaObject **objs, int n, const bool *done,
 
 /*
  * make_placeholder
- *		The object that creates a view's placeholder; the view's own
- *		CREATE VIEW becomes CREATE OR REPLACE VIEW.
+ *		The object that creates a view's placeholder, whose own CREATE VIEW
+ *		becomes CREATE OR REPLACE VIEW; or a base type's shell.
  */
 static TsmSchemaObject *
 make_placeholder(TsmSchemaObject *view)
@@ -495,6 +495,26 @@ make_placeholder(TsmSchemaObject *view)
 	TsmSchemaObject *ph = palloc0(sizeof(TsmSchemaObject));
 	TsmSchemaStmt *s = palloc0(sizeof(TsmSchemaStmt));
 	TsmSchemaStmt *def;
+
+	/* a base type's placeholder is its shell: the type's CREATE completes it */
+	if (strcmp(view->kind, "type") == 0)
+	{
+		if (strncmp(view->placeholder, "CREATE TYPE ", 12) != 0 ||
+			strchr(view->placeholder, '(') != NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_PROTOCOL_VIOLATION),
+					errmsg("invalid response from the source"),
+					errdetail("The placeholder of type %s is not a shell type.", view->name));
+		ph->classid = InvalidOid;
+		ph->objid = view->objid;
+		ph->kind = "shell type";
+		ph->name = view->name;
+		ph->prio = view->prio;
+		s->tag = "DefineStmt";
+		s->sql = view->placeholder;
+		ph->stmts = list_make1(s);
+		return ph;
+	}
 
 	/* the source generates a placeholder only for a view it creates */
 	if (view->stmts == NIL ||

@@ -111,7 +111,9 @@ static const char *const inventory_sql =
 " UNION ALL"
 " SELECT 'type', pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.typname)"
 "   FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace"
-"  WHERE t.typtype IN ('e', 'd', 'r', 'm') AND " TSM_USER_NAMESPACE("t.typnamespace")
+"  WHERE (t.typtype IN ('e', 'd', 'r', 'm')"
+"         OR (t.typtype = 'b' AND NOT EXISTS (SELECT FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)))"
+"    AND " TSM_USER_NAMESPACE("t.typnamespace")
 "    AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_type", "t.oid")
 " UNION ALL"
 " SELECT 'policy', pg_catalog.quote_ident(y.polname) || ' on ' ||"
