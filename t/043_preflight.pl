@@ -68,7 +68,7 @@ like( $target->safe_psql('postgres',
 	'and the figures: lock budget, objects, size against free space');
 
 ($rc, $out, $err) = tsm_target_sql($target, "CALL tsmigrate.migrate(\$\$$src\$\$)");
-like($err, qr/ERROR:  55000: 2 objects of the source cannot be created on this target\nDETAIL:  c function public.gone\(text\[\], oid\): its library .*; text search template public.app_tmpl: tsmigrate does not create/,
+like($err, qr/ERROR:  55000: 2 objects of the source cannot be created on this target\nDETAIL:  text search template public.app_tmpl: tsmigrate does not create .*; c function public.gone\(text\[\], oid\): its library /,
 	'migrate refuses to start, naming them');
 is( $target->safe_psql('postgres',
 		q{SELECT string_agg(step || '=' || state, ',' ORDER BY ordinal) FROM tsmigrate.run_step WHERE state <> 'pending'}),
