@@ -89,9 +89,9 @@ is( $target->safe_psql('postgres',
 	'first,second app_text text, by another name',
 	'the base type is made, with its comment, and its table has its rows');
 is( $target->safe_psql('postgres',
-		q{SELECT typlen || ' ' || typinput::text || ' ' || typoutput::text || ' ' || typstorage || typalign || ' ' || typcategory FROM pg_type WHERE typname = 'app_text'}),
+		q{SELECT concat_ws(' ', typlen, typinput, typoutput, typstorage, typalign, typcategory, typdelim) FROM pg_type WHERE typname = 'app_text'}),
 	$source->safe_psql('postgres',
-		q{SELECT typlen || ' ' || typinput::text || ' ' || typoutput::text || ' ' || typstorage || typalign || ' ' || typcategory FROM pg_type WHERE typname = 'app_text'}),
+		q{SELECT concat_ws(' ', typlen, typinput, typoutput, typstorage, typalign, typcategory, typdelim) FROM pg_type WHERE typname = 'app_text'}),
 	'as the source declares it');
 
 done_testing();
