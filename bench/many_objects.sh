@@ -50,6 +50,7 @@ die() { echo "many_objects.sh: $*" >&2; exit 1; }
 
 require_root
 ensure_test_user
+use_target "${majors[0]}"
 sharedir=$($PG_CONFIG --sharedir)
 [ -f "$sharedir/extension/tsmigrate.control" ] ||
 	die "tsmigrate is not installed: run make install first"

@@ -98,7 +98,26 @@ static const char *const aliases_multirange_sql =
 static const char *const depends_sql =
 "SELECT DISTINCT d.classid, d.objid, d.refclassid, d.refobjid"
 " FROM pg_catalog.pg_depend d"
-" WHERE d.deptype NOT IN ('p', 'e', 'x') AND d.objid >= 16384 AND d.refobjid >= 16384";
+" WHERE d.deptype NOT IN ('p', 'e', 'x') AND d.objid >= 16384 AND d.refobjid >= 16384"
+/*
+ * and a materialized view's on each one it reads through views: in
+ * post-data, where the views are not, its REFRESH follows theirs
+ */
+" UNION "
+"SELECT " CATOID("pg_class") ", m.oid, " CATOID("pg_class") ", r.oid"
+" FROM pg_catalog.pg_class m"
+" CROSS JOIN LATERAL (WITH RECURSIVE reads(oid) AS ("
+"  SELECT rd.refobjid FROM pg_catalog.pg_rewrite rr JOIN pg_catalog.pg_depend rd"
+"   ON rd.classid = " CATOID("pg_rewrite") " AND rd.objid = rr.oid AND rd.refclassid = " CATOID("pg_class")
+"  WHERE rr.ev_class = m.oid AND rd.refobjid <> rr.ev_class"
+"  UNION"
+"  SELECT rd.refobjid FROM reads JOIN pg_catalog.pg_class v ON v.oid = reads.oid AND v.relkind = 'v'"
+"  JOIN pg_catalog.pg_rewrite rr ON rr.ev_class = v.oid"
+"  JOIN pg_catalog.pg_depend rd ON rd.classid = " CATOID("pg_rewrite") " AND rd.objid = rr.oid"
+"   AND rd.refclassid = " CATOID("pg_class") " AND rd.refobjid <> rr.ev_class)"
+"  SELECT reads.oid FROM reads) r"
+" JOIN pg_catalog.pg_class rc ON rc.oid = r.oid"
+" WHERE m.relkind = 'm' AND m.oid >= 16384 AND rc.relkind = 'm' AND rc.oid <> m.oid";
 
 typedef struct ObjKey
 {
@@ -126,6 +145,7 @@ static bool resolve(HTAB *aliases, HTAB *index, ObjKey key, int *result);
 static int	placeholder_candidate(TsmSchemaObject **objs, int n, const bool *done,
 								  const bool *stood_in);
 static TsmSchemaObject *make_placeholder(TsmSchemaObject *view);
+static bool releases_through_shell(TsmSchemaObject *obj, TsmSchemaObject *dependent);
 static void heap_push(int *heap, int *n, int value);
 static int	heap_pop(int *heap, int *n);
 
@@ -435,6 +455,13 @@ sort_objects(PGconn *conn, int version, List *objects)
 			{
 				int			s = lfirst_int(lc);
 
+				/*
+				 * A base type's shell lets through only what the type needs
+				 * first (its input and output functions, which need it in
+				 * turn); the rest waits for the type itself.
+				 */
+				if (!releases_through_shell(objs[cur], objs[s]))
+					continue;
 				if (--indeg[s] == 0 && !done[s])
 					heap_push(heap, &heapn, s);
 			}
@@ -453,12 +480,13 @@ sort_objects(PGconn *conn, int version, List *objects)
 		objs[cur]->seq = list_length(result);
 		i++;
 		result = lappend(result, objs[cur]);
-		if (stood_in[cur])
-			continue;			/* its dependents were released already */
 		foreach(lc, succ[cur])
 		{
 			int			s = lfirst_int(lc);
 
+			/* those its placeholder let through are released already */
+			if (stood_in[cur] && releases_through_shell(objs[cur], objs[s]))
+				continue;
 			if (--indeg[s] == 0 && !done[s])
 				heap_push(heap, &heapn, s);
 		}
@@ -482,6 +510,20 @@ placeholder_candidate(TsmSchemaObject **objs, int n, const bool *done,
 		if (!done[i] && !stood_in[i] && objs[i]->placeholder != NULL)
 			return i;
 	return -1;
+}
+
+/*
+ * releases_through_shell
+ *		Does the placeholder of "obj" let "dependent" be made?  A view's
+ *		lets everything through; a base type's shell only what the type
+ *		itself waits for (its functions: the cycle).
+ */
+static bool
+releases_through_shell(TsmSchemaObject *obj, TsmSchemaObject *dependent)
+{
+	if (strcmp(obj->kind, "type") != 0)
+		return true;
+	return list_member_ptr(obj->after, dependent);
 }
 
 /*

@@ -276,9 +276,14 @@ static const char *const checks_sql =
 " WHERE c.relkind IN ('v', 'm') AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid") \
 " AND " NOT_TS_INTERNAL_VIEW("c.oid")
 
-/* views and materialized views; those reading continuous aggregates come with post-data */
-static const char *const views_sql = VIEWS_SQL " AND NOT " READS_CAGG("c.oid");
-static const char *const views_on_caggs_sql = VIEWS_SQL " AND " READS_CAGG("c.oid");
+/*
+ * views and materialized views; those reading continuous aggregates, and
+ * those that need a key of a table, come with post-data
+ */
+static const char *const views_sql = VIEWS_SQL " AND NOT " READS_CAGG("c.oid")
+" AND NOT " NEEDS_KEY("c.oid");
+static const char *const views_on_caggs_sql = VIEWS_SQL " AND (" READS_CAGG("c.oid")
+" OR " NEEDS_KEY("c.oid") ")";
 
 /*
  * tsm_schema_table_queries
