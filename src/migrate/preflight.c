@@ -53,12 +53,7 @@ PG_FUNCTION_INFO_V1(tsmigrate_preflight);
  * their absence makes the replay of others fail: (kind, object, blocks).
  */
 static const char *const unsupported_sql =
-"SELECT 'transform', pg_catalog.format('FOR %s LANGUAGE %I',"
-"        pg_catalog.format_type(tr.trftype, NULL), l.lanname), true"
-"  FROM pg_catalog.pg_transform tr JOIN pg_catalog.pg_language l ON l.oid = tr.trflang"
-" WHERE tr.oid >= 16384 AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_transform", "tr.oid")
-" UNION ALL"
-" SELECT 'procedural language', pg_catalog.quote_ident(l.lanname), true"
+"SELECT 'procedural language', pg_catalog.quote_ident(l.lanname), true"
 "  FROM pg_catalog.pg_language l"
 " WHERE l.oid >= 16384 AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_language", "l.oid")
 " UNION ALL"

@@ -114,6 +114,7 @@ static const struct
 	{"procedure", {T_CreateFunctionStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"aggregate", {T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"cast", {T_CreateCastStmt, T_CommentStmt}},
+	{"transform", {T_CreateTransformStmt, T_CommentStmt}},
 	{"operator", {T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"collation", {T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"operator family", {T_CreateOpFamilyStmt, T_AlterOpFamilyStmt, T_CommentStmt, T_AlterOwnerStmt}},
@@ -512,6 +513,14 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 			break;
 		case T_DefineStmt:
 			check_define((DefineStmt *) stmt, guard);
+			break;
+		case T_CreateTransformStmt:
+			/* its functions take internal, which they read as C pointers */
+			if (!ALLOWED(guard, TSM_ALLOW_C_FUNCTIONS))
+				refuse_c(psprintf("transform for type %s language %s",
+								  TypeNameToString(((CreateTransformStmt *) stmt)->type_name),
+								  ((CreateTransformStmt *) stmt)->lang),
+						 "Its functions in C take internal: the wrong ones crash the server.");
 			break;
 		case T_CreateFunctionStmt:
 			check_function((CreateFunctionStmt *) stmt, guard);

@@ -4,7 +4,7 @@
  *	  Source catalog queries for the objects that are not relations
  *
  * Schemas, access methods, enum, composite, range, base and shell types, domains, functions and
- * procedures, aggregates, casts, operators, operator families and classes,
+ * procedures, transforms, aggregates, casts, operators, operator families and classes,
  * collations, text search
  * dictionaries and configurations, foreign data wrappers, servers and user
  * mappings: all of them pre-data.  The columns every query returns are
@@ -145,6 +145,19 @@ static const char *const functions_sql =
 " WHERE p.prokind <> 'a' AND p.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_proc", "p.oid")
 " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = " CATOID("pg_proc")
 "  AND i.objid = p.oid AND i.deptype = 'i')";
+
+/* transforms: after their functions, before the functions that use them */
+static const char *const transforms_sql =
+"SELECT " CATOID("pg_transform") ", tr.oid, 'transform',"
+" pg_catalog.format('FOR %s LANGUAGE %I', pg_catalog.format_type(tr.trftype, NULL), l.lanname), 21,"
+" ARRAY[" STMT("CreateTransformStmt", "pg_catalog.format('CREATE TRANSFORM FOR %s LANGUAGE %I (%s)',"
+			   "   pg_catalog.format_type(tr.trftype, NULL), l.lanname, pg_catalog.concat_ws(', ',"
+			   "    CASE WHEN tr.trffromsql <> 0 THEN pg_catalog.format('FROM SQL WITH FUNCTION %s', tr.trffromsql::pg_catalog.regprocedure) END,"
+			   "    CASE WHEN tr.trftosql <> 0 THEN pg_catalog.format('TO SQL WITH FUNCTION %s', tr.trftosql::pg_catalog.regprocedure) END))") ","
+"  " COMMENT_STMT("pg_catalog.format('TRANSFORM FOR %s LANGUAGE %I', pg_catalog.format_type(tr.trftype, NULL), l.lanname)",
+				  "pg_transform", "tr.oid") "]"
+" FROM pg_catalog.pg_transform tr JOIN pg_catalog.pg_language l ON l.oid = tr.trflang"
+" WHERE tr.oid >= 16384 AND " NOT_EXT("pg_transform", "tr.oid");
 
 #define OPNAME(oidexpr) \
 	"(SELECT pg_catalog.format('OPERATOR(%I.%s)', xn.nspname, xo.oprname) FROM pg_catalog.pg_operator xo" \
@@ -354,6 +367,7 @@ tsm_schema_object_queries(List **queries, int version, bool post)
 					   tsm_schema_subst(base_types_sql_fmt,
 										version >= 140000 ? "t.typsubscript" : "0"));
 	*queries = lappend(*queries, (char *) functions_sql);
+	*queries = lappend(*queries, (char *) transforms_sql);
 	*queries = lappend(*queries, (char *) aggregates_sql);
 	*queries = lappend(*queries, (char *) casts_sql);
 	*queries = lappend(*queries, (char *) operators_sql);
