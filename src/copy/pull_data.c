@@ -704,6 +704,8 @@ copy_large_objects(PGconn *conn, int64 *count, int64 *bytes,
 	int			i;
 
 	*start = GetCurrentTimestamp();
+	*count = 0;
+	*bytes = 0;
 	r = tsm_query(conn, "SELECT oid FROM pg_catalog.pg_largeobject_metadata ORDER BY oid",
 				  0, NULL, 1, "the source's large objects");
 	locxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate large object",

@@ -8,7 +8,11 @@
  *	- inventory: per object kind, how many user objects each side has
  *	  ("count"), and one row per object that exists on one side only
  *	  (NOT NULL constraints left out: 18 catalogs them in pg_constraint,
- *	  older sources do not);
+ *	  older sources do not; so are the clones of a partitioned table's
+ *	  constraints on its partitions, which come with it, as pg_dump's do,
+ *	  and which PostgreSQL names as it creates them: a partition's own
+ *	  constraint, merged into the parent's when it was attached, keeps its
+ *	  name on the source only);
  *	- rows: per table and materialized view, the row count on each side,
  *	  and with checksums an order-independent checksum of the rows (the sum
  *	  of a 64-bit hash of each row's text, computed on each server); a
@@ -91,7 +95,7 @@ static const char *const inventory_sql =
 "   JOIN pg_catalog.pg_namespace n ON n.oid = o.connamespace"
 "   LEFT JOIN pg_catalog.pg_class c ON c.oid = o.conrelid"
 "   LEFT JOIN pg_catalog.pg_type t ON t.oid = o.contypid"
-"  WHERE " TSM_USER_NAMESPACE("o.connamespace") " AND o.contype <> 'n'"
+"  WHERE " TSM_USER_NAMESPACE("o.connamespace") " AND o.contype <> 'n' AND o.conparentid = 0"
 "    AND (c.oid IS NULL OR " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid") ")"
 " UNION ALL"
 " SELECT 'trigger', pg_catalog.quote_ident(g.tgname) || ' on ' ||"
