@@ -116,4 +116,15 @@ like($out, qr/^0 of \d+, 2000$/,
 	"verify with checksums finds no difference, and counts the hypertable's rows chunk by chunk ($out)")
   or diag $err;
 
+# pull_schema alone is one transaction (a function cannot commit): when the
+# lock table fills, the error says why and what to do
+$target->safe_psql('postgres', 'CREATE DATABASE alone');
+$target->safe_psql('alone', 'CREATE EXTENSION tsmigrate');
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT count(*) FROM tsmigrate.pull_schema(\$\$$src\$\$, 'pre-data')", dbname => 'alone');
+like($err, qr/ERROR:  53200: out of shared memory\nDETAIL:  pull_schema replays the section's \d+ objects \(\d+ tables, indexes, constraints and other relations\) in one transaction, which locks each relation it creates until it ends; the lock table holds 10 locks per connection \(max_locks_per_transaction\)\.\nHINT:  Run CALL tsmigrate\.migrate\(\.\.\.\), which commits the section in batches, or set max_locks_per_transaction to at least \d+ and restart the server\./,
+	'pull_schema alone: the lock table is named, with the ways out');
+is($target->safe_psql('alone', q{SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace}),
+	'0', 'and nothing of the section stays');
+
 done_testing();
