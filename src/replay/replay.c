@@ -36,6 +36,7 @@
  */
 #include "postgres.h"
 
+#include "access/twophase.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -486,6 +487,6 @@ explain_lock_table_full(TsmSectionReplay *replay)
 					  list_length(replay->objects), (long long) relations,
 					  max_locks_per_xact),
 			errhint("Run CALL tsmigrate.migrate(...), which commits the section in batches, or set max_locks_per_transaction to at least %lld and restart the server.",
-					(long long) Max(64, (relations * 3) / Max(1, MaxConnections) + 64)),
+					(long long) Max(64, (relations * 3) / Max(1, MaxBackends + max_prepared_xacts) + 64)),
 			edata->context ? errcontext("%s", edata->context) : 0);
 }
