@@ -37,6 +37,7 @@ our @EXPORT = qw(schema_dump_diff schema_dump_statements);
 
 our @DEFAULT_IGNORE = (
 	qr/^CREATE SCHEMA "tsmigrate"$/,
+	qr/^ALTER SCHEMA "tsmigrate" OWNER TO /,
 	qr/^CREATE EXTENSION IF NOT EXISTS "tsmigrate" /,
 	qr/^COMMENT ON EXTENSION "tsmigrate" /);
 
