@@ -51,7 +51,7 @@ unlink("$libdir/tsm_gone.so") or die "unlink: $!";
 my $src = $source->connstr('postgres');
 
 ($rc, $out, $err) = tsm_target_sql($target,
-	"SELECT \"check\", object, blocks FROM tsmigrate.preflight(\$\$$src\$\$) WHERE NOT ok ORDER BY 1, 2");
+	"SELECT \"check\", object, blocks FROM tsmigrate.preflight(\$\$$src\$\$, allow => '{c_functions}') WHERE NOT ok ORDER BY 1, 2");
 is($out, join("\n",
 		'c function|public.gone(text[], oid)|t',
 		'default privileges|FOR ROLE ' . getpwuid($<) . ' ON TABLES|f',
@@ -59,15 +59,20 @@ is($out, join("\n",
 	'preflight lists the C function without its library and the text search template as blocking, the default privileges as left out')
   or diag $err;
 like( $target->safe_psql('postgres',
-		"SELECT detail || ' / ' || fix FROM tsmigrate.preflight(\$\$$src\$\$) WHERE \"check\" = 'c function'"),
+		"SELECT detail || ' / ' || fix FROM tsmigrate.preflight(\$\$$src\$\$, allow => '{c_functions}') WHERE \"check\" = 'c function'"),
 	qr{its library "\Q$libdir\E/tsm_gone" is not installed on the target / Install the library},
 	'with the reason and the fix');
+like( $target->safe_psql('postgres',
+		"SELECT detail || ' / ' || fix FROM tsmigrate.preflight(\$\$$src\$\$) WHERE \"check\" = 'c function'"),
+	qr{without the caller's consent its CREATE FUNCTION is refused / Pass allow => '\{c_functions\}'},
+	'without allow => {c_functions}, the C function is refused, its library not even looked for');
 like( $target->safe_psql('postgres',
 		"SELECT string_agg(\"check\" || ': ' || detail, E'\\n' ORDER BY \"check\") FROM tsmigrate.preflight(\$\$$src\$\$) WHERE ok"),
 	qr/^lock budget: the lock table holds about \d+ locks \(max_locks_per_transaction 64\).*\nobjects: 2 tables and materialized views, 2 indexes, 0 sequences, 0 chunks\nsize: the source's database is [\d.]+ [kMG]B; the target's data directory has [\d.]+ [kMGT]B free$/s,
 	'and the figures: lock budget, objects, size against free space');
 
-($rc, $out, $err) = tsm_target_sql($target, "CALL tsmigrate.migrate(\$\$$src\$\$)");
+($rc, $out, $err) = tsm_target_sql($target,
+	"CALL tsmigrate.migrate(\$\$$src\$\$, allow => '{c_functions}')");
 like($err, qr/ERROR:  55000: 2 objects of the source cannot be created on this target\nDETAIL:  text search template public.app_tmpl: tsmigrate does not create .*; c function public.gone\(text\[\], oid\): its library /,
 	'migrate refuses to start, naming them');
 is( $target->safe_psql('postgres',

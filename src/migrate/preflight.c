@@ -18,7 +18,8 @@
  * of its chunks and their indexes at once, on both servers).
  *
  * Everything read from the source is a name to print: nothing of it is
- * run here, and a library path is only looked up as a file.
+ * run here, and a library path is only looked up as a file, and only when
+ * the caller allowed C functions (which load it anyway).
  *
  * IDENTIFICATION
  *	  src/migrate/preflight.c
@@ -204,15 +205,21 @@ tsm_preflight(PGconn *conn, const TsmConsent *consent)
 		const char *probin = tsm_rows_value(r, i, 1);
 
 		CHECK_FOR_INTERRUPTS();
-		if (probin == NULL || !library_exists(probin))
+
+		/*
+		 * Without the caller's consent the replay refuses it, and no path
+		 * the source names is looked up here: a source must not learn,
+		 * from how far a run goes, which files the target has.
+		 */
+		if (!tsm_consent_allows(consent, TSM_ALLOW_C_FUNCTIONS))
+			add_row(&rows, "c function", tsm_rows_get(r, i, 0), false, true,
+					"a C function runs native code inside the target's server: without the caller's consent its CREATE FUNCTION is refused",
+					"Pass allow => '{c_functions}' if you trust the source's C functions and their libraries.");
+		else if (probin == NULL || !library_exists(probin))
 			add_row(&rows, "c function", tsm_rows_get(r, i, 0), false, true,
 					psprintf("its library \"%s\" is not installed on the target",
 							 probin ? probin : ""),
 					"Install the library on the target (the package or build that provides it), or drop the function on the source.");
-		else if (!tsm_consent_allows(consent, TSM_ALLOW_C_FUNCTIONS))
-			add_row(&rows, "c function", tsm_rows_get(r, i, 0), false, false,
-					psprintf("a C function of library \"%s\" runs native code on the target", probin),
-					"Pass allow => '{c_functions}' if you trust the source's C functions; without it they are refused.");
 	}
 
 	/* extensions: available here by name (their versions: sync_extensions) */
