@@ -148,7 +148,7 @@ echo "   steps: $(awk -F'|' '{ printf "%s %s s (%s); ", $1, $2, $3 }' "$work/res
 echo "== chunks"
 run "documented" doc_chunks \
 	"pg_dump -h '$work/source' -p $src_port chunks >'$work/chunks.sql' &&
-	 $(tgtpsql doc_chunks) -c 'CREATE EXTENSION timescaledb' -c 'SELECT timescaledb_pre_restore()' -f '$work/chunks.sql' -c 'SELECT timescaledb_post_restore()' >/dev/null"
+	 $(tgtpsql doc_chunks) -c 'CREATE EXTENSION timescaledb' -c 'SELECT timescaledb_pre_restore()' -f '$work/chunks.sql' -c 'SELECT public.timescaledb_post_restore()' >/dev/null"
 run "tsmigrate chunks" tsm_chunks \
 	"$(tgtpsql tsm_chunks) -c 'CREATE EXTENSION timescaledb' -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb chunks)', jobs => 2, roles => false)\""
 steps tsm_chunks >"$work/results/tsmigrate chunks/steps"
