@@ -207,9 +207,9 @@ tsm_preflight(PGconn *conn, const TsmConsent *consent)
 		CHECK_FOR_INTERRUPTS();
 
 		/*
-		 * Without the caller's consent the replay refuses it, and no path
-		 * the source names is looked up here: a source must not learn,
-		 * from how far a run goes, which files the target has.
+		 * Without the caller's consent the replay refuses it, and no path the
+		 * source names is looked up here: a source must not learn, from how
+		 * far a run goes, which files the target has.
 		 */
 		if (!tsm_consent_allows(consent, TSM_ALLOW_C_FUNCTIONS))
 			add_row(&rows, "c function", tsm_rows_get(r, i, 0), false, true,
