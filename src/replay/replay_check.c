@@ -160,6 +160,17 @@ static bool recorded(Oid classid, Oid objid, const TsmReplayGuard *guard);
 static bool object_is_ours(Oid classid, Oid objid, TsmReplayGuard *guard);
 static void lookup_object(ObjectType objtype, Node *object, ObjectAddress *address,
 						  Oid *relid);
+
+/* what lookup_object_address needs of lookup_object */
+typedef struct LookupArgs
+{
+	ObjectType	objtype;
+	Node	   *object;
+	ObjectAddress *address;
+	Oid		   *relid;
+} LookupArgs;
+
+static void lookup_object_address(void *arg);
 static Oid	chunk_hypertable(Oid relid);
 static void check_kind(const TsmSchemaObject *obj, Node *stmt);
 static bool define_fits(const char *kind, const DefineStmt *def);
@@ -795,52 +806,46 @@ check_named(ObjectType objtype, Node *object, Node *stmt, TsmReplayGuard *guard)
 static void
 lookup_object(ObjectType objtype, Node *object, ObjectAddress *address, Oid *relid)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	LookupArgs	args;
+	ErrorData  *edata;
 
+	args.objtype = objtype;
+	args.object = object;
+	args.address = address;
+	args.relid = relid;
 	address->classId = InvalidOid;
 	address->objectId = InvalidOid;
 	address->objectSubId = 0;
 	*relid = InvalidOid;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		Relation	rel = NULL;
+	edata = tsm_subtransaction(lookup_object_address, &args, true);
+	if (edata == NULL)
+		return;
+	if (edata->sqlerrcode != ERRCODE_UNDEFINED_OBJECT &&
+		edata->sqlerrcode != ERRCODE_UNDEFINED_SCHEMA &&
+		edata->sqlerrcode != ERRCODE_UNDEFINED_TABLE &&
+		edata->sqlerrcode != ERRCODE_UNDEFINED_FUNCTION &&
+		edata->sqlerrcode != ERRCODE_UNDEFINED_COLUMN)
+		ReThrowError(edata);
+	FreeErrorData(edata);
+	address->classId = InvalidOid;
+	address->objectId = InvalidOid;
+	*relid = InvalidOid;
+}
 
-		*address = get_object_address(objtype, object, &rel, AccessShareLock, true);
-		if (rel != NULL)
-		{
-			*relid = RelationGetRelid(rel);
-			relation_close(rel, NoLock);
-		}
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+static void
+lookup_object_address(void *arg)
+{
+	LookupArgs *args = arg;
+	Relation	rel = NULL;
 
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode != ERRCODE_UNDEFINED_OBJECT &&
-			edata->sqlerrcode != ERRCODE_UNDEFINED_SCHEMA &&
-			edata->sqlerrcode != ERRCODE_UNDEFINED_TABLE &&
-			edata->sqlerrcode != ERRCODE_UNDEFINED_FUNCTION &&
-			edata->sqlerrcode != ERRCODE_UNDEFINED_COLUMN)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-		address->classId = InvalidOid;
-		address->objectId = InvalidOid;
-		*relid = InvalidOid;
+	*args->address = get_object_address(args->objtype, args->object, &rel,
+										AccessShareLock, true);
+	if (rel != NULL)
+	{
+		*args->relid = RelationGetRelid(rel);
+		relation_close(rel, NoLock);
 	}
-	PG_END_TRY();
 }
 
 /*

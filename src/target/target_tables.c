@@ -23,22 +23,21 @@
 
 #include "access/table.h"
 #include "access/tableam.h"
-#include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "commands/vacuum.h"
 #include "executor/tuptable.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_node.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"
 #include "target/target.h"
+
+static void analyze_relation(void *arg);
 
 /*
  * tsm_target_heap_is_empty
@@ -78,46 +77,29 @@ tsm_target_heap_is_empty(Oid relid)
 bool
 tsm_target_analyze(Oid relid)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool done = false;
+	ErrorData  *edata = tsm_subtransaction(analyze_relation, &relid, true);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		VacuumStmt *stmt = makeNode(VacuumStmt);
+	if (edata == NULL)
+		return true;
+	/* a cancel or a shutdown is not the relation's doing */
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+		ReThrowError(edata);
+	ereport(WARNING,
+			errcode(edata->sqlerrcode),
+			errmsg("could not analyze \"%s\": %s",
+				   get_rel_name(relid) ? get_rel_name(relid) : "?", edata->message),
+			errhint("Its statistics are missing until an ANALYZE succeeds; the migration goes on."));
+	FreeErrorData(edata);
+	return false;
+}
 
-		stmt->is_vacuumcmd = false;
-		stmt->rels = list_make1(makeVacuumRelation(NULL, relid, NIL));
-		ExecVacuum(make_parsestate(NULL), stmt, false);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		done = true;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+static void
+analyze_relation(void *arg)
+{
+	VacuumStmt *stmt = makeNode(VacuumStmt);
 
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-
-		/* a cancel or a shutdown is not the relation's doing */
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
-		ereport(WARNING,
-				errcode(edata->sqlerrcode),
-				errmsg("could not analyze \"%s\": %s",
-					   get_rel_name(relid) ? get_rel_name(relid) : "?", edata->message),
-				errhint("Its statistics are missing until an ANALYZE succeeds; the migration goes on."));
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
-	return done;
+	stmt->is_vacuumcmd = false;
+	stmt->rels = list_make1(makeVacuumRelation(NULL, *(Oid *) arg, NIL));
+	ExecVacuum(make_parsestate(NULL), stmt, false);
 }

@@ -15,7 +15,6 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "executor/spi.h"
@@ -23,7 +22,6 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 #include "funcapi.h"
@@ -32,6 +30,7 @@
 #include "compat.h"
 #include "tsmigrate.h"
 #include "remote/remote.h"
+#include "target/target.h"
 #include "verify.h"
 
 /*
@@ -100,6 +99,18 @@ tsm_verify_columns(const TsmRows *rows, int r, int c)
  */
 #define TSM_VERIFY_BATCH 16
 
+/* what verify_batch needs of tsm_verify_batched */
+typedef struct VerifyBatch
+{
+	VerifyState *state;
+	TsmVerifyItem item;
+	void	   *arg;
+	int			from;
+	int			n;
+} VerifyBatch;
+
+static void verify_batch(void *arg);
+
 /*
  * tsm_verify_batched
  *		Call "item" for 0 .. n-1, in batches that hold no lock past their
@@ -108,43 +119,36 @@ tsm_verify_columns(const TsmRows *rows, int r, int c)
 void
 tsm_verify_batched(VerifyState *state, int n, TsmVerifyItem item, void *arg)
 {
-	int			from;
+	VerifyBatch batch;
 
-	for (from = 0; from < n; from += TSM_VERIFY_BATCH)
+	batch.state = state;
+	batch.item = item;
+	batch.arg = arg;
+	batch.n = n;
+	for (batch.from = 0; batch.from < n; batch.from += TSM_VERIFY_BATCH)
 	{
-		MemoryContext oldcxt = CurrentMemoryContext;
-		ResourceOwner oldowner = CurrentResourceOwner;
-		int			i;
+		ErrorData  *edata;
 
 		tsm_conn_command(state->conn, "SAVEPOINT tsm_verify");
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(oldcxt);
-		PG_TRY();
-		{
-			for (i = from; i < n && i < from + TSM_VERIFY_BATCH; i++)
-			{
-				CHECK_FOR_INTERRUPTS();
-				item(state, i, arg);
-			}
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcxt);
-			CurrentResourceOwner = oldowner;
+		edata = tsm_subtransaction(verify_batch, &batch, false);
+		if (edata != NULL)
 			ReThrowError(edata);
-		}
-		PG_END_TRY();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
 		tsm_conn_command(state->conn,
 						 "ROLLBACK TO SAVEPOINT tsm_verify; RELEASE SAVEPOINT tsm_verify");
+	}
+}
+
+/* one batch of tsm_verify_batched */
+static void
+verify_batch(void *arg)
+{
+	VerifyBatch *batch = arg;
+	int			i;
+
+	for (i = batch->from; i < batch->n && i < batch->from + TSM_VERIFY_BATCH; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		batch->item(batch->state, i, batch->arg);
 	}
 }
 
