@@ -536,49 +536,38 @@ make_placeholder(TsmSchemaObject *view)
 {
 	TsmSchemaObject *ph = palloc0(sizeof(TsmSchemaObject));
 	TsmSchemaStmt *s = palloc0(sizeof(TsmSchemaStmt));
-	TsmSchemaStmt *def;
+	bool		shell = strcmp(view->kind, "type") == 0;
 
-	/* a base type's placeholder is its shell: the type's CREATE completes it */
-	if (strcmp(view->kind, "type") == 0)
-	{
-		if (strncmp(view->placeholder, "CREATE TYPE ", 12) != 0 ||
-			strchr(view->placeholder, '(') != NULL)
-			ereport(ERROR,
-					errcode(ERRCODE_PROTOCOL_VIOLATION),
-					errmsg("invalid response from the source"),
-					errdetail("The placeholder of type %s is not a shell type.", view->name));
-		ph->classid = InvalidOid;
-		ph->objid = view->objid;
-		ph->kind = "shell type";
-		ph->name = view->name;
-		ph->prio = view->prio;
-		s->tag = "DefineStmt";
-		s->sql = view->placeholder;
-		ph->stmts = list_make1(s);
-		return ph;
-	}
-
-	/* the source generates a placeholder only for a view it creates */
-	if (view->stmts == NIL ||
+	/*
+	 * A base type's placeholder is its shell, which the type's CREATE
+	 * completes; the source generates a view's only for a view it creates.
+	 */
+	if (shell ?
+		strncmp(view->placeholder, "CREATE TYPE ", 12) != 0 ||
+		strchr(view->placeholder, '(') != NULL :
+		view->stmts == NIL ||
 		strncmp(((TsmSchemaStmt *) linitial(view->stmts))->sql, "CREATE VIEW ", 12) != 0)
 		ereport(ERROR,
 				errcode(ERRCODE_PROTOCOL_VIOLATION),
 				errmsg("invalid response from the source"),
-				errdetail("The generated statements of %s %s have a placeholder but no CREATE VIEW.",
+				errdetail("The placeholder of %s %s is not a shell type or a view's.",
 						  view->kind, view->name));
-	def = linitial(view->stmts);
 	ph->classid = InvalidOid;
 	ph->objid = view->objid;
-	ph->kind = "view placeholder";
+	ph->kind = shell ? "shell type" : "view placeholder";
 	ph->name = view->name;
 	ph->prio = view->prio;
-	s->tag = "ViewStmt";
+	s->tag = shell ? "DefineStmt" : "ViewStmt";
 	s->sql = view->placeholder;
-	s->replace = false;
 	ph->stmts = list_make1(s);
 
-	def->sql = psprintf("CREATE OR REPLACE VIEW %s", def->sql + 12);
-	def->replace = true;
+	if (!shell)
+	{
+		TsmSchemaStmt *def = linitial(view->stmts);
+
+		def->sql = psprintf("CREATE OR REPLACE VIEW %s", def->sql + 12);
+		def->replace = true;
+	}
 	return ph;
 }
 
