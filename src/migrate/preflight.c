@@ -70,15 +70,6 @@ static const char *const unsupported_sql =
 "  FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace"
 " WHERE c.oid >= 16384 AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_conversion", "c.oid")
 " UNION ALL"
-" SELECT 'default privileges', pg_catalog.format('FOR ROLE %I%s ON %s',"
-"        pg_catalog.pg_get_userbyid(d.defaclrole),"
-"        CASE WHEN d.defaclnamespace <> 0 THEN ' IN SCHEMA ' ||"
-"          (SELECT pg_catalog.quote_ident(dn.nspname) FROM pg_catalog.pg_namespace dn"
-"            WHERE dn.oid = d.defaclnamespace) ELSE '' END,"
-"        CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES'"
-"          WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END), false"
-"  FROM pg_catalog.pg_default_acl d"
-" UNION ALL"
 " SELECT 'security label', pg_catalog.format('%s (%s)',"
 "        pg_catalog.pg_describe_object(s.classoid, s.objoid, s.objsubid), s.provider), false"
 "  FROM pg_catalog.pg_seclabel s"
@@ -88,6 +79,16 @@ static const char *const unsupported_sql =
 " WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d"
 "                     WHERE d.datname = pg_catalog.current_database())"
 " ORDER BY 1, 2";
+
+/* the source's default privileges, named as ALTER DEFAULT PRIVILEGES names them */
+static const char *const default_privileges_sql =
+"SELECT pg_catalog.format('FOR ROLE %I%s ON %s', pg_catalog.pg_get_userbyid(d.defaclrole),"
+"        CASE WHEN d.defaclnamespace <> 0 THEN ' IN SCHEMA ' ||"
+"          (SELECT pg_catalog.quote_ident(dn.nspname) FROM pg_catalog.pg_namespace dn"
+"            WHERE dn.oid = d.defaclnamespace) ELSE '' END,"
+"        CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES'"
+"          WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END)"
+"  FROM pg_catalog.pg_default_acl d ORDER BY 1";
 
 /* the user's C functions and their libraries: (function, probin) */
 static const char *const c_functions_sql =
@@ -196,6 +197,16 @@ tsm_preflight(PGconn *conn, const TsmConsent *consent)
 				blocks ?
 				"Migrate this database with pg_dump and psql, or drop the object and what uses it on the source." :
 				"Recreate it on the target after the migration.");
+	}
+
+	/* default privileges: set only with the caller's existing_objects */
+	if (!tsm_consent_allows(consent, TSM_ALLOW_EXISTING_OBJECTS))
+	{
+		r = tsm_query(conn, default_privileges_sql, 0, NULL, 1, "the source's default privileges");
+		for (i = 0; i < r->nrows; i++)
+			add_row(&rows, "default privileges", tsm_rows_get(r, i, 0), false, false,
+					"they decide what roles' future objects grant, on the target after the migration: without allow => '{existing_objects}' they are left out",
+					"Pass allow => '{existing_objects}' to set them, or set them on the target after the migration.");
 	}
 
 	/* C functions: their library must be here, and the caller's consent */

@@ -141,6 +141,7 @@ static const struct
 	{"publication", {T_CreatePublicationStmt, T_AlterPublicationStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"event trigger", {T_CreateEventTrigStmt, T_AlterEventTrigStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"materialized view data", {T_RefreshMatViewStmt}},
+	{"default privileges", {T_AlterDefaultPrivilegesStmt}},
 };
 
 /* a created object, as the object access hook names it */
@@ -686,6 +687,15 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 			break;
 		case T_GrantStmt:
 			check_grant((GrantStmt *) stmt, guard);
+			break;
+		case T_AlterDefaultPrivilegesStmt:
+			/* what roles' future objects grant, whoever created the roles */
+			if (!ALLOWED(guard, TSM_ALLOW_EXISTING_OBJECTS))
+				ereport(ERROR,
+						errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("permission denied to set default privileges from the source"),
+						errdetail("ALTER DEFAULT PRIVILEGES decides what the objects that roles create later grant, on the target, after the migration."),
+						errhint("Call again with allow => '{existing_objects}' if the source may set them, or with privileges => false to leave them out."));
 			break;
 		default:
 			/* check_kind lets no other statement through */

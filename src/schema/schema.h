@@ -71,6 +71,8 @@ extern bool tsm_schema_stmt_applies(const TsmSchemaObject *obj,
 									const TsmSchemaStmt *s, Node *stmt);
 
 /* in schema_owners.c */
+extern void tsm_schema_privilege_queries(List **queries, bool post,
+										 const TsmSchemaOptions *opts);
 extern void tsm_schema_owners(PGconn *conn, List *objects,
 							  const TsmSchemaOptions *opts);
 

@@ -252,6 +252,7 @@ static void add_privileges(HTAB *index, const TsmRows *rows);
 static TsmSchemaStmt *make_stmt(const char *tag, char *sql);
 static bool owner_settable(Node *stmt, const char **rolname, char **reason);
 static void check_security_definer(const TsmSchemaObject *obj);
+static bool grantees_exist(const TsmSchemaObject *obj, GrantStmt *grant);
 
 static const OwnedKind *
 owned_kind(const char *kind)
@@ -281,6 +282,66 @@ make_stmt(const char *tag, char *sql)
 	s->tag = pstrdup(tag);
 	s->sql = sql;
 	return s;
+}
+
+/*
+ * ALTER DEFAULT PRIVILEGES, as pg_dump writes them: for each role (and
+ * schema), what its defaults grant beyond PostgreSQL's built-in ones
+ * (acldefault) and what they revoke of those; a schema's defaults start
+ * from none.  Post-data, as pg_dump has them, so that the objects the
+ * replay creates are not granted by them.  Their replay needs the
+ * caller's existing_objects: they decide what other roles' future objects
+ * grant.
+ */
+static const char *const default_privileges_sql =
+"SELECT " CATOID("pg_default_acl") ", d.oid, 'default privileges',"
+" pg_catalog.format('FOR ROLE %I%s ON %s', pg_catalog.pg_get_userbyid(d.defaclrole),"
+"  CASE WHEN d.defaclnamespace <> 0 THEN pg_catalog.format(' IN SCHEMA %I', n.nspname) ELSE '' END, x.objs), 95,"
+" x.stmts"
+" FROM pg_catalog.pg_default_acl d"
+" LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace"
+" CROSS JOIN LATERAL (SELECT o.objs, ARRAY("
+"   SELECT 'AlterDefaultPrivilegesStmt:' || pg_catalog.format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s %s %s ON %s %s %s%s',"
+"    pg_catalog.pg_get_userbyid(d.defaclrole),"
+"    CASE WHEN d.defaclnamespace <> 0 THEN pg_catalog.format(' IN SCHEMA %I', n.nspname) ELSE '' END,"
+"    g.op, g.privs, o.objs, CASE g.op WHEN 'GRANT' THEN 'TO' ELSE 'FROM' END,"
+"    CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END,"
+"    CASE WHEN g.grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
+"   FROM (SELECT 'GRANT' AS op, c.grantee, c.is_grantable AS grantable,"
+"          pg_catalog.string_agg(c.privilege_type, ', ' ORDER BY c.privilege_type) AS privs"
+"          FROM pg_catalog.aclexplode(d.defaclacl) c"
+"         WHERE NOT EXISTS (SELECT FROM pg_catalog.aclexplode(o.base) b WHERE b.grantee = c.grantee"
+"                            AND b.privilege_type = c.privilege_type AND b.is_grantable = c.is_grantable)"
+"         GROUP BY c.grantee, c.is_grantable"
+"        UNION ALL"
+"        SELECT 'REVOKE', b.grantee, false,"
+"          pg_catalog.string_agg(b.privilege_type, ', ' ORDER BY b.privilege_type)"
+"          FROM pg_catalog.aclexplode(o.base) b"
+"         WHERE NOT EXISTS (SELECT FROM pg_catalog.aclexplode(d.defaclacl) c WHERE c.grantee = b.grantee"
+"                            AND c.privilege_type = b.privilege_type)"
+"         GROUP BY b.grantee) g"
+"   ORDER BY g.op DESC, g.grantee, g.grantable) AS stmts"
+"  FROM (SELECT CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'"
+"                 WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END AS objs,"
+"               CASE WHEN d.defaclnamespace = 0"
+"                 THEN pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)"
+"                 ELSE '{}'::pg_catalog.aclitem[] END AS base) o) x"
+" WHERE (d.defaclnamespace = 0 OR " USER_NSP("n.nspname") ")"
+"   AND pg_catalog.cardinality(x.stmts) > 0";
+
+/*
+ * tsm_schema_privilege_queries
+ *		Append the queries of this file for a section to "queries": default
+ *		privileges, in post-data, with the privileges and the caller's
+ *		existing_objects (without it they are left out, as preflight says;
+ *		the replay refuses them).
+ */
+void
+tsm_schema_privilege_queries(List **queries, bool post, const TsmSchemaOptions *opts)
+{
+	if (post && opts->privileges &&
+		tsm_consent_allows(opts->consent, TSM_ALLOW_EXISTING_OBJECTS))
+		*queries = lappend(*queries, (char *) default_privileges_sql);
 }
 
 /*
@@ -766,6 +827,33 @@ is_owner_change(Node *stmt)
 }
 
 /*
+ * Does every role a GRANT or REVOKE names exist here?  If not, a NOTICE
+ * says which, and the statement is skipped.
+ */
+static bool
+grantees_exist(const TsmSchemaObject *obj, GrantStmt *grant)
+{
+	ListCell   *lc;
+
+	foreach(lc, grant->grantees)
+	{
+		RoleSpec   *spec = lfirst_node(RoleSpec, lc);
+
+		if (spec->roletype == ROLESPEC_CSTRING &&
+			!OidIsValid(get_role_oid(spec->rolename, true)))
+		{
+			ereport(NOTICE,
+					errmsg("privileges on %s %s are not %s role \"%s\"", obj->kind, obj->name,
+						   grant->is_grant ? "granted to" : "revoked from",
+						   spec->rolename),
+					errdetail("The role does not exist on the target."));
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
  * tsm_schema_stmt_applies
  *		Whether the replay runs statement "s" of "obj" here, decided on the
  *		target when it is about to run, on "stmt", its parse tree (it has
@@ -795,25 +883,35 @@ tsm_schema_stmt_applies(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
 		return false;
 	}
 	if (IsA(stmt, GrantStmt))
+		return grantees_exist(obj, (GrantStmt *) stmt);
+	if (IsA(stmt, AlterDefaultPrivilegesStmt))
 	{
+		AlterDefaultPrivilegesStmt *adp = (AlterDefaultPrivilegesStmt *) stmt;
 		ListCell   *lc;
 
-		foreach(lc, ((GrantStmt *) stmt)->grantees)
+		/* FOR ROLE: the role whose future objects they are */
+		foreach(lc, adp->options)
 		{
-			RoleSpec   *spec = lfirst_node(RoleSpec, lc);
+			DefElem    *def = lfirst_node(DefElem, lc);
+			ListCell   *rc;
 
-			if (spec->roletype == ROLESPEC_CSTRING &&
-				!OidIsValid(get_role_oid(spec->rolename, true)))
+			if (strcmp(def->defname, "roles") != 0)
+				continue;
+			foreach(rc, (List *) def->arg)
 			{
-				ereport(NOTICE,
-						errmsg("privileges on %s %s are not %s role \"%s\"", obj->kind, obj->name,
-							   ((GrantStmt *) stmt)->is_grant ? "granted to" : "revoked from",
-							   spec->rolename),
-						errdetail("The role does not exist on the target."));
-				return false;
+				RoleSpec   *spec = lfirst_node(RoleSpec, rc);
+
+				if (spec->roletype == ROLESPEC_CSTRING &&
+					!OidIsValid(get_role_oid(spec->rolename, true)))
+				{
+					ereport(NOTICE,
+							errmsg("%s %s are not set: role \"%s\" does not exist on the target",
+								   obj->kind, obj->name, spec->rolename));
+					return false;
+				}
 			}
 		}
-		return true;
+		return grantees_exist(obj, adp->action);
 	}
 	if (IsA(stmt, CreateFunctionStmt))
 	{
