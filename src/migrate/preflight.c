@@ -44,6 +44,7 @@
 #include "migrate/preflight.h"
 #include "remote/remote.h"
 #include "replay/replay.h"
+#include "schema/schema.h"
 #include "source_catalog/catalog_filters.h"
 #include "target/target.h"
 
@@ -79,16 +80,6 @@ static const char *const unsupported_sql =
 " WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d"
 "                     WHERE d.datname = pg_catalog.current_database())"
 " ORDER BY 1, 2";
-
-/* the source's default privileges, named as ALTER DEFAULT PRIVILEGES names them */
-static const char *const default_privileges_sql =
-"SELECT pg_catalog.format('FOR ROLE %I%s ON %s', pg_catalog.pg_get_userbyid(d.defaclrole),"
-"        CASE WHEN d.defaclnamespace <> 0 THEN ' IN SCHEMA ' ||"
-"          (SELECT pg_catalog.quote_ident(dn.nspname) FROM pg_catalog.pg_namespace dn"
-"            WHERE dn.oid = d.defaclnamespace) ELSE '' END,"
-"        CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES'"
-"          WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END)"
-"  FROM pg_catalog.pg_default_acl d ORDER BY 1";
 
 /* the user's C functions and their libraries: (function, probin) */
 static const char *const c_functions_sql =
@@ -199,14 +190,28 @@ tsm_preflight(PGconn *conn, const TsmConsent *consent)
 				"Recreate it on the target after the migration.");
 	}
 
-	/* default privileges: set only with the caller's existing_objects */
+	/*
+	 * default privileges, and privileges changed since initdb on the public
+	 * schema and system catalogs: set only with existing_objects
+	 */
 	if (!tsm_consent_allows(consent, TSM_ALLOW_EXISTING_OBJECTS))
 	{
-		r = tsm_query(conn, default_privileges_sql, 0, NULL, 1, "the source's default privileges");
-		for (i = 0; i < r->nrows; i++)
-			add_row(&rows, "default privileges", tsm_rows_get(r, i, 0), false, false,
-					"they decide what roles' future objects grant, on the target after the migration: without allow => '{existing_objects}' they are left out",
-					"Pass allow => '{existing_objects}' to set them, or set them on the target after the migration.");
+		ListCell   *lc;
+
+		foreach(lc, tsm_schema_existing_privilege_queries(tsm_server_version_num(conn)))
+		{
+			r = tsm_query(conn,
+						  psprintf("SELECT q.kind, q.name FROM (%s) AS q(classid, objid, kind, name, prio, stmts)"
+								   " WHERE pg_catalog.cardinality(q.stmts) > 0 ORDER BY 2",
+								   (char *) lfirst(lc)),
+						  0, NULL, 2, "the source's privileges");
+			for (i = 0; i < r->nrows; i++)
+				add_row(&rows, tsm_rows_get(r, i, 0), tsm_rows_get(r, i, 1), false, false,
+						strcmp(tsm_rows_get(r, i, 0), "default privileges") == 0 ?
+						"they decide what roles' future objects grant, on the target after the migration: without allow => '{existing_objects}' they are left out" :
+						"privileges changed since initdb on what the target has of its own: without allow => '{existing_objects}' they are left out",
+						"Pass allow => '{existing_objects}' to set them, or set them on the target after the migration.");
+		}
 	}
 
 	/* C functions: their library must be here, and the caller's consent */

@@ -142,6 +142,7 @@ static const struct
 	{"event trigger", {T_CreateEventTrigStmt, T_AlterEventTrigStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"materialized view data", {T_RefreshMatViewStmt}},
 	{"default privileges", {T_AlterDefaultPrivilegesStmt}},
+	{"privileges", {T_GrantStmt}},
 };
 
 /* a created object, as the object access hook names it */

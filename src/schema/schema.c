@@ -204,7 +204,7 @@ tsm_schema_objects(PGconn *conn, TsmSchemaSection section,
 	tsm_schema_object_queries(&queries, version, post);
 	tsm_schema_table_queries(&queries, version, post);
 	tsm_schema_postdata_queries(&queries, version, post);
-	tsm_schema_privilege_queries(&queries, post, opts);
+	tsm_schema_privilege_queries(&queries, version, post, opts);
 
 	foreach(lc, queries)
 	{

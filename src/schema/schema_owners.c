@@ -325,23 +325,105 @@ static const char *const default_privileges_sql =
 "                 WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END AS objs,"
 "               CASE WHEN d.defaclnamespace = 0"
 "                 THEN pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)"
-"                 ELSE '{}'::pg_catalog.aclitem[] END AS base) o) x"
+"                 ELSE NULL::pg_catalog.aclitem[] END AS base) o) x"
 " WHERE (d.defaclnamespace = 0 OR " USER_NSP("n.nspname") ")"
 "   AND pg_catalog.cardinality(x.stmts) > 0";
 
 /*
+ * Privileges changed since initdb on what the target has of its own: the
+ * public schema and, from a source of the target's major version (the
+ * catalogs of another differ), the system catalogs' tables and columns.
+ * As pg_dump does: against pg_init_privs, what was granted since and what
+ * was revoked.  Post-data, last; with existing_objects only, since they
+ * change objects no run creates (the replay refuses them otherwise).
+ * @1@: whether system catalogs are in.
+ */
+#define ACL_DIFF_STMTS(cur, base, fmt_grant, fmt_revoke) \
+" ARRAY(SELECT 'GrantStmt:' || CASE g.op WHEN 'GRANT' THEN" \
+"   pg_catalog.format(" fmt_grant ", g.privs, o.target," \
+"    CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END," \
+"    CASE WHEN g.grantable THEN ' WITH GRANT OPTION' ELSE '' END)" \
+"  ELSE pg_catalog.format(" fmt_revoke ", g.privs, o.target," \
+"    CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END) END" \
+"  FROM (SELECT 'GRANT' AS op, c.grantee, c.is_grantable AS grantable," \
+"         pg_catalog.string_agg(c.privilege_type || o.cols, ', ' ORDER BY c.privilege_type) AS privs" \
+"         FROM pg_catalog.aclexplode(" cur ") c" \
+"        WHERE NOT EXISTS (SELECT FROM pg_catalog.aclexplode(" base ") b WHERE b.grantee = c.grantee" \
+"                           AND b.privilege_type = c.privilege_type AND b.is_grantable = c.is_grantable)" \
+"        GROUP BY c.grantee, c.is_grantable" \
+"       UNION ALL" \
+"       SELECT 'REVOKE', b.grantee, false," \
+"         pg_catalog.string_agg(b.privilege_type || o.cols, ', ' ORDER BY b.privilege_type)" \
+"         FROM pg_catalog.aclexplode(" base ") b" \
+"        WHERE NOT EXISTS (SELECT FROM pg_catalog.aclexplode(" cur ") c WHERE c.grantee = b.grantee" \
+"                           AND c.privilege_type = b.privilege_type)" \
+"        GROUP BY b.grantee) g" \
+"  ORDER BY g.op DESC, g.grantee, g.grantable)"
+
+static const char *const changed_privileges_sql_fmt =
+"SELECT o.classid, o.objid, 'privileges', o.name, 96,"
+ACL_DIFF_STMTS("o.cur", "o.base", "'GRANT %s ON %s TO %s%s'", "'REVOKE %s ON %s FROM %s'")
+" FROM ("
+"  SELECT " CATOID("pg_namespace") " AS classid, n.oid AS objid,"
+"   pg_catalog.format('SCHEMA %I', n.nspname) AS name, pg_catalog.format('SCHEMA %I', n.nspname) AS target, '' AS cols,"
+"   COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner)) AS cur,"
+"   COALESCE(ip.initprivs, pg_catalog.acldefault('n', n.nspowner)) AS base"
+"   FROM pg_catalog.pg_namespace n"
+"   JOIN pg_catalog.pg_init_privs ip ON ip.classoid = " CATOID("pg_namespace")
+"    AND ip.objoid = n.oid AND ip.objsubid = 0"
+"  WHERE n.nspname = 'public'"
+"  UNION ALL"
+"  SELECT " CATOID("pg_class") ", c.oid, pg_catalog.format('TABLE %I.%I', n.nspname, c.relname),"
+"   pg_catalog.format('TABLE %I.%I', n.nspname, c.relname), '',"
+"   COALESCE(c.relacl, pg_catalog.acldefault('r', c.relowner)),"
+"   COALESCE(ip.initprivs, pg_catalog.acldefault('r', c.relowner))"
+"   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+"   LEFT JOIN pg_catalog.pg_init_privs ip ON ip.classoid = " CATOID("pg_class")
+"    AND ip.objoid = c.oid AND ip.objsubid = 0"
+"  WHERE @1@ AND n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'v')"
+"  UNION ALL"
+"  SELECT " CATOID("pg_class") ", c.oid, pg_catalog.format('TABLE %I.%I', n.nspname, c.relname),"
+"   pg_catalog.format('TABLE %I.%I', n.nspname, c.relname), pg_catalog.format('(%I)', a.attname),"
+"   a.attacl, ip.initprivs"
+"   FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+"   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+"   LEFT JOIN pg_catalog.pg_init_privs ip ON ip.classoid = " CATOID("pg_class")
+"    AND ip.objoid = a.attrelid AND ip.objsubid = a.attnum"
+"  WHERE @1@ AND n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'v')"
+"   AND a.attnum > 0 AND (a.attacl IS NOT NULL OR ip.objoid IS NOT NULL)"
+" ) o"
+" WHERE o.cur IS DISTINCT FROM o.base"
+" ORDER BY o.classid, o.objid, o.cols";
+
+/*
  * tsm_schema_privilege_queries
  *		Append the queries of this file for a section to "queries": default
- *		privileges, in post-data, with the privileges and the caller's
- *		existing_objects (without it they are left out, as preflight says;
- *		the replay refuses them).
+ *		privileges and privileges changed since initdb, in post-data, with
+ *		the privileges and the caller's existing_objects (without it they
+ *		are left out, as preflight says; the replay refuses them).
  */
 void
-tsm_schema_privilege_queries(List **queries, bool post, const TsmSchemaOptions *opts)
+tsm_schema_privilege_queries(List **queries, int version, bool post,
+							 const TsmSchemaOptions *opts)
 {
-	if (post && opts->privileges &&
-		tsm_consent_allows(opts->consent, TSM_ALLOW_EXISTING_OBJECTS))
-		*queries = lappend(*queries, (char *) default_privileges_sql);
+	if (!post || !opts->privileges ||
+		!tsm_consent_allows(opts->consent, TSM_ALLOW_EXISTING_OBJECTS))
+		return;
+	*queries = list_concat(*queries, tsm_schema_existing_privilege_queries(version));
+}
+
+/*
+ * tsm_schema_existing_privilege_queries
+ *		The two queries above, for a source of server version "version":
+ *		what the replay sets with existing_objects, and preflight names
+ *		without it.  Each returns a schema object per row (catalog_sql.h).
+ */
+List *
+tsm_schema_existing_privilege_queries(int version)
+{
+	return list_make2((char *) default_privileges_sql,
+					  tsm_schema_subst(changed_privileges_sql_fmt,
+									   version / 10000 == PG_VERSION_NUM / 10000 ? "true" : "false"));
 }
 
 /*
