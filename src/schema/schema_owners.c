@@ -332,9 +332,10 @@ static const char *const default_privileges_sql =
 /*
  * Privileges changed since initdb on what the target has of its own: the
  * public schema and, from a source of the target's major version (the
- * catalogs of another differ), the system catalogs' tables and columns.
- * As pg_dump does: against pg_init_privs, what was granted since and what
- * was revoked.  Post-data, last; with existing_objects only, since they
+ * catalogs of another differ), the tables and columns of pg_catalog
+ * (information_schema's are not dumped by pg_dump either).  As pg_dump
+ * does: against pg_init_privs (or the built-in default where it has no
+ * row), what was granted since and what was revoked.  Post-data, last; with existing_objects only, since they
  * change objects no run creates (the replay refuses them otherwise).
  * @1@: whether system catalogs are in.
  */
@@ -380,7 +381,7 @@ ACL_DIFF_STMTS("o.cur", "o.base", "'GRANT %s ON %s TO %s%s'", "'REVOKE %s ON %s 
 "   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 "   LEFT JOIN pg_catalog.pg_init_privs ip ON ip.classoid = " CATOID("pg_class")
 "    AND ip.objoid = c.oid AND ip.objsubid = 0"
-"  WHERE @1@ AND n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'v')"
+"  WHERE @1@ AND n.nspname = 'pg_catalog' AND c.relkind IN ('r', 'v')"
 "  UNION ALL"
 "  SELECT " CATOID("pg_class") ", c.oid, pg_catalog.format('TABLE %I.%I', n.nspname, c.relname),"
 "   pg_catalog.format('TABLE %I.%I', n.nspname, c.relname), pg_catalog.format('(%I)', a.attname),"
@@ -389,7 +390,7 @@ ACL_DIFF_STMTS("o.cur", "o.base", "'GRANT %s ON %s TO %s%s'", "'REVOKE %s ON %s 
 "   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 "   LEFT JOIN pg_catalog.pg_init_privs ip ON ip.classoid = " CATOID("pg_class")
 "    AND ip.objoid = a.attrelid AND ip.objsubid = a.attnum"
-"  WHERE @1@ AND n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'v')"
+"  WHERE @1@ AND n.nspname = 'pg_catalog' AND c.relkind IN ('r', 'v')"
 "   AND a.attnum > 0 AND (a.attacl IS NOT NULL OR ip.objoid IS NOT NULL)"
 " ) o"
 " WHERE o.cur IS DISTINCT FROM o.base"
