@@ -44,6 +44,7 @@ $source->safe_psql('postgres', qq{
 	CREATE TEXT SEARCH DICTIONARY app_dict (TEMPLATE = app_tmpl);
 	CREATE FUNCTION gone(text[], oid) RETURNS void LANGUAGE c AS '$libdir/tsm_gone', 'tsmigrate_fdw_validator';
 	ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;
+	GRANT SELECT (rolname) ON pg_catalog.pg_authid TO PUBLIC;
 	CREATE TABLE kept (id int PRIMARY KEY);
 	INSERT INTO kept VALUES (1), (2);
 });
@@ -55,8 +56,9 @@ my $src = $source->connstr('postgres');
 is($out, join("\n",
 		'c function|public.gone(text[], oid)|t',
 		'default privileges|FOR ROLE ' . getpwuid($<) . ' ON TABLES|f',
+		'privileges|TABLE pg_catalog.pg_authid|f',
 		'text search template|public.app_tmpl|t'),
-	'preflight lists the C function without its library and the text search template as blocking, the default privileges as left out')
+	'preflight lists the C function without its library and the text search template as blocking, the default privileges and a grant on a system catalog as left out')
   or diag $err;
 like( $target->safe_psql('postgres',
 		"SELECT detail || ' / ' || fix FROM tsmigrate.preflight(\$\$$src\$\$, allow => '{c_functions}') WHERE \"check\" = 'c function'"),
@@ -86,10 +88,13 @@ $source->safe_psql('postgres', 'DROP TEXT SEARCH DICTIONARY app_dict; DROP TEXT 
 ($rc, $out, $err) = tsm_target_sql($target,
 	"CALL tsmigrate.migrate(\$\$$src\$\$, allow => '{c_functions}')");
 is($rc, 0, 'the resumed run completes') or diag $err;
-like($err, qr/WARNING:  01000: 1 object of the source will not be migrated\nDETAIL:  default privileges FOR ROLE \S+ ON TABLES: they decide what roles' future objects grant, on the target after the migration: without allow => '\{existing_objects\}' they are left out/,
+like($err, qr/WARNING:  01000: 2 objects of the source will not be migrated\nDETAIL:  default privileges FOR ROLE \S+ ON TABLES: they decide what roles' future objects grant, on the target after the migration: without allow => '\{existing_objects\}' they are left out; privileges TABLE pg_catalog.pg_authid: privileges changed since initdb/,
 	'warning about what it leaves out');
 is($target->safe_psql('postgres', 'SELECT count(*) FROM pg_default_acl'), '0',
 	'and leaves the default privileges out');
+is( $target->safe_psql('postgres',
+		q{SELECT attacl IS NULL FROM pg_attribute WHERE attrelid = 'pg_catalog.pg_authid'::regclass AND attname = 'rolname'}),
+	't', 'and the source\'s grant on pg_authid: the target\'s catalog is as it was');
 is($target->safe_psql('postgres', 'SELECT count(*) FROM kept'), '2', 'and the data is there');
 is( $target->safe_psql('postgres',
 		q{SELECT string_agg(body::text, ',' ORDER BY id) || ' ' || pg_typeof(body)::text || ' ' || obj_description('app_text'::regtype, 'pg_type') FROM notes GROUP BY pg_typeof(body)}),
