@@ -202,6 +202,7 @@ static int	compare_string_ptrs(const void *a, const void *b);
 static void run_steps(TsmRun *run);
 static void run_guarded(TsmRun *run, const char *step, StepFunction fn,
 						char **detail, int flags);
+static void run_in_batches(TsmRun *run, const char *step, int n, StepFunction fn);
 static char *result_value(int row, int col);
 static char *list_source_relations(TsmRun *run);
 static char *export_snapshot(TsmRun *run);
@@ -350,6 +351,24 @@ run_steps(TsmRun *run)
 				errmsg("step \"%s\" done in %.1f s%s%s", steps[i].name,
 					   (GetCurrentTimestamp() - start) / 1000000.0,
 					   detail ? ": " : "", detail ? detail : ""));
+	}
+}
+
+/*
+ * Run "fn" over "n" items of a step, tsm_section_batch_size at a time (it
+ * reads run->replay_next and run->replay_batch), each batch guarded and
+ * committed: what a batch locks goes with its commit.
+ */
+static void
+run_in_batches(TsmRun *run, const char *step, int n, StepFunction fn)
+{
+	run->replay_batch = tsm_section_batch_size();
+	for (run->replay_next = 0; run->replay_next < n;
+		 run->replay_next += run->replay_batch)
+	{
+		CHECK_FOR_INTERRUPTS();
+		run_guarded(run, step, fn, NULL, GUARD_SNAPSHOT);
+		SPI_commit();
 	}
 }
 
@@ -679,14 +698,7 @@ replay_section(TsmRun *run, TsmSchemaSection section, bool skip_existing)
 	run->replay_skip_existing = skip_existing;
 	run_guarded(run, step, begin_section, NULL, GUARD_SNAPSHOT);
 	nobjects = list_length(run->replay->objects);
-	run->replay_batch = tsm_section_batch_size();
-	for (run->replay_next = 0; run->replay_next < nobjects;
-		 run->replay_next += run->replay_batch)
-	{
-		CHECK_FOR_INTERRUPTS();
-		run_guarded(run, step, replay_batch, NULL, GUARD_SNAPSHOT);
-		SPI_commit();
-	}
+	run_in_batches(run, step, nobjects, replay_batch);
 	run->section_done.created += nobjects;
 	tsm_section_end(run->replay);
 	run->replay = NULL;
@@ -816,14 +828,7 @@ step_timescaledb(TsmRun *run)
 					   "skipped: the source has no TimescaleDB");
 	SPI_commit();
 	nchunks = tsm_hypertables_chunk_count(run->hypertables);
-	run->replay_batch = tsm_section_batch_size();
-	for (run->replay_next = 0; run->replay_next < nchunks;
-		 run->replay_next += run->replay_batch)
-	{
-		CHECK_FOR_INTERRUPTS();
-		run_guarded(run, "timescaledb", make_chunks, NULL, GUARD_SNAPSHOT);
-		SPI_commit();
-	}
+	run_in_batches(run, "timescaledb", nchunks, make_chunks);
 	tsm_hypertables_end(run->hypertables, &done);
 	run->hypertables = NULL;
 	return psprintf("%d hypertables and continuous aggregates, " INT64_FORMAT " chunks (" INT64_FORMAT " compressed on the source)",
@@ -1224,14 +1229,7 @@ step_analyze(TsmRun *run)
 	run_guarded(run, "analyze", list_unanalyzed, NULL, GUARD_SNAPSHOT);
 	SPI_commit();
 	n = list_length(run->analyze);
-	run->replay_batch = tsm_section_batch_size();
-	for (run->replay_next = 0; run->replay_next < n;
-		 run->replay_next += run->replay_batch)
-	{
-		CHECK_FOR_INTERRUPTS();
-		run_guarded(run, "analyze", analyze_batch, NULL, GUARD_SNAPSHOT);
-		SPI_commit();
-	}
+	run_in_batches(run, "analyze", n, analyze_batch);
 	run->analyze = NIL;
 	return n == 0 ? NULL : psprintf("%d relations", n);
 }
