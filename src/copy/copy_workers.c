@@ -214,7 +214,6 @@ static void worker_next_transaction(void);
 static void source_begin(PGconn *conn, const char *snapshot);
 static void worker_analyze(Oid relid);
 
-/* group_tasks' tasks, whose indexes compare_task_mark compares */
 /*
  * Tasks a copy worker reads in one source transaction.  A task locks its
  * relation and, through the planner, the relation's indexes: 8 tasks stay
@@ -223,6 +222,7 @@ static void worker_analyze(Oid relid);
  */
 #define TSM_SOURCE_TASKS_PER_XACT 8
 
+/* group_tasks' tasks, whose indexes compare_task_mark compares */
 static TsmCopyTask **group_tasks_sorting;
 
 /*

@@ -425,6 +425,7 @@ made_already(TsmHypertable *ht)
 	return tsm_target_is_hypertable(ht->relid);
 }
 
+/* how many chunks tsm_hypertables_chunks has to make, in all */
 int
 tsm_hypertables_chunk_count(TsmHypertablesPull *pull)
 {
