@@ -109,6 +109,11 @@ static const char *const figures_sql =
 "                                       WHERE n.nspname ~ '^_timescaledb_internal$')"
 "      AND c.relkind = 'r')";
 
+static void kind_problems(PGconn *conn, List **rows);
+static void privilege_problems(PGconn *conn, List **rows);
+static void c_function_problems(PGconn *conn, const TsmConsent *consent, List **rows);
+static void extension_problems(PGconn *conn, List **rows);
+static void figures(PGconn *conn, List **rows);
 static void add_row(List **rows, const char *check, const char *object, bool ok,
 					bool blocks, const char *detail, const char *fix);
 static bool library_exists(const char *probin);
@@ -165,21 +170,30 @@ List *
 tsm_preflight(PGconn *conn, const TsmConsent *consent)
 {
 	List	   *rows = NIL;
-	TsmRows    *r;
-	int			i;
-	int64		free_bytes;
-	int64		source_bytes;
-	int			lock_table;
-	int			batch = tsm_section_batch_size();
 
-	/* kinds that tsmigrate does not create */
-	r = tsm_query(conn, unsupported_sql, 0, NULL, 3, "the source's objects of other kinds");
+	kind_problems(conn, &rows);
+	if (!tsm_consent_allows(consent, TSM_ALLOW_EXISTING_OBJECTS))
+		privilege_problems(conn, &rows);
+	c_function_problems(conn, consent, &rows);
+	extension_problems(conn, &rows);
+	figures(conn, &rows);
+	return rows;
+}
+
+/* kinds that tsmigrate does not create */
+static void
+kind_problems(PGconn *conn, List **rows)
+{
+	TsmRows    *r = tsm_query(conn, unsupported_sql, 0, NULL, 3,
+							  "the source's objects of other kinds");
+	int			i;
+
 	for (i = 0; i < r->nrows; i++)
 	{
 		bool		blocks = tsm_rows_bool(r, i, 2);
 
 		CHECK_FOR_INTERRUPTS();
-		add_row(&rows, tsm_rows_get(r, i, 0), tsm_rows_get(r, i, 1), false, blocks,
+		add_row(rows, tsm_rows_get(r, i, 0), tsm_rows_get(r, i, 1), false, blocks,
 				blocks ?
 				psprintf("tsmigrate does not create objects of this kind (%s), and what is built on it fails to replay",
 						 tsm_rows_get(r, i, 0)) :
@@ -189,33 +203,43 @@ tsm_preflight(PGconn *conn, const TsmConsent *consent)
 				"Migrate this database with pg_dump and psql, or drop the object and what uses it on the source." :
 				"Recreate it on the target after the migration.");
 	}
+}
 
-	/*
-	 * default privileges, and privileges changed since initdb on the public
-	 * schema and system catalogs: set only with existing_objects
-	 */
-	if (!tsm_consent_allows(consent, TSM_ALLOW_EXISTING_OBJECTS))
+/*
+ * Without existing_objects: default privileges, and privileges changed
+ * since initdb on the public schema and system catalogs, left out
+ */
+static void
+privilege_problems(PGconn *conn, List **rows)
+{
+	ListCell   *lc;
+
+	foreach(lc, tsm_schema_existing_privilege_queries(tsm_server_version_num(conn)))
 	{
-		ListCell   *lc;
+		TsmRows    *r;
+		int			i;
 
-		foreach(lc, tsm_schema_existing_privilege_queries(tsm_server_version_num(conn)))
-		{
-			r = tsm_query(conn,
-						  psprintf("SELECT q.kind, q.name FROM (%s) AS q(classid, objid, kind, name, prio, stmts)"
-								   " WHERE pg_catalog.cardinality(q.stmts) > 0 ORDER BY 2",
-								   (char *) lfirst(lc)),
-						  0, NULL, 2, "the source's privileges");
-			for (i = 0; i < r->nrows; i++)
-				add_row(&rows, tsm_rows_get(r, i, 0), tsm_rows_get(r, i, 1), false, false,
-						strcmp(tsm_rows_get(r, i, 0), "default privileges") == 0 ?
-						"they decide what roles' future objects grant, on the target after the migration: without allow => '{existing_objects}' they are left out" :
-						"privileges changed since initdb on what the target has of its own: without allow => '{existing_objects}' they are left out",
-						"Pass allow => '{existing_objects}' to set them, or set them on the target after the migration.");
-		}
+		r = tsm_query(conn,
+					  psprintf("SELECT q.kind, q.name FROM (%s) AS q(classid, objid, kind, name, prio, stmts)"
+							   " WHERE pg_catalog.cardinality(q.stmts) > 0 ORDER BY 2",
+							   (char *) lfirst(lc)),
+					  0, NULL, 2, "the source's privileges");
+		for (i = 0; i < r->nrows; i++)
+			add_row(rows, tsm_rows_get(r, i, 0), tsm_rows_get(r, i, 1), false, false,
+					strcmp(tsm_rows_get(r, i, 0), "default privileges") == 0 ?
+					"they decide what roles' future objects grant, on the target after the migration: without allow => '{existing_objects}' they are left out" :
+					"privileges changed since initdb on what the target has of its own: without allow => '{existing_objects}' they are left out",
+					"Pass allow => '{existing_objects}' to set them, or set them on the target after the migration.");
 	}
+}
 
-	/* C functions: their library must be here, and the caller's consent */
-	r = tsm_query(conn, c_functions_sql, 0, NULL, 2, "the source's C functions");
+/* C functions: their library must be here, and the caller's consent */
+static void
+c_function_problems(PGconn *conn, const TsmConsent *consent, List **rows)
+{
+	TsmRows    *r = tsm_query(conn, c_functions_sql, 0, NULL, 2, "the source's C functions");
+	int			i;
+
 	for (i = 0; i < r->nrows; i++)
 	{
 		const char *probin = tsm_rows_value(r, i, 1);
@@ -228,52 +252,62 @@ tsm_preflight(PGconn *conn, const TsmConsent *consent)
 		 * far a run goes, which files the target has.
 		 */
 		if (!tsm_consent_allows(consent, TSM_ALLOW_C_FUNCTIONS))
-			add_row(&rows, "c function", tsm_rows_get(r, i, 0), false, true,
+			add_row(rows, "c function", tsm_rows_get(r, i, 0), false, true,
 					"a C function runs native code inside the target's server: without the caller's consent its CREATE FUNCTION is refused",
 					"Pass allow => '{c_functions}' if you trust the source's C functions and their libraries.");
 		else if (probin == NULL || !library_exists(probin))
-			add_row(&rows, "c function", tsm_rows_get(r, i, 0), false, true,
+			add_row(rows, "c function", tsm_rows_get(r, i, 0), false, true,
 					psprintf("its library \"%s\" is not installed on the target",
 							 probin ? probin : ""),
 					"Install the library on the target (the package or build that provides it), or drop the function on the source.");
 	}
+}
 
-	/* extensions: available here by name (their versions: sync_extensions) */
-	r = tsm_query(conn, extensions_sql, 0, NULL, 2, "the source's extensions");
+/* extensions: available here by name (their versions: sync_extensions) */
+static void
+extension_problems(PGconn *conn, List **rows)
+{
+	TsmRows    *r = tsm_query(conn, extensions_sql, 0, NULL, 2, "the source's extensions");
+	int			i;
+
 	for (i = 0; i < r->nrows; i++)
 	{
 		const char *name = tsm_rows_get(r, i, 0);
 
 		if (tsm_local_query_value("SELECT true FROM pg_catalog.pg_available_extensions"
 								  " WHERE name OPERATOR(pg_catalog.=) $1", name, NULL) == NULL)
-			add_row(&rows, "extension", quote_identifier(name), false, true,
+			add_row(rows, "extension", quote_identifier(name), false, true,
 					psprintf("extension \"%s\" %s is not available on the target",
 							 name, tsm_rows_get(r, i, 1)),
 					"Install the extension's package on the target.");
 	}
+}
 
-	/* the figures */
-	r = tsm_query(conn, figures_sql, 0, NULL, 5, "the source's figures");
-	source_bytes = tsm_rows_int64(r, 0, 0);
-	free_bytes = target_free_bytes();
-	add_row(&rows, "size", "database", free_bytes < 0 || source_bytes < free_bytes, true,
+/* the figures: size against free space, objects, the lock budget */
+static void
+figures(PGconn *conn, List **rows)
+{
+	TsmRows    *r = tsm_query(conn, figures_sql, 0, NULL, 5, "the source's figures");
+	int64		source_bytes = tsm_rows_int64(r, 0, 0);
+	int64		free_bytes = target_free_bytes();
+
+	add_row(rows, "size", "database", free_bytes < 0 || source_bytes < free_bytes, true,
 			free_bytes < 0 ?
 			psprintf("the source's database is %s", pretty_size(source_bytes)) :
 			psprintf("the source's database is %s; the target's data directory has %s free",
 					 pretty_size(source_bytes), pretty_size(free_bytes)),
 			free_bytes >= 0 && source_bytes >= free_bytes ?
 			"Free space on the target's disk: the data and its indexes need about as much as on the source." : NULL);
-	add_row(&rows, "objects", "database", true, false,
+	add_row(rows, "objects", "database", true, false,
 			psprintf("%s tables and materialized views, %s indexes, %s sequences, %s chunks",
 					 tsm_rows_get(r, 0, 1), tsm_rows_get(r, 0, 2), tsm_rows_get(r, 0, 3),
 					 tsm_rows_get(r, 0, 4)),
 			NULL);
-	lock_table = max_locks_per_xact * (MaxBackends + max_prepared_xacts);
-	add_row(&rows, "lock budget", "target", true, false,
+	add_row(rows, "lock budget", "target", true, false,
 			psprintf("the lock table holds about %d locks (max_locks_per_transaction %d); migrate commits every %d objects or chunks, and reads each relation in transactions of a few; a query through a hypertable locks each of its chunks and their indexes at once",
-					 lock_table, max_locks_per_xact, batch),
+					 max_locks_per_xact * (MaxBackends + max_prepared_xacts),
+					 max_locks_per_xact, tsm_section_batch_size()),
 			NULL);
-	return rows;
 }
 
 static void
