@@ -44,6 +44,15 @@ CREATE FUNCTION tsmigrate.check_versions(source text DEFAULT NULL)
 COMMENT ON FUNCTION tsmigrate.check_versions(text) IS
     'PostgreSQL and TimescaleDB versions of source and target, with the fix for a mismatch';
 
+CREATE FUNCTION tsmigrate.preflight(source text DEFAULT NULL, allow text[] DEFAULT NULL)
+    RETURNS TABLE ("check" text, object text, ok boolean, blocks boolean,
+                   detail text, fix text)
+    AS 'MODULE_PATHNAME', 'tsmigrate_preflight'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.preflight(text, text[]) IS
+    'what would stop a migration from the source (blocks: it would fail half way), with the fix; the source''s size, objects and the lock budget';
+
 CREATE FUNCTION tsmigrate.align_timescaledb(source text DEFAULT NULL)
     RETURNS text
     AS 'MODULE_PATHNAME', 'tsmigrate_align_timescaledb'
@@ -114,6 +123,17 @@ CREATE TABLE tsmigrate.run_relation (
     PRIMARY KEY (run_id, relation)
 );
 
+-- The objects of a schema section that a run created, recorded in the
+-- transaction of the batch that created them: a resumed step replays the
+-- others (no key: a name from the source may be longer than an index
+-- entry allows; a run's objects are read all at once).
+CREATE TABLE tsmigrate.run_object (
+    run_id      bigint NOT NULL REFERENCES tsmigrate.run ON DELETE CASCADE,
+    section     text NOT NULL CHECK (section IN ('pre-data', 'post-data')),
+    kind        text NOT NULL,
+    name        text NOT NULL
+);
+
 -- The schemas and relations that pull_schema created here, for the role
 -- that called it and the source it read: a later call with the same source
 -- (post-data, migrate's later steps) may hang indexes, triggers, rules,
@@ -152,6 +172,12 @@ ALTER TABLE tsmigrate.run_relation FORCE ROW LEVEL SECURITY;
 CREATE POLICY run_relation_owner ON tsmigrate.run_relation
     USING (EXISTS (SELECT FROM tsmigrate.run r
                     WHERE r.run_id OPERATOR(pg_catalog.=) run_relation.run_id
+                      AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
+ALTER TABLE tsmigrate.run_object ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tsmigrate.run_object FORCE ROW LEVEL SECURITY;
+CREATE POLICY run_object_owner ON tsmigrate.run_object
+    USING (EXISTS (SELECT FROM tsmigrate.run r
+                    WHERE r.run_id OPERATOR(pg_catalog.=) run_object.run_id
                       AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
 ALTER TABLE tsmigrate.created_object ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tsmigrate.created_object FORCE ROW LEVEL SECURITY;
@@ -364,6 +390,7 @@ COMMENT ON FUNCTION tsmigrate.pull_jobs(text, boolean, boolean) IS
 REVOKE ALL ON FUNCTION tsmigrate.fdw_validator(text[], oid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.source_sessions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.check_versions(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.preflight(text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.align_timescaledb(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.verify(text, boolean) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE tsmigrate.migrate(text, int, boolean, boolean, boolean, text[]) FROM PUBLIC;

@@ -21,6 +21,8 @@
 #                              default leaves out the tsmigrate extension
 #                              and its schema, which only the target has
 #   pg_dump_args => [...]      more pg_dump options, e.g. ('--schema', 'x')
+#   owners_and_privileges => 1 compare owners and privileges too (no
+#                              --no-owner, --no-privileges)
 
 package SchemaCompare;
 
@@ -35,6 +37,7 @@ our @EXPORT = qw(schema_dump_diff schema_dump_statements);
 
 our @DEFAULT_IGNORE = (
 	qr/^CREATE SCHEMA "tsmigrate"$/,
+	qr/^ALTER SCHEMA "tsmigrate" OWNER TO /,
 	qr/^CREATE EXTENSION IF NOT EXISTS "tsmigrate" /,
 	qr/^COMMENT ON EXTENSION "tsmigrate" /);
 
@@ -46,11 +49,11 @@ sub schema_dump_statements
 	my @extra = @{ $opts{pg_dump_args} // [] };
 
 	my ($stdout, $stderr);
+	my @without = $opts{owners_and_privileges} ? () : ('--no-owner', '--no-privileges');
 	my $ok = IPC::Run::run(
 		[
 			$node->installed_command('pg_dump'), '--schema-only',
-			'--no-owner', '--no-privileges',
-			'--no-tablespaces', '--quote-all-identifiers',
+			@without, '--no-tablespaces', '--quote-all-identifiers',
 			@extra, '-d', $node->connstr($dbname)
 		],
 		'>', \$stdout, '2>', \$stderr);

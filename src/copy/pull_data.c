@@ -68,6 +68,7 @@
 #include "remote/remote.h"
 #include "source_catalog/relations.h"
 #include "target/state.h"
+#include "target/target.h"
 #include "workers/workers.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_pull_data);
@@ -529,7 +530,8 @@ resolve_targets(TsmRelation *rels, int nrels)
 			tsm_copy_check_target(r);
 			if (!target_is_empty(r))
 				appendStringInfo(&notempty, "%s%s", nnotempty++ ? ", " : "", rel->qualname);
-			table_close(r, NoLock);
+			/* no lock kept per table: the copy checks again (target_tables.c) */
+			table_close(r, RowExclusiveLock);
 		}
 	}
 	if (nmissing > 0)
@@ -570,22 +572,14 @@ target_is_empty(Relation rel)
 	foreach(lc, members)
 	{
 		Oid			member = lfirst_oid(lc);
-		Relation	r;
-		TupleTableSlot *slot;
-		TableScanDesc scan;
 
 		if (get_rel_relkind(member) != RELKIND_RELATION)
 			continue;
-		r = table_open(member, AccessShareLock);
-		slot = table_slot_create(r, NULL);
-		scan = table_beginscan(r, GetActiveSnapshot(), 0, NULL);
-		if (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		if (!tsm_target_heap_is_empty(member))
+		{
 			empty = false;
-		table_endscan(scan);
-		ExecDropSingleTupleTableSlot(slot);
-		table_close(r, NoLock);
-		if (!empty)
 			break;
+		}
 	}
 	return empty;
 }
@@ -710,6 +704,8 @@ copy_large_objects(PGconn *conn, int64 *count, int64 *bytes,
 	int			i;
 
 	*start = GetCurrentTimestamp();
+	*count = 0;
+	*bytes = 0;
 	r = tsm_query(conn, "SELECT oid FROM pg_catalog.pg_largeobject_metadata ORDER BY oid",
 				  0, NULL, 1, "the source's large objects");
 	locxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate large object",

@@ -89,6 +89,7 @@
 #include "compat.h"
 #include "tsmigrate.h"
 #include "copy/copy.h"
+#include "migrate/preflight.h"
 #include "remote/remote.h"
 #include "replay/replay.h"
 #include "source_catalog/relations.h"
@@ -127,6 +128,16 @@ typedef struct TsmRun
 	TsmCopyPlan *table_plan;	/* their copy work, prepared (and committed */
 	TsmCopyPlan *chunk_plan;	/* since: no locks held), */
 	int			early_indexes;	/* and the index builds given to it */
+	/* a schema section replayed in batches, each guarded and committed: */
+	TsmSchemaSection section;
+	TsmSectionReplay *replay;	/* its objects left to replay, */
+	int			replay_next;	/* the first of the next batch, */
+	int			replay_batch;	/* and how many a batch holds */
+	bool		replay_skip_existing;
+	TsmSchemaDone section_done;
+	List	   *analyze;		/* the analyze step's relations, by OID */
+	TsmHypertablesPull *hypertables;	/* the timescaledb step's, between its
+										 * batches (of replay_batch) */
 } TsmRun;
 
 typedef char *(*StepFunction) (TsmRun *run);
@@ -155,12 +166,12 @@ static const TsmStep steps[] = {
 	{"checks", step_checks, false},
 	{"extensions", step_extensions, false},
 	{"roles", step_roles, false},
-	{"pre-data", step_pre_data, false},
-	{"timescaledb", step_timescaledb, false},
+	{"pre-data", step_pre_data, true},
+	{"timescaledb", step_timescaledb, true},
 	{"data", step_data, true},
-	{"post-data", step_post_data, false},
+	{"post-data", step_post_data, true},
 	{"compression", step_compression, false},
-	{"analyze", step_analyze, false},
+	{"analyze", step_analyze, true},
 	{"jobs", step_jobs, false},
 	{"verify", step_verify, false},
 };
@@ -169,6 +180,17 @@ static char *prepare_current_batch(TsmRun *run);
 static char *copy_current_batch(TsmRun *run);
 static char *empty_current_batch(TsmRun *run);
 static char *finish_caggs(TsmRun *run);
+static char *post_data_parallel(TsmRun *run);
+static char *begin_hypertables(TsmRun *run);
+static char *make_chunks(TsmRun *run);
+static char *list_unanalyzed(TsmRun *run);
+static char *analyze_batch(TsmRun *run);
+static void check_preflight(List *rows);
+static void replay_section(TsmRun *run, TsmSchemaSection section, bool skip_existing);
+static char *begin_section(TsmRun *run);
+static char *replay_batch(TsmRun *run);
+static char *object_key(const char *kind, const char *name);
+static int	compare_string_ptrs(const void *a, const void *b);
 
 /* how run_guarded runs a piece of a step */
 #define GUARD_RELATIONS		0x01	/* on error, mark the relations copying
@@ -180,6 +202,7 @@ static char *finish_caggs(TsmRun *run);
 static void run_steps(TsmRun *run);
 static void run_guarded(TsmRun *run, const char *step, StepFunction fn,
 						char **detail, int flags);
+static void run_in_batches(TsmRun *run, const char *step, int n, StepFunction fn);
 static char *result_value(int row, int col);
 static char *list_source_relations(TsmRun *run);
 static char *export_snapshot(TsmRun *run);
@@ -332,6 +355,24 @@ run_steps(TsmRun *run)
 }
 
 /*
+ * Run "fn" over "n" items of a step, tsm_section_batch_size at a time (it
+ * reads run->replay_next and run->replay_batch), each batch guarded and
+ * committed: what a batch locks goes with its commit.
+ */
+static void
+run_in_batches(TsmRun *run, const char *step, int n, StepFunction fn)
+{
+	run->replay_batch = tsm_section_batch_size();
+	for (run->replay_next = 0; run->replay_next < n;
+		 run->replay_next += run->replay_batch)
+	{
+		CHECK_FOR_INTERRUPTS();
+		run_guarded(run, step, fn, NULL, GUARD_SNAPSHOT);
+		SPI_commit();
+	}
+}
+
+/*
  * Run one step in a subtransaction.  On error: mark the step (and, with
  * "relations", the relations caught copying) failed, commit that, and raise
  * the error again.
@@ -431,6 +472,7 @@ step_checks(TsmRun *run)
 	PGconn	   *conn = tsm_conn_open(run->src);
 	List	   *checks = tsm_check_versions(conn, run->src);
 	TsmRows    *sessions = tsm_source_sessions(conn);
+	List	   *preflight = tsm_preflight(conn, run->consent);
 	ListCell   *lc;
 	StringInfoData list;
 	int			others = 0;
@@ -458,6 +500,8 @@ step_checks(TsmRun *run)
 						check->hint));
 	}
 
+	check_preflight(preflight);
+
 	initStringInfo(&list);
 	for (r = 0; r < sessions->nrows; r++)
 	{
@@ -479,6 +523,51 @@ step_checks(TsmRun *run)
 				errdetail("%s", list.data),
 				errhint("Take the applications offline: rows written during the migration may be missed."));
 	return others > 0 ? psprintf("%d other sessions on the source", others) : NULL;
+}
+
+/*
+ * Preflight's problems: one that would stop the run half way stops it
+ * now, before anything changes; one that loses something without failing
+ * is a WARNING.  Each names ten objects at most: preflight lists them all.
+ */
+static void
+check_preflight(List *rows)
+{
+	StringInfoData blocking;
+	StringInfoData losing;
+	int			nblocking = 0;
+	int			nlosing = 0;
+	ListCell   *lc;
+
+	initStringInfo(&blocking);
+	initStringInfo(&losing);
+	foreach(lc, rows)
+	{
+		TsmPreflightRow *row = lfirst(lc);
+		StringInfo	buf = row->blocks ? &blocking : &losing;
+		int		   *n = row->blocks ? &nblocking : &nlosing;
+
+		if (row->ok)
+			continue;
+		if ((*n)++ < 10)
+			appendStringInfo(buf, "%s%s %s: %s", buf->len > 0 ? "; " : "",
+							 row->check, row->object, row->detail);
+	}
+	if (nblocking > 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg_plural("%d object of the source cannot be created on this target",
+							  "%d objects of the source cannot be created on this target",
+							  nblocking, nblocking),
+				errdetail("%s%s.", blocking.data, nblocking > 10 ? "; ..." : ""),
+				errhint("SELECT * FROM tsmigrate.preflight(...) lists them with their fixes; nothing was changed."));
+	if (nlosing > 0)
+		ereport(WARNING,
+				errmsg_plural("%d object of the source will not be migrated",
+							  "%d objects of the source will not be migrated",
+							  nlosing, nlosing),
+				errdetail("%s%s.", losing.data, nlosing > 10 ? "; ..." : ""),
+				errhint("SELECT * FROM tsmigrate.preflight(...) lists them with their fixes."));
 }
 
 /*
@@ -550,36 +639,147 @@ step_roles(TsmRun *run)
 					created, existing, skipped);
 }
 
+/*
+ * Pre-data, in batches of objects, each batch a transaction of its own that
+ * records its objects in tsmigrate.run_object: the locks of the relations
+ * a batch creates go with its commit, so that no number of tables fills the
+ * lock table, and a resumed step replays what no batch committed.
+ */
 static char *
 step_pre_data(TsmRun *run)
 {
-	TsmSchemaDone done;
-
-	tsm_pull_schema(run->src, TSM_SECTION_PRE_DATA, 1, false, run_schema_options(run),
-					&done);
-	return psprintf(INT64_FORMAT " objects", done.created);
+	replay_section(run, TSM_SECTION_PRE_DATA, false);
+	return psprintf(INT64_FORMAT " objects", run->section_done.created);
 }
 
 /*
  * Post-data with the run's jobs, skipping what is there already: the
  * indexes that the data step built, and, in a step begun by an earlier
- * call, the objects it committed (with several jobs, each commits on its
- * own).
+ * call, the objects it committed.  With several jobs each object commits
+ * on its own in a worker; with one, in batches as pre-data.
  */
 static char *
 step_post_data(TsmRun *run)
 {
-	TsmSchemaDone done;
+	TsmSchemaDone *done = &run->section_done;
 
-	tsm_pull_schema(run->src, TSM_SECTION_POST_DATA, run->jobs, true,
-					run_schema_options(run), &done);
-	if (done.existing == 0)
-		return psprintf(INT64_FORMAT " objects", done.created);
+	if (run->jobs > 1)
+		run_guarded(run, "post-data", post_data_parallel, NULL, GUARD_SNAPSHOT);
+	else
+		replay_section(run, TSM_SECTION_POST_DATA, true);
+	if (done->existing == 0)
+		return psprintf(INT64_FORMAT " objects", done->created);
 	if (run->step_resumed)
 		return psprintf(INT64_FORMAT " objects (" INT64_FORMAT " more were there already)",
-						done.created, done.existing);
+						done->created, done->existing);
 	return psprintf(INT64_FORMAT " objects (" INT64_FORMAT " more built by the data step)",
-					done.created, done.existing);
+					done->created, done->existing);
+}
+
+static char *
+post_data_parallel(TsmRun *run)
+{
+	tsm_pull_schema(run->src, TSM_SECTION_POST_DATA, run->jobs, true,
+					run_schema_options(run), &run->section_done);
+	return NULL;
+}
+
+/*
+ * Replay a section in batches (tsm_section_batch_size objects each), each
+ * run guarded and committed with the record of its objects.
+ */
+static void
+replay_section(TsmRun *run, TsmSchemaSection section, bool skip_existing)
+{
+	const char *step = section == TSM_SECTION_PRE_DATA ? "pre-data" : "post-data";
+	int			nobjects;
+
+	run->section = section;
+	run->replay_skip_existing = skip_existing;
+	run_guarded(run, step, begin_section, NULL, GUARD_SNAPSHOT);
+	nobjects = list_length(run->replay->objects);
+	run_in_batches(run, step, nobjects, replay_batch);
+	run->section_done.created += nobjects;
+	tsm_section_end(run->replay);
+	run->replay = NULL;
+}
+
+/*
+ * Generate the section's objects from the source, and leave out those that
+ * an earlier call's committed batches recorded (counted as existing).
+ */
+static char *
+begin_section(TsmRun *run)
+{
+	const char *step = run->section == TSM_SECTION_PRE_DATA ? "pre-data" : "post-data";
+	TsmRows    *recorded;
+	char	  **keys;
+	List	   *todo = NIL;
+	ListCell   *lc;
+	int			i;
+
+	run->replay = tsm_section_begin(run->src, run->section, run->replay_skip_existing,
+									run_schema_options(run), &run->section_done);
+	recorded = tsm_state_objects_recorded(run->run_id, step);
+	if (recorded->nrows == 0)
+		return NULL;
+
+	/* sorted "kind\x1fname" keys: one lookup per object, by bsearch */
+	keys = palloc(sizeof(char *) * recorded->nrows);
+	for (i = 0; i < recorded->nrows; i++)
+		keys[i] = object_key(tsm_rows_value(recorded, i, 0), tsm_rows_value(recorded, i, 1));
+	qsort(keys, recorded->nrows, sizeof(char *), compare_string_ptrs);
+	foreach(lc, run->replay->objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+		char	   *key = object_key(obj->kind, obj->name);
+
+		if (bsearch(&key, keys, recorded->nrows, sizeof(char *), compare_string_ptrs))
+			run->section_done.existing++;
+		else
+			todo = lappend(todo, obj);
+		pfree(key);
+	}
+	run->replay->objects = todo;
+	return NULL;
+}
+
+/* one batch of the section's objects, recorded as the run's */
+static char *
+replay_batch(TsmRun *run)
+{
+	const char *step = run->section == TSM_SECTION_PRE_DATA ? "pre-data" : "post-data";
+	List	   *objects = run->replay->objects;
+	int			n = Min(run->replay_batch, list_length(objects) - run->replay_next);
+	const char **kinds = palloc(sizeof(char *) * n);
+	const char **names = palloc(sizeof(char *) * n);
+	int			i;
+
+	tsm_section_replay(run->replay, run->replay_next, n);
+	for (i = 0; i < n; i++)
+	{
+		TsmSchemaObject *obj = list_nth(objects, run->replay_next + i);
+
+		kinds[i] = obj->kind;
+		names[i] = obj->name;
+	}
+	tsm_state_objects_done(run->run_id, step, n, kinds, names);
+	pfree(kinds);
+	pfree(names);
+	return NULL;
+}
+
+/* a schema object's kind and name as one string, for the lookup above */
+static char *
+object_key(const char *kind, const char *name)
+{
+	return psprintf("%s\x1f%s", kind ? kind : "", name ? name : "");
+}
+
+static int
+compare_string_ptrs(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 /* how the run's schema is generated: its owners, privileges and allow */
@@ -609,19 +809,46 @@ source_has_timescaledb(TsmRun *run)
 }
 
 /*
- * Hypertables, after pre-data made their root tables: dimensions, chunks,
- * compression settings, and the chunks' rows (before post-data's indexes).
+ * Hypertables, after pre-data made their root tables: dimensions,
+ * compression settings and continuous aggregates in one transaction, then
+ * the (empty) chunks in batches, each committed: a chunk made stays locked
+ * until its transaction ends, and thousands would fill the lock table.  A
+ * resumed step leaves what an earlier call committed.
  */
 static char *
 step_timescaledb(TsmRun *run)
 {
 	TsmHypertablesDone done;
+	int			nchunks;
 
-	if (!source_has_timescaledb(run))
-		return pstrdup("skipped: the source has no TimescaleDB");
-	tsm_pull_hypertables(run->src, false, &done);
+	run_guarded(run, "timescaledb", begin_hypertables, NULL, GUARD_SNAPSHOT);
+	if (run->hypertables == NULL)
+		return pstrdup(source_has_timescaledb(run) ?
+					   "0 hypertables and continuous aggregates, 0 chunks (0 compressed on the source)" :
+					   "skipped: the source has no TimescaleDB");
+	SPI_commit();
+	nchunks = tsm_hypertables_chunk_count(run->hypertables);
+	run_in_batches(run, "timescaledb", nchunks, make_chunks);
+	tsm_hypertables_end(run->hypertables, &done);
+	run->hypertables = NULL;
 	return psprintf("%d hypertables and continuous aggregates, " INT64_FORMAT " chunks (" INT64_FORMAT " compressed on the source)",
 					done.hypertables, done.chunks, done.compressed);
+}
+
+/* the hypertables and aggregates made, the chunks read: NULL if none */
+static char *
+begin_hypertables(TsmRun *run)
+{
+	run->hypertables = source_has_timescaledb(run) ?
+		tsm_hypertables_begin(run->src, run->step_resumed) : NULL;
+	return NULL;
+}
+
+static char *
+make_chunks(TsmRun *run)
+{
+	tsm_hypertables_chunks(run->hypertables, run->replay_next, run->replay_batch);
+	return NULL;
 }
 
 /*
@@ -997,10 +1224,22 @@ empty_current_batch(TsmRun *run)
 static char *
 step_analyze(TsmRun *run)
 {
+	int			n;
+
+	run_guarded(run, "analyze", list_unanalyzed, NULL, GUARD_SNAPSHOT);
+	SPI_commit();
+	n = list_length(run->analyze);
+	run_in_batches(run, "analyze", n, analyze_batch);
+	run->analyze = NIL;
+	return n == 0 ? NULL : psprintf("%d relations", n);
+}
+
+/* what the caller owns and the copy workers did not analyze, by OID */
+static char *
+list_unanalyzed(TsmRun *run)
+{
 	Oid			types[1] = {INT8OID};
 	Datum		values[1];
-	VacuumStmt *stmt;
-	ParseState *pstate;
 	uint64		r;
 
 	values[0] = Int64GetDatum(run->run_id);
@@ -1017,22 +1256,34 @@ step_analyze(TsmRun *run)
 						  "            AND st.step OPERATOR(pg_catalog.=) 'data'))"
 						  " ORDER BY c.oid",
 						  1, types, values, NULL, true, 0);
-	if (SPI_processed == 0)
-		return NULL;
-
-	stmt = makeNode(VacuumStmt);
-	stmt->is_vacuumcmd = false;
+	run->analyze = NIL;
 	for (r = 0; r < SPI_processed; r++)
 	{
 		bool		isnull;
-		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r],
-														   SPI_tuptable->tupdesc, 1, &isnull));
 
-		stmt->rels = lappend(stmt->rels, makeVacuumRelation(NULL, relid, NIL));
+		run->analyze = lappend_oid(run->analyze,
+								   DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r],
+																  SPI_tuptable->tupdesc, 1, &isnull)));
 	}
-	pstate = make_parsestate(NULL);
-	ExecVacuum(pstate, stmt, false);
-	return psprintf("%d relations", list_length(stmt->rels));
+	return NULL;
+}
+
+/*
+ * ANALYZE a batch of them, each on its own (its lock released as it ends;
+ * one it cannot analyze is a WARNING)
+ */
+static char *
+analyze_batch(TsmRun *run)
+{
+	int			i;
+
+	for (i = run->replay_next;
+		 i < run->replay_next + run->replay_batch && i < list_length(run->analyze); i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		(void) tsm_target_analyze(list_nth_oid(run->analyze, i));
+	}
+	return NULL;
 }
 
 /*

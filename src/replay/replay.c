@@ -36,6 +36,7 @@
  */
 #include "postgres.h"
 
+#include "access/twophase.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -49,6 +50,7 @@
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "rewrite/rewriteSupport.h"
+#include "storage/lock.h"
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -74,6 +76,11 @@ PG_FUNCTION_INFO_V1(tsmigrate_pull_schema);
 static void pull_schema(TsmSource *src, TsmSchemaSection section, bool dry_run,
 						int jobs, bool skip_existing, TsmSchemaOptions *opts,
 						ReturnSetInfo *rsinfo, TsmSchemaDone *done);
+static TsmSectionReplay *section_begin(TsmSource *src, TsmSchemaSection section,
+									   bool dry_run, bool skip_existing,
+									   TsmSchemaOptions *opts, ReturnSetInfo *rsinfo,
+									   TsmSchemaDone *done);
+static void explain_lock_table_full(TsmSectionReplay *replay);
 
 /*
  * name_parts
@@ -314,29 +321,10 @@ pull_schema(TsmSource *src, TsmSchemaSection section, bool dry_run, int jobs,
 			bool skip_existing, TsmSchemaOptions *opts, ReturnSetInfo *rsinfo,
 			TsmSchemaDone *done)
 {
-	PGconn	   *conn;
-	List	   *objects;
+	TsmSectionReplay *replay;
 	ListCell   *lc;
-	MemoryContext gencxt;
-	MemoryContext objcxt;
-	MemoryContext oldcxt;
-	int			save_nestlevel;
-	TsmReplayGuard guard;
 
-	gencxt = AllocSetContextCreate(CurrentMemoryContext,
-								   "tsmigrate schema replay",
-								   ALLOCSET_DEFAULT_SIZES);
-	objcxt = AllocSetContextCreate(CurrentMemoryContext,
-								   "tsmigrate per-object",
-								   ALLOCSET_DEFAULT_SIZES);
-	oldcxt = MemoryContextSwitchTo(gencxt);
-	conn = tsm_conn_open(src);
-	objects = tsm_schema_objects(conn, section, opts);
-	tsm_conn_close(conn);
-	if (skip_existing)
-		objects = skip_existing_objects(objects, rsinfo, done);
-	tsm_replay_guard_init(&guard, opts->consent->flags, src->label, dry_run);
-	MemoryContextSwitchTo(oldcxt);
+	replay = section_begin(src, section, dry_run, skip_existing, opts, rsinfo, done);
 
 	/*
 	 * Post-data with several jobs: each object in a worker, committed on its
@@ -344,34 +332,161 @@ pull_schema(TsmSource *src, TsmSchemaSection section, bool dry_run, int jobs,
 	 */
 	if (jobs > 1 && !dry_run && section == TSM_SECTION_POST_DATA)
 	{
-		tsm_replay_parallel(objects, jobs, &guard);
-		foreach(lc, objects)
+		tsm_replay_parallel(replay->objects, jobs, &replay->guard);
+		foreach(lc, replay->objects)
 			put_row(rsinfo, done, lfirst(lc), "created");
-		MemoryContextDelete(objcxt);
-		MemoryContextDelete(gencxt);
+		tsm_section_end(replay);
 		return;
 	}
 
-	/* the settings of a pg_dump script, undone when this call ends */
+	PG_TRY();
+	{
+		tsm_section_replay(replay, 0, list_length(replay->objects));
+	}
+	PG_CATCH();
+	{
+		explain_lock_table_full(replay);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	foreach(lc, replay->objects)
+		put_row(rsinfo, done, lfirst(lc), dry_run ? "would create" : "created");
+	tsm_section_end(replay);
+}
+
+/*
+ * tsm_section_begin
+ *		A section's objects generated from the source, in replay order, for a
+ *		replay in batches (migrate's steps): what the target has already is
+ *		left out with skip_existing, counted in *done.  Everything lives in a
+ *		memory context of its own, under the caller's, which outlives the
+ *		commits between batches; tsm_section_end frees it.
+ */
+TsmSectionReplay *
+tsm_section_begin(TsmSource *src, TsmSchemaSection section, bool skip_existing,
+				  TsmSchemaOptions *opts, TsmSchemaDone *done)
+{
+	memset(done, 0, sizeof(TsmSchemaDone));
+	return section_begin(src, section, false, skip_existing, opts, NULL, done);
+}
+
+static TsmSectionReplay *
+section_begin(TsmSource *src, TsmSchemaSection section, bool dry_run,
+			  bool skip_existing, TsmSchemaOptions *opts, ReturnSetInfo *rsinfo,
+			  TsmSchemaDone *done)
+{
+	MemoryContext cxt;
+	MemoryContext oldcxt;
+	TsmSectionReplay *replay;
+	PGconn	   *conn;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate schema replay",
+								ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	replay = palloc0(sizeof(TsmSectionReplay));
+	replay->cxt = cxt;
+	replay->section = section;
+	conn = tsm_conn_open(src);
+	replay->objects = tsm_schema_objects(conn, section, opts);
+	tsm_conn_close(conn);
+	if (skip_existing)
+		replay->objects = skip_existing_objects(replay->objects, rsinfo, done);
+	tsm_replay_guard_init(&replay->guard, opts->consent->flags, src->label, dry_run);
+	MemoryContextSwitchTo(oldcxt);
+	return replay;
+}
+
+/*
+ * tsm_section_replay
+ *		Replay "count" of the section's objects from the "from"th on, in the
+ *		caller's transaction, under the settings of a pg_dump script.
+ */
+void
+tsm_section_replay(TsmSectionReplay *replay, int from, int count)
+{
+	MemoryContext objcxt;
+	int			save_nestlevel;
+	int			i;
+
+	objcxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate per-object",
+								   ALLOCSET_DEFAULT_SIZES);
+	/* the settings of a pg_dump script, undone when this batch ends */
 	save_nestlevel = NewGUCNestLevel();
 	tsm_replay_settings(GUC_ACTION_SAVE);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-
-	foreach(lc, objects)
+	for (i = from; i < from + count && i < list_length(replay->objects); i++)
 	{
-		TsmSchemaObject *obj = lfirst(lc);
-
 		CHECK_FOR_INTERRUPTS();
-		tsm_replay_object(obj, objcxt, &guard);
-		put_row(rsinfo, done, obj, dry_run ? "would create" : "created");
+		tsm_replay_object(list_nth(replay->objects, i), objcxt, &replay->guard);
 	}
-
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
 	AtEOXact_GUC(true, save_nestlevel);
-
 	MemoryContextDelete(objcxt);
-	MemoryContextDelete(gencxt);
+}
+
+void
+tsm_section_end(TsmSectionReplay *replay)
+{
+	MemoryContextDelete(replay->cxt);
+}
+
+/*
+ * tsm_section_batch_size
+ *		How many objects one transaction of a batched replay may create.
+ *
+ * A relation created stays locked (AccessExclusiveLock, with its TOAST
+ * table and index, and a primary key's index) until its transaction ends;
+ * keeping a batch within a quarter of max_locks_per_transaction, a
+ * transaction's guaranteed share of the lock table, leaves room for what
+ * one object locks besides.  With the default (64): 16 objects a commit.
+ */
+int
+tsm_section_batch_size(void)
+{
+	return Max(1, max_locks_per_xact / 4);
+}
+
+/*
+ * The lock table filled up during an all-or-nothing replay: say what that
+ * means here, and the ways out, instead of the lock manager's bare
+ * "out of shared memory".
+ */
+static void
+explain_lock_table_full(TsmSectionReplay *replay)
+{
+	ErrorData  *edata;
+	MemoryContext oldcxt;
+	int64		relations = 0;
+	ListCell   *lc;
+
+	if (geterrcode() != ERRCODE_OUT_OF_MEMORY)
+		return;
+	oldcxt = MemoryContextSwitchTo(replay->cxt);
+	edata = CopyErrorData();
+	MemoryContextSwitchTo(oldcxt);
+	if (strcmp(edata->message, "out of shared memory") != 0)
+		return;
+	foreach(lc, replay->objects)
+	{
+		const char *kind = ((TsmSchemaObject *) lfirst(lc))->kind;
+
+		if (strcmp(kind, "table") == 0 || strcmp(kind, "sequence") == 0 ||
+			strcmp(kind, "view") == 0 || strcmp(kind, "materialized view") == 0 ||
+			strcmp(kind, "index") == 0 || strcmp(kind, "constraint") == 0 ||
+			strcmp(kind, "foreign table") == 0)
+			relations++;
+	}
+	FlushErrorState();
+	ereport(ERROR,
+			errcode(ERRCODE_OUT_OF_MEMORY),
+			errmsg("out of shared memory"),
+			errdetail("pull_schema replays the section's %d objects (%lld tables, indexes, constraints and other relations) in one transaction, which locks each relation it creates until it ends; the lock table holds %d locks per connection (max_locks_per_transaction).",
+					  list_length(replay->objects), (long long) relations,
+					  max_locks_per_xact),
+			errhint("Run CALL tsmigrate.migrate(...), which commits the section in batches, or set max_locks_per_transaction to at least %lld and restart the server.",
+					(long long) Max(64, (relations * 3) / Max(1, MaxBackends + max_prepared_xacts) + 64)),
+			edata->context ? errcontext("%s", edata->context) : 0);
 }

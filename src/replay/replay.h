@@ -77,6 +77,25 @@ extern void tsm_pull_schema(TsmSource *src, TsmSchemaSection section, int jobs,
 							bool skip_existing, TsmSchemaOptions *opts,
 							TsmSchemaDone *done);
 
+/*
+ * A section's objects, generated and ready to be replayed in batches, each
+ * in a transaction of the caller's (migrate's steps), in replay.c.
+ */
+typedef struct TsmSectionReplay
+{
+	TsmSchemaSection section;
+	List	   *objects;		/* TsmSchemaObjects, in replay order */
+	TsmReplayGuard guard;
+	MemoryContext cxt;			/* holds it all; outlives commits */
+} TsmSectionReplay;
+
+extern TsmSectionReplay *tsm_section_begin(TsmSource *src, TsmSchemaSection section,
+										   bool skip_existing, TsmSchemaOptions *opts,
+										   TsmSchemaDone *done);
+extern void tsm_section_replay(TsmSectionReplay *replay, int from, int count);
+extern void tsm_section_end(TsmSectionReplay *replay);
+extern int	tsm_section_batch_size(void);
+
 /* in replay_check.c */
 extern void tsm_replay_check_init(void);
 extern void tsm_replay_guard_init(TsmReplayGuard *guard, bits32 allow,

@@ -96,7 +96,7 @@
 #define ALLOWED(guard, what) (((guard)->allow & (what)) == (what))
 
 /* the statements each kind of object is made of (schema_*.c, schema_owners.c) */
-#define MAX_KIND_STATEMENTS 6
+#define MAX_KIND_STATEMENTS 7
 static const struct
 {
 	const char *kind;
@@ -107,12 +107,14 @@ static const struct
 	{"schema", {T_CreateSchemaStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"schema comment", {T_CommentStmt}},
 	{"access method", {T_CreateAmStmt, T_CommentStmt}},
-	{"type", {T_CreateEnumStmt, T_CompositeTypeStmt, T_CreateRangeStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
+	{"type", {T_CreateEnumStmt, T_CompositeTypeStmt, T_CreateRangeStmt, T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
+	{"shell type", {T_DefineStmt}},
 	{"domain", {T_CreateDomainStmt, T_AlterDomainStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"function", {T_CreateFunctionStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"procedure", {T_CreateFunctionStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"aggregate", {T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"cast", {T_CreateCastStmt, T_CommentStmt}},
+	{"transform", {T_CreateTransformStmt, T_CommentStmt}},
 	{"operator", {T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"collation", {T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"operator family", {T_CreateOpFamilyStmt, T_AlterOpFamilyStmt, T_CommentStmt, T_AlterOwnerStmt}},
@@ -139,6 +141,8 @@ static const struct
 	{"publication", {T_CreatePublicationStmt, T_AlterPublicationStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"event trigger", {T_CreateEventTrigStmt, T_AlterEventTrigStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"materialized view data", {T_RefreshMatViewStmt}},
+	{"default privileges", {T_AlterDefaultPrivilegesStmt}},
+	{"privileges", {T_GrantStmt}},
 };
 
 /* a created object, as the object access hook names it */
@@ -158,8 +162,20 @@ static bool recorded(Oid classid, Oid objid, const TsmReplayGuard *guard);
 static bool object_is_ours(Oid classid, Oid objid, TsmReplayGuard *guard);
 static void lookup_object(ObjectType objtype, Node *object, ObjectAddress *address,
 						  Oid *relid);
+
+/* what lookup_object_address needs of lookup_object */
+typedef struct LookupArgs
+{
+	ObjectType	objtype;
+	Node	   *object;
+	ObjectAddress *address;
+	Oid		   *relid;
+} LookupArgs;
+
+static void lookup_object_address(void *arg);
 static Oid	chunk_hypertable(Oid relid);
 static void check_kind(const TsmSchemaObject *obj, Node *stmt);
+static bool define_fits(const char *kind, const DefineStmt *def);
 static void check_relation(RangeVar *rv, Node *stmt, TsmReplayGuard *guard);
 static void check_relation_oid(Oid relid, Node *stmt, TsmReplayGuard *guard);
 static void check_address(ObjectAddress address, Node *stmt, TsmReplayGuard *guard);
@@ -511,6 +527,14 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 		case T_DefineStmt:
 			check_define((DefineStmt *) stmt, guard);
 			break;
+		case T_CreateTransformStmt:
+			/* its functions take internal, which they read as C pointers */
+			if (!ALLOWED(guard, TSM_ALLOW_C_FUNCTIONS))
+				refuse_c(psprintf("transform for type %s language %s",
+								  TypeNameToString(((CreateTransformStmt *) stmt)->type_name),
+								  ((CreateTransformStmt *) stmt)->lang),
+						 "Its functions in C take internal: the wrong ones crash the server.");
+			break;
 		case T_CreateFunctionStmt:
 			check_function((CreateFunctionStmt *) stmt, guard);
 			break;
@@ -665,6 +689,15 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 		case T_GrantStmt:
 			check_grant((GrantStmt *) stmt, guard);
 			break;
+		case T_AlterDefaultPrivilegesStmt:
+			/* what roles' future objects grant, whoever created the roles */
+			if (!ALLOWED(guard, TSM_ALLOW_EXISTING_OBJECTS))
+				ereport(ERROR,
+						errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("permission denied to set default privileges from the source"),
+						errdetail("ALTER DEFAULT PRIVILEGES decides what the objects that roles create later grant, on the target, after the migration."),
+						errhint("Call again with allow => '{existing_objects}' if the source may set them, or with privileges => false to leave them out."));
+			break;
 		default:
 			/* check_kind lets no other statement through */
 			elog(ERROR, "unexpected node type %d in a replayed statement",
@@ -688,7 +721,8 @@ check_kind(const TsmSchemaObject *obj, Node *stmt)
 		if (strcmp(kind_statements[i].kind, obj->kind) != 0)
 			continue;
 		for (j = 0; j < MAX_KIND_STATEMENTS && kind_statements[i].tags[j] != 0; j++)
-			if (kind_statements[i].tags[j] == nodeTag(stmt))
+			if (kind_statements[i].tags[j] == nodeTag(stmt) &&
+				(!IsA(stmt, DefineStmt) || define_fits(obj->kind, (DefineStmt *) stmt)))
 				return;
 		ereport(ERROR,
 				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -700,6 +734,29 @@ check_kind(const TsmSchemaObject *obj, Node *stmt)
 			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			errmsg("source sent %s for an object of unknown kind \"%s\"",
 				   command_name(stmt), obj->kind));
+}
+
+/*
+ * A DefineStmt creates one of several kinds of object: the one of the
+ * object it came with (a "type" is no CREATE AGGREGATE)
+ */
+static bool
+define_fits(const char *kind, const DefineStmt *def)
+{
+	if (strcmp(kind, "type") == 0 || strcmp(kind, "shell type") == 0)
+		return def->kind == OBJECT_TYPE &&
+			(strcmp(kind, "type") == 0 || def->definition == NIL);
+	if (strcmp(kind, "aggregate") == 0)
+		return def->kind == OBJECT_AGGREGATE;
+	if (strcmp(kind, "operator") == 0)
+		return def->kind == OBJECT_OPERATOR;
+	if (strcmp(kind, "collation") == 0)
+		return def->kind == OBJECT_COLLATION;
+	if (strcmp(kind, "text search dictionary") == 0)
+		return def->kind == OBJECT_TSDICTIONARY;
+	if (strcmp(kind, "text search configuration") == 0)
+		return def->kind == OBJECT_TSCONFIGURATION;
+	return false;
 }
 
 /* the relation must be this migration's, if it exists */
@@ -760,52 +817,46 @@ check_named(ObjectType objtype, Node *object, Node *stmt, TsmReplayGuard *guard)
 static void
 lookup_object(ObjectType objtype, Node *object, ObjectAddress *address, Oid *relid)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	LookupArgs	args;
+	ErrorData  *edata;
 
+	args.objtype = objtype;
+	args.object = object;
+	args.address = address;
+	args.relid = relid;
 	address->classId = InvalidOid;
 	address->objectId = InvalidOid;
 	address->objectSubId = 0;
 	*relid = InvalidOid;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		Relation	rel = NULL;
+	edata = tsm_subtransaction(lookup_object_address, &args, true);
+	if (edata == NULL)
+		return;
+	if (edata->sqlerrcode != ERRCODE_UNDEFINED_OBJECT &&
+		edata->sqlerrcode != ERRCODE_UNDEFINED_SCHEMA &&
+		edata->sqlerrcode != ERRCODE_UNDEFINED_TABLE &&
+		edata->sqlerrcode != ERRCODE_UNDEFINED_FUNCTION &&
+		edata->sqlerrcode != ERRCODE_UNDEFINED_COLUMN)
+		ReThrowError(edata);
+	FreeErrorData(edata);
+	address->classId = InvalidOid;
+	address->objectId = InvalidOid;
+	*relid = InvalidOid;
+}
 
-		*address = get_object_address(objtype, object, &rel, AccessShareLock, true);
-		if (rel != NULL)
-		{
-			*relid = RelationGetRelid(rel);
-			relation_close(rel, NoLock);
-		}
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+static void
+lookup_object_address(void *arg)
+{
+	LookupArgs *args = arg;
+	Relation	rel = NULL;
 
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode != ERRCODE_UNDEFINED_OBJECT &&
-			edata->sqlerrcode != ERRCODE_UNDEFINED_SCHEMA &&
-			edata->sqlerrcode != ERRCODE_UNDEFINED_TABLE &&
-			edata->sqlerrcode != ERRCODE_UNDEFINED_FUNCTION &&
-			edata->sqlerrcode != ERRCODE_UNDEFINED_COLUMN)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-		address->classId = InvalidOid;
-		address->objectId = InvalidOid;
-		*relid = InvalidOid;
+	*args->address = get_object_address(args->objtype, args->object, &rel,
+										AccessShareLock, true);
+	if (rel != NULL)
+	{
+		*args->relid = RelationGetRelid(rel);
+		relation_close(rel, NoLock);
 	}
-	PG_END_TRY();
 }
 
 /*
@@ -1027,6 +1078,9 @@ check_define(DefineStmt *def, TsmReplayGuard *guard)
 	ListCell   *lc;
 
 	check_names_namespace(def->defnames, (Node *) def, guard);
+	/* a shell type is a name only: its functions and type come later */
+	if (def->kind == OBJECT_TYPE && def->definition == NIL)
+		return;
 	if (ALLOWED(guard, TSM_ALLOW_C_FUNCTIONS))
 		return;
 	if (def->kind == OBJECT_TYPE || def->kind == OBJECT_TSPARSER ||

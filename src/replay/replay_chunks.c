@@ -223,9 +223,15 @@ tsm_replay_chunk_statements(const TsmSchemaObject *obj, List **chunk_stmts,
 	(*root)->tag = first->tag;
 	if (is_index)
 	{
-		/* ON ONLY: TimescaleDB creates the hypertable's index alone */
+		/*
+		 * ON ONLY: TimescaleDB creates the hypertable's index alone, but
+		 * locks every chunk to do so, thousands of locks in one statement. A
+		 * superuser runs it as a dump's restore does, without TimescaleDB's
+		 * hooks: the hypertable alone, a few locks.
+		 */
 		(*root)->sql = psprintf("%.*sONLY %s", rv->location, first->sql,
 								first->sql + rv->location);
+		(*root)->without_timescaledb = superuser();
 	}
 	else
 	{

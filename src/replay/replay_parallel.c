@@ -63,6 +63,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -396,6 +397,9 @@ tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard)
 	for (i = 0; i < nworkers; i++)
 		pfree(lstate->handles[i]);
 	pfree(lstate);
+
+	/* the workers' commits, made without waiting, durable now */
+	XLogFlush(GetXLogInsertRecPtr());
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(cxt);
@@ -905,6 +909,15 @@ tsmigrate_replay_worker_main(Datum main_arg)
 	tsm_worker_begin(seg, errq, myindex, &shared->caller,
 					 area + shared->settings_off, shared->nsettings);
 	tsm_replay_settings(GUC_ACTION_SET);
+
+	/*
+	 * Each object commits without waiting for the WAL flush: thousands of
+	 * them, each its own fsync, would be most of the section's time.  The
+	 * leader flushes the WAL once they are all in, before it returns
+	 * (tsm_replay_parallel), so that none is lost that the caller was told
+	 * was created.
+	 */
+	SetConfigOption("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION);
 	CommitTransactionCommand();
 
 	taskcxt = AllocSetContextCreate(TopMemoryContext, "tsmigrate replay task",

@@ -75,6 +75,23 @@
 	" WHERE rc.relkind = 'v' AND NOT " NOT_TS_INTERNAL_VIEW("reads.oid") ")"
 
 /*
+ * A view or materialized view whose query needs a key of a table (GROUP BY
+ * the key, the other columns functionally dependent on it: its rule
+ * depends on the constraint), or reads such a view: as pg_dump does, it
+ * comes after the key, in post-data.
+ */
+#define NEEDS_KEY(reloid) \
+	"EXISTS (WITH RECURSIVE reads(oid) AS (" \
+	" SELECT " reloid \
+	" UNION" \
+	" SELECT rd.refobjid FROM reads JOIN pg_catalog.pg_rewrite rr ON rr.ev_class = reads.oid" \
+	" JOIN pg_catalog.pg_depend rd ON rd.classid = " CATOID("pg_rewrite") " AND rd.objid = rr.oid" \
+	"  AND rd.refclassid = " CATOID("pg_class") " AND rd.refobjid <> rr.ev_class)" \
+	" SELECT FROM reads JOIN pg_catalog.pg_rewrite rr ON rr.ev_class = reads.oid" \
+	" JOIN pg_catalog.pg_depend rd ON rd.classid = " CATOID("pg_rewrite") " AND rd.objid = rr.oid" \
+	"  AND rd.refclassid = " CATOID("pg_constraint") ")"
+
+/*
  * A valid, local, not inherited CHECK constraint that calls a user-defined
  * function: it is added after the table with ALTER TABLE, as pg_dump does
  * when the function takes the table's row type, which would be a cycle.

@@ -98,7 +98,26 @@ static const char *const aliases_multirange_sql =
 static const char *const depends_sql =
 "SELECT DISTINCT d.classid, d.objid, d.refclassid, d.refobjid"
 " FROM pg_catalog.pg_depend d"
-" WHERE d.deptype NOT IN ('p', 'e', 'x') AND d.objid >= 16384 AND d.refobjid >= 16384";
+" WHERE d.deptype NOT IN ('p', 'e', 'x') AND d.objid >= 16384 AND d.refobjid >= 16384"
+/*
+ * and a materialized view's on each one it reads through views: in
+ * post-data, where the views are not, its REFRESH follows theirs
+ */
+" UNION "
+"SELECT " CATOID("pg_class") ", m.oid, " CATOID("pg_class") ", r.oid"
+" FROM pg_catalog.pg_class m"
+" CROSS JOIN LATERAL (WITH RECURSIVE reads(oid) AS ("
+"  SELECT rd.refobjid FROM pg_catalog.pg_rewrite rr JOIN pg_catalog.pg_depend rd"
+"   ON rd.classid = " CATOID("pg_rewrite") " AND rd.objid = rr.oid AND rd.refclassid = " CATOID("pg_class")
+"  WHERE rr.ev_class = m.oid AND rd.refobjid <> rr.ev_class"
+"  UNION"
+"  SELECT rd.refobjid FROM reads JOIN pg_catalog.pg_class v ON v.oid = reads.oid AND v.relkind = 'v'"
+"  JOIN pg_catalog.pg_rewrite rr ON rr.ev_class = v.oid"
+"  JOIN pg_catalog.pg_depend rd ON rd.classid = " CATOID("pg_rewrite") " AND rd.objid = rr.oid"
+"   AND rd.refclassid = " CATOID("pg_class") " AND rd.refobjid <> rr.ev_class)"
+"  SELECT reads.oid FROM reads) r"
+" JOIN pg_catalog.pg_class rc ON rc.oid = r.oid"
+" WHERE m.relkind = 'm' AND m.oid >= 16384 AND rc.relkind = 'm' AND rc.oid <> m.oid";
 
 typedef struct ObjKey
 {
@@ -126,6 +145,7 @@ static bool resolve(HTAB *aliases, HTAB *index, ObjKey key, int *result);
 static int	placeholder_candidate(TsmSchemaObject **objs, int n, const bool *done,
 								  const bool *stood_in);
 static TsmSchemaObject *make_placeholder(TsmSchemaObject *view);
+static bool releases_through_shell(TsmSchemaObject *obj, TsmSchemaObject *dependent);
 static void heap_push(int *heap, int *n, int value);
 static int	heap_pop(int *heap, int *n);
 
@@ -184,6 +204,7 @@ tsm_schema_objects(PGconn *conn, TsmSchemaSection section,
 	tsm_schema_object_queries(&queries, version, post);
 	tsm_schema_table_queries(&queries, version, post);
 	tsm_schema_postdata_queries(&queries, version, post);
+	tsm_schema_privilege_queries(&queries, version, post, opts);
 
 	foreach(lc, queries)
 	{
@@ -435,6 +456,13 @@ sort_objects(PGconn *conn, int version, List *objects)
 			{
 				int			s = lfirst_int(lc);
 
+				/*
+				 * A base type's shell lets through only what the type needs
+				 * first (its input and output functions, which need it in
+				 * turn); the rest waits for the type itself.
+				 */
+				if (!releases_through_shell(objs[cur], objs[s]))
+					continue;
 				if (--indeg[s] == 0 && !done[s])
 					heap_push(heap, &heapn, s);
 			}
@@ -453,12 +481,13 @@ sort_objects(PGconn *conn, int version, List *objects)
 		objs[cur]->seq = list_length(result);
 		i++;
 		result = lappend(result, objs[cur]);
-		if (stood_in[cur])
-			continue;			/* its dependents were released already */
 		foreach(lc, succ[cur])
 		{
 			int			s = lfirst_int(lc);
 
+			/* those its placeholder let through are released already */
+			if (stood_in[cur] && releases_through_shell(objs[cur], objs[s]))
+				continue;
 			if (--indeg[s] == 0 && !done[s])
 				heap_push(heap, &heapn, s);
 		}
@@ -485,38 +514,61 @@ placeholder_candidate(TsmSchemaObject **objs, int n, const bool *done,
 }
 
 /*
+ * releases_through_shell
+ *		Does the placeholder of "obj" let "dependent" be made?  A view's
+ *		lets everything through; a base type's shell only what the type
+ *		itself waits for (its functions: the cycle).
+ */
+static bool
+releases_through_shell(TsmSchemaObject *obj, TsmSchemaObject *dependent)
+{
+	if (strcmp(obj->kind, "type") != 0)
+		return true;
+	return list_member_ptr(obj->after, dependent);
+}
+
+/*
  * make_placeholder
- *		The object that creates a view's placeholder; the view's own
- *		CREATE VIEW becomes CREATE OR REPLACE VIEW.
+ *		The object that creates a view's placeholder, whose own CREATE VIEW
+ *		becomes CREATE OR REPLACE VIEW; or a base type's shell.
  */
 static TsmSchemaObject *
 make_placeholder(TsmSchemaObject *view)
 {
 	TsmSchemaObject *ph = palloc0(sizeof(TsmSchemaObject));
 	TsmSchemaStmt *s = palloc0(sizeof(TsmSchemaStmt));
-	TsmSchemaStmt *def;
+	bool		shell = strcmp(view->kind, "type") == 0;
 
-	/* the source generates a placeholder only for a view it creates */
-	if (view->stmts == NIL ||
+	/*
+	 * A base type's placeholder is its shell, which the type's CREATE
+	 * completes; the source generates a view's only for a view it creates.
+	 */
+	if (shell ?
+		strncmp(view->placeholder, "CREATE TYPE ", 12) != 0 ||
+		strchr(view->placeholder, '(') != NULL :
+		view->stmts == NIL ||
 		strncmp(((TsmSchemaStmt *) linitial(view->stmts))->sql, "CREATE VIEW ", 12) != 0)
 		ereport(ERROR,
 				errcode(ERRCODE_PROTOCOL_VIOLATION),
 				errmsg("invalid response from the source"),
-				errdetail("The generated statements of %s %s have a placeholder but no CREATE VIEW.",
+				errdetail("The placeholder of %s %s is not a shell type or a view's.",
 						  view->kind, view->name));
-	def = linitial(view->stmts);
 	ph->classid = InvalidOid;
 	ph->objid = view->objid;
-	ph->kind = "view placeholder";
+	ph->kind = shell ? "shell type" : "view placeholder";
 	ph->name = view->name;
 	ph->prio = view->prio;
-	s->tag = "ViewStmt";
+	s->tag = shell ? "DefineStmt" : "ViewStmt";
 	s->sql = view->placeholder;
-	s->replace = false;
 	ph->stmts = list_make1(s);
 
-	def->sql = psprintf("CREATE OR REPLACE VIEW %s", def->sql + 12);
-	def->replace = true;
+	if (!shell)
+	{
+		TsmSchemaStmt *def = linitial(view->stmts);
+
+		def->sql = psprintf("CREATE OR REPLACE VIEW %s", def->sql + 12);
+		def->replace = true;
+	}
 	return ph;
 }
 

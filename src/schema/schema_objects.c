@@ -3,8 +3,8 @@
  * schema_objects.c
  *	  Source catalog queries for the objects that are not relations
  *
- * Schemas, access methods, enum, composite and range types, domains, functions and
- * procedures, aggregates, casts, operators, operator families and classes,
+ * Schemas, access methods, enum, composite, range, base and shell types, domains, functions and
+ * procedures, transforms, aggregates, casts, operators, operator families and classes,
  * collations, text search
  * dictionaries and configurations, foreign data wrappers, servers and user
  * mappings: all of them pre-data.  The columns every query returns are
@@ -94,6 +94,44 @@ static const char *const types_sql_fmt =
 " AND (t.typtype IN ('e', 'r', 'd') OR (t.typtype = 'c' AND tc.relkind = 'c'))";
 
 /*
+ * Base types, whose input and output functions (in C, or internal) and the
+ * type depend on each other: made as pg_dump makes them, a shell type
+ * first (the placeholder, made when the sort meets that cycle), then the
+ * functions, then the type.  Their array types come with them; a shell
+ * type that nothing completed is made alone.  @1@ is typsubscript (14 on).
+ */
+static const char *const base_types_sql_fmt =
+"SELECT " CATOID("pg_type") ", t.oid, 'type', pg_catalog.format('%I.%I', n.nspname, t.typname), 10,"
+" CASE WHEN t.typtype = 'p' THEN ARRAY[" STMT("DefineStmt", "pg_catalog.format('CREATE TYPE %I.%I', n.nspname, t.typname)") "]"
+" ELSE ARRAY['Placeholder:' || pg_catalog.format('CREATE TYPE %I.%I', n.nspname, t.typname),"
+"  " STMT("DefineStmt", "pg_catalog.format('CREATE TYPE %I.%I (%s)', n.nspname, t.typname, pg_catalog.concat_ws(', ',"
+		  "    CASE WHEN t.typlen = -1 THEN 'INTERNALLENGTH = variable'"
+		  "         ELSE pg_catalog.format('INTERNALLENGTH = %s', t.typlen) END,"
+		  "    pg_catalog.format('INPUT = %s', t.typinput::pg_catalog.regproc),"
+		  "    pg_catalog.format('OUTPUT = %s', t.typoutput::pg_catalog.regproc),"
+		  "    CASE WHEN t.typreceive <> 0 THEN pg_catalog.format('RECEIVE = %s', t.typreceive::pg_catalog.regproc) END,"
+		  "    CASE WHEN t.typsend <> 0 THEN pg_catalog.format('SEND = %s', t.typsend::pg_catalog.regproc) END,"
+		  "    CASE WHEN t.typmodin <> 0 THEN pg_catalog.format('TYPMOD_IN = %s', t.typmodin::pg_catalog.regproc) END,"
+		  "    CASE WHEN t.typmodout <> 0 THEN pg_catalog.format('TYPMOD_OUT = %s', t.typmodout::pg_catalog.regproc) END,"
+		  "    CASE WHEN t.typanalyze <> 0 THEN pg_catalog.format('ANALYZE = %s', t.typanalyze::pg_catalog.regproc) END,"
+		  "    CASE WHEN @1@::pg_catalog.oid <> 0 THEN pg_catalog.format('SUBSCRIPT = %s', @1@::pg_catalog.regproc) END,"
+		  "    CASE WHEN t.typbyval THEN 'PASSEDBYVALUE' END,"
+		  "    'ALIGNMENT = ' || CASE t.typalign WHEN 'c' THEN 'char' WHEN 's' THEN 'int2' WHEN 'i' THEN 'int4' ELSE 'double' END,"
+		  "    'STORAGE = ' || CASE t.typstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external' WHEN 'm' THEN 'main' ELSE 'extended' END,"
+		  "    CASE WHEN t.typcategory <> 'U' THEN pg_catalog.format('CATEGORY = %L', t.typcategory) END,"
+		  "    CASE WHEN t.typispreferred THEN 'PREFERRED = true' END,"
+		  "    CASE WHEN t.typdefault IS NOT NULL THEN pg_catalog.format('DEFAULT = %L', t.typdefault) END,"
+		  "    CASE WHEN t.typelem <> 0 THEN pg_catalog.format('ELEMENT = %s', pg_catalog.format_type(t.typelem, NULL)) END,"
+		  "    CASE WHEN t.typdelim <> ',' THEN pg_catalog.format('DELIMITER = %L', t.typdelim) END,"
+		  "    CASE WHEN t.typcollation <> 0 THEN 'COLLATABLE = true' END))") "]"
+" END || " COMMENT_STMT("pg_catalog.format('TYPE %I.%I', n.nspname, t.typname)", "pg_type", "t.oid")
+" FROM pg_catalog.pg_type t"
+" JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace"
+" WHERE t.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_type", "t.oid")
+" AND ((t.typtype = 'b' AND NOT EXISTS (SELECT FROM pg_catalog.pg_type e WHERE e.typarray = t.oid))"
+"      OR (t.typtype = 'p' AND NOT t.typisdefined))";
+
+/*
  * Functions and procedures; pg_get_functiondef() says CREATE OR REPLACE.
  * The constructors of range and multirange types come with their type.
  */
@@ -107,6 +145,19 @@ static const char *const functions_sql =
 " WHERE p.prokind <> 'a' AND p.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_proc", "p.oid")
 " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = " CATOID("pg_proc")
 "  AND i.objid = p.oid AND i.deptype = 'i')";
+
+/* transforms: after their functions, before the functions that use them */
+static const char *const transforms_sql =
+"SELECT " CATOID("pg_transform") ", tr.oid, 'transform',"
+" pg_catalog.format('FOR %s LANGUAGE %I', pg_catalog.format_type(tr.trftype, NULL), l.lanname), 21,"
+" ARRAY[" STMT("CreateTransformStmt", "pg_catalog.format('CREATE TRANSFORM FOR %s LANGUAGE %I (%s)',"
+			   "   pg_catalog.format_type(tr.trftype, NULL), l.lanname, pg_catalog.concat_ws(', ',"
+			   "    CASE WHEN tr.trffromsql <> 0 THEN pg_catalog.format('FROM SQL WITH FUNCTION %s', tr.trffromsql::pg_catalog.regprocedure) END,"
+			   "    CASE WHEN tr.trftosql <> 0 THEN pg_catalog.format('TO SQL WITH FUNCTION %s', tr.trftosql::pg_catalog.regprocedure) END))") ","
+"  " COMMENT_STMT("pg_catalog.format('TRANSFORM FOR %s LANGUAGE %I', pg_catalog.format_type(tr.trftype, NULL), l.lanname)",
+				  "pg_transform", "tr.oid") "]"
+" FROM pg_catalog.pg_transform tr JOIN pg_catalog.pg_language l ON l.oid = tr.trflang"
+" WHERE tr.oid >= 16384 AND " NOT_EXT("pg_transform", "tr.oid");
 
 #define OPNAME(oidexpr) \
 	"(SELECT pg_catalog.format('OPERATOR(%I.%s)', xn.nspname, xo.oprname) FROM pg_catalog.pg_operator xo" \
@@ -312,7 +363,11 @@ tsm_schema_object_queries(List **queries, int version, bool post)
 										"(SELECT pg_catalog.format(', MULTIRANGE_TYPE_NAME = %I.%I', mn.nspname, mt.typname)"
 										" FROM pg_catalog.pg_type mt JOIN pg_catalog.pg_namespace mn ON mn.oid = mt.typnamespace"
 										" WHERE mt.oid = r.rngmultitypid)" : "''"));
+	*queries = lappend(*queries,
+					   tsm_schema_subst(base_types_sql_fmt,
+										version >= 140000 ? "t.typsubscript" : "0"));
 	*queries = lappend(*queries, (char *) functions_sql);
+	*queries = lappend(*queries, (char *) transforms_sql);
 	*queries = lappend(*queries, (char *) aggregates_sql);
 	*queries = lappend(*queries, (char *) casts_sql);
 	*queries = lappend(*queries, (char *) operators_sql);

@@ -252,6 +252,7 @@ static void add_privileges(HTAB *index, const TsmRows *rows);
 static TsmSchemaStmt *make_stmt(const char *tag, char *sql);
 static bool owner_settable(Node *stmt, const char **rolname, char **reason);
 static void check_security_definer(const TsmSchemaObject *obj);
+static bool grantees_exist(const TsmSchemaObject *obj, GrantStmt *grant);
 
 static const OwnedKind *
 owned_kind(const char *kind)
@@ -281,6 +282,149 @@ make_stmt(const char *tag, char *sql)
 	s->tag = pstrdup(tag);
 	s->sql = sql;
 	return s;
+}
+
+/*
+ * ALTER DEFAULT PRIVILEGES, as pg_dump writes them: for each role (and
+ * schema), what its defaults grant beyond PostgreSQL's built-in ones
+ * (acldefault) and what they revoke of those; a schema's defaults start
+ * from none.  Post-data, as pg_dump has them, so that the objects the
+ * replay creates are not granted by them.  Their replay needs the
+ * caller's existing_objects: they decide what other roles' future objects
+ * grant.
+ */
+static const char *const default_privileges_sql =
+"SELECT " CATOID("pg_default_acl") ", d.oid, 'default privileges',"
+" pg_catalog.format('FOR ROLE %I%s ON %s', pg_catalog.pg_get_userbyid(d.defaclrole),"
+"  CASE WHEN d.defaclnamespace <> 0 THEN pg_catalog.format(' IN SCHEMA %I', n.nspname) ELSE '' END, x.objs), 95,"
+" x.stmts"
+" FROM pg_catalog.pg_default_acl d"
+" LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace"
+" CROSS JOIN LATERAL (SELECT o.objs, ARRAY("
+"   SELECT 'AlterDefaultPrivilegesStmt:' || pg_catalog.format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s %s %s ON %s %s %s%s',"
+"    pg_catalog.pg_get_userbyid(d.defaclrole),"
+"    CASE WHEN d.defaclnamespace <> 0 THEN pg_catalog.format(' IN SCHEMA %I', n.nspname) ELSE '' END,"
+"    g.op, g.privs, o.objs, CASE g.op WHEN 'GRANT' THEN 'TO' ELSE 'FROM' END,"
+"    CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END,"
+"    CASE WHEN g.grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
+"   FROM (SELECT 'GRANT' AS op, c.grantee, c.is_grantable AS grantable,"
+"          pg_catalog.string_agg(c.privilege_type, ', ' ORDER BY c.privilege_type) AS privs"
+"          FROM pg_catalog.aclexplode(d.defaclacl) c"
+"         WHERE NOT EXISTS (SELECT FROM pg_catalog.aclexplode(o.base) b WHERE b.grantee = c.grantee"
+"                            AND b.privilege_type = c.privilege_type AND b.is_grantable = c.is_grantable)"
+"         GROUP BY c.grantee, c.is_grantable"
+"        UNION ALL"
+"        SELECT 'REVOKE', b.grantee, false,"
+"          pg_catalog.string_agg(b.privilege_type, ', ' ORDER BY b.privilege_type)"
+"          FROM pg_catalog.aclexplode(o.base) b"
+"         WHERE NOT EXISTS (SELECT FROM pg_catalog.aclexplode(d.defaclacl) c WHERE c.grantee = b.grantee"
+"                            AND c.privilege_type = b.privilege_type)"
+"         GROUP BY b.grantee) g"
+"   ORDER BY g.op DESC, g.grantee, g.grantable) AS stmts"
+"  FROM (SELECT CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'"
+"                 WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END AS objs,"
+"               CASE WHEN d.defaclnamespace = 0"
+"                 THEN pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)"
+"                 ELSE NULL::pg_catalog.aclitem[] END AS base) o) x"
+" WHERE (d.defaclnamespace = 0 OR " USER_NSP("n.nspname") ")"
+"   AND pg_catalog.cardinality(x.stmts) > 0";
+
+/*
+ * Privileges changed since initdb on what the target has of its own: the
+ * public schema and, from a source of the target's major version (the
+ * catalogs of another differ), the tables and columns of pg_catalog
+ * (information_schema's are not dumped by pg_dump either).  As pg_dump
+ * does: against pg_init_privs (or the built-in default where it has no
+ * row), what was granted since and what was revoked.  Post-data, last; with existing_objects only, since they
+ * change objects no run creates (the replay refuses them otherwise).
+ * @1@: whether system catalogs are in.
+ */
+#define ACL_DIFF_STMTS(cur, base, fmt_grant, fmt_revoke) \
+" ARRAY(SELECT 'GrantStmt:' || CASE g.op WHEN 'GRANT' THEN" \
+"   pg_catalog.format(" fmt_grant ", g.privs, o.target," \
+"    CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END," \
+"    CASE WHEN g.grantable THEN ' WITH GRANT OPTION' ELSE '' END)" \
+"  ELSE pg_catalog.format(" fmt_revoke ", g.privs, o.target," \
+"    CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END) END" \
+"  FROM (SELECT 'GRANT' AS op, c.grantee, c.is_grantable AS grantable," \
+"         pg_catalog.string_agg(c.privilege_type || o.cols, ', ' ORDER BY c.privilege_type) AS privs" \
+"         FROM pg_catalog.aclexplode(" cur ") c" \
+"        WHERE NOT EXISTS (SELECT FROM pg_catalog.aclexplode(" base ") b WHERE b.grantee = c.grantee" \
+"                           AND b.privilege_type = c.privilege_type AND b.is_grantable = c.is_grantable)" \
+"        GROUP BY c.grantee, c.is_grantable" \
+"       UNION ALL" \
+"       SELECT 'REVOKE', b.grantee, false," \
+"         pg_catalog.string_agg(b.privilege_type || o.cols, ', ' ORDER BY b.privilege_type)" \
+"         FROM pg_catalog.aclexplode(" base ") b" \
+"        WHERE NOT EXISTS (SELECT FROM pg_catalog.aclexplode(" cur ") c WHERE c.grantee = b.grantee" \
+"                           AND c.privilege_type = b.privilege_type)" \
+"        GROUP BY b.grantee) g" \
+"  ORDER BY g.op DESC, g.grantee, g.grantable)"
+
+static const char *const changed_privileges_sql_fmt =
+"SELECT o.classid, o.objid, 'privileges', o.name, 96,"
+ACL_DIFF_STMTS("o.cur", "o.base", "'GRANT %s ON %s TO %s%s'", "'REVOKE %s ON %s FROM %s'")
+" FROM ("
+"  SELECT " CATOID("pg_namespace") " AS classid, n.oid AS objid,"
+"   pg_catalog.format('SCHEMA %I', n.nspname) AS name, pg_catalog.format('SCHEMA %I', n.nspname) AS target, '' AS cols,"
+"   COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner)) AS cur,"
+"   COALESCE(ip.initprivs, pg_catalog.acldefault('n', n.nspowner)) AS base"
+"   FROM pg_catalog.pg_namespace n"
+"   JOIN pg_catalog.pg_init_privs ip ON ip.classoid = " CATOID("pg_namespace")
+"    AND ip.objoid = n.oid AND ip.objsubid = 0"
+"  WHERE n.nspname = 'public'"
+"  UNION ALL"
+"  SELECT " CATOID("pg_class") ", c.oid, pg_catalog.format('TABLE %I.%I', n.nspname, c.relname),"
+"   pg_catalog.format('TABLE %I.%I', n.nspname, c.relname), '',"
+"   COALESCE(c.relacl, pg_catalog.acldefault('r', c.relowner)),"
+"   COALESCE(ip.initprivs, pg_catalog.acldefault('r', c.relowner))"
+"   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+"   LEFT JOIN pg_catalog.pg_init_privs ip ON ip.classoid = " CATOID("pg_class")
+"    AND ip.objoid = c.oid AND ip.objsubid = 0"
+"  WHERE @1@ AND n.nspname = 'pg_catalog' AND c.relkind IN ('r', 'v')"
+"  UNION ALL"
+"  SELECT " CATOID("pg_class") ", c.oid, pg_catalog.format('TABLE %I.%I', n.nspname, c.relname),"
+"   pg_catalog.format('TABLE %I.%I', n.nspname, c.relname), pg_catalog.format('(%I)', a.attname),"
+"   a.attacl, ip.initprivs"
+"   FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+"   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+"   LEFT JOIN pg_catalog.pg_init_privs ip ON ip.classoid = " CATOID("pg_class")
+"    AND ip.objoid = a.attrelid AND ip.objsubid = a.attnum"
+"  WHERE @1@ AND n.nspname = 'pg_catalog' AND c.relkind IN ('r', 'v')"
+"   AND a.attnum > 0 AND (a.attacl IS NOT NULL OR ip.objoid IS NOT NULL)"
+" ) o"
+" WHERE o.cur IS DISTINCT FROM o.base"
+" ORDER BY o.classid, o.objid, o.cols";
+
+/*
+ * tsm_schema_privilege_queries
+ *		Append the queries of this file for a section to "queries": default
+ *		privileges and privileges changed since initdb, in post-data, with
+ *		the privileges and the caller's existing_objects (without it they
+ *		are left out, as preflight says; the replay refuses them).
+ */
+void
+tsm_schema_privilege_queries(List **queries, int version, bool post,
+							 const TsmSchemaOptions *opts)
+{
+	if (!post || !opts->privileges ||
+		!tsm_consent_allows(opts->consent, TSM_ALLOW_EXISTING_OBJECTS))
+		return;
+	*queries = list_concat(*queries, tsm_schema_existing_privilege_queries(version));
+}
+
+/*
+ * tsm_schema_existing_privilege_queries
+ *		The two queries above, for a source of server version "version":
+ *		what the replay sets with existing_objects, and preflight names
+ *		without it.  Each returns a schema object per row (catalog_sql.h).
+ */
+List *
+tsm_schema_existing_privilege_queries(int version)
+{
+	return list_make2((char *) default_privileges_sql,
+					  tsm_schema_subst(changed_privileges_sql_fmt,
+									   version / 10000 == PG_VERSION_NUM / 10000 ? "true" : "false"));
 }
 
 /*
@@ -766,6 +910,33 @@ is_owner_change(Node *stmt)
 }
 
 /*
+ * Does every role a GRANT or REVOKE names exist here?  If not, a NOTICE
+ * says which, and the statement is skipped.
+ */
+static bool
+grantees_exist(const TsmSchemaObject *obj, GrantStmt *grant)
+{
+	ListCell   *lc;
+
+	foreach(lc, grant->grantees)
+	{
+		RoleSpec   *spec = lfirst_node(RoleSpec, lc);
+
+		if (spec->roletype == ROLESPEC_CSTRING &&
+			!OidIsValid(get_role_oid(spec->rolename, true)))
+		{
+			ereport(NOTICE,
+					errmsg("privileges on %s %s are not %s role \"%s\"", obj->kind, obj->name,
+						   grant->is_grant ? "granted to" : "revoked from",
+						   spec->rolename),
+					errdetail("The role does not exist on the target."));
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
  * tsm_schema_stmt_applies
  *		Whether the replay runs statement "s" of "obj" here, decided on the
  *		target when it is about to run, on "stmt", its parse tree (it has
@@ -795,25 +966,35 @@ tsm_schema_stmt_applies(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
 		return false;
 	}
 	if (IsA(stmt, GrantStmt))
+		return grantees_exist(obj, (GrantStmt *) stmt);
+	if (IsA(stmt, AlterDefaultPrivilegesStmt))
 	{
+		AlterDefaultPrivilegesStmt *adp = (AlterDefaultPrivilegesStmt *) stmt;
 		ListCell   *lc;
 
-		foreach(lc, ((GrantStmt *) stmt)->grantees)
+		/* FOR ROLE: the role whose future objects they are */
+		foreach(lc, adp->options)
 		{
-			RoleSpec   *spec = lfirst_node(RoleSpec, lc);
+			DefElem    *def = lfirst_node(DefElem, lc);
+			ListCell   *rc;
 
-			if (spec->roletype == ROLESPEC_CSTRING &&
-				!OidIsValid(get_role_oid(spec->rolename, true)))
+			if (strcmp(def->defname, "roles") != 0)
+				continue;
+			foreach(rc, (List *) def->arg)
 			{
-				ereport(NOTICE,
-						errmsg("privileges on %s %s are not %s role \"%s\"", obj->kind, obj->name,
-							   ((GrantStmt *) stmt)->is_grant ? "granted to" : "revoked from",
-							   spec->rolename),
-						errdetail("The role does not exist on the target."));
-				return false;
+				RoleSpec   *spec = lfirst_node(RoleSpec, rc);
+
+				if (spec->roletype == ROLESPEC_CSTRING &&
+					!OidIsValid(get_role_oid(spec->rolename, true)))
+				{
+					ereport(NOTICE,
+							errmsg("%s %s are not set: role \"%s\" does not exist on the target",
+								   obj->kind, obj->name, spec->rolename));
+					return false;
+				}
 			}
 		}
-		return true;
+		return grantees_exist(obj, adp->action);
 	}
 	if (IsA(stmt, CreateFunctionStmt))
 	{

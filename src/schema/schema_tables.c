@@ -67,9 +67,11 @@ static const char *const sequences_sql =
 	" CASE WHEN a.attgenerated = 's' THEN (SELECT pg_catalog.format(' GENERATED ALWAYS AS (%s) STORED'," \
 	"  pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)) FROM pg_catalog.pg_attrdef ad" \
 	"  WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) ELSE '' END," \
-	" CASE WHEN a.attidentity IN ('a', 'd') THEN (SELECT pg_catalog.format(' GENERATED %s AS IDENTITY (SEQUENCE NAME %I.%I" \
+	" CASE WHEN a.attidentity IN ('a', 'd') THEN (SELECT pg_catalog.format(' GENERATED %s AS IDENTITY (SEQUENCE NAME %I.%I%s" \
 	" START WITH %s INCREMENT BY %s MINVALUE %s MAXVALUE %s CACHE %s%s)'," \
 	"  CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END, sn.nspname, sc.relname," \
+	"  CASE WHEN sc.relpersistence = c.relpersistence THEN ''" \
+	"   WHEN sc.relpersistence = 'u' THEN ' UNLOGGED' ELSE ' LOGGED' END," \
 	"  s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END)" \
 	"  FROM pg_catalog.pg_depend dd JOIN pg_catalog.pg_class sc ON sc.oid = dd.objid" \
 	"  JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace JOIN pg_catalog.pg_sequence s ON s.seqrelid = sc.oid" \
@@ -265,6 +267,12 @@ static const char *const checks_sql =
 "   CASE WHEN x.opts IS NOT NULL THEN ' WITH (' || x.opts || ')' ELSE '' END, x.def)" \
 "  END," \
 "  " COMMENT_STMT("pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, n.nspname, c.relname)", "pg_class", "c.oid") "]" \
+" || ARRAY(SELECT 'AlterTableStmt:' || pg_catalog.format('ALTER TABLE ONLY %I.%I ALTER COLUMN %I SET COMPRESSION %s'," \
+"    n.nspname, c.relname, a.attname," \
+"    CASE pg_catalog.to_jsonb(a) OPERATOR(pg_catalog.->>) 'attcompression' WHEN 'p' THEN 'pglz' ELSE 'lz4' END)" \
+"   FROM pg_catalog.pg_attribute a" \
+"   WHERE c.relkind = 'm' AND a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped" \
+"    AND COALESCE(pg_catalog.to_jsonb(a) OPERATOR(pg_catalog.->>) 'attcompression', '') <> '' ORDER BY a.attnum)" \
 " || ARRAY(SELECT 'CommentStmt:' || pg_catalog.format('COMMENT ON COLUMN %I.%I.%I IS %L', n.nspname, c.relname, a.attname, d.description)" \
 "   FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_description d ON d.classoid = " CATOID("pg_class") \
 "    AND d.objoid = c.oid AND d.objsubid = a.attnum" \
@@ -276,9 +284,14 @@ static const char *const checks_sql =
 " WHERE c.relkind IN ('v', 'm') AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid") \
 " AND " NOT_TS_INTERNAL_VIEW("c.oid")
 
-/* views and materialized views; those reading continuous aggregates come with post-data */
-static const char *const views_sql = VIEWS_SQL " AND NOT " READS_CAGG("c.oid");
-static const char *const views_on_caggs_sql = VIEWS_SQL " AND " READS_CAGG("c.oid");
+/*
+ * views and materialized views; those reading continuous aggregates, and
+ * those that need a key of a table, come with post-data
+ */
+static const char *const views_sql = VIEWS_SQL " AND NOT " READS_CAGG("c.oid")
+" AND NOT " NEEDS_KEY("c.oid");
+static const char *const views_on_caggs_sql = VIEWS_SQL " AND (" READS_CAGG("c.oid")
+" OR " NEEDS_KEY("c.oid") ")";
 
 /*
  * tsm_schema_table_queries

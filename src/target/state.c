@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * state.c
- *	  The rows of tsmigrate.run, run_step and run_relation
+ *	  The rows of tsmigrate.run, run_step, run_relation and run_object
  *
  * NOTES
  *	A run moves running -> done, or running -> failed -> running (resumed)
@@ -26,6 +26,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "miscadmin.h"
 
@@ -284,6 +285,66 @@ tsm_state_relations_todo(int64 run_id)
 		rows->values[r * 3] = state_value(r, 1);
 		rows->values[r * 3 + 1] = state_value(r, 2);
 		rows->values[r * 3 + 2] = state_value(r, 3);
+	}
+	return rows;
+}
+
+/*
+ * tsm_state_objects_done
+ *		Record objects of a schema section as created by the run, in the
+ *		transaction that created them: a resumed step replays the others.
+ */
+void
+tsm_state_objects_done(int64 run_id, const char *section, int n,
+					   const char *const *kinds, const char *const *names)
+{
+	Oid			types[4] = {INT8OID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID};
+	Datum		values[4];
+	Datum	   *kind_datums = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *name_datums = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	if (n <= 0)
+		return;
+	for (i = 0; i < n; i++)
+	{
+		kind_datums[i] = CStringGetTextDatum(kinds[i]);
+		name_datums[i] = CStringGetTextDatum(names[i]);
+	}
+	values[0] = Int64GetDatum(run_id);
+	values[1] = CStringGetTextDatum(section);
+	values[2] = PointerGetDatum(construct_array(kind_datums, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_array(name_datums, n, TEXTOID, -1, false, TYPALIGN_INT));
+	state_exec("INSERT INTO tsmigrate.run_object (run_id, section, kind, name)"
+			   " SELECT $1, $2, o.kind, o.name FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4)) AS o (kind, name)",
+			   4, types, values, NULL);
+}
+
+/*
+ * tsm_state_objects_recorded
+ *		The objects of a section that the run's committed batches created:
+ *		(kind, name).
+ */
+TsmRows *
+tsm_state_objects_recorded(int64 run_id, const char *section)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+	TsmRows    *rows = palloc0(sizeof(TsmRows));
+	uint64		r;
+
+	values[0] = Int64GetDatum(run_id);
+	values[1] = CStringGetTextDatum(section);
+	state_exec("SELECT kind, name FROM tsmigrate.run_object"
+			   " WHERE run_id OPERATOR(pg_catalog.=) $1 AND section OPERATOR(pg_catalog.=) $2",
+			   2, types, values, NULL);
+	rows->nrows = (int) SPI_processed;
+	rows->ncols = 2;
+	rows->values = palloc0(sizeof(char *) * Max(1, rows->nrows * 2));
+	for (r = 0; r < SPI_processed; r++)
+	{
+		rows->values[r * 2] = state_value(r, 1);
+		rows->values[r * 2 + 1] = state_value(r, 2);
 	}
 	return rows;
 }

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * state.h
- *	  migrate's run state: runs, their steps and their relations (state.c)
+ *	  migrate's run state: runs, their steps, their relations and the schema
+ *	  objects their batches committed (state.c)
  *
  * IDENTIFICATION
  *	  src/target/state.h
@@ -60,6 +61,10 @@ extern void tsm_state_relations_failed(int64 run_id, const char *error);
 extern void tsm_state_relation_mark(int64 run_id, const char *relation,
 									TsmRelationState state, int64 rows,
 									int64 bytes, const char *error);
+extern void tsm_state_objects_done(int64 run_id, const char *section, int n,
+								   const char *const *kinds,
+								   const char *const *names);
+extern TsmRows *tsm_state_objects_recorded(int64 run_id, const char *section);
 extern int	tsm_state_running_pid(void);
 
 #endif							/* TSM_STATE_H */

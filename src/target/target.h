@@ -31,6 +31,13 @@ extern bool tsm_local_has_row(const char *sql, const char *param1,
 
 /* in target_hypertables.c */
 extern bool tsm_target_is_hypertable(Oid relid);
+
+/* in subtransaction.c */
+extern ErrorData *tsm_subtransaction(void (*fn) (void *arg), void *arg, bool keep);
+
+/* in target_tables.c */
+extern bool tsm_target_heap_is_empty(Oid relid);
+extern bool tsm_target_analyze(Oid relid);
 extern const char *tsm_hypertable_sql(const char *sql);
 
 #endif							/* TSM_TARGET_H */

@@ -286,6 +286,18 @@ tsm_cagg_create(PGconn *conn, int mat_id)
 }
 
 /*
+ * tsm_cagg_target_relid
+ *		The materialization hypertable here of the aggregate
+ *		"schema"."view", made by an earlier call; InvalidOid if none.  SPI
+ *		connected.
+ */
+Oid
+tsm_cagg_target_relid(const char *schema, const char *view)
+{
+	return target_mat(schema, view).relid;
+}
+
+/*
  * The statement built for an aggregate must create exactly that
  * materialized view, without data: the source's query cannot have turned it
  * into something else.

@@ -181,6 +181,8 @@ typedef struct TsmHypertable
 	char	   *qualname;		/* quoted, qualified; a continuous aggregate's
 								 * for its materialization */
 	bool		cagg;			/* a continuous aggregate's materialization */
+	char	   *cagg_schema;	/* its aggregate, unquoted */
+	char	   *cagg_view;
 	Oid			relid;			/* on the target */
 	char	   *assoc_schema;
 	char	   *assoc_prefix;
@@ -204,12 +206,28 @@ typedef struct PullArgs
 	TsmHypertablesDone done;	/* and what was done */
 } PullArgs;
 
+/* pull_hypertables' state between its pieces (tsm_hypertables_begin) */
+struct TsmHypertablesPull
+{
+	PullArgs   *args;
+	PGconn	   *conn;			/* the source, with data; NULL without */
+	TsmHypertable *hts;
+	int			nhts;
+	TsmRows    *chunks;
+	bool		binary_ok;
+	TsmCompressed *ccs;
+	int			nccs;
+	struct HTAB *existing;		/* resumed: the chunks here already */
+};
+
 static TsmHypertable *read_hypertables(PGconn *conn, int *nhts);
 static void read_compression_settings(TsmHypertable *ht, TsmRows *r, int i);
 static void create_hypertable(TsmHypertable *ht, TsmRows *dims, const char *tsschema);
 static void set_compression(TsmHypertable *ht);
 static void set_cagg_interval(TsmHypertable *ht, TsmRows *dims, const char *tsschema);
 static void pull_hypertables(void *arg);
+static TsmHypertablesPull *hypertables_begin(PullArgs *args, bool resume);
+static bool made_already(TsmHypertable *ht);
 static int64 pull_chunk(PullArgs *args, PGconn *conn, TsmHypertable *ht,
 						const char *schema, const char *table, const char *slices,
 						TsmCompressed *ccs, int nccs, bool binary_ok);
@@ -217,6 +235,8 @@ static void spi_exec(const char *sql, int nargs, Oid *types, Datum *values,
 					 const char *nulls);
 static Datum text_or_null(const char *s, char *null);
 static bool relation_is_empty(const char *qualname);
+static HTAB *target_chunk_names(bool compressed_only);
+
 static TsmCopyCommand chunk_copy(const TsmHypertable *ht, const char *chunk,
 								 bool binary_ok);
 static TsmCopyCommand compressed_copy(const TsmCompressed *cc, bool binary_ok);
@@ -295,61 +315,140 @@ static void
 pull_hypertables(void *arg)
 {
 	PullArgs   *args = arg;
+	TsmHypertablesPull *pull;
+
+	pull = hypertables_begin(args, false);
+	if (pull == NULL)
+		return;
+	tsm_hypertables_chunks(pull, 0, pull->chunks->nrows);
+	tsm_hypertables_end(pull, &args->done);
+}
+
+/*
+ * tsm_hypertables_begin
+ *		pull_hypertables in pieces, for migrate, which commits between them
+ *		(no rows, no data): this one reads the source's hypertables and
+ *		chunks and makes the hypertables, their dimensions and compression
+ *		settings, and the continuous aggregates; tsm_hypertables_chunks then
+ *		makes chunks, as many at a time as the caller's transaction may lock;
+ *		tsm_hypertables_end counts.  With "resume", what an earlier call
+ *		committed is left as it is: a hypertable or aggregate that exists,
+ *		a chunk that exists.  NULL when the source has no hypertables.
+ */
+TsmHypertablesPull *
+tsm_hypertables_begin(TsmSource *src, bool resume)
+{
+	PullArgs   *args = palloc0(sizeof(PullArgs));
+
+	args->src = src;
+	return hypertables_begin(args, resume);
+}
+
+static TsmHypertablesPull *
+hypertables_begin(PullArgs *args, bool resume)
+{
+	TsmHypertablesPull *pull;
 	PGconn	   *conn;
-	TsmHypertable *hts;
 	TsmRows    *dims;
-	TsmRows    *chunks;
 	char	   *tsschema;
-	int			nhts;
 	int			h;
-	int			c;
-	bool		binary_ok;
-	TsmCompressed *ccs;
-	int			nccs;
-	MemoryContext chunkcxt;
 
 	conn = tsm_conn_open(args->src);
 	tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-	if (!tsm_source_has_timescaledb(conn))
+	pull = palloc0(sizeof(TsmHypertablesPull));
+	pull->args = args;
+	pull->conn = conn;
+	if (tsm_source_has_timescaledb(conn))
+		pull->hts = read_hypertables(conn, &pull->nhts);
+	if (pull->nhts == 0)
 	{
 		tsm_conn_command(conn, "COMMIT");
 		tsm_conn_close(conn);
-		return;
-	}
-	hts = read_hypertables(conn, &nhts);
-	if (nhts == 0)
-	{
-		tsm_conn_command(conn, "COMMIT");
-		tsm_conn_close(conn);
-		return;
+		return NULL;
 	}
 	tsschema = tsm_timescaledb_schema();
 	dims = tsm_query(conn, dimensions_sql, 0, NULL, 8, "the source's dimensions");
-	chunks = tsm_query(conn, chunks_sql, 0, NULL, 7, "the source's chunks");
-	binary_ok = tsm_copy_binary_allowed(conn);
-	ccs = tsm_compressed_chunks(conn, &nccs);
+	pull->chunks = tsm_query(conn, chunks_sql, 0, NULL, 7, "the source's chunks");
+	pull->binary_ok = tsm_copy_binary_allowed(conn);
+	pull->ccs = tsm_compressed_chunks(conn, &pull->nccs);
+	if (resume)
+		pull->existing = tsm_target_chunk_names();
 
 	SPI_connect();
 
 	/* the hypertables, their dimensions and compression settings */
-	for (h = 0; h < nhts; h++)
+	for (h = 0; h < pull->nhts; h++)
 	{
+		TsmHypertable *ht = &pull->hts[h];
+
 		CHECK_FOR_INTERRUPTS();
-		if (hts[h].cagg)
+		if (resume && made_already(ht))
+			continue;
+		if (ht->cagg)
 		{
-			hts[h].relid = tsm_cagg_create(conn, hts[h].id);
-			set_cagg_interval(&hts[h], dims, tsschema);
+			ht->relid = tsm_cagg_create(conn, ht->id);
+			set_cagg_interval(ht, dims, tsschema);
 		}
 		else
-			create_hypertable(&hts[h], dims, tsschema);
-		if (hts[h].compression)
-			set_compression(&hts[h]);
+			create_hypertable(ht, dims, tsschema);
+		if (ht->compression)
+			set_compression(ht);
 	}
+	SPI_finish();
 
-	/* the chunks, with the source's slices and names, and their rows */
+	/* what is left to do needs the source only to copy rows */
+	if (!args->with_data)
+	{
+		tsm_conn_command(conn, "COMMIT");
+		tsm_conn_close(conn);
+		pull->conn = NULL;
+	}
+	return pull;
+}
+
+/*
+ * Did an earlier call make this hypertable (or continuous aggregate)
+ * already?  Then its relid is set from the target.
+ */
+static bool
+made_already(TsmHypertable *ht)
+{
+	if (ht->cagg)
+	{
+		Oid			relid = tsm_cagg_target_relid(ht->cagg_schema, ht->cagg_view);
+
+		if (!OidIsValid(relid))
+			return false;
+		ht->relid = relid;
+		return true;
+	}
+	return tsm_target_is_hypertable(ht->relid);
+}
+
+/* how many chunks tsm_hypertables_chunks has to make, in all */
+int
+tsm_hypertables_chunk_count(TsmHypertablesPull *pull)
+{
+	return pull->chunks->nrows;
+}
+
+/*
+ * tsm_hypertables_chunks
+ *		Make "count" of the source's chunks from the "from"th on, with the
+ *		source's slices and names, and (with_data) their rows.
+ */
+void
+tsm_hypertables_chunks(TsmHypertablesPull *pull, int from, int count)
+{
+	PullArgs   *args = pull->args;
+	TsmRows    *chunks = pull->chunks;
+	MemoryContext chunkcxt;
+	int			c;
+
+	SPI_connect();
 	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate chunk",
 									 ALLOCSET_DEFAULT_SIZES);
-	for (c = 0; c < chunks->nrows; c++)
+	for (c = from; c < from + count && c < chunks->nrows; c++)
 	{
 		int			htid = tsm_rows_int32(chunks, c, 0);
 		const char *schema = tsm_rows_name(chunks, c, 1);
@@ -359,18 +458,23 @@ pull_hypertables(void *arg)
 		char	   *chunkname;
 		int64		rows;
 		MemoryContext oldcxt;
+		int			h;
 
 		CHECK_FOR_INTERRUPTS();
-		for (h = 0; h < nhts; h++)
-			if (hts[h].id == htid)
-				ht = &hts[h];
+		for (h = 0; h < pull->nhts; h++)
+			if (pull->hts[h].id == htid)
+				ht = &pull->hts[h];
 		if (ht == NULL)
 			continue;			/* a chunk of an internal hypertable */
 
 		oldcxt = MemoryContextSwitchTo(chunkcxt);
 		chunkname = quote_qualified_identifier(schema, table);
-		rows = pull_chunk(args, conn, ht, schema, table,
-						  tsm_rows_get(chunks, c, 4), ccs, nccs, binary_ok);
+		if (tsm_target_chunk_names_has(pull->existing, chunkname))
+			rows = 0;			/* made by an earlier call */
+		else
+			rows = pull_chunk(args, pull->conn, ht, schema, table,
+							  tsm_rows_get(chunks, c, 4), pull->ccs, pull->nccs,
+							  pull->binary_ok);
 		ht->nchunks++;
 		MemoryContextSwitchTo(oldcxt);
 		put_row(args, ht->qualname, chunkname, compressed, rows,
@@ -378,18 +482,31 @@ pull_hypertables(void *arg)
 		MemoryContextReset(chunkcxt);
 	}
 	MemoryContextDelete(chunkcxt);
-
-	for (h = 0; h < nhts; h++)
-		put_row(args, hts[h].qualname, NULL, hts[h].compression,
-				hts[h].rows, args->with_data);
-
 	SPI_finish();
+}
 
-	/* continuous aggregates: their indexes and refresh state, once filled */
-	if (args->with_data)
-		tsm_caggs_finish(conn, NULL);
-	tsm_conn_command(conn, "COMMIT");
-	tsm_conn_close(conn);
+/*
+ * tsm_hypertables_end
+ *		A row per hypertable with its totals; with data, the continuous
+ *		aggregates' indexes and refresh state, once filled.
+ */
+void
+tsm_hypertables_end(TsmHypertablesPull *pull, TsmHypertablesDone *done)
+{
+	PullArgs   *args = pull->args;
+	int			h;
+
+	for (h = 0; h < pull->nhts; h++)
+		put_row(args, pull->hts[h].qualname, NULL, pull->hts[h].compression,
+				pull->hts[h].rows, args->with_data);
+	if (pull->conn != NULL)
+	{
+		if (args->with_data)
+			tsm_caggs_finish(pull->conn, NULL);
+		tsm_conn_command(pull->conn, "COMMIT");
+		tsm_conn_close(pull->conn);
+	}
+	*done = args->done;
 }
 
 /*
@@ -518,8 +635,9 @@ read_hypertables(PGconn *conn, int *nhts)
 		if (ht->cagg)
 		{
 			/* made with its aggregate by pull_hypertables */
-			ht->qualname = quote_qualified_identifier(tsm_rows_name(r, i, HT_CAGG_SCHEMA),
-													  tsm_rows_name(r, i, HT_CAGG_VIEW));
+			ht->cagg_schema = pstrdup(tsm_rows_name(r, i, HT_CAGG_SCHEMA));
+			ht->cagg_view = pstrdup(tsm_rows_name(r, i, HT_CAGG_VIEW));
+			ht->qualname = quote_qualified_identifier(ht->cagg_schema, ht->cagg_view);
 			ht->relid = InvalidOid;
 		}
 		else
@@ -1032,6 +1150,13 @@ chunk_name_hash(int size)
 HTAB *
 tsm_target_chunk_names(void)
 {
+	return target_chunk_names(false);
+}
+
+/* the target's chunks, or those compressed here only */
+static HTAB *
+target_chunk_names(bool compressed_only)
+{
 	MemoryContext callercxt = CurrentMemoryContext;
 	HTAB	   *names;
 	uint64		i;
@@ -1041,7 +1166,10 @@ tsm_target_chunk_names(void)
 		return NULL;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute("SELECT pg_catalog.format('%I.%I', ch.schema_name, ch.table_name)"
+	rc = SPI_execute(compressed_only ?
+					 "SELECT pg_catalog.format('%I.%I', ch.schema_name, ch.table_name)"
+					 "  FROM _timescaledb_catalog.chunk ch WHERE ch.compressed_chunk_id IS NOT NULL" :
+					 "SELECT pg_catalog.format('%I.%I', ch.schema_name, ch.table_name)"
 					 "  FROM _timescaledb_catalog.chunk ch", true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
@@ -1096,9 +1224,11 @@ typedef struct TsmChunk
 	int64		size;
 	bool		wanted;
 	TsmCompressed *compressed;	/* copied compressed, or NULL */
+	bool		compressed_here;	/* compressed on the target already */
 } TsmChunk;
 
 static void select_wanted_chunks(TsmChunk *chunks, int nchunks, ArrayType *wanted);
+static bool chunk_is_empty(const TsmChunk *ch);
 static void plan_chunk_task(TsmChunk *ch, int c, TsmCopyTask *task,
 							TsmCompressed *ccs, int nccs, bool binary_ok);
 
@@ -1183,6 +1313,7 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 	int			ntasks = 0;
 	bool		binary_ok;
 	TsmCompressed *ccs;
+	HTAB	   *compressed_here;
 	int			nccs;
 	int			c;
 
@@ -1199,6 +1330,7 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 
 	binary_ok = tsm_copy_binary_allowed(conn);
 	ccs = tsm_compressed_chunks(conn, &nccs);
+	compressed_here = target_chunk_names(true);
 	chunks = palloc0(sizeof(TsmChunk) * Max(rows->nrows, 1));
 	for (c = 0; c < rows->nrows; c++)
 	{
@@ -1219,6 +1351,7 @@ tsm_chunks_prepare(PGconn *conn, ArrayType *wanted)
 		ch->wanted = wanted == NULL;
 		ch->relid = get_relname_relid(tsm_rows_name(rows, c, 2),
 									  get_namespace_oid(tsm_rows_name(rows, c, 1), true));
+		ch->compressed_here = tsm_target_chunk_names_has(compressed_here, ch->qualname);
 		nchunks++;
 	}
 
@@ -1317,8 +1450,9 @@ plan_chunk_task(TsmChunk *ch, int c, TsmCopyTask *task, TsmCompressed *ccs,
 				errhint("Create the hypertables' chunks with tsmigrate.pull_hypertables(with_data => false) first."));
 	rel = table_open(ch->relid, RowExclusiveLock);
 	tsm_copy_check_target(rel);
-	table_close(rel, NoLock);
-	empty = relation_is_empty(ch->qualname);
+	/* no lock kept per chunk: the copy checks again (target_tables.c) */
+	table_close(rel, RowExclusiveLock);
+	empty = chunk_is_empty(ch);
 	if (!empty)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1389,10 +1523,22 @@ tsm_chunks_attach(TsmCopyPlan *plan, int64 run_id)
 
 
 /*
- * Does the target chunk hold no row visible to us?  Not ONLY: the rows of a
- * compressed chunk are not in its own heap, and TimescaleDB reads them
- * through the chunk.
+ * Does the target chunk hold no row visible to us?  Its heap, and, when it
+ * is compressed here, its rows through the chunk (not ONLY: TimescaleDB
+ * keeps them in another table and reads them through the chunk); only then
+ * through a query, whose locks last to the end of the transaction.
  */
+static bool
+chunk_is_empty(const TsmChunk *ch)
+{
+	if (!tsm_target_heap_is_empty(ch->relid))
+		return false;
+	if (!ch->compressed_here)
+		return true;
+	return relation_is_empty(ch->qualname);
+}
+
+/* Does the relation hold no row visible to us, read through a query? */
 static bool
 relation_is_empty(const char *qualname)
 {

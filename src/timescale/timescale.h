@@ -30,6 +30,11 @@ typedef struct TsmHypertablesDone
 
 extern void tsm_pull_hypertables(TsmSource *src, bool with_data,
 								 TsmHypertablesDone *done);
+typedef struct TsmHypertablesPull TsmHypertablesPull;
+extern TsmHypertablesPull *tsm_hypertables_begin(TsmSource *src, bool resume);
+extern int	tsm_hypertables_chunk_count(TsmHypertablesPull *pull);
+extern void tsm_hypertables_chunks(TsmHypertablesPull *pull, int from, int count);
+extern void tsm_hypertables_end(TsmHypertablesPull *pull, TsmHypertablesDone *done);
 
 extern List *tsm_source_hypertables(PGconn *conn);
 extern bool tsm_is_hypertable(List *hypertables, const char *qualname);
@@ -71,6 +76,7 @@ extern char *tsm_compressed_pending_of(const char *qualname);
 
 /* in caggs.c */
 extern Oid	tsm_cagg_create(PGconn *conn, int mat_id);
+extern Oid	tsm_cagg_target_relid(const char *schema, const char *view);
 extern void tsm_caggs_finish(PGconn *conn, struct ReturnSetInfo *rsinfo);
 
 #endif							/* TSM_TIMESCALE_H */

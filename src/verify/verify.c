@@ -8,7 +8,11 @@
  *	- inventory: per object kind, how many user objects each side has
  *	  ("count"), and one row per object that exists on one side only
  *	  (NOT NULL constraints left out: 18 catalogs them in pg_constraint,
- *	  older sources do not);
+ *	  older sources do not; so are the clones of a partitioned table's
+ *	  constraints on its partitions, which come with it, as pg_dump's do,
+ *	  and which PostgreSQL names as it creates them: a partition's own
+ *	  constraint, merged into the parent's when it was attached, keeps its
+ *	  name on the source only);
  *	- rows: per table and materialized view, the row count on each side,
  *	  and with checksums an order-independent checksum of the rows (the sum
  *	  of a 64-bit hash of each row's text, computed on each server); a
@@ -42,6 +46,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 #include "funcapi.h"
@@ -51,6 +56,7 @@
 #include "tsmigrate.h"
 #include "remote/remote.h"
 #include "source_catalog/catalog_filters.h"
+#include "target/target.h"
 #include "timescale/timescale.h"
 #include "verify.h"
 
@@ -58,7 +64,10 @@ PG_FUNCTION_INFO_V1(tsmigrate_verify);
 
 /*
  * every user object as (kind, identity), the same query on both sides; an
- * index, trigger, policy or rule is the user's when its table is
+ * index, trigger, policy or rule is the user's when its table is.  A
+ * routine's identity leaves out the IN of its arguments, which
+ * pg_get_function_identity_arguments writes for procedures from 14 on and
+ * not on 13: the same procedure on both sides of a 13 to 15 migration.
  */
 static const char *const inventory_sql =
 "SELECT kind, identity FROM ("
@@ -86,7 +95,7 @@ static const char *const inventory_sql =
 "   JOIN pg_catalog.pg_namespace n ON n.oid = o.connamespace"
 "   LEFT JOIN pg_catalog.pg_class c ON c.oid = o.conrelid"
 "   LEFT JOIN pg_catalog.pg_type t ON t.oid = o.contypid"
-"  WHERE " TSM_USER_NAMESPACE("o.connamespace") " AND o.contype <> 'n'"
+"  WHERE " TSM_USER_NAMESPACE("o.connamespace") " AND o.contype <> 'n' AND o.conparentid = 0"
 "    AND (c.oid IS NULL OR " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid") ")"
 " UNION ALL"
 " SELECT 'trigger', pg_catalog.quote_ident(g.tgname) || ' on ' ||"
@@ -98,14 +107,17 @@ static const char *const inventory_sql =
 " UNION ALL"
 " SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,"
 "        pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname) ||"
-"        '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'"
+"        '(' || pg_catalog.regexp_replace(pg_catalog.pg_get_function_identity_arguments(p.oid),"
+"                                         '(^|, )IN ', '\\1', 'g') || ')'"
 "   FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
 "  WHERE " TSM_USER_NAMESPACE("p.pronamespace")
 "    AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_proc", "p.oid")
 " UNION ALL"
 " SELECT 'type', pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.typname)"
 "   FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace"
-"  WHERE t.typtype IN ('e', 'd', 'r', 'm') AND " TSM_USER_NAMESPACE("t.typnamespace")
+"  WHERE (t.typtype IN ('e', 'd', 'r', 'm')"
+"         OR (t.typtype = 'b' AND NOT EXISTS (SELECT FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)))"
+"    AND " TSM_USER_NAMESPACE("t.typnamespace")
 "    AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_type", "t.oid")
 " UNION ALL"
 " SELECT 'policy', pg_catalog.quote_ident(y.polname) || ' on ' ||"
@@ -154,9 +166,67 @@ static const char *const sequences_sql =
 " ORDER BY pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)";
 
 
+/*
+ * the chunks of every hypertable, the same query on both sides: names
+ * unquoted, quoted here
+ */
+static const char *const hypertable_chunks_sql =
+"SELECT h.schema_name, h.table_name, ch.schema_name, ch.table_name"
+"  FROM _timescaledb_catalog.chunk ch"
+"  JOIN _timescaledb_catalog.hypertable h ON h.id OPERATOR(pg_catalog.=) ch.hypertable_id"
+" WHERE NOT ch.osm_chunk"
+"   AND NOT COALESCE((pg_catalog.to_jsonb(ch) OPERATOR(pg_catalog.->>) 'dropped')::pg_catalog.bool, false)";
+
+/* a chunk of a hypertable, both quoted and qualified */
+typedef struct ChunkOf
+{
+	char	   *hypertable;
+	char	   *chunk;
+} ChunkOf;
+
+/* one side's chunks, sorted by hypertable (strcmp) */
+typedef struct ChunkList
+{
+	ChunkOf    *items;
+	int			n;
+} ChunkList;
+
+/* what verify_table_rows needs of verify_rows */
+typedef struct RowsArgs
+{
+	TsmRows    *tables;
+	List	   *hypertables;
+	ChunkList	src_chunks;
+	ChunkList	tgt_chunks;
+	MemoryContext tablecxt;
+} RowsArgs;
+
+/* a hypertable's rows, summed over the chunks of each side */
+typedef struct ChunkSums
+{
+	const char *columns;		/* for checksums, or NULL */
+	ChunkOf    *src;			/* the source's chunks of it */
+	int			nsrc;
+	ChunkOf    *tgt;			/* the target's */
+	int			ntgt;
+	int64		src_rows;
+	int64		tgt_rows;
+	Datum		src_sum;		/* numeric */
+	Datum		tgt_sum;
+} ChunkSums;
+
 static void verify_source(VerifyState *state, TsmSource *src);
 static void verify_inventory(VerifyState *state);
 static void verify_rows(VerifyState *state);
+static void verify_table_rows(VerifyState *state, int t, void *arg);
+static void verify_hypertable_rows(VerifyState *state, RowsArgs *args,
+								   const char *table, const char *columns);
+static void verify_chunk_rows(VerifyState *state, int i, void *arg);
+static ChunkList chunk_list(TsmRows *rows);
+static ChunkOf *chunks_of(ChunkList *list, const char *hypertable, int *n);
+static int	compare_chunk_of(const void *a, const void *b);
+static char *rows_sql(const char *columns, const char *only, const char *relation);
+static void verify_sequence(VerifyState *state, int s, void *arg);
 static void verify_sequences(VerifyState *state);
 static void verify_large_objects(VerifyState *state);
 static void set_render_settings(void);
@@ -313,75 +383,216 @@ verify_inventory(VerifyState *state)
 static void
 verify_rows(VerifyState *state)
 {
-	MemoryContext tablecxt;
-	MemoryContext oldcxt;
-	TsmRows    *tables;
-	List	   *hypertables;
-	int			t;
+	RowsArgs	args;
 
-	tables = tsm_query(state->conn, tables_sql, 0, NULL, 4, "the source's tables");
+	args.tables = tsm_query(state->conn, tables_sql, 0, NULL, 4, "the source's tables");
 	/* a hypertable's rows are in its chunks: count through it, not ONLY */
-	hypertables = tsm_source_hypertables(state->conn);
-	tablecxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate verify table",
-									 ALLOCSET_DEFAULT_SIZES);
-
-	for (t = 0; t < tables->nrows; t++)
+	args.hypertables = tsm_source_hypertables(state->conn);
+	memset(&args.src_chunks, 0, sizeof(ChunkList));
+	memset(&args.tgt_chunks, 0, sizeof(ChunkList));
+	if (args.hypertables != NIL)
 	{
-		const char *table;
-		char	   *columns;
-		char	   *sql;
-		TsmRows    *src;
-		TsmRows    *tgt;
-		Oid			relid;
-		bool		src_populated = tsm_rows_bool(tables, t, 3);
-		bool		tgt_populated;
-		const char *only;
-
-		CHECK_FOR_INTERRUPTS();
-		oldcxt = MemoryContextSwitchTo(tablecxt);
-
-		/*
-		 * A table the target lacks is already reported by the inventory.  A
-		 * materialized view that is not populated on either side has no rows
-		 * to count: compare that state instead.
-		 */
-		relid = tsm_verify_relation(tables, t, &table, &tgt_populated);
-		if (!OidIsValid(relid) || !tgt_populated || !src_populated)
-		{
-			MemoryContextSwitchTo(oldcxt);
-			if (OidIsValid(relid))
-				tsm_verify_put(state, "populated", table,
-							   src_populated ? "yes" : "no",
-							   tgt_populated ? "yes" : "no");
-			MemoryContextReset(tablecxt);
-			continue;
-		}
-
-		only = tsm_is_hypertable(hypertables, table) ? "" : "ONLY ";
-		if (state->checksums)
-		{
-			columns = tsm_verify_columns(tables, t, 2);
-			sql = psprintf("SELECT pg_catalog.count(*),"
-						   " COALESCE(pg_catalog.sum(('x' || pg_catalog.substr(pg_catalog.md5(ROW(%s)::text), 1, 16))::bit(64)::bigint::numeric), 0)"
-						   " FROM %s%s t",
-						   columns, only, table);
-		}
-		else
-			sql = psprintf("SELECT pg_catalog.count(*) FROM %s%s", only, table);
-
-		tsm_verify_send(state->conn, sql);
-		tgt = tsm_verify_target(sql);
-		src = tsm_verify_finish(state->conn, sql, state->checksums ? 2 : 1,
-								psprintf("the rows of %s", table));
-
-		MemoryContextSwitchTo(oldcxt);
-		tsm_verify_put(state, "rows", table, tsm_rows_get(src, 0, 0), tsm_rows_value(tgt, 0, 0));
-		if (state->checksums)
-			tsm_verify_put(state, "checksum", table, tsm_rows_get(src, 0, 1),
-						   tsm_rows_value(tgt, 0, 1));
-		MemoryContextReset(tablecxt);
+		/* counted chunk by chunk: a query through one locks every chunk */
+		args.src_chunks = chunk_list(tsm_query(state->conn, hypertable_chunks_sql, 0, NULL, 4,
+											   "the source's chunks"));
+		if (OidIsValid(get_namespace_oid("_timescaledb_catalog", true)))
+			args.tgt_chunks = chunk_list(tsm_verify_target(hypertable_chunks_sql));
 	}
-	MemoryContextDelete(tablecxt);
+	args.tablecxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate verify table",
+										  ALLOCSET_DEFAULT_SIZES);
+	tsm_verify_batched(state, args.tables->nrows, verify_table_rows, &args);
+	MemoryContextDelete(args.tablecxt);
+}
+
+/* the rows of the "t"th table of the source, on both sides */
+static void
+verify_table_rows(VerifyState *state, int t, void *arg)
+{
+	RowsArgs   *args = arg;
+	TsmRows    *tables = args->tables;
+	const char *table;
+	char	   *columns;
+	char	   *sql;
+	TsmRows    *src;
+	TsmRows    *tgt;
+	Oid			relid;
+	bool		src_populated = tsm_rows_bool(tables, t, 3);
+	bool		tgt_populated;
+	const char *only;
+	MemoryContext oldcxt;
+
+	oldcxt = MemoryContextSwitchTo(args->tablecxt);
+
+	/*
+	 * A table the target lacks is already reported by the inventory.  A
+	 * materialized view that is not populated on either side has no rows to
+	 * count: compare that state instead.
+	 */
+	relid = tsm_verify_relation(tables, t, &table, &tgt_populated);
+	if (!OidIsValid(relid) || !tgt_populated || !src_populated)
+	{
+		MemoryContextSwitchTo(oldcxt);
+		if (OidIsValid(relid))
+			tsm_verify_put(state, "populated", table,
+						   src_populated ? "yes" : "no",
+						   tgt_populated ? "yes" : "no");
+		MemoryContextReset(args->tablecxt);
+		return;
+	}
+
+	columns = state->checksums ? tsm_verify_columns(tables, t, 2) : NULL;
+	if (tsm_is_hypertable(args->hypertables, table) &&
+		tsm_target_is_hypertable(relid))
+	{
+		MemoryContextSwitchTo(oldcxt);
+		verify_hypertable_rows(state, args, table, columns);
+		MemoryContextReset(args->tablecxt);
+		return;
+	}
+	only = tsm_is_hypertable(args->hypertables, table) ? "" : "ONLY ";
+	sql = rows_sql(columns, only, table);
+
+	tsm_verify_send(state->conn, sql);
+	tgt = tsm_verify_target(sql);
+	src = tsm_verify_finish(state->conn, sql, state->checksums ? 2 : 1,
+							psprintf("the rows of %s", table));
+
+	MemoryContextSwitchTo(oldcxt);
+	tsm_verify_put(state, "rows", table, tsm_rows_get(src, 0, 0), tsm_rows_value(tgt, 0, 0));
+	if (state->checksums)
+		tsm_verify_put(state, "checksum", table, tsm_rows_get(src, 0, 1),
+					   tsm_rows_value(tgt, 0, 1));
+	MemoryContextReset(args->tablecxt);
+}
+
+/* the query of a relation's rows: their count, and with columns, checksum */
+static char *
+rows_sql(const char *columns, const char *only, const char *relation)
+{
+	if (columns != NULL)
+		return psprintf("SELECT pg_catalog.count(*),"
+						" COALESCE(pg_catalog.sum(('x' || pg_catalog.substr(pg_catalog.md5(ROW(%s)::text), 1, 16))::bit(64)::bigint::numeric), 0)"
+						" FROM %s%s t",
+						columns, only, relation);
+	return psprintf("SELECT pg_catalog.count(*) FROM %s%s", only, relation);
+}
+
+/*
+ * A hypertable's rows: each side's chunks counted one by one (through the
+ * chunk: a compressed one's rows too), in batches that keep no lock, and
+ * summed.  Through the hypertable, one query would lock every chunk and
+ * its indexes at once, which the default lock table does not hold for a
+ * few thousand chunks.  The checksum is a sum, so the chunks' add up to
+ * the hypertable's.
+ */
+static void
+verify_hypertable_rows(VerifyState *state, RowsArgs *args, const char *table,
+					   const char *columns)
+{
+	ChunkSums	sums = {0};
+	Datum		zero = DirectFunctionCall3(numeric_in, CStringGetDatum("0"),
+										   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+
+	sums.columns = columns;
+	sums.src = chunks_of(&args->src_chunks, table, &sums.nsrc);
+	sums.tgt = chunks_of(&args->tgt_chunks, table, &sums.ntgt);
+	sums.src_sum = sums.tgt_sum = zero;
+	tsm_verify_batched(state, Max(sums.nsrc, sums.ntgt), verify_chunk_rows, &sums);
+	tsm_verify_put(state, "rows", table, psprintf(INT64_FORMAT, sums.src_rows),
+				   psprintf(INT64_FORMAT, sums.tgt_rows));
+	if (columns != NULL)
+		tsm_verify_put(state, "checksum", table,
+					   DatumGetCString(DirectFunctionCall1(numeric_out, sums.src_sum)),
+					   DatumGetCString(DirectFunctionCall1(numeric_out, sums.tgt_sum)));
+}
+
+/* the "i"th chunk of each side, where it has one, added to the sums */
+static void
+verify_chunk_rows(VerifyState *state, int i, void *arg)
+{
+	ChunkSums  *sums = arg;
+	char	   *src_sql = i < sums->nsrc ? rows_sql(sums->columns, "", sums->src[i].chunk) : NULL;
+	TsmRows    *src = NULL;
+	TsmRows    *tgt = NULL;
+
+	if (src_sql != NULL)
+		tsm_verify_send(state->conn, src_sql);
+	if (i < sums->ntgt)
+		tgt = tsm_verify_target(rows_sql(sums->columns, "", sums->tgt[i].chunk));
+	if (src_sql != NULL)
+		src = tsm_verify_finish(state->conn, src_sql, sums->columns ? 2 : 1,
+								psprintf("the rows of %s", sums->src[i].chunk));
+	if (src != NULL)
+	{
+		sums->src_rows += tsm_rows_int64(src, 0, 0);
+		if (sums->columns != NULL)
+			sums->src_sum = DirectFunctionCall2(numeric_add, sums->src_sum,
+												DirectFunctionCall3(numeric_in,
+																	CStringGetDatum(tsm_rows_get(src, 0, 1)),
+																	ObjectIdGetDatum(InvalidOid),
+																	Int32GetDatum(-1)));
+	}
+	if (tgt != NULL)
+	{
+		sums->tgt_rows += pg_strtoint64(tsm_rows_value(tgt, 0, 0));
+		if (sums->columns != NULL)
+			sums->tgt_sum = DirectFunctionCall2(numeric_add, sums->tgt_sum,
+												DirectFunctionCall3(numeric_in,
+																	CStringGetDatum(tsm_rows_value(tgt, 0, 1)),
+																	ObjectIdGetDatum(InvalidOid),
+																	Int32GetDatum(-1)));
+	}
+}
+
+/* (hypertable schema, table, chunk schema, table) rows, quoted and sorted */
+static ChunkList
+chunk_list(TsmRows *rows)
+{
+	ChunkList	list;
+	int			r;
+
+	list.n = rows->nrows;
+	list.items = palloc(sizeof(ChunkOf) * Max(rows->nrows, 1));
+	for (r = 0; r < rows->nrows; r++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		list.items[r].hypertable = quote_qualified_identifier(tsm_rows_name(rows, r, 0),
+															  tsm_rows_name(rows, r, 1));
+		list.items[r].chunk = quote_qualified_identifier(tsm_rows_name(rows, r, 2),
+														 tsm_rows_name(rows, r, 3));
+	}
+	qsort(list.items, list.n, sizeof(ChunkOf), compare_chunk_of);
+	return list;
+}
+
+static int
+compare_chunk_of(const void *a, const void *b)
+{
+	return strcmp(((const ChunkOf *) a)->hypertable, ((const ChunkOf *) b)->hypertable);
+}
+
+/* the chunks of "hypertable" in "list": *n of them from the one returned */
+static ChunkOf *
+chunks_of(ChunkList *list, const char *hypertable, int *n)
+{
+	int			lo = 0;
+	int			hi = list->n;
+	int			end;
+
+	/* the first whose hypertable is not below "hypertable" */
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (strcmp(list->items[mid].hypertable, hypertable) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < list->n && strcmp(list->items[end].hypertable, hypertable) == 0; end++)
+		;
+	*n = end - lo;
+	return list->items + lo;
 }
 
 /*
@@ -392,25 +603,28 @@ verify_sequences(VerifyState *state)
 {
 	TsmRows    *sequences = tsm_query(state->conn, sequences_sql, 0, NULL, 2,
 									  "the source's sequences");
-	int			s;
 
-	for (s = 0; s < sequences->nrows; s++)
-	{
-		const char *seq;
-		char	   *sql;
-		TsmRows    *src;
-		TsmRows    *tgt;
-		bool		populated;
+	tsm_verify_batched(state, sequences->nrows, verify_sequence, sequences);
+}
 
-		CHECK_FOR_INTERRUPTS();
-		if (!OidIsValid(tsm_verify_relation(sequences, s, &seq, &populated)))
-			continue;
-		sql = psprintf("SELECT last_value || CASE WHEN is_called THEN ' (called)' ELSE '' END FROM %s",
-					   seq);
-		src = tsm_query(state->conn, sql, 0, NULL, 1, psprintf("sequence %s", seq));
-		tgt = tsm_verify_target(sql);
-		tsm_verify_put(state, "sequence", seq, tsm_rows_get(src, 0, 0), tsm_rows_value(tgt, 0, 0));
-	}
+/* last_value and is_called of the "s"th sequence, on both sides */
+static void
+verify_sequence(VerifyState *state, int s, void *arg)
+{
+	TsmRows    *sequences = arg;
+	const char *seq;
+	char	   *sql;
+	TsmRows    *src;
+	TsmRows    *tgt;
+	bool		populated;
+
+	if (!OidIsValid(tsm_verify_relation(sequences, s, &seq, &populated)))
+		return;
+	sql = psprintf("SELECT last_value || CASE WHEN is_called THEN ' (called)' ELSE '' END FROM %s",
+				   seq);
+	src = tsm_query(state->conn, sql, 0, NULL, 1, psprintf("sequence %s", seq));
+	tgt = tsm_verify_target(sql);
+	tsm_verify_put(state, "sequence", seq, tsm_rows_get(src, 0, 0), tsm_rows_value(tgt, 0, 0));
 }
 
 /*

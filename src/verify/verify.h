@@ -42,6 +42,9 @@ typedef struct VerifyState
 } VerifyState;
 
 /* in verify_common.c */
+typedef void (*TsmVerifyItem) (VerifyState *state, int i, void *arg);
+extern void tsm_verify_batched(VerifyState *state, int n, TsmVerifyItem item,
+							   void *arg);
 extern void tsm_verify_send(PGconn *conn, const char *sql);
 extern TsmRows *tsm_verify_finish(PGconn *conn, const char *sql, int ncols,
 								  const char *what);

@@ -30,6 +30,7 @@
 #include "compat.h"
 #include "tsmigrate.h"
 #include "remote/remote.h"
+#include "target/target.h"
 #include "verify.h"
 
 /*
@@ -84,6 +85,71 @@ tsm_verify_columns(const TsmRows *rows, int r, int c)
 		appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
 						 quote_identifier(lfirst(lc)));
 	return buf.data;
+}
+
+/*
+ * Checks of one relation each read in batches of this many: on the target
+ * in a subtransaction, on the source after a savepoint, both rolled back
+ * when the batch is done.  Reading a relation locks it and its indexes
+ * until the transaction ends, and verify runs in one transaction on each
+ * side (one snapshot of the source); rolled back, a batch's locks go with
+ * it, and no number of tables or chunks fills either lock table.  The
+ * reads wrote nothing, so nothing else is undone; their results are
+ * copied out first.
+ */
+#define TSM_VERIFY_BATCH 16
+
+/* what verify_batch needs of tsm_verify_batched */
+typedef struct VerifyBatch
+{
+	VerifyState *state;
+	TsmVerifyItem item;
+	void	   *arg;
+	int			from;
+	int			n;
+} VerifyBatch;
+
+static void verify_batch(void *arg);
+
+/*
+ * tsm_verify_batched
+ *		Call "item" for 0 .. n-1, in batches that hold no lock past their
+ *		end (above).
+ */
+void
+tsm_verify_batched(VerifyState *state, int n, TsmVerifyItem item, void *arg)
+{
+	VerifyBatch batch;
+
+	batch.state = state;
+	batch.item = item;
+	batch.arg = arg;
+	batch.n = n;
+	for (batch.from = 0; batch.from < n; batch.from += TSM_VERIFY_BATCH)
+	{
+		ErrorData  *edata;
+
+		tsm_conn_command(state->conn, "SAVEPOINT tsm_verify");
+		edata = tsm_subtransaction(verify_batch, &batch, false);
+		if (edata != NULL)
+			ReThrowError(edata);
+		tsm_conn_command(state->conn,
+						 "ROLLBACK TO SAVEPOINT tsm_verify; RELEASE SAVEPOINT tsm_verify");
+	}
+}
+
+/* one batch of tsm_verify_batched */
+static void
+verify_batch(void *arg)
+{
+	VerifyBatch *batch = arg;
+	int			i;
+
+	for (i = batch->from; i < batch->n && i < batch->from + TSM_VERIFY_BATCH; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		batch->item(batch->state, i, batch->arg);
+	}
 }
 
 /*

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+#
+# bench/many_objects.sh: thousands of tables and chunks, on servers with
+# PostgreSQL's default settings.
+#
+# As root on a machine where PostgreSQL 15 with TimescaleDB and tsmigrate are
+# installed (`make install` beforehand; TSM_PG_BINDIR as for scripts/test).
+# Starts a source and a target cluster as the unprivileged user tsmtest with
+# nothing but shared_preload_libraries = 'timescaledb' set: the default
+# max_locks_per_transaction (64) and max_connections (100), a lock table of
+# some 8,000 locks.  On the source:
+#
+#   tables  TABLES tables (default 10000), each with a primary key, a CHECK,
+#           an index, a foreign key to one shared table, a comment and a
+#           row, made statement by statement as an application makes them
+#   chunks  a hypertable with 2 indexes and CHUNKS daily chunks (default
+#           10000), 4 rows in each
+#
+# Then, one after the other, each into a fresh database of the target,
+# timed end to end, the peak RssAnon of the target's processes sampled as in
+# bench/compare.sh:
+#
+#   tables  pg_dump --schema-only | psql (the documented procedure's schema),
+#           then CALL tsmigrate.migrate(roles => false, jobs => 2): the whole
+#           call and its pre-data + post-data steps, against the former
+#   chunks  the documented procedure (pg_dump | psql between
+#           timescaledb_pre_restore() and timescaledb_post_restore()), then
+#           CALL tsmigrate.migrate(roles => false, jobs => 2)
+#
+# and after each tsmigrate run, the run's state (every step done: verify
+# included, so every table's and chunk's rows were counted on both sides).
+#
+#   TABLES=10000 CHUNKS=10000 bash bench/many_objects.sh
+#
+# Environment: TABLES, CHUNKS, PORT (first port to try, default 56400),
+# TSM_TEST_USER, TMPDIR, KEEP=1 to keep the work directory.
+
+set -uo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+TABLES=${TABLES:-10000}
+CHUNKS=${CHUNKS:-10000}
+PORT=${PORT:-56400}
+
+die() { echo "many_objects.sh: $*" >&2; exit 1; }
+
+require_root
+ensure_test_user
+use_target "${majors[0]}"
+sharedir=$($PG_CONFIG --sharedir)
+[ -f "$sharedir/extension/tsmigrate.control" ] ||
+	die "tsmigrate is not installed: run make install first"
+[ -f "$sharedir/extension/timescaledb.control" ] ||
+	die "TimescaleDB is not installed in $($PG_CONFIG --bindir)"
+
+work=$(mktemp -d -t tsm_many.XXXXXX)
+chmod 755 "$work"
+mkdir "$work/source" "$work/target" "$work/results" "$work/logs"
+chown -R "$TEST_USER" "$work"
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+conf=("shared_preload_libraries = 'timescaledb'" "timescaledb.telemetry_level = off")
+src_port=$(free_port "$PORT")
+start_cluster "$work/source" "$src_port" "${conf[@]}" || die "the source cluster did not start"
+tgt_port=$(free_port $((src_port + 1)))
+start_cluster "$work/target" "$tgt_port" "${conf[@]}" || die "the target cluster did not start"
+
+# psql on database $1 of the source, reading stdin
+src_sql() { as_test_user "psql -X -q -At -v ON_ERROR_STOP=1 -h '$work/source' -p $src_port -d $1"; }
+tgt_sql() { as_test_user "psql -X -q -At -v ON_ERROR_STOP=1 -h '$work/target' -p $tgt_port -d $1"; }
+
+echo "== machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM; $(postgres --version)"
+echo "== both servers: max_locks_per_transaction = $(echo 'SHOW max_locks_per_transaction' | tgt_sql postgres), max_connections = $(echo 'SHOW max_connections' | tgt_sql postgres)"
+
+t0=$(now)
+src_sql postgres <<<"CREATE DATABASE tables; CREATE DATABASE chunks" || die "CREATE DATABASE failed"
+src_sql tables <<SQL >/dev/null || die "making the tables failed"
+CREATE TABLE shared (id int PRIMARY KEY);
+INSERT INTO shared SELECT generate_series(1, 10);
+SELECT format('CREATE TABLE t%s (id int PRIMARY KEY, shared_id int REFERENCES shared,'
+              ' n int CHECK (n > 0), name text)', g) FROM generate_series(1, $TABLES) g \gexec
+SELECT format('CREATE INDEX ON t%s (name)', g) FROM generate_series(1, $TABLES) g \gexec
+SELECT format('COMMENT ON TABLE t%s IS %L', g, 'table ' || g) FROM generate_series(1, $TABLES) g \gexec
+SELECT format('INSERT INTO t%s VALUES (1, 1, %s, %L)', g, g, 'row ' || g) FROM generate_series(1, $TABLES) g \gexec
+SQL
+src_sql chunks <<SQL >/dev/null || die "making the hypertable failed"
+CREATE EXTENSION timescaledb;
+CREATE TABLE readings (time timestamptz NOT NULL, device int NOT NULL, value float8);
+SELECT create_hypertable('readings', 'time', chunk_time_interval => interval '1 day');
+CREATE INDEX ON readings (device, time DESC);
+SELECT format('INSERT INTO readings SELECT %L::timestamptz + g * interval ''6 hours'', g %% 3, g'
+              ' FROM generate_series(0, 3) g', '2000-01-01'::date + d)
+  FROM generate_series(0, $CHUNKS - 1) d \gexec
+SQL
+echo "== source: $TABLES tables, a hypertable of $CHUNKS chunks, made in $(elapsed "$t0" "$(now)") s"
+
+# run LABEL DB COMMAND: COMMAND (a shell line, as tsmtest) timed, memory sampled
+run() {
+	local label=$1 db=$2 cmd=$3 res="$work/results/$1" t0 t1 rc mpid spid
+	mkdir -p "$res"
+	tgt_sql postgres <<<"CREATE DATABASE $db" || die "CREATE DATABASE $db failed"
+	tgt_sql postgres <<<"CHECKPOINT"
+	t0=$(now)
+	as_test_user "$cmd" >"$work/logs/$label.log" 2>&1 &
+	mpid=$!
+	sample "$mpid" >"$res/memory" &
+	spid=$!
+	wait "$mpid"
+	rc=$?
+	t1=$(now)
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	awk '$1 > m { m = $1 } END { printf "%.0f\n", m / 1024 }' "$res/memory" >"$res/peak"
+	if [ $rc = 0 ]; then
+		elapsed "$t0" "$t1" >"$res/seconds"
+	else
+		echo "-" >"$res/seconds"
+		echo "   $label FAILED (exit $rc); the end of its output:"
+		tail -n 8 "$work/logs/$label.log" | sed 's/^/      /'
+	fi
+	printf '   %-22s %8s s   largest target process %5s MB\n' "$label" "$(cat "$res/seconds")" "$(cat "$res/peak")"
+}
+
+srcdb() { echo "host=$work/source port=$src_port dbname=$1"; }
+tgtpsql() { echo "psql -X -q -v ON_ERROR_STOP=1 -h '$work/target' -p $tgt_port -d $1"; }
+
+# tsmigrate's step seconds, from the run state of database $1
+steps() {
+	tgt_sql "$1" <<<"SELECT step, round(extract(epoch FROM finished - started)::numeric, 2), state
+	                    FROM tsmigrate.run_step ORDER BY ordinal"
+}
+
+echo "== tables"
+run "documented schema" doc_tables \
+	"pg_dump --schema-only -h '$work/source' -p $src_port tables | $(tgtpsql doc_tables) >/dev/null"
+run "tsmigrate" tsm_tables \
+	"$(tgtpsql tsm_tables) -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb tables)', jobs => 2, roles => false)\""
+steps tsm_tables >"$work/results/tsmigrate/steps"
+schema=$(awk -F'|' '$1 == "pre-data" || $1 == "post-data" { s += $2 } END { printf "%.2f", s }' "$work/results/tsmigrate/steps")
+echo "   tsmigrate's pre-data + post-data steps: $schema s"
+echo "   steps: $(awk -F'|' '{ printf "%s %s s (%s); ", $1, $2, $3 }' "$work/results/tsmigrate/steps")"
+
+echo "== chunks"
+run "documented" doc_chunks \
+	"pg_dump -h '$work/source' -p $src_port chunks >'$work/chunks.sql' &&
+	 $(tgtpsql doc_chunks) -c 'CREATE EXTENSION timescaledb' -c 'SELECT timescaledb_pre_restore()' -f '$work/chunks.sql' -c 'SELECT public.timescaledb_post_restore()' >/dev/null"
+run "tsmigrate chunks" tsm_chunks \
+	"$(tgtpsql tsm_chunks) -c 'CREATE EXTENSION timescaledb' -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb chunks)', jobs => 2, roles => false)\""
+steps tsm_chunks >"$work/results/tsmigrate chunks/steps"
+echo "   steps: $(awk -F'|' '{ printf "%s %s s (%s); ", $1, $2, $3 }' "$work/results/tsmigrate chunks/steps")"
+
+doc=$(cat "$work/results/documented schema/seconds")
+echo
+echo "== reading"
+echo "   $TABLES tables: tsmigrate's pre-data + post-data $schema s against pg_dump -s | psql $doc s: $(ratio "$schema" "$doc")x (goal: at most 0.5x); whole migrate $(cat "$work/results/tsmigrate/seconds") s"
+echo "   $CHUNKS chunks: tsmigrate's whole migrate $(cat "$work/results/tsmigrate chunks/seconds") s against the documented procedure's $(cat "$work/results/documented/seconds") s: $(ratio "$(cat "$work/results/tsmigrate chunks/seconds")" "$(cat "$work/results/documented/seconds")")x"
+echo "   largest target process: tsmigrate $(cat "$work/results/tsmigrate/peak") MB and $(cat "$work/results/tsmigrate chunks/peak") MB"
+for db in tsm_tables tsm_chunks; do
+	echo "   $db: run $(tgt_sql "$db" <<<'SELECT state FROM tsmigrate.run')"
+done

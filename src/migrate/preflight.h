@@ -1,0 +1,30 @@
+/*-------------------------------------------------------------------------
+ *
+ * preflight.h
+ *	  What would stop a migration, found before anything changes
+ *	  (preflight.c), for migrate's checks step
+ *
+ * IDENTIFICATION
+ *	  src/migrate/preflight.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TSM_PREFLIGHT_H
+#define TSM_PREFLIGHT_H
+
+#include "tsmigrate.h"
+
+/* one row of tsmigrate.preflight */
+typedef struct TsmPreflightRow
+{
+	const char *check;			/* "base type", "c function", "size", ... */
+	const char *object;
+	bool		ok;
+	bool		blocks;			/* not ok, and a migration would fail half way */
+	const char *detail;
+	const char *fix;			/* or NULL */
+} TsmPreflightRow;
+
+extern List *tsm_preflight(PGconn *conn, const TsmConsent *consent);
+
+#endif							/* TSM_PREFLIGHT_H */
