@@ -1,14 +1,15 @@
 # t/043_preflight.pl
 #
 # tsmigrate.preflight lists, before anything changes, what would stop a
-# migration half way (a text search template tsmigrate cannot create and
-# the dictionary built on it, a C function whose library the target lacks)
+# migration half way (a procedural language tsmigrate cannot create, a C
+# function whose library the target lacks)
 # and what would be left out (default privileges), each with its fix, then
 # the source's size against the target's free space, its objects and the
 # lock budget.  migrate's checks step refuses to start on the first kind,
 # changing nothing, and warns about the second; with the blocking objects
 # gone from the source, the migration completes, a base type (made as
-# pg_dump makes it: shell, functions, type) and its table's rows included.
+# pg_dump makes it: shell, functions, type) and its table's rows, a text
+# search template and its dictionary and an encoding conversion included.
 
 use strict;
 use warnings FATAL => 'all';
@@ -42,6 +43,10 @@ $source->safe_psql('postgres', qq{
 	COMMENT ON TYPE app_text IS 'text, by another name';
 	CREATE TEXT SEARCH TEMPLATE app_tmpl (INIT = dsimple_init, LEXIZE = dsimple_lexize);
 	CREATE TEXT SEARCH DICTIONARY app_dict (TEMPLATE = app_tmpl);
+	CREATE CONVERSION app_conv FOR 'UTF8' TO 'LATIN1' FROM utf8_to_iso8859_1;
+	CREATE FUNCTION app_lang_handler() RETURNS language_handler
+		LANGUAGE c AS '\$libdir/plpgsql', 'plpgsql_call_handler';
+	CREATE LANGUAGE app_lang HANDLER app_lang_handler;
 	CREATE FUNCTION gone(text[], oid) RETURNS void LANGUAGE c AS '$libdir/tsm_gone', 'tsmigrate_fdw_validator';
 	ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;
 	GRANT SELECT (rolname) ON pg_catalog.pg_authid TO PUBLIC;
@@ -57,8 +62,8 @@ is($out, join("\n",
 		'c function|public.gone(text[], oid)|t',
 		'default privileges|FOR ROLE ' . getpwuid($<) . ' ON TABLES|f',
 		'privileges|TABLE pg_catalog.pg_authid|f',
-		'text search template|public.app_tmpl|t'),
-	'preflight lists the C function without its library and the text search template as blocking, the default privileges and a grant on a system catalog as left out')
+		'procedural language|app_lang|t'),
+	'preflight lists the C function without its library and the procedural language as blocking, the default privileges and a grant on a system catalog as left out')
   or diag $err;
 like( $target->safe_psql('postgres',
 		"SELECT detail || ' / ' || fix FROM tsmigrate.preflight(\$\$$src\$\$, allow => '{c_functions}') WHERE \"check\" = 'c function'"),
@@ -75,7 +80,7 @@ like( $target->safe_psql('postgres',
 
 ($rc, $out, $err) = tsm_target_sql($target,
 	"CALL tsmigrate.migrate(\$\$$src\$\$, allow => '{c_functions}')");
-like($err, qr/ERROR:  55000: 2 objects of the source cannot be created on this target\nDETAIL:  text search template public.app_tmpl: tsmigrate does not create .*; c function public.gone\(text\[\], oid\): its library /,
+like($err, qr/ERROR:  55000: 2 objects of the source cannot be created on this target\nDETAIL:  procedural language app_lang: tsmigrate does not create .*; c function public.gone\(text\[\], oid\): its library /,
 	'migrate refuses to start, naming them');
 is( $target->safe_psql('postgres',
 		q{SELECT string_agg(step || '=' || state, ',' ORDER BY ordinal) FROM tsmigrate.run_step WHERE state <> 'pending'}),
@@ -84,7 +89,7 @@ is($target->safe_psql('postgres', q{SELECT count(*) FROM pg_class WHERE relname 
 	'0', 'nothing changed on the target');
 
 # the blocking objects gone, the run goes to the end and warns about the rest
-$source->safe_psql('postgres', 'DROP TEXT SEARCH DICTIONARY app_dict; DROP TEXT SEARCH TEMPLATE app_tmpl; DROP FUNCTION gone(text[], oid)');
+$source->safe_psql('postgres', 'DROP LANGUAGE app_lang; DROP FUNCTION gone(text[], oid)');
 ($rc, $out, $err) = tsm_target_sql($target,
 	"CALL tsmigrate.migrate(\$\$$src\$\$, allow => '{c_functions}')");
 is($rc, 0, 'the resumed run completes') or diag $err;
@@ -105,5 +110,11 @@ is( $target->safe_psql('postgres',
 	$source->safe_psql('postgres',
 		q{SELECT concat_ws(' ', typlen, typinput, typoutput, typstorage, typalign, typcategory, typdelim) FROM pg_type WHERE typname = 'app_text'}),
 	'as the source declares it');
+is( $target->safe_psql('postgres',
+		q{SELECT (SELECT tmpllexize::text FROM pg_ts_template WHERE tmplname = 'app_tmpl') || ' '
+		      || (SELECT t.tmplname FROM pg_ts_dict d JOIN pg_ts_template t ON t.oid = d.dicttemplate WHERE d.dictname = 'app_dict') || ' '
+		      || (SELECT conproc::text || ' ' || pg_encoding_to_char(contoencoding) FROM pg_conversion WHERE conname = 'app_conv')}),
+	'dsimple_lexize app_tmpl utf8_to_iso8859_1 LATIN1',
+	'a text search template, its dictionary and an encoding conversion are made too');
 
 done_testing();

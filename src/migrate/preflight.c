@@ -59,18 +59,6 @@ static const char *const unsupported_sql =
 "  FROM pg_catalog.pg_language l"
 " WHERE l.oid >= 16384 AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_language", "l.oid")
 " UNION ALL"
-" SELECT 'text search parser', pg_catalog.format('%I.%I', n.nspname, p.prsname), true"
-"  FROM pg_catalog.pg_ts_parser p JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace"
-" WHERE p.oid >= 16384 AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_ts_parser", "p.oid")
-" UNION ALL"
-" SELECT 'text search template', pg_catalog.format('%I.%I', n.nspname, p.tmplname), true"
-"  FROM pg_catalog.pg_ts_template p JOIN pg_catalog.pg_namespace n ON n.oid = p.tmplnamespace"
-" WHERE p.oid >= 16384 AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_ts_template", "p.oid")
-" UNION ALL"
-" SELECT 'conversion', pg_catalog.format('%I.%I', n.nspname, c.conname), false"
-"  FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace"
-" WHERE c.oid >= 16384 AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_conversion", "c.oid")
-" UNION ALL"
 " SELECT 'security label', pg_catalog.format('%s (%s)',"
 "        pg_catalog.pg_describe_object(s.classoid, s.objoid, s.objsubid), s.provider), false"
 "  FROM pg_catalog.pg_seclabel s"

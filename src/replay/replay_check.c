@@ -119,6 +119,9 @@ static const struct
 	{"collation", {T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"operator family", {T_CreateOpFamilyStmt, T_AlterOpFamilyStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"operator class", {T_CreateOpClassStmt, T_CommentStmt, T_AlterOwnerStmt}},
+	{"text search parser", {T_DefineStmt, T_CommentStmt}},
+	{"text search template", {T_DefineStmt, T_CommentStmt}},
+	{"conversion", {T_CreateConversionStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"text search dictionary", {T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"text search configuration", {T_DefineStmt, T_AlterTSConfigurationStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"foreign-data wrapper", {T_CreateFdwStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
@@ -527,6 +530,14 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 		case T_DefineStmt:
 			check_define((DefineStmt *) stmt, guard);
 			break;
+		case T_CreateConversionStmt:
+			check_names_namespace(((CreateConversionStmt *) stmt)->conversion_name, stmt, guard);
+			/* its function takes C strings and lengths as it is told */
+			if (!ALLOWED(guard, TSM_ALLOW_C_FUNCTIONS))
+				refuse_c(psprintf("conversion %s",
+								  NameListToQuotedString(((CreateConversionStmt *) stmt)->conversion_name)),
+						 "Its function in C converts bytes as it is told they are: the wrong one crashes the server.");
+			break;
 		case T_CreateTransformStmt:
 			/* its functions take internal, which they read as C pointers */
 			if (!ALLOWED(guard, TSM_ALLOW_C_FUNCTIONS))
@@ -754,6 +765,10 @@ define_fits(const char *kind, const DefineStmt *def)
 		return def->kind == OBJECT_COLLATION;
 	if (strcmp(kind, "text search dictionary") == 0)
 		return def->kind == OBJECT_TSDICTIONARY;
+	if (strcmp(kind, "text search parser") == 0)
+		return def->kind == OBJECT_TSPARSER;
+	if (strcmp(kind, "text search template") == 0)
+		return def->kind == OBJECT_TSTEMPLATE;
 	if (strcmp(kind, "text search configuration") == 0)
 		return def->kind == OBJECT_TSCONFIGURATION;
 	return false;

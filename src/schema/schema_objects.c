@@ -5,7 +5,7 @@
  *
  * Schemas, access methods, enum, composite, range, base and shell types, domains, functions and
  * procedures, transforms, aggregates, casts, operators, operator families and classes,
- * collations, text search
+ * collations, encoding conversions, text search parsers, templates,
  * dictionaries and configurations, foreign data wrappers, servers and user
  * mappings: all of them pre-data.  The columns every query returns are
  * described in schema.h.  Objects that belong to an extension are left to
@@ -294,6 +294,41 @@ static const char *const opclasses_sql =
 " JOIN pg_catalog.pg_opfamily f ON f.oid = oc.opcfamily JOIN pg_catalog.pg_namespace fn ON fn.oid = f.opfnamespace"
 " WHERE oc.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_opclass", "oc.oid");
 
+/* text search parsers and templates: their functions are C (c_functions) */
+static const char *const ts_parsers_sql =
+"SELECT " CATOID("pg_ts_parser") ", p.oid, 'text search parser', pg_catalog.format('%I.%I', n.nspname, p.prsname), 26,"
+" ARRAY[" STMT("DefineStmt", "pg_catalog.format('CREATE TEXT SEARCH PARSER %I.%I (%s)', n.nspname, p.prsname,"
+			   "   pg_catalog.concat_ws(', ',"
+			   "    pg_catalog.format('START = %s', p.prsstart::pg_catalog.regproc),"
+			   "    pg_catalog.format('GETTOKEN = %s', p.prstoken::pg_catalog.regproc),"
+			   "    pg_catalog.format('END = %s', p.prsend::pg_catalog.regproc),"
+			   "    pg_catalog.format('LEXTYPES = %s', p.prslextype::pg_catalog.regproc),"
+			   "    CASE WHEN p.prsheadline <> 0 THEN pg_catalog.format('HEADLINE = %s', p.prsheadline::pg_catalog.regproc) END))") ","
+"  " COMMENT_STMT("pg_catalog.format('TEXT SEARCH PARSER %I.%I', n.nspname, p.prsname)", "pg_ts_parser", "p.oid") "]"
+" FROM pg_catalog.pg_ts_parser p JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace"
+" WHERE p.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_ts_parser", "p.oid");
+
+static const char *const ts_templates_sql =
+"SELECT " CATOID("pg_ts_template") ", t.oid, 'text search template', pg_catalog.format('%I.%I', n.nspname, t.tmplname), 27,"
+" ARRAY[" STMT("DefineStmt", "pg_catalog.format('CREATE TEXT SEARCH TEMPLATE %I.%I (%s)', n.nspname, t.tmplname,"
+			   "   pg_catalog.concat_ws(', ',"
+			   "    CASE WHEN t.tmplinit <> 0 THEN pg_catalog.format('INIT = %s', t.tmplinit::pg_catalog.regproc) END,"
+			   "    pg_catalog.format('LEXIZE = %s', t.tmpllexize::pg_catalog.regproc)))") ","
+"  " COMMENT_STMT("pg_catalog.format('TEXT SEARCH TEMPLATE %I.%I', n.nspname, t.tmplname)", "pg_ts_template", "t.oid") "]"
+" FROM pg_catalog.pg_ts_template t JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace"
+" WHERE t.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_ts_template", "t.oid");
+
+/* encoding conversions: their functions are C (c_functions) */
+static const char *const conversions_sql =
+"SELECT " CATOID("pg_conversion") ", c.oid, 'conversion', pg_catalog.format('%I.%I', n.nspname, c.conname), 25,"
+" ARRAY[" STMT("CreateConversionStmt", "pg_catalog.format('CREATE %sCONVERSION %I.%I FOR %L TO %L FROM %s',"
+			   "   CASE WHEN c.condefault THEN 'DEFAULT ' ELSE '' END, n.nspname, c.conname,"
+			   "   pg_catalog.pg_encoding_to_char(c.conforencoding), pg_catalog.pg_encoding_to_char(c.contoencoding),"
+			   "   c.conproc::pg_catalog.regproc)") ","
+"  " COMMENT_STMT("pg_catalog.format('CONVERSION %I.%I', n.nspname, c.conname)", "pg_conversion", "c.oid") "]"
+" FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace"
+" WHERE c.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_conversion", "c.oid");
+
 static const char *const ts_dicts_sql =
 "SELECT " CATOID("pg_ts_dict") ", d0.oid, 'text search dictionary', pg_catalog.format('%I.%I', n.nspname, d0.dictname), 28,"
 " ARRAY[" STMT("DefineStmt", "pg_catalog.format('CREATE TEXT SEARCH DICTIONARY %I.%I (TEMPLATE = %I.%I%s)', n.nspname, d0.dictname,"
@@ -377,6 +412,9 @@ tsm_schema_object_queries(List **queries, int version, bool post)
 					   tsm_schema_subst(collations_sql_fmt,
 										version >= 170000 ? "c.colllocale" :
 										version >= 150000 ? "c.colliculocale" : "c.collcollate"));
+	*queries = lappend(*queries, (char *) conversions_sql);
+	*queries = lappend(*queries, (char *) ts_parsers_sql);
+	*queries = lappend(*queries, (char *) ts_templates_sql);
 	*queries = lappend(*queries, (char *) ts_dicts_sql);
 	*queries = lappend(*queries, (char *) ts_configs_sql);
 	*queries = lappend(*queries, (char *) fdws_sql);

@@ -119,6 +119,10 @@
 " FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace" \
 " WHERE c.oid >= 16384 AND " USER_NSP("n.nspname") \
 " UNION ALL " \
+"SELECT " CATOID("pg_conversion") ", cv.oid, 'conversion', n.nspname, cv.conname, NULL, NULL, NULL, cv.conowner, NULL, NULL" \
+" FROM pg_catalog.pg_conversion cv JOIN pg_catalog.pg_namespace n ON n.oid = cv.connamespace" \
+" WHERE cv.oid >= 16384 AND " USER_NSP("n.nspname") \
+" UNION ALL " \
 "SELECT " CATOID("pg_ts_dict") ", d.oid, 'text search dictionary', n.nspname, d.dictname, NULL, NULL, NULL, d.dictowner, NULL, NULL" \
 " FROM pg_catalog.pg_ts_dict d JOIN pg_catalog.pg_namespace n ON n.oid = d.dictnamespace" \
 " WHERE d.oid >= 16384 AND " USER_NSP("n.nspname") \
@@ -202,6 +206,7 @@ static const OwnedKind owned_kinds[] = {
 	{"operator family", "OPERATOR FAMILY", NULL},
 	{"operator class", "OPERATOR CLASS", NULL},
 	{"collation", "COLLATION", NULL},
+	{"conversion", "CONVERSION", NULL},
 	{"text search dictionary", "TEXT SEARCH DICTIONARY", NULL},
 	{"text search configuration", "TEXT SEARCH CONFIGURATION", NULL},
 	{"foreign-data wrapper", "FOREIGN DATA WRAPPER", "FOREIGN DATA WRAPPER"},
