@@ -732,7 +732,10 @@ begin_section(TsmRun *run)
 	foreach(lc, run->replay->objects)
 	{
 		TsmSchemaObject *obj = lfirst(lc);
-		char	   *key = object_key(obj->kind, obj->name);
+		char	   *key;
+
+		CHECK_FOR_INTERRUPTS();
+		key = object_key(obj->kind, obj->name);
 
 		if (bsearch(&key, keys, recorded->nrows, sizeof(char *), compare_string_ptrs))
 			run->section_done.existing++;

@@ -754,23 +754,30 @@ check_kind(const TsmSchemaObject *obj, Node *stmt)
 static bool
 define_fits(const char *kind, const DefineStmt *def)
 {
-	if (strcmp(kind, "type") == 0 || strcmp(kind, "shell type") == 0)
-		return def->kind == OBJECT_TYPE &&
-			(strcmp(kind, "type") == 0 || def->definition == NIL);
-	if (strcmp(kind, "aggregate") == 0)
-		return def->kind == OBJECT_AGGREGATE;
-	if (strcmp(kind, "operator") == 0)
-		return def->kind == OBJECT_OPERATOR;
-	if (strcmp(kind, "collation") == 0)
-		return def->kind == OBJECT_COLLATION;
-	if (strcmp(kind, "text search dictionary") == 0)
-		return def->kind == OBJECT_TSDICTIONARY;
-	if (strcmp(kind, "text search parser") == 0)
-		return def->kind == OBJECT_TSPARSER;
-	if (strcmp(kind, "text search template") == 0)
-		return def->kind == OBJECT_TSTEMPLATE;
-	if (strcmp(kind, "text search configuration") == 0)
-		return def->kind == OBJECT_TSCONFIGURATION;
+	static const struct
+	{
+		const char *kind;
+		ObjectType	objtype;
+	}			defines[] =
+	{
+		{"type", OBJECT_TYPE},
+		{"shell type", OBJECT_TYPE},
+		{"aggregate", OBJECT_AGGREGATE},
+		{"operator", OBJECT_OPERATOR},
+		{"collation", OBJECT_COLLATION},
+		{"text search dictionary", OBJECT_TSDICTIONARY},
+		{"text search parser", OBJECT_TSPARSER},
+		{"text search template", OBJECT_TSTEMPLATE},
+		{"text search configuration", OBJECT_TSCONFIGURATION},
+	};
+	int			i;
+
+	/* a shell type is a name alone */
+	if (strcmp(kind, "shell type") == 0 && def->definition != NIL)
+		return false;
+	for (i = 0; i < lengthof(defines); i++)
+		if (strcmp(defines[i].kind, kind) == 0)
+			return def->kind == defines[i].objtype;
 	return false;
 }
 
