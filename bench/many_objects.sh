@@ -11,8 +11,14 @@
 # some 8,000 locks.  On the source:
 #
 #   tables  TABLES tables (default 10000), each with a primary key, a CHECK,
-#           an index, a foreign key to one shared table, a comment and a
-#           row, made statement by statement as an application makes them
+#           an index, a foreign key, a comment and a row, made statement by
+#           statement as an application makes them, twice: in database
+#           "spread" each table references one of 100 parent tables (as in
+#           a schema of many entities), in database "shared" every table
+#           references the same one (the worst case: each foreign key adds
+#           triggers to that table, whose relation cache entry PostgreSQL
+#           rebuilds, with all of them, at each new key; and two keys on it
+#           cannot be added at once)
 #   chunks  a hypertable with 2 indexes and CHUNKS daily chunks (default
 #           10000), 4 rows in each
 #
@@ -20,9 +26,10 @@
 # timed end to end, the peak RssAnon of the target's processes sampled as in
 # bench/compare.sh:
 #
-#   tables  pg_dump --schema-only | psql (the documented procedure's schema),
-#           then CALL tsmigrate.migrate(roles => false, jobs => 2): the whole
-#           call and its pre-data + post-data steps, against the former
+#   tables  for each of the two databases: pg_dump --schema-only | psql (the
+#           documented procedure's schema), then CALL tsmigrate.migrate(roles
+#           => false, jobs => 2): the whole call and its pre-data + post-data
+#           steps, against the former
 #   chunks  the documented procedure (pg_dump | psql between
 #           timescaledb_pre_restore() and timescaledb_post_restore()), then
 #           CALL tsmigrate.migrate(roles => false, jobs => 2)
@@ -78,16 +85,22 @@ echo "== machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 104
 echo "== both servers: max_locks_per_transaction = $(echo 'SHOW max_locks_per_transaction' | tgt_sql postgres), max_connections = $(echo 'SHOW max_connections' | tgt_sql postgres)"
 
 t0=$(now)
-src_sql postgres <<<"CREATE DATABASE tables; CREATE DATABASE chunks" || die "CREATE DATABASE failed"
-src_sql tables <<SQL >/dev/null || die "making the tables failed"
-CREATE TABLE shared (id int PRIMARY KEY);
-INSERT INTO shared SELECT generate_series(1, 10);
-SELECT format('CREATE TABLE t%s (id int PRIMARY KEY, shared_id int REFERENCES shared,'
-              ' n int CHECK (n > 0), name text)', g) FROM generate_series(1, $TABLES) g \gexec
+src_sql postgres <<<"CREATE DATABASE spread; CREATE DATABASE shared; CREATE DATABASE chunks" ||
+	die "CREATE DATABASE failed"
+# make_tables DB PARENTS: TABLES tables in DB, referencing PARENTS parent tables
+make_tables() {
+	src_sql "$1" <<SQL >/dev/null || die "making the tables of $1 failed"
+SELECT format('CREATE TABLE p%s (id int PRIMARY KEY)', g) FROM generate_series(0, $2 - 1) g \gexec
+SELECT format('INSERT INTO p%s SELECT generate_series(1, 10)', g) FROM generate_series(0, $2 - 1) g \gexec
+SELECT format('CREATE TABLE t%s (id int PRIMARY KEY, parent_id int REFERENCES p%s,'
+              ' n int CHECK (n > 0), name text)', g, g % $2) FROM generate_series(1, $TABLES) g \gexec
 SELECT format('CREATE INDEX ON t%s (name)', g) FROM generate_series(1, $TABLES) g \gexec
 SELECT format('COMMENT ON TABLE t%s IS %L', g, 'table ' || g) FROM generate_series(1, $TABLES) g \gexec
 SELECT format('INSERT INTO t%s VALUES (1, 1, %s, %L)', g, g, 'row ' || g) FROM generate_series(1, $TABLES) g \gexec
 SQL
+}
+make_tables spread 100
+make_tables shared 1
 src_sql chunks <<SQL >/dev/null || die "making the hypertable failed"
 CREATE EXTENSION timescaledb;
 CREATE TABLE readings (time timestamptz NOT NULL, device int NOT NULL, value float8);
@@ -135,15 +148,22 @@ steps() {
 	                    FROM tsmigrate.run_step ORDER BY ordinal"
 }
 
-echo "== tables"
-run "documented schema" doc_tables \
-	"pg_dump --schema-only -h '$work/source' -p $src_port tables | $(tgtpsql doc_tables) >/dev/null"
-run "tsmigrate" tsm_tables \
-	"$(tgtpsql tsm_tables) -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb tables)', jobs => 2, roles => false)\""
-steps tsm_tables >"$work/results/tsmigrate/steps"
-schema=$(awk -F'|' '$1 == "pre-data" || $1 == "post-data" { s += $2 } END { printf "%.2f", s }' "$work/results/tsmigrate/steps")
-echo "   tsmigrate's pre-data + post-data steps: $schema s"
-echo "   steps: $(awk -F'|' '{ printf "%s %s s (%s); ", $1, $2, $3 }' "$work/results/tsmigrate/steps")"
+# tables DB: the documented schema, then tsmigrate, into fresh databases
+tables() {
+	local db=$1 schema
+	echo "== tables, $db"
+	run "documented $db" "doc_$db" \
+		"pg_dump --schema-only -h '$work/source' -p $src_port $db | $(tgtpsql "doc_$db") >/dev/null"
+	run "tsmigrate $db" "tsm_$db" \
+		"$(tgtpsql "tsm_$db") -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb "$db")', jobs => 2, roles => false)\""
+	steps "tsm_$db" >"$work/results/tsmigrate $db/steps"
+	schema=$(awk -F'|' '$1 == "pre-data" || $1 == "post-data" { s += $2 } END { printf "%.2f", s }' "$work/results/tsmigrate $db/steps")
+	echo "$schema" >"$work/results/tsmigrate $db/schema"
+	echo "   tsmigrate's pre-data + post-data steps: $schema s"
+	echo "   steps: $(awk -F'|' '{ printf "%s %s s (%s); ", $1, $2, $3 }' "$work/results/tsmigrate $db/steps")"
+}
+tables spread
+tables shared
 
 echo "== chunks"
 run "documented" doc_chunks \
@@ -154,12 +174,15 @@ run "tsmigrate chunks" tsm_chunks \
 steps tsm_chunks >"$work/results/tsmigrate chunks/steps"
 echo "   steps: $(awk -F'|' '{ printf "%s %s s (%s); ", $1, $2, $3 }' "$work/results/tsmigrate chunks/steps")"
 
-doc=$(cat "$work/results/documented schema/seconds")
 echo
 echo "== reading"
-echo "   $TABLES tables: tsmigrate's pre-data + post-data $schema s against pg_dump -s | psql $doc s: $(ratio "$schema" "$doc")x (goal: at most 0.5x); whole migrate $(cat "$work/results/tsmigrate/seconds") s"
+for db in spread shared; do
+	schema=$(cat "$work/results/tsmigrate $db/schema")
+	doc=$(cat "$work/results/documented $db/seconds")
+	echo "   $TABLES tables, $db: tsmigrate's pre-data + post-data $schema s against pg_dump -s | psql $doc s: $(ratio "$schema" "$doc")x (goal: at most 0.5x); whole migrate $(cat "$work/results/tsmigrate $db/seconds") s"
+done
 echo "   $CHUNKS chunks: tsmigrate's whole migrate $(cat "$work/results/tsmigrate chunks/seconds") s against the documented procedure's $(cat "$work/results/documented/seconds") s: $(ratio "$(cat "$work/results/tsmigrate chunks/seconds")" "$(cat "$work/results/documented/seconds")")x"
-echo "   largest target process: tsmigrate $(cat "$work/results/tsmigrate/peak") MB and $(cat "$work/results/tsmigrate chunks/peak") MB"
-for db in tsm_tables tsm_chunks; do
+echo "   largest target process: tsmigrate $(cat "$work/results/tsmigrate spread/peak") MB, $(cat "$work/results/tsmigrate shared/peak") MB and $(cat "$work/results/tsmigrate chunks/peak") MB"
+for db in tsm_spread tsm_shared tsm_chunks; do
 	echo "   $db: run $(tgt_sql "$db" <<<'SELECT state FROM tsmigrate.run')"
 done

@@ -585,7 +585,7 @@ source_from_server(const char *name)
 static const char *const session_options =
 "-c search_path= -c datestyle=ISO -c intervalstyle=postgres "
 "-c extra_float_digits=3 -c statement_timeout=0 -c lock_timeout=0 "
-"-c idle_in_transaction_session_timeout=0";
+"-c idle_in_transaction_session_timeout=0 -c jit=off";
 
 /*
  * Build the NULL-terminated arrays for PQconnectdbParams(): the given
