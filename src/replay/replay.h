@@ -133,7 +133,7 @@ extern void tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt,
 
 /* in replay_parallel.c */
 extern void tsm_replay_parallel(List *objects, int jobs,
-								const TsmReplayGuard *guard);
+								const TsmReplayGuard *guard, int *committed);
 extern void tsm_replay_limit_splits(List *objects);
 PGDLLEXPORT void tsmigrate_replay_worker_main(Datum main_arg);
 

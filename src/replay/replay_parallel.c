@@ -138,8 +138,10 @@ typedef struct TsmReplayShared
 /* after the header: the slots, then per task its offset and statements */
 typedef struct TsmReplaySharedTask
 {
-	Size		off;			/* kind\0name\0 then tag\0sql\0 per statement */
+	Size		off;			/* kind\0name\0owner\0 then per statement
+								 * tag\0sql\0 and its flags */
 	int			nstmts;
+	bool		superuser_definer;	/* the object's, as the leader has it */
 } TsmReplaySharedTask;
 
 #define TSM_REPLAY_SLOTS(sh) \
@@ -160,6 +162,7 @@ typedef struct ReplayTask
 								 * table (replay_chunks.c) */
 	List	   *succ;			/* tasks that wait for this one */
 	int			indeg;
+	bool		completes;		/* its object's last task */
 } ReplayTask;
 
 /* where an object went: its first and last task */
@@ -191,11 +194,14 @@ static void analyze_error_callback(void *arg);
 
 /*
  * tsm_replay_parallel
- *		Replay "objects" (post-data, in creation order) with up to "jobs"
- *		background workers, each object committed on its own.
+ *		Replay "objects" (a section, in creation order) with up to "jobs"
+ *		background workers, each object committed on its own.  *committed
+ *		(when given) counts the objects committed so far, also when this
+ *		ends in an error.
  */
 void
-tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard)
+tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard,
+					int *committed)
 {
 	MemoryContext cxt;
 	MemoryContext oldcxt;
@@ -247,6 +253,8 @@ tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard)
 
 		stasks[i].off = tsm_workers_area_add(&area, tasks[i].obj->kind, -1);
 		tsm_workers_area_add(&area, tasks[i].obj->name, -1);
+		/* no role is named "": it stands for none */
+		tsm_workers_area_add(&area, tasks[i].obj->owner ? tasks[i].obj->owner : "", -1);
 		foreach(lc, tasks[i].stmts)
 		{
 			TsmSchemaStmt *s = lfirst(lc);
@@ -254,8 +262,10 @@ tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard)
 			tsm_workers_area_add(&area, s->tag, -1);
 			tsm_workers_area_add(&area, s->sql, -1);
 			tsm_workers_area_add(&area, s->without_timescaledb ? "t" : "f", -1);
+			tsm_workers_area_add(&area, s->replace ? "t" : "f", -1);
 		}
 		stasks[i].nstmts = list_length(tasks[i].stmts);
+		stasks[i].superuser_definer = tasks[i].obj->superuser_definer;
 	}
 
 	shared->leader = MyProc;
@@ -307,6 +317,8 @@ tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard)
 
 				ndone++;
 				nrunning--;
+				if (tasks[task].completes && committed != NULL)
+					(*committed)++;
 				foreach(lc, tasks[task].succ)
 				{
 					int			s = lfirst_int(lc);
@@ -569,6 +581,12 @@ build_tasks(List *objects, int *ntasks)
 		}
 	}
 	n = place_deferred(tasks, n, &deferred);
+	foreach(lc, objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+
+		tasks[((ObjectTasks *) hash_search(index, &obj, HASH_FIND, NULL))->last].completes = true;
+	}
 
 	/* what each task locks */
 	errcallback.callback = analyze_error_callback;
@@ -969,6 +987,9 @@ tsmigrate_replay_worker_main(Datum main_arg)
 		p += strlen(p) + 1;
 		obj.name = p;
 		p += strlen(p) + 1;
+		obj.owner = *p != '\0' ? p : NULL;
+		p += strlen(p) + 1;
+		obj.superuser_definer = stasks[task].superuser_definer;
 		for (i = 0; i < stasks[task].nstmts; i++)
 		{
 			TsmSchemaStmt *s = palloc0(sizeof(TsmSchemaStmt));
@@ -978,6 +999,8 @@ tsmigrate_replay_worker_main(Datum main_arg)
 			s->sql = p;
 			p += strlen(p) + 1;
 			s->without_timescaledb = *p == 't';
+			p += strlen(p) + 1;
+			s->replace = *p == 't';
 			p += strlen(p) + 1;
 			obj.stmts = lappend(obj.stmts, s);
 		}
