@@ -153,9 +153,9 @@ $target->safe_psql('alone', 'DROP TABLE t300');
 ($rc, $out, $err) = tsm_target_sql($target,
 	"SELECT count(*) FILTER (WHERE action = 'exists' AND kind = 'table') || ' '"
 	  . " || count(*) FILTER (WHERE action = 'created' AND kind = 'table')"
-	  . " FROM tsmigrate.pull_schema(\$\$$src\$\$, 'pre-data', atomic => false, skip_existing => true)",
+	  . " FROM tsmigrate.pull_schema(\$\$$src\$\$, 'pre-data', jobs => 2, skip_existing => true)",
 	dbname => 'alone');
-is($rc, 0, 'the cause removed, pull_schema with skip_existing finishes the section') or diag $err;
+is($rc, 0, 'the cause removed, pull_schema with skip_existing (and two jobs) finishes the section') or diag $err;
 is($out, $all_left . ' ' . ($tables + 2 - $all_left),
 	'leaving out the tables committed before, creating the others');
 ($rc, $out, $err) = tsm_target_sql($target,

@@ -16,9 +16,8 @@
  * CREATE with the usual SQLSTATE (42P07, 42710, 42723 ...), the error
  * context names the object, and nothing of the section stays.  Without it,
  * schema workers replay the objects (replay_parallel.c), each committed on
- * its own, pre-data one after the other, post-data up to "jobs" at once:
- * no lock outlives its object, and an error says how much of the section
- * was committed and stays.  A dry run runs nothing at all (a statement from the source may
+ * its own, up to "jobs" at once: no lock outlives its object, and an error
+ * says how much of the section was committed and stays.  A dry run runs nothing at all (a statement from the source may
  * call the source's functions: an index expression, a refresh): it parses
  * and checks every statement, and reports the objects that the target has
  * already by the error their creation would meet.
@@ -134,6 +133,7 @@ static const struct
 	char		relkind;
 	char		relkind2;
 }			relation_kinds[] =
+
 {
 	{"table", RELKIND_RELATION, RELKIND_PARTITIONED_TABLE},
 	{"foreign table", RELKIND_FOREIGN_TABLE, RELKIND_FOREIGN_TABLE},
@@ -205,7 +205,7 @@ object_exists(const TsmSchemaObject *obj)
 
 	foreach(lc, obj->stmts)
 		if (((TsmSchemaStmt *) lfirst(lc))->replace)
-			return false;
+		return false;
 	if (strcmp(obj->kind, "schema") == 0 && name_parts(obj->name, 1, p))
 		return OidIsValid(get_namespace_oid(p[0], true));
 	for (i = 0; i < lengthof(relation_kinds); i++)
@@ -430,9 +430,9 @@ pull_schema(TsmSource *src, TsmSchemaSection section, bool dry_run, int jobs,
 
 	/*
 	 * Each object in a schema worker, committed on its own
-	 * (replay_parallel.c).  Pre-data in one worker, in order, as pg_restore
-	 * -j creates it alone too: its objects are made of each other.  A dry
-	 * run stays here.
+	 * (replay_parallel.c): up to "jobs" at once where no two touch the same
+	 * tables (in pre-data, only new tables of their own run side by side; the
+	 * rest, one after the other).  A dry run stays here.
 	 */
 	if (!atomic && !dry_run)
 	{
@@ -440,9 +440,8 @@ pull_schema(TsmSource *src, TsmSchemaSection section, bool dry_run, int jobs,
 
 		PG_TRY();
 		{
-			tsm_replay_parallel(replay->objects,
-								section == TSM_SECTION_PRE_DATA ? 1 : jobs,
-								&replay->guard, (int *) &committed);
+			tsm_replay_parallel(replay->objects, jobs, &replay->guard,
+								(int *) &committed);
 		}
 		PG_CATCH();
 		{

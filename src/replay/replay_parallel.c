@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * replay_parallel.c
- *	  pull_schema's post-data section with several jobs: objects replayed by
- *	  background workers, each in a transaction of its own
+ *	  pull_schema's sections object by object (several jobs, or atomic =>
+ *	  false): objects replayed by background workers, each in a transaction
+ *	  of its own
  *
  * As pg_restore -j does, the leader (the backend running pull_schema)
  * keeps the dependency graph and hands one object at a time to whichever
@@ -21,8 +22,10 @@
  *	  a foreign key comes after the primary key it references and after
  *	  the indexes of both its tables, and no two statements that would
  *	  block each other (or deadlock) run at once.  Objects whose tables
- *	  cannot be told (publications, event triggers) wait for everything
- *	  before them and everything after them waits for them.
+ *	  cannot be told (publications, event triggers, and in pre-data all
+ *	  but the CREATE TABLE of a table without parent, which touches only
+ *	  its own new table) wait for everything before them and everything
+ *	  after them waits for them.
  *
  * A primary key or unique constraint of a plain table comes in two steps
  * when the source says it may (schema_postdata.c): CREATE UNIQUE INDEX,
@@ -158,6 +161,7 @@ typedef struct ReplayTask
 	List	   *families;		/* OIDs of the topmost tables it touches */
 	bool		shared;			/* only index builds on plain tables */
 	bool		barrier;		/* tables unknown: alone, in order */
+	RangeVar   *creates;		/* a new table of its own, touching no other */
 	Oid			chunk;			/* a hypertable's chunk, its statement's only
 								 * table (replay_chunks.c) */
 	List	   *succ;			/* tasks that wait for this one */
@@ -184,6 +188,9 @@ typedef struct FamilyEntry
 
 static ReplayTask *build_tasks(List *objects, int *ntasks);
 static void analyze_task(ReplayTask *task);
+static bool plain_table(Node *stmt);
+static bool own_table(const ReplayTask *task, const RangeVar *rv);
+static bool grants_on_own_table(const ReplayTask *task, const GrantStmt *grant);
 static void add_relation(ReplayTask *task, RangeVar *rv, bool index_build);
 static Oid	family_root(Oid relid);
 static void add_edge(ReplayTask *tasks, int from, int to);
@@ -661,6 +668,20 @@ analyze_task(ReplayTask *task)
 		stmt = linitial_node(RawStmt, raw)->stmt;
 		switch (nodeTag(stmt))
 		{
+			case T_CreateStmt:
+				/* a table of its own, no parent, as pre-data's come */
+				if (lc == list_head(task->stmts) && plain_table(stmt))
+				{
+					task->creates = ((CreateStmt *) stmt)->relation;
+					task->shared = false;
+				}
+				else
+					task->barrier = true;
+				break;
+			case T_GrantStmt:
+				if (!grants_on_own_table(task, (GrantStmt *) stmt))
+					task->barrier = true;
+				break;
 			case T_IndexStmt:
 				add_relation(task, ((IndexStmt *) stmt)->relation, true);
 				break;
@@ -674,6 +695,10 @@ analyze_task(ReplayTask *task)
 					ListCell   *cc;
 
 					task->shared = false;
+
+					/* its owner, options ... after CREATE TABLE */
+					if (alter->objtype == OBJECT_TABLE && own_table(task, alter->relation))
+						break;
 
 					/*
 					 * ALTER INDEX ... ATTACH PARTITION: the index's table
@@ -725,10 +750,51 @@ analyze_task(ReplayTask *task)
 				break;
 		}
 	}
-	if (task->families == NIL)
+	if (task->families == NIL && task->creates == NULL)
 		task->barrier = true;
 	if (task->barrier)
 		task->shared = false;
+}
+
+/*
+ * plain_table
+ *		CREATE TABLE of a table that is no partition or inheritance child:
+ *		the only relation it locks is its own, new one.  Two of them run side
+ *		by side; what either is made of (types, functions, sequences of the
+ *		section) it waits for through the source's dependencies.
+ */
+static bool
+plain_table(Node *stmt)
+{
+	CreateStmt *create = (CreateStmt *) stmt;
+
+	return create->inhRelations == NIL && create->partbound == NULL &&
+		create->partspec == NULL && create->relation->schemaname != NULL;
+}
+
+/* is "rv" the table that the task creates? */
+static bool
+own_table(const ReplayTask *task, const RangeVar *rv)
+{
+	return task->creates != NULL && rv != NULL && rv->schemaname != NULL &&
+		rv->catalogname == NULL &&
+		strcmp(rv->schemaname, task->creates->schemaname) == 0 &&
+		strcmp(rv->relname, task->creates->relname) == 0;
+}
+
+/* GRANT or REVOKE on the table the task creates, and nothing else */
+static bool
+grants_on_own_table(const ReplayTask *task, const GrantStmt *grant)
+{
+	ListCell   *lc;
+
+	if (grant->targtype != ACL_TARGET_OBJECT || grant->objtype != OBJECT_TABLE ||
+		grant->objects == NIL)
+		return false;
+	foreach(lc, grant->objects)
+		if (!IsA(lfirst(lc), RangeVar) || !own_table(task, lfirst(lc)))
+		return false;
+	return true;
 }
 
 /*
