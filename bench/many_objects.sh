@@ -28,7 +28,7 @@
 #
 #   tables  for each of the two databases: pg_dump --schema-only | psql (the
 #           documented procedure's schema); tsmigrate.pull_schema, pre-data
-#           with atomic => false then post-data with jobs => 2 (the same
+#           then post-data, each with jobs => 2, object by object (the same
 #           schema-only work, the indexes built on empty tables); then CALL
 #           tsmigrate.migrate(roles => false, jobs => 2): the whole call and
 #           its pre-data + post-data steps (its indexes are built by the data
@@ -42,7 +42,8 @@
 #
 #   TABLES=10000 CHUNKS=10000 bash bench/many_objects.sh
 #
-# Environment: TABLES, CHUNKS, PORT (first port to try, default 56400),
+# Environment: TABLES, CHUNKS, SETS (the table databases, default "spread
+# shared"; CHUNKS=0 leaves the hypertable out), PORT (first port to try, default 56400),
 # TSM_TEST_USER, TMPDIR, KEEP=1 to keep the work directory.
 
 set -uo pipefail
@@ -54,6 +55,7 @@ set -uo pipefail
 
 TABLES=${TABLES:-10000}
 CHUNKS=${CHUNKS:-10000}
+SETS=${SETS:-spread shared}
 PORT=${PORT:-56400}
 
 die() { echo "many_objects.sh: $*" >&2; exit 1; }
@@ -102,9 +104,14 @@ SELECT format('COMMENT ON TABLE t%s IS %L', g, 'table ' || g) FROM generate_seri
 SELECT format('INSERT INTO t%s VALUES (1, 1, %s, %L)', g, g, 'row ' || g) FROM generate_series(1, $TABLES) g \gexec
 SQL
 }
-make_tables spread 100
-make_tables shared 1
-src_sql chunks <<SQL >/dev/null || die "making the hypertable failed"
+for db in $SETS; do
+	case $db in
+		spread) make_tables spread 100 ;;
+		shared) make_tables shared 1 ;;
+		*) die "unknown set of tables: $db" ;;
+	esac
+done
+[ "$CHUNKS" -gt 0 ] && { src_sql chunks <<SQL >/dev/null || die "making the hypertable failed"; }
 CREATE EXTENSION timescaledb;
 CREATE TABLE readings (time timestamptz NOT NULL, device int NOT NULL, value float8);
 SELECT create_hypertable('readings', 'time', chunk_time_interval => interval '1 day');
@@ -158,7 +165,7 @@ tables() {
 	run "documented $db" "doc_$db" \
 		"pg_dump --schema-only -h '$work/source' -p $src_port $db | $(tgtpsql "doc_$db") >/dev/null"
 	run "pull_schema $db" "ps_$db" \
-		"$(tgtpsql "ps_$db") -c 'CREATE EXTENSION tsmigrate' -c \"SELECT count(*) FROM tsmigrate.pull_schema('$(srcdb "$db")', 'pre-data', atomic => false)\" -c \"SELECT count(*) FROM tsmigrate.pull_schema('$(srcdb "$db")', 'post-data', jobs => 2)\" >/dev/null"
+		"$(tgtpsql "ps_$db") -c 'CREATE EXTENSION tsmigrate' -c \"SELECT count(*) FROM tsmigrate.pull_schema('$(srcdb "$db")', 'pre-data', jobs => 2)\" -c \"SELECT count(*) FROM tsmigrate.pull_schema('$(srcdb "$db")', 'post-data', jobs => 2)\" >/dev/null"
 	run "tsmigrate $db" "tsm_$db" \
 		"$(tgtpsql "tsm_$db") -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb "$db")', jobs => 2, roles => false)\""
 	steps "tsm_$db" >"$work/results/tsmigrate $db/steps"
@@ -167,29 +174,35 @@ tables() {
 	echo "   tsmigrate's pre-data + post-data steps: $schema s"
 	echo "   steps: $(awk -F'|' '{ printf "%s %s s (%s); ", $1, $2, $3 }' "$work/results/tsmigrate $db/steps")"
 }
-tables spread
-tables shared
+for db in $SETS; do
+	tables "$db"
+done
 
-echo "== chunks"
-run "documented" doc_chunks \
-	"pg_dump -h '$work/source' -p $src_port chunks >'$work/chunks.sql' &&
-	 $(tgtpsql doc_chunks) -c 'CREATE EXTENSION timescaledb' -c 'SELECT timescaledb_pre_restore()' -f '$work/chunks.sql' -c 'SELECT public.timescaledb_post_restore()' >/dev/null"
-run "tsmigrate chunks" tsm_chunks \
-	"$(tgtpsql tsm_chunks) -c 'CREATE EXTENSION timescaledb' -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb chunks)', jobs => 2, roles => false)\""
-steps tsm_chunks >"$work/results/tsmigrate chunks/steps"
-echo "   steps: $(awk -F'|' '{ printf "%s %s s (%s); ", $1, $2, $3 }' "$work/results/tsmigrate chunks/steps")"
+if [ "$CHUNKS" -gt 0 ]; then
+	echo "== chunks"
+	run "documented" doc_chunks \
+		"pg_dump -h '$work/source' -p $src_port chunks >'$work/chunks.sql' &&
+		 $(tgtpsql doc_chunks) -c 'CREATE EXTENSION timescaledb' -c 'SELECT timescaledb_pre_restore()' -f '$work/chunks.sql' -c 'SELECT public.timescaledb_post_restore()' >/dev/null"
+	run "tsmigrate chunks" tsm_chunks \
+		"$(tgtpsql tsm_chunks) -c 'CREATE EXTENSION timescaledb' -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb chunks)', jobs => 2, roles => false)\""
+	steps tsm_chunks >"$work/results/tsmigrate chunks/steps"
+	echo "   steps: $(awk -F'|' '{ printf "%s %s s (%s); ", $1, $2, $3 }' "$work/results/tsmigrate chunks/steps")"
+fi
 
 echo
 echo "== reading"
-for db in spread shared; do
+for db in $SETS; do
 	schema=$(cat "$work/results/tsmigrate $db/schema")
 	doc=$(cat "$work/results/documented $db/seconds")
 	ps=$(cat "$work/results/pull_schema $db/seconds")
 	echo "   $TABLES tables, $db: pull_schema (pre-data, post-data) $ps s against pg_dump -s | psql $doc s: $(ratio "$ps" "$doc")x (goal: at most 0.5x)"
 	echo "      migrate's pre-data + post-data steps $schema s: $(ratio "$schema" "$doc")x; whole migrate $(cat "$work/results/tsmigrate $db/seconds") s"
 done
-echo "   $CHUNKS chunks: tsmigrate's whole migrate $(cat "$work/results/tsmigrate chunks/seconds") s against the documented procedure's $(cat "$work/results/documented/seconds") s: $(ratio "$(cat "$work/results/tsmigrate chunks/seconds")" "$(cat "$work/results/documented/seconds")")x"
-echo "   largest target process: pull_schema $(cat "$work/results/pull_schema spread/peak") MB and $(cat "$work/results/pull_schema shared/peak") MB; migrate $(cat "$work/results/tsmigrate spread/peak") MB, $(cat "$work/results/tsmigrate shared/peak") MB and $(cat "$work/results/tsmigrate chunks/peak") MB"
-for db in tsm_spread tsm_shared tsm_chunks; do
+[ "$CHUNKS" -gt 0 ] && echo "   $CHUNKS chunks: tsmigrate's whole migrate $(cat "$work/results/tsmigrate chunks/seconds") s against the documented procedure's $(cat "$work/results/documented/seconds") s: $(ratio "$(cat "$work/results/tsmigrate chunks/seconds")" "$(cat "$work/results/documented/seconds")")x"
+for db in $SETS; do
+	echo "   largest target process, $db: pull_schema $(cat "$work/results/pull_schema $db/peak") MB, migrate $(cat "$work/results/tsmigrate $db/peak") MB; pg_dump -s | psql $(cat "$work/results/documented $db/peak") MB"
+done
+[ "$CHUNKS" -gt 0 ] && echo "   largest target process, chunks: migrate $(cat "$work/results/tsmigrate chunks/peak") MB; documented $(cat "$work/results/documented/peak") MB"
+for db in $(printf 'tsm_%s ' $SETS) $([ "$CHUNKS" -gt 0 ] && echo tsm_chunks); do
 	echo "   $db: run $(tgt_sql "$db" <<<'SELECT state FROM tsmigrate.run')"
 done
