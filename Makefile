@@ -13,7 +13,7 @@ OBJS         = src/module.o src/tsmigrate.o \
                src/copy/copy.o src/copy/copy_command.o src/copy/copy_workers.o src/copy/pull_data.o \
                src/timescale/caggs.o src/timescale/compressed_copy.o src/timescale/jobs.o src/timescale/timescale.o \
                src/verify/verify_common.o src/verify/verify.o src/verify/verify_timescale.o \
-               src/migrate/preflight.o src/migrate/migrate.o
+               src/migrate/preflight.o src/migrate/preflight_kinds.o src/migrate/migrate.o
 DATA         = $(wildcard sql/$(EXTENSION)--*.sql)
 PGFILEDESC   = "tsmigrate - migrate a PostgreSQL or TimescaleDB database from inside the target"
 

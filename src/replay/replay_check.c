@@ -18,8 +18,10 @@
  *	  declared wrong (c_functions): a function in C or internal, a planner
  *	  support function, a base type, a text search parser or template, an
  *	  aggregate whose state is "internal", an operator class's support
- *	  function that takes "internal";
- *	- a function in a language that is not trusted (untrusted_languages);
+ *	  function that takes "internal", a procedural language (its handler
+ *	  runs every function written in it);
+ *	- a function in a language that is not trusted, or such a language
+ *	  (untrusted_languages);
  *	- an event trigger (event_triggers), which would run on every DDL
  *	  command of every role;
  *	- a statement that changes an object this migration did not create, or
@@ -107,6 +109,7 @@ static const struct
 	{"schema", {T_CreateSchemaStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"schema comment", {T_CommentStmt}},
 	{"access method", {T_CreateAmStmt, T_CommentStmt}},
+	{"procedural language", {T_CreatePLangStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"type", {T_CreateEnumStmt, T_CompositeTypeStmt, T_CreateRangeStmt, T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"shell type", {T_DefineStmt}},
 	{"domain", {T_CreateDomainStmt, T_AlterDomainStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
@@ -192,6 +195,7 @@ static void check_bound(PartitionBoundSpec *bound, const RangeVar *rv);
 static bool is_constant(Node *expr);
 static void check_owned_by(List *options, Node *stmt, TsmReplayGuard *guard);
 static void check_function(CreateFunctionStmt *fn, TsmReplayGuard *guard);
+static void check_language(CreatePLangStmt *lang, TsmReplayGuard *guard);
 static void check_define(DefineStmt *def, TsmReplayGuard *guard);
 static bool is_internal(TypeName *type);
 static void check_support_functions(List *items, TsmReplayGuard *guard);
@@ -548,6 +552,9 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 			break;
 		case T_CreateFunctionStmt:
 			check_function((CreateFunctionStmt *) stmt, guard);
+			break;
+		case T_CreatePLangStmt:
+			check_language((CreatePLangStmt *) stmt, guard);
 			break;
 		case T_CreateCastStmt:
 			{
@@ -1089,6 +1096,28 @@ check_function(CreateFunctionStmt *fn, TsmReplayGuard *guard)
 }
 
 /*
+ * A procedural language binds its handler, C code, to every function
+ * written in it: the source's C (c_functions), whether the handler comes
+ * with it or is one the target has.  An untrusted one lets its functions
+ * reach the server's files and processes (untrusted_languages); a trusted
+ * one lets any role with USAGE write functions in it.
+ */
+static void
+check_language(CreatePLangStmt *lang, TsmReplayGuard *guard)
+{
+	if (!ALLOWED(guard, TSM_ALLOW_C_FUNCTIONS))
+		refuse_c(psprintf("procedural language \"%s\"", lang->plname),
+				 "Its handler is C code that runs every function written in it, and a wrong one crashes the server.");
+	if (!lang->pltrusted && !ALLOWED(guard, TSM_ALLOW_UNTRUSTED_LANGUAGES))
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("permission denied to create procedural language \"%s\" from the source",
+					   lang->plname),
+				errdetail("The language is untrusted: its functions can reach the server's files and processes."),
+				errhint("Call again with allow => '{untrusted_languages}' if you trust the source with that."));
+}
+
+/*
  * CREATE AGGREGATE, OPERATOR, TYPE, COLLATION, TEXT SEARCH ...: a base
  * type, a text search parser or template binds functions in C to SQL, an
  * aggregate whose state is "internal" hands one C function's memory to
@@ -1226,12 +1255,13 @@ check_grant(GrantStmt *grant, TsmReplayGuard *guard)
 			case OBJECT_SCHEMA:
 			case OBJECT_FDW:
 			case OBJECT_FOREIGN_SERVER:
+			case OBJECT_LANGUAGE:
 				check_named(grant->objtype, object, (Node *) grant, guard);
 				break;
 			default:
 
 				/*
-				 * a database, language, tablespace ...: never this
+				 * a database, tablespace, large object ...: never this
 				 * migration's
 				 */
 				if (!ALLOWED(guard, TSM_ALLOW_EXISTING_OBJECTS))

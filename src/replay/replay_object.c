@@ -105,6 +105,10 @@ statement_allowed(Node *stmt)
 				!((IndexStmt *) stmt)->concurrent;
 		case T_CreateFunctionStmt:
 			return !((CreateFunctionStmt *) stmt)->replace;
+		case T_CreatePLangStmt:
+			/* without HANDLER, CREATE LANGUAGE is CREATE EXTENSION */
+			return !((CreatePLangStmt *) stmt)->replace &&
+				((CreatePLangStmt *) stmt)->plhandler != NIL;
 		case T_ViewStmt:
 			return !((ViewStmt *) stmt)->replace;
 		case T_CreateTrigStmt:

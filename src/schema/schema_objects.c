@@ -3,11 +3,12 @@
  * schema_objects.c
  *	  Source catalog queries for the objects that are not relations
  *
- * Schemas, access methods, enum, composite, range, base and shell types, domains, functions and
- * procedures, transforms, aggregates, casts, operators, operator families and classes,
- * collations, encoding conversions, text search parsers, templates,
- * dictionaries and configurations, foreign data wrappers, servers and user
- * mappings: all of them pre-data.  The columns every query returns are
+ * Schemas, access methods, procedural languages, enum, composite, range,
+ * base and shell types, domains, functions and procedures, transforms,
+ * aggregates, casts, operators, operator families and classes, collations,
+ * encoding conversions, text search parsers, templates, dictionaries and
+ * configurations, foreign data wrappers, servers and user mappings: all of
+ * them pre-data.  The columns every query returns are
  * described in schema.h.  Objects that belong to an extension are left to
  * CREATE EXTENSION; objects with an oid below FirstNormalObjectId (16384)
  * are built in.
@@ -41,6 +42,26 @@ static const char *const access_methods_sql =
 "  " COMMENT_STMT("pg_catalog.format('ACCESS METHOD %I', a.amname)", "pg_am", "a.oid") "]"
 " FROM pg_catalog.pg_am a"
 " WHERE a.oid >= 16384 AND " NOT_EXT("pg_am", "a.oid");
+
+/* a function as CREATE LANGUAGE names it: "schema"."name", as pg_dump does */
+#define PROC_NAME(oidexpr) \
+	"(SELECT pg_catalog.format('%I.%I', pn.nspname, pp.proname) FROM pg_catalog.pg_proc pp" \
+	" JOIN pg_catalog.pg_namespace pn ON pn.oid = pp.pronamespace WHERE pp.oid = " oidexpr ")"
+
+/*
+ * Procedural languages, after their handler, inline and validator
+ * functions (C: c_functions) and before the functions written in them,
+ * which pg_depend orders.  Those of extensions come with CREATE EXTENSION.
+ */
+static const char *const languages_sql =
+"SELECT " CATOID("pg_language") ", l.oid, 'procedural language', pg_catalog.quote_ident(l.lanname), 2,"
+" ARRAY[" STMT("CreatePLangStmt", "pg_catalog.format('CREATE %sPROCEDURAL LANGUAGE %I HANDLER %s%s%s',"
+			   "   CASE WHEN l.lanpltrusted THEN 'TRUSTED ' ELSE '' END, l.lanname, " PROC_NAME("l.lanplcallfoid") ","
+			   "   CASE WHEN l.laninline <> 0 THEN ' INLINE ' || " PROC_NAME("l.laninline") " ELSE '' END,"
+			   "   CASE WHEN l.lanvalidator <> 0 THEN ' VALIDATOR ' || " PROC_NAME("l.lanvalidator") " ELSE '' END)") ","
+"  " COMMENT_STMT("pg_catalog.format('LANGUAGE %I', l.lanname)", "pg_language", "l.oid") "]"
+" FROM pg_catalog.pg_language l"
+" WHERE l.oid >= 16384 AND l.lanispl AND " NOT_EXT("pg_language", "l.oid");
 
 /* enum, composite and range types; domains */
 static const char *const types_sql_fmt =
@@ -392,6 +413,7 @@ tsm_schema_object_queries(List **queries, int version, bool post)
 
 	*queries = lappend(*queries, (char *) schemas_sql);
 	*queries = lappend(*queries, (char *) access_methods_sql);
+	*queries = lappend(*queries, (char *) languages_sql);
 	*queries = lappend(*queries,
 					   tsm_schema_subst(types_sql_fmt,
 										version >= 140000 ?

@@ -69,7 +69,9 @@
  * schemas and names, extra: an operator family's or class's access method,
  * an aggregate's aggkind), the owner's oid and the acldefault() letter and
  * ACL of the kind.  Relations, types, functions, foreign-data wrappers,
- * servers and schemas have privileges; the rest have an owner only.
+ * servers, schemas and trusted procedural languages have privileges (as
+ * pg_dump, none for an untrusted language: only superusers use one); the
+ * rest have an owner only.
  */
 #define OWNED_OBJECTS \
 "WITH o(classid, objid, kind, nsp, name, argnsp, argtyp, extra, ownerid, acltype, acl) AS (" \
@@ -145,7 +147,11 @@
 " FROM pg_catalog.pg_publication p" \
 " UNION ALL " \
 "SELECT " CATOID("pg_event_trigger") ", e.oid, 'event trigger', NULL, e.evtname, NULL, NULL, NULL, e.evtowner, NULL, NULL" \
-" FROM pg_catalog.pg_event_trigger e) "
+" FROM pg_catalog.pg_event_trigger e" \
+" UNION ALL " \
+"SELECT " CATOID("pg_language") ", l.oid, 'procedural language', NULL, l.lanname, NULL, NULL, NULL, l.lanowner," \
+" 'l', CASE WHEN l.lanpltrusted THEN l.lanacl END" \
+" FROM pg_catalog.pg_language l WHERE l.oid >= 16384) "
 
 /* one row per object: its names and its owner's name */
 static const char *const owners_sql =
@@ -214,6 +220,7 @@ static const OwnedKind owned_kinds[] = {
 	{"statistics", "STATISTICS", NULL},
 	{"publication", "PUBLICATION", NULL},
 	{"event trigger", "EVENT TRIGGER", NULL},
+	{"procedural language", "LANGUAGE", "LANGUAGE"},
 };
 
 /* the privileges a GRANT may name; anything else from the source is dropped */
@@ -609,10 +616,10 @@ object_ref(const OwnedKind *kind, const TsmRows *rows, int r)
 		return NULL;
 	if (nsp == NULL)
 	{
-		/* schemas, foreign-data wrappers, servers, publications ... */
+		/* schemas, foreign-data wrappers, servers, languages ... */
 		if (strcmp(kind->alter, "SCHEMA") != 0 && strcmp(kind->alter, "FOREIGN DATA WRAPPER") != 0 &&
 			strcmp(kind->alter, "SERVER") != 0 && strcmp(kind->alter, "PUBLICATION") != 0 &&
-			strcmp(kind->alter, "EVENT TRIGGER") != 0)
+			strcmp(kind->alter, "EVENT TRIGGER") != 0 && strcmp(kind->alter, "LANGUAGE") != 0)
 			return NULL;
 		return pstrdup(quote_identifier(name));
 	}

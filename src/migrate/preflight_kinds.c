@@ -1,0 +1,108 @@
+/*-------------------------------------------------------------------------
+ *
+ * preflight_kinds.c
+ *	  preflight's rows for the kinds of objects that need more than the
+ *	  source's own rights
+ *
+ * A procedural language is made only by a superuser, and only with the
+ * caller's c_functions (its handler is C code that runs every function
+ * written in it) and, untrusted, untrusted_languages: without them its
+ * CREATE LANGUAGE, and every function written in it, would fail half way,
+ * so each is a row that blocks.
+ *
+ * Everything read from the source is a name to print.
+ *
+ * IDENTIFICATION
+ *	  src/migrate/preflight_kinds.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+
+#include "tsmigrate.h"
+#include "migrate/preflight.h"
+#include "remote/remote.h"
+#include "source_catalog/catalog_filters.h"
+#include "target/target.h"
+
+/* the procedural languages schema_objects.c generates: (name, trusted) */
+static const char *const languages_sql =
+"SELECT pg_catalog.quote_ident(l.lanname), l.lanpltrusted FROM pg_catalog.pg_language l"
+" WHERE l.oid >= 16384 AND l.lanispl"
+"   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_language", "l.oid")
+" ORDER BY 1";
+
+/* kinds that tsmigrate does not migrate (yet): (kind, object) */
+static const char *const unsupported_sql =
+"SELECT 'security label', pg_catalog.format('%s (%s)',"
+"        pg_catalog.pg_describe_object(s.classoid, s.objoid, s.objsubid), s.provider)"
+"  FROM pg_catalog.pg_seclabel s"
+" UNION ALL"
+" SELECT 'subscription', pg_catalog.quote_ident(s.subname)"
+"  FROM pg_catalog.pg_subscription s"
+" WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d"
+"                     WHERE d.datname = pg_catalog.current_database())"
+" ORDER BY 1, 2";
+
+static void language_problems(PGconn *conn, const TsmConsent *consent, List **rows);
+static void unsupported_problems(PGconn *conn, List **rows);
+
+/*
+ * tsm_preflight_kinds
+ *		The rows of the kinds of this file, on "conn" (the source).
+ */
+void
+tsm_preflight_kinds(PGconn *conn, const TsmConsent *consent, List **rows)
+{
+	language_problems(conn, consent, rows);
+	unsupported_problems(conn, rows);
+}
+
+/* kinds that tsmigrate leaves out */
+static void
+unsupported_problems(PGconn *conn, List **rows)
+{
+	TsmRows    *r = tsm_query(conn, unsupported_sql, 0, NULL, 2,
+							  "the source's objects of other kinds");
+	int			i;
+
+	for (i = 0; i < r->nrows; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		tsm_preflight_add_row(rows, tsm_rows_get(r, i, 0), tsm_rows_get(r, i, 1), false, false,
+							  psprintf("tsmigrate does not migrate objects of this kind (%s): it is left out",
+									   tsm_rows_get(r, i, 0)),
+							  "Recreate it on the target after the migration.");
+	}
+}
+
+/* procedural languages: a superuser, and the caller's consent */
+static void
+language_problems(PGconn *conn, const TsmConsent *consent, List **rows)
+{
+	TsmRows    *r = tsm_query(conn, languages_sql, 0, NULL, 2,
+							  "the source's procedural languages");
+	int			i;
+
+	for (i = 0; i < r->nrows; i++)
+	{
+		const char *name = tsm_rows_get(r, i, 0);
+
+		CHECK_FOR_INTERRUPTS();
+		if (!superuser())
+			tsm_preflight_add_row(rows, "procedural language", name, false, true,
+								  "only a superuser may create a procedural language, and the functions written in it fail without it",
+								  "Run the migration as a superuser, or drop the language and its functions on the source.");
+		if (!tsm_consent_allows(consent, TSM_ALLOW_C_FUNCTIONS))
+			tsm_preflight_add_row(rows, "procedural language", name, false, true,
+								  "its handler is C code that runs every function written in it: without the caller's consent its CREATE LANGUAGE is refused",
+								  "Pass allow => '{c_functions}' if you trust the source's C functions and their libraries.");
+		if (!tsm_rows_bool(r, i, 1) &&
+			!tsm_consent_allows(consent, TSM_ALLOW_UNTRUSTED_LANGUAGES))
+			tsm_preflight_add_row(rows, "procedural language", name, false, true,
+								  "it is untrusted, its functions can reach the server's files and processes: without the caller's consent its CREATE LANGUAGE is refused",
+								  "Pass allow => '{untrusted_languages}' if you trust the source with that.");
+	}
+}
