@@ -56,7 +56,7 @@ sub problems
 	my $src = $source->connstr($srcdb);
 	return $target->safe_psql($db,
 		"SELECT \"check\", object, blocks FROM tsmigrate.preflight(\$\$$src\$\$, allow => '$allow')"
-		  . " WHERE NOT ok AND \"check\" NOT IN ('size') ORDER BY 1, 2 COLLATE \"C\", 3");
+		  . " WHERE NOT ok AND \"check\" NOT IN ('size') ORDER BY \"check\", object COLLATE \"C\", blocks");
 }
 
 # --- procedural languages ----------------------------------------------------
