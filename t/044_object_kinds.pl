@@ -127,7 +127,7 @@ is( $target->safe_psql('langs',
 		q{SELECT public.add_one(1) || ' ' || public.twice(4) || ' ' || lanowner::regrole || ' ' || lanpltrusted
 		    || ' ' || obj_description(l.oid, 'pg_language')
 		    FROM pg_language l WHERE lanname = 'App PL'}),
-	'2 8 lang_owner t plpgsql, by another name',
+	'2 8 lang_owner true plpgsql, by another name',
 	'the functions written in them run; the trusted one has its owner and comment');
 
 done_testing();
