@@ -11,6 +11,16 @@
 #                          granted and revoked, a function written in it)
 #                          and an untrusted one; c_functions, and
 #                          untrusted_languages for the second
+#   subscriptions          with every option the source's version has, one
+#                          enabled on the source, a comment, an owner;
+#                          subscriptions.  They arrive disabled.  Left out,
+#                          with a WARNING and a preflight row that does not
+#                          block, where the source login cannot read them
+#                          or the caller may not create them here (on 18, a
+#                          role with pg_create_subscription creates the one
+#                          whose connection string has a password).  Their
+#                          password appears in no message, progress row or
+#                          log line, also when the replay of one fails
 
 use strict;
 use warnings FATAL => 'all';
@@ -129,5 +139,162 @@ is( $target->safe_psql('langs',
 		    FROM pg_language l WHERE lanname = 'App PL'}),
 	'2 8 lang_owner true plpgsql, by another name',
 	'the functions written in them run; the trusted one has its owner and comment');
+
+# --- subscriptions -----------------------------------------------------------
+
+my $major = int($source->safe_psql('postgres', 'SHOW server_version_num') / 10000);
+my $secret = 'Sub-S3cret-pw';
+my @messages;    # every stderr of the target, for the secret
+
+my $opts = 'binary = true, streaming = on, two_phase = true, disable_on_error = true, synchronous_commit = local';
+$opts .= ', origin = none, run_as_owner = true, password_required = false' if $major >= 16;
+$opts .= ', failover = true' if $major >= 17;
+$source->safe_psql('postgres', q{
+	CREATE ROLE sub_owner;
+	CREATE DATABASE subs;
+});
+$source->safe_psql('subs', qq{
+	CREATE SUBSCRIPTION "App Sub"
+		CONNECTION 'host=127.0.0.1 port=1 dbname=shop user=repl password=$secret'
+		PUBLICATION "Pub A", pub_b WITH (connect = false, slot_name = 'app_slot', $opts);
+	COMMENT ON SUBSCRIPTION "App Sub" IS 'the shop''s orders';
+	ALTER SUBSCRIPTION "App Sub" ENABLE;
+	CREATE SUBSCRIPTION plain_sub CONNECTION 'host=127.0.0.1 port=1 dbname=shop'
+		PUBLICATION pub_a WITH (connect = false, slot_name = NONE);
+	CREATE SUBSCRIPTION pw_sub CONNECTION 'host=127.0.0.1 port=1 dbname=shop user=repl password=$secret'
+		PUBLICATION pub_a WITH (connect = false);
+});
+# before 16 only a superuser owns a subscription
+$source->safe_psql('subs', 'ALTER SUBSCRIPTION plain_sub OWNER TO sub_owner') if $major >= 16;
+my $subs_query = q{SELECT string_agg(subname || ' ' || subenabled, ', ' ORDER BY subname COLLATE "C")
+	FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())};
+is($source->safe_psql('subs', $subs_query), 'App Sub true, plain_sub false, pw_sub false',
+	'the source has three subscriptions, one of them enabled');
+
+# without consent: refused before anything changes
+target_db('subs_refused');
+is(problems('subs_refused', 'subs', '{}'),
+	join("\n", map { "subscription|$_|t" } '"App Sub"', 'plain_sub', 'pw_sub'),
+	'subscriptions: without the word, preflight says their CREATE SUBSCRIPTION would be refused');
+($rc, $out, $err) = migrate('subs_refused', 'subs', '{}');
+push @messages, $err;
+like($err, qr/ERROR:  55000: 3 objects of the source cannot be created on this target\nDETAIL:  subscription "App Sub": once enabled, or when dropped while it names a replication slot, it makes the target connect where its connection string says: without the caller's consent its CREATE SUBSCRIPTION is refused/,
+	'migrate refuses to start without subscriptions (55000)');
+is($target->safe_psql('subs_refused', $subs_query), '', 'nothing changed on the target');
+
+# with consent: pg_dump's subscriptions, disabled
+target_db('subs');
+($rc, $out, $err) = migrate('subs', 'subs', '{subscriptions}');
+push @messages, $err;
+is($rc, 0, 'migrate brings the subscriptions') or diag $err;
+is(schema_dump_diff($source, 'subs', $target, 'subs', owners_and_privileges => 1), '',
+	'pg_dump --schema-only, owners included: the same subscriptions, every option');
+is($target->safe_psql('subs', $subs_query), 'App Sub false, plain_sub false, pw_sub false',
+	'all of them disabled on the target');
+is( $target->safe_psql('subs',
+		q{SELECT count(*) FROM pg_stat_subscription s JOIN pg_subscription p ON p.oid = s.subid WHERE s.pid IS NOT NULL}),
+	'0', 'no apply worker runs for them');
+
+# the replay of one fails (the target has one of the name): no password shown
+target_db('subs_clash');
+$target->safe_psql('subs_clash',
+	q{CREATE SUBSCRIPTION "App Sub" CONNECTION 'host=127.0.0.1 port=1 dbname=other' PUBLICATION x WITH (connect = false)});
+($rc, $out, $err) = migrate('subs_clash', 'subs', '{subscriptions}');
+push @messages, $err;
+like($err, qr/ERROR:  42710: subscription "App Sub" already exists\n(.*\n)*CONTEXT:  .*replaying definition of subscription "App Sub"/,
+	'a subscription that exists on the target: 42710, naming it (several jobs)');
+like($err, qr/a statement that holds a password, not shown/, 'its statement is not shown');
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT * FROM tsmigrate.pull_schema(\$\$" . $source->connstr('subs') . "\$\$, 'post-data', allow => '{subscriptions}')",
+	dbname => 'subs_clash');
+push @messages, $err;
+like($err, qr/ERROR:  42710: subscription "App Sub" already exists/, 'the same with one job');
+like($err, qr/SQL statement "\(a statement that holds a password, not shown\)"/,
+	'SPI\'s context line does not quote the statement');
+
+# the source login cannot read them: left out, as pg_dump leaves them out
+tsm_set_source_auth($source, 'scram-sha-256');
+$source->safe_psql('postgres', q{
+	CREATE ROLE reader LOGIN PASSWORD 'reader-pw';
+	CREATE ROLE src_admin LOGIN SUPERUSER PASSWORD 'admin-pw';
+});
+my $as_reader = tsm_tcp_connstr($source, 'subs', user => 'reader', password => 'reader-pw');
+target_db('subs_reader');
+is( $target->safe_psql('subs_reader',
+		"SELECT string_agg(object || ' ' || blocks || ' ' || detail, E'\\n' ORDER BY object COLLATE \"C\")"
+		  . " FROM tsmigrate.preflight(\$\$$as_reader\$\$, allow => '{subscriptions}') WHERE \"check\" = 'subscription'"),
+	join("\n", map { "$_ false the source login cannot read its connection string (only superusers can): it is left out" }
+		'"App Sub"', 'plain_sub', 'pw_sub'),
+	'a source login that cannot read pg_subscription: left out, not blocking');
+($rc, $out, $err) = migrate('subs_reader', 'subs', '{}', source => $as_reader);
+push @messages, $err;
+is($rc, 0, 'migrate completes') or diag $err;
+like($err, qr/WARNING:  01000: 3 objects of the source will not be migrated\nDETAIL:  subscription "App Sub": the source login cannot read/,
+	'warning in its checks step');
+like($err, qr/WARNING:  42501: 3 subscriptions of the source are not migrated\nDETAIL:  The source login cannot read pg_subscription/,
+	'and in its post-data step');
+is($target->safe_psql('subs_reader', $subs_query), '', 'no subscription on the target');
+
+# the caller may not create them here: left out
+my $as_admin = tsm_tcp_connstr($source, 'subs', user => 'src_admin', password => 'admin-pw');
+$target->safe_psql('postgres', 'CREATE ROLE migrator LOGIN');
+target_db('subs_user');
+$target->safe_psql('postgres', 'ALTER DATABASE subs_user OWNER TO migrator');
+tsm_grant_migrate($target, 'subs_user', 'migrator');
+my $left_out = $major >= 16
+  ? qr/the caller may not create it here, it is left out: Role "migrator" is not a superuser and has not the privileges of role "pg_create_subscription"/
+  : qr/the caller may not create it here, it is left out: Only superusers may create subscriptions on this server/;
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT string_agg(object || ' ' || blocks || ' ' || detail, E'\\n' ORDER BY object COLLATE \"C\")"
+	  . " FROM tsmigrate.preflight(\$\$$as_admin\$\$, allow => '{subscriptions}') WHERE \"check\" = 'subscription'",
+	dbname => 'subs_user', user => 'migrator');
+like($out, qr/^"App Sub" false $left_out\nplain_sub false $left_out\npw_sub false $left_out$/,
+	'a caller that may not create subscriptions: left out, not blocking')
+  or diag $err;
+($rc, $out, $err) = migrate('subs_user', 'subs', '{subscriptions}', source => $as_admin,
+	args => ', roles => false', sql => { user => 'migrator' });
+push @messages, $err;
+is($rc, 0, 'migrate completes') or diag $err;
+like($err, qr/WARNING:  42501: subscription "App Sub" of the source is not migrated\nDETAIL:  /,
+	'its post-data step says which it leaves out');
+is($target->safe_psql('subs_user', $subs_query), '', 'no subscription on the target');
+
+SKIP:
+{
+	skip 'pg_create_subscription is new in 16', 3 if $major < 16;
+	$target->safe_psql('postgres', 'GRANT pg_create_subscription TO migrator');
+	target_db('subs_creator');
+	$target->safe_psql('postgres', 'ALTER DATABASE subs_creator OWNER TO migrator');
+	tsm_grant_migrate($target, 'subs_creator', 'migrator');
+	($rc, $out, $err) = tsm_target_sql($target,
+		"SELECT string_agg(object || ' ' || blocks || ' ' || detail, E'\\n' ORDER BY object COLLATE \"C\")"
+		  . " FROM tsmigrate.preflight(\$\$$as_admin\$\$, allow => '{subscriptions}') WHERE \"check\" = 'subscription'",
+		dbname => 'subs_creator', user => 'migrator');
+	is($out, join("\n",
+			'"App Sub" false the caller may not create it here, it is left out: Only a superuser may create a subscription with password_required = false, and role "migrator" is not one.',
+			'plain_sub false the caller may not create it here, it is left out: Its connection string holds no password, which a subscription made by a role that is not a superuser must have.'),
+		'with pg_create_subscription: the one with a password is created, the others left out, each with its reason')
+	  or diag $err;
+	($rc, $out, $err) = migrate('subs_creator', 'subs', '{subscriptions}', source => $as_admin,
+		args => ', roles => false', sql => { user => 'migrator' });
+	push @messages, $err;
+	is($rc, 0, 'migrate completes') or diag $err;
+	is( $target->safe_psql('subs_creator',
+			q{SELECT string_agg(subname || ' ' || subenabled || ' ' || subowner::regrole, ', ') FROM pg_subscription
+			   WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())}),
+		'pw_sub false migrator', 'the role made the one with a password, disabled');
+}
+
+# the password: in no message, progress row or log line
+my $shown = join("\n", @messages);
+foreach my $db (qw(subs_refused subs subs_clash subs_reader subs_user))
+{
+	$shown .= $target->safe_psql($db,
+		q{SELECT concat_ws(' ', (SELECT string_agg(concat_ws(' ', step, state, detail, error), ' ') FROM tsmigrate.progress),
+			(SELECT string_agg(concat_ws(' ', error), ' ') FROM tsmigrate.run))});
+}
+unlike($shown, qr/\Q$secret\E/, 'no message nor progress row shows the password');
+like($shown, qr/42710|already exists/, '(the failed run\'s error is in them)');
+unlike(slurp_file($target->logfile), qr/\Q$secret\E/, 'nor does the target\'s log');
 
 done_testing();

@@ -8,9 +8,14 @@
  * caller's c_functions (its handler is C code that runs every function
  * written in it) and, untrusted, untrusted_languages: without them its
  * CREATE LANGUAGE, and every function written in it, would fail half way,
- * so each is a row that blocks.
+ * so each is a row that blocks.  A subscription the source login cannot
+ * read, or the caller may not create here, is left out as pg_dump leaves
+ * it out (a row that does not block: migrate warns); one the caller may
+ * create needs the caller's subscriptions, or blocks.
  *
- * Everything read from the source is a name to print.
+ * Everything read from the source is a name to print, but a
+ * subscription's connection string, which is only looked at for a
+ * password.
  *
  * IDENTIFICATION
  *	  src/migrate/preflight_kinds.c
@@ -24,6 +29,7 @@
 #include "tsmigrate.h"
 #include "migrate/preflight.h"
 #include "remote/remote.h"
+#include "schema/catalog_sql.h"
 #include "source_catalog/catalog_filters.h"
 #include "target/target.h"
 
@@ -39,14 +45,33 @@ static const char *const unsupported_sql =
 "SELECT 'security label', pg_catalog.format('%s (%s)',"
 "        pg_catalog.pg_describe_object(s.classoid, s.objoid, s.objsubid), s.provider)"
 "  FROM pg_catalog.pg_seclabel s"
-" UNION ALL"
-" SELECT 'subscription', pg_catalog.quote_ident(s.subname)"
-"  FROM pg_catalog.pg_subscription s"
-" WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d"
-"                     WHERE d.datname = pg_catalog.current_database())"
 " ORDER BY 1, 2";
 
+#define IN_THIS_DATABASE \
+	"s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d" \
+	" WHERE d.datname = pg_catalog.current_database())"
+
+/*
+ * The subscriptions of the source database, and whether the source login
+ * can read them whole (their connection strings: superusers only)
+ */
+static const char *const subscriptions_sql =
+"SELECT pg_catalog.quote_ident(s.subname),"
+"  pg_catalog.has_table_privilege('pg_catalog.pg_subscription', 'SELECT')"
+"  FROM pg_catalog.pg_subscription s WHERE " IN_THIS_DATABASE
+" ORDER BY 1";
+
+/*
+ * Readable: their connection strings (never shown: only whether they hold
+ * a password) and password_required, @1@, which is new in 16
+ */
+static const char *const subscription_options_sql_fmt =
+"SELECT pg_catalog.quote_ident(s.subname), s.subconninfo, @1@"
+"  FROM pg_catalog.pg_subscription s WHERE " IN_THIS_DATABASE
+" ORDER BY 1";
+
 static void language_problems(PGconn *conn, const TsmConsent *consent, List **rows);
+static void subscription_problems(PGconn *conn, const TsmConsent *consent, List **rows);
 static void unsupported_problems(PGconn *conn, List **rows);
 
 /*
@@ -57,7 +82,55 @@ void
 tsm_preflight_kinds(PGconn *conn, const TsmConsent *consent, List **rows)
 {
 	language_problems(conn, consent, rows);
+	subscription_problems(conn, consent, rows);
 	unsupported_problems(conn, rows);
+}
+
+/*
+ * Subscriptions: left out when the source login cannot read them or the
+ * caller may not create them here, as the generator leaves them out
+ * (schema_subscriptions.c); refused without the caller's consent.
+ */
+static void
+subscription_problems(PGconn *conn, const TsmConsent *consent, List **rows)
+{
+	TsmRows    *r = tsm_query(conn, subscriptions_sql, 0, NULL, 2,
+							  "the source's subscriptions");
+	int			i;
+
+	if (r->nrows == 0)
+		return;
+	if (!tsm_rows_bool(r, 0, 1))
+	{
+		for (i = 0; i < r->nrows; i++)
+			tsm_preflight_add_row(rows, "subscription", tsm_rows_get(r, i, 0), false, false,
+								  "the source login cannot read its connection string (only superusers can): it is left out",
+								  "Migrate with a superuser source login, or create it on the target after the migration.");
+		return;
+	}
+
+	r = tsm_query(conn,
+				  tsm_schema_subst(subscription_options_sql_fmt,
+								   tsm_server_version_num(conn) >= 160000 ?
+								   "s.subpasswordrequired" : "true"),
+				  0, NULL, 3, "the source's subscriptions");
+	for (i = 0; i < r->nrows; i++)
+	{
+		const char *name = tsm_rows_get(r, i, 0);
+		List	   *passwords = NIL;
+		char	   *reason;
+
+		CHECK_FOR_INTERRUPTS();
+		(void) tsm_conninfo_passwords(tsm_rows_get(r, i, 1), &passwords);
+		if (!tsm_may_create_subscription(tsm_rows_bool(r, i, 2), passwords != NIL, &reason))
+			tsm_preflight_add_row(rows, "subscription", name, false, false,
+								  psprintf("the caller may not create it here, it is left out: %s", reason),
+								  "Run the migration as a superuser (from PostgreSQL 16 on, a role with pg_create_subscription and CREATE on the database will do for one with a password), or create it on the target after the migration.");
+		else if (!tsm_consent_allows(consent, TSM_ALLOW_SUBSCRIPTIONS))
+			tsm_preflight_add_row(rows, "subscription", name, false, true,
+								  "once enabled, or when dropped while it names a replication slot, it makes the target connect where its connection string says: without the caller's consent its CREATE SUBSCRIPTION is refused",
+								  "Pass allow => '{subscriptions}' if the source's subscriptions may point this server at their publishers (they are created disabled, without a slot).");
+	}
 }
 
 /* kinds that tsmigrate leaves out */

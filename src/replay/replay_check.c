@@ -24,6 +24,8 @@
  *	  (untrusted_languages);
  *	- an event trigger (event_triggers), which would run on every DDL
  *	  command of every role;
+ *	- a subscription (subscriptions), which points this server at a host
+ *	  of the source's choosing (check_subscription);
  *	- a statement that changes an object this migration did not create, or
  *	  hangs something on it (existing_objects): a trigger, rule, policy,
  *	  index, statistics object, comment, owner or grant on a table that was
@@ -90,6 +92,7 @@
 #include "utils/syscache.h"
 
 #include "tsmigrate.h"
+#include "remote/remote.h"
 #include "replay/replay.h"
 #include "schema/schema.h"
 #include "target/target.h"
@@ -145,6 +148,7 @@ static const struct
 	{"policy", {T_CreatePolicyStmt, T_CommentStmt}},
 	{"statistics", {T_CreateStatsStmt, T_AlterStatsStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"publication", {T_CreatePublicationStmt, T_AlterPublicationStmt, T_CommentStmt, T_AlterOwnerStmt}},
+	{"subscription", {T_CreateSubscriptionStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"event trigger", {T_CreateEventTrigStmt, T_AlterEventTrigStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"materialized view data", {T_RefreshMatViewStmt}},
 	{"default privileges", {T_AlterDefaultPrivilegesStmt}},
@@ -202,6 +206,7 @@ static void check_support_functions(List *items, TsmReplayGuard *guard);
 tsm_noreturn static void refuse_c(const char *what, const char *detail) tsm_noreturn_after;
 static void check_publication_objects(List *pubobjects, Node *stmt,
 									  TsmReplayGuard *guard);
+static void check_subscription(CreateSubscriptionStmt *sub, TsmReplayGuard *guard);
 static void check_grant(GrantStmt *grant, TsmReplayGuard *guard);
 static void check_comment(CommentStmt *comment, TsmReplayGuard *guard);
 tsm_noreturn static void refuse_existing(const ObjectAddress *address, Node *stmt)
@@ -669,6 +674,9 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 						(Node *) makeString(((AlterPublicationStmt *) stmt)->pubname),
 						stmt, guard);
 			check_publication_objects(((AlterPublicationStmt *) stmt)->pubobjects, stmt, guard);
+			break;
+		case T_CreateSubscriptionStmt:
+			check_subscription((CreateSubscriptionStmt *) stmt, guard);
 			break;
 		case T_CreateEventTrigStmt:
 			if (!ALLOWED(guard, TSM_ALLOW_EVENT_TRIGGERS))
@@ -1226,6 +1234,40 @@ check_publication_objects(List *pubobjects, Node *stmt, TsmReplayGuard *guard)
 		else if (spec->name != NULL && strcmp(spec->name, "public") != 0)
 			check_named(OBJECT_SCHEMA, (Node *) makeString(spec->name), stmt, guard);
 	}
+}
+
+/*
+ * A subscription is the one object whose purpose is to connect out: once
+ * enabled, or when dropped while it names a replication slot (DROP
+ * SUBSCRIPTION connects to drop the slot), this server connects to the
+ * host, as the user and with the password its connection string says,
+ * from inside the target's network, and an enabled one writes what it
+ * receives into the target's tables.  It comes disabled and without a slot
+ * (connect = false, which replay_object.c requires), so nothing connects
+ * during the migration; but it hands whoever enables or drops it later a
+ * connection the source chose, which reaches beyond the source's own
+ * objects: the caller allows it by name.  Its connection string must be
+ * one libpq reads: PostgreSQL's own message for one it cannot read quotes
+ * the string, password and all.
+ */
+static void
+check_subscription(CreateSubscriptionStmt *sub, TsmReplayGuard *guard)
+{
+	List	   *passwords;
+
+	if (!ALLOWED(guard, TSM_ALLOW_SUBSCRIPTIONS))
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("permission denied to create subscription \"%s\" from the source",
+					   sub->subname),
+				errdetail("Once enabled, or when dropped while it names a replication slot, a subscription makes this server connect where its connection string says, as whom it says."),
+				errhint("Call again with allow => '{subscriptions}' if the source's subscriptions may point this server at their publishers."));
+	if (!tsm_conninfo_passwords(sub->conninfo, &passwords))
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("invalid response from the source"),
+				errdetail("The connection string of subscription \"%s\" is not one libpq reads (its message is not shown: it may quote a password).",
+						  sub->subname));
 }
 
 static void

@@ -27,6 +27,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_publication.h"
+#include "commands/defrem.h"
 #include "commands/event_trigger.h"
 #include "commands/policy.h"
 #include "commands/trigger.h"
@@ -49,6 +50,7 @@
 #include "miscadmin.h"
 
 #include "tsmigrate.h"
+#include "remote/remote.h"
 #include "replay/replay.h"
 #include "schema/schema.h"
 #include "target/target.h"
@@ -72,9 +74,16 @@ static const char *const replay_settings[][2] = {
 static Node *check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
 							 TsmReplayGuard *guard);
 static bool statement_allowed(Node *stmt);
+static bool connects_not(List *options);
 static void check_constraint_absent(AlterTableStmt *alter);
 static bool replaces_placeholder(const TsmSchemaStmt *s, Node *stmt);
 static int	execute_without_timescaledb(const char *sql);
+static void replay_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
+							 MemoryContext objcxt, TsmReplayGuard *guard);
+static bool holds_secret(const TsmSchemaObject *obj, const char *sql);
+static void replay_secret(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
+						  MemoryContext objcxt, TsmReplayGuard *guard);
+static char *hide_secrets(const char *text, List *hidden);
 
 /*
  * statement_allowed
@@ -131,6 +140,8 @@ statement_allowed(Node *stmt)
 				return ctas->objtype == OBJECT_MATVIEW && !ctas->if_not_exists &&
 					ctas->into->skipData;
 			}
+		case T_CreateSubscriptionStmt:
+			return connects_not(((CreateSubscriptionStmt *) stmt)->options);
 		case T_AlterOpFamilyStmt:
 			return !((AlterOpFamilyStmt *) stmt)->isDrop;
 		case T_GrantStmt:
@@ -191,6 +202,27 @@ statement_allowed(Node *stmt)
 		default:
 			return true;
 	}
+}
+
+/*
+ * connects_not
+ *		Does a subscription with these options stay disconnected, as pg_dump
+ *		writes it: connect = false, so disabled, with no slot made and no
+ *		table synchronized?
+ */
+static bool
+connects_not(List *options)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "connect") == 0)
+			return !defGetBoolean(opt);
+	}
+	return false;
 }
 
 /*
@@ -314,57 +346,170 @@ tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt,
 	foreach(sc, obj->stmts)
 	{
 		TsmSchemaStmt *s = lfirst(sc);
-		MemoryContext oldcxt;
-		Node	   *stmt;
-		int			rc = 0;
 
 		ctx.sql = s->sql;
-		oldcxt = MemoryContextSwitchTo(objcxt);
-		stmt = check_statement(obj, s, guard);
-
-		/*
-		 * an owner or grantee that the target lacks: skipped
-		 * (schema_owners.c)
-		 */
-		if (!tsm_schema_stmt_applies(obj, s, stmt))
-		{
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(objcxt);
-			continue;
-		}
-		if (guard->dry_run)
-		{
-			tsm_replay_check_absent(stmt);
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(objcxt);
-			continue;
-		}
-		MemoryContextSwitchTo(oldcxt);
-
-		tsm_replay_watch(guard);
-		PG_TRY();
-		{
-			if (s->without_timescaledb)
-				rc = execute_without_timescaledb(s->sql);
-			else
-			{
-				/* without ONLY where the table is a hypertable (timescale.c) */
-				rc = SPI_execute(tsm_hypertable_sql(s->sql), false, 0);
-			}
-		}
-		PG_FINALLY();
-		{
-			tsm_replay_unwatch();
-		}
-		PG_END_TRY();
-		if (rc < 0)
-			elog(ERROR, "SPI_execute failed for %s \"%s\": %s",
-				 obj->kind, obj->name, SPI_result_code_string(rc));
-		tsm_replay_record(guard);
+		if (holds_secret(obj, s->sql))
+			replay_secret(obj, s, objcxt, guard);
+		else
+			replay_statement(obj, s, objcxt, guard);
 		MemoryContextReset(objcxt);
 	}
 
 	tsm_replay_context_pop(&ctx);
+}
+
+/*
+ * replay_statement
+ *		Check and run one statement of "obj" (see tsm_replay_object).
+ */
+static void
+replay_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
+				 MemoryContext objcxt, TsmReplayGuard *guard)
+{
+	MemoryContext oldcxt;
+	Node	   *stmt;
+	int			rc = 0;
+
+	oldcxt = MemoryContextSwitchTo(objcxt);
+	stmt = check_statement(obj, s, guard);
+
+	/*
+	 * an owner or grantee that the target lacks: skipped (schema_owners.c)
+	 */
+	if (!tsm_schema_stmt_applies(obj, s, stmt))
+	{
+		MemoryContextSwitchTo(oldcxt);
+		return;
+	}
+	if (guard->dry_run)
+	{
+		tsm_replay_check_absent(stmt);
+		MemoryContextSwitchTo(oldcxt);
+		return;
+	}
+	MemoryContextSwitchTo(oldcxt);
+
+	tsm_replay_watch(guard);
+	PG_TRY();
+	{
+		if (s->without_timescaledb)
+			rc = execute_without_timescaledb(s->sql);
+		else
+		{
+			/* without ONLY where the table is a hypertable (timescale.c) */
+			rc = SPI_execute(tsm_hypertable_sql(s->sql), false, 0);
+		}
+	}
+	PG_FINALLY();
+	{
+		tsm_replay_unwatch();
+	}
+	PG_END_TRY();
+	if (rc < 0)
+		elog(ERROR, "SPI_execute failed for %s \"%s\": %s",
+			 obj->kind, obj->name, SPI_result_code_string(rc));
+	tsm_replay_record(guard);
+}
+
+/*
+ * holds_secret
+ *		Does this statement hold a password: a subscription's connection
+ *		string, a user mapping's options?
+ */
+static bool
+holds_secret(const TsmSchemaObject *obj, const char *sql)
+{
+	return strcmp(obj->kind, "subscription") == 0 || tsm_text_has_password(sql);
+}
+
+/*
+ * replay_secret
+ *		replay_statement for a statement that holds a password, which no
+ *		error may show: SPI's context line and the internal query of a
+ *		syntax error quote the statement whole, and PostgreSQL's messages
+ *		about a subscription may quote its connection string.  An error is
+ *		raised again without the statement, the connection string and its
+ *		passwords, and with any other password masked.
+ */
+static void
+replay_secret(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
+			  MemoryContext objcxt, TsmReplayGuard *guard)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *volatile hidden = list_make1(s->sql);
+
+	PG_TRY();
+	{
+		List	   *raw = raw_parser(s->sql, RAW_PARSE_DEFAULT);
+
+		if (list_length(raw) == 1 &&
+			IsA(linitial_node(RawStmt, raw)->stmt, CreateSubscriptionStmt))
+		{
+			const char *conninfo = ((CreateSubscriptionStmt *) linitial_node(RawStmt, raw)->stmt)->conninfo;
+			List	   *passwords;
+
+			hidden = lappend(hidden, pstrdup(conninfo));
+			if (tsm_conninfo_passwords(conninfo, &passwords))
+				hidden = list_concat(hidden, passwords);
+		}
+		replay_statement(obj, s, objcxt, guard);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->message = hide_secrets(edata->message, hidden);
+		edata->detail = hide_secrets(edata->detail, hidden);
+		edata->detail_log = hide_secrets(edata->detail_log, hidden);
+		edata->hint = hide_secrets(edata->hint, hidden);
+		edata->context = hide_secrets(edata->context, hidden);
+		edata->internalquery = NULL;
+		edata->internalpos = 0;
+		edata->cursorpos = 0;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	list_free(hidden);
+}
+
+/*
+ * hide_secrets
+ *		"text" with each string of "hidden" (the statement first, then what
+ *		it holds) replaced, and any other password masked.
+ */
+static char *
+hide_secrets(const char *text, List *hidden)
+{
+	char	   *result;
+	ListCell   *lc;
+
+	if (text == NULL)
+		return NULL;
+	result = pstrdup(text);
+	foreach(lc, hidden)
+	{
+		const char *secret = lfirst(lc);
+		StringInfoData buf;
+		const char *p;
+		const char *hit;
+
+		if (secret[0] == '\0' || strstr(result, secret) == NULL)
+			continue;
+		initStringInfo(&buf);
+		for (p = result; (hit = strstr(p, secret)) != NULL; p = hit + strlen(secret))
+		{
+			appendBinaryStringInfo(&buf, p, hit - p);
+			appendStringInfoString(&buf, foreach_current_index(lc) == 0 ?
+								   "(a statement that holds a password, not shown)" :
+								   "********");
+		}
+		appendStringInfoString(&buf, p);
+		result = buf.data;
+	}
+	return tsm_redact_passwords(result);
 }
 
 /*

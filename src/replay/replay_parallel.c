@@ -98,6 +98,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
 #include "replay/replay.h"
 #include "schema/schema.h"
 #include "target/target.h"
@@ -944,6 +945,7 @@ tsmigrate_replay_worker_main(Datum main_arg)
 		int			task;
 		bool		alone;
 		TsmSchemaObject obj;
+		TsmSchemaStmt *first;
 
 		SpinLockAcquire(&shared->mutex);
 		state = slot->state;
@@ -987,8 +989,12 @@ tsmigrate_replay_worker_main(Datum main_arg)
 		StartTransactionCommand();
 		if (!alone)
 			tsm_index_builds_side_by_side();
+		/* what it runs, but a statement that holds a password */
+		first = linitial(obj.stmts);
 		pgstat_report_activity(STATE_RUNNING,
-							   ((TsmSchemaStmt *) linitial(obj.stmts))->sql);
+							   tsm_text_has_password(first->sql) ||
+							   strcmp(obj.kind, "subscription") == 0 ?
+							   psprintf("tsmigrate: %s %s", obj.kind, obj.name) : first->sql);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
