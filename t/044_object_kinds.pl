@@ -195,22 +195,40 @@ is( $target->safe_psql('subs',
 		q{SELECT count(*) FROM pg_stat_subscription s JOIN pg_subscription p ON p.oid = s.subid WHERE s.pid IS NOT NULL}),
 	'0', 'no apply worker runs for them');
 
-# the replay of one fails (the target has one of the name): no password shown
+# the replay of one fails (the target has one of the name): no password
+# shown, with several jobs (a worker's error) and with one (SPI's context)
 target_db('subs_clash');
 $target->safe_psql('subs_clash',
 	q{CREATE SUBSCRIPTION "App Sub" CONNECTION 'host=127.0.0.1 port=1 dbname=other' PUBLICATION x WITH (connect = false)});
-($rc, $out, $err) = migrate('subs_clash', 'subs', '{subscriptions}');
+foreach my $jobs (2, 1)
+{
+	($rc, $out, $err) = tsm_target_sql($target,
+		"SELECT * FROM tsmigrate.pull_schema(\$\$" . $source->connstr('subs')
+		  . "\$\$, 'post-data', jobs => $jobs, allow => '{subscriptions}')",
+		dbname => 'subs_clash');
+	push @messages, $err;
+	like($err, qr/ERROR:  42710: subscription "App Sub" already exists\n(.*\n)*CONTEXT:  (.*\n)*.*replaying definition of subscription "App Sub"/,
+		"a subscription that exists on the target: 42710, naming it ($jobs jobs)");
+	like($err, qr/SQL statement "\(a statement that holds a password, not shown\)"/,
+		"SPI's context line does not quote the statement ($jobs jobs)");
+}
+
+# a migrate run that fails on one (an event trigger of the target refuses
+# it): its error, kept in the run's state, shows no password either
+target_db('subs_trigger');
+$target->safe_psql('subs_trigger', q{
+	CREATE FUNCTION public.no_subscriptions() RETURNS event_trigger LANGUAGE plpgsql
+		AS $$ BEGIN RAISE EXCEPTION 'no subscriptions here'; END $$;
+	CREATE EVENT TRIGGER no_subscriptions ON ddl_command_start WHEN TAG IN ('CREATE SUBSCRIPTION')
+		EXECUTE FUNCTION public.no_subscriptions();
+});
+($rc, $out, $err) = migrate('subs_trigger', 'subs', '{subscriptions}');
 push @messages, $err;
-like($err, qr/ERROR:  42710: subscription "App Sub" already exists\n(.*\n)*CONTEXT:  .*replaying definition of subscription "App Sub"/,
-	'a subscription that exists on the target: 42710, naming it (several jobs)');
-like($err, qr/a statement that holds a password, not shown/, 'its statement is not shown');
-($rc, $out, $err) = tsm_target_sql($target,
-	"SELECT * FROM tsmigrate.pull_schema(\$\$" . $source->connstr('subs') . "\$\$, 'post-data', allow => '{subscriptions}')",
-	dbname => 'subs_clash');
-push @messages, $err;
-like($err, qr/ERROR:  42710: subscription "App Sub" already exists/, 'the same with one job');
-like($err, qr/SQL statement "\(a statement that holds a password, not shown\)"/,
-	'SPI\'s context line does not quote the statement');
+like($err, qr/ERROR:  P0001: no subscriptions here\n(.*\n)*CONTEXT:  (.*\n)*.*replaying definition of subscription "App Sub"/,
+	'a migrate run fails on it, naming it');
+is( $target->safe_psql('subs_trigger',
+		q{SELECT step || ': ' || error FROM tsmigrate.progress WHERE state = 'failed'}),
+	'post-data: no subscriptions here', 'in its post-data step');
 
 # the source login cannot read them: left out, as pg_dump leaves them out
 tsm_set_source_auth($source, 'scram-sha-256');
@@ -242,8 +260,8 @@ target_db('subs_user');
 $target->safe_psql('postgres', 'ALTER DATABASE subs_user OWNER TO migrator');
 tsm_grant_migrate($target, 'subs_user', 'migrator');
 my $left_out = $major >= 16
-  ? qr/the caller may not create it here, it is left out: Role "migrator" is not a superuser and has not the privileges of role "pg_create_subscription"/
-  : qr/the caller may not create it here, it is left out: Only superusers may create subscriptions on this server/;
+  ? qr/the caller may not create it here, it is left out: Role "migrator" is not a superuser and has not the privileges of role "pg_create_subscription"\./
+  : qr/the caller may not create it here, it is left out: Only superusers may create subscriptions on this server, and role "migrator" is not one\./;
 ($rc, $out, $err) = tsm_target_sql($target,
 	"SELECT string_agg(object || ' ' || blocks || ' ' || detail, E'\\n' ORDER BY object COLLATE \"C\")"
 	  . " FROM tsmigrate.preflight(\$\$$as_admin\$\$, allow => '{subscriptions}') WHERE \"check\" = 'subscription'",
@@ -287,14 +305,14 @@ SKIP:
 
 # the password: in no message, progress row or log line
 my $shown = join("\n", @messages);
-foreach my $db (qw(subs_refused subs subs_clash subs_reader subs_user))
+foreach my $db (qw(subs_refused subs subs_clash subs_trigger subs_reader subs_user))
 {
 	$shown .= $target->safe_psql($db,
 		q{SELECT concat_ws(' ', (SELECT string_agg(concat_ws(' ', step, state, detail, error), ' ') FROM tsmigrate.progress),
 			(SELECT string_agg(concat_ws(' ', error), ' ') FROM tsmigrate.run))});
 }
 unlike($shown, qr/\Q$secret\E/, 'no message nor progress row shows the password');
-like($shown, qr/42710|already exists/, '(the failed run\'s error is in them)');
+like($shown, qr/no subscriptions here/, '(the failed run\'s error is in them)');
 unlike(slurp_file($target->logfile), qr/\Q$secret\E/, 'nor does the target\'s log');
 
 done_testing();
