@@ -21,6 +21,16 @@
 #                          whose connection string has a password).  Their
 #                          password appears in no message, progress row or
 #                          log line, also when the replay of one fails
+#   security labels        of every kind pg_dump labels (schema, table and
+#                          column, view, materialized view, sequence,
+#                          foreign table, type, domain, function, procedure,
+#                          aggregate, language, publication, event trigger,
+#                          subscription) and of a role, with the provider
+#                          dummy (PostgreSQL's dummy_seclabel, which
+#                          scripts/test builds); a target without the
+#                          provider is refused before anything changes, and
+#                          the labels tsmigrate leaves out (a large
+#                          object's, the database's) are named
 
 use strict;
 use warnings FATAL => 'all';
@@ -314,5 +324,113 @@ foreach my $db (qw(subs_refused subs subs_clash subs_trigger subs_reader subs_us
 unlike($shown, qr/\Q$secret\E/, 'no message nor progress row shows the password');
 like($shown, qr/no subscriptions here/, '(the failed run\'s error is in them)');
 unlike(slurp_file($target->logfile), qr/\Q$secret\E/, 'nor does the target\'s log');
+
+# --- security labels ---------------------------------------------------------
+
+my $pkglib = $target->safe_psql('postgres', q{SELECT setting FROM pg_config() WHERE name = 'PKGLIBDIR'});
+SKIP:
+{
+	skip 'dummy_seclabel is not installed here (scripts/test builds it)', 11
+	  unless -f "$pkglib/dummy_seclabel.so";
+
+	my $preload = "shared_preload_libraries = 'dummy_seclabel'\n";
+	my $lsource = tsm_source_node('lsource', conf => $preload);
+	my $ltarget = tsm_target_node('ltarget', conf => $preload);
+	$lsource->safe_psql('postgres', q{
+		CREATE ROLE label_role;
+		SECURITY LABEL FOR dummy ON ROLE label_role IS 'classified';
+		CREATE DATABASE labels;
+	});
+	$lsource->safe_psql('labels', q{
+		CREATE SCHEMA s;
+		CREATE TABLE s.t (id int PRIMARY KEY, note text);
+		CREATE VIEW s.v AS SELECT id, note FROM s.t;
+		CREATE MATERIALIZED VIEW s.mv AS SELECT id FROM s.t;
+		CREATE SEQUENCE s.seq;
+		CREATE FOREIGN DATA WRAPPER w;
+		CREATE SERVER srv FOREIGN DATA WRAPPER w;
+		CREATE FOREIGN TABLE s.ft (a int) SERVER srv;
+		CREATE TYPE s.mood AS ENUM ('ok');
+		CREATE DOMAIN s.pos AS int CHECK (VALUE > 0);
+		CREATE FUNCTION s.f(i int) RETURNS int LANGUAGE sql AS 'SELECT i';
+		CREATE PROCEDURE s.p() LANGUAGE sql AS '';
+		CREATE AGGREGATE s.total(int) (SFUNC = int4pl, STYPE = int);
+		CREATE FUNCTION s.lab_handler() RETURNS language_handler
+			LANGUAGE c AS '$libdir/plpgsql', 'plpgsql_call_handler';
+		CREATE TRUSTED LANGUAGE lab_pl HANDLER s.lab_handler;
+		CREATE PUBLICATION pub;
+		CREATE FUNCTION s.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+		CREATE EVENT TRIGGER on_ddl ON ddl_command_end EXECUTE FUNCTION s.on_ddl();
+		CREATE SUBSCRIPTION sub CONNECTION 'host=127.0.0.1 port=1 dbname=x'
+			PUBLICATION pub WITH (connect = false, slot_name = NONE);
+		SECURITY LABEL FOR dummy ON SCHEMA s IS 'classified';
+		SECURITY LABEL FOR dummy ON TABLE s.t IS 'unclassified';
+		SECURITY LABEL FOR dummy ON COLUMN s.t.note IS 'secret';
+		SECURITY LABEL FOR dummy ON VIEW s.v IS 'classified';
+		SECURITY LABEL FOR dummy ON COLUMN s.v.note IS 'classified';
+		SECURITY LABEL FOR dummy ON MATERIALIZED VIEW s.mv IS 'classified';
+		SECURITY LABEL FOR dummy ON SEQUENCE s.seq IS 'classified';
+		SECURITY LABEL FOR dummy ON FOREIGN TABLE s.ft IS 'classified';
+		SECURITY LABEL FOR dummy ON TYPE s.mood IS 'classified';
+		SECURITY LABEL FOR dummy ON DOMAIN s.pos IS 'top secret';
+		SECURITY LABEL FOR dummy ON FUNCTION s.f(int) IS 'classified';
+		SECURITY LABEL FOR dummy ON PROCEDURE s.p() IS 'classified';
+		SECURITY LABEL FOR dummy ON AGGREGATE s.total(int) IS 'classified';
+		SECURITY LABEL FOR dummy ON LANGUAGE lab_pl IS 'classified';
+		SECURITY LABEL FOR dummy ON PUBLICATION pub IS 'classified';
+		SECURITY LABEL FOR dummy ON EVENT TRIGGER on_ddl IS 'classified';
+		SECURITY LABEL FOR dummy ON SUBSCRIPTION sub IS 'classified';
+		SELECT lo_create(4242);
+		SECURITY LABEL FOR dummy ON LARGE OBJECT 4242 IS 'classified';
+		SECURITY LABEL FOR dummy ON DATABASE labels IS 'classified';
+	});
+	my $lsrc = $lsource->connstr('labels');
+	my $lallow = '{c_functions,event_triggers,subscriptions}';
+
+	# a target without the provider: refused before anything changes
+	target_db('labels_missing');
+	is( $target->safe_psql('labels_missing',
+			"SELECT \"check\", object, blocks FROM tsmigrate.preflight(\$\$$lsrc\$\$, allow => '$lallow')"
+			  . " WHERE NOT ok AND \"check\" <> 'size' ORDER BY \"check\", object COLLATE \"C\""),
+		join("\n",
+			'security label|database labels (dummy)|f',
+			'security label|large object 4242 (dummy)|f',
+			'security label provider|dummy|t'),
+		'security labels: the missing provider blocks; the labels left out are named');
+	like( $target->safe_psql('labels_missing',
+			"SELECT detail || ' / ' || fix FROM tsmigrate.preflight(\$\$$lsrc\$\$, allow => '$lallow')"
+			  . " WHERE \"check\" = 'security label provider'"),
+		qr/^18 security labels of the source are for provider "dummy", which is not loaded on the target: their SECURITY LABEL would fail \/ Load the module that provides it on the target \(shared_preload_libraries/,
+		'with their number and the fix');
+	($rc, $out, $err) = migrate('labels_missing', 'labels', $lallow, source => $lsrc);
+	like($err, qr/ERROR:  55000: 1 object of the source cannot be created on this target\nDETAIL:  security label provider dummy: 18 security labels/,
+		'migrate refuses to start without the provider (55000)');
+	is( $target->safe_psql('labels_missing',
+			q{SELECT (SELECT string_agg(step || '=' || state, ',' ORDER BY ordinal) FROM tsmigrate.run_step WHERE state <> 'pending')
+			    || ' ' || (SELECT count(*) FROM pg_namespace WHERE nspname = 's')}),
+		'checks=failed 0', 'in its checks step, and nothing changed on the target');
+
+	# the provider loaded: every label, where pg_dump has it
+	$ltarget->safe_psql('postgres', 'CREATE DATABASE labels');
+	$ltarget->safe_psql('labels', 'CREATE EXTENSION tsmigrate');
+	($rc, $out, $err) = tsm_target_sql($ltarget,
+		"CALL tsmigrate.migrate(\$\$$lsrc\$\$, allow => '$lallow')", dbname => 'labels');
+	is($rc, 0, 'migrate brings the labels') or diag $err;
+	like($err, qr/WARNING:  01000: 2 objects of the source will not be migrated\nDETAIL:  security label database labels \(dummy\): tsmigrate leaves out the labels of large objects, of the database and of schema public/,
+		'warning about the labels it leaves out');
+	is(schema_dump_diff($lsource, 'labels', $ltarget, 'labels', owners_and_privileges => 1), '',
+		'pg_dump --schema-only, owners and privileges: the same labels');
+	my $labels_query = q{SELECT string_agg(objtype || ' ' || objname || ' ' || label, ', ' ORDER BY objtype, objname COLLATE "C")
+		FROM pg_seclabels WHERE provider = 'dummy' AND objtype NOT IN ('large object', 'database')};
+	my $want = $lsource->safe_psql('labels', $labels_query);
+	is($ltarget->safe_psql('labels', $labels_query), $want, 'every label of an object, the role\'s included');
+	like($want, qr/column s\.t\.note secret, .*role label_role classified, .*subscription sub classified/,
+		'(columns, roles and subscriptions among them)');
+	is( $ltarget->safe_psql('labels',
+			q{SELECT count(*) FROM pg_seclabels WHERE objtype IN ('large object', 'database')}),
+		'0', 'those of the large object and the database are left out');
+	is($ltarget->safe_psql('labels', q{SELECT s.f(3) + (SELECT s.total(x) FROM generate_series(1, 2) x)}), '6',
+		'the labelled objects work');
+}
 
 done_testing();

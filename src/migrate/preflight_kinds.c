@@ -11,7 +11,10 @@
  * so each is a row that blocks.  A subscription the source login cannot
  * read, or the caller may not create here, is left out as pg_dump leaves
  * it out (a row that does not block: migrate warns); one the caller may
- * create needs the caller's subscriptions, or blocks.
+ * create needs the caller's subscriptions, or blocks.  A security label
+ * needs its provider loaded here, or blocks (the probe in
+ * target_rights.c); those of large objects, the database and schema
+ * public are left out.
  *
  * Everything read from the source is a name to print, but a
  * subscription's connection string, which is only looked at for a
@@ -24,6 +27,7 @@
  */
 #include "postgres.h"
 
+#include "utils/builtins.h"
 #include "miscadmin.h"
 
 #include "tsmigrate.h"
@@ -40,16 +44,37 @@ static const char *const languages_sql =
 "   AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_language", "l.oid")
 " ORDER BY 1";
 
-/* kinds that tsmigrate does not migrate (yet): (kind, object) */
-static const char *const unsupported_sql =
-"SELECT 'security label', pg_catalog.format('%s (%s)',"
-"        pg_catalog.pg_describe_object(s.classoid, s.objoid, s.objsubid), s.provider)"
-"  FROM pg_catalog.pg_seclabel s"
-" ORDER BY 1, 2";
-
 #define IN_THIS_DATABASE \
 	"s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d" \
 	" WHERE d.datname = pg_catalog.current_database())"
+
+/*
+ * The providers of the security labels that come with their objects (as
+ * pg_dump --schema-only and pg_dumpall --roles-only write them) and how
+ * many each has: those of user objects that belong to no extension, of
+ * roles and of this database's subscriptions.  pg_seclabels names the
+ * subscriptions whatever the source login may read of pg_subscription.
+ */
+static const char *const label_providers_sql =
+"SELECT sl.provider, pg_catalog.count(*) FROM pg_catalog.pg_seclabels sl"
+" WHERE sl.objoid >= 16384 AND sl.objtype NOT IN ('large object', 'database', 'tablespace')"
+"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = sl.classoid"
+"                    AND d.objid = sl.objoid AND d.deptype = 'e')"
+"   AND (sl.objtype <> 'subscription' OR EXISTS (SELECT 1 FROM pg_catalog.pg_subscription s"
+"         WHERE pg_catalog.quote_ident(s.subname) = sl.objname AND " IN_THIS_DATABASE "))"
+" GROUP BY 1 ORDER BY 1";
+
+/*
+ * The labels that tsmigrate leaves out: of large objects (pg_dump's data),
+ * of the database (pg_dump without --create) and of schema public, which
+ * the target has of its own
+ */
+static const char *const labels_left_out_sql =
+"SELECT pg_catalog.format('%s %s (%s)', sl.objtype, sl.objname, sl.provider) FROM pg_catalog.pg_seclabels sl"
+" WHERE sl.objtype = 'large object'"
+"    OR (sl.objtype = 'database' AND sl.objname = pg_catalog.quote_ident(pg_catalog.current_database()))"
+"    OR (sl.objtype = 'schema' AND sl.objname = pg_catalog.quote_ident('public'))"
+" ORDER BY 1";
 
 /*
  * The subscriptions of the source database, and whether the source login
@@ -72,7 +97,7 @@ static const char *const subscription_options_sql_fmt =
 
 static void language_problems(PGconn *conn, const TsmConsent *consent, List **rows);
 static void subscription_problems(PGconn *conn, const TsmConsent *consent, List **rows);
-static void unsupported_problems(PGconn *conn, List **rows);
+static void label_problems(PGconn *conn, List **rows);
 
 /*
  * tsm_preflight_kinds
@@ -83,7 +108,7 @@ tsm_preflight_kinds(PGconn *conn, const TsmConsent *consent, List **rows)
 {
 	language_problems(conn, consent, rows);
 	subscription_problems(conn, consent, rows);
-	unsupported_problems(conn, rows);
+	label_problems(conn, rows);
 }
 
 /*
@@ -133,22 +158,36 @@ subscription_problems(PGconn *conn, const TsmConsent *consent, List **rows)
 	}
 }
 
-/* kinds that tsmigrate leaves out */
+/*
+ * Security labels: their provider must be loaded here, or their SECURITY
+ * LABEL fails; those tsmigrate leaves out are named.
+ */
 static void
-unsupported_problems(PGconn *conn, List **rows)
+label_problems(PGconn *conn, List **rows)
 {
-	TsmRows    *r = tsm_query(conn, unsupported_sql, 0, NULL, 2,
-							  "the source's objects of other kinds");
+	TsmRows    *r = tsm_query(conn, label_providers_sql, 0, NULL, 2,
+							  "the providers of the source's security labels");
 	int			i;
 
 	for (i = 0; i < r->nrows; i++)
 	{
+		const char *provider = tsm_rows_get(r, i, 0);
+
 		CHECK_FOR_INTERRUPTS();
-		tsm_preflight_add_row(rows, tsm_rows_get(r, i, 0), tsm_rows_get(r, i, 1), false, false,
-							  psprintf("tsmigrate does not migrate objects of this kind (%s): it is left out",
-									   tsm_rows_get(r, i, 0)),
-							  "Recreate it on the target after the migration.");
+		if (!tsm_label_provider_loaded(provider))
+			tsm_preflight_add_row(rows, "security label provider", quote_identifier(provider),
+								  false, true,
+								  psprintf("%s security labels of the source are for provider \"%s\", which is not loaded on the target: their SECURITY LABEL would fail",
+										   tsm_rows_get(r, i, 1), provider),
+								  "Load the module that provides it on the target (shared_preload_libraries, then restart the server), or drop the labels on the source.");
 	}
+
+	r = tsm_query(conn, labels_left_out_sql, 0, NULL, 1,
+				  "the source's security labels left out");
+	for (i = 0; i < r->nrows; i++)
+		tsm_preflight_add_row(rows, "security label", tsm_rows_get(r, i, 0), false, false,
+							  "tsmigrate leaves out the labels of large objects, of the database and of schema public (as pg_dump --schema-only without --create does): it is left out",
+							  "Set it on the target after the migration.");
 }
 
 /* procedural languages: a superuser, and the caller's consent */

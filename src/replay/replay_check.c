@@ -29,8 +29,8 @@
  *	- a statement that changes an object this migration did not create, or
  *	  hangs something on it (existing_objects): a trigger, rule, policy,
  *	  index, statistics object, comment, owner or grant on a table that was
- *	  here before, row level security switched on it, a table attached to
- *	  it as a partition or child, a foreign key that references it, a
+ *	  here before, row level security switched on it, a security label on
+ *	  it, a table attached to it as a partition or child, a foreign key that references it, a
  *	  foreign table or user mapping on a server that was here before, a
  *	  new object in a system schema, in tsmigrate's schema or in a schema of
  *	  an extension.  The comment of schema public, which the target always
@@ -101,7 +101,7 @@
 #define ALLOWED(guard, what) (((guard)->allow & (what)) == (what))
 
 /* the statements each kind of object is made of (schema_*.c, schema_owners.c) */
-#define MAX_KIND_STATEMENTS 7
+#define MAX_KIND_STATEMENTS 8
 static const struct
 {
 	const char *kind;
@@ -109,16 +109,16 @@ static const struct
 }			kind_statements[] =
 
 {
-	{"schema", {T_CreateSchemaStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
+	{"schema", {T_CreateSchemaStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt, T_SecLabelStmt}},
 	{"schema comment", {T_CommentStmt}},
 	{"access method", {T_CreateAmStmt, T_CommentStmt}},
-	{"procedural language", {T_CreatePLangStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
-	{"type", {T_CreateEnumStmt, T_CompositeTypeStmt, T_CreateRangeStmt, T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
+	{"procedural language", {T_CreatePLangStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt, T_SecLabelStmt}},
+	{"type", {T_CreateEnumStmt, T_CompositeTypeStmt, T_CreateRangeStmt, T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt, T_SecLabelStmt}},
 	{"shell type", {T_DefineStmt}},
-	{"domain", {T_CreateDomainStmt, T_AlterDomainStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
-	{"function", {T_CreateFunctionStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
-	{"procedure", {T_CreateFunctionStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
-	{"aggregate", {T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
+	{"domain", {T_CreateDomainStmt, T_AlterDomainStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt, T_SecLabelStmt}},
+	{"function", {T_CreateFunctionStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt, T_SecLabelStmt}},
+	{"procedure", {T_CreateFunctionStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt, T_SecLabelStmt}},
+	{"aggregate", {T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt, T_SecLabelStmt}},
 	{"cast", {T_CreateCastStmt, T_CommentStmt}},
 	{"transform", {T_CreateTransformStmt, T_CommentStmt}},
 	{"operator", {T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt}},
@@ -132,14 +132,14 @@ static const struct
 	{"text search configuration", {T_DefineStmt, T_AlterTSConfigurationStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"foreign-data wrapper", {T_CreateFdwStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"server", {T_CreateForeignServerStmt, T_CreateUserMappingStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
-	{"sequence", {T_CreateSeqStmt, T_AlterSeqStmt, T_CommentStmt, T_AlterTableStmt, T_GrantStmt}},
-	{"table", {T_CreateStmt, T_AlterTableStmt, T_CommentStmt, T_GrantStmt}},
-	{"foreign table", {T_CreateForeignTableStmt, T_AlterTableStmt, T_CommentStmt, T_GrantStmt}},
+	{"sequence", {T_CreateSeqStmt, T_AlterSeqStmt, T_CommentStmt, T_AlterTableStmt, T_GrantStmt, T_SecLabelStmt}},
+	{"table", {T_CreateStmt, T_AlterTableStmt, T_CommentStmt, T_GrantStmt, T_SecLabelStmt}},
+	{"foreign table", {T_CreateForeignTableStmt, T_AlterTableStmt, T_CommentStmt, T_GrantStmt, T_SecLabelStmt}},
 	{"default", {T_AlterTableStmt}},
 	{"check constraint", {T_AlterTableStmt, T_CommentStmt}},
-	{"view", {T_ViewStmt, T_CommentStmt, T_AlterTableStmt, T_GrantStmt}},
+	{"view", {T_ViewStmt, T_CommentStmt, T_AlterTableStmt, T_GrantStmt, T_SecLabelStmt}},
 	{"view placeholder", {T_ViewStmt}},
-	{"materialized view", {T_CreateTableAsStmt, T_CommentStmt, T_AlterTableStmt, T_GrantStmt}},
+	{"materialized view", {T_CreateTableAsStmt, T_CommentStmt, T_AlterTableStmt, T_GrantStmt, T_SecLabelStmt}},
 	{"index", {T_IndexStmt, T_AlterTableStmt, T_CommentStmt}},
 	{"constraint", {T_AlterTableStmt, T_IndexStmt, T_CommentStmt}},
 	{"trigger", {T_CreateTrigStmt, T_AlterTableStmt, T_CommentStmt}},
@@ -147,9 +147,9 @@ static const struct
 	{"row security", {T_AlterTableStmt}},
 	{"policy", {T_CreatePolicyStmt, T_CommentStmt}},
 	{"statistics", {T_CreateStatsStmt, T_AlterStatsStmt, T_CommentStmt, T_AlterOwnerStmt}},
-	{"publication", {T_CreatePublicationStmt, T_AlterPublicationStmt, T_CommentStmt, T_AlterOwnerStmt}},
-	{"subscription", {T_CreateSubscriptionStmt, T_CommentStmt, T_AlterOwnerStmt}},
-	{"event trigger", {T_CreateEventTrigStmt, T_AlterEventTrigStmt, T_CommentStmt, T_AlterOwnerStmt}},
+	{"publication", {T_CreatePublicationStmt, T_AlterPublicationStmt, T_CommentStmt, T_AlterOwnerStmt, T_SecLabelStmt}},
+	{"subscription", {T_CreateSubscriptionStmt, T_CommentStmt, T_AlterOwnerStmt, T_SecLabelStmt}},
+	{"event trigger", {T_CreateEventTrigStmt, T_AlterEventTrigStmt, T_CommentStmt, T_AlterOwnerStmt, T_SecLabelStmt}},
 	{"materialized view data", {T_RefreshMatViewStmt}},
 	{"default privileges", {T_AlterDefaultPrivilegesStmt}},
 	{"privileges", {T_GrantStmt}},
@@ -700,6 +700,11 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 			break;
 		case T_CommentStmt:
 			check_comment((CommentStmt *) stmt, guard);
+			break;
+		case T_SecLabelStmt:
+			/* the provider checks the label, PostgreSQL the ownership */
+			check_named(((SecLabelStmt *) stmt)->objtype, ((SecLabelStmt *) stmt)->object,
+						stmt, guard);
 			break;
 		case T_AlterOwnerStmt:
 			{

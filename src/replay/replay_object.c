@@ -142,6 +142,10 @@ statement_allowed(Node *stmt)
 			}
 		case T_CreateSubscriptionStmt:
 			return connects_not(((CreateSubscriptionStmt *) stmt)->options);
+		case T_SecLabelStmt:
+			/* a label set, not removed (IS NULL), of a named provider */
+			return ((SecLabelStmt *) stmt)->provider != NULL &&
+				((SecLabelStmt *) stmt)->label != NULL;
 		case T_AlterOpFamilyStmt:
 			return !((AlterOpFamilyStmt *) stmt)->isDrop;
 		case T_GrantStmt:

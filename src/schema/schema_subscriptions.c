@@ -57,6 +57,7 @@ static const char *const subscriptions_sql_fmt =
 			   "   COALESCE(pg_catalog.quote_literal(s.subslotname), 'NONE'),"
 			   "   pg_catalog.concat(@1@))") ","
 "  " COMMENT_STMT("pg_catalog.format('SUBSCRIPTION %I', s.subname)", "pg_subscription", "s.oid") "]"
+" || " SHSECLABEL_STMTS("pg_catalog.format('SUBSCRIPTION %I', s.subname)", "pg_subscription", "s.oid")
 " FROM pg_catalog.pg_subscription s"
 " WHERE " IN_THIS_DATABASE;
 

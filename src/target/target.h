@@ -32,6 +32,7 @@ extern bool tsm_local_has_row(const char *sql, const char *param1,
 /* in target_rights.c */
 extern bool tsm_may_create_subscription(bool password_required, bool with_password,
 										char **reason);
+extern bool tsm_label_provider_loaded(const char *provider);
 
 /* in target_hypertables.c */
 extern bool tsm_target_is_hypertable(Oid relid);

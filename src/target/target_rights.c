@@ -2,12 +2,13 @@
  *
  * target_rights.c
  *	  Whether the caller may create here what PostgreSQL keeps from most
- *	  roles: a subscription
+ *	  roles (a subscription), and whether this server can take a security
+ *	  label of a provider
  *
- * The same answer serves preflight (a row that says the subscription is
- * left out, and why) and the generator of a section that is to run here,
- * which leaves it out with a WARNING rather than letting its CREATE fail
- * half way: pg_dump's script, restored by such a role, fails there.
+ * The same answer about a subscription serves preflight (a row that says
+ * it is left out, and why) and the generator of a section that is to run
+ * here, which leaves it out with a WARNING rather than letting its CREATE
+ * fail half way: pg_dump's script, restored by such a role, fails there.
  *
  * IDENTIFICATION
  *	  src/target/target_rights.c
@@ -16,6 +17,8 @@
  */
 #include "postgres.h"
 
+#include "commands/seclabel.h"
+#include "nodes/parsenodes.h"
 #include "utils/acl.h"
 #include "miscadmin.h"
 
@@ -56,4 +59,48 @@ tsm_may_create_subscription(bool password_required, bool with_password,
 	else
 		return true;
 	return false;
+}
+
+/* ExecSecLabelStmt() of a statement that names only a provider */
+static void
+probe_provider(void *arg)
+{
+	(void) ExecSecLabelStmt((SecLabelStmt *) arg);
+}
+
+/*
+ * tsm_label_provider_loaded
+ *		Is the security label provider "provider" loaded in this backend?
+ *
+ * PostgreSQL lists its providers nowhere but in seclabel.c.  Its
+ * ExecSecLabelStmt() looks the provider up before anything else, and then
+ * refuses a kind of object that takes no label: a label for a cast, which
+ * names no cast, fails with 42809 when the provider is loaded and with
+ * 22023 when it is not, and changes nothing either way.
+ */
+bool
+tsm_label_provider_loaded(const char *provider)
+{
+	SecLabelStmt *stmt = makeNode(SecLabelStmt);
+	ErrorData  *edata;
+
+	stmt->objtype = OBJECT_CAST;
+	stmt->object = NULL;
+	stmt->provider = pstrdup(provider);
+	stmt->label = NULL;
+	edata = tsm_subtransaction(probe_provider, stmt, false);
+	if (edata == NULL)
+		elog(ERROR, "a security label for a cast was accepted");
+	if (edata->sqlerrcode == ERRCODE_WRONG_OBJECT_TYPE)
+	{
+		FreeErrorData(edata);
+		return true;
+	}
+	if (edata->sqlerrcode == ERRCODE_INVALID_PARAMETER_VALUE)
+	{
+		FreeErrorData(edata);
+		return false;
+	}
+	ReThrowError(edata);
+	pg_unreachable();
 }
