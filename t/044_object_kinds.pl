@@ -79,6 +79,19 @@ sub problems
 		  . " WHERE NOT ok AND \"check\" NOT IN ('size') ORDER BY \"check\", object COLLATE \"C\", blocks");
 }
 
+# preflight's subscription rows from source $src, as $user if given:
+# "object blocks detail", one a line
+sub subscription_rows
+{
+	my ($db, $src, $user) = @_;
+	my ($rc, $out, $err) = tsm_target_sql($target,
+		"SELECT string_agg(object || ' ' || blocks || ' ' || detail, E'\\n' ORDER BY object COLLATE \"C\")"
+		  . " FROM tsmigrate.preflight(\$\$$src\$\$, allow => '{subscriptions}') WHERE \"check\" = 'subscription'",
+		dbname => $db, defined $user ? (user => $user) : ());
+	diag $err if $rc != 0;
+	return $out;
+}
+
 # --- procedural languages ----------------------------------------------------
 
 $source->safe_psql('postgres', q{
@@ -248,9 +261,7 @@ $source->safe_psql('postgres', q{
 });
 my $as_reader = tsm_tcp_connstr($source, 'subs', user => 'reader', password => 'reader-pw');
 target_db('subs_reader');
-is( $target->safe_psql('subs_reader',
-		"SELECT string_agg(object || ' ' || blocks || ' ' || detail, E'\\n' ORDER BY object COLLATE \"C\")"
-		  . " FROM tsmigrate.preflight(\$\$$as_reader\$\$, allow => '{subscriptions}') WHERE \"check\" = 'subscription'"),
+is(subscription_rows('subs_reader', $as_reader),
 	join("\n", map { "$_ false the source login cannot read its connection string (only superusers can): it is left out" }
 		'"App Sub"', 'plain_sub', 'pw_sub'),
 	'a source login that cannot read pg_subscription: left out, not blocking');
@@ -272,13 +283,8 @@ tsm_grant_migrate($target, 'subs_user', 'migrator');
 my $left_out = $major >= 16
   ? qr/the caller may not create it here, it is left out: Role "migrator" is not a superuser and has not the privileges of role "pg_create_subscription"\./
   : qr/the caller may not create it here, it is left out: Only superusers may create subscriptions on this server, and role "migrator" is not one\./;
-($rc, $out, $err) = tsm_target_sql($target,
-	"SELECT string_agg(object || ' ' || blocks || ' ' || detail, E'\\n' ORDER BY object COLLATE \"C\")"
-	  . " FROM tsmigrate.preflight(\$\$$as_admin\$\$, allow => '{subscriptions}') WHERE \"check\" = 'subscription'",
-	dbname => 'subs_user', user => 'migrator');
-like($out, qr/^"App Sub" false $left_out\nplain_sub false $left_out\npw_sub false $left_out$/,
-	'a caller that may not create subscriptions: left out, not blocking')
-  or diag $err;
+like(subscription_rows('subs_user', $as_admin, 'migrator'), qr/^"App Sub" false $left_out\nplain_sub false $left_out\npw_sub false $left_out$/,
+	'a caller that may not create subscriptions: left out, not blocking');
 ($rc, $out, $err) = migrate('subs_user', 'subs', '{subscriptions}', source => $as_admin,
 	args => ', roles => false', sql => { user => 'migrator' });
 push @messages, $err;
@@ -294,15 +300,10 @@ SKIP:
 	target_db('subs_creator');
 	$target->safe_psql('postgres', 'ALTER DATABASE subs_creator OWNER TO migrator');
 	tsm_grant_migrate($target, 'subs_creator', 'migrator');
-	($rc, $out, $err) = tsm_target_sql($target,
-		"SELECT string_agg(object || ' ' || blocks || ' ' || detail, E'\\n' ORDER BY object COLLATE \"C\")"
-		  . " FROM tsmigrate.preflight(\$\$$as_admin\$\$, allow => '{subscriptions}') WHERE \"check\" = 'subscription'",
-		dbname => 'subs_creator', user => 'migrator');
-	is($out, join("\n",
+	is(subscription_rows('subs_creator', $as_admin, 'migrator'), join("\n",
 			'"App Sub" false the caller may not create it here, it is left out: Only a superuser may create a subscription with password_required = false, and role "migrator" is not one.',
 			'plain_sub false the caller may not create it here, it is left out: Its connection string holds no password, which a subscription made by a role that is not a superuser must have.'),
-		'with pg_create_subscription: the one with a password is created, the others left out, each with its reason')
-	  or diag $err;
+		'with pg_create_subscription: the one with a password is created, the others left out, each with its reason');
 	($rc, $out, $err) = migrate('subs_creator', 'subs', '{subscriptions}', source => $as_admin,
 		args => ', roles => false', sql => { user => 'migrator' });
 	push @messages, $err;
