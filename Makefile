@@ -9,7 +9,7 @@ OBJS         = src/module.o src/tsmigrate.o \
                src/workers/workers.o \
                src/source_catalog/relations.o src/source_catalog/versions.o \
                src/schema/catalog_sql.o src/schema/schema.o src/schema/schema_objects.o src/schema/schema_owners.o src/schema/schema_postdata.o src/schema/schema_subscriptions.o src/schema/schema_tables.o \
-               src/replay/executor.o src/replay/extensions.o src/replay/roles.o src/replay/replay.o src/replay/replay_object.o src/replay/replay_check.o src/replay/replay_chunks.o src/replay/replay_early.o src/replay/replay_parallel.o \
+               src/replay/executor.o src/replay/extensions.o src/replay/roles.o src/replay/replay.o src/replay/replay_object.o src/replay/replay_secrets.o src/replay/replay_check.o src/replay/replay_chunks.o src/replay/replay_early.o src/replay/replay_parallel.o \
                src/copy/copy.o src/copy/copy_command.o src/copy/copy_workers.o src/copy/pull_data.o \
                src/timescale/caggs.o src/timescale/compressed_copy.o src/timescale/jobs.o src/timescale/timescale.o \
                src/verify/verify_common.o src/verify/verify.o src/verify/verify_timescale.o \

@@ -28,12 +28,12 @@
  *	  of the source's choosing (check_subscription);
  *	- a statement that changes an object this migration did not create, or
  *	  hangs something on it (existing_objects): a trigger, rule, policy,
- *	  index, statistics object, comment, owner or grant on a table that was
- *	  here before, row level security switched on it, a security label on
- *	  it, a table attached to it as a partition or child, a foreign key that references it, a
- *	  foreign table or user mapping on a server that was here before, a
- *	  new object in a system schema, in tsmigrate's schema or in a schema of
- *	  an extension.  The comment of schema public, which the target always
+ *	  index, statistics object, comment, security label, owner or grant on
+ *	  a table that was here before, row level security switched on it, a
+ *	  table attached to it as a partition or child, a foreign key that
+ *	  references it, a foreign table or user mapping on a server that was
+ *	  here before, a new object in a system schema, in tsmigrate's schema or
+ *	  in a schema of an extension.  The comment of schema public, which the target always
  *	  has, is the one exception, as pg_dump restores it.
  *
  * A partition bound must be constants: PostgreSQL evaluates it when the

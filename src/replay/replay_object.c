@@ -50,7 +50,6 @@
 #include "miscadmin.h"
 
 #include "tsmigrate.h"
-#include "remote/remote.h"
 #include "replay/replay.h"
 #include "schema/schema.h"
 #include "target/target.h"
@@ -80,10 +79,16 @@ static bool replaces_placeholder(const TsmSchemaStmt *s, Node *stmt);
 static int	execute_without_timescaledb(const char *sql);
 static void replay_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
 							 MemoryContext objcxt, TsmReplayGuard *guard);
-static bool holds_secret(const TsmSchemaObject *obj, const char *sql);
-static void replay_secret(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
-						  MemoryContext objcxt, TsmReplayGuard *guard);
-static char *hide_secrets(const char *text, List *hidden);
+static void replay_statement_cb(void *arg);
+
+/* replay_statement's arguments, through tsm_replay_hiding_secrets */
+typedef struct ReplayStatementArgs
+{
+	const TsmSchemaObject *obj;
+	const TsmSchemaStmt *s;
+	MemoryContext objcxt;
+	TsmReplayGuard *guard;
+} ReplayStatementArgs;
 
 /*
  * statement_allowed
@@ -352,8 +357,13 @@ tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt,
 		TsmSchemaStmt *s = lfirst(sc);
 
 		ctx.sql = s->sql;
-		if (holds_secret(obj, s->sql))
-			replay_secret(obj, s, objcxt, guard);
+		if (tsm_replay_holds_secret(obj, s->sql))
+		{
+			/* a subscription's connection string ... (replay_secrets.c) */
+			ReplayStatementArgs args = {obj, s, objcxt, guard};
+
+			tsm_replay_hiding_secrets(s->sql, replay_statement_cb, &args);
+		}
 		else
 			replay_statement(obj, s, objcxt, guard);
 		MemoryContextReset(objcxt);
@@ -415,105 +425,12 @@ replay_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
 	tsm_replay_record(guard);
 }
 
-/*
- * holds_secret
- *		Does this statement hold a password: a subscription's connection
- *		string, a user mapping's options?
- */
-static bool
-holds_secret(const TsmSchemaObject *obj, const char *sql)
-{
-	return strcmp(obj->kind, "subscription") == 0 || tsm_text_has_password(sql);
-}
-
-/*
- * replay_secret
- *		replay_statement for a statement that holds a password, which no
- *		error may show: SPI's context line and the internal query of a
- *		syntax error quote the statement whole, and PostgreSQL's messages
- *		about a subscription may quote its connection string.  An error is
- *		raised again without the statement, the connection string and its
- *		passwords, and with any other password masked.
- */
 static void
-replay_secret(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
-			  MemoryContext objcxt, TsmReplayGuard *guard)
+replay_statement_cb(void *arg)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	List	   *volatile hidden = list_make1(s->sql);
+	ReplayStatementArgs *args = arg;
 
-	PG_TRY();
-	{
-		List	   *raw = raw_parser(s->sql, RAW_PARSE_DEFAULT);
-
-		if (list_length(raw) == 1 &&
-			IsA(linitial_node(RawStmt, raw)->stmt, CreateSubscriptionStmt))
-		{
-			const char *conninfo = ((CreateSubscriptionStmt *) linitial_node(RawStmt, raw)->stmt)->conninfo;
-			List	   *passwords;
-
-			hidden = lappend(hidden, pstrdup(conninfo));
-			if (tsm_conninfo_passwords(conninfo, &passwords))
-				hidden = list_concat(hidden, passwords);
-		}
-		replay_statement(obj, s, objcxt, guard);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		edata->message = hide_secrets(edata->message, hidden);
-		edata->detail = hide_secrets(edata->detail, hidden);
-		edata->detail_log = hide_secrets(edata->detail_log, hidden);
-		edata->hint = hide_secrets(edata->hint, hidden);
-		edata->context = hide_secrets(edata->context, hidden);
-		edata->internalquery = NULL;
-		edata->internalpos = 0;
-		edata->cursorpos = 0;
-		ReThrowError(edata);
-	}
-	PG_END_TRY();
-	list_free(hidden);
-}
-
-/*
- * hide_secrets
- *		"text" with each string of "hidden" (the statement first, then what
- *		it holds) replaced, and any other password masked.
- */
-static char *
-hide_secrets(const char *text, List *hidden)
-{
-	char	   *result;
-	ListCell   *lc;
-
-	if (text == NULL)
-		return NULL;
-	result = pstrdup(text);
-	foreach(lc, hidden)
-	{
-		const char *secret = lfirst(lc);
-		StringInfoData buf;
-		const char *p;
-		const char *hit;
-
-		if (secret[0] == '\0' || strstr(result, secret) == NULL)
-			continue;
-		initStringInfo(&buf);
-		for (p = result; (hit = strstr(p, secret)) != NULL; p = hit + strlen(secret))
-		{
-			appendBinaryStringInfo(&buf, p, hit - p);
-			appendStringInfoString(&buf, foreach_current_index(lc) == 0 ?
-								   "(a statement that holds a password, not shown)" :
-								   "********");
-		}
-		appendStringInfoString(&buf, p);
-		result = buf.data;
-	}
-	return tsm_redact_passwords(result);
+	replay_statement(args->obj, args->s, args->objcxt, args->guard);
 }
 
 /*

@@ -98,7 +98,6 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
-#include "remote/remote.h"
 #include "replay/replay.h"
 #include "schema/schema.h"
 #include "target/target.h"
@@ -992,8 +991,7 @@ tsmigrate_replay_worker_main(Datum main_arg)
 		/* what it runs, but a statement that holds a password */
 		first = linitial(obj.stmts);
 		pgstat_report_activity(STATE_RUNNING,
-							   tsm_text_has_password(first->sql) ||
-							   strcmp(obj.kind, "subscription") == 0 ?
+							   tsm_replay_holds_secret(&obj, first->sql) ?
 							   psprintf("tsmigrate: %s %s", obj.kind, obj.name) : first->sql);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
