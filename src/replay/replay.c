@@ -45,6 +45,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_publication.h"
+#include "catalog/pg_subscription.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "commands/policy.h"
@@ -280,6 +281,8 @@ object_exists(const TsmSchemaObject *obj)
 		return OidIsValid(get_publication_oid(p[0], true));
 	if (strcmp(obj->kind, "event trigger") == 0 && name_parts(obj->name, 1, p))
 		return OidIsValid(get_event_trigger_oid(p[0], true));
+	if (strcmp(obj->kind, "subscription") == 0 && name_parts(obj->name, 1, p))
+		return OidIsValid(get_subscription_oid(p[0], true));
 
 	/* the rest belong to a table: "schema"."table"."name" */
 	if (!name_parts(obj->name, 3, p) ||

@@ -131,6 +131,11 @@ extern void tsm_index_builds_side_by_side(void);
 extern void tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt,
 							  TsmReplayGuard *guard);
 
+/* in replay_secrets.c */
+extern bool tsm_replay_holds_secret(const TsmSchemaObject *obj, const char *sql);
+extern void tsm_replay_hiding_secrets(const char *sql, void (*fn) (void *arg),
+									  void *arg);
+
 /* in replay_parallel.c */
 extern void tsm_replay_parallel(List *objects, int jobs,
 								const TsmReplayGuard *guard, int *committed);

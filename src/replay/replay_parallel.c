@@ -1028,6 +1028,7 @@ tsmigrate_replay_worker_main(Datum main_arg)
 		int			task;
 		bool		alone;
 		TsmSchemaObject obj;
+		TsmSchemaStmt *first;
 
 		SpinLockAcquire(&shared->mutex);
 		state = slot->state;
@@ -1076,8 +1077,11 @@ tsmigrate_replay_worker_main(Datum main_arg)
 		StartTransactionCommand();
 		if (!alone)
 			tsm_index_builds_side_by_side();
+		/* what it runs, but a statement that holds a password */
+		first = linitial(obj.stmts);
 		pgstat_report_activity(STATE_RUNNING,
-							   ((TsmSchemaStmt *) linitial(obj.stmts))->sql);
+							   tsm_replay_holds_secret(&obj, first->sql) ?
+							   psprintf("tsmigrate: %s %s", obj.kind, obj.name) : first->sql);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
