@@ -28,21 +28,22 @@
 #
 #   tables  for each of the two databases: pg_dump --schema-only | psql (the
 #           documented procedure's schema); tsmigrate.pull_schema, pre-data
-#           then post-data, each with jobs => 2, object by object (the same
+#           then post-data, each with jobs => JOBS, object by object (the same
 #           schema-only work, the indexes built on empty tables); then CALL
-#           tsmigrate.migrate(roles => false, jobs => 2): the whole call and
+#           tsmigrate.migrate(roles => false, jobs => JOBS): the whole call and
 #           its pre-data + post-data steps (its indexes are built by the data
 #           step, with the data)
 #   chunks  the documented procedure (pg_dump | psql between
 #           timescaledb_pre_restore() and timescaledb_post_restore()), then
-#           CALL tsmigrate.migrate(roles => false, jobs => 2)
+#           CALL tsmigrate.migrate(roles => false, jobs => JOBS)
 #
 # and after each tsmigrate run, the run's state (every step done: verify
 # included, so every table's and chunk's rows were counted on both sides).
 #
 #   TABLES=10000 CHUNKS=10000 bash bench/many_objects.sh
 #
-# Environment: TABLES, CHUNKS, SETS (the table databases, default "spread
+# Environment: TABLES, CHUNKS, JOBS (pull_schema's and migrate's, default
+# 2), SETS (the table databases, default "spread
 # shared"; CHUNKS=0 leaves the hypertable out), PORT (first port to try, default 56400),
 # TSM_TEST_USER, TMPDIR, KEEP=1 to keep the work directory.
 
@@ -56,6 +57,7 @@ set -uo pipefail
 TABLES=${TABLES:-10000}
 CHUNKS=${CHUNKS:-10000}
 SETS=${SETS:-spread shared}
+JOBS=${JOBS:-2}
 PORT=${PORT:-56400}
 
 die() { echo "many_objects.sh: $*" >&2; exit 1; }
@@ -165,9 +167,9 @@ tables() {
 	run "documented $db" "doc_$db" \
 		"pg_dump --schema-only -h '$work/source' -p $src_port $db | $(tgtpsql "doc_$db") >/dev/null"
 	run "pull_schema $db" "ps_$db" \
-		"$(tgtpsql "ps_$db") -c 'CREATE EXTENSION tsmigrate' -c \"SELECT count(*) FROM tsmigrate.pull_schema('$(srcdb "$db")', 'pre-data', jobs => 2)\" -c \"SELECT count(*) FROM tsmigrate.pull_schema('$(srcdb "$db")', 'post-data', jobs => 2)\" >/dev/null"
+		"$(tgtpsql "ps_$db") -c 'CREATE EXTENSION tsmigrate' -c \"SELECT count(*) FROM tsmigrate.pull_schema('$(srcdb "$db")', 'pre-data', jobs => $JOBS)\" -c \"SELECT count(*) FROM tsmigrate.pull_schema('$(srcdb "$db")', 'post-data', jobs => $JOBS)\" >/dev/null"
 	run "tsmigrate $db" "tsm_$db" \
-		"$(tgtpsql "tsm_$db") -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb "$db")', jobs => 2, roles => false)\""
+		"$(tgtpsql "tsm_$db") -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb "$db")', jobs => $JOBS, roles => false)\""
 	steps "tsm_$db" >"$work/results/tsmigrate $db/steps"
 	schema=$(awk -F'|' '$1 == "pre-data" || $1 == "post-data" { s += $2 } END { printf "%.2f", s }' "$work/results/tsmigrate $db/steps")
 	echo "$schema" >"$work/results/tsmigrate $db/schema"
@@ -184,7 +186,7 @@ if [ "$CHUNKS" -gt 0 ]; then
 		"pg_dump -h '$work/source' -p $src_port chunks >'$work/chunks.sql' &&
 		 $(tgtpsql doc_chunks) -c 'CREATE EXTENSION timescaledb' -c 'SELECT timescaledb_pre_restore()' -f '$work/chunks.sql' -c 'SELECT public.timescaledb_post_restore()' >/dev/null"
 	run "tsmigrate chunks" tsm_chunks \
-		"$(tgtpsql tsm_chunks) -c 'CREATE EXTENSION timescaledb' -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb chunks)', jobs => 2, roles => false)\""
+		"$(tgtpsql tsm_chunks) -c 'CREATE EXTENSION timescaledb' -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb chunks)', jobs => $JOBS, roles => false)\""
 	steps tsm_chunks >"$work/results/tsmigrate chunks/steps"
 	echo "   steps: $(awk -F'|' '{ printf "%s %s s (%s); ", $1, $2, $3 }' "$work/results/tsmigrate chunks/steps")"
 fi
