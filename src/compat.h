@@ -112,6 +112,21 @@
 #endif
 
 /*
+ * Who may create a subscription: before 16 a superuser only, who alone may
+ * own one too; from 16 on also a role with the privileges of
+ * pg_create_subscription (commit c3afe8cf), and any role may own one.
+ */
+#if PG16_GE
+#include "catalog/pg_authid.h"
+#define TSM_SUBSCRIPTIONS_SUPERUSER_ONLY false
+#define tsm_has_create_subscription(roleid) \
+	has_privs_of_role((roleid), ROLE_PG_CREATE_SUBSCRIPTION)
+#else
+#define TSM_SUBSCRIPTIONS_SUPERUSER_ONLY true
+#define tsm_has_create_subscription(roleid) false
+#endif
+
+/*
  * A cancel request for the query running on a source connection, sent
  * without blocking the backend, so that the abort path can bound its wait
  * and give up when the backend is cancelled or terminated meanwhile

@@ -134,6 +134,7 @@ extern bool tsm_copy_indexes;
 												 * did not create */
 #define TSM_ALLOW_SUPERUSER_DEFINER		0x0040	/* a SECURITY DEFINER function
 												 * owned by a superuser here */
+#define TSM_ALLOW_SUBSCRIPTIONS			0x0080	/* CREATE SUBSCRIPTION */
 
 typedef struct TsmConsent
 {
@@ -146,7 +147,8 @@ typedef struct TsmConsent
 /*
  * How a schema section is generated: with the source's owners and
  * privileges (pg_dump's default) or without them (--no-owner,
- * --no-privileges), and what the caller allowed.
+ * --no-privileges), and what the caller allowed: NULL when the statements
+ * are only shown (schema_sql), not run here.
  */
 typedef struct TsmSchemaOptions
 {

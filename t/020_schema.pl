@@ -290,7 +290,7 @@ $target->safe_psql('postgres', q{
 $target->safe_psql('bobdb', q{
 	CREATE EXTENSION tsmigrate;
 	GRANT USAGE ON SCHEMA tsmigrate TO bob;
-	GRANT EXECUTE ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean, boolean, boolean, text[]) TO bob;
+	GRANT EXECUTE ON FUNCTION tsmigrate.pull_schema(text, text, boolean, int, boolean, boolean, boolean, text[], boolean) TO bob;
 	-- what pre-data created, for post-data to know (bob's own rows only)
 	GRANT SELECT, INSERT ON tsmigrate.created_object TO bob;
 });

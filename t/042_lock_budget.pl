@@ -26,6 +26,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use TsmTest;
+use SchemaCompare;
 
 plan skip_all => 'TimescaleDB is not installed' unless tsm_have_timescaledb();
 
@@ -122,9 +123,52 @@ $target->safe_psql('postgres', 'CREATE DATABASE alone');
 $target->safe_psql('alone', 'CREATE EXTENSION tsmigrate');
 ($rc, $out, $err) = tsm_target_sql($target,
 	"SELECT count(*) FROM tsmigrate.pull_schema(\$\$$src\$\$, 'pre-data')", dbname => 'alone');
-like($err, qr/ERROR:  53200: out of shared memory\nDETAIL:  pull_schema replays the section's \d+ objects \(\d+ tables, indexes, constraints and other relations\) in one transaction, which locks each relation it creates until it ends; the lock table holds 10 locks per connection \(max_locks_per_transaction\)\.\nHINT:  Run CALL tsmigrate\.migrate\(\.\.\.\), which commits the section in batches, or set max_locks_per_transaction to at least \d+ and restart the server\./,
+like($err, qr/ERROR:  53200: out of shared memory\nDETAIL:  pull_schema replays the section's \d+ objects \(\d+ tables, indexes, constraints and other relations\) in one transaction, which locks each relation it creates until it ends; the lock table holds 10 locks per connection \(max_locks_per_transaction\)\.\nHINT:  Run CALL tsmigrate\.migrate\(\.\.\.\), which commits the section in batches, or call pull_schema with atomic => false, or set max_locks_per_transaction to at least \d+ and restart the server\./,
 	'pull_schema alone: the lock table is named, with the ways out');
 is($target->safe_psql('alone', q{SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace}),
 	'0', 'and nothing of the section stays');
+
+# atomic => false: a schema worker commits each object on its own, so no
+# lock outlives its object.  A table the target has already, in the middle:
+# the error says how much of the section stays
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT count(*) FROM tsmigrate.pull_schema(\$\$$src\$\$, 'pre-data', jobs => 2, atomic => true)",
+	dbname => 'alone');
+like($err, qr/ERROR:  22023: pull_schema with atomic => true runs with one job/,
+	'atomic => true with several jobs is refused');
+$target->safe_psql('alone', 'CREATE TABLE t300 (x int)');
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT count(*) FROM tsmigrate.pull_schema(\$\$$src\$\$, 'pre-data', atomic => false)",
+	dbname => 'alone');
+like($err,
+	qr/ERROR:  42P07: relation "t300" already exists\nDETAIL:  (\d+) of the section's (\d+) objects were committed before this error, and stay on the target\.\nHINT:  Once the cause is removed, call pull_schema again with skip_existing => true: it leaves out the objects that are there\./,
+	'pull_schema, atomic => false: the error says how much of the section stays');
+my ($stayed) = $err =~ /DETAIL:  (\d+) of/;
+my $tables_left = $target->safe_psql('alone', $ours);
+ok(defined $stayed && $tables_left > 200 && $tables_left < $tables + 1,
+	"the objects committed before the error stay ($tables_left tables)");
+my $all_left = $target->safe_psql('alone',
+	q{SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'}) - 1;
+$target->safe_psql('alone', 'DROP TABLE t300');
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT count(*) FILTER (WHERE action = 'exists' AND kind = 'table') || ' '"
+	  . " || count(*) FILTER (WHERE action = 'created' AND kind = 'table')"
+	  . " FROM tsmigrate.pull_schema(\$\$$src\$\$, 'pre-data', jobs => 2, skip_existing => true)",
+	dbname => 'alone');
+is($rc, 0, 'the cause removed, pull_schema with skip_existing (and two jobs) finishes the section') or diag $err;
+is($out, $all_left . ' ' . ($tables + 2 - $all_left),
+	'leaving out the tables committed before, creating the others');
+($rc, $out, $err) = tsm_target_sql($target,
+	"SELECT count(*) FROM tsmigrate.pull_schema(\$\$$src\$\$, 'post-data', atomic => false)",
+	dbname => 'alone');
+is($rc, 0, "post-data, atomic => false, within the same lock table") or diag $err;
+is( schema_dump_diff(
+		$source, 'app', $target, 'alone',
+		pg_dump_args => [ '--table', 'public.t3*', '--table', 'public.parent' ]),
+	'',
+	'the schema is the source\'s: tables t3* (t300 among them) with their keys, indexes, foreign keys and comments'
+);
+is($target->safe_psql('alone', $ours), $tables,
+	'every table is there, once');
 
 done_testing();

@@ -1,8 +1,8 @@
 # t/043_preflight.pl
 #
 # tsmigrate.preflight lists, before anything changes, what would stop a
-# migration half way (a procedural language tsmigrate cannot create, a C
-# function whose library the target lacks)
+# migration half way (an untrusted procedural language without the caller's
+# untrusted_languages, a C function whose library the target lacks)
 # and what would be left out (default privileges), each with its fix, then
 # the source's size against the target's free space, its objects and the
 # lock budget.  migrate's checks step refuses to start on the first kind,
@@ -63,7 +63,7 @@ is($out, join("\n",
 		'default privileges|FOR ROLE ' . getpwuid($<) . ' ON TABLES|f',
 		'privileges|TABLE pg_catalog.pg_authid|f',
 		'procedural language|app_lang|t'),
-	'preflight lists the C function without its library and the procedural language as blocking, the default privileges and a grant on a system catalog as left out')
+	'preflight lists the C function without its library and the untrusted procedural language as blocking, the default privileges and a grant on a system catalog as left out')
   or diag $err;
 like( $target->safe_psql('postgres',
 		"SELECT detail || ' / ' || fix FROM tsmigrate.preflight(\$\$$src\$\$, allow => '{c_functions}') WHERE \"check\" = 'c function'"),
@@ -80,7 +80,7 @@ like( $target->safe_psql('postgres',
 
 ($rc, $out, $err) = tsm_target_sql($target,
 	"CALL tsmigrate.migrate(\$\$$src\$\$, allow => '{c_functions}')");
-like($err, qr/ERROR:  55000: 2 objects of the source cannot be created on this target\nDETAIL:  procedural language app_lang: tsmigrate does not create .*; c function public.gone\(text\[\], oid\): its library /,
+like($err, qr/ERROR:  55000: 2 objects of the source cannot be created on this target\nDETAIL:  procedural language app_lang: it is untrusted, .*; c function public.gone\(text\[\], oid\): its library /,
 	'migrate refuses to start, naming them');
 is( $target->safe_psql('postgres',
 		q{SELECT string_agg(step || '=' || state, ',' ORDER BY ordinal) FROM tsmigrate.run_step WHERE state <> 'pending'}),

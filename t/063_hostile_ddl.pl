@@ -155,9 +155,11 @@ is(value('boom', q{SELECT to_regprocedure('public.boom(numeric)') IS NULL}), 't'
 	'and not created');
 
 # an untrusted language that the DBA installed (plpgsql's handler under
-# another name: the machine has no plperlu)
+# another name: the machine has no plperlu), on the source an extension's,
+# as plperlu is, so that it is not generated itself
 my $plu = q{CREATE LANGUAGE plu HANDLER plpgsql_call_handler VALIDATOR plpgsql_validator;};
 $src = hostile('untrusted', $plu . q{
+	ALTER EXTENSION plpgsql ADD LANGUAGE plu;
 	CREATE FUNCTION public.shell() RETURNS integer LANGUAGE plu AS $$ BEGIN RETURN 1; END $$;
 });
 target_db('untrusted', $plu);

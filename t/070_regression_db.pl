@@ -49,7 +49,7 @@ note $tool_out;
 $target->safe_psql('postgres', 'CREATE DATABASE regression');
 $target->safe_psql('regression', 'CREATE EXTENSION tsmigrate');
 my $src = $source->connstr('regression');
-my $allow = '{parameter_privileges,createrole,c_functions,untrusted_languages,event_triggers,existing_objects,superuser_definer}';
+my $allow = '{parameter_privileges,createrole,c_functions,untrusted_languages,event_triggers,existing_objects,superuser_definer,subscriptions}';
 
 ($rc, $out, $err) = tsm_target_sql($target,
 	"CALL tsmigrate.migrate(\$\$$src\$\$, allow => '$allow')", dbname => 'regression');

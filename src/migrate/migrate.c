@@ -79,6 +79,7 @@
 #include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -358,6 +359,14 @@ run_steps(TsmRun *run)
  * Run "fn" over "n" items of a step, tsm_section_batch_size at a time (it
  * reads run->replay_next and run->replay_batch), each batch guarded and
  * committed: what a batch locks goes with its commit.
+ *
+ * A batch commits without waiting for its WAL to be flushed (as SET LOCAL
+ * synchronous_commit = off, which its commit resets): thousands of batches
+ * would otherwise each wait for a flush.  Nothing is lost by it: commits
+ * reach the WAL in order, so a crash can only take the last batches, with
+ * their records in run_object, and a resumed run replays them; the commit
+ * that marks the step done waits, as the caller's setting says, for all of
+ * the WAL before it.
  */
 static void
 run_in_batches(TsmRun *run, const char *step, int n, StepFunction fn)
@@ -368,6 +377,8 @@ run_in_batches(TsmRun *run, const char *step, int n, StepFunction fn)
 	{
 		CHECK_FOR_INTERRUPTS();
 		run_guarded(run, step, fn, NULL, GUARD_SNAPSHOT);
+		(void) set_config_option("synchronous_commit", "off", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 		SPI_commit();
 	}
 }

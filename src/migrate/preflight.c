@@ -7,15 +7,16 @@
  * One row per problem: the object, what is wrong and the fix.  Some
  * problems stop a migration half way (a C function whose library this
  * server lacks fails its CREATE FUNCTION, whatever check_function_bodies
- * says; a text search dictionary fails without the template tsmigrate
- * does not create): migrate's checks step refuses to start on those
- * ("blocks").
- * Others lose something without failing (default privileges, security
- * labels): a WARNING of the checks step names them.  Then the figures a
- * DBA plans with: the source's size against the target's free space, the
- * numbers of objects, and the lock budget (migrate commits every
- * tsm_section_batch_size objects; a query through a hypertable locks all
- * of its chunks and their indexes at once, on both servers).
+ * says; an object the caller did not allow is refused by the replay):
+ * migrate's checks step refuses to start on those ("blocks").  Others lose
+ * something without failing (default privileges, a subscription the
+ * caller may not create): a WARNING of the checks step names them (the
+ * kinds that need more than the source's own rights: preflight_kinds.c).
+ * Then the figures a DBA plans with: the source's size against the
+ * target's free space, the numbers of objects, and the lock budget
+ * (migrate commits every tsm_section_batch_size objects; a query through a
+ * hypertable locks all of its chunks and their indexes at once, on both
+ * servers).
  *
  * Everything read from the source is a name to print: nothing of it is
  * run here, and a library path is only looked up as a file, and only when
@@ -50,25 +51,6 @@
 
 PG_FUNCTION_INFO_V1(tsmigrate_preflight);
 
-/*
- * Objects of kinds that tsmigrate does not create (yet), and whether
- * their absence makes the replay of others fail: (kind, object, blocks).
- */
-static const char *const unsupported_sql =
-"SELECT 'procedural language', pg_catalog.quote_ident(l.lanname), true"
-"  FROM pg_catalog.pg_language l"
-" WHERE l.oid >= 16384 AND " TSM_NOT_EXTENSION_MEMBER("pg_catalog.pg_language", "l.oid")
-" UNION ALL"
-" SELECT 'security label', pg_catalog.format('%s (%s)',"
-"        pg_catalog.pg_describe_object(s.classoid, s.objoid, s.objsubid), s.provider), false"
-"  FROM pg_catalog.pg_seclabel s"
-" UNION ALL"
-" SELECT 'subscription', pg_catalog.quote_ident(s.subname), false"
-"  FROM pg_catalog.pg_subscription s"
-" WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d"
-"                     WHERE d.datname = pg_catalog.current_database())"
-" ORDER BY 1, 2";
-
 /* the user's C functions and their libraries: (function, probin) */
 static const char *const c_functions_sql =
 "SELECT pg_catalog.format('%I.%I(%s)', n.nspname, p.proname,"
@@ -97,13 +79,10 @@ static const char *const figures_sql =
 "                                       WHERE n.nspname ~ '^_timescaledb_internal$')"
 "      AND c.relkind = 'r')";
 
-static void kind_problems(PGconn *conn, List **rows);
 static void privilege_problems(PGconn *conn, List **rows);
 static void c_function_problems(PGconn *conn, const TsmConsent *consent, List **rows);
 static void extension_problems(PGconn *conn, List **rows);
 static void figures(PGconn *conn, List **rows);
-static void add_row(List **rows, const char *check, const char *object, bool ok,
-					bool blocks, const char *detail, const char *fix);
 static bool library_exists(const char *probin);
 static bool file_exists(const char *path);
 static int64 target_free_bytes(void);
@@ -159,38 +138,13 @@ tsm_preflight(PGconn *conn, const TsmConsent *consent)
 {
 	List	   *rows = NIL;
 
-	kind_problems(conn, &rows);
+	tsm_preflight_kinds(conn, consent, &rows);
 	if (!tsm_consent_allows(consent, TSM_ALLOW_EXISTING_OBJECTS))
 		privilege_problems(conn, &rows);
 	c_function_problems(conn, consent, &rows);
 	extension_problems(conn, &rows);
 	figures(conn, &rows);
 	return rows;
-}
-
-/* kinds that tsmigrate does not create */
-static void
-kind_problems(PGconn *conn, List **rows)
-{
-	TsmRows    *r = tsm_query(conn, unsupported_sql, 0, NULL, 3,
-							  "the source's objects of other kinds");
-	int			i;
-
-	for (i = 0; i < r->nrows; i++)
-	{
-		bool		blocks = tsm_rows_bool(r, i, 2);
-
-		CHECK_FOR_INTERRUPTS();
-		add_row(rows, tsm_rows_get(r, i, 0), tsm_rows_get(r, i, 1), false, blocks,
-				blocks ?
-				psprintf("tsmigrate does not create objects of this kind (%s), and what is built on it fails to replay",
-						 tsm_rows_get(r, i, 0)) :
-				psprintf("tsmigrate does not migrate objects of this kind (%s): it is left out",
-						 tsm_rows_get(r, i, 0)),
-				blocks ?
-				"Migrate this database with pg_dump and psql, or drop the object and what uses it on the source." :
-				"Recreate it on the target after the migration.");
-	}
 }
 
 /*
@@ -213,11 +167,11 @@ privilege_problems(PGconn *conn, List **rows)
 							   (char *) lfirst(lc)),
 					  0, NULL, 2, "the source's privileges");
 		for (i = 0; i < r->nrows; i++)
-			add_row(rows, tsm_rows_get(r, i, 0), tsm_rows_get(r, i, 1), false, false,
-					strcmp(tsm_rows_get(r, i, 0), "default privileges") == 0 ?
-					"they decide what roles' future objects grant, on the target after the migration: without allow => '{existing_objects}' they are left out" :
-					"privileges changed since initdb on what the target has of its own: without allow => '{existing_objects}' they are left out",
-					"Pass allow => '{existing_objects}' to set them, or set them on the target after the migration.");
+			tsm_preflight_add_row(rows, tsm_rows_get(r, i, 0), tsm_rows_get(r, i, 1), false, false,
+								  strcmp(tsm_rows_get(r, i, 0), "default privileges") == 0 ?
+								  "they decide what roles' future objects grant, on the target after the migration: without allow => '{existing_objects}' they are left out" :
+								  "privileges changed since initdb on what the target has of its own: without allow => '{existing_objects}' they are left out",
+								  "Pass allow => '{existing_objects}' to set them, or set them on the target after the migration.");
 	}
 }
 
@@ -240,14 +194,14 @@ c_function_problems(PGconn *conn, const TsmConsent *consent, List **rows)
 		 * far a run goes, which files the target has.
 		 */
 		if (!tsm_consent_allows(consent, TSM_ALLOW_C_FUNCTIONS))
-			add_row(rows, "c function", tsm_rows_get(r, i, 0), false, true,
-					"a C function runs native code inside the target's server: without the caller's consent its CREATE FUNCTION is refused",
-					"Pass allow => '{c_functions}' if you trust the source's C functions and their libraries.");
+			tsm_preflight_add_row(rows, "c function", tsm_rows_get(r, i, 0), false, true,
+								  "a C function runs native code inside the target's server: without the caller's consent its CREATE FUNCTION is refused",
+								  "Pass allow => '{c_functions}' if you trust the source's C functions and their libraries.");
 		else if (probin == NULL || !library_exists(probin))
-			add_row(rows, "c function", tsm_rows_get(r, i, 0), false, true,
-					psprintf("its library \"%s\" is not installed on the target",
-							 probin ? probin : ""),
-					"Install the library on the target (the package or build that provides it), or drop the function on the source.");
+			tsm_preflight_add_row(rows, "c function", tsm_rows_get(r, i, 0), false, true,
+								  psprintf("its library \"%s\" is not installed on the target",
+										   probin ? probin : ""),
+								  "Install the library on the target (the package or build that provides it), or drop the function on the source.");
 	}
 }
 
@@ -264,10 +218,10 @@ extension_problems(PGconn *conn, List **rows)
 
 		if (tsm_local_query_value("SELECT true FROM pg_catalog.pg_available_extensions"
 								  " WHERE name OPERATOR(pg_catalog.=) $1", name, NULL) == NULL)
-			add_row(rows, "extension", quote_identifier(name), false, true,
-					psprintf("extension \"%s\" %s is not available on the target",
-							 name, tsm_rows_get(r, i, 1)),
-					"Install the extension's package on the target.");
+			tsm_preflight_add_row(rows, "extension", quote_identifier(name), false, true,
+								  psprintf("extension \"%s\" %s is not available on the target",
+										   name, tsm_rows_get(r, i, 1)),
+								  "Install the extension's package on the target.");
 	}
 }
 
@@ -279,28 +233,32 @@ figures(PGconn *conn, List **rows)
 	int64		source_bytes = tsm_rows_int64(r, 0, 0);
 	int64		free_bytes = target_free_bytes();
 
-	add_row(rows, "size", "database", free_bytes < 0 || source_bytes < free_bytes, true,
-			free_bytes < 0 ?
-			psprintf("the source's database is %s", pretty_size(source_bytes)) :
-			psprintf("the source's database is %s; the target's data directory has %s free",
-					 pretty_size(source_bytes), pretty_size(free_bytes)),
-			free_bytes >= 0 && source_bytes >= free_bytes ?
-			"Free space on the target's disk: the data and its indexes need about as much as on the source." : NULL);
-	add_row(rows, "objects", "database", true, false,
-			psprintf("%s tables and materialized views, %s indexes, %s sequences, %s chunks",
-					 tsm_rows_get(r, 0, 1), tsm_rows_get(r, 0, 2), tsm_rows_get(r, 0, 3),
-					 tsm_rows_get(r, 0, 4)),
-			NULL);
-	add_row(rows, "lock budget", "target", true, false,
-			psprintf("the lock table holds about %d locks (max_locks_per_transaction %d); migrate commits every %d objects or chunks, and reads each relation in transactions of a few; a query through a hypertable locks each of its chunks and their indexes at once",
-					 max_locks_per_xact * (MaxBackends + max_prepared_xacts),
-					 max_locks_per_xact, tsm_section_batch_size()),
-			NULL);
+	tsm_preflight_add_row(rows, "size", "database", free_bytes < 0 || source_bytes < free_bytes, true,
+						  free_bytes < 0 ?
+						  psprintf("the source's database is %s", pretty_size(source_bytes)) :
+						  psprintf("the source's database is %s; the target's data directory has %s free",
+								   pretty_size(source_bytes), pretty_size(free_bytes)),
+						  free_bytes >= 0 && source_bytes >= free_bytes ?
+						  "Free space on the target's disk: the data and its indexes need about as much as on the source." : NULL);
+	tsm_preflight_add_row(rows, "objects", "database", true, false,
+						  psprintf("%s tables and materialized views, %s indexes, %s sequences, %s chunks",
+								   tsm_rows_get(r, 0, 1), tsm_rows_get(r, 0, 2), tsm_rows_get(r, 0, 3),
+								   tsm_rows_get(r, 0, 4)),
+						  NULL);
+	tsm_preflight_add_row(rows, "lock budget", "target", true, false,
+						  psprintf("the lock table holds about %d locks (max_locks_per_transaction %d); migrate commits every %d objects or chunks, and reads each relation in transactions of a few; a query through a hypertable locks each of its chunks and their indexes at once",
+								   max_locks_per_xact * (MaxBackends + max_prepared_xacts),
+								   max_locks_per_xact, tsm_section_batch_size()),
+						  NULL);
 }
 
-static void
-add_row(List **rows, const char *check, const char *object, bool ok, bool blocks,
-		const char *detail, const char *fix)
+/*
+ * tsm_preflight_add_row
+ *		One more row; "blocks" counts only when not "ok".
+ */
+void
+tsm_preflight_add_row(List **rows, const char *check, const char *object, bool ok,
+					  bool blocks, const char *detail, const char *fix)
 {
 	TsmPreflightRow *row = palloc(sizeof(TsmPreflightRow));
 

@@ -2,7 +2,7 @@
  *
  * preflight.h
  *	  What would stop a migration, found before anything changes
- *	  (preflight.c), for migrate's checks step
+ *	  (preflight.c, preflight_kinds.c), for migrate's checks step
  *
  * IDENTIFICATION
  *	  src/migrate/preflight.h
@@ -25,6 +25,13 @@ typedef struct TsmPreflightRow
 	const char *fix;			/* or NULL */
 } TsmPreflightRow;
 
+/* in preflight.c */
 extern List *tsm_preflight(PGconn *conn, const TsmConsent *consent);
+extern void tsm_preflight_add_row(List **rows, const char *check, const char *object,
+								  bool ok, bool blocks, const char *detail,
+								  const char *fix);
+
+/* in preflight_kinds.c */
+extern void tsm_preflight_kinds(PGconn *conn, const TsmConsent *consent, List **rows);
 
 #endif							/* TSM_PREFLIGHT_H */

@@ -22,6 +22,7 @@ extern TsmSource *tsm_source_unflatten(const char *flat);
 extern bool tsm_source_check_setting(char **newval, void **extra, GucSource source);
 extern bool tsm_text_has_password(const char *text);
 extern char *tsm_redact_passwords(const char *text);
+extern bool tsm_conninfo_passwords(const char *conninfo, List **passwords);
 extern void tsm_install_log_hook(void);
 
 /* in fdw_validator.c */

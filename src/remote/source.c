@@ -244,6 +244,42 @@ has_password(PQconninfoOption *opts)
 }
 
 /*
+ * tsm_conninfo_passwords
+ *		The passwords a connection string holds (password, sslpassword: the
+ *		values to keep out of every message), in *passwords; false when libpq
+ *		cannot read the string.  For a string that is not a source's: a
+ *		subscription's.
+ */
+bool
+tsm_conninfo_passwords(const char *conninfo, List **passwords)
+{
+	PQconninfoOption *opts;
+	char	   *parse_error = NULL;
+
+	*passwords = NIL;
+	opts = PQconninfoParse(conninfo, &parse_error);
+	if (parse_error)
+		PQfreemem(parse_error);
+	if (opts == NULL)
+		return false;
+	PG_TRY();
+	{
+		PQconninfoOption *opt;
+
+		for (opt = opts; opt->keyword != NULL; opt++)
+			if ((strcmp(opt->keyword, "password") == 0 || strcmp(opt->keyword, "sslpassword") == 0) &&
+				opt->val != NULL && opt->val[0] != '\0')
+				*passwords = lappend(*passwords, pstrdup(opt->val));
+	}
+	PG_FINALLY();
+	{
+		PQconninfoFree(opts);
+	}
+	PG_END_TRY();
+	return true;
+}
+
+/*
  * The detail for a connection string libpq could not parse: libpq's
  * message, which quotes the fragment it stumbled on ("missing "=" after
  * ...", a whole URI), unless the string holds a password, which may be in
@@ -585,7 +621,7 @@ source_from_server(const char *name)
 static const char *const session_options =
 "-c search_path= -c datestyle=ISO -c intervalstyle=postgres "
 "-c extra_float_digits=3 -c statement_timeout=0 -c lock_timeout=0 "
-"-c idle_in_transaction_session_timeout=0";
+"-c idle_in_transaction_session_timeout=0 -c jit=off";
 
 /*
  * Build the NULL-terminated arrays for PQconnectdbParams(): the given

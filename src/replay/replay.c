@@ -11,19 +11,22 @@
  * that the generator writes).  What it may do beyond creating the source's
  * own objects is decided on its parse tree by replay_check.c, against the
  * caller's "allow" argument.  Then it runs through SPI, as the caller.
- * The whole call is one transaction: an object that already exists on the
- * target fails its CREATE with the usual SQLSTATE (42P07, 42710, 42723
- * ...), the error context names the object, and nothing of the section
- * stays.  A dry run runs nothing at all (a statement from the source may
+ * With "atomic" (the default with one job) the whole call is one
+ * transaction: an object that already exists on the target fails its
+ * CREATE with the usual SQLSTATE (42P07, 42710, 42723 ...), the error
+ * context names the object, and nothing of the section stays.  Without it,
+ * schema workers replay the objects (replay_parallel.c), each committed on
+ * its own, up to "jobs" at once: no lock outlives its object, and an error
+ * says how much of the section was committed and stays.  A dry run runs nothing at all (a statement from the source may
  * call the source's functions: an index expression, a refresh): it parses
  * and checks every statement, and reports the objects that the target has
  * already by the error their creation would meet.
  *
- * Each object is checked and run by tsm_replay_object() (replay_object.c);
- * post-data with several jobs is replayed by background workers instead,
- * each object in a transaction of its own (replay_parallel.c).  With skip_existing, the post-data objects
- * that the target has already (by kind and name) are reported as "exists"
- * and left out, so that a call can finish what a failed one left.
+ * Each object is checked and run by tsm_replay_object() (replay_object.c),
+ * in this backend or in a schema worker.  With skip_existing, the objects
+ * that the target has already (by kind and name, for the kinds that
+ * object_exists looks up) are reported as "exists" and left out, so that a
+ * call can finish what a failed one left.
  *
  * While replaying, the settings of a pg_dump script apply (replay_settings):
  * search_path is empty (every generated name is qualified),
@@ -42,12 +45,15 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_publication.h"
+#include "catalog/pg_subscription.h"
+#include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "commands/policy.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_func.h"
 #include "parser/parser.h"
 #include "rewrite/rewriteSupport.h"
 #include "storage/lock.h"
@@ -74,13 +80,15 @@
 PG_FUNCTION_INFO_V1(tsmigrate_pull_schema);
 
 static void pull_schema(TsmSource *src, TsmSchemaSection section, bool dry_run,
-						int jobs, bool skip_existing, TsmSchemaOptions *opts,
-						ReturnSetInfo *rsinfo, TsmSchemaDone *done);
+						int jobs, bool atomic, bool skip_existing,
+						TsmSchemaOptions *opts, ReturnSetInfo *rsinfo,
+						TsmSchemaDone *done);
 static TsmSectionReplay *section_begin(TsmSource *src, TsmSchemaSection section,
 									   bool dry_run, bool skip_existing,
 									   TsmSchemaOptions *opts, ReturnSetInfo *rsinfo,
 									   TsmSchemaDone *done);
 static void explain_lock_table_full(TsmSectionReplay *replay);
+static void explain_left_in_place(TsmSectionReplay *replay, int committed);
 
 /*
  * name_parts
@@ -119,18 +127,103 @@ relation_oid(const char *nsp, const char *rel)
 							NoLock, true);
 }
 
+/* relation kinds of pre-data objects, as schema_tables.c names them */
+static const struct
+{
+	const char *kind;
+	char		relkind;
+	char		relkind2;
+}			relation_kinds[] =
+
+{
+	{"table", RELKIND_RELATION, RELKIND_PARTITIONED_TABLE},
+	{"foreign table", RELKIND_FOREIGN_TABLE, RELKIND_FOREIGN_TABLE},
+	{"view", RELKIND_VIEW, RELKIND_VIEW},
+	{"view placeholder", RELKIND_VIEW, RELKIND_VIEW},
+	{"materialized view", RELKIND_MATVIEW, RELKIND_MATVIEW},
+	{"sequence", RELKIND_SEQUENCE, RELKIND_SEQUENCE},
+};
+
+/*
+ * A type "nsp"."name" of the target: any (a shell too) when "shell", else
+ * one that is defined.
+ */
+static bool
+type_exists(const char *nsp, const char *name, bool shell)
+{
+	Oid			nspid = get_namespace_oid(nsp, true);
+	HeapTuple	tup;
+	bool		found;
+
+	if (!OidIsValid(nspid))
+		return false;
+	tup = SearchSysCache2(TYPENAMENSP, CStringGetDatum(name), ObjectIdGetDatum(nspid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	found = shell || ((Form_pg_type) GETSTRUCT(tup))->typisdefined;
+	ReleaseSysCache(tup);
+	return found;
+}
+
+/*
+ * A function or procedure named as the generator names it, schema, name
+ * and identity arguments: looked up as DROP ROUTINE would find it, the
+ * statement parsed only, never run.  A name that does not parse as one
+ * routine is not there.
+ */
+static bool
+routine_exists(const char *name)
+{
+	List	   *raw = raw_parser(psprintf("DROP ROUTINE %s", name), RAW_PARSE_DEFAULT);
+	DropStmt   *drop;
+
+	if (list_length(raw) != 1 || !IsA(linitial_node(RawStmt, raw)->stmt, DropStmt))
+		return false;
+	drop = (DropStmt *) linitial_node(RawStmt, raw)->stmt;
+	if (drop->removeType != OBJECT_ROUTINE || list_length(drop->objects) != 1 ||
+		!IsA(linitial(drop->objects), ObjectWithArgs))
+		return false;
+	return OidIsValid(LookupFuncWithArgs(OBJECT_ROUTINE, linitial(drop->objects), true));
+}
+
 /*
  * object_exists
  *		Does the target have an object of this kind and name already?
  *
- * Only the post-data kinds are looked up; for anything else the answer is
- * no, and replaying it meets the conflict.
+ * Looked up: schemas, relations, types, domains, functions and procedures
+ * (pre-data), and the post-data kinds; for anything else the answer is no,
+ * and replaying it meets the conflict.  A view that replaces its
+ * placeholder is replayed again (OR REPLACE): the view there may be the
+ * placeholder still.
  */
 static bool
 object_exists(const TsmSchemaObject *obj)
 {
 	char	   *p[3];
 	Oid			relid;
+	ListCell   *lc;
+	int			i;
+
+	foreach(lc, obj->stmts)
+		if (((TsmSchemaStmt *) lfirst(lc))->replace)
+		return false;
+	if (strcmp(obj->kind, "schema") == 0 && name_parts(obj->name, 1, p))
+		return OidIsValid(get_namespace_oid(p[0], true));
+	for (i = 0; i < lengthof(relation_kinds); i++)
+		if (strcmp(obj->kind, relation_kinds[i].kind) == 0 && name_parts(obj->name, 2, p))
+		{
+			char		relkind;
+
+			relid = relation_oid(p[0], p[1]);
+			relkind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
+			return relkind != '\0' &&
+				(relkind == relation_kinds[i].relkind || relkind == relation_kinds[i].relkind2);
+		}
+	if ((strcmp(obj->kind, "type") == 0 || strcmp(obj->kind, "domain") == 0 ||
+		 strcmp(obj->kind, "shell type") == 0) && name_parts(obj->name, 2, p))
+		return type_exists(p[0], p[1], strcmp(obj->kind, "shell type") == 0);
+	if (strcmp(obj->kind, "function") == 0 || strcmp(obj->kind, "procedure") == 0)
+		return routine_exists(obj->name);
 
 	if (strcmp(obj->kind, "index") == 0 && name_parts(obj->name, 2, p))
 	{
@@ -188,6 +281,8 @@ object_exists(const TsmSchemaObject *obj)
 		return OidIsValid(get_publication_oid(p[0], true));
 	if (strcmp(obj->kind, "event trigger") == 0 && name_parts(obj->name, 1, p))
 		return OidIsValid(get_event_trigger_oid(p[0], true));
+	if (strcmp(obj->kind, "subscription") == 0 && name_parts(obj->name, 1, p))
+		return OidIsValid(get_subscription_oid(p[0], true));
 
 	/* the rest belong to a table: "schema"."table"."name" */
 	if (!name_parts(obj->name, 3, p) ||
@@ -268,7 +363,8 @@ skip_existing_objects(List *objects, ReturnSetInfo *rsinfo, TsmSchemaDone *done)
 
 /*
  * tsmigrate.pull_schema(source text, section text, dry_run boolean,
- *						 jobs int, skip_existing boolean)
+ *						 jobs int, skip_existing boolean, owners boolean,
+ *						 privileges boolean, allow text[], atomic boolean)
  *		Create one section of the source's schema on the target.
  */
 Datum
@@ -278,6 +374,7 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	bool		dry_run;
 	int			jobs;
 	bool		skip_existing;
+	bool		atomic;
 	TsmSchemaOptions opts;
 	TsmSource  *src;
 	TsmSchemaDone done = {0};
@@ -294,11 +391,19 @@ tsmigrate_pull_schema(PG_FUNCTION_ARGS)
 	opts.owners = PG_NARGS() <= 5 || PG_ARGISNULL(5) || PG_GETARG_BOOL(5);
 	opts.privileges = PG_NARGS() <= 6 || PG_ARGISNULL(6) || PG_GETARG_BOOL(6);
 	opts.consent = tsm_consent_from_arg(fcinfo, 7);
+	/* all or nothing unless told otherwise, or given several jobs */
+	atomic = (PG_NARGS() > 8 && !PG_ARGISNULL(8)) ? PG_GETARG_BOOL(8) : jobs == 1;
 	tsm_copy_check_jobs(jobs, "pull_schema");
+	if (atomic && jobs > 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("pull_schema with atomic => true runs with one job"),
+				errdetail("An atomic replay is one transaction, in this session."),
+				errhint("Pass jobs => 1, or atomic => false to commit each object on its own."));
 	src = tsm_source_from_arg(fcinfo, 0);
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	pull_schema(src, section, dry_run, jobs, skip_existing, &opts,
+	pull_schema(src, section, dry_run, jobs, atomic, skip_existing, &opts,
 				(ReturnSetInfo *) fcinfo->resultinfo, &done);
 	return (Datum) 0;
 }
@@ -313,13 +418,13 @@ tsm_pull_schema(TsmSource *src, TsmSchemaSection section, int jobs,
 				bool skip_existing, TsmSchemaOptions *opts, TsmSchemaDone *done)
 {
 	memset(done, 0, sizeof(TsmSchemaDone));
-	pull_schema(src, section, false, jobs, skip_existing, opts, NULL, done);
+	pull_schema(src, section, false, jobs, jobs <= 1, skip_existing, opts, NULL, done);
 }
 
 static void
 pull_schema(TsmSource *src, TsmSchemaSection section, bool dry_run, int jobs,
-			bool skip_existing, TsmSchemaOptions *opts, ReturnSetInfo *rsinfo,
-			TsmSchemaDone *done)
+			bool atomic, bool skip_existing, TsmSchemaOptions *opts,
+			ReturnSetInfo *rsinfo, TsmSchemaDone *done)
 {
 	TsmSectionReplay *replay;
 	ListCell   *lc;
@@ -327,12 +432,28 @@ pull_schema(TsmSource *src, TsmSchemaSection section, bool dry_run, int jobs,
 	replay = section_begin(src, section, dry_run, skip_existing, opts, rsinfo, done);
 
 	/*
-	 * Post-data with several jobs: each object in a worker, committed on its
-	 * own (replay_parallel.c).  A dry run and pre-data stay one transaction.
+	 * Each object in a schema worker, committed on its own
+	 * (replay_parallel.c): up to "jobs" at once where no two touch the same
+	 * tables (in pre-data, only new tables of their own run side by side; the
+	 * rest, one after the other).  A dry run stays here.
 	 */
-	if (jobs > 1 && !dry_run && section == TSM_SECTION_POST_DATA)
+	if (!atomic && !dry_run)
 	{
-		tsm_replay_parallel(replay->objects, jobs, &replay->guard);
+		volatile int committed = 0;
+
+		PG_TRY();
+		{
+			tsm_replay_parallel(replay->objects, jobs, &replay->guard,
+								(int *) &committed);
+		}
+		PG_CATCH();
+		{
+			/* migrate (no rows) resumes by itself */
+			if (rsinfo != NULL)
+				explain_left_in_place(replay, committed);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 		foreach(lc, replay->objects)
 			put_row(rsinfo, done, lfirst(lc), "created");
 		tsm_section_end(replay);
@@ -486,7 +607,32 @@ explain_lock_table_full(TsmSectionReplay *replay)
 			errdetail("pull_schema replays the section's %d objects (%lld tables, indexes, constraints and other relations) in one transaction, which locks each relation it creates until it ends; the lock table holds %d locks per connection (max_locks_per_transaction).",
 					  list_length(replay->objects), (long long) relations,
 					  max_locks_per_xact),
-			errhint("Run CALL tsmigrate.migrate(...), which commits the section in batches, or set max_locks_per_transaction to at least %lld and restart the server.",
+			errhint("Run CALL tsmigrate.migrate(...), which commits the section in batches, or call pull_schema with atomic => false, or set max_locks_per_transaction to at least %lld and restart the server.",
 					(long long) Max(64, (relations * 3) / Max(1, MaxBackends + max_prepared_xacts) + 64)),
 			edata->context ? errcontext("%s", edata->context) : 0);
+}
+
+/*
+ * A replay that commits object by object stopped: say how much of the
+ * section it committed, which stays, and how to finish it.
+ */
+static void
+explain_left_in_place(TsmSectionReplay *replay, int committed)
+{
+	ErrorData  *edata;
+	MemoryContext oldcxt;
+	char	   *left;
+
+	oldcxt = MemoryContextSwitchTo(replay->cxt);
+	edata = CopyErrorData();
+	left = committed == 0 ?
+		pstrdup("No object of the section was committed.") :
+		psprintf("%d of the section's %d objects were committed before this error, and stay on the target.",
+				 committed, list_length(replay->objects));
+	edata->detail = edata->detail ? psprintf("%s\n%s", edata->detail, left) : left;
+	if (edata->hint == NULL && committed > 0)
+		edata->hint = pstrdup("Once the cause is removed, call pull_schema again with skip_existing => true: it leaves out the objects that are there.");
+	MemoryContextSwitchTo(oldcxt);
+	FlushErrorState();
+	ReThrowError(edata);
 }

@@ -131,9 +131,14 @@ extern void tsm_index_builds_side_by_side(void);
 extern void tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt,
 							  TsmReplayGuard *guard);
 
+/* in replay_secrets.c */
+extern bool tsm_replay_holds_secret(const TsmSchemaObject *obj, const char *sql);
+extern void tsm_replay_hiding_secrets(const char *sql, void (*fn) (void *arg),
+									  void *arg);
+
 /* in replay_parallel.c */
 extern void tsm_replay_parallel(List *objects, int jobs,
-								const TsmReplayGuard *guard);
+								const TsmReplayGuard *guard, int *committed);
 extern void tsm_replay_limit_splits(List *objects);
 PGDLLEXPORT void tsmigrate_replay_worker_main(Datum main_arg);
 

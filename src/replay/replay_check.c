@@ -18,18 +18,22 @@
  *	  declared wrong (c_functions): a function in C or internal, a planner
  *	  support function, a base type, a text search parser or template, an
  *	  aggregate whose state is "internal", an operator class's support
- *	  function that takes "internal";
- *	- a function in a language that is not trusted (untrusted_languages);
+ *	  function that takes "internal", a procedural language (its handler
+ *	  runs every function written in it);
+ *	- a function in a language that is not trusted, or such a language
+ *	  (untrusted_languages);
  *	- an event trigger (event_triggers), which would run on every DDL
  *	  command of every role;
+ *	- a subscription (subscriptions), which points this server at a host
+ *	  of the source's choosing (check_subscription);
  *	- a statement that changes an object this migration did not create, or
  *	  hangs something on it (existing_objects): a trigger, rule, policy,
- *	  index, statistics object, comment, owner or grant on a table that was
- *	  here before, row level security switched on it, a table attached to
- *	  it as a partition or child, a foreign key that references it, a
- *	  foreign table or user mapping on a server that was here before, a
- *	  new object in a system schema, in tsmigrate's schema or in a schema of
- *	  an extension.  The comment of schema public, which the target always
+ *	  index, statistics object, comment, security label, owner or grant on
+ *	  a table that was here before, row level security switched on it, a
+ *	  table attached to it as a partition or child, a foreign key that
+ *	  references it, a foreign table or user mapping on a server that was
+ *	  here before, a new object in a system schema, in tsmigrate's schema or
+ *	  in a schema of an extension.  The comment of schema public, which the target always
  *	  has, is the one exception, as pg_dump restores it.
  *
  * A partition bound must be constants: PostgreSQL evaluates it when the
@@ -88,6 +92,7 @@
 #include "utils/syscache.h"
 
 #include "tsmigrate.h"
+#include "remote/remote.h"
 #include "replay/replay.h"
 #include "schema/schema.h"
 #include "target/target.h"
@@ -96,7 +101,7 @@
 #define ALLOWED(guard, what) (((guard)->allow & (what)) == (what))
 
 /* the statements each kind of object is made of (schema_*.c, schema_owners.c) */
-#define MAX_KIND_STATEMENTS 7
+#define MAX_KIND_STATEMENTS 8
 static const struct
 {
 	const char *kind;
@@ -104,15 +109,16 @@ static const struct
 }			kind_statements[] =
 
 {
-	{"schema", {T_CreateSchemaStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
+	{"schema", {T_CreateSchemaStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt, T_SecLabelStmt}},
 	{"schema comment", {T_CommentStmt}},
 	{"access method", {T_CreateAmStmt, T_CommentStmt}},
-	{"type", {T_CreateEnumStmt, T_CompositeTypeStmt, T_CreateRangeStmt, T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
+	{"procedural language", {T_CreatePLangStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt, T_SecLabelStmt}},
+	{"type", {T_CreateEnumStmt, T_CompositeTypeStmt, T_CreateRangeStmt, T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt, T_SecLabelStmt}},
 	{"shell type", {T_DefineStmt}},
-	{"domain", {T_CreateDomainStmt, T_AlterDomainStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
-	{"function", {T_CreateFunctionStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
-	{"procedure", {T_CreateFunctionStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
-	{"aggregate", {T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
+	{"domain", {T_CreateDomainStmt, T_AlterDomainStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt, T_SecLabelStmt}},
+	{"function", {T_CreateFunctionStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt, T_SecLabelStmt}},
+	{"procedure", {T_CreateFunctionStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt, T_SecLabelStmt}},
+	{"aggregate", {T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt, T_SecLabelStmt}},
 	{"cast", {T_CreateCastStmt, T_CommentStmt}},
 	{"transform", {T_CreateTransformStmt, T_CommentStmt}},
 	{"operator", {T_DefineStmt, T_CommentStmt, T_AlterOwnerStmt}},
@@ -126,14 +132,14 @@ static const struct
 	{"text search configuration", {T_DefineStmt, T_AlterTSConfigurationStmt, T_CommentStmt, T_AlterOwnerStmt}},
 	{"foreign-data wrapper", {T_CreateFdwStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
 	{"server", {T_CreateForeignServerStmt, T_CreateUserMappingStmt, T_CommentStmt, T_AlterOwnerStmt, T_GrantStmt}},
-	{"sequence", {T_CreateSeqStmt, T_AlterSeqStmt, T_CommentStmt, T_AlterTableStmt, T_GrantStmt}},
-	{"table", {T_CreateStmt, T_AlterTableStmt, T_CommentStmt, T_GrantStmt}},
-	{"foreign table", {T_CreateForeignTableStmt, T_AlterTableStmt, T_CommentStmt, T_GrantStmt}},
+	{"sequence", {T_CreateSeqStmt, T_AlterSeqStmt, T_CommentStmt, T_AlterTableStmt, T_GrantStmt, T_SecLabelStmt}},
+	{"table", {T_CreateStmt, T_AlterTableStmt, T_CommentStmt, T_GrantStmt, T_SecLabelStmt}},
+	{"foreign table", {T_CreateForeignTableStmt, T_AlterTableStmt, T_CommentStmt, T_GrantStmt, T_SecLabelStmt}},
 	{"default", {T_AlterTableStmt}},
 	{"check constraint", {T_AlterTableStmt, T_CommentStmt}},
-	{"view", {T_ViewStmt, T_CommentStmt, T_AlterTableStmt, T_GrantStmt}},
+	{"view", {T_ViewStmt, T_CommentStmt, T_AlterTableStmt, T_GrantStmt, T_SecLabelStmt}},
 	{"view placeholder", {T_ViewStmt}},
-	{"materialized view", {T_CreateTableAsStmt, T_CommentStmt, T_AlterTableStmt, T_GrantStmt}},
+	{"materialized view", {T_CreateTableAsStmt, T_CommentStmt, T_AlterTableStmt, T_GrantStmt, T_SecLabelStmt}},
 	{"index", {T_IndexStmt, T_AlterTableStmt, T_CommentStmt}},
 	{"constraint", {T_AlterTableStmt, T_IndexStmt, T_CommentStmt}},
 	{"trigger", {T_CreateTrigStmt, T_AlterTableStmt, T_CommentStmt}},
@@ -141,8 +147,9 @@ static const struct
 	{"row security", {T_AlterTableStmt}},
 	{"policy", {T_CreatePolicyStmt, T_CommentStmt}},
 	{"statistics", {T_CreateStatsStmt, T_AlterStatsStmt, T_CommentStmt, T_AlterOwnerStmt}},
-	{"publication", {T_CreatePublicationStmt, T_AlterPublicationStmt, T_CommentStmt, T_AlterOwnerStmt}},
-	{"event trigger", {T_CreateEventTrigStmt, T_AlterEventTrigStmt, T_CommentStmt, T_AlterOwnerStmt}},
+	{"publication", {T_CreatePublicationStmt, T_AlterPublicationStmt, T_CommentStmt, T_AlterOwnerStmt, T_SecLabelStmt}},
+	{"subscription", {T_CreateSubscriptionStmt, T_CommentStmt, T_AlterOwnerStmt, T_SecLabelStmt}},
+	{"event trigger", {T_CreateEventTrigStmt, T_AlterEventTrigStmt, T_CommentStmt, T_AlterOwnerStmt, T_SecLabelStmt}},
 	{"materialized view data", {T_RefreshMatViewStmt}},
 	{"default privileges", {T_AlterDefaultPrivilegesStmt}},
 	{"privileges", {T_GrantStmt}},
@@ -192,12 +199,14 @@ static void check_bound(PartitionBoundSpec *bound, const RangeVar *rv);
 static bool is_constant(Node *expr);
 static void check_owned_by(List *options, Node *stmt, TsmReplayGuard *guard);
 static void check_function(CreateFunctionStmt *fn, TsmReplayGuard *guard);
+static void check_language(CreatePLangStmt *lang, TsmReplayGuard *guard);
 static void check_define(DefineStmt *def, TsmReplayGuard *guard);
 static bool is_internal(TypeName *type);
 static void check_support_functions(List *items, TsmReplayGuard *guard);
 tsm_noreturn static void refuse_c(const char *what, const char *detail) tsm_noreturn_after;
 static void check_publication_objects(List *pubobjects, Node *stmt,
 									  TsmReplayGuard *guard);
+static void check_subscription(CreateSubscriptionStmt *sub, TsmReplayGuard *guard);
 static void check_grant(GrantStmt *grant, TsmReplayGuard *guard);
 static void check_comment(CommentStmt *comment, TsmReplayGuard *guard);
 tsm_noreturn static void refuse_existing(const ObjectAddress *address, Node *stmt)
@@ -549,6 +558,9 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 		case T_CreateFunctionStmt:
 			check_function((CreateFunctionStmt *) stmt, guard);
 			break;
+		case T_CreatePLangStmt:
+			check_language((CreatePLangStmt *) stmt, guard);
+			break;
 		case T_CreateCastStmt:
 			{
 				CreateCastStmt *cast = (CreateCastStmt *) stmt;
@@ -663,6 +675,9 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 						stmt, guard);
 			check_publication_objects(((AlterPublicationStmt *) stmt)->pubobjects, stmt, guard);
 			break;
+		case T_CreateSubscriptionStmt:
+			check_subscription((CreateSubscriptionStmt *) stmt, guard);
+			break;
 		case T_CreateEventTrigStmt:
 			if (!ALLOWED(guard, TSM_ALLOW_EVENT_TRIGGERS))
 				ereport(ERROR,
@@ -685,6 +700,11 @@ tsm_replay_check(const TsmSchemaObject *obj, Node *stmt, TsmReplayGuard *guard)
 			break;
 		case T_CommentStmt:
 			check_comment((CommentStmt *) stmt, guard);
+			break;
+		case T_SecLabelStmt:
+			/* the provider checks the label, PostgreSQL the ownership */
+			check_named(((SecLabelStmt *) stmt)->objtype, ((SecLabelStmt *) stmt)->object,
+						stmt, guard);
 			break;
 		case T_AlterOwnerStmt:
 			{
@@ -1089,6 +1109,28 @@ check_function(CreateFunctionStmt *fn, TsmReplayGuard *guard)
 }
 
 /*
+ * A procedural language binds its handler, C code, to every function
+ * written in it: the source's C (c_functions), whether the handler comes
+ * with it or is one the target has.  An untrusted one lets its functions
+ * reach the server's files and processes (untrusted_languages); a trusted
+ * one lets any role with USAGE write functions in it.
+ */
+static void
+check_language(CreatePLangStmt *lang, TsmReplayGuard *guard)
+{
+	if (!ALLOWED(guard, TSM_ALLOW_C_FUNCTIONS))
+		refuse_c(psprintf("procedural language \"%s\"", lang->plname),
+				 "Its handler is C code that runs every function written in it, and a wrong one crashes the server.");
+	if (!lang->pltrusted && !ALLOWED(guard, TSM_ALLOW_UNTRUSTED_LANGUAGES))
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("permission denied to create procedural language \"%s\" from the source",
+					   lang->plname),
+				errdetail("The language is untrusted: its functions can reach the server's files and processes."),
+				errhint("Call again with allow => '{untrusted_languages}' if you trust the source with that."));
+}
+
+/*
  * CREATE AGGREGATE, OPERATOR, TYPE, COLLATION, TEXT SEARCH ...: a base
  * type, a text search parser or template binds functions in C to SQL, an
  * aggregate whose state is "internal" hands one C function's memory to
@@ -1199,6 +1241,40 @@ check_publication_objects(List *pubobjects, Node *stmt, TsmReplayGuard *guard)
 	}
 }
 
+/*
+ * A subscription is the one object whose purpose is to connect out: once
+ * enabled, or when dropped while it names a replication slot (DROP
+ * SUBSCRIPTION connects to drop the slot), this server connects to the
+ * host, as the user and with the password its connection string says,
+ * from inside the target's network, and an enabled one writes what it
+ * receives into the target's tables.  It comes disabled and without a slot
+ * (connect = false, which replay_object.c requires), so nothing connects
+ * during the migration; but it hands whoever enables or drops it later a
+ * connection the source chose, which reaches beyond the source's own
+ * objects: the caller allows it by name.  Its connection string must be
+ * one libpq reads: PostgreSQL's own message for one it cannot read quotes
+ * the string, password and all.
+ */
+static void
+check_subscription(CreateSubscriptionStmt *sub, TsmReplayGuard *guard)
+{
+	List	   *passwords;
+
+	if (!ALLOWED(guard, TSM_ALLOW_SUBSCRIPTIONS))
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("permission denied to create subscription \"%s\" from the source",
+					   sub->subname),
+				errdetail("Once enabled, or when dropped while it names a replication slot, a subscription makes this server connect where its connection string says, as whom it says."),
+				errhint("Call again with allow => '{subscriptions}' if the source's subscriptions may point this server at their publishers."));
+	if (!tsm_conninfo_passwords(sub->conninfo, &passwords))
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("invalid response from the source"),
+				errdetail("The connection string of subscription \"%s\" is not one libpq reads (its message is not shown: it may quote a password).",
+						  sub->subname));
+}
+
 static void
 check_grant(GrantStmt *grant, TsmReplayGuard *guard)
 {
@@ -1226,12 +1302,13 @@ check_grant(GrantStmt *grant, TsmReplayGuard *guard)
 			case OBJECT_SCHEMA:
 			case OBJECT_FDW:
 			case OBJECT_FOREIGN_SERVER:
+			case OBJECT_LANGUAGE:
 				check_named(grant->objtype, object, (Node *) grant, guard);
 				break;
 			default:
 
 				/*
-				 * a database, language, tablespace ...: never this
+				 * a database, tablespace, large object ...: never this
 				 * migration's
 				 */
 				if (!ALLOWED(guard, TSM_ALLOW_EXISTING_OBJECTS))

@@ -27,6 +27,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_publication.h"
+#include "commands/defrem.h"
 #include "commands/event_trigger.h"
 #include "commands/policy.h"
 #include "commands/trigger.h"
@@ -72,9 +73,22 @@ static const char *const replay_settings[][2] = {
 static Node *check_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
 							 TsmReplayGuard *guard);
 static bool statement_allowed(Node *stmt);
+static bool connects_not(List *options);
 static void check_constraint_absent(AlterTableStmt *alter);
 static bool replaces_placeholder(const TsmSchemaStmt *s, Node *stmt);
 static int	execute_without_timescaledb(const char *sql);
+static void replay_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
+							 MemoryContext objcxt, TsmReplayGuard *guard);
+static void replay_statement_cb(void *arg);
+
+/* replay_statement's arguments, through tsm_replay_hiding_secrets */
+typedef struct ReplayStatementArgs
+{
+	const TsmSchemaObject *obj;
+	const TsmSchemaStmt *s;
+	MemoryContext objcxt;
+	TsmReplayGuard *guard;
+} ReplayStatementArgs;
 
 /*
  * statement_allowed
@@ -105,6 +119,10 @@ statement_allowed(Node *stmt)
 				!((IndexStmt *) stmt)->concurrent;
 		case T_CreateFunctionStmt:
 			return !((CreateFunctionStmt *) stmt)->replace;
+		case T_CreatePLangStmt:
+			/* without HANDLER, CREATE LANGUAGE is CREATE EXTENSION */
+			return !((CreatePLangStmt *) stmt)->replace &&
+				((CreatePLangStmt *) stmt)->plhandler != NIL;
 		case T_ViewStmt:
 			return !((ViewStmt *) stmt)->replace;
 		case T_CreateTrigStmt:
@@ -127,6 +145,12 @@ statement_allowed(Node *stmt)
 				return ctas->objtype == OBJECT_MATVIEW && !ctas->if_not_exists &&
 					ctas->into->skipData;
 			}
+		case T_CreateSubscriptionStmt:
+			return connects_not(((CreateSubscriptionStmt *) stmt)->options);
+		case T_SecLabelStmt:
+			/* a label set, not removed (IS NULL), of a named provider */
+			return ((SecLabelStmt *) stmt)->provider != NULL &&
+				((SecLabelStmt *) stmt)->label != NULL;
 		case T_AlterOpFamilyStmt:
 			return !((AlterOpFamilyStmt *) stmt)->isDrop;
 		case T_GrantStmt:
@@ -187,6 +211,27 @@ statement_allowed(Node *stmt)
 		default:
 			return true;
 	}
+}
+
+/*
+ * connects_not
+ *		Does a subscription with these options stay disconnected, as pg_dump
+ *		writes it: connect = false, so disabled, with no slot made and no
+ *		table synchronized?
+ */
+static bool
+connects_not(List *options)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "connect") == 0)
+			return !defGetBoolean(opt);
+	}
+	return false;
 }
 
 /*
@@ -310,57 +355,82 @@ tsm_replay_object(const TsmSchemaObject *obj, MemoryContext objcxt,
 	foreach(sc, obj->stmts)
 	{
 		TsmSchemaStmt *s = lfirst(sc);
-		MemoryContext oldcxt;
-		Node	   *stmt;
-		int			rc = 0;
 
 		ctx.sql = s->sql;
-		oldcxt = MemoryContextSwitchTo(objcxt);
-		stmt = check_statement(obj, s, guard);
+		if (tsm_replay_holds_secret(obj, s->sql))
+		{
+			/* a subscription's connection string ... (replay_secrets.c) */
+			ReplayStatementArgs args = {obj, s, objcxt, guard};
 
-		/*
-		 * an owner or grantee that the target lacks: skipped
-		 * (schema_owners.c)
-		 */
-		if (!tsm_schema_stmt_applies(obj, s, stmt))
-		{
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(objcxt);
-			continue;
+			tsm_replay_hiding_secrets(s->sql, replay_statement_cb, &args);
 		}
-		if (guard->dry_run)
-		{
-			tsm_replay_check_absent(stmt);
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(objcxt);
-			continue;
-		}
-		MemoryContextSwitchTo(oldcxt);
-
-		tsm_replay_watch(guard);
-		PG_TRY();
-		{
-			if (s->without_timescaledb)
-				rc = execute_without_timescaledb(s->sql);
-			else
-			{
-				/* without ONLY where the table is a hypertable (timescale.c) */
-				rc = SPI_execute(tsm_hypertable_sql(s->sql), false, 0);
-			}
-		}
-		PG_FINALLY();
-		{
-			tsm_replay_unwatch();
-		}
-		PG_END_TRY();
-		if (rc < 0)
-			elog(ERROR, "SPI_execute failed for %s \"%s\": %s",
-				 obj->kind, obj->name, SPI_result_code_string(rc));
-		tsm_replay_record(guard);
+		else
+			replay_statement(obj, s, objcxt, guard);
 		MemoryContextReset(objcxt);
 	}
 
 	tsm_replay_context_pop(&ctx);
+}
+
+/*
+ * replay_statement
+ *		Check and run one statement of "obj" (see tsm_replay_object).
+ */
+static void
+replay_statement(const TsmSchemaObject *obj, const TsmSchemaStmt *s,
+				 MemoryContext objcxt, TsmReplayGuard *guard)
+{
+	MemoryContext oldcxt;
+	Node	   *stmt;
+	int			rc = 0;
+
+	oldcxt = MemoryContextSwitchTo(objcxt);
+	stmt = check_statement(obj, s, guard);
+
+	/*
+	 * an owner or grantee that the target lacks: skipped (schema_owners.c)
+	 */
+	if (!tsm_schema_stmt_applies(obj, s, stmt))
+	{
+		MemoryContextSwitchTo(oldcxt);
+		return;
+	}
+	if (guard->dry_run)
+	{
+		tsm_replay_check_absent(stmt);
+		MemoryContextSwitchTo(oldcxt);
+		return;
+	}
+	MemoryContextSwitchTo(oldcxt);
+
+	tsm_replay_watch(guard);
+	PG_TRY();
+	{
+		if (s->without_timescaledb)
+			rc = execute_without_timescaledb(s->sql);
+		else
+		{
+			/* without ONLY where the table is a hypertable (timescale.c) */
+			rc = SPI_execute(tsm_hypertable_sql(s->sql), false, 0);
+		}
+	}
+	PG_FINALLY();
+	{
+		tsm_replay_unwatch();
+	}
+	PG_END_TRY();
+	if (rc < 0)
+		elog(ERROR, "SPI_execute failed for %s \"%s\": %s",
+			 obj->kind, obj->name, SPI_result_code_string(rc));
+	tsm_replay_record(guard);
+}
+
+static void
+replay_statement_cb(void *arg)
+{
+	ReplayStatementArgs *args = arg;
+
+	replay_statement(args->obj, args->s, args->objcxt, args->guard);
 }
 
 /*

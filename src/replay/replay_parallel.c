@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * replay_parallel.c
- *	  pull_schema's post-data section with several jobs: objects replayed by
- *	  background workers, each in a transaction of its own
+ *	  pull_schema's sections object by object (several jobs, or atomic =>
+ *	  false): objects replayed by background workers, each in a transaction
+ *	  of its own
  *
  * As pg_restore -j does, the leader (the backend running pull_schema)
  * keeps the dependency graph and hands one object at a time to whichever
@@ -21,8 +22,10 @@
  *	  a foreign key comes after the primary key it references and after
  *	  the indexes of both its tables, and no two statements that would
  *	  block each other (or deadlock) run at once.  Objects whose tables
- *	  cannot be told (publications, event triggers) wait for everything
- *	  before them and everything after them waits for them.
+ *	  cannot be told (publications, event triggers, and in pre-data all
+ *	  but the CREATE TABLE of a table without parent, which touches only
+ *	  its own new table) wait for everything before them and everything
+ *	  after them waits for them.
  *
  * A primary key or unique constraint of a plain table comes in two steps
  * when the source says it may (schema_postdata.c): CREATE UNIQUE INDEX,
@@ -138,8 +141,10 @@ typedef struct TsmReplayShared
 /* after the header: the slots, then per task its offset and statements */
 typedef struct TsmReplaySharedTask
 {
-	Size		off;			/* kind\0name\0 then tag\0sql\0 per statement */
+	Size		off;			/* kind\0name\0owner\0 then per statement
+								 * tag\0sql\0 and its flags */
 	int			nstmts;
+	bool		superuser_definer;	/* the object's, as the leader has it */
 } TsmReplaySharedTask;
 
 #define TSM_REPLAY_SLOTS(sh) \
@@ -156,10 +161,12 @@ typedef struct ReplayTask
 	List	   *families;		/* OIDs of the topmost tables it touches */
 	bool		shared;			/* only index builds on plain tables */
 	bool		barrier;		/* tables unknown: alone, in order */
+	RangeVar   *creates;		/* a new table of its own, touching no other */
 	Oid			chunk;			/* a hypertable's chunk, its statement's only
 								 * table (replay_chunks.c) */
 	List	   *succ;			/* tasks that wait for this one */
 	int			indeg;
+	bool		completes;		/* its object's last task */
 } ReplayTask;
 
 /* where an object went: its first and last task */
@@ -181,6 +188,9 @@ typedef struct FamilyEntry
 
 static ReplayTask *build_tasks(List *objects, int *ntasks);
 static void analyze_task(ReplayTask *task);
+static bool plain_table(Node *stmt);
+static bool own_table(const ReplayTask *task, const RangeVar *rv);
+static bool grants_on_own_table(const ReplayTask *task, const GrantStmt *grant);
 static void add_relation(ReplayTask *task, RangeVar *rv, bool index_build);
 static Oid	family_root(Oid relid);
 static void add_edge(ReplayTask *tasks, int from, int to);
@@ -191,11 +201,14 @@ static void analyze_error_callback(void *arg);
 
 /*
  * tsm_replay_parallel
- *		Replay "objects" (post-data, in creation order) with up to "jobs"
- *		background workers, each object committed on its own.
+ *		Replay "objects" (a section, in creation order) with up to "jobs"
+ *		background workers, each object committed on its own.  *committed
+ *		(when given) counts the objects committed so far, also when this
+ *		ends in an error.
  */
 void
-tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard)
+tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard,
+					int *committed)
 {
 	MemoryContext cxt;
 	MemoryContext oldcxt;
@@ -247,6 +260,8 @@ tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard)
 
 		stasks[i].off = tsm_workers_area_add(&area, tasks[i].obj->kind, -1);
 		tsm_workers_area_add(&area, tasks[i].obj->name, -1);
+		/* no role is named "": it stands for none */
+		tsm_workers_area_add(&area, tasks[i].obj->owner ? tasks[i].obj->owner : "", -1);
 		foreach(lc, tasks[i].stmts)
 		{
 			TsmSchemaStmt *s = lfirst(lc);
@@ -254,8 +269,10 @@ tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard)
 			tsm_workers_area_add(&area, s->tag, -1);
 			tsm_workers_area_add(&area, s->sql, -1);
 			tsm_workers_area_add(&area, s->without_timescaledb ? "t" : "f", -1);
+			tsm_workers_area_add(&area, s->replace ? "t" : "f", -1);
 		}
 		stasks[i].nstmts = list_length(tasks[i].stmts);
+		stasks[i].superuser_definer = tasks[i].obj->superuser_definer;
 	}
 
 	shared->leader = MyProc;
@@ -307,6 +324,8 @@ tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard)
 
 				ndone++;
 				nrunning--;
+				if (tasks[task].completes && committed != NULL)
+					(*committed)++;
 				foreach(lc, tasks[task].succ)
 				{
 					int			s = lfirst_int(lc);
@@ -569,6 +588,12 @@ build_tasks(List *objects, int *ntasks)
 		}
 	}
 	n = place_deferred(tasks, n, &deferred);
+	foreach(lc, objects)
+	{
+		TsmSchemaObject *obj = lfirst(lc);
+
+		tasks[((ObjectTasks *) hash_search(index, &obj, HASH_FIND, NULL))->last].completes = true;
+	}
 
 	/* what each task locks */
 	errcallback.callback = analyze_error_callback;
@@ -643,6 +668,20 @@ analyze_task(ReplayTask *task)
 		stmt = linitial_node(RawStmt, raw)->stmt;
 		switch (nodeTag(stmt))
 		{
+			case T_CreateStmt:
+				/* a table of its own, no parent, as pre-data's come */
+				if (lc == list_head(task->stmts) && plain_table(stmt))
+				{
+					task->creates = ((CreateStmt *) stmt)->relation;
+					task->shared = false;
+				}
+				else
+					task->barrier = true;
+				break;
+			case T_GrantStmt:
+				if (!grants_on_own_table(task, (GrantStmt *) stmt))
+					task->barrier = true;
+				break;
 			case T_IndexStmt:
 				add_relation(task, ((IndexStmt *) stmt)->relation, true);
 				break;
@@ -656,6 +695,10 @@ analyze_task(ReplayTask *task)
 					ListCell   *cc;
 
 					task->shared = false;
+
+					/* its owner, options ... after CREATE TABLE */
+					if (alter->objtype == OBJECT_TABLE && own_table(task, alter->relation))
+						break;
 
 					/*
 					 * ALTER INDEX ... ATTACH PARTITION: the index's table
@@ -707,10 +750,51 @@ analyze_task(ReplayTask *task)
 				break;
 		}
 	}
-	if (task->families == NIL)
+	if (task->families == NIL && task->creates == NULL)
 		task->barrier = true;
 	if (task->barrier)
 		task->shared = false;
+}
+
+/*
+ * plain_table
+ *		CREATE TABLE of a table that is no partition or inheritance child:
+ *		the only relation it locks is its own, new one.  Two of them run side
+ *		by side; what either is made of (types, functions, sequences of the
+ *		section) it waits for through the source's dependencies.
+ */
+static bool
+plain_table(Node *stmt)
+{
+	CreateStmt *create = (CreateStmt *) stmt;
+
+	return create->inhRelations == NIL && create->partbound == NULL &&
+		create->partspec == NULL && create->relation->schemaname != NULL;
+}
+
+/* is "rv" the table that the task creates? */
+static bool
+own_table(const ReplayTask *task, const RangeVar *rv)
+{
+	return task->creates != NULL && rv != NULL && rv->schemaname != NULL &&
+		rv->catalogname == NULL &&
+		strcmp(rv->schemaname, task->creates->schemaname) == 0 &&
+		strcmp(rv->relname, task->creates->relname) == 0;
+}
+
+/* GRANT or REVOKE on the table the task creates, and nothing else */
+static bool
+grants_on_own_table(const ReplayTask *task, const GrantStmt *grant)
+{
+	ListCell   *lc;
+
+	if (grant->targtype != ACL_TARGET_OBJECT || grant->objtype != OBJECT_TABLE ||
+		grant->objects == NIL)
+		return false;
+	foreach(lc, grant->objects)
+		if (!IsA(lfirst(lc), RangeVar) || !own_table(task, lfirst(lc)))
+		return false;
+	return true;
 }
 
 /*
@@ -944,6 +1028,7 @@ tsmigrate_replay_worker_main(Datum main_arg)
 		int			task;
 		bool		alone;
 		TsmSchemaObject obj;
+		TsmSchemaStmt *first;
 
 		SpinLockAcquire(&shared->mutex);
 		state = slot->state;
@@ -969,6 +1054,9 @@ tsmigrate_replay_worker_main(Datum main_arg)
 		p += strlen(p) + 1;
 		obj.name = p;
 		p += strlen(p) + 1;
+		obj.owner = *p != '\0' ? p : NULL;
+		p += strlen(p) + 1;
+		obj.superuser_definer = stasks[task].superuser_definer;
 		for (i = 0; i < stasks[task].nstmts; i++)
 		{
 			TsmSchemaStmt *s = palloc0(sizeof(TsmSchemaStmt));
@@ -979,6 +1067,8 @@ tsmigrate_replay_worker_main(Datum main_arg)
 			p += strlen(p) + 1;
 			s->without_timescaledb = *p == 't';
 			p += strlen(p) + 1;
+			s->replace = *p == 't';
+			p += strlen(p) + 1;
 			obj.stmts = lappend(obj.stmts, s);
 		}
 		MemoryContextSwitchTo(oldcxt);
@@ -987,8 +1077,11 @@ tsmigrate_replay_worker_main(Datum main_arg)
 		StartTransactionCommand();
 		if (!alone)
 			tsm_index_builds_side_by_side();
+		/* what it runs, but a statement that holds a password */
+		first = linitial(obj.stmts);
 		pgstat_report_activity(STATE_RUNNING,
-							   ((TsmSchemaStmt *) linitial(obj.stmts))->sql);
+							   tsm_replay_holds_secret(&obj, first->sql) ?
+							   psprintf("tsmigrate: %s %s", obj.kind, obj.name) : first->sql);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());

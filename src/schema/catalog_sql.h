@@ -114,6 +114,28 @@
 	" FROM pg_catalog.pg_description d WHERE d.classoid = " CATOID(cat) \
 	" AND d.objoid = " oidexpr " AND d.objsubid = 0)"
 
+/*
+ * SECURITY LABEL FOR <provider> ON <target> IS <label>, one per label of an
+ * object, as pg_dump writes them after the object: a text[].  An object of
+ * a shared catalog (a subscription) has its labels in pg_shseclabel.
+ */
+#define SECLABEL_STMTS(target, cat, oidexpr) \
+	"ARRAY(SELECT 'SecLabelStmt:' || pg_catalog.format('SECURITY LABEL FOR %I ON %s IS %L', sl.provider, " target ", sl.label)" \
+	" FROM pg_catalog.pg_seclabel sl WHERE sl.classoid = " CATOID(cat) \
+	" AND sl.objoid = " oidexpr " AND sl.objsubid = 0 ORDER BY sl.provider)"
+#define SHSECLABEL_STMTS(target, cat, oidexpr) \
+	"ARRAY(SELECT 'SecLabelStmt:' || pg_catalog.format('SECURITY LABEL FOR %I ON %s IS %L', sl.provider, " target ", sl.label)" \
+	" FROM pg_catalog.pg_shseclabel sl WHERE sl.classoid = " CATOID(cat) \
+	" AND sl.objoid = " oidexpr " ORDER BY sl.provider)"
+
+/* the labels of a relation's columns; "relname" is its quoted name */
+#define COLUMN_SECLABEL_STMTS(relname, reloid) \
+	"ARRAY(SELECT 'SecLabelStmt:' || pg_catalog.format('SECURITY LABEL FOR %I ON COLUMN %s.%I IS %L'," \
+	" sl.provider, " relname ", sa.attname, sl.label)" \
+	" FROM pg_catalog.pg_seclabel sl JOIN pg_catalog.pg_attribute sa ON sa.attrelid = sl.objoid AND sa.attnum = sl.objsubid" \
+	" WHERE sl.classoid = " CATOID("pg_class") " AND sl.objoid = " reloid " AND sl.objsubid > 0" \
+	" AND NOT sa.attisdropped ORDER BY sl.objsubid, sl.provider)"
+
 /* generic options (FDW, server, user mapping, column) as name 'value', ... */
 #define GENERIC_OPTIONS(arr) \
 	"(SELECT pg_catalog.string_agg(pg_catalog.format('%I %L', pg_catalog.split_part(o, '=', 1)," \

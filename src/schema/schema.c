@@ -5,10 +5,11 @@
  *
  * The statements are generated on the source from its own catalogs, with
  * its own pg_get_*def() functions, by one query per object family
- * (schema_objects.c, schema_tables.c, schema_postdata.c).  They are put in
- * order here: objects are first sorted by a pg_dump-like priority and by
- * name, then topologically over the source's pg_depend, always taking the
- * first object in that order whose dependencies are all out.
+ * (schema_objects.c, schema_tables.c, schema_postdata.c,
+ * schema_subscriptions.c).  They are put in order here: objects are first
+ * sorted by a pg_dump-like priority and by name, then topologically over
+ * the source's pg_depend, always taking the first object in that order
+ * whose dependencies are all out.
  *
  * NOTES
  *	pg_depend names sub-objects that are not generated on their own: the
@@ -204,6 +205,7 @@ tsm_schema_objects(PGconn *conn, TsmSchemaSection section,
 	tsm_schema_object_queries(&queries, version, post);
 	tsm_schema_table_queries(&queries, version, post);
 	tsm_schema_postdata_queries(&queries, version, post);
+	tsm_schema_subscription_queries(conn, &queries, version, post);
 	tsm_schema_privilege_queries(&queries, version, post, opts);
 
 	foreach(lc, queries)
@@ -211,6 +213,9 @@ tsm_schema_objects(PGconn *conn, TsmSchemaSection section,
 		CHECK_FOR_INTERRUPTS();
 		collect_objects(conn, (const char *) lfirst(lc), &objects);
 	}
+	/* to run here: without what the caller may not create here */
+	if (opts->consent != NULL)
+		objects = tsm_schema_subscriptions_here(objects);
 
 	tsm_schema_owners(conn, objects, opts);
 	sorted = sort_objects(conn, version, objects);

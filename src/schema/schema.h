@@ -66,6 +66,11 @@ extern TsmSchemaSection tsm_schema_section(const char *name);
 extern List *tsm_schema_objects(PGconn *conn, TsmSchemaSection section,
 								const TsmSchemaOptions *opts);
 
+/* in schema_subscriptions.c: only those the source login can read */
+extern void tsm_schema_subscription_queries(PGconn *conn, List **queries,
+											int version, bool post);
+extern List *tsm_schema_subscriptions_here(List *objects);
+
 /* in schema_owners.c */
 extern bool tsm_schema_stmt_applies(const TsmSchemaObject *obj,
 									const TsmSchemaStmt *s, Node *stmt);

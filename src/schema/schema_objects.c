@@ -3,11 +3,12 @@
  * schema_objects.c
  *	  Source catalog queries for the objects that are not relations
  *
- * Schemas, access methods, enum, composite, range, base and shell types, domains, functions and
- * procedures, transforms, aggregates, casts, operators, operator families and classes,
- * collations, encoding conversions, text search parsers, templates,
- * dictionaries and configurations, foreign data wrappers, servers and user
- * mappings: all of them pre-data.  The columns every query returns are
+ * Schemas, access methods, procedural languages, enum, composite, range,
+ * base and shell types, domains, functions and procedures, transforms,
+ * aggregates, casts, operators, operator families and classes, collations,
+ * encoding conversions, text search parsers, templates, dictionaries and
+ * configurations, foreign data wrappers, servers and user mappings: all of
+ * them pre-data.  The columns every query returns are
  * described in schema.h.  Objects that belong to an extension are left to
  * CREATE EXTENSION; objects with an oid below FirstNormalObjectId (16384)
  * are built in.
@@ -31,6 +32,7 @@ static const char *const schemas_sql =
 "  ELSE " STMT("CommentStmt", "pg_catalog.format('COMMENT ON SCHEMA %I IS %L', n.nspname,"
 			   "   (SELECT d.description FROM pg_catalog.pg_description d WHERE d.classoid = " CATOID("pg_namespace")
 			   "    AND d.objoid = n.oid AND d.objsubid = 0))") " END]"
+" || CASE WHEN n.nspname <> 'public' THEN " SECLABEL_STMTS("pg_catalog.format('SCHEMA %I', n.nspname)", "pg_namespace", "n.oid") " END"
 " FROM pg_catalog.pg_namespace n"
 " WHERE " USER_NSP("n.nspname") " AND " NOT_EXT("pg_namespace", "n.oid");
 
@@ -41,6 +43,27 @@ static const char *const access_methods_sql =
 "  " COMMENT_STMT("pg_catalog.format('ACCESS METHOD %I', a.amname)", "pg_am", "a.oid") "]"
 " FROM pg_catalog.pg_am a"
 " WHERE a.oid >= 16384 AND " NOT_EXT("pg_am", "a.oid");
+
+/* a function as CREATE LANGUAGE names it: "schema"."name", as pg_dump does */
+#define PROC_NAME(oidexpr) \
+	"(SELECT pg_catalog.format('%I.%I', pn.nspname, pp.proname) FROM pg_catalog.pg_proc pp" \
+	" JOIN pg_catalog.pg_namespace pn ON pn.oid = pp.pronamespace WHERE pp.oid = " oidexpr ")"
+
+/*
+ * Procedural languages, after their handler, inline and validator
+ * functions (C: c_functions) and before the functions written in them,
+ * which pg_depend orders.  Those of extensions come with CREATE EXTENSION.
+ */
+static const char *const languages_sql =
+"SELECT " CATOID("pg_language") ", l.oid, 'procedural language', pg_catalog.quote_ident(l.lanname), 2,"
+" ARRAY[" STMT("CreatePLangStmt", "pg_catalog.format('CREATE %sPROCEDURAL LANGUAGE %I HANDLER %s%s%s',"
+			   "   CASE WHEN l.lanpltrusted THEN 'TRUSTED ' ELSE '' END, l.lanname, " PROC_NAME("l.lanplcallfoid") ","
+			   "   CASE WHEN l.laninline <> 0 THEN ' INLINE ' || " PROC_NAME("l.laninline") " ELSE '' END,"
+			   "   CASE WHEN l.lanvalidator <> 0 THEN ' VALIDATOR ' || " PROC_NAME("l.lanvalidator") " ELSE '' END)") ","
+"  " COMMENT_STMT("pg_catalog.format('LANGUAGE %I', l.lanname)", "pg_language", "l.oid") "]"
+" || " SECLABEL_STMTS("pg_catalog.format('LANGUAGE %I', l.lanname)", "pg_language", "l.oid")
+" FROM pg_catalog.pg_language l"
+" WHERE l.oid >= 16384 AND l.lanispl AND " NOT_EXT("pg_language", "l.oid");
 
 /* enum, composite and range types; domains */
 static const char *const types_sql_fmt =
@@ -83,6 +106,7 @@ static const char *const types_sql_fmt =
 "    FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_description d ON d.classoid = " CATOID("pg_constraint")
 "     AND d.objoid = c.oid AND d.objsubid = 0 WHERE c.contypid = t.oid ORDER BY c.conname)"
 " END || " COMMENT_STMT("pg_catalog.format('%s %I.%I', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, n.nspname, t.typname)", "pg_type", "t.oid")
+" || " SECLABEL_STMTS("pg_catalog.format('%s %I.%I', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, n.nspname, t.typname)", "pg_type", "t.oid")
 " FROM pg_catalog.pg_type t"
 " JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace"
 " LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype"
@@ -125,6 +149,7 @@ static const char *const base_types_sql_fmt =
 		  "    CASE WHEN t.typdelim <> ',' THEN pg_catalog.format('DELIMITER = %L', t.typdelim) END,"
 		  "    CASE WHEN t.typcollation <> 0 THEN 'COLLATABLE = true' END))") "]"
 " END || " COMMENT_STMT("pg_catalog.format('TYPE %I.%I', n.nspname, t.typname)", "pg_type", "t.oid")
+" || " SECLABEL_STMTS("pg_catalog.format('TYPE %I.%I', n.nspname, t.typname)", "pg_type", "t.oid")
 " FROM pg_catalog.pg_type t"
 " JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace"
 " WHERE t.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_type", "t.oid")
@@ -141,6 +166,8 @@ static const char *const functions_sql =
 " ARRAY[" STMT("CreateFunctionStmt", "pg_catalog.rtrim(pg_catalog.regexp_replace(pg_catalog.pg_get_functiondef(p.oid), '^CREATE OR REPLACE ', 'CREATE '), E'\\n')") ","
 "  " COMMENT_STMT("pg_catalog.format('%s %I.%I(%s)', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,"
 				  "   n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))", "pg_proc", "p.oid") "]"
+" || " SECLABEL_STMTS("pg_catalog.format('%s %I.%I(%s)', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,"
+					  "   n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))", "pg_proc", "p.oid")
 " FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
 " WHERE p.prokind <> 'a' AND p.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_proc", "p.oid")
 " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = " CATOID("pg_proc")
@@ -191,6 +218,8 @@ static const char *const aggregates_sql =
 			   "    CASE p.proparallel WHEN 's' THEN 'PARALLEL = SAFE' WHEN 'r' THEN 'PARALLEL = RESTRICTED' END))") ","
 "  " COMMENT_STMT("pg_catalog.format('AGGREGATE %I.%I(%s)', n.nspname, p.proname,"
 				  "   CASE WHEN p.pronargs = 0 THEN '*' ELSE pg_catalog.pg_get_function_identity_arguments(p.oid) END)", "pg_proc", "p.oid") "]"
+" || " SECLABEL_STMTS("pg_catalog.format('AGGREGATE %I.%I(%s)', n.nspname, p.proname,"
+					  "   CASE WHEN p.pronargs = 0 THEN '*' ELSE pg_catalog.pg_get_function_identity_arguments(p.oid) END)", "pg_proc", "p.oid")
 " FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
 " JOIN pg_catalog.pg_aggregate a ON a.aggfnoid = p.oid"
 " WHERE p.oid >= 16384 AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_proc", "p.oid");
@@ -392,6 +421,7 @@ tsm_schema_object_queries(List **queries, int version, bool post)
 
 	*queries = lappend(*queries, (char *) schemas_sql);
 	*queries = lappend(*queries, (char *) access_methods_sql);
+	*queries = lappend(*queries, (char *) languages_sql);
 	*queries = lappend(*queries,
 					   tsm_schema_subst(types_sql_fmt,
 										version >= 140000 ?

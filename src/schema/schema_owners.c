@@ -69,7 +69,9 @@
  * schemas and names, extra: an operator family's or class's access method,
  * an aggregate's aggkind), the owner's oid and the acldefault() letter and
  * ACL of the kind.  Relations, types, functions, foreign-data wrappers,
- * servers and schemas have privileges; the rest have an owner only.
+ * servers, schemas and trusted procedural languages have privileges (as
+ * pg_dump, none for an untrusted language: only superusers use one); the
+ * rest have an owner only.
  */
 #define OWNED_OBJECTS \
 "WITH o(classid, objid, kind, nsp, name, argnsp, argtyp, extra, ownerid, acltype, acl) AS (" \
@@ -145,7 +147,22 @@
 " FROM pg_catalog.pg_publication p" \
 " UNION ALL " \
 "SELECT " CATOID("pg_event_trigger") ", e.oid, 'event trigger', NULL, e.evtname, NULL, NULL, NULL, e.evtowner, NULL, NULL" \
-" FROM pg_catalog.pg_event_trigger e) "
+" FROM pg_catalog.pg_event_trigger e" \
+" UNION ALL " \
+"SELECT " CATOID("pg_language") ", l.oid, 'procedural language', NULL, l.lanname, NULL, NULL, NULL, l.lanowner," \
+" 'l', CASE WHEN l.lanpltrusted THEN l.lanacl END" \
+" FROM pg_catalog.pg_language l WHERE l.oid >= 16384" \
+" @SUBSCRIPTIONS@) "
+
+/*
+ * For @SUBSCRIPTIONS@ when the section has subscriptions: then the source
+ * login can read pg_subscription (schema_subscriptions.c), whose oid column
+ * is not public before 14.
+ */
+static const char *const subscription_owners =
+" UNION ALL "
+"SELECT " CATOID("pg_subscription") ", s.oid, 'subscription', NULL, s.subname, NULL, NULL, NULL, s.subowner, NULL, NULL"
+" FROM pg_catalog.pg_subscription s";
 
 /* one row per object: its names and its owner's name */
 static const char *const owners_sql =
@@ -214,6 +231,8 @@ static const OwnedKind owned_kinds[] = {
 	{"statistics", "STATISTICS", NULL},
 	{"publication", "PUBLICATION", NULL},
 	{"event trigger", "EVENT TRIGGER", NULL},
+	{"procedural language", "LANGUAGE", "LANGUAGE"},
+	{"subscription", "SUBSCRIPTION", NULL},
 };
 
 /* the privileges a GRANT may name; anything else from the source is dropped */
@@ -451,6 +470,7 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
 	ListCell   *lc;
 	int			r;
 	int			save_nestlevel;
+	const char *subscriptions = "";
 
 	if (objects == NIL)
 		return;
@@ -479,6 +499,8 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
 		bool		found;
 
 		obj->superuser_definer = tsm_consent_allows(opts->consent, TSM_ALLOW_SUPERUSER_DEFINER);
+		if (strcmp(obj->kind, "subscription") == 0)
+			subscriptions = subscription_owners;
 		if (obj->classid == InvalidOid || owned_kind(obj->kind) == NULL)
 			continue;
 		key.classid = obj->classid;
@@ -493,7 +515,8 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
 		targets = lappend(targets, t);
 	}
 
-	rows = tsm_query(conn, owners_sql, 0, NULL, 9, "the owners of the source's objects");
+	rows = tsm_query(conn, tsm_schema_subst_marker(owners_sql, "@SUBSCRIPTIONS@", subscriptions),
+					 0, NULL, 9, "the owners of the source's objects");
 	for (r = 0; r < rows->nrows; r++)
 	{
 		OwnTarget  *t;
@@ -514,8 +537,10 @@ tsm_schema_owners(PGconn *conn, List *objects, const TsmSchemaOptions *opts)
 	}
 
 	if (opts->privileges)
-		add_privileges(index, tsm_query(conn, privileges_sql, 0, NULL, 9,
-										"the privileges on the source's objects"));
+		add_privileges(index, tsm_query(conn,
+										tsm_schema_subst_marker(privileges_sql, "@SUBSCRIPTIONS@",
+																subscriptions),
+										0, NULL, 9, "the privileges on the source's objects"));
 
 	/* right after each object's creating statement */
 	foreach(lc, targets)
@@ -609,10 +634,11 @@ object_ref(const OwnedKind *kind, const TsmRows *rows, int r)
 		return NULL;
 	if (nsp == NULL)
 	{
-		/* schemas, foreign-data wrappers, servers, publications ... */
+		/* schemas, foreign-data wrappers, servers, languages ... */
 		if (strcmp(kind->alter, "SCHEMA") != 0 && strcmp(kind->alter, "FOREIGN DATA WRAPPER") != 0 &&
 			strcmp(kind->alter, "SERVER") != 0 && strcmp(kind->alter, "PUBLICATION") != 0 &&
-			strcmp(kind->alter, "EVENT TRIGGER") != 0)
+			strcmp(kind->alter, "EVENT TRIGGER") != 0 && strcmp(kind->alter, "LANGUAGE") != 0 &&
+			strcmp(kind->alter, "SUBSCRIPTION") != 0)
 			return NULL;
 		return pstrdup(quote_identifier(name));
 	}
@@ -849,10 +875,13 @@ owner_settable(Node *stmt, const char **rolname, char **reason)
 		*reason = psprintf("Role \"%s\" does not exist on the target.", spec->rolename);
 		return false;
 	}
-	if ((objtype == OBJECT_FDW || objtype == OBJECT_EVENT_TRIGGER) && !superuser_arg(roleid))
+	if ((objtype == OBJECT_FDW || objtype == OBJECT_EVENT_TRIGGER ||
+		 (objtype == OBJECT_SUBSCRIPTION && TSM_SUBSCRIPTIONS_SUPERUSER_ONLY)) &&
+		!superuser_arg(roleid))
 	{
 		*reason = psprintf("The owner of a %s must be a superuser, and role \"%s\" is not one on the target.",
-						   objtype == OBJECT_FDW ? "foreign-data wrapper" : "event trigger",
+						   objtype == OBJECT_FDW ? "foreign-data wrapper" :
+						   objtype == OBJECT_EVENT_TRIGGER ? "event trigger" : "subscription",
 						   spec->rolename);
 		return false;
 	}

@@ -169,6 +169,7 @@ static const char *const publications_sql_fmt =
 			   "   CASE WHEN p.pubviaroot THEN 'true' ELSE 'false' END)") ","
 "  " COMMENT_STMT("pg_catalog.format('PUBLICATION %I', p.pubname)", "pg_publication", "p.oid") "]"
 " || @1@"
+" || " SECLABEL_STMTS("pg_catalog.format('PUBLICATION %I', p.pubname)", "pg_publication", "p.oid")
 " FROM pg_catalog.pg_publication p"
 " WHERE " NOT_EXT("pg_publication", "p.oid");
 
@@ -197,6 +198,7 @@ static const char *const event_triggers_sql =
 "   WHEN 'R' THEN 'AlterEventTrigStmt:' || pg_catalog.format('ALTER EVENT TRIGGER %I ENABLE REPLICA', e.evtname)"
 "   WHEN 'A' THEN 'AlterEventTrigStmt:' || pg_catalog.format('ALTER EVENT TRIGGER %I ENABLE ALWAYS', e.evtname) END,"
 "  " COMMENT_STMT("pg_catalog.format('EVENT TRIGGER %I', e.evtname)", "pg_event_trigger", "e.oid") "]"
+" || " SECLABEL_STMTS("pg_catalog.format('EVENT TRIGGER %I', e.evtname)", "pg_event_trigger", "e.oid")
 " FROM pg_catalog.pg_event_trigger e"
 " WHERE " NOT_EXT("pg_event_trigger", "e.oid");
 

@@ -50,6 +50,7 @@ static const char *const sequences_sql =
 "   WHERE d.classid = " CATOID("pg_class") " AND d.objid = c.oid AND d.refclassid = " CATOID("pg_class")
 "   AND d.deptype = 'a' AND d.refobjsubid > 0 LIMIT 1),"
 "  " COMMENT_STMT("pg_catalog.format('SEQUENCE %I.%I', n.nspname, c.relname)", "pg_class", "c.oid") "]"
+" || " SECLABEL_STMTS("pg_catalog.format('SEQUENCE %I.%I', n.nspname, c.relname)", "pg_class", "c.oid")
 " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 " JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid"
 " WHERE c.relkind = 'S' AND " USER_NSP("n.nspname") " AND " NOT_EXT("pg_class", "c.oid")
@@ -129,6 +130,8 @@ static const char *const tables_sql_fmt =
 "     FROM pg_catalog.pg_description d WHERE d.classoid = " CATOID("pg_class") " AND d.objoid = c.oid AND d.objsubid = a.attnum)"
 "   ]) WITH ORDINALITY u(s, k)"
 "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND u.s IS NOT NULL ORDER BY a.attnum, u.k)"
+" || " SECLABEL_STMTS("pg_catalog.format('%s %I.%I', x.rk, n.nspname, c.relname)", "pg_class", "c.oid")
+" || " COLUMN_SECLABEL_STMTS("pg_catalog.format('%I.%I', n.nspname, c.relname)", "c.oid")
 " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 " LEFT JOIN pg_catalog.pg_class tc ON tc.oid = c.reltoastrelid"
 " LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam"
@@ -277,6 +280,8 @@ static const char *const checks_sql =
 "   FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_description d ON d.classoid = " CATOID("pg_class") \
 "    AND d.objoid = c.oid AND d.objsubid = a.attnum" \
 "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)" \
+" || " SECLABEL_STMTS("pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, n.nspname, c.relname)", "pg_class", "c.oid") \
+" || " COLUMN_SECLABEL_STMTS("pg_catalog.format('%I.%I', n.nspname, c.relname)", "c.oid") \
 " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace" \
 " LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam" \
 " CROSS JOIN LATERAL (SELECT pg_catalog.rtrim(pg_catalog.pg_get_viewdef(c.oid), ';') AS def," \

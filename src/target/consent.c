@@ -8,7 +8,8 @@
  * run did not create, a parameter privilege, CREATEROLE, a function in C or
  * an untrusted language, an event trigger, a change to an object this run
  * did not create, a SECURITY DEFINER function owned by a role that is a
- * superuser here) is refused unless the caller names it in the "allow"
+ * superuser here, a subscription, which points this server at a host of
+ * the source's choosing) is refused unless the caller names it in the "allow"
  * argument of pull_roles, pull_schema or migrate.  This file parses that
  * argument; the files that generate or replay statements ask it.
  *
@@ -44,6 +45,7 @@ static const struct
 	{"event_triggers", TSM_ALLOW_EVENT_TRIGGERS},
 	{"existing_objects", TSM_ALLOW_EXISTING_OBJECTS},
 	{"superuser_definer", TSM_ALLOW_SUPERUSER_DEFINER},
+	{"subscriptions", TSM_ALLOW_SUBSCRIPTIONS},
 };
 
 /*
@@ -111,7 +113,7 @@ tsm_consent_parse(ArrayType *allow)
 					errmsg("unrecognized value in allow: \"%s\"", word),
 					errhint("Valid values are \"membership:ROLE\", \"setting:PARAMETER\", \"parameter_privileges\", "
 							"\"createrole\", \"c_functions\", \"untrusted_languages\", "
-							"\"event_triggers\", \"existing_objects\" and \"superuser_definer\"."));
+							"\"event_triggers\", \"existing_objects\", \"superuser_definer\" and \"subscriptions\"."));
 	}
 	return consent;
 }

@@ -29,6 +29,11 @@ extern char *tsm_local_query_value(const char *sql, const char *param1,
 extern bool tsm_local_has_row(const char *sql, const char *param1,
 							  const char *param2);
 
+/* in target_rights.c */
+extern bool tsm_may_create_subscription(bool password_required, bool with_password,
+										char **reason);
+extern bool tsm_label_provider_loaded(const char *provider);
+
 /* in target_hypertables.c */
 extern bool tsm_target_is_hypertable(Oid relid);
 
