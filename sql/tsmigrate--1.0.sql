@@ -88,7 +88,11 @@ CREATE TABLE tsmigrate.run (
     jobs        int NOT NULL,
     roles       boolean NOT NULL,
     state       text NOT NULL DEFAULT 'running'
-                CHECK (state IN ('running', 'failed', 'done')),
+                CHECK (state IN ('running', 'failed', 'done', 'streaming')),
+    online      boolean NOT NULL DEFAULT false,  -- migrate(online => true)
+    owners      boolean NOT NULL DEFAULT true,   -- how migrate was called, for cutover
+    privileges  boolean NOT NULL DEFAULT true,
+    allow       text[],
     pid         int,                    -- backend of the call working on it
     started     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     finished    timestamptz,
@@ -132,6 +136,36 @@ CREATE TABLE tsmigrate.run_object (
     section     text NOT NULL CHECK (section IN ('pre-data', 'post-data')),
     kind        text NOT NULL,
     name        text NOT NULL
+);
+
+-- An online run's stream: the slot and publication on the source (and the
+-- replication origin here) of one name, and what its worker applied.  The
+-- worker writes its row about once a second.
+CREATE TABLE tsmigrate.run_stream (
+    run_id      bigint PRIMARY KEY REFERENCES tsmigrate.run ON DELETE CASCADE,
+    slot        text NOT NULL,
+    publication text NOT NULL,
+    origin      text NOT NULL,
+    consistent_lsn pg_lsn,              -- where the slot's changes start
+    state       text NOT NULL DEFAULT 'copying'
+                CHECK (state IN ('copying', 'streaming', 'stopped', 'failed', 'done', 'abandoned')),
+    worker_pid  int,
+    received_lsn pg_lsn,                -- the source's WAL the worker has seen
+    applied_lsn pg_lsn,                 -- everything before it is applied here
+    last_commit_time timestamptz,       -- the source's commit time of the last one applied
+    applied_transactions bigint,
+    marker      text,                   -- cutover's last message, once applied
+    updated     timestamptz,
+    error       text
+);
+
+-- Chunks that TimescaleDB changed underneath during an online run
+-- (compressed, decompressed, truncated on the source): cutover copies them
+-- again whole.
+CREATE TABLE tsmigrate.run_stream_chunk (
+    run_id      bigint NOT NULL REFERENCES tsmigrate.run ON DELETE CASCADE,
+    chunk       text NOT NULL,          -- quoted schema.name, as on the source
+    PRIMARY KEY (run_id, chunk)
 );
 
 -- The schemas and relations that pull_schema created here, for the role
@@ -178,6 +212,18 @@ ALTER TABLE tsmigrate.run_object FORCE ROW LEVEL SECURITY;
 CREATE POLICY run_object_owner ON tsmigrate.run_object
     USING (EXISTS (SELECT FROM tsmigrate.run r
                     WHERE r.run_id OPERATOR(pg_catalog.=) run_object.run_id
+                      AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
+ALTER TABLE tsmigrate.run_stream ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tsmigrate.run_stream FORCE ROW LEVEL SECURITY;
+CREATE POLICY run_stream_owner ON tsmigrate.run_stream
+    USING (EXISTS (SELECT FROM tsmigrate.run r
+                    WHERE r.run_id OPERATOR(pg_catalog.=) run_stream.run_id
+                      AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
+ALTER TABLE tsmigrate.run_stream_chunk ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tsmigrate.run_stream_chunk FORCE ROW LEVEL SECURITY;
+CREATE POLICY run_stream_chunk_owner ON tsmigrate.run_stream_chunk
+    USING (EXISTS (SELECT FROM tsmigrate.run r
+                    WHERE r.run_id OPERATOR(pg_catalog.=) run_stream_chunk.run_id
                       AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
 ALTER TABLE tsmigrate.created_object ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tsmigrate.created_object FORCE ROW LEVEL SECURITY;
@@ -237,12 +283,37 @@ CREATE PROCEDURE tsmigrate.migrate(source text DEFAULT NULL, jobs int DEFAULT 2,
                                    roles boolean DEFAULT true,
                                    owners boolean DEFAULT true,
                                    privileges boolean DEFAULT true,
-                                   allow text[] DEFAULT NULL)
+                                   allow text[] DEFAULT NULL,
+                                   online boolean DEFAULT false)
     AS 'MODULE_PATHNAME', 'tsmigrate_migrate'
     LANGUAGE C;
 
-COMMENT ON PROCEDURE tsmigrate.migrate(text, int, boolean, boolean, boolean, text[]) IS
-    'migrate the source into this database, step by step; call again to resume';
+COMMENT ON PROCEDURE tsmigrate.migrate(text, int, boolean, boolean, boolean, text[], boolean) IS
+    'migrate the source into this database, step by step; call again to resume; online: then stream the source''s changes until cutover';
+
+CREATE PROCEDURE tsmigrate.cutover(source text DEFAULT NULL, force boolean DEFAULT false)
+    AS 'MODULE_PATHNAME', 'tsmigrate_cutover'
+    LANGUAGE C;
+
+COMMENT ON PROCEDURE tsmigrate.cutover(text, boolean) IS
+    'finish an online migration: with the applications stopped, apply the last changes, set the sequences, verify, drop the slot';
+
+CREATE PROCEDURE tsmigrate.abandon(source text DEFAULT NULL)
+    AS 'MODULE_PATHNAME', 'tsmigrate_abandon'
+    LANGUAGE C;
+
+COMMENT ON PROCEDURE tsmigrate.abandon(text) IS
+    'give up an online migration: stop its stream and drop its slot and publication on the source';
+
+CREATE FUNCTION tsmigrate.stream_status(source text DEFAULT NULL)
+    RETURNS TABLE (run_id bigint, state text, slot text, applied_lsn pg_lsn,
+                   lag_bytes bigint, lag_seconds float8,
+                   applied_transactions bigint, worker_pid int, error text)
+    AS 'MODULE_PATHNAME', 'tsmigrate_stream_status'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.stream_status(text) IS
+    'the stream of the last online migration: state, what it applied, and its lag behind the source';
 
 ------------------------------------------------------------------------------
 -- Data: every row of the source, streamed with COPY under one snapshot
@@ -393,7 +464,10 @@ REVOKE ALL ON FUNCTION tsmigrate.check_versions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.preflight(text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.align_timescaledb(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.verify(text, boolean) FROM PUBLIC;
-REVOKE ALL ON PROCEDURE tsmigrate.migrate(text, int, boolean, boolean, boolean, text[]) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE tsmigrate.migrate(text, int, boolean, boolean, boolean, text[], boolean) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE tsmigrate.cutover(text, boolean) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE tsmigrate.abandon(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.stream_status(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_data(text, int, text[], boolean, text) FROM PUBLIC;
 REVOKE ALL ON tsmigrate.copy_progress FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.sync_extensions(text, boolean) FROM PUBLIC;

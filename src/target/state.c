@@ -40,7 +40,7 @@ static char *state_value(int row, int col);
 static void mark_run_abandoned(int64 run_id, const char *pid);
 
 /* the states as the tables' CHECK constraints spell them, by enum value */
-static const char *const run_state_names[] = {"running", "failed", "done"};
+static const char *const run_state_names[] = {"running", "failed", "done", "streaming"};
 static const char *const step_state_names[] = {"pending", "running", "done", "failed", "skipped"};
 static const char *const relation_state_names[] = {"pending", "copying", "copied", "failed"};
 

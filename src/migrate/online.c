@@ -1,0 +1,903 @@
+/*-------------------------------------------------------------------------
+ *
+ * online.c
+ *	  migrate(online => true): its preconditions, the slot whose snapshot
+ *	  the copy reads, the stream worker started after post-data, cutover,
+ *	  abandon, and the stream's status
+ *
+ * NOTES
+ *	An online run is migrate's run with two more steps, "stream" and
+ *	"cutover".  The data step reads the source under the snapshot of a
+ *	new logical replication slot, made with a publication of every schema
+ *	that holds the source's tables (and TimescaleDB's chunks); the stream
+ *	step starts the worker (stream/) that applies what the source commits
+ *	after that snapshot, and migrate returns.  tsmigrate.cutover() runs
+ *	the rest: the cutover step waits until every change is applied, then
+ *	stops the worker, sets the sequences, copies again the chunks that
+ *	TimescaleDB changed underneath (compression), and drops the slot and
+ *	the publication; compression, jobs and verify follow as offline.
+ *
+ *	The slot, the publication and the worker's replication origin share
+ *	one name, made of the target's system identifier, database and run: a
+ *	slot left on the source holds its WAL, so every way out (cutover,
+ *	abandon) drops it, and the checks of an online run warn about any
+ *	other tsmigrate slot on the source.
+ *
+ * IDENTIFICATION
+ *	  src/migrate/online.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <signal.h>
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "replication/origin.h"
+#include "storage/latch.h"
+#include "storage/procarray.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+#include "utils/varlena.h"
+#include "utils/wait_event.h"
+#include "miscadmin.h"
+
+#include "compat.h"
+#include "tsmigrate.h"
+#include "copy/copy.h"
+#include "migrate/online.h"
+#include "remote/remote.h"
+#include "stream/stream.h"
+#include "target/target.h"
+#include "timescale/timescale.h"
+
+PG_FUNCTION_INFO_V1(tsmigrate_abandon);
+PG_FUNCTION_INFO_V1(tsmigrate_stream_status);
+
+/* the schemas a publication of an online run leaves out: the system's, TimescaleDB's catalog */
+static const char *const published_schemas_sql =
+"SELECT n.nspname FROM pg_catalog.pg_namespace n"
+" WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'"
+"   AND (n.nspname = '_timescaledb_internal'"
+"        OR NOT EXISTS (SELECT FROM pg_catalog.pg_depend d"
+"                        WHERE d.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass"
+"                          AND d.objid = n.oid AND d.deptype = 'e'))"
+"   AND EXISTS (SELECT FROM pg_catalog.pg_class c"
+"                WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p'))"
+" ORDER BY 1";
+
+/*
+ * Tables of those schemas whose updates and deletes the source could not
+ * publish (no replica identity): with the publication, the source would
+ * refuse them.  A chunk is named by its hypertable; TimescaleDB's
+ * compressed chunks and the tables of extensions are written by their
+ * extension's C code alone, which does not ask.
+ * %s: the name (a chunk's hypertable's) and the compressed chunks left out
+ */
+static const char *const no_identity_sql =
+"SELECT DISTINCT %s"
+"  FROM pg_catalog.pg_class c"
+"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+" WHERE c.relkind = 'r' AND n.nspname = ANY ($1::pg_catalog.text[])"
+"   AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d"
+"                    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+"                      AND d.objid = c.oid AND d.deptype = 'e')"
+"   AND (c.relreplident = 'n'"
+"        OR (c.relreplident = 'd' AND NOT EXISTS (SELECT FROM pg_catalog.pg_index i"
+"                                                  WHERE i.indrelid = c.oid AND i.indisprimary))"
+"        OR (c.relreplident = 'i' AND NOT EXISTS (SELECT FROM pg_catalog.pg_index i"
+"                                                  WHERE i.indrelid = c.oid AND i.indisreplident)))"
+"%s"
+" ORDER BY 1";
+
+static const char *const no_identity_name_ts =
+"COALESCE((SELECT pg_catalog.format('%I.%I', h.schema_name, h.table_name)"
+"            FROM _timescaledb_catalog.chunk ch"
+"            JOIN _timescaledb_catalog.hypertable h ON h.id = ch.hypertable_id"
+"           WHERE ch.schema_name = n.nspname AND ch.table_name = c.relname),"
+"          pg_catalog.format('%I.%I', n.nspname, c.relname))";
+
+static const char *const no_identity_compressed_ts =
+"   AND NOT EXISTS (SELECT FROM _timescaledb_catalog.chunk cc"
+"                     JOIN _timescaledb_catalog.hypertable p"
+"                       ON p.compressed_hypertable_id = cc.hypertable_id"
+"                    WHERE cc.schema_name = n.nspname AND cc.table_name = c.relname)"
+"   AND NOT EXISTS (SELECT FROM _timescaledb_catalog.hypertable ch"
+"                     JOIN _timescaledb_catalog.hypertable p"
+"                       ON p.compressed_hypertable_id = ch.id"
+"                    WHERE ch.schema_name = n.nspname AND ch.table_name = c.relname)";
+
+static char *object_name(int64 run_id);
+static void run_update(const char *sql, int64 run_id);
+static bool worker_alive(const char *pid);
+static char *published_schemas(PGconn *conn);
+static TsmRows *stream_row(int64 run_id);
+static void stop_worker(int64 run_id);
+static void drop_on_source(PGconn *conn, const char *name);
+static void wait_for_marker(int64 run_id, PGconn *conn);
+static void set_sequences(int64 run_id, PGconn *conn);
+static int	copy_changed_chunks(int64 run_id, TsmSource *src);
+
+/*
+ * tsm_online_check
+ *		Everything an online run needs, checked before anything changes;
+ *		each missing piece an error with its fix.  A tsmigrate slot left
+ *		on the source by another run is a WARNING: it holds WAL.
+ */
+void
+tsm_online_check(PGconn *conn, TsmSource *src)
+{
+	TsmRows    *r;
+	char	   *schemas;
+	bool		has_ts;
+	StringInfoData list;
+	int			i;
+
+	if (!OidIsValid(src->serverid))
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("online migration needs the source as a foreign server"),
+				errdetail("The stream worker connects to the source again after the call returns, with the user mapping, and a connection string is not kept."),
+				errhint("CREATE SERVER ... FOREIGN DATA WRAPPER tsmigrate, a user mapping, and migrate(source => 'that server', online => true)."));
+	if (!superuser() &&
+		!DatumGetBool(DirectFunctionCall3(has_parameter_privilege_name_name,
+										  CStringGetDatum(GetUserNameFromId(GetUserId(), false)),
+										  CStringGetTextDatum("session_replication_role"),
+										  CStringGetTextDatum("SET"))))
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("online migration needs the right to set session_replication_role"),
+				errdetail("The stream worker applies the source's rows without firing triggers again, as a subscription does."),
+				errhint("GRANT SET ON PARAMETER session_replication_role TO %s;",
+						quote_identifier(GetUserNameFromId(GetUserId(), false))));
+
+	if (PQserverVersion(conn) < 150000)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("online migration needs a source of PostgreSQL 15 or later"),
+				errdetail("It publishes whole schemas (CREATE PUBLICATION ... FOR TABLES IN SCHEMA), so that chunks made during the copy are published too."),
+				errhint("Migrate this source offline: migrate(online => false)."));
+
+	r = tsm_query(conn,
+				  "SELECT pg_catalog.current_setting('wal_level'),"
+				  "       pg_catalog.current_setting('max_replication_slots')::int"
+				  "         - (SELECT pg_catalog.count(*) FROM pg_catalog.pg_replication_slots),"
+				  "       pg_catalog.current_setting('max_wal_senders')::int"
+				  "         - (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_replication),"
+				  "       r.rolsuper, r.rolreplication"
+				  "  FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER",
+				  0, NULL, 5, "the source's replication settings");
+	if (r->nrows != 1)
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("the source did not describe its login role"));
+	if (strcmp(tsm_rows_get(r, 0, 0), "logical") != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("the source's wal_level is \"%s\", online migration needs \"logical\"",
+					   tsm_rows_get(r, 0, 0)),
+				errhint("On the source: ALTER SYSTEM SET wal_level = logical; then restart it."));
+	if (tsm_rows_int32(r, 0, 1) < 1)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("the source has no free replication slot"),
+				errhint("Raise max_replication_slots on the source (a restart), or drop a slot it no longer needs."));
+	if (tsm_rows_int32(r, 0, 2) < 1)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("the source has no free WAL sender"),
+				errhint("Raise max_wal_senders on the source (a restart)."));
+	if (!tsm_rows_bool(r, 0, 3))
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("online migration needs a superuser login on the source"),
+				errdetail("It makes a publication of whole schemas and a replication slot there."),
+				errhint("Use a superuser in the user mapping, or on a managed service the role it grants logical replication to, or migrate offline."));
+
+	/* other runs' slots: each holds WAL on the source until dropped */
+	r = tsm_query(conn,
+				  "SELECT s.slot_name, pg_catalog.pg_size_pretty(pg_catalog.pg_wal_lsn_diff("
+				  "         pg_catalog.pg_current_wal_lsn(), s.restart_lsn))"
+				  "  FROM pg_catalog.pg_replication_slots s"
+				  " WHERE s.slot_name LIKE 'tsmigrate\\_%'",
+				  0, NULL, 2, "the source's tsmigrate slots");
+	for (i = 0; i < r->nrows; i++)
+		ereport(WARNING,
+				errmsg("replication slot %s of another tsmigrate run holds %s of WAL on the source",
+					   tsm_rows_get(r, i, 0), tsm_rows_value(r, i, 1) ? tsm_rows_value(r, i, 1) : "?"),
+				errhint("If its run is gone, drop it on the source: SELECT pg_drop_replication_slot('%s');",
+						tsm_rows_get(r, i, 0)));
+
+	schemas = published_schemas(conn);
+	has_ts = tsm_source_has_timescaledb(conn);
+	{
+		const char *params[1] = {schemas};
+
+		r = tsm_query(conn,
+					  psprintf(no_identity_sql,
+							   has_ts ? no_identity_name_ts : "pg_catalog.format('%I.%I', n.nspname, c.relname)",
+							   has_ts ? no_identity_compressed_ts : ""),
+					  1, params, 1, "the source's tables without replica identity");
+	}
+	if (r->nrows > 0)
+	{
+		initStringInfo(&list);
+		for (i = 0; i < r->nrows && i < 10; i++)
+			appendStringInfo(&list, "%s%s", i ? ", " : "", tsm_rows_get(r, i, 0));
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg_plural("%d table of the source has no replica identity",
+							  "%d tables of the source have no replica identity",
+							  r->nrows, r->nrows),
+				errdetail("With the run's publication, the source would refuse their updates and deletes: %s%s.",
+						  list.data, r->nrows > 10 ? ", ..." : ""),
+				errhint("Give each a primary key, or ALTER TABLE ... REPLICA IDENTITY FULL, on the source; then migrate again."));
+	}
+}
+
+/* the slot's, the publication's and the origin's name for run "run_id" */
+static char *
+object_name(int64 run_id)
+{
+	return psprintf("tsmigrate_" UINT64_FORMAT "_%u_" INT64_FORMAT,
+					GetSystemIdentifier(), MyDatabaseId, run_id);
+}
+
+/*
+ * Is the stream worker recorded as "pid" (text, or NULL) alive?  A process
+ * of the server with that pid: the worker records its own pid, and the
+ * call that starts it records it at once, before the worker shows in
+ * pg_stat_activity.
+ */
+static bool
+worker_alive(const char *pid)
+{
+	pid_t		p;
+
+	if (pid == NULL)
+		return false;
+	p = (pid_t) pg_strtoint32(pid);
+	return BackendPidGetProc(p) != NULL || (p > 0 && kill(p, 0) == 0);
+}
+
+/* an UPDATE of the run's state, with the run as $1 */
+static void
+run_update(const char *sql, int64 run_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+
+	values[0] = Int64GetDatum(run_id);
+	SPI_connect();
+	if (SPI_execute_with_args(sql, 1, types, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "SPI_execute_with_args failed");
+	SPI_finish();
+}
+
+/* the source's schemas to publish, as a text[] literal */
+static char *
+published_schemas(PGconn *conn)
+{
+	TsmRows    *r = tsm_query(conn, published_schemas_sql, 0, NULL, 1,
+							  "the source's schemas");
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (i = 0; i < r->nrows; i++)
+	{
+		const char *s = tsm_rows_name(r, i, 0);
+
+		appendStringInfo(&buf, "%s\"", i ? "," : "");
+		for (; *s; s++)
+		{
+			if (*s == '"' || *s == '\\')
+				appendStringInfoChar(&buf, '\\');
+			appendStringInfoChar(&buf, *s);
+		}
+		appendStringInfoChar(&buf, '"');
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/*
+ * tsm_online_snapshot
+ *		For the data step of online run "run_id": the publication and the
+ *		slot (made again if an earlier call made them: what it copied is
+ *		copied again, under the new snapshot), and the slot's snapshot
+ *		imported into "snapshot_conn", whose transaction has just begun.
+ *		Records them in tsmigrate.run_stream.
+ */
+void
+tsm_online_snapshot(int64 run_id, TsmSource *src, PGconn *snapshot_conn)
+{
+	char	   *name = object_name(run_id);
+	PGconn	   *repl;
+	XLogRecPtr	consistent;
+	char	   *snapshot;
+	TsmRows    *r;
+	StringInfoData sql;
+	Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	int			i;
+
+	drop_on_source(snapshot_conn, name);
+	r = tsm_query(snapshot_conn, published_schemas_sql, 0, NULL, 1, "the source's schemas");
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE PUBLICATION %s", quote_identifier(name));
+	for (i = 0; i < r->nrows; i++)
+		appendStringInfo(&sql, "%s%s", i ? ", " : " FOR TABLES IN SCHEMA ",
+						 quote_identifier(tsm_rows_name(r, i, 0)));
+	tsm_conn_command(snapshot_conn, sql.data);
+
+	repl = tsm_replication_open(src);
+	snapshot = tsm_replication_create_slot(repl, name, &consistent);
+	if (strspn(snapshot, "0123456789ABCDEFabcdef-") != strlen(snapshot))
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("the source sent an invalid snapshot name"));
+	tsm_conn_command(snapshot_conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	tsm_conn_command(snapshot_conn, psprintf("SET TRANSACTION SNAPSHOT %s",
+											 quote_literal_cstr(snapshot)));
+	tsm_conn_close(repl);
+
+	values[0] = Int64GetDatum(run_id);
+	values[1] = CStringGetTextDatum(name);
+	values[2] = CStringGetTextDatum(psprintf("%X/%X", LSN_FORMAT_ARGS(consistent)));
+	values[3] = CStringGetTextDatum(name);
+	if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream (run_id, slot, publication, origin, consistent_lsn, state)"
+							  " VALUES ($1, $2, $2, $4, $3::pg_catalog.pg_lsn, 'copying')"
+							  " ON CONFLICT (run_id) DO UPDATE SET consistent_lsn = excluded.consistent_lsn,"
+							  "   state = 'copying', error = NULL",
+							  4, types, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_with_args failed");
+}
+
+/*
+ * Drop the slot and the publication "name" on the source, if there: a slot
+ * still in use by a walsender that is going away is waited for a little.
+ */
+static void
+drop_on_source(PGconn *conn, const char *name)
+{
+	const char *params[1] = {name};
+	int			tries;
+
+	for (tries = 0;; tries++)
+	{
+		TsmRows    *r = tsm_query(conn,
+								  "SELECT s.active FROM pg_catalog.pg_replication_slots s"
+								  " WHERE s.slot_name = $1",
+								  1, params, 1, "the run's slot");
+
+		if (r->nrows == 0)
+			break;
+		if (!tsm_rows_bool(r, 0, 0) || tries >= 100)
+		{
+			PQclear(tsm_conn_exec(conn, "SELECT pg_catalog.pg_drop_replication_slot($1)",
+								  1, params, PGRES_TUPLES_OK));
+			break;
+		}
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(100 * 1000L);
+	}
+	tsm_conn_command(conn, psprintf("DROP PUBLICATION IF EXISTS %s", quote_identifier(name)));
+}
+
+/*
+ * tsm_online_start_stream
+ *		The stream step: start the worker of run "run_id" (again, after a
+ *		restart of the target), unless it runs.
+ */
+char *
+tsm_online_start_stream(int64 run_id)
+{
+	TsmRows    *row = stream_row(run_id);
+	int			pid;
+
+	if (row == NULL)
+		elog(ERROR, "online run " INT64_FORMAT " has no stream", run_id);
+	if (strcmp(tsm_rows_get(row, 0, 0), "failed") == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("the stream of run " INT64_FORMAT " failed: %s", run_id,
+					   tsm_rows_value(row, 0, 2) ? tsm_rows_value(row, 0, 2) : "?"),
+				errhint("Call tsmigrate.abandon(), remove the cause, and migrate again."));
+	if (worker_alive(tsm_rows_value(row, 0, 1)))
+		return psprintf("streaming, worker %s", tsm_rows_value(row, 0, 1));
+
+	run_update("UPDATE tsmigrate.run_stream SET state = 'streaming'"
+					  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", run_id);
+	/* the worker reads the row: it must be committed */
+	SPI_commit();
+	if (!tsm_stream_worker_start(run_id, &pid))
+		ereport(ERROR,
+				errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				errmsg("could not start the stream worker"),
+				errhint("Raise max_worker_processes on the target (a restart), then call migrate(..., online => true) again."));
+	/* known from now on: a second call does not start another */
+	{
+		Oid			types[2] = {INT8OID, INT4OID};
+		Datum		values[2];
+
+		values[0] = Int64GetDatum(run_id);
+		values[1] = Int32GetDatum(pid);
+		SPI_connect();
+		if (SPI_execute_with_args("UPDATE tsmigrate.run_stream SET worker_pid = $2"
+								  " WHERE run_id OPERATOR(pg_catalog.=) $1",
+								  2, types, values, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "SPI_execute_with_args failed");
+		SPI_finish();
+	}
+	return psprintf("streaming, worker %d", pid);
+}
+
+/* the run's stream row: state, worker_pid, error, marker, slot, origin */
+static TsmRows *
+stream_row(int64 run_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	TsmRows    *rows = NULL;
+
+	values[0] = Int64GetDatum(run_id);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT state, worker_pid::text, error, marker, slot, origin"
+							  "  FROM tsmigrate.run_stream WHERE run_id OPERATOR(pg_catalog.=) $1",
+							  1, types, values, NULL, false, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		int			c;
+
+		/* in the caller's memory, which SPI_finish leaves */
+		rows = SPI_palloc(sizeof(TsmRows));
+		rows->nrows = 1;
+		rows->ncols = 6;
+		rows->what = "the run's stream";
+		rows->names = NULL;
+		rows->values = SPI_palloc(sizeof(char *) * 6);
+		for (c = 0; c < 6; c++)
+		{
+			char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, c + 1);
+
+			rows->values[c] = NULL;
+			if (v != NULL)
+			{
+				rows->values[c] = SPI_palloc(strlen(v) + 1);
+				strcpy(rows->values[c], v);
+			}
+		}
+	}
+	SPI_finish();
+	return rows;
+}
+
+/*
+ * tsm_online_cutover
+ *		The cutover step: with the source's writers gone (a session that
+ *		wrote in its open transaction stops it, unless "force"), wait until
+ *		the worker applied everything the source committed, stop it, set the
+ *		sequences, copy again the chunks TimescaleDB changed underneath, and
+ *		drop the slot and the publication.
+ */
+char *
+tsm_online_cutover(int64 run_id, TsmSource *src, bool force)
+{
+	PGconn	   *conn = tsm_conn_open(src);
+	TsmRows    *r;
+	TsmRows    *row;
+	StringInfoData writers;
+	StringInfoData others;
+	int			nwriters = 0;
+	int			nothers = 0;
+	int			chunks;
+	int			i;
+
+	row = stream_row(run_id);
+	if (row == NULL)
+		elog(ERROR, "online run " INT64_FORMAT " has no stream", run_id);
+
+	r = tsm_query(conn,
+				  "SELECT a.pid, a.usename, a.application_name, a.backend_xid IS NOT NULL"
+				  "  FROM pg_catalog.pg_stat_activity a"
+				  " WHERE a.datname = pg_catalog.current_database()"
+				  "   AND a.pid <> pg_catalog.pg_backend_pid()"
+				  "   AND a.backend_type = 'client backend'"
+				  "   AND a.application_name IS DISTINCT FROM 'tsmigrate'"
+				  " ORDER BY a.pid",
+				  0, NULL, 4, "the source's sessions");
+	initStringInfo(&writers);
+	initStringInfo(&others);
+	for (i = 0; i < r->nrows; i++)
+	{
+		bool		writing = tsm_rows_bool(r, i, 3);
+		StringInfo	list = writing ? &writers : &others;
+		int		   *n = writing ? &nwriters : &nothers;
+
+		if ((*n)++ < 10)
+			appendStringInfo(list, "%spid %s (%s, %s)", list->len ? ", " : "",
+							 tsm_rows_get(r, i, 0),
+							 tsm_rows_value(r, i, 1) ? tsm_rows_value(r, i, 1) : "?",
+							 tsm_rows_value(r, i, 2) ? tsm_rows_value(r, i, 2) : "?");
+	}
+	if (nwriters > 0 && !force)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_IN_USE),
+				errmsg_plural("%d session on the source is writing",
+							  "%d sessions on the source are writing",
+							  nwriters, nwriters),
+				errdetail("Their open transactions have written: %s.", writers.data),
+				errhint("Stop the applications, then call cutover again; or call it with force => true to leave their transactions behind."));
+	if (nothers + nwriters > 0)
+		ereport(WARNING,
+				errmsg_plural("%d other session is connected to the source database",
+							  "%d other sessions are connected to the source database",
+							  nothers + nwriters, nothers + nwriters),
+				errdetail("%s%s%s", writers.data, writers.len && others.len ? ", " : "", others.data),
+				errhint("What they commit from now on is not migrated."));
+
+	wait_for_marker(run_id, conn);
+	stop_worker(run_id);
+	set_sequences(run_id, conn);
+	drop_on_source(conn, tsm_rows_get(row, 0, 4));
+	tsm_conn_close(conn);
+	replorigin_drop_by_name(tsm_rows_get(row, 0, 5), true, true);
+	chunks = copy_changed_chunks(run_id, src);
+	run_update("UPDATE tsmigrate.run_stream SET state = 'done', worker_pid = NULL"
+					  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", run_id);
+	return chunks > 0 ? psprintf("every change applied, %d chunks copied again", chunks) :
+		pstrdup("every change applied");
+}
+
+/*
+ * Wait until the worker has applied everything the source committed
+ * before now: a logical message written on the source now comes to the
+ * worker after all of it, which records it.
+ */
+static void
+wait_for_marker(int64 run_id, PGconn *conn)
+{
+	char	   *token = psprintf(INT64_FORMAT "-" INT64_FORMAT, run_id, GetCurrentTimestamp());
+	const char *params[1] = {token};
+	TimestampTz last_notice = GetCurrentTimestamp();
+
+	PQclear(tsm_conn_exec(conn,
+						  "SELECT pg_catalog.pg_logical_emit_message(false, 'tsmigrate', $1)",
+						  1, params, PGRES_TUPLES_OK));
+	for (;;)
+	{
+		TsmRows    *row = stream_row(run_id);
+
+		if (row == NULL)
+			elog(ERROR, "online run " INT64_FORMAT " has no stream", run_id);
+		if (tsm_rows_value(row, 0, 3) && strcmp(tsm_rows_value(row, 0, 3), token) == 0)
+			return;
+		if (strcmp(tsm_rows_get(row, 0, 0), "streaming") != 0)
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					errmsg("the stream of run " INT64_FORMAT " is %s", run_id,
+						   tsm_rows_get(row, 0, 0)),
+					tsm_rows_value(row, 0, 2) ? errdetail("%s", tsm_rows_value(row, 0, 2)) : 0,
+					errhint("Call tsmigrate.abandon(), remove the cause, and migrate again."));
+		/* a worker gone (the target restarted): start it again */
+		if (!worker_alive(tsm_rows_value(row, 0, 1)))
+		{
+			if (GetCurrentTimestamp() - last_notice > 10 * USECS_PER_SEC)
+			{
+				(void) tsm_online_start_stream(run_id);
+				last_notice = GetCurrentTimestamp();
+			}
+		}
+		else if (GetCurrentTimestamp() - last_notice > 10 * USECS_PER_SEC)
+		{
+			ereport(NOTICE,
+					errmsg("waiting for the stream worker to apply the source's last changes"));
+			last_notice = GetCurrentTimestamp();
+		}
+		SPI_commit();
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Stop the worker for good: its row says so first (a worker started again
+ * by the postmaster reads it and exits), then it is terminated, and
+ * waited for.
+ */
+static void
+stop_worker(int64 run_id)
+{
+	char	   *id = psprintf(INT64_FORMAT, run_id);
+	char	   *pid;
+
+	pid = tsm_local_query_value("SELECT worker_pid::pg_catalog.text FROM tsmigrate.run_stream"
+								" WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
+								id, NULL);
+	run_update("UPDATE tsmigrate.run_stream SET state = 'stopped'"
+					  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8"
+					  "   AND state OPERATOR(pg_catalog.=) 'streaming'", run_id);
+	SPI_commit();
+	if (worker_alive(pid))
+		(void) tsm_local_query_value("SELECT pg_catalog.pg_terminate_backend($1::pg_catalog.int4, 10000)::pg_catalog.text",
+									 pid, NULL);
+}
+
+/*
+ * The sequences the run copied, set again as the source has them now
+ * (logical replication does not carry sequences).
+ */
+static void
+set_sequences(int64 run_id, PGconn *conn)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	uint64		i;
+	List	   *names = NIL;
+	ListCell   *lc;
+	MemoryContext outer = CurrentMemoryContext;
+
+	values[0] = Int64GetDatum(run_id);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT relation FROM tsmigrate.run_relation"
+							  " WHERE run_id OPERATOR(pg_catalog.=) $1",
+							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		if (name != NULL)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(outer);
+
+			names = lappend(names, pstrdup(name));
+			MemoryContextSwitchTo(oldcxt);
+		}
+	}
+	SPI_finish();
+
+	foreach(lc, names)
+	{
+		const char *name = lfirst(lc);
+		Oid			relid;
+
+		CHECK_FOR_INTERRUPTS();
+		if (strcmp(name, "large objects") == 0)
+			continue;
+		relid = RangeVarGetRelid(makeRangeVarFromNameList(textToQualifiedNameList(cstring_to_text(name))),
+								 NoLock, true);
+		if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_SEQUENCE)
+			tsm_copy_sequence(conn, name, relid);
+	}
+}
+
+/*
+ * The chunks TimescaleDB changed underneath on the source during the
+ * online phase (compressed, decompressed, truncated: noted by the
+ * worker), copied again whole, now that the source is quiet: dropped
+ * here, made again with the source's slices, and filled.  The compression
+ * step then compresses what is compressed there.  Returns how many.
+ */
+static int
+copy_changed_chunks(int64 run_id, TsmSource *src)
+{
+	char	   *id = psprintf(INT64_FORMAT, run_id);
+	char	   *list;
+	ArrayType  *wanted;
+	PGconn	   *conn;
+	char	   *snapshot = NULL;
+	TsmCopyPlan *plan;
+	TsmHypertablesPull *pull;
+	int			n;
+
+	list = tsm_local_query_value("SELECT pg_catalog.array_agg(chunk ORDER BY chunk)::pg_catalog.text"
+								 "  FROM tsmigrate.run_stream_chunk"
+								 " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
+								 id, NULL);
+	if (list == NULL)
+		return 0;
+	wanted = DatumGetArrayTypeP(DirectFunctionCall3(array_in, CStringGetDatum(list),
+													ObjectIdGetDatum(TEXTOID),
+													Int32GetDatum(-1)));
+	n = ArrayGetNItems(ARR_NDIM(wanted), ARR_DIMS(wanted));
+
+	/* dropped here, each the chunk of a hypertable this run made */
+	{
+		Datum	   *items;
+		bool	   *nulls;
+		int			nitems;
+		int			i;
+
+		deconstruct_array(wanted, TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, &nitems);
+		for (i = 0; i < nitems; i++)
+		{
+			char	   *chunk = TextDatumGetCString(items[i]);
+			Oid			relid;
+
+			relid = RangeVarGetRelid(makeRangeVarFromNameList(textToQualifiedNameList(cstring_to_text(chunk))),
+									 NoLock, true);
+			if (!OidIsValid(relid) || !tsm_target_is_chunk(chunk))
+				continue;
+			SPI_connect();
+			if (SPI_execute(psprintf("DROP TABLE %s",
+									 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+																get_rel_name(relid))),
+							false, 0) != SPI_OK_UTILITY)
+				elog(ERROR, "SPI_execute failed");
+			SPI_finish();
+		}
+	}
+
+	/* made again as the source has them (those it still has) */
+	pull = tsm_hypertables_begin(src, true);
+	if (pull != NULL)
+	{
+		TsmHypertablesDone done;
+
+		tsm_hypertables_chunks(pull, 0, tsm_hypertables_chunk_count(pull));
+		tsm_hypertables_end(pull, &done);
+	}
+
+	/* and filled, as pull_chunks fills them */
+	conn = tsm_copy_open_source(src, 1, NULL, &snapshot);
+	plan = tsm_chunks_prepare(conn, wanted);
+	tsm_copy_run_tasks(conn, src, snapshot, plan->tasks, plan->ntasks, 1, 0);
+	tsm_conn_command(conn, "COMMIT");
+	tsm_conn_close(conn);
+	tsm_chunks_attach(plan, 0);
+	return n;
+}
+
+/*
+ * CALL tsmigrate.abandon(source text)
+ *		Give up the online run of "source": stop its worker, drop its slot
+ *		and publication on the source and its replication origin here, and
+ *		mark the run failed.  What it copied stays.
+ */
+Datum
+tsmigrate_abandon(PG_FUNCTION_ARGS)
+{
+	TsmSource  *src = tsm_source_from_arg(fcinfo, 0);
+	char	   *run;
+	char	   *name;
+	char	   *origin;
+	PGconn	   *conn;
+
+	SPI_connect();
+	run = tsm_local_query_value("SELECT r.run_id::pg_catalog.text FROM tsmigrate.run r"
+								"  JOIN tsmigrate.run_stream s USING (run_id)"
+								" WHERE r.source OPERATOR(pg_catalog.=) $1"
+								"   AND s.state OPERATOR(pg_catalog.<>) 'done'"
+								" ORDER BY r.run_id DESC LIMIT 1",
+								src->label, NULL);
+	if (run == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("no online run from \"%s\" to abandon", src->label));
+	name = tsm_local_query_value("SELECT slot FROM tsmigrate.run_stream"
+								 " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
+								 run, NULL);
+	origin = tsm_local_query_value("SELECT origin FROM tsmigrate.run_stream"
+								   " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
+								   run, NULL);
+	stop_worker(pg_strtoint64(run));
+	conn = tsm_conn_open(src);
+	drop_on_source(conn, name);
+	tsm_conn_close(conn);
+	replorigin_drop_by_name(origin, true, true);
+	run_update("UPDATE tsmigrate.run_stream SET state = 'abandoned', worker_pid = NULL"
+					  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", pg_strtoint64(run));
+	run_update("UPDATE tsmigrate.run SET state = 'failed', error = 'abandoned',"
+					  " finished = pg_catalog.clock_timestamp()"
+					  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", pg_strtoint64(run));
+	SPI_finish();
+	ereport(NOTICE,
+			errmsg("online run %s abandoned: its slot and publication are dropped on the source", run));
+	PG_RETURN_VOID();
+}
+
+/*
+ * tsmigrate.stream_status(source text)
+ *		The stream of the last online run from "source": its state, what it
+ *		applied, and how far behind the source it is (asked of the source:
+ *		its WAL position against what the slot confirmed).
+ */
+Datum
+tsmigrate_stream_status(PG_FUNCTION_ARGS)
+{
+	TsmSource  *src = tsm_source_from_arg(fcinfo, 0);
+	ReturnSetInfo *rsinfo;
+	Datum		values[9];
+	bool		nulls[9];
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1];
+	int			c;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	args[0] = CStringGetTextDatum(src->label);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT s.run_id, s.state, s.slot, s.applied_lsn,"
+							  "       s.received_lsn, s.last_commit_time,"
+							  "       s.applied_transactions, s.worker_pid, s.error"
+							  "  FROM tsmigrate.run_stream s JOIN tsmigrate.run r USING (run_id)"
+							  " WHERE r.source OPERATOR(pg_catalog.=) $1"
+							  " ORDER BY s.run_id DESC LIMIT 1",
+							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *slot = SPI_getvalue(tup, desc, 3);
+		char	   *state = SPI_getvalue(tup, desc, 2);
+		Datum		applied = SPI_getbinval(tup, desc, 4, &isnull);
+		bool		applied_null = isnull;
+		Datum		commit_time = SPI_getbinval(tup, desc, 6, &isnull);
+		bool		commit_null = isnull;
+
+		for (c = 0; c < 9; c++)
+			nulls[c] = false;
+		values[0] = SPI_getbinval(tup, desc, 1, &nulls[0]);
+		values[1] = CStringGetTextDatum(state);
+		values[2] = slot ? CStringGetTextDatum(slot) : (Datum) 0;
+		nulls[2] = slot == NULL;
+		values[3] = applied;
+		nulls[3] = applied_null;
+		nulls[4] = true;
+		nulls[5] = true;
+		values[6] = SPI_getbinval(tup, desc, 7, &nulls[6]);
+		values[7] = SPI_getbinval(tup, desc, 8, &nulls[7]);
+		values[8] = SPI_getbinval(tup, desc, 9, &nulls[8]);
+		if (nulls[8] == false)
+			values[8] = CStringGetTextDatum(SPI_getvalue(tup, desc, 9));
+
+		/* the lag, from the source: its WAL against the slot's confirmation */
+		if (slot != NULL && strcmp(state, "streaming") == 0)
+		{
+			PGconn	   *conn = tsm_conn_open(src);
+			const char *params[1] = {slot};
+			TsmRows    *r;
+
+			r = tsm_query(conn,
+						  "SELECT pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(),"
+						  "                                  s.confirmed_flush_lsn)::bigint"
+						  "  FROM pg_catalog.pg_replication_slots s WHERE s.slot_name = $1",
+						  1, params, 1, "the run's slot");
+			tsm_conn_close(conn);
+			if (r->nrows == 1 && tsm_rows_value(r, 0, 0) != NULL)
+			{
+				int64		lag = tsm_rows_int64(r, 0, 0);
+
+				values[4] = Int64GetDatum(Max(lag, 0));
+				nulls[4] = false;
+				values[5] = Float8GetDatum(lag <= 0 || commit_null ? 0.0 :
+										   (GetCurrentTimestamp() - DatumGetTimestampTz(commit_time)) / 1000000.0);
+				nulls[5] = false;
+			}
+		}
+		else if (state != NULL && strcmp(state, "done") == 0)
+		{
+			values[4] = Int64GetDatum(0);
+			values[5] = Float8GetDatum(0.0);
+			nulls[4] = nulls[5] = false;
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}

@@ -1,0 +1,913 @@
+/*-------------------------------------------------------------------------
+ *
+ * apply.c
+ *	  Apply the source's committed changes, as pgoutput sends them, to the
+ *	  tables the run migrated
+ *
+ * NOTES
+ *	Messages are read with PostgreSQL's own readers of the protocol
+ *	(logicalrep_read_*, which stop at the first byte that does not fit)
+ *	and applied with SPI, as statements on the target's relations, so that
+ *	TimescaleDB sees them as it sees an application's: a row of a chunk is
+ *	written through its hypertable, which routes it to the chunk, compressed
+ *	or not.  The statements name columns and operators resolved on the
+ *	target; the source's values are read by the target columns' input
+ *	functions, as COPY reads them.
+ *
+ *	What the source names is trusted no further than the data step trusted
+ *	it: a change is applied to a relation this role created for this source
+ *	(tsmigrate.created_object), or to a chunk of such a hypertable; any
+ *	other relation is an error, which stops the stream.  A relation of the
+ *	source whose columns differ from the target's (DDL on the source during
+ *	the online phase) stops it too, naming the relation.
+ *
+ *	TimescaleDB's own tables in the stream are not applied but noted: a
+ *	compressed chunk's rows change when the source compresses, decompresses
+ *	or recompresses a chunk, and a chunk is truncated when compressed; such
+ *	a chunk is recorded in tsmigrate.run_stream_chunk, and cutover copies it
+ *	again whole, once the source is quiet.
+ *
+ * IDENTIFICATION
+ *	  src/stream/apply.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "libpq/pqformat.h"
+#include "nodes/bitmapset.h"
+#include "replication/logicalproto.h"
+#include "replication/origin.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+#include "utils/varlena.h"
+#include "miscadmin.h"
+
+#include "compat.h"
+#include "tsmigrate.h"
+#include "remote/remote.h"
+#include "stream/stream.h"
+#include "target/target.h"
+#include "timescale/timescale.h"
+
+/* what becomes of a source relation's changes */
+typedef enum StreamRelMode
+{
+	REL_APPLY,					/* applied to "target" */
+	REL_RECOPY,					/* TimescaleDB's internals: copy "chunk" again */
+	REL_IGNORE,					/* an extension's own table */
+} StreamRelMode;
+
+/* a source relation, as its last Relation message described it */
+typedef struct StreamRel
+{
+	LogicalRepRelId remoteid;	/* hash key */
+	StreamRelMode mode;
+	char	   *qualname;		/* quoted, as on the source */
+	char	   *chunk;			/* REL_RECOPY: the chunk to copy again */
+	Oid			target;			/* REL_APPLY: the relation written */
+	bool		is_chunk;		/* the source relation is a chunk of target */
+	char	   *target_name;	/* its quoted name */
+	char	   *target_sql;		/* in UPDATE and DELETE: with ONLY, but for
+								 * a hypertable */
+	char		replident;
+	int			natts;
+	AttrNumber *attnum;			/* target column of each remote column */
+	Oid		   *atttype;
+	int32	   *atttypmod;
+	Bitmapset  *keys;			/* remote columns of the replica identity */
+	FmgrInfo   *input;
+	Oid		   *ioparam;
+	SPIPlanPtr	insert_plan;
+	SPIPlanPtr	update_plan;	/* every column sent, by key */
+	SPIPlanPtr	delete_plan;	/* by key */
+} StreamRel;
+
+struct TsmApply
+{
+	int64		run_id;
+	const char *source;			/* tsmigrate.run.source */
+	TsmSource  *src;
+	PGconn	   *conn;			/* a session on the source, for its catalog */
+	int			has_timescaledb;	/* on the source: -1 unknown */
+	MemoryContext cxt;			/* the relations' entries and plans */
+	HTAB	   *rels;
+	bool		in_remote_xact;
+	XLogRecPtr	last_commit;	/* end of the last applied transaction */
+	TimestampTz last_committime;
+	int64		xacts;
+	int64		missed;			/* rows an update or delete did not find */
+	char	   *marker;			/* the last tsmigrate message seen */
+};
+
+static void apply_relation(TsmApply *apply, StringInfo msg);
+static StreamRel *rel_for(TsmApply *apply, LogicalRepRelId remoteid);
+static void classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote);
+static Oid	target_of(TsmApply *apply, const char *nspname, const char *relname,
+					  bool *is_chunk);
+static bool created_for_source(TsmApply *apply, Oid relid);
+static void map_columns(StreamRel *rel, LogicalRepRelation *remote);
+static void apply_insert(TsmApply *apply, StringInfo msg);
+static void apply_update(TsmApply *apply, StringInfo msg);
+static void apply_delete(TsmApply *apply, StringInfo msg);
+static void apply_truncate(TsmApply *apply, StringInfo msg);
+static void apply_message(TsmApply *apply, StringInfo msg);
+static void note_recopy(TsmApply *apply, const char *chunk);
+static void run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached,
+					 const char *sql, int nargs, Oid *types, Datum *values,
+					 char *nulls, int expected);
+static void column_value(StreamRel *rel, LogicalRepTupleData *tup, int i,
+						 Datum *value, char *null);
+static void append_key_condition(StringInfo sql, StreamRel *rel,
+								 LogicalRepTupleData *tup, int *nargs,
+								 Oid *types, Datum *values, char *nulls,
+								 bool full);
+static const char *eq_operator(Oid type);
+
+/*
+ * tsm_apply_begin
+ *		What the apply of run "run_id" needs: "source" as tsmigrate.run
+ *		records it (the key of created_object), "src" to read the source's
+ *		catalog.
+ */
+TsmApply *
+tsm_apply_begin(int64 run_id, const char *source, TsmSource *src)
+{
+	TsmApply   *apply = palloc0(sizeof(TsmApply));
+	HASHCTL		ctl;
+
+	apply->run_id = run_id;
+	apply->source = pstrdup(source);
+	apply->src = src;
+	apply->has_timescaledb = -1;
+	apply->cxt = AllocSetContextCreate(TopMemoryContext, "tsmigrate apply",
+									   ALLOCSET_DEFAULT_SIZES);
+	ctl.keysize = sizeof(LogicalRepRelId);
+	ctl.entrysize = sizeof(StreamRel);
+	ctl.hcxt = apply->cxt;
+	apply->rels = hash_create("tsmigrate stream relations", 256, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	return apply;
+}
+
+bool
+tsm_apply_in_transaction(TsmApply *apply)
+{
+	return apply->in_remote_xact;
+}
+
+XLogRecPtr
+tsm_apply_last_commit(TsmApply *apply, TimestampTz *committime)
+{
+	if (committime)
+		*committime = apply->last_committime;
+	return apply->last_commit;
+}
+
+int64
+tsm_apply_transactions(TsmApply *apply)
+{
+	return apply->xacts;
+}
+
+const char *
+tsm_apply_marker(TsmApply *apply)
+{
+	return apply->marker;
+}
+
+/*
+ * tsm_apply_message
+ *		Apply one pgoutput message.  A Begin starts a transaction here when
+ *		none is open (the worker may put several of the source's in one);
+ *		a Commit sets the origin's progress, which the worker's commit
+ *		records with it.
+ */
+void
+tsm_apply_message(TsmApply *apply, StringInfo msg)
+{
+	char		action = pq_getmsgbyte(msg);
+
+	switch (action)
+	{
+		case LOGICAL_REP_MSG_BEGIN:
+			{
+				LogicalRepBeginData begin;
+
+				logicalrep_read_begin(msg, &begin);
+				if (apply->in_remote_xact)
+					ereport(ERROR,
+							errcode(ERRCODE_PROTOCOL_VIOLATION),
+							errmsg("the source began a transaction inside another"));
+				if (!IsTransactionState())
+					StartTransactionCommand();
+				apply->in_remote_xact = true;
+				break;
+			}
+		case LOGICAL_REP_MSG_COMMIT:
+			{
+				LogicalRepCommitData commit;
+
+				logicalrep_read_commit(msg, &commit);
+				if (!apply->in_remote_xact)
+					ereport(ERROR,
+							errcode(ERRCODE_PROTOCOL_VIOLATION),
+							errmsg("the source committed a transaction it did not begin"));
+				apply->in_remote_xact = false;
+				apply->last_commit = commit.end_lsn;
+				apply->last_committime = commit.committime;
+				replorigin_session_origin_lsn = commit.end_lsn;
+				replorigin_session_origin_timestamp = commit.committime;
+				apply->xacts++;
+				break;
+			}
+		case LOGICAL_REP_MSG_ORIGIN:
+		case LOGICAL_REP_MSG_TYPE:
+			/* types are known by the target's columns; origins do not matter */
+			break;
+		case LOGICAL_REP_MSG_RELATION:
+		case LOGICAL_REP_MSG_INSERT:
+		case LOGICAL_REP_MSG_UPDATE:
+		case LOGICAL_REP_MSG_DELETE:
+		case LOGICAL_REP_MSG_TRUNCATE:
+			if (!apply->in_remote_xact)
+				ereport(ERROR,
+						errcode(ERRCODE_PROTOCOL_VIOLATION),
+						errmsg("the source sent a change outside a transaction"));
+			/* each change sees what the ones before it did */
+			PushActiveSnapshot(GetTransactionSnapshot());
+			if (action == LOGICAL_REP_MSG_RELATION)
+				apply_relation(apply, msg);
+			else if (action == LOGICAL_REP_MSG_INSERT)
+				apply_insert(apply, msg);
+			else if (action == LOGICAL_REP_MSG_UPDATE)
+				apply_update(apply, msg);
+			else if (action == LOGICAL_REP_MSG_DELETE)
+				apply_delete(apply, msg);
+			else
+				apply_truncate(apply, msg);
+			PopActiveSnapshot();
+			CommandCounterIncrement();
+			break;
+		case LOGICAL_REP_MSG_MESSAGE:
+			apply_message(apply, msg);
+			break;
+		default:
+			ereport(ERROR,
+					errcode(ERRCODE_PROTOCOL_VIOLATION),
+					errmsg("unexpected message of type \"%c\" in the source's stream",
+						   action));
+	}
+}
+
+/*
+ * A Relation message: (re)describe a source relation and decide where its
+ * changes go.  The source sends one before the first change of a relation
+ * in a stream, and again after its definition changed.
+ */
+static void
+apply_relation(TsmApply *apply, StringInfo msg)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(apply->cxt);
+	LogicalRepRelation *remote = logicalrep_read_rel(msg);
+	StreamRel  *rel;
+	bool		found;
+
+	rel = hash_search(apply->rels, &remote->remoteid, HASH_ENTER, &found);
+	if (found)
+	{
+		if (rel->insert_plan)
+			SPI_freeplan(rel->insert_plan);
+		if (rel->update_plan)
+			SPI_freeplan(rel->update_plan);
+		if (rel->delete_plan)
+			SPI_freeplan(rel->delete_plan);
+	}
+	memset(((char *) rel) + sizeof(LogicalRepRelId), 0,
+		   sizeof(StreamRel) - sizeof(LogicalRepRelId));
+	rel->qualname = quote_qualified_identifier(remote->nspname, remote->relname);
+	rel->replident = remote->replident;
+	classify(apply, rel, remote);
+	if (rel->mode == REL_APPLY)
+		map_columns(rel, remote);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+static StreamRel *
+rel_for(TsmApply *apply, LogicalRepRelId remoteid)
+{
+	StreamRel  *rel = hash_search(apply->rels, &remoteid, HASH_FIND, NULL);
+
+	if (rel == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("the source sent a change of relation %u before describing it",
+					   remoteid));
+	return rel;
+}
+
+/*
+ * Where do the changes of "remote" go?  A chunk of the source whose
+ * hypertable this run made is written through that hypertable, the chunk
+ * made here first if the source made it during the online phase; a
+ * compressed chunk's changes are TimescaleDB's, noted for cutover; any
+ * other relation must be one this run created.
+ */
+static void
+classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
+{
+	const char *params[2] = {remote->nspname, remote->relname};
+
+	if (apply->conn == NULL)
+		apply->conn = tsm_conn_open_session(apply->src);
+	if (apply->has_timescaledb < 0)
+		apply->has_timescaledb = tsm_source_has_timescaledb(apply->conn) ? 1 : 0;
+
+	/* an extension's own table (TimescaleDB's job statistics): not ours */
+	if (tsm_query(apply->conn,
+				  "SELECT FROM pg_catalog.pg_depend d"
+				  " WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+				  "   AND d.objid = pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1::pg_catalog.text, $2::pg_catalog.text))"
+				  "   AND d.deptype = 'e'",
+				  2, params, 0, "the source's extension tables")->nrows > 0)
+	{
+		rel->mode = REL_IGNORE;
+		return;
+	}
+
+	if (apply->has_timescaledb)
+	{
+		TsmRows    *rows;
+
+		/* is it a compressed chunk of the source, and of which chunk? */
+		rows = tsm_query(apply->conn,
+						 "SELECT pg_catalog.format('%I.%I', uc.schema_name, uc.table_name)"
+						 "  FROM _timescaledb_catalog.chunk c"
+						 "  JOIN _timescaledb_catalog.chunk uc ON uc.compressed_chunk_id = c.id"
+						 " WHERE c.schema_name = $1 AND c.table_name = $2",
+						 2, params, 1, "the source's compressed chunks");
+		if (rows->nrows > 0)
+		{
+			rel->mode = REL_RECOPY;
+			rel->chunk = pstrdup(tsm_rows_get(rows, 0, 0));
+			return;
+		}
+		rows = tsm_query(apply->conn,
+						 "SELECT FROM _timescaledb_catalog.chunk c"
+						 "  JOIN _timescaledb_catalog.hypertable h ON h.id = c.hypertable_id"
+						 " WHERE c.schema_name = $1 AND c.table_name = $2"
+						 "   AND h.compressed_hypertable_id IS DISTINCT FROM -1"
+						 "   AND NOT EXISTS (SELECT FROM _timescaledb_catalog.hypertable p"
+						 "                    WHERE p.compressed_hypertable_id = h.id)",
+						 2, params, 0, "the source's chunks");
+		if (rows->nrows > 0 &&
+			!OidIsValid(target_of(apply, remote->nspname, remote->relname, NULL)))
+		{
+			/* a chunk the source made during the online phase: make it here */
+			TsmHypertablesPull *pull = tsm_hypertables_begin(apply->src, true);
+
+			if (pull != NULL)
+			{
+				TsmHypertablesDone done;
+
+				tsm_hypertables_chunks(pull, 0, tsm_hypertables_chunk_count(pull));
+				tsm_hypertables_end(pull, &done);
+			}
+			CommandCounterIncrement();
+		}
+	}
+
+	rel->mode = REL_APPLY;
+	rel->target = target_of(apply, remote->nspname, remote->relname, &rel->is_chunk);
+	if (!OidIsValid(rel->target))
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("the source changed table %s, which this migration did not create",
+					   rel->qualname),
+				errdetail("A table created on the source after the migration began is DDL, which online migration does not follow."),
+				errhint("Abandon the run with tsmigrate.abandon(), and migrate again."));
+	rel->target_name =
+		quote_qualified_identifier(get_namespace_name(get_rel_namespace(rel->target)),
+								   get_rel_name(rel->target));
+	rel->target_sql = rel->is_chunk ? rel->target_name :
+		psprintf("ONLY %s", rel->target_name);
+}
+
+/*
+ * The target relation that the changes of source relation nspname.relname
+ * are applied to: the same-named relation, created for this source, or for
+ * a chunk, its hypertable (*is_chunk set).  InvalidOid when there is none.
+ */
+static Oid
+target_of(TsmApply *apply, const char *nspname, const char *relname,
+		  bool *is_chunk)
+{
+	Oid			nspid = get_namespace_oid(nspname, true);
+	Oid			relid;
+	char	   *parent;
+
+	if (is_chunk)
+		*is_chunk = false;
+	if (!OidIsValid(nspid))
+		return InvalidOid;
+	relid = get_relname_relid(relname, nspid);
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	if (created_for_source(apply, relid))
+		return relid;
+
+	/* a chunk: its hypertable must be this run's */
+	parent = tsm_local_query_value("SELECT pg_catalog.format('%I.%I', h.schema_name, h.table_name)"
+								   "  FROM _timescaledb_catalog.chunk c"
+								   "  JOIN _timescaledb_catalog.hypertable h"
+								   "    ON h.id OPERATOR(pg_catalog.=) c.hypertable_id"
+								   " WHERE c.schema_name OPERATOR(pg_catalog.=) $1"
+								   "   AND c.table_name OPERATOR(pg_catalog.=) $2",
+								   nspname, relname);
+	if (parent != NULL)
+	{
+		List	   *names = textToQualifiedNameList(cstring_to_text(parent));
+		Oid			htid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+
+		if (OidIsValid(htid) && created_for_source(apply, htid))
+		{
+			if (is_chunk)
+				*is_chunk = true;
+			return htid;
+		}
+	}
+	return InvalidOid;
+}
+
+/* did this role create "relid" for this run's source? */
+static bool
+created_for_source(TsmApply *apply, Oid relid)
+{
+	Oid			argtypes[2] = {TEXTOID, OIDOID};
+	Datum		args[2];
+	bool		found;
+	int			rc;
+
+	args[0] = CStringGetTextDatum(apply->source);
+	args[1] = ObjectIdGetDatum(relid);
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT FROM tsmigrate.created_object"
+							   " WHERE owner OPERATOR(pg_catalog.=) CURRENT_USER"
+							   " AND source OPERATOR(pg_catalog.=) $1"
+							   " AND classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+							   " AND objid OPERATOR(pg_catalog.=) $2",
+							   2, argtypes, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}
+
+/*
+ * Find each remote column among the target relation's, by name; the two
+ * must have the same columns (generated ones aside, which the source does
+ * not send), or the source's table changed.
+ */
+static void
+map_columns(StreamRel *rel, LogicalRepRelation *remote)
+{
+	Relation	target = table_open(rel->target, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(target);
+	int			ntarget = 0;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && !att->attgenerated)
+			ntarget++;
+	}
+
+	rel->natts = remote->natts;
+	rel->attnum = palloc0(sizeof(AttrNumber) * remote->natts);
+	rel->atttype = palloc0(sizeof(Oid) * remote->natts);
+	rel->atttypmod = palloc0(sizeof(int32) * remote->natts);
+	rel->input = palloc0(sizeof(FmgrInfo) * remote->natts);
+	rel->ioparam = palloc0(sizeof(Oid) * remote->natts);
+	rel->keys = bms_copy(remote->attkeys);
+	for (i = 0; i < remote->natts; i++)
+	{
+		AttrNumber	attnum = InvalidAttrNumber;
+		int			a;
+		Oid			infunc;
+
+		for (a = 0; a < desc->natts; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, a);
+
+			if (!att->attisdropped && !att->attgenerated &&
+				strcmp(NameStr(att->attname), remote->attnames[i]) == 0)
+			{
+				attnum = att->attnum;
+				rel->atttype[i] = att->atttypid;
+				rel->atttypmod[i] = att->atttypmod;
+				break;
+			}
+		}
+		if (attnum == InvalidAttrNumber)
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					errmsg("table %s changed on the source: column %s is not on the target",
+						   rel->qualname, quote_identifier(remote->attnames[i])),
+					errdetail("Online migration does not follow DDL on the source."),
+					errhint("Abandon the run with tsmigrate.abandon(), and migrate again."));
+		rel->attnum[i] = attnum;
+		getTypeInputInfo(rel->atttype[i], &infunc, &rel->ioparam[i]);
+		fmgr_info_cxt(infunc, &rel->input[i], CurrentMemoryContext);
+	}
+	if (remote->natts != ntarget)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("table %s changed on the source: it has %d columns, the target's %d",
+					   rel->qualname, remote->natts, ntarget),
+				errdetail("Online migration does not follow DDL on the source."),
+				errhint("Abandon the run with tsmigrate.abandon(), and migrate again."));
+	table_close(target, AccessShareLock);
+}
+
+/* the value of remote column "i" of "tup" as a Datum of its target type */
+static void
+column_value(StreamRel *rel, LogicalRepTupleData *tup, int i, Datum *value,
+			 char *null)
+{
+	if (i >= tup->ncols || tup->colstatus[i] == LOGICALREP_COLUMN_NULL)
+	{
+		*value = (Datum) 0;
+		*null = 'n';
+		return;
+	}
+	if (tup->colstatus[i] != LOGICALREP_COLUMN_TEXT)
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("the source sent a value of table %s in a form not asked for",
+					   rel->qualname));
+	*value = InputFunctionCall(&rel->input[i], tup->colvalues[i].data,
+							   rel->ioparam[i], rel->atttypmod[i]);
+	*null = ' ';
+}
+
+static const char *
+column_name(StreamRel *rel, int i)
+{
+	return quote_identifier(get_attname(rel->target, rel->attnum[i], false));
+}
+
+static void
+check_tuple(StreamRel *rel, LogicalRepTupleData *tup)
+{
+	if (tup->ncols != rel->natts)
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("the source sent %d columns of table %s, described with %d",
+					   tup->ncols, rel->qualname, rel->natts));
+}
+
+static void
+apply_insert(TsmApply *apply, StringInfo msg)
+{
+	LogicalRepTupleData tup;
+	StreamRel  *rel = rel_for(apply, logicalrep_read_insert(msg, &tup));
+	Datum	   *values;
+	char	   *nulls;
+	StringInfoData sql;
+	int			i;
+
+	if (rel->mode != REL_APPLY)
+	{
+		if (rel->mode == REL_RECOPY)
+			note_recopy(apply, rel->chunk);
+		return;
+	}
+	check_tuple(rel, &tup);
+	values = palloc(sizeof(Datum) * rel->natts);
+	nulls = palloc(rel->natts);
+	for (i = 0; i < rel->natts; i++)
+		column_value(rel, &tup, i, &values[i], &nulls[i]);
+
+	initStringInfo(&sql);
+	if (rel->insert_plan == NULL)
+	{
+		appendStringInfo(&sql, "INSERT INTO %s (", rel->target_name);
+		for (i = 0; i < rel->natts; i++)
+			appendStringInfo(&sql, "%s%s", i ? ", " : "", column_name(rel, i));
+		appendStringInfoString(&sql, ") VALUES (");
+		for (i = 0; i < rel->natts; i++)
+			appendStringInfo(&sql, "%s$%d", i ? ", " : "", i + 1);
+		appendStringInfoChar(&sql, ')');
+	}
+	run_plan(apply, rel, &rel->insert_plan, sql.data, rel->natts, rel->atttype,
+			 values, nulls, SPI_OK_INSERT);
+}
+
+/*
+ * WHERE ... for the row "tup" identifies: its replica identity's columns,
+ * or with REPLICA IDENTITY FULL every column that has an equality
+ * operator (the first such row only: the caller wraps it).
+ */
+static void
+append_key_condition(StringInfo sql, StreamRel *rel, LogicalRepTupleData *tup,
+					 int *nargs, Oid *types, Datum *values, char *nulls,
+					 bool full)
+{
+	bool		first = true;
+	int			i;
+
+	for (i = 0; i < rel->natts; i++)
+	{
+		const char *op;
+
+		if (!full && !bms_is_member(i, rel->keys))
+			continue;
+		if (full && (i >= tup->ncols || tup->colstatus[i] == LOGICALREP_COLUMN_UNCHANGED))
+			continue;
+		op = eq_operator(rel->atttype[i]);
+		if (op == NULL)
+		{
+			if (full)
+				continue;
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_FUNCTION),
+					errmsg("no equality operator for column %s of table %s",
+						   column_name(rel, i), rel->qualname));
+		}
+		appendStringInfoString(sql, first ? " WHERE " : " AND ");
+		first = false;
+		column_value(rel, tup, i, &values[*nargs], &nulls[*nargs]);
+		if (nulls[*nargs] == 'n')
+		{
+			appendStringInfo(sql, "%s IS NULL", column_name(rel, i));
+			continue;
+		}
+		types[*nargs] = rel->atttype[i];
+		(*nargs)++;
+		appendStringInfo(sql, "%s OPERATOR(%s) $%d", column_name(rel, i), op, *nargs);
+	}
+	if (first)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("table %s has no replica identity to find its rows by",
+					   rel->qualname));
+}
+
+/* the schema-qualified equality operator of "type", or NULL */
+static const char *
+eq_operator(Oid type)
+{
+	TypeCacheEntry *tce = lookup_type_cache(type, TYPECACHE_EQ_OPR);
+	HeapTuple	tup;
+	Form_pg_operator op;
+	char	   *result;
+
+	if (!OidIsValid(tce->eq_opr))
+		return NULL;
+	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(tce->eq_opr));
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	op = (Form_pg_operator) GETSTRUCT(tup);
+	result = psprintf("%s.%s", quote_identifier(get_namespace_name(op->oprnamespace)),
+					  NameStr(op->oprname));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
+ * A FULL identity finds one row: the first that matches, by its tid (and,
+ * through a hypertable, its chunk).
+ */
+static void
+wrap_full(StringInfo sql, StreamRel *rel, const char *head, const char *cond)
+{
+	if (rel->is_chunk)
+		appendStringInfo(sql, "%s WHERE (tableoid, ctid) OPERATOR(pg_catalog.=) ANY"
+						 " (SELECT tableoid, ctid FROM %s%s LIMIT 1)",
+						 head, rel->target_sql, cond);
+	else
+		appendStringInfo(sql, "%s WHERE ctid OPERATOR(pg_catalog.=)"
+						 " (SELECT ctid FROM %s%s LIMIT 1)",
+						 head, rel->target_sql, cond);
+}
+
+static void
+apply_update(TsmApply *apply, StringInfo msg)
+{
+	LogicalRepTupleData oldtup;
+	LogicalRepTupleData newtup;
+	bool		has_old;
+	StreamRel  *rel = rel_for(apply, logicalrep_read_update(msg, &has_old, &oldtup, &newtup));
+	bool		full = rel->replident == REPLICA_IDENTITY_FULL;
+	bool		unchanged = false;
+	Datum	   *values;
+	char	   *nulls;
+	Oid		   *types;
+	int			nargs = 0;
+	StringInfoData set;
+	StringInfoData cond;
+	StringInfoData sql;
+	int			i;
+
+	if (rel->mode != REL_APPLY)
+	{
+		if (rel->mode == REL_RECOPY)
+			note_recopy(apply, rel->chunk);
+		return;
+	}
+	check_tuple(rel, &newtup);
+	if (has_old)
+		check_tuple(rel, &oldtup);
+	values = palloc(sizeof(Datum) * rel->natts * 2);
+	nulls = palloc(rel->natts * 2);
+	types = palloc(sizeof(Oid) * rel->natts * 2);
+
+	initStringInfo(&set);
+	for (i = 0; i < rel->natts; i++)
+	{
+		if (newtup.colstatus[i] == LOGICALREP_COLUMN_UNCHANGED)
+		{
+			unchanged = true;	/* a TOASTed value the update left alone */
+			continue;
+		}
+		column_value(rel, &newtup, i, &values[nargs], &nulls[nargs]);
+		types[nargs] = rel->atttype[i];
+		nargs++;
+		appendStringInfo(&set, "%s%s = $%d", set.len ? ", " : "",
+						 column_name(rel, i), nargs);
+	}
+	initStringInfo(&cond);
+	append_key_condition(&cond, rel, has_old ? &oldtup : &newtup, &nargs,
+						 types, values, nulls, full);
+
+	initStringInfo(&sql);
+	if (full)
+		wrap_full(&sql, rel, psprintf("UPDATE %s SET %s", rel->target_sql, set.data), cond.data);
+	else
+		appendStringInfo(&sql, "UPDATE %s SET %s%s", rel->target_sql, set.data, cond.data);
+	run_plan(apply, rel, full || unchanged || has_old ? NULL : &rel->update_plan,
+			 sql.data, nargs, types, values, nulls, SPI_OK_UPDATE);
+}
+
+static void
+apply_delete(TsmApply *apply, StringInfo msg)
+{
+	LogicalRepTupleData oldtup;
+	StreamRel  *rel = rel_for(apply, logicalrep_read_delete(msg, &oldtup));
+	bool		full = rel->replident == REPLICA_IDENTITY_FULL;
+	Datum	   *values;
+	char	   *nulls;
+	Oid		   *types;
+	int			nargs = 0;
+	StringInfoData cond;
+	StringInfoData sql;
+
+	if (rel->mode != REL_APPLY)
+	{
+		if (rel->mode == REL_RECOPY)
+			note_recopy(apply, rel->chunk);
+		return;
+	}
+	check_tuple(rel, &oldtup);
+	values = palloc(sizeof(Datum) * rel->natts);
+	nulls = palloc(rel->natts);
+	types = palloc(sizeof(Oid) * rel->natts);
+	initStringInfo(&cond);
+	append_key_condition(&cond, rel, &oldtup, &nargs, types, values, nulls, full);
+	initStringInfo(&sql);
+	if (full)
+		wrap_full(&sql, rel, psprintf("DELETE FROM %s", rel->target_sql), cond.data);
+	else
+		appendStringInfo(&sql, "DELETE FROM %s%s", rel->target_sql, cond.data);
+	run_plan(apply, rel, full ? NULL : &rel->delete_plan, sql.data, nargs,
+			 types, values, nulls, SPI_OK_DELETE);
+}
+
+/*
+ * TRUNCATE: of a table, here too; of a chunk (TimescaleDB truncates one
+ * it compresses), noted: cutover copies the chunk again.
+ */
+static void
+apply_truncate(TsmApply *apply, StringInfo msg)
+{
+	bool		cascade;
+	bool		restart_seqs;
+	List	   *relids = logicalrep_read_truncate(msg, &cascade, &restart_seqs);
+	ListCell   *lc;
+
+	foreach(lc, relids)
+	{
+		StreamRel  *rel = rel_for(apply, lfirst_oid(lc));
+
+		if (rel->mode == REL_RECOPY)
+			note_recopy(apply, rel->chunk);
+		else if (rel->mode == REL_IGNORE)
+			continue;
+		else if (rel->is_chunk)
+			note_recopy(apply, rel->qualname);
+		else
+		{
+			SPI_connect();
+			if (SPI_execute(psprintf("TRUNCATE %s", rel->target_sql), false, 0) != SPI_OK_UTILITY)
+				elog(ERROR, "SPI_execute failed");
+			SPI_finish();
+		}
+	}
+}
+
+/*
+ * A logical message: tsmigrate's own (cutover's marker, through
+ * pg_logical_emit_message) is remembered; others are not ours.
+ */
+static void
+apply_message(TsmApply *apply, StringInfo msg)
+{
+	const char *prefix;
+	int			len;
+	const char *content;
+
+	(void) pq_getmsgbyte(msg);	/* flags */
+	(void) pq_getmsgint64(msg); /* lsn */
+	prefix = pq_getmsgstring(msg);
+	len = pq_getmsgint(msg, 4);
+	content = pq_getmsgbytes(msg, len);
+	if (strcmp(prefix, "tsmigrate") != 0 || len > 64)
+		return;
+	if (apply->marker)
+		pfree(apply->marker);
+	apply->marker = MemoryContextAlloc(apply->cxt, len + 1);
+	memcpy(apply->marker, content, len);
+	apply->marker[len] = '\0';
+}
+
+static void
+note_recopy(TsmApply *apply, const char *chunk)
+{
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
+	Datum		args[2];
+
+	args[0] = Int64GetDatum(apply->run_id);
+	args[1] = CStringGetTextDatum(chunk);
+	SPI_connect();
+	if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_chunk (run_id, chunk)"
+							  " VALUES ($1, $2) ON CONFLICT DO NOTHING",
+							  2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	SPI_finish();
+}
+
+/*
+ * Run one statement of a change, through the relation's cached plan when
+ * "cached" is given; a row an update or delete did not find is counted
+ * (verify shows what it means).
+ */
+static void
+run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached, const char *sql,
+		 int nargs, Oid *types, Datum *values, char *nulls, int expected)
+{
+	SPIPlanPtr	plan;
+	int			rc;
+
+	SPI_connect();
+	if (cached != NULL && *cached != NULL)
+		plan = *cached;
+	else
+	{
+		plan = SPI_prepare(sql, nargs, types);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (cached != NULL)
+		{
+			SPI_keepplan(plan);
+			*cached = plan;
+		}
+	}
+	rc = SPI_execute_plan(plan, values, nulls, false, 0);
+	if (rc != expected)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0 && expected != SPI_OK_INSERT)
+	{
+		apply->missed++;
+		ereport(LOG,
+				errmsg("tsmigrate stream: a row of table %s to %s was not found",
+					   rel->qualname, expected == SPI_OK_UPDATE ? "update" : "delete"));
+	}
+	if (cached == NULL)
+		SPI_freeplan(plan);
+	SPI_finish();
+}
