@@ -43,8 +43,10 @@
 #include "storage/latch.h"
 #include "storage/procarray.h"
 #include "utils/acl.h"
+#include "utils/hsearch.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 #include "utils/wait_event.h"
@@ -218,6 +220,29 @@ tsm_online_check(PGconn *conn, TsmSource *src)
 
 	schemas = published_schemas(conn);
 	has_ts = tsm_source_has_timescaledb(conn);
+
+	/*
+	 * Compression moves a chunk's rows to and from its compressed chunk:
+	 * the stream tells those moves from the application's writes by
+	 * TimescaleDB's markers around them.
+	 */
+	if (has_ts)
+	{
+		r = tsm_query(conn,
+					  "SELECT pg_catalog.current_setting('timescaledb.enable_compression_wal_markers', true)"
+					  "  FROM _timescaledb_catalog.hypertable h"
+					  " WHERE h.compressed_hypertable_id IS NOT NULL LIMIT 1",
+					  0, NULL, 1, "the source's compression markers");
+		if (r->nrows > 0 && (tsm_rows_value(r, 0, 0) == NULL ||
+							 strcmp(tsm_rows_value(r, 0, 0), "on") != 0))
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					errmsg("the source's TimescaleDB does not mark its compressions in the WAL"),
+					errdetail("The source has compressed hypertables; without the markers, rows moved by a compression would be taken for the application's."),
+					tsm_rows_value(r, 0, 0) == NULL ?
+					errhint("Upgrade TimescaleDB on the source, or migrate offline.") :
+					errhint("On the source: ALTER SYSTEM SET timescaledb.enable_compression_wal_markers = on; SELECT pg_reload_conf();"));
+	}
 	{
 		const char *params[1] = {schemas};
 
@@ -684,80 +709,188 @@ set_sequences(int64 run_id, PGconn *conn)
 	}
 }
 
+/* a chunk's name and whether it is compressed, on each side */
+#define CHUNK_KEY_SIZE (2 * NAMEDATALEN + 8)
+typedef struct ChunkState
+{
+	char		name[CHUNK_KEY_SIZE];	/* quoted, qualified */
+	bool		on_source;
+	bool		source_compressed;
+	bool		on_target;
+	bool		target_compressed;
+	bool		noted;			/* by the worker */
+} ChunkState;
+
+/* chunks of user hypertables, not compressed chunks: the same on both sides */
+static const char *const chunk_states_sql =
+"SELECT pg_catalog.format('%I.%I', ch.schema_name, ch.table_name),"
+"       ch.compressed_chunk_id IS NOT NULL"
+"  FROM _timescaledb_catalog.chunk ch"
+" WHERE NOT EXISTS (SELECT FROM _timescaledb_catalog.hypertable p"
+"                    WHERE p.compressed_hypertable_id OPERATOR(pg_catalog.=) ch.hypertable_id)";
+
+static ChunkState *
+chunk_state(HTAB *chunks, const char *name)
+{
+	if (name == NULL || strlen(name) >= CHUNK_KEY_SIZE)
+		return NULL;
+	return hash_search(chunks, name, HASH_ENTER, NULL);
+}
+
 /*
  * The chunks TimescaleDB changed underneath on the source during the
- * online phase (compressed, decompressed, truncated: noted by the
- * worker), copied again whole, now that the source is quiet: dropped
- * here, made again with the source's slices, and filled.  The compression
- * step then compresses what is compressed there.  Returns how many.
+ * online phase, copied again whole, now that the source is quiet: those
+ * the worker noted (rows moved by a decompression), those compressed on
+ * one side only (compressed or decompressed there), those the source no
+ * longer has (dropped by retention) and those it made that are not here.
+ * Each is dropped here (if this run made its hypertable), made again with
+ * the source's slices if the source has it, and filled as pull_chunks
+ * fills it, compressed as on the source.  Returns how many.
  */
 static int
 copy_changed_chunks(int64 run_id, TsmSource *src)
 {
-	char	   *id = psprintf(INT64_FORMAT, run_id);
-	char	   *list;
-	ArrayType  *wanted;
+	HTAB	   *chunks;
+	HASHCTL		ctl;
+	HASH_SEQ_STATUS seq;
+	ChunkState *cs;
 	PGconn	   *conn;
-	char	   *snapshot = NULL;
-	TsmCopyPlan *plan;
-	TsmHypertablesPull *pull;
-	int			n;
+	TsmRows    *r;
+	List	   *wanted = NIL;
+	int			n = 0;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	uint64		i;
 
-	list = tsm_local_query_value("SELECT pg_catalog.array_agg(chunk ORDER BY chunk)::pg_catalog.text"
-								 "  FROM tsmigrate.run_stream_chunk"
-								 " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
-								 id, NULL);
-	if (list == NULL)
+	if (!OidIsValid(get_namespace_oid("_timescaledb_catalog", true)))
 		return 0;
-	wanted = DatumGetArrayTypeP(DirectFunctionCall3(array_in, CStringGetDatum(list),
-													ObjectIdGetDatum(TEXTOID),
-													Int32GetDatum(-1)));
-	n = ArrayGetNItems(ARR_NDIM(wanted), ARR_DIMS(wanted));
+	conn = tsm_conn_open(src);
+	if (!tsm_source_has_timescaledb(conn))
+	{
+		tsm_conn_close(conn);
+		return 0;
+	}
+	ctl.keysize = CHUNK_KEY_SIZE;
+	ctl.entrysize = sizeof(ChunkState);
+	ctl.hcxt = CurrentMemoryContext;
+	chunks = hash_create("tsmigrate cutover chunks", 1024, &ctl,
+						 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+
+	r = tsm_query(conn, chunk_states_sql, 0, NULL, 2, "the source's chunks");
+	tsm_conn_close(conn);
+	for (i = 0; i < r->nrows; i++)
+		if ((cs = chunk_state(chunks, tsm_rows_get(r, i, 0))) != NULL)
+		{
+			cs->on_source = true;
+			cs->source_compressed = tsm_rows_bool(r, i, 1);
+		}
+
+	values[0] = Int64GetDatum(run_id);
+	SPI_connect();
+	if (SPI_execute(chunk_states_sql, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed");
+	for (i = 0; i < SPI_processed; i++)
+		if ((cs = chunk_state(chunks, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1))) != NULL)
+		{
+			cs->on_target = true;
+			cs->target_compressed =
+				strcmp(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2), "t") == 0;
+		}
+	if (SPI_execute_with_args("SELECT chunk FROM tsmigrate.run_stream_chunk"
+							  " WHERE run_id OPERATOR(pg_catalog.=) $1",
+							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	for (i = 0; i < SPI_processed; i++)
+		if ((cs = chunk_state(chunks, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1))) != NULL)
+			cs->noted = true;
+	SPI_finish();
 
 	/* dropped here, each the chunk of a hypertable this run made */
+	hash_seq_init(&seq, chunks);
+	while ((cs = hash_seq_search(&seq)) != NULL)
 	{
-		Datum	   *items;
-		bool	   *nulls;
-		int			nitems;
-		int			i;
+		Oid			relid;
+		char	   *parent;
 
-		deconstruct_array(wanted, TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, &nitems);
-		for (i = 0; i < nitems; i++)
+		CHECK_FOR_INTERRUPTS();
+		if (!cs->noted && cs->on_source == cs->on_target &&
+			cs->source_compressed == cs->target_compressed)
+			continue;
+		if (cs->on_source)
+			wanted = lappend(wanted, cs->name);
+		n++;
+		if (!cs->on_target)
+			continue;
+		relid = RangeVarGetRelid(makeRangeVarFromNameList(textToQualifiedNameList(cstring_to_text(cs->name))),
+								 NoLock, true);
+		parent = OidIsValid(relid) ?
+			tsm_local_query_value("SELECT pg_catalog.format('%I.%I', h.schema_name, h.table_name)"
+								  "  FROM _timescaledb_catalog.chunk c"
+								  "  JOIN _timescaledb_catalog.hypertable h"
+								  "    ON h.id OPERATOR(pg_catalog.=) c.hypertable_id"
+								  " WHERE pg_catalog.format('%I.%I', c.schema_name, c.table_name)"
+								  "       OPERATOR(pg_catalog.=) $1",
+								  cs->name, NULL) : NULL;
+		if (parent == NULL ||
+			tsm_local_query_value("SELECT 1 FROM tsmigrate.created_object"
+								  " WHERE owner OPERATOR(pg_catalog.=) CURRENT_USER"
+								  "   AND source OPERATOR(pg_catalog.=) $1"
+								  "   AND objid OPERATOR(pg_catalog.=) $2::pg_catalog.regclass",
+								  src->label, parent) == NULL)
+			continue;
+		SPI_connect();
+		if (SPI_execute(psprintf("DROP TABLE %s",
+								 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+															get_rel_name(relid))),
+						false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "SPI_execute failed");
+		SPI_finish();
+	}
+	if (n == 0)
+		return 0;
+
+	/*
+	 * Made again as the source has them: what reads the target's catalog
+	 * from here on must see the drops.
+	 */
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (wanted != NIL)
+	{
+		TsmHypertablesPull *pull = tsm_hypertables_begin(src, true);
+		Datum	   *items = palloc(sizeof(Datum) * list_length(wanted));
+		ListCell   *lc;
+		char	   *snapshot = NULL;
+		TsmCopyPlan *plan;
+		int			k = 0;
+
+		if (pull != NULL)
 		{
-			char	   *chunk = TextDatumGetCString(items[i]);
-			Oid			relid;
+			TsmHypertablesDone done;
 
-			relid = RangeVarGetRelid(makeRangeVarFromNameList(textToQualifiedNameList(cstring_to_text(chunk))),
-									 NoLock, true);
-			if (!OidIsValid(relid) || !tsm_target_is_chunk(chunk))
-				continue;
-			SPI_connect();
-			if (SPI_execute(psprintf("DROP TABLE %s",
-									 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-																get_rel_name(relid))),
-							false, 0) != SPI_OK_UTILITY)
-				elog(ERROR, "SPI_execute failed");
-			SPI_finish();
+			tsm_hypertables_chunks(pull, 0, tsm_hypertables_chunk_count(pull));
+			tsm_hypertables_end(pull, &done);
 		}
+		CommandCounterIncrement();
+
+		/* and filled, as pull_chunks fills them */
+		foreach(lc, wanted)
+			items[k++] = CStringGetTextDatum((char *) lfirst(lc));
+		conn = tsm_copy_open_source(src, 1, NULL, &snapshot);
+		plan = tsm_chunks_prepare(conn, construct_array(items, k, TEXTOID, -1, false,
+														TYPALIGN_INT));
+		tsm_copy_run_tasks(conn, src, snapshot, plan->tasks, plan->ntasks, 1, 0);
+		tsm_conn_command(conn, "COMMIT");
+		tsm_conn_close(conn);
+		tsm_chunks_attach(plan, 0);
+
+		/* compressed as on the source */
+		CommandCounterIncrement();
+		conn = tsm_conn_open(src);
+		(void) tsm_compress_chunks(conn, NULL);
+		tsm_conn_close(conn);
 	}
-
-	/* made again as the source has them (those it still has) */
-	pull = tsm_hypertables_begin(src, true);
-	if (pull != NULL)
-	{
-		TsmHypertablesDone done;
-
-		tsm_hypertables_chunks(pull, 0, tsm_hypertables_chunk_count(pull));
-		tsm_hypertables_end(pull, &done);
-	}
-
-	/* and filled, as pull_chunks fills them */
-	conn = tsm_copy_open_source(src, 1, NULL, &snapshot);
-	plan = tsm_chunks_prepare(conn, wanted);
-	tsm_copy_run_tasks(conn, src, snapshot, plan->tasks, plan->ntasks, 1, 0);
-	tsm_conn_command(conn, "COMMIT");
-	tsm_conn_close(conn);
-	tsm_chunks_attach(plan, 0);
+	PopActiveSnapshot();
 	return n;
 }
 

@@ -66,8 +66,8 @@
 typedef enum StreamRelMode
 {
 	REL_APPLY,					/* applied to "target" */
-	REL_RECOPY,					/* TimescaleDB's internals: copy "chunk" again */
-	REL_IGNORE,					/* an extension's own table */
+	REL_IGNORE,					/* an extension's own table, a compressed
+								 * chunk */
 } StreamRelMode;
 
 /* a source relation, as its last Relation message described it */
@@ -76,7 +76,6 @@ typedef struct StreamRel
 	LogicalRepRelId remoteid;	/* hash key */
 	StreamRelMode mode;
 	char	   *qualname;		/* quoted, as on the source */
-	char	   *chunk;			/* REL_RECOPY: the chunk to copy again */
 	Oid			target;			/* REL_APPLY: the relation written */
 	bool		is_chunk;		/* the source relation is a chunk of target */
 	char	   *target_name;	/* its quoted name */
@@ -110,6 +109,8 @@ struct TsmApply
 	int64		xacts;
 	int64		missed;			/* rows an update or delete did not find */
 	char	   *marker;			/* the last tsmigrate message seen */
+	int			compression;	/* inside TimescaleDB's (de)compression
+								 * markers */
 };
 
 static void apply_relation(TsmApply *apply, StringInfo msg);
@@ -125,6 +126,7 @@ static void apply_delete(TsmApply *apply, StringInfo msg);
 static void apply_truncate(TsmApply *apply, StringInfo msg);
 static void apply_message(TsmApply *apply, StringInfo msg);
 static void note_recopy(TsmApply *apply, const char *chunk);
+static bool compressing(TsmApply *apply, StreamRel *rel);
 static void run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached,
 					 const char *sql, int nargs, Oid *types, Datum *values,
 					 char *nulls, int expected);
@@ -226,6 +228,7 @@ tsm_apply_message(TsmApply *apply, StringInfo msg)
 							errcode(ERRCODE_PROTOCOL_VIOLATION),
 							errmsg("the source committed a transaction it did not begin"));
 				apply->in_remote_xact = false;
+				apply->compression = 0;
 				apply->last_commit = commit.end_lsn;
 				apply->last_committime = commit.committime;
 				replorigin_session_origin_lsn = commit.end_lsn;
@@ -351,17 +354,22 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 	{
 		TsmRows    *rows;
 
-		/* is it a compressed chunk of the source, and of which chunk? */
-		rows = tsm_query(apply->conn,
-						 "SELECT pg_catalog.format('%I.%I', uc.schema_name, uc.table_name)"
-						 "  FROM _timescaledb_catalog.chunk c"
-						 "  JOIN _timescaledb_catalog.chunk uc ON uc.compressed_chunk_id = c.id"
-						 " WHERE c.schema_name = $1 AND c.table_name = $2",
-						 2, params, 1, "the source's compressed chunks");
-		if (rows->nrows > 0)
+		/*
+		 * A compressed chunk: TimescaleDB's own copy of a chunk's rows,
+		 * changed only by compression, between its markers (below).  By
+		 * name too: a decompression drops it before it is asked about.
+		 */
+		if ((strncmp(remote->relname, "compress_hyper_", 15) == 0 &&
+			 strlen(remote->relname) > 21 &&
+			 strcmp(remote->relname + strlen(remote->relname) - 6, "_chunk") == 0) ||
+			tsm_query(apply->conn,
+					  "SELECT FROM _timescaledb_catalog.chunk c"
+					  "  JOIN _timescaledb_catalog.hypertable p"
+					  "    ON p.compressed_hypertable_id = c.hypertable_id"
+					  " WHERE c.schema_name = $1 AND c.table_name = $2",
+					  2, params, 0, "the source's compressed chunks")->nrows > 0)
 		{
-			rel->mode = REL_RECOPY;
-			rel->chunk = pstrdup(tsm_rows_get(rows, 0, 0));
+			rel->mode = REL_IGNORE;
 			return;
 		}
 		rows = tsm_query(apply->conn,
@@ -591,12 +599,8 @@ apply_insert(TsmApply *apply, StringInfo msg)
 	StringInfoData sql;
 	int			i;
 
-	if (rel->mode != REL_APPLY)
-	{
-		if (rel->mode == REL_RECOPY)
-			note_recopy(apply, rel->chunk);
+	if (rel->mode != REL_APPLY || compressing(apply, rel))
 		return;
-	}
 	check_tuple(rel, &tup);
 	values = palloc(sizeof(Datum) * rel->natts);
 	nulls = palloc(rel->natts);
@@ -724,12 +728,8 @@ apply_update(TsmApply *apply, StringInfo msg)
 	StringInfoData sql;
 	int			i;
 
-	if (rel->mode != REL_APPLY)
-	{
-		if (rel->mode == REL_RECOPY)
-			note_recopy(apply, rel->chunk);
+	if (rel->mode != REL_APPLY || compressing(apply, rel))
 		return;
-	}
 	check_tuple(rel, &newtup);
 	if (has_old)
 		check_tuple(rel, &oldtup);
@@ -777,12 +777,8 @@ apply_delete(TsmApply *apply, StringInfo msg)
 	StringInfoData cond;
 	StringInfoData sql;
 
-	if (rel->mode != REL_APPLY)
-	{
-		if (rel->mode == REL_RECOPY)
-			note_recopy(apply, rel->chunk);
+	if (rel->mode != REL_APPLY || compressing(apply, rel))
 		return;
-	}
 	check_tuple(rel, &oldtup);
 	values = palloc(sizeof(Datum) * rel->natts);
 	nulls = palloc(rel->natts);
@@ -814,9 +810,7 @@ apply_truncate(TsmApply *apply, StringInfo msg)
 	{
 		StreamRel  *rel = rel_for(apply, lfirst_oid(lc));
 
-		if (rel->mode == REL_RECOPY)
-			note_recopy(apply, rel->chunk);
-		else if (rel->mode == REL_IGNORE)
+		if (rel->mode == REL_IGNORE)
 			continue;
 		else if (rel->is_chunk)
 			note_recopy(apply, rel->qualname);
@@ -846,6 +840,26 @@ apply_message(TsmApply *apply, StringInfo msg)
 	prefix = pq_getmsgstring(msg);
 	len = pq_getmsgint(msg, 4);
 	content = pq_getmsgbytes(msg, len);
+
+	/*
+	 * TimescaleDB's markers around a compression or decompression
+	 * (timescaledb.enable_compression_wal_markers, tsl/src/compression/
+	 * wal_utils.h): the rows it moves between a chunk and its compressed
+	 * chunk are not the application's.
+	 */
+	if (strcmp(prefix, "::timescaledb-compression-start") == 0 ||
+		strcmp(prefix, "::timescaledb-decompression-start") == 0)
+	{
+		apply->compression++;
+		return;
+	}
+	if (strcmp(prefix, "::timescaledb-compression-end") == 0 ||
+		strcmp(prefix, "::timescaledb-decompression-end") == 0)
+	{
+		if (apply->compression > 0)
+			apply->compression--;
+		return;
+	}
 	if (strcmp(prefix, "tsmigrate") != 0 || len > 64)
 		return;
 	if (apply->marker)
@@ -853,6 +867,19 @@ apply_message(TsmApply *apply, StringInfo msg)
 	apply->marker = MemoryContextAlloc(apply->cxt, len + 1);
 	memcpy(apply->marker, content, len);
 	apply->marker[len] = '\0';
+}
+
+/*
+ * A change of a chunk inside TimescaleDB's (de)compression: not applied,
+ * the chunk noted, to be copied again whole at cutover.
+ */
+static bool
+compressing(TsmApply *apply, StreamRel *rel)
+{
+	if (apply->compression == 0 || !rel->is_chunk)
+		return false;
+	note_recopy(apply, rel->qualname);
+	return true;
 }
 
 static void

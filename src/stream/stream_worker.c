@@ -169,6 +169,8 @@ tsm_stream_worker_main(Datum main_arg)
 		proc_exit(0);
 	}
 	PG_END_TRY();
+	/* every commit of this session records the position of the source */
+	replorigin_session_origin = originid;
 	start = replorigin_session_get_progress(false);
 
 	PG_TRY();
