@@ -159,9 +159,8 @@ CREATE TABLE tsmigrate.run_stream (
     error       text
 );
 
--- Chunks that TimescaleDB changed underneath during an online run
--- (compressed, decompressed, truncated on the source): cutover copies them
--- again whole.
+-- Chunks that TimescaleDB changed underneath during an online run (rows it
+-- moved by a decompression on the source): cutover copies them again whole.
 CREATE TABLE tsmigrate.run_stream_chunk (
     run_id      bigint NOT NULL REFERENCES tsmigrate.run ON DELETE CASCADE,
     chunk       text NOT NULL,          -- quoted schema.name, as on the source
@@ -232,7 +231,8 @@ CREATE POLICY created_object_owner ON tsmigrate.created_object
     WITH CHECK (owner OPERATOR(pg_catalog.=) CURRENT_USER);
 
 -- One row per step and per relation of the current or last run; rows in
--- flight show the live counters of pg_stat_progress_copy.
+-- flight show the live counters of pg_stat_progress_copy, the stream step
+-- of an online run its lag (tsmigrate.stream_status asks the source).
 CREATE VIEW tsmigrate.progress WITH (security_invoker = true) AS
 WITH last_run AS (
     SELECT r.run_id, r.state AS run_state
@@ -251,8 +251,20 @@ SELECT s.run_id, s.ordinal, s.step, NULL::text AS relation, s.state,
        NULL::bigint AS rows_total, NULL::bigint AS bytes_total,
        COALESCE(s.finished, CASE WHEN s.started IS NOT NULL THEN pg_catalog.clock_timestamp() END)
            OPERATOR(pg_catalog.-) s.started AS elapsed,
-       NULL::interval AS time_left, s.detail, s.error
+       NULL::interval AS time_left,
+       CASE WHEN st.state OPERATOR(pg_catalog.=) 'streaming'
+            THEN pg_catalog.format('streaming: %s transactions applied, %s bytes and %s s behind what the worker received',
+                   COALESCE(st.applied_transactions, 0),
+                   COALESCE(pg_catalog.pg_wal_lsn_diff(st.received_lsn, st.applied_lsn), 0),
+                   CASE WHEN st.applied_lsn OPERATOR(pg_catalog.<) st.received_lsn
+                        THEN pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp()
+                                 OPERATOR(pg_catalog.-) st.last_commit_time), 1)
+                        ELSE 0 END)
+            ELSE s.detail END,
+       COALESCE(s.error, st.error)
   FROM tsmigrate.run_step s JOIN last_run USING (run_id)
+  LEFT JOIN tsmigrate.run_stream st
+         ON st.run_id OPERATOR(pg_catalog.=) s.run_id AND s.step OPERATOR(pg_catalog.=) 'stream'
 UNION ALL
 SELECT r.run_id, st.ordinal, 'data', r.relation, r.state,
        CASE WHEN r.state OPERATOR(pg_catalog.=) 'copying' THEN c.rows_done ELSE r.rows END,

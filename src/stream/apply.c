@@ -126,6 +126,7 @@ static void apply_delete(TsmApply *apply, StringInfo msg);
 static void apply_truncate(TsmApply *apply, StringInfo msg);
 static void apply_message(TsmApply *apply, StringInfo msg);
 static void note_recopy(TsmApply *apply, const char *chunk);
+
 static bool compressing(TsmApply *apply, StreamRel *rel);
 static void run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached,
 					 const char *sql, int nargs, Oid *types, Datum *values,
@@ -372,6 +373,22 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 			rel->mode = REL_IGNORE;
 			return;
 		}
+		/*
+		 * A chunk of a continuous aggregate's materialization, which the
+		 * source's refreshes write (online runs refuse such sources in their
+		 * checks: never applied).
+		 */
+		if (tsm_query(apply->conn,
+					  "SELECT FROM _timescaledb_catalog.chunk c"
+					  "  JOIN _timescaledb_catalog.continuous_agg ca"
+					  "    ON ca.mat_hypertable_id = c.hypertable_id"
+					  " WHERE c.schema_name = $1 AND c.table_name = $2",
+					  2, params, 0, "the source's materialization chunks")->nrows > 0)
+		{
+			rel->mode = REL_IGNORE;
+			return;
+		}
+
 		rows = tsm_query(apply->conn,
 						 "SELECT FROM _timescaledb_catalog.chunk c"
 						 "  JOIN _timescaledb_catalog.hypertable h ON h.id = c.hypertable_id"
@@ -882,6 +899,10 @@ compressing(TsmApply *apply, StreamRel *rel)
 	return true;
 }
 
+/*
+ * Note a chunk for cutover, in the transaction of the change: it is copied
+ * again whole.
+ */
 static void
 note_recopy(TsmApply *apply, const char *chunk)
 {
