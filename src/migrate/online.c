@@ -39,6 +39,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "nodes/parsenodes.h"
 #include "replication/origin.h"
 #include "storage/latch.h"
 #include "storage/procarray.h"
@@ -432,6 +433,12 @@ tsm_online_start_stream(int64 run_id)
 
 	if (row == NULL)
 		elog(ERROR, "online run " INT64_FORMAT " has no stream", run_id);
+	if (strcmp(tsm_rows_get(row, 0, 0), "abandoned") == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("online run " INT64_FORMAT " was abandoned", run_id),
+				errhint("To migrate again, drop what it created and DELETE FROM tsmigrate.run WHERE run_id = " INT64_FORMAT ".",
+						run_id));
 	if (strcmp(tsm_rows_get(row, 0, 0), "failed") == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -732,9 +739,15 @@ static const char *const chunk_states_sql =
 static ChunkState *
 chunk_state(HTAB *chunks, const char *name)
 {
+	ChunkState *cs;
+	bool		found;
+
 	if (name == NULL || strlen(name) >= CHUNK_KEY_SIZE)
 		return NULL;
-	return hash_search(chunks, name, HASH_ENTER, NULL);
+	cs = hash_search(chunks, name, HASH_ENTER, &found);
+	if (!found)
+		memset(((char *) cs) + CHUNK_KEY_SIZE, 0, sizeof(ChunkState) - CHUNK_KEY_SIZE);
+	return cs;
 }
 
 /*
@@ -909,7 +922,14 @@ tsmigrate_abandon(PG_FUNCTION_ARGS)
 	char	   *origin;
 	PGconn	   *conn;
 
-	SPI_connect();
+	/* it commits that the worker is to stop before stopping it */
+	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
+		castNode(CallContext, fcinfo->context)->atomic)
+		ereport(ERROR,
+				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				errmsg("tsmigrate.abandon cannot run inside a transaction block"),
+				errhint("Run CALL tsmigrate.abandon(...) on its own."));
+	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	run = tsm_local_query_value("SELECT r.run_id::pg_catalog.text FROM tsmigrate.run r"
 								"  JOIN tsmigrate.run_stream s USING (run_id)"
 								" WHERE r.source OPERATOR(pg_catalog.=) $1"
@@ -938,7 +958,9 @@ tsmigrate_abandon(PG_FUNCTION_ARGS)
 					  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", pg_strtoint64(run));
 	SPI_finish();
 	ereport(NOTICE,
-			errmsg("online run %s abandoned: its slot and publication are dropped on the source", run));
+			errmsg("online run %s abandoned: its slot and publication are dropped on the source", run),
+			errhint("What it copied stays; to migrate again, drop it and DELETE FROM tsmigrate.run WHERE run_id = %s.",
+					run));
 	PG_RETURN_VOID();
 }
 

@@ -120,6 +120,7 @@ static Oid	target_of(TsmApply *apply, const char *nspname, const char *relname,
 					  bool *is_chunk);
 static bool created_for_source(TsmApply *apply, Oid relid);
 static void map_columns(StreamRel *rel, LogicalRepRelation *remote);
+static void make_missing_chunks(void *arg);
 static void apply_insert(TsmApply *apply, StringInfo msg);
 static void apply_update(TsmApply *apply, StringInfo msg);
 static void apply_delete(TsmApply *apply, StringInfo msg);
@@ -333,6 +334,7 @@ static void
 classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 {
 	const char *params[2] = {remote->nspname, remote->relname};
+	TsmRows    *source_hypertable = NULL;
 
 	if (apply->conn == NULL)
 		apply->conn = tsm_conn_open_session(apply->src);
@@ -390,32 +392,53 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 		}
 
 		rows = tsm_query(apply->conn,
-						 "SELECT FROM _timescaledb_catalog.chunk c"
+						 "SELECT h.schema_name, h.table_name FROM _timescaledb_catalog.chunk c"
 						 "  JOIN _timescaledb_catalog.hypertable h ON h.id = c.hypertable_id"
 						 " WHERE c.schema_name = $1 AND c.table_name = $2"
-						 "   AND h.compressed_hypertable_id IS DISTINCT FROM -1"
 						 "   AND NOT EXISTS (SELECT FROM _timescaledb_catalog.hypertable p"
 						 "                    WHERE p.compressed_hypertable_id = h.id)",
-						 2, params, 0, "the source's chunks");
+						 2, params, 2, "the source's chunks");
 		if (rows->nrows > 0 &&
 			!OidIsValid(target_of(apply, remote->nspname, remote->relname, NULL)))
 		{
-			/* a chunk the source made during the online phase: make it here */
-			TsmHypertablesPull *pull = tsm_hypertables_begin(apply->src, true);
+			/*
+			 * A chunk the source made during the online phase: made here,
+			 * with its name.  It may not be made (a chunk of the same range
+			 * here, that the source dropped since): its rows then go where
+			 * the hypertable puts them, and cutover copies the source's
+			 * chunks that are not here, and drops those only here.
+			 */
+			ErrorData  *edata = tsm_subtransaction(make_missing_chunks, apply->src, true);
 
-			if (pull != NULL)
-			{
-				TsmHypertablesDone done;
-
-				tsm_hypertables_chunks(pull, 0, tsm_hypertables_chunk_count(pull));
-				tsm_hypertables_end(pull, &done);
-			}
+			if (edata != NULL)
+				ereport(LOG,
+						errmsg("tsmigrate stream: chunk %s of the source is not made here: %s",
+							   quote_qualified_identifier(remote->nspname, remote->relname),
+							   edata->message),
+						errdetail("Its rows are written through its hypertable; cutover copies the chunk."));
 			CommandCounterIncrement();
 		}
+		if (rows->nrows > 0)
+			source_hypertable = rows;
 	}
 
 	rel->mode = REL_APPLY;
 	rel->target = target_of(apply, remote->nspname, remote->relname, &rel->is_chunk);
+
+	/* a chunk not made here: its hypertable, if this run made it */
+	if (!OidIsValid(rel->target) && source_hypertable != NULL)
+	{
+		Oid			nspid = get_namespace_oid(tsm_rows_name(source_hypertable, 0, 0), true);
+		Oid			htid = OidIsValid(nspid) ?
+			get_relname_relid(tsm_rows_name(source_hypertable, 0, 1), nspid) : InvalidOid;
+
+		if (OidIsValid(htid) && created_for_source(apply, htid) &&
+			tsm_target_is_hypertable(htid))
+		{
+			rel->target = htid;
+			rel->is_chunk = true;
+		}
+	}
 	if (!OidIsValid(rel->target))
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -428,6 +451,21 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 								   get_rel_name(rel->target));
 	rel->target_sql = rel->is_chunk ? rel->target_name :
 		psprintf("ONLY %s", rel->target_name);
+}
+
+/* the source's chunks that are not here, made here (timescale/) */
+static void
+make_missing_chunks(void *arg)
+{
+	TsmHypertablesPull *pull = tsm_hypertables_begin((TsmSource *) arg, true);
+
+	if (pull != NULL)
+	{
+		TsmHypertablesDone done;
+
+		tsm_hypertables_chunks(pull, 0, tsm_hypertables_chunk_count(pull));
+		tsm_hypertables_end(pull, &done);
+	}
 }
 
 /*

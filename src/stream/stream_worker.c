@@ -150,7 +150,13 @@ tsm_stream_worker_main(Datum main_arg)
 	originid = replorigin_by_name(run.origin, true);
 	if (originid == InvalidRepOriginId)
 		originid = replorigin_create(run.origin);
-	src = tsm_source_resolve(run.source);
+	/* for the worker's life, not the transaction's */
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+
+		src = tsm_source_resolve(run.source);
+		MemoryContextSwitchTo(oldcxt);
+	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 
