@@ -472,6 +472,7 @@ run_steps(TsmRun *run)
 
 		if (state == TSM_STEP_DONE || state == TSM_STEP_SKIPPED)
 			continue;
+
 		/*
 		 * An online run streams until tsmigrate.cutover() goes on; called
 		 * again (after a restart of the target), migrate starts its worker

@@ -209,9 +209,9 @@ tsm_online_check(PGconn *conn, TsmSource *src)
 	has_ts = tsm_source_has_timescaledb(conn);
 
 	/*
-	 * Continuous aggregates: the stream would write their hypertables'
-	 * rows without the invalidations that refresh them, and their
-	 * materializations change by the source's refreshes: not followed yet.
+	 * Continuous aggregates: the stream would write their hypertables' rows
+	 * without the invalidations that refresh them, and their materializations
+	 * change by the source's refreshes: not followed yet.
 	 */
 	if (has_ts &&
 		tsm_query(conn, "SELECT FROM _timescaledb_catalog.continuous_agg LIMIT 1",
@@ -223,9 +223,9 @@ tsm_online_check(PGconn *conn, TsmSource *src)
 				errhint("Migrate this source offline: migrate(online => false)."));
 
 	/*
-	 * Compression moves a chunk's rows to and from its compressed chunk:
-	 * the stream tells those moves from the application's writes by
-	 * TimescaleDB's markers around them.
+	 * Compression moves a chunk's rows to and from its compressed chunk: the
+	 * stream tells those moves from the application's writes by TimescaleDB's
+	 * markers around them.
 	 */
 	if (has_ts)
 	{
@@ -449,7 +449,7 @@ tsm_online_start_stream(int64 run_id)
 		return psprintf("streaming, worker %s", tsm_rows_value(row, 0, 1));
 
 	run_update("UPDATE tsmigrate.run_stream SET state = 'streaming'"
-					  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", run_id);
+			   " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", run_id);
 	/* the worker reads the row: it must be committed */
 	SPI_commit();
 	if (!tsm_stream_worker_start(run_id, &pid))
@@ -586,7 +586,7 @@ tsm_online_cutover(int64 run_id, TsmSource *src, bool force)
 	replorigin_drop_by_name(tsm_rows_get(row, 0, 5), true, true);
 	chunks = copy_changed_chunks(run_id, src);
 	run_update("UPDATE tsmigrate.run_stream SET state = 'done', worker_pid = NULL"
-					  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", run_id);
+			   " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", run_id);
 	return chunks > 0 ? psprintf("every change applied, %d chunks copied again", chunks) :
 		pstrdup("every change applied");
 }
@@ -659,8 +659,8 @@ stop_worker(int64 run_id)
 								" WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
 								id, NULL);
 	run_update("UPDATE tsmigrate.run_stream SET state = 'stopped'"
-					  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8"
-					  "   AND state OPERATOR(pg_catalog.=) 'streaming'", run_id);
+			   " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8"
+			   "   AND state OPERATOR(pg_catalog.=) 'streaming'", run_id);
 	SPI_commit();
 	if (worker_alive(pid))
 		(void) tsm_local_query_value("SELECT pg_catalog.pg_terminate_backend($1::pg_catalog.int4, 10000)::pg_catalog.text",
@@ -863,8 +863,8 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 		return 0;
 
 	/*
-	 * Made again as the source has them: what reads the target's catalog
-	 * from here on must see the drops.
+	 * Made again as the source has them: what reads the target's catalog from
+	 * here on must see the drops.
 	 */
 	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -952,10 +952,10 @@ tsmigrate_abandon(PG_FUNCTION_ARGS)
 	tsm_conn_close(conn);
 	replorigin_drop_by_name(origin, true, true);
 	run_update("UPDATE tsmigrate.run_stream SET state = 'abandoned', worker_pid = NULL"
-					  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", pg_strtoint64(run));
+			   " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", pg_strtoint64(run));
 	run_update("UPDATE tsmigrate.run SET state = 'failed', error = 'abandoned',"
-					  " finished = pg_catalog.clock_timestamp()"
-					  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", pg_strtoint64(run));
+			   " finished = pg_catalog.clock_timestamp()"
+			   " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", pg_strtoint64(run));
 	SPI_finish();
 	ereport(NOTICE,
 			errmsg("online run %s abandoned: its slot and publication are dropped on the source", run),

@@ -79,8 +79,8 @@ typedef struct StreamRel
 	Oid			target;			/* REL_APPLY: the relation written */
 	bool		is_chunk;		/* the source relation is a chunk of target */
 	char	   *target_name;	/* its quoted name */
-	char	   *target_sql;		/* in UPDATE and DELETE: with ONLY, but for
-								 * a hypertable */
+	char	   *target_sql;		/* in UPDATE and DELETE: with ONLY, but for a
+								 * hypertable */
 	char		replident;
 	int			natts;
 	AttrNumber *attnum;			/* target column of each remote column */
@@ -359,8 +359,8 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 
 		/*
 		 * A compressed chunk: TimescaleDB's own copy of a chunk's rows,
-		 * changed only by compression, between its markers (below).  By
-		 * name too: a decompression drops it before it is asked about.
+		 * changed only by compression, between its markers (below).  By name
+		 * too: a decompression drops it before it is asked about.
 		 */
 		if ((strncmp(remote->relname, "compress_hyper_", 15) == 0 &&
 			 strlen(remote->relname) > 21 &&
@@ -375,6 +375,7 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 			rel->mode = REL_IGNORE;
 			return;
 		}
+
 		/*
 		 * A chunk of a continuous aggregate's materialization, which the
 		 * source's refreshes write (online runs refuse such sources in their
