@@ -159,11 +159,14 @@ CREATE TABLE tsmigrate.run_stream (
     error       text
 );
 
--- Chunks that TimescaleDB changed underneath during an online run (rows it
--- moved by a decompression on the source): cutover copies them again whole.
+-- Chunks an online run's stream wrote into: cutover refreshes their
+-- continuous aggregates over their ranges; those that TimescaleDB changed
+-- underneath (rows it moved by a decompression on the source), and the
+-- materializations it refreshed, it copies again whole ("recopy").
 CREATE TABLE tsmigrate.run_stream_chunk (
     run_id      bigint NOT NULL REFERENCES tsmigrate.run ON DELETE CASCADE,
     chunk       text NOT NULL,          -- quoted schema.name, as on the source
+    recopy      boolean NOT NULL DEFAULT true,
     PRIMARY KEY (run_id, chunk)
 );
 

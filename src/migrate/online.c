@@ -128,6 +128,7 @@ static void drop_on_source(PGconn *conn, const char *name);
 static void wait_for_marker(int64 run_id, PGconn *conn);
 static void set_sequences(int64 run_id, PGconn *conn);
 static int	copy_changed_chunks(int64 run_id, TsmSource *src);
+static int	refresh_caggs(int64 run_id, PGconn *conn);
 
 /*
  * tsm_online_check
@@ -209,20 +210,6 @@ tsm_online_check(PGconn *conn, TsmSource *src)
 	has_ts = tsm_source_has_timescaledb(conn);
 
 	/*
-	 * Continuous aggregates: the stream would write their hypertables' rows
-	 * without the invalidations that refresh them, and their materializations
-	 * change by the source's refreshes: not followed yet.
-	 */
-	if (has_ts &&
-		tsm_query(conn, "SELECT FROM _timescaledb_catalog.continuous_agg LIMIT 1",
-				  0, NULL, 0, "the source's continuous aggregates")->nrows > 0)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("online migration does not support continuous aggregates yet"),
-				errdetail("The source has continuous aggregates; what the stream writes would not reach them."),
-				errhint("Migrate this source offline: migrate(online => false)."));
-
-	/*
 	 * Compression moves a chunk's rows to and from its compressed chunk: the
 	 * stream tells those moves from the application's writes by TimescaleDB's
 	 * markers around them.
@@ -265,7 +252,7 @@ tsm_online_check(PGconn *conn, TsmSource *src)
 							  r->nrows, r->nrows),
 				errdetail("With the run's publication, the source would refuse their updates and deletes: %s%s.",
 						  list.data, r->nrows > 10 ? ", ..." : ""),
-				errhint("Give each a primary key, or ALTER TABLE ... REPLICA IDENTITY FULL, on the source; then migrate again."));
+				errhint("Give each a primary key, or ALTER TABLE ... REPLICA IDENTITY FULL, on the source (for a continuous aggregate's _materialized_hypertable, REPLICA IDENTITY FULL: its refreshes delete rows); then migrate again."));
 	}
 }
 
@@ -533,6 +520,7 @@ tsm_online_cutover(int64 run_id, TsmSource *src, bool force)
 	int			nwriters = 0;
 	int			nothers = 0;
 	int			chunks;
+	int			caggs;
 	int			i;
 
 	row = stream_row(run_id);
@@ -582,13 +570,24 @@ tsm_online_cutover(int64 run_id, TsmSource *src, bool force)
 	stop_worker(run_id);
 	set_sequences(run_id, conn);
 	drop_on_source(conn, tsm_rows_get(row, 0, 4));
+	caggs = refresh_caggs(run_id, conn);
 	tsm_conn_close(conn);
 	replorigin_drop_by_name(tsm_rows_get(row, 0, 5), true, true);
 	chunks = copy_changed_chunks(run_id, src);
+
+	/* the refreshed aggregates' state, as the source has it now */
+	if (caggs > 0)
+	{
+		conn = tsm_conn_open(src);
+		tsm_conn_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+		tsm_caggs_finish(conn, NULL);
+		tsm_conn_command(conn, "COMMIT");
+		tsm_conn_close(conn);
+	}
 	run_update("UPDATE tsmigrate.run_stream SET state = 'done', worker_pid = NULL"
 			   " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", run_id);
-	return chunks > 0 ? psprintf("every change applied, %d chunks copied again", chunks) :
-		pstrdup("every change applied");
+	return psprintf("every change applied, %d chunks copied again, %d continuous aggregates refreshed",
+					chunks, caggs);
 }
 
 /*
@@ -798,9 +797,10 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 			cs->source_compressed = tsm_rows_bool(r, i, 1);
 		}
 
+	/* read with a new snapshot: what this call noted and dropped so far */
 	values[0] = Int64GetDatum(run_id);
 	SPI_connect();
-	if (SPI_execute(chunk_states_sql, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute(chunk_states_sql, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed");
 	for (i = 0; i < SPI_processed; i++)
 		if ((cs = chunk_state(chunks, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1))) != NULL)
@@ -810,8 +810,8 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 				strcmp(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2), "t") == 0;
 		}
 	if (SPI_execute_with_args("SELECT chunk FROM tsmigrate.run_stream_chunk"
-							  " WHERE run_id OPERATOR(pg_catalog.=) $1",
-							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+							  " WHERE run_id OPERATOR(pg_catalog.=) $1 AND recopy",
+							  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	for (i = 0; i < SPI_processed; i++)
 		if ((cs = chunk_state(chunks, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1))) != NULL)
@@ -836,11 +836,17 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 			continue;
 		relid = RangeVarGetRelid(makeRangeVarFromNameList(textToQualifiedNameList(cstring_to_text(cs->name))),
 								 NoLock, true);
+		/* its hypertable; a materialization's: its aggregate's hypertable */
 		parent = OidIsValid(relid) ?
-			tsm_local_query_value("SELECT pg_catalog.format('%I.%I', h.schema_name, h.table_name)"
+			tsm_local_query_value("SELECT pg_catalog.format('%I.%I', COALESCE(rh.schema_name, h.schema_name),"
+								  "                         COALESCE(rh.table_name, h.table_name))"
 								  "  FROM _timescaledb_catalog.chunk c"
 								  "  JOIN _timescaledb_catalog.hypertable h"
 								  "    ON h.id OPERATOR(pg_catalog.=) c.hypertable_id"
+								  "  LEFT JOIN _timescaledb_catalog.continuous_agg ca"
+								  "    ON ca.mat_hypertable_id OPERATOR(pg_catalog.=) h.id"
+								  "  LEFT JOIN _timescaledb_catalog.hypertable rh"
+								  "    ON rh.id OPERATOR(pg_catalog.=) ca.raw_hypertable_id"
 								  " WHERE pg_catalog.format('%I.%I', c.schema_name, c.table_name)"
 								  "       OPERATOR(pg_catalog.=) $1",
 								  cs->name, NULL) : NULL;
@@ -905,6 +911,149 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 	}
 	PopActiveSnapshot();
 	return n;
+}
+
+/*
+ * The continuous aggregates of the chunks the stream wrote into: the
+ * stream wrote with session_replication_role = replica, in which
+ * TimescaleDB's invalidation triggers do not fire, and left out what the
+ * source's own refreshes wrote.  So, with the source quiet, each is
+ * refreshed on the source over those chunks' time range (a CALL of its
+ * own there: a refresh commits), and its materialization's chunks are
+ * noted, to be copied again here with the rest, and its refresh state
+ * after them (tsm_online_cutover).  Returns how many.
+ */
+static int
+refresh_caggs(int64 run_id, PGconn *conn)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	List	   *calls = NIL;
+	List	   *views = NIL;
+	MemoryContext outer = CurrentMemoryContext;
+	TsmRows    *r;
+	const char *params[1];
+	StringInfoData list;
+	char	   *tsschema;
+	ListCell   *lc;
+	uint64		i;
+
+	if (!OidIsValid(get_namespace_oid("_timescaledb_catalog", true)))
+		return 0;
+	r = tsm_query(conn,
+				  "SELECT n.nspname FROM pg_catalog.pg_extension e"
+				  "  JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
+				  " WHERE e.extname = 'timescaledb'",
+				  0, NULL, 1, "the source's TimescaleDB");
+	if (r->nrows == 0)
+		return 0;
+	tsschema = pstrdup(tsm_rows_name(r, 0, 0));
+
+	/* each aggregate, over the time range of the chunks written */
+	values[0] = Int64GetDatum(run_id);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT pg_catalog.format('%I.%I', ca.user_view_schema, ca.user_view_name),"
+							  "       d.column_type::pg_catalog.regtype::pg_catalog.text,"
+							  "       pg_catalog.min(ds.range_start), pg_catalog.max(ds.range_end)"
+							  "  FROM tsmigrate.run_stream_chunk r"
+							  "  JOIN _timescaledb_catalog.chunk c"
+							  "    ON pg_catalog.format('%I.%I', c.schema_name, c.table_name) OPERATOR(pg_catalog.=) r.chunk"
+							  "  JOIN _timescaledb_catalog.chunk_constraint cc ON cc.chunk_id OPERATOR(pg_catalog.=) c.id"
+							  "  JOIN _timescaledb_catalog.dimension_slice ds ON ds.id OPERATOR(pg_catalog.=) cc.dimension_slice_id"
+							  "  JOIN _timescaledb_catalog.dimension d ON d.id OPERATOR(pg_catalog.=) ds.dimension_id"
+							  "   AND d.interval_length IS NOT NULL"
+							  "  JOIN _timescaledb_catalog.continuous_agg ca"
+							  "    ON ca.raw_hypertable_id OPERATOR(pg_catalog.=) c.hypertable_id"
+							  " WHERE r.run_id OPERATOR(pg_catalog.=) $1"
+							  " GROUP BY 1, 2 ORDER BY 1",
+							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *view = SPI_getvalue(tup, desc, 1);
+		char	   *type = SPI_getvalue(tup, desc, 2);
+		char	   *bounds[2] = {SPI_getvalue(tup, desc, 3), SPI_getvalue(tup, desc, 4)};
+		char	   *args[2];
+		int			b;
+		MemoryContext oldcxt;
+
+		if (view == NULL || type == NULL)
+			continue;
+		oldcxt = MemoryContextSwitchTo(outer);
+		for (b = 0; b < 2; b++)
+		{
+			int64		v = bounds[b] ? pg_strtoint64(bounds[b]) : (b == 0 ? PG_INT64_MIN : PG_INT64_MAX);
+
+			/* a slice's internal time, in the column's type; open: none */
+			if (v == PG_INT64_MIN || v == PG_INT64_MAX)
+				args[b] = "NULL";
+			else if (strcmp(type, "timestamp with time zone") == 0)
+				args[b] = psprintf("_timescaledb_functions.to_timestamp(" INT64_FORMAT ")", v);
+			else if (strcmp(type, "timestamp without time zone") == 0)
+				args[b] = psprintf("_timescaledb_functions.to_timestamp_without_timezone(" INT64_FORMAT ")", v);
+			else if (strcmp(type, "date") == 0)
+				args[b] = psprintf("_timescaledb_functions.to_date(" INT64_FORMAT ")", v);
+			else
+				args[b] = psprintf(INT64_FORMAT "::%s", v, quote_identifier(type));
+		}
+		views = lappend(views, pstrdup(view));
+		calls = lappend(calls, psprintf("CALL %s.refresh_continuous_aggregate(%s::pg_catalog.regclass, %s, %s)",
+										quote_identifier(tsschema), quote_literal_cstr(view),
+										args[0], args[1]));
+		MemoryContextSwitchTo(oldcxt);
+	}
+	SPI_finish();
+	if (calls == NIL)
+		return 0;
+
+	foreach(lc, calls)
+	{
+		CHECK_FOR_INTERRUPTS();
+		tsm_conn_command(conn, (char *) lfirst(lc));
+	}
+
+	/* their materializations' chunks, to be copied again */
+	initStringInfo(&list);
+	appendStringInfoChar(&list, '{');
+	foreach(lc, views)
+	{
+		const char *v;
+
+		appendStringInfo(&list, "%s\"", list.len > 1 ? "," : "");
+		for (v = lfirst(lc); *v; v++)
+		{
+			if (*v == '"' || *v == '\\')
+				appendStringInfoChar(&list, '\\');
+			appendStringInfoChar(&list, *v);
+		}
+		appendStringInfoChar(&list, '"');
+	}
+	appendStringInfoChar(&list, '}');
+	params[0] = list.data;
+	r = tsm_query(conn,
+				  "SELECT pg_catalog.format('%I.%I', c.schema_name, c.table_name)"
+				  "  FROM _timescaledb_catalog.chunk c"
+				  "  JOIN _timescaledb_catalog.continuous_agg ca ON ca.mat_hypertable_id = c.hypertable_id"
+				  " WHERE pg_catalog.format('%I.%I', ca.user_view_schema, ca.user_view_name)"
+				  "       = ANY ($1::pg_catalog.text[])",
+				  1, params, 1, "the source's materialization chunks");
+	for (i = 0; i < r->nrows; i++)
+	{
+		Oid			argtypes[2] = {INT8OID, TEXTOID};
+		Datum		args[2];
+
+		args[0] = Int64GetDatum(run_id);
+		args[1] = CStringGetTextDatum(tsm_rows_get(r, i, 0));
+		SPI_connect();
+		if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_chunk (run_id, chunk, recopy)"
+								  " VALUES ($1, $2, true) ON CONFLICT (run_id, chunk) DO UPDATE SET recopy = true",
+								  2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "SPI_execute_with_args failed");
+		SPI_finish();
+	}
+	return list_length(calls);
 }
 
 /*

@@ -78,6 +78,7 @@ typedef struct StreamRel
 	char	   *qualname;		/* quoted, as on the source */
 	Oid			target;			/* REL_APPLY: the relation written */
 	bool		is_chunk;		/* the source relation is a chunk of target */
+	bool		written;		/* is_chunk: noted as written by this worker */
 	char	   *target_name;	/* its quoted name */
 	char	   *target_sql;		/* in UPDATE and DELETE: with ONLY, but for a
 								 * hypertable */
@@ -127,6 +128,8 @@ static void apply_delete(TsmApply *apply, StringInfo msg);
 static void apply_truncate(TsmApply *apply, StringInfo msg);
 static void apply_message(TsmApply *apply, StringInfo msg);
 static void note_recopy(TsmApply *apply, const char *chunk);
+static void note_chunk(TsmApply *apply, const char *chunk, bool recopy);
+static void note_written(TsmApply *apply, StreamRel *rel);
 
 static bool compressing(TsmApply *apply, StreamRel *rel);
 static void run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached,
@@ -378,8 +381,8 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 
 		/*
 		 * A chunk of a continuous aggregate's materialization, which the
-		 * source's refreshes write (online runs refuse such sources in their
-		 * checks: never applied).
+		 * source's refreshes write: cutover refreshes the aggregates there
+		 * over what the stream wrote, and copies the materializations again.
 		 */
 		if (tsm_query(apply->conn,
 					  "SELECT FROM _timescaledb_catalog.chunk c"
@@ -939,23 +942,42 @@ compressing(TsmApply *apply, StreamRel *rel)
 }
 
 /*
- * Note a chunk for cutover, in the transaction of the change: it is copied
- * again whole.
+ * Note a chunk for cutover, in the transaction of the change: written (its
+ * continuous aggregates are refreshed over its range), or to be copied
+ * again whole ("recopy").
  */
 static void
-note_recopy(TsmApply *apply, const char *chunk)
+note_chunk(TsmApply *apply, const char *chunk, bool recopy)
 {
-	Oid			argtypes[2] = {INT8OID, TEXTOID};
-	Datum		args[2];
+	Oid			argtypes[3] = {INT8OID, TEXTOID, BOOLOID};
+	Datum		args[3];
 
 	args[0] = Int64GetDatum(apply->run_id);
 	args[1] = CStringGetTextDatum(chunk);
+	args[2] = BoolGetDatum(recopy);
 	SPI_connect();
-	if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_chunk (run_id, chunk)"
-							  " VALUES ($1, $2) ON CONFLICT DO NOTHING",
-							  2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+	if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_chunk AS n (run_id, chunk, recopy)"
+							  " VALUES ($1, $2, $3) ON CONFLICT (run_id, chunk) DO UPDATE"
+							  " SET recopy = n.recopy OR excluded.recopy",
+							  3, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	SPI_finish();
+}
+
+static void
+note_recopy(TsmApply *apply, const char *chunk)
+{
+	note_chunk(apply, chunk, true);
+}
+
+/* a change applied to a chunk: noted once per worker */
+static void
+note_written(TsmApply *apply, StreamRel *rel)
+{
+	if (!rel->is_chunk || rel->written)
+		return;
+	note_chunk(apply, rel->qualname, false);
+	rel->written = true;
 }
 
 /*
@@ -987,6 +1009,7 @@ run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached, const char *sql,
 	rc = SPI_execute_plan(plan, values, nulls, false, 0);
 	if (rc != expected)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	note_written(apply, rel);
 	if (SPI_processed == 0 && expected != SPI_OK_INSERT)
 	{
 		apply->missed++;
