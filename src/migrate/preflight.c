@@ -285,25 +285,6 @@ figures(PGconn *conn, List **rows)
 }
 
 /*
- * tsm_preflight_add_row
- *		One more row; "blocks" counts only when not "ok".
- */
-void
-tsm_preflight_add_row(List **rows, const char *check, const char *object, bool ok,
-					  bool blocks, const char *detail, const char *fix)
-{
-	TsmPreflightRow *row = palloc(sizeof(TsmPreflightRow));
-
-	row->check = pstrdup(check);
-	row->object = pstrdup(object);
-	row->ok = ok;
-	row->blocks = !ok && blocks;
-	row->detail = detail;
-	row->fix = fix;
-	*rows = lappend(*rows, row);
-}
-
-/*
  * Would this server find the library "probin" names?  As dfmgr.c looks
  * for it, without loading it: an absolute path as it is (with the shared
  * library suffix or without); "$libdir/name" in the package library
