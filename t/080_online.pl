@@ -138,12 +138,12 @@ sub marker_arrives
 # The same on both sides: each table's rows (in key order, or whole rows
 # for the table without a key), with a count of its distinct keys.
 my %digest = (
-	accounts => q{SELECT count(*), count(DISTINCT id), md5(string_agg(t::text, E'\n' ORDER BY id)) FROM accounts t},
+	accounts => q{SELECT count(*), count(DISTINCT id), md5(string_agg(md5(t::text), '' ORDER BY id)) FROM accounts t},
 	ledger => q{SELECT count(*), count(DISTINCT (account_id, entry)),
-	                   md5(string_agg(t::text, E'\n' ORDER BY account_id, entry)) FROM ledger t},
-	events_log => q{SELECT count(*), count(DISTINCT n), md5(string_agg(t::text, E'\n' ORDER BY t::text)) FROM events_log t},
-	workload => q{SELECT count(*), count(DISTINCT id), md5(string_agg(t::text, E'\n' ORDER BY id)) FROM workload t},
-	readings => q{SELECT count(*), count(DISTINCT id), md5(string_agg(t::text, E'\n' ORDER BY id, time)) FROM readings t},
+	                   md5(string_agg(md5(t::text), '' ORDER BY account_id, entry)) FROM ledger t},
+	events_log => q{SELECT count(*), count(DISTINCT n), md5(string_agg(md5(t::text), '' ORDER BY t::text)) FROM events_log t},
+	workload => q{SELECT count(*), count(DISTINCT id), md5(string_agg(md5(t::text), '' ORDER BY id)) FROM workload t},
+	readings => q{SELECT count(*), count(DISTINCT id), md5(string_agg(md5(t::text), '' ORDER BY id, time)) FROM readings t},
 );
 my $chunk_ranges = q{
 	SELECT string_agg((range_start AT TIME ZONE 'UTC') || '..' || (range_end AT TIME ZONE 'UTC')
@@ -157,7 +157,7 @@ my @sequences = qw(accounts_id_seq ledger_entry reading_id);
 
 # --- the source ---------------------------------------------------------------
 #
-# accounts: 500,000 rows, bigserial key, a toasted note on the rows whose
+# accounts: 800,000 rows, bigserial key, a toasted note on the rows whose
 # id ends in 000 or 001; ledger: a composite key; events_log: REPLICA
 # IDENTITY FULL and no key (some notes toasted); workload: how many days
 # after 2024-01-01 the workload writes readings into (the test moves it on
@@ -174,8 +174,8 @@ $source->safe_psql($db, q{
 		SELECT g, 'account ' || g, g % 1000, md5(g::text) || md5((-g)::text),
 		       CASE WHEN g % 1000 IN (0, 1)
 		            THEN (SELECT string_agg(md5(g || '-' || i), '') FROM generate_series(1, 200) i) END
-		  FROM generate_series(1, 500000) g;
-	SELECT setval('accounts_id_seq', 500000);
+		  FROM generate_series(1, 800000) g;
+	SELECT setval('accounts_id_seq', 800000);
 	CREATE SEQUENCE ledger_entry START 100;
 	CREATE TABLE ledger (account_id bigint, entry int, amount int NOT NULL,
 		PRIMARY KEY (account_id, entry));
@@ -216,9 +216,9 @@ my $tmp = PostgreSQL::Test::Utils::tempdir();
 my $script = "$tmp/workload.sql";
 open my $fh, '>', $script or die "$script: $!";
 print $fh <<'EOS';
-\set aid 2 * random(1, 250000) - :client_id
-\set did 2 * random(1, 250000) - :client_id
-\set big 1000 * random(1, 499) + :client_id
+\set aid 2 * random(1, 400000) - :client_id
+\set did 2 * random(1, 400000) - :client_id
+\set big 1000 * random(1, 799) + :client_id
 \set acct 2 * random(1, 10000) - :client_id
 \set acct2 2 * random(1, 10000) - :client_id
 \set e random(1, 5)
@@ -249,7 +249,7 @@ my $committed_sql = "SELECT count(*) FROM readings WHERE id > $fixture_readings"
 my $pgbench = IPC::Run::start(
 	[
 		$source->installed_command('pgbench'), '-n', '-f', $script,
-		'-c', '2', '-j', '1', '-R', '30', '-T', '900',
+		'-c', '2', '-j', '1', '-R', '50', '-T', '900',
 		'-h', $source->host, '-p', $source->port, $db
 	],
 	'<', \undef, '>', "$tmp/pgbench.out", '2>', "$tmp/pgbench.err");
@@ -408,6 +408,10 @@ subtest 'the target restarted while the source is written' => sub {
 	is($s->{state}, 'streaming', 'streaming again') or diag explain $s;
 	$streaming = $s->{state} eq 'streaming';
 	$not_streaming = "not streaming after the target restarted: state '$s->{state}', error '$s->{error}'";
+	# the stream goes on under the workload for a while
+	my $so_far = $source->safe_psql($db, $committed_sql);
+	ok($source->poll_query_until($db, "SELECT ($committed_sql) >= $so_far + 200"),
+		'the workload commits 200 more transactions');
 	ok(marker_arrives('after the target restarted'),
 		'a row inserted on the source reaches the target again');
 	ok( $source->poll_query_until($db,
