@@ -263,8 +263,8 @@ SELECT s.run_id, s.ordinal, s.step, NULL::text AS relation, s.state,
                         THEN pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp()
                                  OPERATOR(pg_catalog.-) st.last_commit_time), 1)
                         ELSE 0 END)
-            ELSE s.detail END,
-       COALESCE(s.error, st.error)
+            ELSE s.detail END AS detail,
+       COALESCE(s.error, st.error) AS error
   FROM tsmigrate.run_step s JOIN last_run USING (run_id)
   LEFT JOIN tsmigrate.run_stream st
          ON st.run_id OPERATOR(pg_catalog.=) s.run_id AND s.step OPERATOR(pg_catalog.=) 'stream'

@@ -154,6 +154,7 @@ typedef struct TsmStep
 	const char *name;
 	StepFunction run;
 	bool		commits;		/* commits on its own, guarding each piece */
+	bool		online_only;	/* a step of online runs only */
 } TsmStep;
 
 static char *step_checks(TsmRun *run);
@@ -172,19 +173,19 @@ static char *step_verify(TsmRun *run);
 
 
 static const TsmStep steps[] = {
-	{"checks", step_checks, false},
-	{"extensions", step_extensions, false},
-	{"roles", step_roles, false},
-	{"pre-data", step_pre_data, true},
-	{"timescaledb", step_timescaledb, true},
-	{"data", step_data, true},
-	{"post-data", step_post_data, true},
-	{"compression", step_compression, false},
-	{"analyze", step_analyze, true},
-	{"stream", step_stream, true},
-	{"cutover", step_cutover, true},
-	{"jobs", step_jobs, false},
-	{"verify", step_verify, false},
+	{"checks", step_checks, false, false},
+	{"extensions", step_extensions, false, false},
+	{"roles", step_roles, false, false},
+	{"pre-data", step_pre_data, true, false},
+	{"timescaledb", step_timescaledb, true, false},
+	{"data", step_data, true, false},
+	{"post-data", step_post_data, true, false},
+	{"compression", step_compression, false, false},
+	{"analyze", step_analyze, true, false},
+	{"stream", step_stream, true, true},
+	{"cutover", step_cutover, true, true},
+	{"jobs", step_jobs, false, false},
+	{"verify", step_verify, false, false},
 };
 
 static char *prepare_current_batch(TsmRun *run);
@@ -284,6 +285,7 @@ migrate_call(FunctionCallInfo fcinfo, TsmRun *run)
 	bool		complete;
 	bool		resumed;
 	TimestampTz start = GetCurrentTimestamp();
+	int			nsteps;
 	int			i;
 
 	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
@@ -327,8 +329,11 @@ migrate_call(FunctionCallInfo fcinfo, TsmRun *run)
 							src);
 		SPI_connect_ext(SPI_OPT_NONATOMIC);
 
+		/* an offline run has the steps it always had */
+		nsteps = 0;
 		for (i = 0; i < lengthof(steps); i++)
-			step_names[i] = steps[i].name;
+			if (run->online || !steps[i].online_only)
+				step_names[nsteps++] = steps[i].name;
 		if (run->cutover &&
 			tsm_local_query_value("SELECT 1 FROM tsmigrate.run"
 								  " WHERE owner OPERATOR(pg_catalog.=) CURRENT_USER"
@@ -340,7 +345,7 @@ migrate_call(FunctionCallInfo fcinfo, TsmRun *run)
 					errmsg("no online migration from \"%s\" to cut over", src->label),
 					errhint("Start one with CALL tsmigrate.migrate(..., online => true)."));
 		run->run_id = tsm_state_open_run(src->label, run->jobs, run->roles,
-										 step_names, lengthof(steps),
+										 step_names, nsteps,
 										 &complete, &resumed);
 		record_options(run, resumed);
 		SPI_commit();
@@ -466,10 +471,13 @@ run_steps(TsmRun *run)
 
 	for (i = 0; i < lengthof(steps); i++)
 	{
-		TsmStepState state = tsm_state_step_state(run->run_id, steps[i].name);
+		TsmStepState state;
 		char	   *detail = NULL;
 		TimestampTz start = GetCurrentTimestamp();
 
+		if (steps[i].online_only && !run->online)
+			continue;
+		state = tsm_state_step_state(run->run_id, steps[i].name);
 		if (state == TSM_STEP_DONE || state == TSM_STEP_SKIPPED)
 			continue;
 
@@ -1048,26 +1056,22 @@ finish_caggs(TsmRun *run)
 }
 
 /*
- * The stream step (online runs): the worker that applies the source's
- * changes from the copy's snapshot on; offline, skipped.
+ * The stream step (online runs only): the worker that applies the
+ * source's changes from the copy's snapshot on.
  */
 static char *
 step_stream(TsmRun *run)
 {
-	if (!run->online)
-		return pstrdup("skipped: offline");
 	return tsm_online_start_stream(run->run_id);
 }
 
 /*
- * The cutover step (online runs, in tsmigrate.cutover()): every change
- * applied, the stream ended; offline, skipped.
+ * The cutover step (online runs only, in tsmigrate.cutover()): every
+ * change applied, the stream ended.
  */
 static char *
 step_cutover(TsmRun *run)
 {
-	if (!run->online)
-		return pstrdup("skipped: offline");
 	return tsm_online_cutover(run->run_id, run_source(run), run->force);
 }
 

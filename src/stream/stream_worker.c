@@ -197,6 +197,7 @@ tsm_stream_worker_main(Datum main_arg)
 			char	   *buf;
 			int			len;
 			bool		batch_open = IsTransactionState() && !tsm_apply_in_transaction(apply);
+			bool		status_due;
 			TimestampTz now;
 
 			len = tsm_replication_receive(conn, &buf, batch_open ? 0 : STATUS_MS);
@@ -243,13 +244,18 @@ tsm_stream_worker_main(Datum main_arg)
 				}
 			}
 
-			/* a batch of whole transactions: commit it when due */
+			/*
+			 * A batch of whole transactions: committed when nothing more is
+			 * waiting, when it is old enough, or when the state is due (a
+			 * steady stream would otherwise never leave a moment for it).
+			 */
+			status_due = TimestampDifferenceExceeds(last_status, now, STATUS_MS);
 			if (IsTransactionState() && !tsm_apply_in_transaction(apply) &&
-				(len == 0 || TimestampDifferenceExceeds(batch_start, now, BATCH_MS)))
+				(len == 0 || status_due ||
+				 TimestampDifferenceExceeds(batch_start, now, BATCH_MS)))
 				CommitTransactionCommand();
 
-			if (!IsTransactionState() &&
-				TimestampDifferenceExceeds(last_status, now, STATUS_MS))
+			if (!IsTransactionState() && status_due)
 			{
 				XLogRecPtr	flushed = replorigin_session_get_progress(true);
 				XLogRecPtr	applied = tsm_apply_last_commit(apply, NULL);
