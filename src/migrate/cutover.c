@@ -36,11 +36,12 @@
 #include "copy/copy.h"
 #include "migrate/online.h"
 #include "remote/remote.h"
+#include "stream/stream.h"
 #include "target/target.h"
 #include "timescale/timescale.h"
 
 static void wait_for_marker(int64 run_id, PGconn *conn);
-static void set_sequences(int64 run_id, PGconn *conn);
+static void set_sequences(int64 run_id, PGconn *conn, TsmSource *src);
 static int	copy_changed_chunks(int64 run_id, TsmSource *src);
 static int	refresh_caggs(int64 run_id, PGconn *conn);
 
@@ -76,7 +77,6 @@ tsm_online_cutover(int64 run_id, TsmSource *src, bool force)
 				  " WHERE a.datname = pg_catalog.current_database()"
 				  "   AND a.pid <> pg_catalog.pg_backend_pid()"
 				  "   AND a.backend_type = 'client backend'"
-				  "   AND a.application_name IS DISTINCT FROM 'tsmigrate'"
 				  " ORDER BY a.pid",
 				  0, NULL, 4, "the source's sessions");
 	initStringInfo(&writers);
@@ -86,6 +86,14 @@ tsm_online_cutover(int64 run_id, TsmSource *src, bool force)
 		bool		writing = tsm_rows_bool(r, i, 3);
 		StringInfo	list = writing ? &writers : &others;
 		int		   *n = writing ? &nwriters : &nothers;
+
+		/*
+		 * tsmigrate's own sessions only read; any session that wrote is
+		 * named, whatever application_name it gives
+		 */
+		if (!writing && tsm_rows_value(r, i, 2) &&
+			strcmp(tsm_rows_value(r, i, 2), "tsmigrate") == 0)
+			continue;
 
 		if ((*n)++ < 10)
 			appendStringInfo(list, "%spid %s (%s, %s)", list->len ? ", " : "",
@@ -109,13 +117,18 @@ tsm_online_cutover(int64 run_id, TsmSource *src, bool force)
 				errdetail("%s%s%s", writers.data, writers.len && others.len ? ", " : "", others.data),
 				errhint("What they commit from now on is not migrated."));
 
-	wait_for_marker(run_id, conn);
+	/*
+	 * A cutover that stopped after the worker did (it failed later on, in the
+	 * copy of a chunk): the stream has given all it had, go on.
+	 */
+	if (strcmp(tsm_rows_get(row, 0, 0), "stopped") != 0)
+		wait_for_marker(run_id, conn);
 	tsm_online_stop_worker(run_id);
-	set_sequences(run_id, conn);
-	tsm_online_drop_on_source(conn, tsm_rows_get(row, 0, 4));
+	set_sequences(run_id, conn, src);
+	tsm_online_drop_on_source(conn, tsm_stream_object_name(run_id));
 	caggs = refresh_caggs(run_id, conn);
 	tsm_conn_close(conn);
-	replorigin_drop_by_name(tsm_rows_get(row, 0, 5), true, true);
+	replorigin_drop_by_name(tsm_stream_object_name(run_id), true, true);
 	chunks = copy_changed_chunks(run_id, src);
 
 	/* the refreshed aggregates' state, as the source has it now */
@@ -164,7 +177,7 @@ wait_for_marker(int64 run_id, PGconn *conn)
 					tsm_rows_value(row, 0, 2) ? errdetail("%s", tsm_rows_value(row, 0, 2)) : 0,
 					errhint("Call tsmigrate.abandon(), remove the cause, and migrate again."));
 		/* a worker gone (the target restarted): start it again */
-		if (!tsm_online_worker_alive(tsm_rows_value(row, 0, 1)))
+		if (!tsm_online_worker_alive(tsm_rows_value(row, 0, 1), run_id))
 		{
 			if (GetCurrentTimestamp() - last_notice > 10 * USECS_PER_SEC)
 			{
@@ -191,7 +204,7 @@ wait_for_marker(int64 run_id, PGconn *conn)
  * (logical replication does not carry sequences).
  */
 static void
-set_sequences(int64 run_id, PGconn *conn)
+set_sequences(int64 run_id, PGconn *conn, TsmSource *src)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		values[1];
@@ -230,8 +243,23 @@ set_sequences(int64 run_id, PGconn *conn)
 			continue;
 		relid = RangeVarGetRelid(makeRangeVarFromNameList(textToQualifiedNameList(cstring_to_text(name))),
 								 NoLock, true);
-		if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_SEQUENCE)
-			tsm_copy_sequence(conn, name, relid);
+
+		/*
+		 * the sequence as found here, named from its OID, and one this run
+		 * created: the recorded name is only looked up, never sent
+		 */
+		if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_SEQUENCE ||
+			tsm_local_query_value("SELECT 1 FROM tsmigrate.created_object"
+								  " WHERE owner OPERATOR(pg_catalog.=) CURRENT_USER"
+								  "   AND source OPERATOR(pg_catalog.=) $1"
+								  "   AND classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+								  "   AND objid OPERATOR(pg_catalog.=) $2::pg_catalog.oid",
+								  src->label, psprintf("%u", relid)) == NULL)
+			continue;
+		tsm_copy_sequence(conn,
+						  quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+													 get_rel_name(relid)),
+						  relid);
 	}
 }
 
@@ -516,7 +544,7 @@ refresh_caggs(int64 run_id, PGconn *conn)
 			else if (strcmp(type, "date") == 0)
 				args[b] = psprintf("_timescaledb_functions.to_date(" INT64_FORMAT ")", v);
 			else
-				args[b] = psprintf(INT64_FORMAT "::%s", v, quote_identifier(type));
+				args[b] = psprintf("CAST(" INT64_FORMAT " AS %s)", v, type);	/* regtype's text */
 		}
 		views = lappend(views, pstrdup(view));
 		calls = lappend(calls, psprintf("CALL %s.refresh_continuous_aggregate(%s::pg_catalog.regclass, %s, %s)",

@@ -125,6 +125,7 @@ typedef struct TsmRun
 	bool		online;			/* migrate(online => true): stream, cutover */
 	bool		cutover;		/* this call is tsmigrate.cutover() */
 	bool		force;			/* cutover(force => true) */
+	bool		stream_started; /* by this call's stream step */
 	PGconn	   *snapshot_conn;	/* data step: holds the exported snapshot */
 	char	   *snapshot;
 	bool		step_resumed;	/* the current step was begun by an earlier
@@ -488,10 +489,13 @@ run_steps(TsmRun *run)
 		 */
 		if (run->online && !run->cutover && strcmp(steps[i].name, "cutover") == 0)
 		{
-			char	   *streaming = tsm_online_start_stream(run->run_id);
+			if (!run->stream_started)
+			{
+				char	   *streaming = tsm_online_start_stream(run->run_id);
 
-			SPI_commit();
-			ereport(NOTICE, errmsg("stream: %s", streaming));
+				SPI_commit();
+				ereport(NOTICE, errmsg("stream: %s", streaming));
+			}
 			return;
 		}
 		if (run->cutover && i > 0 && strcmp(steps[i].name, "cutover") != 0 &&
@@ -1062,6 +1066,7 @@ finish_caggs(TsmRun *run)
 static char *
 step_stream(TsmRun *run)
 {
+	run->stream_started = true;
 	return tsm_online_start_stream(run->run_id);
 }
 

@@ -41,6 +41,7 @@
 #include "funcapi.h"
 #include "nodes/parsenodes.h"
 #include "replication/origin.h"
+#include "replication/slot.h"
 #include "storage/latch.h"
 #include "storage/procarray.h"
 #include "utils/acl.h"
@@ -119,7 +120,6 @@ static const char *const no_identity_compressed_ts =
 "                       ON p.compressed_hypertable_id = ch.id"
 "                    WHERE ch.schema_name = n.nspname AND ch.table_name = c.relname)";
 
-static char *object_name(int64 run_id);
 static char *published_schemas(PGconn *conn);
 
 /*
@@ -154,6 +154,14 @@ tsm_online_check(PGconn *conn, TsmSource *src)
 				errdetail("The stream worker applies the source's rows without firing triggers again, as a subscription does."),
 				errhint("GRANT SET ON PARAMETER session_replication_role TO %s;",
 						quote_identifier(GetUserNameFromId(GetUserId(), false))));
+
+	/* the worker's replication origin takes one of this server's slots */
+	if (max_replication_slots == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("online migration needs max_replication_slots above 0 on the target"),
+				errdetail("The stream worker keeps the source's position in a replication origin, which takes one of them."),
+				errhint("ALTER SYSTEM SET max_replication_slots = 10; then restart the target."));
 
 	if (PQserverVersion(conn) < 150000)
 		ereport(ERROR,
@@ -248,29 +256,23 @@ tsm_online_check(PGconn *conn, TsmSource *src)
 	}
 }
 
-/* the slot's, the publication's and the origin's name for run "run_id" */
-static char *
-object_name(int64 run_id)
-{
-	return psprintf("tsmigrate_" UINT64_FORMAT "_%u_" INT64_FORMAT,
-					GetSystemIdentifier(), MyDatabaseId, run_id);
-}
-
 /*
- * Is the stream worker recorded as "pid" (text, or NULL) alive?  A process
- * of the server with that pid: the worker records its own pid, and the
- * call that starts it records it at once, before the worker shows in
- * pg_stat_activity.
+ * Is the stream worker recorded as "pid" (text, or NULL) alive?  The
+ * process of that pid must be this run's worker (its application_name
+ * says so), not whatever process has the pid now.
  */
 bool
-tsm_online_worker_alive(const char *pid)
+tsm_online_worker_alive(const char *pid, int64 run_id)
 {
-	pid_t		p;
-
 	if (pid == NULL)
 		return false;
-	p = (pid_t) pg_strtoint32(pid);
-	return BackendPidGetProc(p) != NULL || (p > 0 && kill(p, 0) == 0);
+	return tsm_local_has_row("SELECT 1 FROM pg_catalog.pg_stat_activity"
+							 " WHERE pid OPERATOR(pg_catalog.=) $1::pg_catalog.int4"
+							 "   AND datid OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d"
+							 "        WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())"
+							 "   AND backend_type OPERATOR(pg_catalog.=) 'tsmigrate stream'"
+							 "   AND application_name OPERATOR(pg_catalog.=) $2",
+							 pid, psprintf("tsmigrate stream of run " INT64_FORMAT, run_id));
 }
 
 /* an UPDATE of the run's state, with the run as $1 */
@@ -326,7 +328,7 @@ published_schemas(PGconn *conn)
 void
 tsm_online_snapshot(int64 run_id, TsmSource *src, PGconn *snapshot_conn)
 {
-	char	   *name = object_name(run_id);
+	char	   *name = tsm_stream_object_name(run_id);
 	PGconn	   *repl;
 	XLogRecPtr	consistent;
 	char	   *snapshot;
@@ -424,9 +426,18 @@ tsm_online_start_stream(int64 run_id)
 				errmsg("the stream of run " INT64_FORMAT " failed: %s", run_id,
 					   tsm_rows_value(row, 0, 2) ? tsm_rows_value(row, 0, 2) : "?"),
 				errhint("Call tsmigrate.abandon(), remove the cause, and migrate again."));
-	if (tsm_online_worker_alive(tsm_rows_value(row, 0, 1)))
+	if (tsm_online_worker_alive(tsm_rows_value(row, 0, 1), run_id))
 		return psprintf("streaming, worker %s", tsm_rows_value(row, 0, 1));
 
+	/* a worker outlives its call: as many as tsmigrate.max_jobs, in all */
+	if (tsm_local_has_row("SELECT 1 FROM pg_catalog.pg_stat_activity"
+						  " WHERE backend_type OPERATOR(pg_catalog.=) 'tsmigrate stream'"
+						  " HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>=) $1::pg_catalog.int4",
+						  psprintf("%d", tsm_max_jobs), NULL))
+		ereport(ERROR,
+				errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				errmsg("%d stream workers of online migrations run already", tsm_max_jobs),
+				errhint("Finish or abandon one of them, or raise tsmigrate.max_jobs."));
 	tsm_online_run_update("UPDATE tsmigrate.run_stream SET state = 'streaming'"
 						  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", run_id);
 	/* the worker reads the row: it must be committed */
@@ -511,7 +522,7 @@ tsm_online_stop_worker(int64 run_id)
 						  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8"
 						  "   AND state OPERATOR(pg_catalog.=) 'streaming'", run_id);
 	SPI_commit();
-	if (tsm_online_worker_alive(pid))
+	if (tsm_online_worker_alive(pid, run_id))
 		(void) tsm_local_query_value("SELECT pg_catalog.pg_terminate_backend($1::pg_catalog.int4, 10000)::pg_catalog.text",
 									 pid, NULL);
 }
@@ -528,7 +539,6 @@ tsmigrate_abandon(PG_FUNCTION_ARGS)
 	TsmSource  *src = tsm_source_from_arg(fcinfo, 0);
 	char	   *run;
 	char	   *name;
-	char	   *origin;
 	PGconn	   *conn;
 
 	/* it commits that the worker is to stop before stopping it */
@@ -542,6 +552,7 @@ tsmigrate_abandon(PG_FUNCTION_ARGS)
 	run = tsm_local_query_value("SELECT r.run_id::pg_catalog.text FROM tsmigrate.run r"
 								"  JOIN tsmigrate.run_stream s USING (run_id)"
 								" WHERE r.source OPERATOR(pg_catalog.=) $1"
+								"   AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER"
 								"   AND s.state OPERATOR(pg_catalog.<>) 'done'"
 								" ORDER BY r.run_id DESC LIMIT 1",
 								src->label, NULL);
@@ -549,17 +560,12 @@ tsmigrate_abandon(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("no online run from \"%s\" to abandon", src->label));
-	name = tsm_local_query_value("SELECT slot FROM tsmigrate.run_stream"
-								 " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
-								 run, NULL);
-	origin = tsm_local_query_value("SELECT origin FROM tsmigrate.run_stream"
-								   " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
-								   run, NULL);
+	name = tsm_stream_object_name(pg_strtoint64(run));
 	tsm_online_stop_worker(pg_strtoint64(run));
 	conn = tsm_conn_open(src);
 	tsm_online_drop_on_source(conn, name);
 	tsm_conn_close(conn);
-	replorigin_drop_by_name(origin, true, true);
+	replorigin_drop_by_name(name, true, true);
 	tsm_online_run_update("UPDATE tsmigrate.run_stream SET state = 'abandoned', worker_pid = NULL"
 						  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", pg_strtoint64(run));
 	tsm_online_run_update("UPDATE tsmigrate.run SET state = 'failed', error = 'abandoned',"
@@ -599,6 +605,7 @@ tsmigrate_stream_status(PG_FUNCTION_ARGS)
 							  "       s.applied_transactions, s.worker_pid, s.error"
 							  "  FROM tsmigrate.run_stream s JOIN tsmigrate.run r USING (run_id)"
 							  " WHERE r.source OPERATOR(pg_catalog.=) $1"
+							  "   AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER"
 							  " ORDER BY s.run_id DESC LIMIT 1",
 							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
@@ -607,7 +614,7 @@ tsmigrate_stream_status(PG_FUNCTION_ARGS)
 		HeapTuple	tup = SPI_tuptable->vals[0];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		char	   *slot = SPI_getvalue(tup, desc, 3);
+		char	   *slot = tsm_stream_object_name(DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)));
 		char	   *state = SPI_getvalue(tup, desc, 2);
 		Datum		applied = SPI_getbinval(tup, desc, 4, &isnull);
 		bool		applied_null = isnull;

@@ -18,7 +18,7 @@ extern void tsm_online_check(PGconn *conn, TsmSource *src);
 extern void tsm_online_snapshot(int64 run_id, TsmSource *src, PGconn *snapshot_conn);
 extern char *tsm_online_start_stream(int64 run_id);
 extern TsmRows *tsm_online_stream_row(int64 run_id);
-extern bool tsm_online_worker_alive(const char *pid);
+extern bool tsm_online_worker_alive(const char *pid, int64 run_id);
 extern void tsm_online_stop_worker(int64 run_id);
 extern void tsm_online_run_update(const char *sql, int64 run_id);
 extern void tsm_online_drop_on_source(PGconn *conn, const char *name);

@@ -46,12 +46,14 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 
 #include "compat.h"
 #include "tsmigrate.h"
 #include "stream/stream.h"
 #include "stream/apply_int.h"
+#include "target/target.h"
 
 static void apply_relation(TsmApply *apply, StringInfo msg);
 static StreamRel *rel_for(TsmApply *apply, LogicalRepRelId remoteid);
@@ -221,11 +223,14 @@ tsm_apply_message(TsmApply *apply, StringInfo msg)
 static void
 apply_relation(TsmApply *apply, StringInfo msg)
 {
-	MemoryContext oldcxt = MemoryContextSwitchTo(apply->cxt);
+	MemoryContext relcxt = AllocSetContextCreate(apply->cxt, "tsmigrate stream relation",
+												 ALLOCSET_SMALL_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(relcxt);
 	LogicalRepRelation *remote = logicalrep_read_rel(msg);
 	StreamRel  *rel;
 	bool		found;
 
+	/* described again (after DDL, or a new session): the old goes */
 	rel = hash_search(apply->rels, &remote->remoteid, HASH_ENTER, &found);
 	if (found)
 	{
@@ -235,12 +240,19 @@ apply_relation(TsmApply *apply, StringInfo msg)
 			SPI_freeplan(rel->update_plan);
 		if (rel->delete_plan)
 			SPI_freeplan(rel->delete_plan);
+		if (rel->cxt)
+			MemoryContextDelete(rel->cxt);
 	}
 	memset(((char *) rel) + sizeof(LogicalRepRelId), 0,
 		   sizeof(StreamRel) - sizeof(LogicalRepRelId));
+	/* unusable until described whole: an error below leaves it so */
+	rel->mode = REL_IGNORE;
+	rel->described = false;
+	rel->cxt = relcxt;
 	rel->qualname = quote_qualified_identifier(remote->nspname, remote->relname);
 	rel->replident = remote->replident;
 	tsm_apply_describe(apply, rel, remote);
+	rel->described = true;
 	MemoryContextSwitchTo(oldcxt);
 }
 
@@ -249,7 +261,7 @@ rel_for(TsmApply *apply, LogicalRepRelId remoteid)
 {
 	StreamRel  *rel = hash_search(apply->rels, &remoteid, HASH_FIND, NULL);
 
-	if (rel == NULL)
+	if (rel == NULL || !rel->described)
 		ereport(ERROR,
 				errcode(ERRCODE_PROTOCOL_VIOLATION),
 				errmsg("the source sent a change of relation %u before describing it",
@@ -273,6 +285,9 @@ column_value(StreamRel *rel, LogicalRepTupleData *tup, int i, Datum *value,
 				errcode(ERRCODE_PROTOCOL_VIOLATION),
 				errmsg("the source sent a value of table %s in a form not asked for",
 					   rel->qualname));
+	/* in the database's encoding, as COPY checks its input */
+	(void) pg_verify_mbstr(GetDatabaseEncoding(), tup->colvalues[i].data,
+						   tup->colvalues[i].len, false);
 	*value = InputFunctionCall(&rel->input[i], tup->colvalues[i].data,
 							   rel->ioparam[i], rel->atttypmod[i]);
 	*null = ' ';
@@ -363,6 +378,12 @@ append_key_condition(StringInfo sql, StreamRel *rel, LogicalRepTupleData *tup,
 		column_value(rel, tup, i, &values[*nargs], &nulls[*nargs]);
 		if (nulls[*nargs] == 'n')
 		{
+			/* a key is never NULL: a source that says so is not believed */
+			if (!full)
+				ereport(ERROR,
+						errcode(ERRCODE_PROTOCOL_VIOLATION),
+						errmsg("the source sent a NULL key column of table %s",
+							   rel->qualname));
 			appendStringInfo(sql, "%s IS NULL", column_name(rel, i));
 			continue;
 		}
@@ -511,22 +532,35 @@ apply_truncate(TsmApply *apply, StringInfo msg)
 	List	   *relids = logicalrep_read_truncate(msg, &cascade, &restart_seqs);
 	ListCell   *lc;
 
+	StringInfoData sql;
+
+	/*
+	 * One statement, as on the source: tables that reference each other are
+	 * truncated together; a hypertable whole (TimescaleDB refuses ONLY), its
+	 * chunks' truncations noted as well.
+	 */
+	initStringInfo(&sql);
 	foreach(lc, relids)
 	{
 		StreamRel  *rel = rel_for(apply, lfirst_oid(lc));
 
 		if (rel->mode == REL_IGNORE)
 			continue;
-		else if (rel->is_chunk)
-			note_recopy(apply, rel->qualname);
-		else
+		if (rel->is_chunk)
 		{
-			SPI_connect();
-			if (SPI_execute(psprintf("TRUNCATE %s", rel->target_sql), false, 0) != SPI_OK_UTILITY)
-				elog(ERROR, "SPI_execute failed");
-			SPI_finish();
+			note_recopy(apply, rel->qualname);
+			continue;
 		}
+		appendStringInfo(&sql, "%s%s", sql.len ? ", " : "TRUNCATE ",
+						 tsm_target_is_hypertable(rel->target) ?
+						 rel->target_name : rel->target_sql);
 	}
+	if (sql.len == 0)
+		return;
+	SPI_connect();
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "SPI_execute failed");
+	SPI_finish();
 }
 
 /*
@@ -583,7 +617,12 @@ compressing(TsmApply *apply, StreamRel *rel)
 {
 	if (apply->compression == 0 || !rel->is_chunk)
 		return false;
-	note_recopy(apply, rel->qualname);
+	/* once per transaction: a decompression moves every row of a chunk */
+	if (rel->recopy_noted != apply->xacts + 1)
+	{
+		note_recopy(apply, rel->qualname);
+		rel->recopy_noted = apply->xacts + 1;
+	}
 	return true;
 }
 
@@ -612,6 +651,13 @@ note_chunk(TsmApply *apply, const char *chunk, bool recopy)
 
 static void
 note_recopy(TsmApply *apply, const char *chunk)
+{
+	note_chunk(apply, chunk, true);
+}
+
+/* for apply_relations.c: a chunk the stream made here */
+void
+tsm_apply_note_recopy(TsmApply *apply, const char *chunk)
 {
 	note_chunk(apply, chunk, true);
 }
@@ -652,6 +698,12 @@ run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached, const char *sql,
 			*cached = plan;
 		}
 	}
+	/* a cached plan takes exactly the parameters of this change */
+	if (SPI_getargcount(plan) != nargs)
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("the source sent a change of table %s that does not fit its description",
+					   rel->qualname));
 	rc = SPI_execute_plan(plan, values, nulls, false, 0);
 	if (rc != expected)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));

@@ -51,6 +51,9 @@ typedef struct StreamRel
 	SPIPlanPtr	insert_plan;
 	SPIPlanPtr	update_plan;	/* every column sent, by key */
 	SPIPlanPtr	delete_plan;	/* by key */
+	MemoryContext cxt;			/* all of the above, but the plans */
+	bool		described;		/* tsm_apply_describe went through */
+	int64		recopy_noted;	/* noted in the transaction numbered so */
 } StreamRel;
 
 struct TsmApply
@@ -71,6 +74,9 @@ struct TsmApply
 	int			compression;	/* inside TimescaleDB's (de)compression
 								 * markers */
 };
+
+/* in apply.c */
+extern void tsm_apply_note_recopy(TsmApply *apply, const char *chunk);
 
 /* in apply_relations.c */
 extern void tsm_apply_describe(TsmApply *apply, StreamRel *rel,

@@ -23,6 +23,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -97,7 +98,8 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 		 * changed only by compression, between its markers (below).  By name
 		 * too: a decompression drops it before it is asked about.
 		 */
-		if ((strncmp(remote->relname, "compress_hyper_", 15) == 0 &&
+		if ((strcmp(remote->nspname, "_timescaledb_internal") == 0 &&
+			 strncmp(remote->relname, "compress_hyper_", 15) == 0 &&
 			 strlen(remote->relname) > 21 &&
 			 strcmp(remote->relname + strlen(remote->relname) - 6, "_chunk") == 0) ||
 			tsm_query(apply->conn,
@@ -153,6 +155,13 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 							   edata->message),
 						errdetail("Its rows are written through its hypertable; cutover copies the chunk."));
 			CommandCounterIncrement();
+
+			/*
+			 * Made after the copy's list of relations, perhaps before its
+			 * snapshot: rows of it may be in neither; cutover copies it.
+			 */
+			tsm_apply_note_recopy(apply, quote_qualified_identifier(remote->nspname,
+																	remote->relname));
 		}
 		if (rows->nrows > 0)
 			source_hypertable = rows;
@@ -223,6 +232,10 @@ target_of(TsmApply *apply, const char *nspname, const char *relname,
 		return InvalidOid;
 	relid = get_relname_relid(relname, nspid);
 	if (!OidIsValid(relid))
+		return InvalidOid;
+	/* tables only, as a subscription writes: no view, no foreign table */
+	if (get_rel_relkind(relid) != RELKIND_RELATION &&
+		get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
 		return InvalidOid;
 	if (created_for_source(apply, relid))
 		return relid;

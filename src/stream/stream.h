@@ -32,5 +32,6 @@ extern const char *tsm_apply_marker(TsmApply *apply);
 /* in stream_worker.c */
 extern PGDLLEXPORT void tsm_stream_worker_main(Datum main_arg);
 extern bool tsm_stream_worker_start(int64 run_id, int *pid);
+extern char *tsm_stream_object_name(int64 run_id);
 
 #endif							/* TSM_STREAM_H */

@@ -33,6 +33,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "libpq/pqformat.h"
@@ -63,13 +64,14 @@
 typedef struct StreamRun
 {
 	char	   *source;
-	char	   *slot;
-	char	   *publication;
-	char	   *origin;
+	char	   *name;			/* slot, publication, origin */
 } StreamRun;
 
 /* applied_transactions of the run before this worker started */
 static int64 applied_base = 0;
+
+/* what write_state allocates, reset each time */
+static MemoryContext status_cxt = NULL;
 
 static bool read_run(int64 run_id, StreamRun *run);
 static void write_state(int64 run_id, XLogRecPtr received, XLogRecPtr applied,
@@ -118,7 +120,7 @@ tsm_stream_worker_main(Datum main_arg)
 	TsmCaller	caller;
 	StreamRun	run;
 	TsmSource  *src;
-	TsmApply   *apply;
+	TsmApply   *volatile apply = NULL;
 	PGconn	   *conn;
 	RepOriginId originid;
 	XLogRecPtr	start;
@@ -131,59 +133,50 @@ tsm_stream_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	tsm_caller_connect(&caller);
-
-	StartTransactionCommand();
-	tsm_caller_become(&caller);
-	PushActiveSnapshot(GetTransactionSnapshot());
-	if (!read_run(run_id, &run))
-	{
-		/* cutover or abandon stopped it, or the run is gone: for good */
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		proc_exit(0);
-	}
-	set_setting("session_replication_role", "replica");
-	set_setting("synchronous_commit", "off");
-	set_setting("search_path", "pg_catalog");
-	set_setting("application_name", "tsmigrate stream");
-
-	originid = replorigin_by_name(run.origin, true);
-	if (originid == InvalidRepOriginId)
-		originid = replorigin_create(run.origin);
-	/* for the worker's life, not the transaction's */
-	{
-		MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
-
-		src = tsm_source_resolve(run.source);
-		MemoryContextSwitchTo(oldcxt);
-	}
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-
-	/* one worker per run: the origin is taken by one process only */
-	PG_TRY();
-	{
-		tsm_replorigin_session_setup(originid);
-	}
-	PG_CATCH();
-	{
-		EmitErrorReport();
-		FlushErrorState();
-		ereport(LOG,
-				errmsg("tsmigrate stream of run " INT64_FORMAT " runs in another process already",
-					   run_id));
-		proc_exit(0);
-	}
-	PG_END_TRY();
-	/* every commit of this session records the position of the source */
-	replorigin_session_origin = originid;
-	start = replorigin_session_get_progress(false);
+	status_cxt = AllocSetContextCreate(TopMemoryContext, "tsmigrate stream state",
+									   ALLOCSET_SMALL_SIZES);
 
 	PG_TRY();
 	{
 		StartTransactionCommand();
+		tsm_caller_become(&caller);
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (!read_run(run_id, &run))
+		{
+			/* cutover or abandon stopped it, or the run is gone: for good */
+			PopActiveSnapshot();
+			CommitTransactionCommand();
+			proc_exit(0);
+		}
+		set_setting("session_replication_role", "replica");
+		set_setting("synchronous_commit", "off");
+		set_setting("search_path", "pg_catalog");
+		/* how cutover and migrate tell this run's worker from any process */
+		set_setting("application_name",
+					psprintf("tsmigrate stream of run " INT64_FORMAT, run_id));
+
+		originid = replorigin_by_name(run.name, true);
+		if (originid == InvalidRepOriginId)
+			originid = replorigin_create(run.name);
+		/* for the worker's life, not the transaction's */
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+
+			src = tsm_source_resolve(run.source);
+			MemoryContextSwitchTo(oldcxt);
+		}
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+
+		/* one worker per run: the origin is taken by one process only */
+		tsm_replorigin_session_setup(originid);
+		/* every commit of this session records the position of the source */
+		replorigin_session_origin = originid;
+		start = replorigin_session_get_progress(false);
+
+		StartTransactionCommand();
 		conn = tsm_replication_open(src);
-		tsm_replication_start(conn, run.slot, start, run.publication);
+		tsm_replication_start(conn, run.name, start, run.name);
 		CommitTransactionCommand();
 		apply = tsm_apply_begin(run_id, run.source, src);
 		msgcxt = AllocSetContextCreate(TopMemoryContext, "tsmigrate stream message",
@@ -198,6 +191,7 @@ tsm_stream_worker_main(Datum main_arg)
 			int			len;
 			bool		batch_open = IsTransactionState() && !tsm_apply_in_transaction(apply);
 			bool		status_due;
+			bool		reply = false;
 			TimestampTz now;
 
 			len = tsm_replication_receive(conn, &buf, batch_open ? 0 : STATUS_MS);
@@ -231,7 +225,6 @@ tsm_stream_worker_main(Datum main_arg)
 				else if (buf[0] == 'k')
 				{
 					XLogRecPtr	end;
-					bool		reply;
 
 					s.cursor = 1;
 					end = pq_getmsgint64(&s);
@@ -239,8 +232,6 @@ tsm_stream_worker_main(Datum main_arg)
 					reply = pq_getmsgbyte(&s);
 					if (end > received)
 						received = end;
-					if (reply)
-						last_status = 0;
 				}
 			}
 
@@ -249,7 +240,7 @@ tsm_stream_worker_main(Datum main_arg)
 			 * waiting, when it is old enough, or when the state is due (a
 			 * steady stream would otherwise never leave a moment for it).
 			 */
-			status_due = TimestampDifferenceExceeds(last_status, now, STATUS_MS);
+			status_due = reply || TimestampDifferenceExceeds(last_status, now, STATUS_MS);
 			if (IsTransactionState() && !tsm_apply_in_transaction(apply) &&
 				(len == 0 || status_due ||
 				 TimestampDifferenceExceeds(batch_start, now, BATCH_MS)))
@@ -265,8 +256,23 @@ tsm_stream_worker_main(Datum main_arg)
 					applied = Max(applied, received);
 				else
 					applied = flushed;
-				tsm_replication_feedback(conn, applied, false);
+
+				/*
+				 * The state first: a marker the source is told is applied is
+				 * recorded here.
+				 */
 				write_state(run_id, received, applied, apply, NULL, false);
+				tsm_replication_feedback(conn, applied, false);
+				last_status = now;
+			}
+			else if (status_due)
+			{
+				/*
+				 * Inside a long transaction of the source: still an answer,
+				 * with what is durable here, or the walsender's timeout ends
+				 * the stream, and the same transaction again, for ever.
+				 */
+				tsm_replication_feedback(conn, replorigin_session_get_progress(true), false);
 				last_status = now;
 			}
 		}
@@ -280,6 +286,24 @@ tsm_stream_worker_main(Datum main_arg)
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortOutOfAnyTransaction();
+
+		/*
+		 * The aborted batch set the origin's position to its last commit: the
+		 * commit below (of the state) must not record it, or the restarted
+		 * worker would skip the batch.
+		 */
+		replorigin_session_origin = InvalidRepOriginId;
+		replorigin_session_origin_lsn = InvalidXLogRecPtr;
+		replorigin_session_origin_timestamp = 0;
+
+		/* a second worker of this run: it leaves, quietly */
+		if (edata->sqlerrcode == ERRCODE_OBJECT_IN_USE && apply == NULL)
+		{
+			ereport(LOG,
+					errmsg("tsmigrate stream of run " INT64_FORMAT " runs in another process already",
+						   run_id));
+			proc_exit(0);
+		}
 		retry = retryable(edata->sqlerrcode);
 		ereport(LOG,
 				errmsg("tsmigrate stream of run " INT64_FORMAT " stopped: %s",
@@ -294,10 +318,26 @@ tsm_stream_worker_main(Datum main_arg)
 	PG_END_TRY();
 }
 
+/*
+ * tsm_stream_object_name
+ *		The name of run "run_id"'s slot and publication on the source and of
+ *		its replication origin here: this target's system, database and run,
+ *		made again wherever it is used, never read from a table.
+ */
+char *
+tsm_stream_object_name(int64 run_id)
+{
+	return psprintf("tsmigrate_" UINT64_FORMAT "_%u_" INT64_FORMAT,
+					GetSystemIdentifier(), MyDatabaseId, run_id);
+}
+
 /* errors the worker outlives: it is started again and resumes */
 static bool
 retryable(int sqlerrcode)
 {
+	/* a message the worker cannot read: the same again, for ever */
+	if (sqlerrcode == ERRCODE_PROTOCOL_VIOLATION)
+		return false;
 	switch (ERRCODE_TO_CATEGORY(sqlerrcode))
 	{
 		case ERRCODE_CONNECTION_EXCEPTION:	/* 08: the source went away */
@@ -323,10 +363,10 @@ read_run(int64 run_id, StreamRun *run)
 
 	values[0] = Int64GetDatum(run_id);
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT r.source, s.slot, s.publication, s.origin,"
-							  "       COALESCE(s.applied_transactions, 0)"
+	if (SPI_execute_with_args("SELECT r.source, COALESCE(s.applied_transactions, 0)"
 							  "  FROM tsmigrate.run_stream s JOIN tsmigrate.run r USING (run_id)"
 							  " WHERE s.run_id OPERATOR(pg_catalog.=) $1"
+							  "   AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER"
 							  "   AND s.state OPERATOR(pg_catalog.=) 'streaming'",
 							  1, types, values, NULL, true, 1) == SPI_OK_SELECT &&
 		SPI_processed == 1)
@@ -334,12 +374,10 @@ read_run(int64 run_id, StreamRun *run)
 		MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
 
 		run->source = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		run->slot = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-		run->publication = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-		run->origin = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-		applied_base = pg_strtoint64(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5));
+		applied_base = pg_strtoint64(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+		run->name = tsm_stream_object_name(run_id);
 		MemoryContextSwitchTo(oldcxt);
-		streaming = run->source && run->slot && run->publication && run->origin;
+		streaming = run->source != NULL;
 	}
 	SPI_finish();
 	return streaming;
@@ -358,6 +396,7 @@ write_state(int64 run_id, XLogRecPtr received, XLogRecPtr applied,
 	Datum		values[7];
 	char		nulls[7] = {' ', 'n', 'n', 'n', 'n', 'n', 'n'};
 	TimestampTz committime = 0;
+	MemoryContext oldcxt = MemoryContextSwitchTo(status_cxt);
 
 	values[0] = Int64GetDatum(run_id);
 	if (!XLogRecPtrIsInvalid(received))
@@ -411,6 +450,8 @@ write_state(int64 run_id, XLogRecPtr received, XLogRecPtr applied,
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(status_cxt);
 }
 
 /* a setting for the worker's session, as the caller may set it */
