@@ -10,7 +10,7 @@
 # the compressed chunk and in chunks that the source creates while
 # streaming.  A stream worker terminated in the middle comes back (by
 # itself, or when migrate is called again), and so does the stream after a
-# target restart, where it stopped.  cutover refuses while a
+# target restart, where it stopped, and after a source restart.  cutover refuses while a
 # source session has an open transaction that wrote, then applies the last
 # changes, sets the sequences, finishes the steps and leaves nothing on the
 # source; verify with checksums finds no difference, every table is the
@@ -432,6 +432,18 @@ note "the workload committed $committed transactions ($before_migrate before mig
 my $pgbench_err = slurp_file("$tmp/pgbench.err");
 unlike($pgbench_err, qr/aborted|ERROR/, 'no transaction of the workload failed')
   or diag $pgbench_err;
+
+subtest 'the source restarted' => sub {
+	plan skip_all => $not_streaming unless $streaming;
+	# the worker loses its connection, and starts again a few seconds later
+	$source->restart;
+	ok(marker_arrives('after the source restarted'),
+		'a row inserted on the source after its restart reaches the target');
+	my $s = stream_status($db, $src);
+	is($s->{state}, 'streaming', 'still streaming') or diag explain $s;
+	$streaming = $s->{state} eq 'streaming';
+	$not_streaming = "not streaming after the source restarted: state '$s->{state}', error '$s->{error}'";
+};
 
 subtest 'cutover refuses while a source session has written in an open transaction' => sub {
 	plan skip_all => 'the online migrate did not start streaming' unless $started;
