@@ -249,12 +249,7 @@ set_sequences(int64 run_id, PGconn *conn, TsmSource *src)
 		 * created: the recorded name is only looked up, never sent
 		 */
 		if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_SEQUENCE ||
-			tsm_local_query_value("SELECT 1 FROM tsmigrate.created_object"
-								  " WHERE owner OPERATOR(pg_catalog.=) CURRENT_USER"
-								  "   AND source OPERATOR(pg_catalog.=) $1"
-								  "   AND classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-								  "   AND objid OPERATOR(pg_catalog.=) $2::pg_catalog.oid",
-								  src->label, psprintf("%u", relid)) == NULL)
+			!tsm_target_created(src->label, RelationRelationId, relid))
 			continue;
 		tsm_copy_sequence(conn,
 						  quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
@@ -399,11 +394,9 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 								  "       OPERATOR(pg_catalog.=) $1",
 								  cs->name, NULL) : NULL;
 		if (parent == NULL ||
-			tsm_local_query_value("SELECT 1 FROM tsmigrate.created_object"
-								  " WHERE owner OPERATOR(pg_catalog.=) CURRENT_USER"
-								  "   AND source OPERATOR(pg_catalog.=) $1"
-								  "   AND objid OPERATOR(pg_catalog.=) $2::pg_catalog.regclass",
-								  src->label, parent) == NULL)
+			!tsm_target_created(src->label, RelationRelationId,
+								RangeVarGetRelid(makeRangeVarFromNameList(textToQualifiedNameList(cstring_to_text(parent))),
+												 NoLock, true)))
 			continue;
 		SPI_connect();
 		if (SPI_execute(psprintf("DROP TABLE %s",

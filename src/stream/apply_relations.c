@@ -39,6 +39,30 @@
 #include "target/target.h"
 #include "timescale/timescale.h"
 
+/* what a relation of the source is: kind, and a chunk's hypertable */
+static const char *const classify_sql =
+"SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_depend d"
+"                          WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+"                            AND d.objid = c.oid AND d.deptype = 'e')"
+"            THEN 'extension' ELSE 'table' END, NULL::name, NULL::name"
+"  FROM (SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1::pg_catalog.text,"
+"                                                      $2::pg_catalog.text)) AS oid) c";
+
+static const char *const classify_ts_sql =
+"SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_depend d"
+"                          WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+"                            AND d.objid = c.oid AND d.deptype = 'e') THEN 'extension'"
+"            WHEN EXISTS (SELECT FROM _timescaledb_catalog.hypertable p"
+"                          WHERE p.compressed_hypertable_id = ch.hypertable_id) THEN 'compressed'"
+"            WHEN EXISTS (SELECT FROM _timescaledb_catalog.continuous_agg ca"
+"                          WHERE ca.mat_hypertable_id = ch.hypertable_id) THEN 'materialization'"
+"            WHEN ch.id IS NOT NULL THEN 'chunk' ELSE 'table' END,"
+"       h.schema_name, h.table_name"
+"  FROM (SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1::pg_catalog.text,"
+"                                                      $2::pg_catalog.text)) AS oid) c"
+"  LEFT JOIN _timescaledb_catalog.chunk ch ON ch.schema_name = $1 AND ch.table_name = $2"
+"  LEFT JOIN _timescaledb_catalog.hypertable h ON h.id = ch.hypertable_id";
+
 static void classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote);
 static Oid	target_of(TsmApply *apply, const char *nspname, const char *relname,
 					  bool *is_chunk);
@@ -71,71 +95,52 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 {
 	const char *params[2] = {remote->nspname, remote->relname};
 	TsmRows    *source_hypertable = NULL;
+	TsmRows    *kind;
+	const char *what;
 
 	if (apply->conn == NULL)
 		apply->conn = tsm_conn_open_session(apply->src);
 	if (apply->has_timescaledb < 0)
 		apply->has_timescaledb = tsm_source_has_timescaledb(apply->conn) ? 1 : 0;
 
-	/* an extension's own table (TimescaleDB's job statistics): not ours */
-	if (tsm_query(apply->conn,
-				  "SELECT FROM pg_catalog.pg_depend d"
-				  " WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-				  "   AND d.objid = pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1::pg_catalog.text, $2::pg_catalog.text))"
-				  "   AND d.deptype = 'e'",
-				  2, params, 0, "the source's extension tables")->nrows > 0)
+	/*
+	 * What the relation is on the source, in one question: an extension's own
+	 * table (TimescaleDB's job statistics); a compressed chunk (TimescaleDB's
+	 * own copy of a chunk's rows, changed only by compression, between its
+	 * markers: apply.c); a chunk of a continuous aggregate's materialization
+	 * (the source's refreshes write it: cutover refreshes the aggregates
+	 * there over what the stream wrote, and copies the materializations
+	 * again); a chunk of a hypertable, with that hypertable's name.
+	 */
+	kind = tsm_query(apply->conn,
+					 apply->has_timescaledb ? classify_ts_sql : classify_sql,
+					 2, params, 3, "what the source's relation is");
+	if (kind->nrows != 1)
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("the source did not say what its relation %s is", rel->qualname));
+	what = tsm_rows_get(kind, 0, 0);
+
+	/*
+	 * A compressed chunk by its name too: a decompression drops it before it
+	 * is asked about.
+	 */
+	if (strcmp(what, "extension") == 0 || strcmp(what, "compressed") == 0 ||
+		strcmp(what, "materialization") == 0 ||
+		(apply->has_timescaledb &&
+		 strcmp(remote->nspname, "_timescaledb_internal") == 0 &&
+		 strncmp(remote->relname, "compress_hyper_", 15) == 0 &&
+		 strlen(remote->relname) > 21 &&
+		 strcmp(remote->relname + strlen(remote->relname) - 6, "_chunk") == 0))
 	{
 		rel->mode = REL_IGNORE;
 		return;
 	}
 
-	if (apply->has_timescaledb)
+	if (strcmp(what, "chunk") == 0)
 	{
-		TsmRows    *rows;
+		TsmRows    *rows = kind;
 
-		/*
-		 * A compressed chunk: TimescaleDB's own copy of a chunk's rows,
-		 * changed only by compression, between its markers (below).  By name
-		 * too: a decompression drops it before it is asked about.
-		 */
-		if ((strcmp(remote->nspname, "_timescaledb_internal") == 0 &&
-			 strncmp(remote->relname, "compress_hyper_", 15) == 0 &&
-			 strlen(remote->relname) > 21 &&
-			 strcmp(remote->relname + strlen(remote->relname) - 6, "_chunk") == 0) ||
-			tsm_query(apply->conn,
-					  "SELECT FROM _timescaledb_catalog.chunk c"
-					  "  JOIN _timescaledb_catalog.hypertable p"
-					  "    ON p.compressed_hypertable_id = c.hypertable_id"
-					  " WHERE c.schema_name = $1 AND c.table_name = $2",
-					  2, params, 0, "the source's compressed chunks")->nrows > 0)
-		{
-			rel->mode = REL_IGNORE;
-			return;
-		}
-
-		/*
-		 * A chunk of a continuous aggregate's materialization, which the
-		 * source's refreshes write: cutover refreshes the aggregates there
-		 * over what the stream wrote, and copies the materializations again.
-		 */
-		if (tsm_query(apply->conn,
-					  "SELECT FROM _timescaledb_catalog.chunk c"
-					  "  JOIN _timescaledb_catalog.continuous_agg ca"
-					  "    ON ca.mat_hypertable_id = c.hypertable_id"
-					  " WHERE c.schema_name = $1 AND c.table_name = $2",
-					  2, params, 0, "the source's materialization chunks")->nrows > 0)
-		{
-			rel->mode = REL_IGNORE;
-			return;
-		}
-
-		rows = tsm_query(apply->conn,
-						 "SELECT h.schema_name, h.table_name FROM _timescaledb_catalog.chunk c"
-						 "  JOIN _timescaledb_catalog.hypertable h ON h.id = c.hypertable_id"
-						 " WHERE c.schema_name = $1 AND c.table_name = $2"
-						 "   AND NOT EXISTS (SELECT FROM _timescaledb_catalog.hypertable p"
-						 "                    WHERE p.compressed_hypertable_id = h.id)",
-						 2, params, 2, "the source's chunks");
 		if (rows->nrows > 0 &&
 			!OidIsValid(target_of(apply, remote->nspname, remote->relname, NULL)))
 		{
@@ -173,9 +178,9 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 	/* a chunk not made here: its hypertable, if this run made it */
 	if (!OidIsValid(rel->target) && source_hypertable != NULL)
 	{
-		Oid			nspid = get_namespace_oid(tsm_rows_name(source_hypertable, 0, 0), true);
+		Oid			nspid = get_namespace_oid(tsm_rows_name(source_hypertable, 0, 1), true);
 		Oid			htid = OidIsValid(nspid) ?
-			get_relname_relid(tsm_rows_name(source_hypertable, 0, 1), nspid) : InvalidOid;
+			get_relname_relid(tsm_rows_name(source_hypertable, 0, 2), nspid) : InvalidOid;
 
 		if (OidIsValid(htid) && created_for_source(apply, htid) &&
 			tsm_target_is_hypertable(htid))
@@ -267,25 +272,7 @@ target_of(TsmApply *apply, const char *nspname, const char *relname,
 static bool
 created_for_source(TsmApply *apply, Oid relid)
 {
-	Oid			argtypes[2] = {TEXTOID, OIDOID};
-	Datum		args[2];
-	bool		found;
-	int			rc;
-
-	args[0] = CStringGetTextDatum(apply->source);
-	args[1] = ObjectIdGetDatum(relid);
-	SPI_connect();
-	rc = SPI_execute_with_args("SELECT FROM tsmigrate.created_object"
-							   " WHERE owner OPERATOR(pg_catalog.=) CURRENT_USER"
-							   " AND source OPERATOR(pg_catalog.=) $1"
-							   " AND classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-							   " AND objid OPERATOR(pg_catalog.=) $2",
-							   2, argtypes, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	found = SPI_processed > 0;
-	SPI_finish();
-	return found;
+	return tsm_target_created(apply->source, RelationRelationId, relid);
 }
 
 /*
