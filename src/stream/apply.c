@@ -130,6 +130,13 @@ tsm_apply_marker(TsmApply *apply)
 	return apply->marker;
 }
 
+/* how many markers came: a new one is to be said at once */
+int64
+tsm_apply_marker_count(TsmApply *apply)
+{
+	return apply->nmarkers;
+}
+
 /*
  * tsm_apply_message
  *		Apply one pgoutput message.  A Begin starts a transaction here when
@@ -604,6 +611,7 @@ apply_message(TsmApply *apply, StringInfo msg)
 	if (apply->marker)
 		pfree(apply->marker);
 	apply->marker = MemoryContextAlloc(apply->cxt, len + 1);
+	apply->nmarkers++;
 	memcpy(apply->marker, content, len);
 	apply->marker[len] = '\0';
 }

@@ -71,6 +71,7 @@ struct TsmApply
 	int64		xacts;
 	int64		missed;			/* rows an update or delete did not find */
 	char	   *marker;			/* the last tsmigrate message seen */
+	int64		nmarkers;		/* how many came */
 	int			compression;	/* inside TimescaleDB's (de)compression
 								 * markers */
 };

@@ -28,6 +28,7 @@ extern bool tsm_apply_in_transaction(TsmApply *apply);
 extern XLogRecPtr tsm_apply_last_commit(TsmApply *apply, TimestampTz *committime);
 extern int64 tsm_apply_transactions(TsmApply *apply);
 extern const char *tsm_apply_marker(TsmApply *apply);
+extern int64 tsm_apply_marker_count(TsmApply *apply);
 
 /* in stream_worker.c */
 extern PGDLLEXPORT void tsm_stream_worker_main(Datum main_arg);

@@ -127,6 +127,7 @@ tsm_stream_worker_main(Datum main_arg)
 	XLogRecPtr	received = InvalidXLogRecPtr;
 	TimestampTz batch_start = 0;
 	TimestampTz last_status = 0;
+	int64		last_marker = 0;
 	MemoryContext msgcxt;
 
 	memcpy(&caller, MyBgworkerEntry->bgw_extra, sizeof(caller));
@@ -240,7 +241,9 @@ tsm_stream_worker_main(Datum main_arg)
 			 * waiting, when it is old enough, or when the state is due (a
 			 * steady stream would otherwise never leave a moment for it).
 			 */
-			status_due = reply || TimestampDifferenceExceeds(last_status, now, STATUS_MS);
+			/* cutover's marker: said at once, cutover waits for it */
+			status_due = reply || tsm_apply_marker_count(apply) != last_marker ||
+				TimestampDifferenceExceeds(last_status, now, STATUS_MS);
 			if (IsTransactionState() && !tsm_apply_in_transaction(apply) &&
 				(len == 0 || status_due ||
 				 TimestampDifferenceExceeds(batch_start, now, BATCH_MS)))
@@ -264,6 +267,7 @@ tsm_stream_worker_main(Datum main_arg)
 				write_state(run_id, received, applied, apply, NULL, false);
 				tsm_replication_feedback(conn, applied, false);
 				last_status = now;
+				last_marker = tsm_apply_marker_count(apply);
 			}
 			else if (status_due)
 			{
