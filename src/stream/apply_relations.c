@@ -30,6 +30,8 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/varlena.h"
+#include "storage/latch.h"
+#include "utils/wait_event.h"
 #include "miscadmin.h"
 
 #include "compat.h"
@@ -97,6 +99,7 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 	TsmRows    *source_hypertable = NULL;
 	TsmRows    *kind;
 	const char *what;
+	int			tries;
 
 	if (apply->conn == NULL)
 		apply->conn = tsm_conn_open_session(apply->src);
@@ -112,14 +115,31 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 	 * there over what the stream wrote, and copies the materializations
 	 * again); a chunk of a hypertable, with that hypertable's name.
 	 */
-	kind = tsm_query(apply->conn,
-					 apply->has_timescaledb ? classify_ts_sql : classify_sql,
-					 2, params, 3, "what the source's relation is");
-	if (kind->nrows != 1)
-		ereport(ERROR,
-				errcode(ERRCODE_PROTOCOL_VIOLATION),
-				errmsg("the source did not say what its relation %s is", rel->qualname));
-	what = tsm_rows_get(kind, 0, 0);
+	for (tries = 0;; tries++)
+	{
+		kind = tsm_query(apply->conn,
+						 apply->has_timescaledb ? classify_ts_sql : classify_sql,
+						 2, params, 3, "what the source's relation is");
+		if (kind->nrows != 1)
+			ereport(ERROR,
+					errcode(ERRCODE_PROTOCOL_VIOLATION),
+					errmsg("the source did not say what its relation %s is", rel->qualname));
+		what = tsm_rows_get(kind, 0, 0);
+
+		/*
+		 * A relation unknown here, that the source does not say is a chunk:
+		 * perhaps made by the very transaction whose changes came, which the
+		 * source decodes as soon as its commit is in the WAL, a moment before
+		 * other sessions see it.  Asked again for two seconds.
+		 */
+		if (strcmp(what, "table") != 0 || tries >= 20 ||
+			OidIsValid(target_of(apply, remote->nspname, remote->relname, NULL)))
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 
 	/*
 	 * A compressed chunk by its name too: a decompression drops it before it
