@@ -340,7 +340,8 @@ apply_insert(TsmApply *apply, StringInfo msg)
 		appendStringInfo(&sql, "INSERT INTO %s (", rel->target_name);
 		for (i = 0; i < rel->natts; i++)
 			appendStringInfo(&sql, "%s%s", i ? ", " : "", column_name(rel, i));
-		appendStringInfoString(&sql, ") VALUES (");
+		/* the source's values, identity columns' too */
+		appendStringInfoString(&sql, ") OVERRIDING SYSTEM VALUE VALUES (");
 		for (i = 0; i < rel->natts; i++)
 			appendStringInfo(&sql, "%s$%d", i ? ", " : "", i + 1);
 		appendStringInfoChar(&sql, ')');
@@ -478,12 +479,22 @@ apply_update(TsmApply *apply, StringInfo msg)
 			unchanged = true;	/* a TOASTed value the update left alone */
 			continue;
 		}
+
+		/*
+		 * An identity column GENERATED ALWAYS takes no value in an UPDATE:
+		 * the source's update could not have given it one either.
+		 */
+		if (rel->identity_always[i])
+			continue;
 		column_value(rel, &newtup, i, &values[nargs], &nulls[nargs]);
 		types[nargs] = rel->atttype[i];
 		nargs++;
 		appendStringInfo(&set, "%s%s = $%d", set.len ? ", " : "",
 						 column_name(rel, i), nargs);
 	}
+	/* nothing it may set (only identity columns, unchanged): nothing to do */
+	if (set.len == 0)
+		return;
 	initStringInfo(&cond);
 	append_key_condition(&cond, rel, has_old ? &oldtup : &newtup, &nargs,
 						 types, values, nulls, full);

@@ -45,6 +45,7 @@ typedef struct StreamRel
 	AttrNumber *attnum;			/* target column of each remote column */
 	Oid		   *atttype;
 	int32	   *atttypmod;
+	bool	   *identity_always;	/* GENERATED ALWAYS AS IDENTITY */
 	Bitmapset  *keys;			/* remote columns of the replica identity */
 	FmgrInfo   *input;
 	Oid		   *ioparam;

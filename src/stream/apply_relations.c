@@ -320,6 +320,7 @@ map_columns(StreamRel *rel, LogicalRepRelation *remote)
 	rel->attnum = palloc0(sizeof(AttrNumber) * remote->natts);
 	rel->atttype = palloc0(sizeof(Oid) * remote->natts);
 	rel->atttypmod = palloc0(sizeof(int32) * remote->natts);
+	rel->identity_always = palloc0(sizeof(bool) * remote->natts);
 	rel->input = palloc0(sizeof(FmgrInfo) * remote->natts);
 	rel->ioparam = palloc0(sizeof(Oid) * remote->natts);
 	rel->keys = bms_copy(remote->attkeys);
@@ -339,6 +340,7 @@ map_columns(StreamRel *rel, LogicalRepRelation *remote)
 				attnum = att->attnum;
 				rel->atttype[i] = att->atttypid;
 				rel->atttypmod[i] = att->atttypmod;
+				rel->identity_always[i] = att->attidentity == ATTRIBUTE_IDENTITY_ALWAYS;
 				break;
 			}
 		}
