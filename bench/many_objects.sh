@@ -45,7 +45,11 @@
 # Environment: TABLES, CHUNKS, JOBS (pull_schema's and migrate's, default
 # 2), SETS (the table databases, default "spread
 # shared"; CHUNKS=0 leaves the hypertable out), PORT (first port to try, default 56400),
-# TSM_TEST_USER, TMPDIR, KEEP=1 to keep the work directory.
+# TSM_TEST_USER, TMPDIR (where the work directory, clusters included, is
+# made), KEEP=1 to keep the work directory, LOAD=1 to print under each timed
+# phase the load average at its start and end and where the machine's CPU
+# time went during it (this benchmark's processes, the kernel's threads, any
+# other process), for a machine that other work shares.
 
 set -uo pipefail
 
@@ -59,6 +63,7 @@ CHUNKS=${CHUNKS:-10000}
 SETS=${SETS:-spread shared}
 JOBS=${JOBS:-2}
 PORT=${PORT:-56400}
+LOAD=${LOAD:-0}
 
 die() { echo "many_objects.sh: $*" >&2; exit 1; }
 
@@ -124,12 +129,52 @@ SELECT format('INSERT INTO readings SELECT %L::timestamptz + g * interval ''6 ho
 SQL
 echo "== source: $TABLES tables, a hypertable of $CHUNKS chunks, made in $(elapsed "$t0" "$(now)") s"
 
+# cpu_ticks: "machine ours kernel steal", clock ticks of CPU time so far:
+# the machine's busy time (/proc/stat, steal aside); this benchmark's (both postmasters, their
+# live children and those they reaped, and the children this shell reaped:
+# the clients and the sampler); the kernel's threads' (children of kthreadd,
+# the loop device's and the journal's among them); the time the hypervisor
+# gave this machine's CPUs to others (steal)
+cpu_ticks() {
+	local pms
+	pms="$(head -1 "$work/source/data/postmaster.pid") $(head -1 "$work/target/data/postmaster.pid")"
+	awk -v pms="$pms" -v self=$$ 'BEGIN {
+		n = split(pms, a, " "); for (i = 1; i <= n; i++) pm[a[i]] = 1
+		getline line < "/proc/stat"; close("/proc/stat"); split(line, c, " ")
+		machine = c[2] + c[3] + c[4] + c[7] + c[8]; steal = c[9]
+		for (i = 1; i < ARGC; i++) {
+			if ((getline line < ARGV[i]) <= 0) continue
+			close(ARGV[i])
+			pid = line; sub(/ .*/, "", pid); sub(/^.*\) /, "", line); split(line, f, " ")
+			# f[2] ppid, f[12] utime, f[13] stime, f[14] cutime, f[15] cstime
+			if (pid in pm) ours += f[12] + f[13] + f[14] + f[15]
+			else if (f[2] in pm) ours += f[12] + f[13]
+			else if (pid + 0 == self + 0) ours += f[14] + f[15]
+			else if (f[2] == 2) kernel += f[12] + f[13]
+		}
+		print machine, ours + 0, kernel + 0, steal
+	}' /proc/[0-9]*/stat
+}
+# load_line SECONDS LOAD0 TICKS0 LOAD1 TICKS1: the load average at the start
+# and end of a phase and its CPU time as cores busy on average
+load_line() {
+	awk -v s="$1" -v l0="$2" -v t0="$3" -v l1="$4" -v t1="$5" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" 'BEGIN {
+		split(t0, a, " "); split(t1, b, " ")
+		m = (b[1] - a[1]) / hz / s; o = (b[2] - a[2]) / hz / s; k = (b[3] - a[3]) / hz / s
+		printf "      load average %s at the start, %s at the end; cores busy %.2f of %d: this benchmark %.2f, kernel threads %.2f, other processes %.2f; steal %.2f\n",
+			l0, l1, m, cores, o, k, m - o - k, (b[4] - a[4]) / hz / s }'
+}
+
 # run LABEL DB COMMAND: COMMAND (a shell line, as tsmtest) timed, memory sampled
 run() {
-	local label=$1 db=$2 cmd=$3 res="$work/results/$1" t0 t1 rc mpid spid
+	local label=$1 db=$2 cmd=$3 res="$work/results/$1" t0 t1 rc mpid spid l0 l1 c0 c1
 	mkdir -p "$res"
 	tgt_sql postgres <<<"CREATE DATABASE $db" || die "CREATE DATABASE $db failed"
 	tgt_sql postgres <<<"CHECKPOINT"
+	if [ "$LOAD" = 1 ]; then
+		l0=$(cut -d' ' -f1-3 /proc/loadavg)
+		c0=$(cpu_ticks)
+	fi
 	t0=$(now)
 	as_test_user "$cmd" >"$work/logs/$label.log" 2>&1 &
 	mpid=$!
@@ -140,6 +185,10 @@ run() {
 	t1=$(now)
 	kill "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
+	if [ "$LOAD" = 1 ]; then
+		l1=$(cut -d' ' -f1-3 /proc/loadavg)
+		c1=$(cpu_ticks)
+	fi
 	awk '$1 > m { m = $1 } END { printf "%.0f\n", m / 1024 }' "$res/memory" >"$res/peak"
 	if [ $rc = 0 ]; then
 		elapsed "$t0" "$t1" >"$res/seconds"
@@ -149,6 +198,8 @@ run() {
 		tail -n 8 "$work/logs/$label.log" | sed 's/^/      /'
 	fi
 	printf '   %-22s %8s s   largest target process %5s MB\n' "$label" "$(cat "$res/seconds")" "$(cat "$res/peak")"
+	[ "$LOAD" = 1 ] && load_line "$(elapsed "$t0" "$t1")" "$l0" "$c0" "$l1" "$c1" | tee "$res/load"
+	return 0
 }
 
 srcdb() { echo "host=$work/source port=$src_port dbname=$1"; }

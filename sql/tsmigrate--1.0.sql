@@ -88,7 +88,11 @@ CREATE TABLE tsmigrate.run (
     jobs        int NOT NULL,
     roles       boolean NOT NULL,
     state       text NOT NULL DEFAULT 'running'
-                CHECK (state IN ('running', 'failed', 'done')),
+                CHECK (state IN ('running', 'failed', 'done', 'streaming')),
+    online      boolean NOT NULL DEFAULT false,  -- migrate(online => true)
+    owners      boolean NOT NULL DEFAULT true,   -- how migrate was called, for cutover
+    privileges  boolean NOT NULL DEFAULT true,
+    allow       text[],
     pid         int,                    -- backend of the call working on it
     started     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     finished    timestamptz,
@@ -132,6 +136,38 @@ CREATE TABLE tsmigrate.run_object (
     section     text NOT NULL CHECK (section IN ('pre-data', 'post-data')),
     kind        text NOT NULL,
     name        text NOT NULL
+);
+
+-- An online run's stream: the slot and publication on the source (and the
+-- replication origin here) of one name, and what its worker applied.  The
+-- worker writes its row about once a second.
+CREATE TABLE tsmigrate.run_stream (
+    run_id      bigint PRIMARY KEY REFERENCES tsmigrate.run ON DELETE CASCADE,
+    slot        text NOT NULL,
+    publication text NOT NULL,
+    origin      text NOT NULL,
+    consistent_lsn pg_lsn,              -- where the slot's changes start
+    state       text NOT NULL DEFAULT 'copying'
+                CHECK (state IN ('copying', 'streaming', 'stopped', 'failed', 'done', 'abandoned')),
+    worker_pid  int,
+    received_lsn pg_lsn,                -- the source's WAL the worker has seen
+    applied_lsn pg_lsn,                 -- everything before it is applied here
+    last_commit_time timestamptz,       -- the source's commit time of the last one applied
+    applied_transactions bigint,
+    marker      text,                   -- cutover's last message, once applied
+    updated     timestamptz,
+    error       text
+);
+
+-- Chunks an online run's stream wrote into: cutover refreshes their
+-- continuous aggregates over their ranges; those that TimescaleDB changed
+-- underneath (rows it moved by a decompression on the source), and the
+-- materializations it refreshed, it copies again whole ("recopy").
+CREATE TABLE tsmigrate.run_stream_chunk (
+    run_id      bigint NOT NULL REFERENCES tsmigrate.run ON DELETE CASCADE,
+    chunk       text NOT NULL,          -- quoted schema.name, as on the source
+    recopy      boolean NOT NULL DEFAULT true,
+    PRIMARY KEY (run_id, chunk)
 );
 
 -- The schemas and relations that pull_schema created here, for the role
@@ -179,6 +215,18 @@ CREATE POLICY run_object_owner ON tsmigrate.run_object
     USING (EXISTS (SELECT FROM tsmigrate.run r
                     WHERE r.run_id OPERATOR(pg_catalog.=) run_object.run_id
                       AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
+ALTER TABLE tsmigrate.run_stream ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tsmigrate.run_stream FORCE ROW LEVEL SECURITY;
+CREATE POLICY run_stream_owner ON tsmigrate.run_stream
+    USING (EXISTS (SELECT FROM tsmigrate.run r
+                    WHERE r.run_id OPERATOR(pg_catalog.=) run_stream.run_id
+                      AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
+ALTER TABLE tsmigrate.run_stream_chunk ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tsmigrate.run_stream_chunk FORCE ROW LEVEL SECURITY;
+CREATE POLICY run_stream_chunk_owner ON tsmigrate.run_stream_chunk
+    USING (EXISTS (SELECT FROM tsmigrate.run r
+                    WHERE r.run_id OPERATOR(pg_catalog.=) run_stream_chunk.run_id
+                      AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
 ALTER TABLE tsmigrate.created_object ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tsmigrate.created_object FORCE ROW LEVEL SECURITY;
 CREATE POLICY created_object_owner ON tsmigrate.created_object
@@ -186,7 +234,8 @@ CREATE POLICY created_object_owner ON tsmigrate.created_object
     WITH CHECK (owner OPERATOR(pg_catalog.=) CURRENT_USER);
 
 -- One row per step and per relation of the current or last run; rows in
--- flight show the live counters of pg_stat_progress_copy.
+-- flight show the live counters of pg_stat_progress_copy, the stream step
+-- of an online run its lag (tsmigrate.stream_status asks the source).
 CREATE VIEW tsmigrate.progress WITH (security_invoker = true) AS
 WITH last_run AS (
     SELECT r.run_id, r.state AS run_state
@@ -205,8 +254,20 @@ SELECT s.run_id, s.ordinal, s.step, NULL::text AS relation, s.state,
        NULL::bigint AS rows_total, NULL::bigint AS bytes_total,
        COALESCE(s.finished, CASE WHEN s.started IS NOT NULL THEN pg_catalog.clock_timestamp() END)
            OPERATOR(pg_catalog.-) s.started AS elapsed,
-       NULL::interval AS time_left, s.detail, s.error
+       NULL::interval AS time_left,
+       CASE WHEN st.state OPERATOR(pg_catalog.=) 'streaming'
+            THEN pg_catalog.format('streaming: %s transactions applied, %s bytes and %s s behind what the worker received',
+                   COALESCE(st.applied_transactions, 0),
+                   COALESCE(pg_catalog.pg_wal_lsn_diff(st.received_lsn, st.applied_lsn), 0),
+                   CASE WHEN st.applied_lsn OPERATOR(pg_catalog.<) st.received_lsn
+                        THEN pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp()
+                                 OPERATOR(pg_catalog.-) st.last_commit_time), 1)
+                        ELSE 0 END)
+            ELSE s.detail END AS detail,
+       COALESCE(s.error, st.error) AS error
   FROM tsmigrate.run_step s JOIN last_run USING (run_id)
+  LEFT JOIN tsmigrate.run_stream st
+         ON st.run_id OPERATOR(pg_catalog.=) s.run_id AND s.step OPERATOR(pg_catalog.=) 'stream'
 UNION ALL
 SELECT r.run_id, st.ordinal, 'data', r.relation, r.state,
        CASE WHEN r.state OPERATOR(pg_catalog.=) 'copying' THEN c.rows_done ELSE r.rows END,
@@ -237,12 +298,37 @@ CREATE PROCEDURE tsmigrate.migrate(source text DEFAULT NULL, jobs int DEFAULT 2,
                                    roles boolean DEFAULT true,
                                    owners boolean DEFAULT true,
                                    privileges boolean DEFAULT true,
-                                   allow text[] DEFAULT NULL)
+                                   allow text[] DEFAULT NULL,
+                                   online boolean DEFAULT false)
     AS 'MODULE_PATHNAME', 'tsmigrate_migrate'
     LANGUAGE C;
 
-COMMENT ON PROCEDURE tsmigrate.migrate(text, int, boolean, boolean, boolean, text[]) IS
-    'migrate the source into this database, step by step; call again to resume';
+COMMENT ON PROCEDURE tsmigrate.migrate(text, int, boolean, boolean, boolean, text[], boolean) IS
+    'migrate the source into this database, step by step; call again to resume; online: then stream the source''s changes until cutover';
+
+CREATE PROCEDURE tsmigrate.cutover(source text DEFAULT NULL, force boolean DEFAULT false)
+    AS 'MODULE_PATHNAME', 'tsmigrate_cutover'
+    LANGUAGE C;
+
+COMMENT ON PROCEDURE tsmigrate.cutover(text, boolean) IS
+    'finish an online migration: with the applications stopped, apply the last changes, set the sequences, verify, drop the slot';
+
+CREATE PROCEDURE tsmigrate.abandon(source text DEFAULT NULL)
+    AS 'MODULE_PATHNAME', 'tsmigrate_abandon'
+    LANGUAGE C;
+
+COMMENT ON PROCEDURE tsmigrate.abandon(text) IS
+    'give up an online migration: stop its stream and drop its slot and publication on the source';
+
+CREATE FUNCTION tsmigrate.stream_status(source text DEFAULT NULL)
+    RETURNS TABLE (run_id bigint, state text, slot text, applied_lsn pg_lsn,
+                   lag_bytes bigint, lag_seconds float8,
+                   applied_transactions bigint, worker_pid int, error text)
+    AS 'MODULE_PATHNAME', 'tsmigrate_stream_status'
+    LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tsmigrate.stream_status(text) IS
+    'the stream of the last online migration: state, what it applied, and its lag behind the source';
 
 ------------------------------------------------------------------------------
 -- Data: every row of the source, streamed with COPY under one snapshot
@@ -393,7 +479,10 @@ REVOKE ALL ON FUNCTION tsmigrate.check_versions(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.preflight(text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.align_timescaledb(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.verify(text, boolean) FROM PUBLIC;
-REVOKE ALL ON PROCEDURE tsmigrate.migrate(text, int, boolean, boolean, boolean, text[]) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE tsmigrate.migrate(text, int, boolean, boolean, boolean, text[], boolean) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE tsmigrate.cutover(text, boolean) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE tsmigrate.abandon(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tsmigrate.stream_status(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.pull_data(text, int, text[], boolean, text) FROM PUBLIC;
 REVOKE ALL ON tsmigrate.copy_progress FROM PUBLIC;
 REVOKE ALL ON FUNCTION tsmigrate.sync_extensions(text, boolean) FROM PUBLIC;

@@ -55,6 +55,16 @@
 #define tsm_noreturn_after pg_attribute_noreturn()
 #endif
 
+/*
+ * A replication origin for this session: 16 added which process may share
+ * it (commit 216a7848), 0 for none.
+ */
+#if PG16_GE
+#define tsm_replorigin_session_setup(origin) replorigin_session_setup((origin), 0)
+#else
+#define tsm_replorigin_session_setup(origin) replorigin_session_setup(origin)
+#endif
+
 /* custom wait events are new in 17 (commit c9af0546) */
 #if PG17_GE
 #define TsmWaitEventCompat(name) WaitEventExtensionNew(name)

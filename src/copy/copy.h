@@ -37,5 +37,6 @@ PGDLLEXPORT void tsmigrate_copy_worker_main(Datum main_arg);
 extern TsmCopyPlan *tsm_data_prepare(PGconn *conn, ArrayType *tables, int jobs);
 extern void tsm_data_large_objects(PGconn *conn, int64 *count, int64 *bytes);
 extern void tsm_data_sequences(PGconn *conn, TsmCopyPlan *plan, int64 run_id);
+extern void tsm_copy_sequence(PGconn *conn, const char *qualname, Oid relid);
 
 #endif							/* TSM_COPY_H */

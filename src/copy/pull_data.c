@@ -660,9 +660,25 @@ tsm_data_large_objects(PGconn *conn, int64 *count, int64 *bytes)
 }
 
 /*
- * Sequences: the source's last_value and is_called under the snapshot,
- * set on the target with setval() (which checks UPDATE on the sequence).
+ * tsm_copy_sequence
+ *		Set sequence "relid" as the source's "qualname" (quoted) stands, in
+ *		the transaction of "conn": last_value and is_called, with setval()
+ *		(which checks UPDATE on the sequence).
  */
+void
+tsm_copy_sequence(PGconn *conn, const char *qualname, Oid relid)
+{
+	TsmRows    *r;
+
+	r = tsm_query(conn, psprintf("SELECT last_value, is_called FROM %s", qualname),
+				  0, NULL, 2, psprintf("sequence %s", qualname));
+	DirectFunctionCall3(setval3_oid,
+						ObjectIdGetDatum(relid),
+						Int64GetDatum(tsm_rows_int64(r, 0, 0)),
+						BoolGetDatum(tsm_rows_bool(r, 0, 1)));
+}
+
+/* Sequences: the source's, under the snapshot */
 static void
 copy_sequences(PGconn *conn, TsmRelation *rels, int nrels)
 {
@@ -671,19 +687,12 @@ copy_sequences(PGconn *conn, TsmRelation *rels, int nrels)
 	for (i = 0; i < nrels; i++)
 	{
 		TsmRelation *rel = &rels[i];
-		TsmRows    *r;
-		char	   *sql;
 
 		if (!rel->wanted || rel->relkind != RELKIND_SEQUENCE)
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		rel->start = GetCurrentTimestamp();
-		sql = psprintf("SELECT last_value, is_called FROM %s", rel->qualname);
-		r = tsm_query(conn, sql, 0, NULL, 2, psprintf("sequence %s", rel->qualname));
-		DirectFunctionCall3(setval3_oid,
-							ObjectIdGetDatum(rel->relid),
-							Int64GetDatum(tsm_rows_int64(r, 0, 0)),
-							BoolGetDatum(tsm_rows_bool(r, 0, 1)));
+		tsm_copy_sequence(conn, rel->qualname, rel->relid);
 		rel->end = GetCurrentTimestamp();
 		rel->copied = true;
 	}

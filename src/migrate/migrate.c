@@ -90,6 +90,7 @@
 #include "compat.h"
 #include "tsmigrate.h"
 #include "copy/copy.h"
+#include "migrate/online.h"
 #include "migrate/preflight.h"
 #include "remote/remote.h"
 #include "replay/replay.h"
@@ -102,6 +103,7 @@
 #include "workers/workers.h"
 
 PG_FUNCTION_INFO_V1(tsmigrate_migrate);
+PG_FUNCTION_INFO_V1(tsmigrate_cutover);
 
 /* the data step's name for the source's large objects (pull_data's too) */
 #define TSM_LARGE_OBJECTS		"large objects"
@@ -119,6 +121,11 @@ typedef struct TsmRun
 	bool		owners;			/* objects and jobs owned as on the source */
 	bool		privileges;		/* with the source's GRANTs and REVOKEs */
 	TsmConsent *consent;		/* allow, parsed */
+	ArrayType  *allow;			/* allow, as given */
+	bool		online;			/* migrate(online => true): stream, cutover */
+	bool		cutover;		/* this call is tsmigrate.cutover() */
+	bool		force;			/* cutover(force => true) */
+	bool		stream_started; /* by this call's stream step */
 	PGconn	   *snapshot_conn;	/* data step: holds the exported snapshot */
 	char	   *snapshot;
 	bool		step_resumed;	/* the current step was begun by an earlier
@@ -148,6 +155,7 @@ typedef struct TsmStep
 	const char *name;
 	StepFunction run;
 	bool		commits;		/* commits on its own, guarding each piece */
+	bool		online_only;	/* a step of online runs only */
 } TsmStep;
 
 static char *step_checks(TsmRun *run);
@@ -159,22 +167,26 @@ static char *step_post_data(TsmRun *run);
 static char *step_timescaledb(TsmRun *run);
 static char *step_compression(TsmRun *run);
 static char *step_analyze(TsmRun *run);
+static char *step_stream(TsmRun *run);
+static char *step_cutover(TsmRun *run);
 static char *step_jobs(TsmRun *run);
 static char *step_verify(TsmRun *run);
 
 
 static const TsmStep steps[] = {
-	{"checks", step_checks, false},
-	{"extensions", step_extensions, false},
-	{"roles", step_roles, false},
-	{"pre-data", step_pre_data, true},
-	{"timescaledb", step_timescaledb, true},
-	{"data", step_data, true},
-	{"post-data", step_post_data, true},
-	{"compression", step_compression, false},
-	{"analyze", step_analyze, true},
-	{"jobs", step_jobs, false},
-	{"verify", step_verify, false},
+	{"checks", step_checks, false, false},
+	{"extensions", step_extensions, false, false},
+	{"roles", step_roles, false, false},
+	{"pre-data", step_pre_data, true, false},
+	{"timescaledb", step_timescaledb, true, false},
+	{"data", step_data, true, false},
+	{"post-data", step_post_data, true, false},
+	{"compression", step_compression, false, false},
+	{"analyze", step_analyze, true, false},
+	{"stream", step_stream, true, true},
+	{"cutover", step_cutover, true, true},
+	{"jobs", step_jobs, false, false},
+	{"verify", step_verify, false, false},
 };
 
 static char *prepare_current_batch(TsmRun *run);
@@ -214,45 +226,86 @@ static ArrayType *text_array(List *items);
 static char *copy_source_large_objects(TsmRun *run);
 static bool take_lock(void);
 static void release_lock(void);
+static void migrate_call(FunctionCallInfo fcinfo, TsmRun *run);
+static void record_options(TsmRun *run, bool resumed);
 
 /*
  * CALL tsmigrate.migrate(source text, jobs int, roles boolean,
- *						   owners boolean, privileges boolean, allow text[])
+ *						   owners boolean, privileges boolean, allow text[],
+ *						   online boolean)
  */
 Datum
 tsmigrate_migrate(PG_FUNCTION_ARGS)
 {
-	const char *step_names[lengthof(steps)];
 	TsmRun		run;
-	TsmSource  *src;
-	bool		complete;
-	bool		resumed;
-	int			i;
-
-	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
-		castNode(CallContext, fcinfo->context)->atomic)
-		ereport(ERROR,
-				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-				errmsg("tsmigrate.migrate cannot run inside a transaction block"),
-				errhint("Run CALL tsmigrate.migrate(...) on its own, so that it can commit after each step."));
 
 	memset(&run, 0, sizeof(run));
-	run.source_null = PG_ARGISNULL(0);
-	run.source = run.source_null ? (Datum) 0 : PG_GETARG_DATUM(0);
 	run.jobs = PG_ARGISNULL(1) ? 2 : PG_GETARG_INT32(1);
 	run.roles = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
 	run.owners = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
 	run.privileges = PG_ARGISNULL(4) ? true : PG_GETARG_BOOL(4);
 	/* a wrong word in allow fails before anything is recorded */
 	run.consent = tsm_consent_from_arg(fcinfo, 5);
-	run.step_resumed = false;
+	run.allow = PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5);
+	run.online = PG_NARGS() > 6 && !PG_ARGISNULL(6) && PG_GETARG_BOOL(6);
+	migrate_call(fcinfo, &run);
+	PG_RETURN_VOID();
+}
+
+/*
+ * CALL tsmigrate.cutover(source text, force boolean)
+ *		The rest of an online run: its cutover step, then the steps after
+ *		it, with the options migrate was called with.  The NOTICE at the
+ *		end says the downtime: from this call to the run's end.
+ */
+Datum
+tsmigrate_cutover(PG_FUNCTION_ARGS)
+{
+	TsmRun		run;
+
+	memset(&run, 0, sizeof(run));
+	run.cutover = true;
+	run.online = true;
+	run.force = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	/* the options come from the run (record_options) */
+	run.jobs = 2;
+	run.roles = true;
+	run.owners = true;
+	run.privileges = true;
+	migrate_call(fcinfo, &run);
+	PG_RETURN_VOID();
+}
+
+/* what migrate and cutover share: the run, its lock and its steps */
+static void
+migrate_call(FunctionCallInfo fcinfo, TsmRun *run)
+{
+	const char *step_names[lengthof(steps)];
+	const char *what = run->cutover ? "cutover" : "migrate";
+	TsmSource  *src;
+	bool		complete;
+	bool		resumed;
+	TimestampTz start = GetCurrentTimestamp();
+	int			nsteps;
+	int			i;
+
+	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
+		castNode(CallContext, fcinfo->context)->atomic)
+		ereport(ERROR,
+				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				errmsg("tsmigrate.%s cannot run inside a transaction block", what),
+				errhint("Run CALL tsmigrate.%s(...) on its own, so that it can commit after each step.", what));
+
+	run->source_null = PG_ARGISNULL(0);
+	run->source = run->source_null ? (Datum) 0 : PG_GETARG_DATUM(0);
+	run->step_resumed = false;
 	/* the same bound as every entry point: tsmigrate.max_jobs */
-	tsm_copy_check_jobs(run.jobs, "migrate");
+	tsm_copy_check_jobs(run->jobs, "migrate");
 
 	/* resolve now: a wrong source fails before anything is recorded */
 	src = tsm_source_from_arg(fcinfo, 0);
-	run.src = src;
-	run.has_timescaledb = -1;
+	run->src = src;
+	run->has_timescaledb = -1;
 
 	if (!take_lock())
 	{
@@ -273,35 +326,68 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		/* every step: this resolution of the source, one leader session */
-		tsm_run_scope_begin(run.source_null ? NULL : TextDatumGetCString(run.source),
+		tsm_run_scope_begin(run->source_null ? NULL : TextDatumGetCString(run->source),
 							src);
 		SPI_connect_ext(SPI_OPT_NONATOMIC);
 
+		/* an offline run has the steps it always had */
+		nsteps = 0;
 		for (i = 0; i < lengthof(steps); i++)
-			step_names[i] = steps[i].name;
-		run.run_id = tsm_state_open_run(src->label, run.jobs, run.roles,
-										step_names, lengthof(steps),
-										&complete, &resumed);
+			if (run->online || !steps[i].online_only)
+				step_names[nsteps++] = steps[i].name;
+		if (run->cutover &&
+			tsm_local_query_value("SELECT 1 FROM tsmigrate.run"
+								  " WHERE owner OPERATOR(pg_catalog.=) CURRENT_USER"
+								  "   AND source OPERATOR(pg_catalog.=) $1"
+								  "   AND online AND state OPERATOR(pg_catalog.<>) 'done'",
+								  src->label, NULL) == NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					errmsg("no online migration from \"%s\" to cut over", src->label),
+					errhint("Start one with CALL tsmigrate.migrate(..., online => true)."));
+		run->run_id = tsm_state_open_run(src->label, run->jobs, run->roles,
+										 step_names, nsteps,
+										 &complete, &resumed);
+		record_options(run, resumed);
 		SPI_commit();
 
 		if (complete)
 			ereport(NOTICE,
 					errmsg("migration run " INT64_FORMAT " from \"%s\" is complete",
-						   run.run_id, src->label),
+						   run->run_id, src->label),
 					errhint("To migrate again, drop what it created and DELETE FROM tsmigrate.run WHERE run_id = " INT64_FORMAT ".",
-							run.run_id));
+							run->run_id));
 		else
 		{
 			ereport(NOTICE,
+					run->cutover ?
+					errmsg("cutting over migration run " INT64_FORMAT " from \"%s\"", run->run_id, src->label) :
 					resumed ?
-					errmsg("resuming migration run " INT64_FORMAT " from \"%s\"", run.run_id, src->label) :
-					errmsg("starting migration run " INT64_FORMAT " from \"%s\"", run.run_id, src->label));
-			run_steps(&run);
-			tsm_state_run_mark(run.run_id, TSM_RUN_DONE, NULL);
-			SPI_commit();
-			ereport(NOTICE,
-					errmsg("migration run " INT64_FORMAT " is complete: source and target match",
-						   run.run_id));
+					errmsg("resuming migration run " INT64_FORMAT " from \"%s\"", run->run_id, src->label) :
+					errmsg("starting migration run " INT64_FORMAT " from \"%s\"", run->run_id, src->label));
+			run_steps(run);
+			if (run->online && !run->cutover)
+			{
+				tsm_state_run_mark(run->run_id, TSM_RUN_STREAMING, NULL);
+				SPI_commit();
+				ereport(NOTICE,
+						errmsg("migration run " INT64_FORMAT " is streaming the source's changes",
+							   run->run_id),
+						errhint("Stop the applications, then CALL tsmigrate.cutover(); see SELECT * FROM tsmigrate.stream_status()."));
+			}
+			else
+			{
+				tsm_state_run_mark(run->run_id, TSM_RUN_DONE, NULL);
+				SPI_commit();
+				if (run->cutover)
+					ereport(NOTICE,
+							errmsg("migration run " INT64_FORMAT " is complete: source and target match; downtime %.1f s",
+								   run->run_id, (GetCurrentTimestamp() - start) / 1000000.0));
+				else
+					ereport(NOTICE,
+							errmsg("migration run " INT64_FORMAT " is complete: source and target match",
+								   run->run_id));
+			}
 		}
 		SPI_finish();
 	}
@@ -311,8 +397,68 @@ tsmigrate_migrate(PG_FUNCTION_ARGS)
 		release_lock();
 	}
 	PG_END_TRY();
+}
 
-	PG_RETURN_VOID();
+/*
+ * A new run records how it was called, so that cutover goes on with the
+ * same options; a resumed one must be resumed as it was started (online
+ * or not), and cutover takes its options from it.
+ */
+static void
+record_options(TsmRun *run, bool resumed)
+{
+	Oid			types[6] = {INT8OID, BOOLOID, BOOLOID, BOOLOID, TEXTARRAYOID, INT4OID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+
+	values[0] = Int64GetDatum(run->run_id);
+	if (resumed || run->cutover)
+	{
+		bool		online;
+
+		SPI_execute_with_args("SELECT online, owners, privileges, allow, jobs"
+							  "  FROM tsmigrate.run WHERE run_id OPERATOR(pg_catalog.=) $1",
+							  1, types, values, NULL, true, 1);
+		if (SPI_processed == 1)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[0];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull;
+
+			online = DatumGetBool(SPI_getbinval(tup, desc, 1, &isnull));
+			if (online != run->online)
+				ereport(ERROR,
+						errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						online ?
+						errmsg("migration run " INT64_FORMAT " is online", run->run_id) :
+						errmsg("migration run " INT64_FORMAT " is offline", run->run_id),
+						online ?
+						errhint("Resume it with migrate(..., online => true), finish it with tsmigrate.cutover(), or give it up with tsmigrate.abandon().") :
+						errhint("Resume it with migrate(..., online => false), or start over with DELETE FROM tsmigrate.run WHERE run_id = " INT64_FORMAT ".", run->run_id));
+			if (run->cutover)
+			{
+				Datum		allow;
+
+				run->owners = DatumGetBool(SPI_getbinval(tup, desc, 2, &isnull));
+				run->privileges = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
+				allow = SPI_getbinval(tup, desc, 4, &isnull);
+				run->consent = tsm_consent_parse(isnull ? NULL :
+												 DatumGetArrayTypePCopy(allow));
+				run->jobs = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+				return;
+			}
+		}
+	}
+	values[1] = BoolGetDatum(run->online);
+	values[2] = BoolGetDatum(run->owners);
+	values[3] = BoolGetDatum(run->privileges);
+	values[4] = run->allow ? PointerGetDatum(run->allow) : (Datum) 0;
+	nulls[4] = run->allow ? ' ' : 'n';
+	values[5] = Int32GetDatum(run->jobs);
+	SPI_execute_with_args("UPDATE tsmigrate.run SET online = $2, owners = $3,"
+						  " privileges = $4, allow = $5"
+						  " WHERE run_id OPERATOR(pg_catalog.=) $1",
+						  5, types, values, nulls, false, 0);
 }
 
 /*
@@ -326,12 +472,39 @@ run_steps(TsmRun *run)
 
 	for (i = 0; i < lengthof(steps); i++)
 	{
-		TsmStepState state = tsm_state_step_state(run->run_id, steps[i].name);
+		TsmStepState state;
 		char	   *detail = NULL;
 		TimestampTz start = GetCurrentTimestamp();
 
+		if (steps[i].online_only && !run->online)
+			continue;
+		state = tsm_state_step_state(run->run_id, steps[i].name);
 		if (state == TSM_STEP_DONE || state == TSM_STEP_SKIPPED)
 			continue;
+
+		/*
+		 * An online run streams until tsmigrate.cutover() goes on; called
+		 * again (after a restart of the target), migrate starts its worker
+		 * again.
+		 */
+		if (run->online && !run->cutover && strcmp(steps[i].name, "cutover") == 0)
+		{
+			if (!run->stream_started)
+			{
+				char	   *streaming = tsm_online_start_stream(run->run_id);
+
+				SPI_commit();
+				ereport(NOTICE, errmsg("stream: %s", streaming));
+			}
+			return;
+		}
+		if (run->cutover && i > 0 && strcmp(steps[i].name, "cutover") != 0 &&
+			tsm_state_step_state(run->run_id, "cutover") != TSM_STEP_DONE)
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					errmsg("migration run " INT64_FORMAT " has not reached its cutover: step \"%s\" is not done",
+						   run->run_id, steps[i].name),
+					errhint("Call migrate(..., online => true) again to finish it first."));
 		run->step_resumed = state != TSM_STEP_PENDING;
 
 		tsm_state_step_mark(run->run_id, steps[i].name, TSM_STEP_RUNNING, NULL, NULL);
@@ -489,6 +662,9 @@ step_checks(TsmRun *run)
 	int			others = 0;
 	int			r;
 
+	/* online: everything the stream needs, before anything changes */
+	if (run->online)
+		tsm_online_check(conn, run->src);
 	tsm_conn_close(conn);
 	foreach(lc, checks)
 	{
@@ -512,6 +688,10 @@ step_checks(TsmRun *run)
 	}
 
 	check_preflight(preflight);
+
+	/* online, the applications go on writing: that is the point */
+	if (run->online)
+		return NULL;
 
 	initStringInfo(&list);
 	for (r = 0; r < sessions->nrows; r++)
@@ -880,6 +1060,27 @@ finish_caggs(TsmRun *run)
 }
 
 /*
+ * The stream step (online runs only): the worker that applies the
+ * source's changes from the copy's snapshot on.
+ */
+static char *
+step_stream(TsmRun *run)
+{
+	run->stream_started = true;
+	return tsm_online_start_stream(run->run_id);
+}
+
+/*
+ * The cutover step (online runs only, in tsmigrate.cutover()): every
+ * change applied, the stream ended.
+ */
+static char *
+step_cutover(TsmRun *run)
+{
+	return tsm_online_cutover(run->run_id, run_source(run), run->force);
+}
+
+/*
  * Policies and user jobs, last: with the source's next start times, and
  * only once all data is in, compressed and analyzed.
  */
@@ -931,6 +1132,18 @@ step_data(TsmRun *run)
 		SPI_processed == 0)
 	{
 		run_guarded(run, "data", list_source_relations, NULL, 0);
+		SPI_commit();
+	}
+
+	/*
+	 * Online, resumed: a new slot, with a new snapshot; what an earlier call
+	 * copied under the old one is copied again under it.
+	 */
+	if (run->online && run->step_resumed)
+	{
+		SPI_execute_with_args("UPDATE tsmigrate.run_relation SET state = 'copying'"
+							  " WHERE run_id = $1 AND state <> 'pending'",
+							  1, types, values, NULL, false, 0);
 		SPI_commit();
 	}
 
@@ -1009,8 +1222,11 @@ export_snapshot(TsmRun *run)
 	TsmRows    *rows;
 
 	run->snapshot_conn = tsm_conn_open_session(run_source(run));
-	tsm_conn_command(run->snapshot_conn,
-					 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	if (run->online)
+		tsm_online_snapshot(run->run_id, run_source(run), run->snapshot_conn);
+	else
+		tsm_conn_command(run->snapshot_conn,
+						 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 	rows = tsm_query(run->snapshot_conn, "SELECT pg_catalog.pg_export_snapshot()",
 					 0, NULL, 1, "the source's snapshot");
 	run->snapshot = pstrdup(tsm_rows_get(rows, 0, 0));

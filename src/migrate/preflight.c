@@ -83,6 +83,7 @@ static void privilege_problems(PGconn *conn, List **rows);
 static void c_function_problems(PGconn *conn, const TsmConsent *consent, List **rows);
 static void extension_problems(PGconn *conn, List **rows);
 static void figures(PGconn *conn, List **rows);
+static void slot_problems(PGconn *conn, List **rows);
 static bool library_exists(const char *probin);
 static bool file_exists(const char *path);
 static int64 target_free_bytes(void);
@@ -143,8 +144,39 @@ tsm_preflight(PGconn *conn, const TsmConsent *consent)
 		privilege_problems(conn, &rows);
 	c_function_problems(conn, consent, &rows);
 	extension_problems(conn, &rows);
+	slot_problems(conn, &rows);
 	figures(conn, &rows);
 	return rows;
+}
+
+/*
+ * The slots of tsmigrate's online runs on the source (migrate/online.c
+ * names them): each holds the source's WAL until dropped, and one left
+ * by a run that is gone fills the source's disk.
+ */
+static void
+slot_problems(PGconn *conn, List **rows)
+{
+	TsmRows    *r = tsm_query(conn,
+							  "SELECT s.slot_name, pg_catalog.pg_size_pretty(pg_catalog.pg_wal_lsn_diff("
+							  "         pg_catalog.pg_current_wal_lsn(), s.restart_lsn)), s.active"
+							  "  FROM pg_catalog.pg_replication_slots s"
+							  " WHERE s.slot_name ~ '^tsmigrate_[0-9]+_[0-9]+_[0-9]+$'"
+							  " ORDER BY 1",
+							  0, NULL, 3, "the source's tsmigrate slots");
+	int			i;
+
+	for (i = 0; i < r->nrows; i++)
+	{
+		const char *slot = tsm_rows_get(r, i, 0);
+
+		tsm_preflight_add_row(rows, "replication slot", slot, false, false,
+							  psprintf("a slot of an online tsmigrate run%s holds %s of WAL on the source",
+									   tsm_rows_bool(r, i, 2) ? ", streaming," : "",
+									   tsm_rows_value(r, i, 1) ? tsm_rows_value(r, i, 1) : "?"),
+							  psprintf("finish its run with tsmigrate.cutover() or tsmigrate.abandon() on its target; if that target is gone, on the source: SELECT pg_drop_replication_slot('%s')",
+									   slot));
+	}
 }
 
 /*
@@ -250,25 +282,6 @@ figures(PGconn *conn, List **rows)
 								   max_locks_per_xact * (MaxBackends + max_prepared_xacts),
 								   max_locks_per_xact, tsm_section_batch_size()),
 						  NULL);
-}
-
-/*
- * tsm_preflight_add_row
- *		One more row; "blocks" counts only when not "ok".
- */
-void
-tsm_preflight_add_row(List **rows, const char *check, const char *object, bool ok,
-					  bool blocks, const char *detail, const char *fix)
-{
-	TsmPreflightRow *row = palloc(sizeof(TsmPreflightRow));
-
-	row->check = pstrdup(check);
-	row->object = pstrdup(object);
-	row->ok = ok;
-	row->blocks = !ok && blocks;
-	row->detail = detail;
-	row->fix = fix;
-	*rows = lappend(*rows, row);
 }
 
 /*

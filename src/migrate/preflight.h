@@ -27,11 +27,11 @@ typedef struct TsmPreflightRow
 
 /* in preflight.c */
 extern List *tsm_preflight(PGconn *conn, const TsmConsent *consent);
+
+/* in preflight_kinds.c, which preflight.c's checks build on */
+extern void tsm_preflight_kinds(PGconn *conn, const TsmConsent *consent, List **rows);
 extern void tsm_preflight_add_row(List **rows, const char *check, const char *object,
 								  bool ok, bool blocks, const char *detail,
 								  const char *fix);
-
-/* in preflight_kinds.c */
-extern void tsm_preflight_kinds(PGconn *conn, const TsmConsent *consent, List **rows);
 
 #endif							/* TSM_PREFLIGHT_H */

@@ -20,6 +20,9 @@
  * subscription's connection string, which is only looked at for a
  * password.
  *
+ * It also holds tsm_preflight_add_row, which every check of preflight
+ * uses (preflight.c builds on this file, not the other way round).
+ *
  * IDENTIFICATION
  *	  src/migrate/preflight_kinds.c
  *
@@ -217,4 +220,23 @@ language_problems(PGconn *conn, const TsmConsent *consent, List **rows)
 								  "it is untrusted, its functions can reach the server's files and processes: without the caller's consent its CREATE LANGUAGE is refused",
 								  "Pass allow => '{untrusted_languages}' if you trust the source with that.");
 	}
+}
+
+/*
+ * tsm_preflight_add_row
+ *		One more row; "blocks" counts only when not "ok".
+ */
+void
+tsm_preflight_add_row(List **rows, const char *check, const char *object, bool ok,
+					  bool blocks, const char *detail, const char *fix)
+{
+	TsmPreflightRow *row = palloc(sizeof(TsmPreflightRow));
+
+	row->check = pstrdup(check);
+	row->object = pstrdup(object);
+	row->ok = ok;
+	row->blocks = !ok && blocks;
+	row->detail = detail;
+	row->fix = fix;
+	*rows = lappend(*rows, row);
 }

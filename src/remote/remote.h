@@ -11,6 +11,8 @@
 #ifndef TSM_REMOTE_H
 #define TSM_REMOTE_H
 
+#include "access/xlogdefs.h"
+
 #include "tsmigrate.h"
 
 /* in source.c */
@@ -43,6 +45,16 @@ extern PGresult *tsm_conn_exec(PGconn *conn, const char *sql, int nparams,
 extern void tsm_conn_command(PGconn *conn, const char *sql);
 tsm_noreturn extern void tsm_report_remote_error(PGresult *res, PGconn *conn,
 												 const char *sql) tsm_noreturn_after;
+
+/* in replication.c */
+extern PGconn *tsm_replication_open(const TsmSource *src);
+extern char *tsm_replication_create_slot(PGconn *conn, const char *slot,
+										 XLogRecPtr *consistent_lsn);
+extern XLogRecPtr tsm_parse_lsn(const char *text);
+extern void tsm_replication_start(PGconn *conn, const char *slot,
+								  XLogRecPtr start, const char *publication);
+extern int	tsm_replication_receive(PGconn *conn, char **buf, long timeout_ms);
+extern void tsm_replication_feedback(PGconn *conn, XLogRecPtr applied, bool reply);
 
 /* in remote_rows.c */
 extern TsmRows *tsm_query(PGconn *conn, const char *sql, int nparams,

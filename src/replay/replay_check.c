@@ -365,26 +365,7 @@ created_here(TsmReplayGuard *guard, Oid classid, Oid objid)
 static bool
 recorded(Oid classid, Oid objid, const TsmReplayGuard *guard)
 {
-	Oid			argtypes[3] = {TEXTOID, OIDOID, OIDOID};
-	Datum		args[3];
-	bool		found;
-	int			rc;
-
-	args[0] = CStringGetTextDatum(guard->source);
-	args[1] = ObjectIdGetDatum(classid);
-	args[2] = ObjectIdGetDatum(objid);
-	SPI_connect();
-	rc = SPI_execute_with_args("SELECT FROM tsmigrate.created_object"
-							   " WHERE owner OPERATOR(pg_catalog.=) CURRENT_USER"
-							   " AND source OPERATOR(pg_catalog.=) $1"
-							   " AND classid OPERATOR(pg_catalog.=) $2"
-							   " AND objid OPERATOR(pg_catalog.=) $3",
-							   3, argtypes, args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	found = SPI_processed > 0;
-	SPI_finish();
-	return found;
+	return tsm_target_created(guard->source, classid, objid);
 }
 
 /* an object other than a relation: created by this call, or recorded */

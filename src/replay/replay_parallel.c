@@ -67,6 +67,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "access/xlog_internal.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -417,8 +418,21 @@ tsm_replay_parallel(List *objects, int jobs, const TsmReplayGuard *guard,
 		pfree(lstate->handles[i]);
 	pfree(lstate);
 
-	/* the workers' commits, made without waiting, durable now */
-	XLogFlush(GetXLogInsertRecPtr());
+	/*
+	 * The workers' commits, made without waiting, durable now.  Up to where
+	 * the WAL inserted so far ends: when that is a page's start, the insert
+	 * position points past the page's header, where no record is yet, and
+	 * XLogFlush refuses it ("xlog flush request ... is not satisfied").
+	 */
+	{
+		XLogRecPtr	upto = GetXLogInsertRecPtr();
+
+		if (XLogSegmentOffset(upto, wal_segment_size) == SizeOfXLogLongPHD)
+			upto -= SizeOfXLogLongPHD;
+		else if (upto % XLOG_BLCKSZ == SizeOfXLogShortPHD)
+			upto -= SizeOfXLogShortPHD;
+		XLogFlush(upto);
+	}
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(cxt);

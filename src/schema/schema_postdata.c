@@ -171,7 +171,9 @@ static const char *const publications_sql_fmt =
 " || @1@"
 " || " SECLABEL_STMTS("pg_catalog.format('PUBLICATION %I', p.pubname)", "pg_publication", "p.oid")
 " FROM pg_catalog.pg_publication p"
-" WHERE " NOT_EXT("pg_publication", "p.oid");
+" WHERE " NOT_EXT("pg_publication", "p.oid")
+/* not the publication of an online run of tsmigrate (migrate/online.c) */
+"   AND p.pubname OPERATOR(pg_catalog.!~) '^tsmigrate_[0-9]+_[0-9]+_[0-9]+$'";
 
 static const char *const publication_tables_13 =
 "ARRAY(SELECT 'AlterPublicationStmt:' || pg_catalog.format('ALTER PUBLICATION %I ADD TABLE ONLY %I.%I', p.pubname, n.nspname, c.relname)"

@@ -40,7 +40,7 @@ static char *state_value(int row, int col);
 static void mark_run_abandoned(int64 run_id, const char *pid);
 
 /* the states as the tables' CHECK constraints spell them, by enum value */
-static const char *const run_state_names[] = {"running", "failed", "done"};
+static const char *const run_state_names[] = {"running", "failed", "done", "streaming"};
 static const char *const step_state_names[] = {"pending", "running", "done", "failed", "skipped"};
 static const char *const relation_state_names[] = {"pending", "copying", "copied", "failed"};
 
@@ -116,6 +116,32 @@ tsm_state_open_run(const char *source, int jobs, bool roles,
 		{
 			*complete = true;
 			return last_id;
+		}
+
+		/*
+		 * Stopped in its checks, before anything changed (a refused online
+		 * run, a wrong version): nothing to finish; a call with another
+		 * source starts afresh.
+		 */
+		if (last_state != TSM_RUN_DONE && strcmp(last_source, source) != 0)
+		{
+			Oid			idtype[1] = {INT8OID};
+			Datum		idvalue[1];
+
+			idvalue[0] = Int64GetDatum(last_id);
+			state_exec("SELECT FROM tsmigrate.run_step WHERE run_id OPERATOR(pg_catalog.=) $1"
+					   " AND step OPERATOR(pg_catalog.<>) 'checks'"
+					   " AND state OPERATOR(pg_catalog.<>) 'pending' LIMIT 1",
+					   1, idtype, idvalue, NULL);
+			if (SPI_processed == 0)
+			{
+				state_exec("DELETE FROM tsmigrate.run WHERE run_id OPERATOR(pg_catalog.=) $1",
+						   1, idtype, idvalue, NULL);
+				ereport(NOTICE,
+						errmsg("migration run " INT64_FORMAT " from \"%s\" stopped in its checks, before anything changed: it is discarded",
+							   last_id, last_source));
+				last_state = TSM_RUN_DONE;	/* as if finished: start anew */
+			}
 		}
 		if (last_state != TSM_RUN_DONE)
 		{

@@ -24,6 +24,7 @@ typedef enum TsmRunState
 	TSM_RUN_RUNNING,
 	TSM_RUN_FAILED,
 	TSM_RUN_DONE,
+	TSM_RUN_STREAMING,			/* online: migrate returned, cutover to come */
 } TsmRunState;
 
 /* tsmigrate.run_step.state */

@@ -26,6 +26,7 @@ extern bool tsm_consent_allows_setting(const TsmConsent *consent,
 /* in target_query.c */
 extern char *tsm_local_query_value(const char *sql, const char *param1,
 								   const char *param2);
+extern bool tsm_target_created(const char *source, Oid classid, Oid objid);
 extern bool tsm_local_has_row(const char *sql, const char *param1,
 							  const char *param2);
 

@@ -70,3 +70,34 @@ tsm_local_has_row(const char *sql, const char *param1, const char *param2)
 {
 	return tsm_local_query_value(sql, param1, param2) != NULL;
 }
+
+/*
+ * tsm_target_created
+ *		Did the caller create object (classid, objid) here for "source"
+ *		(tsmigrate.created_object, written by pull_schema's replay)?  Read
+ *		with a new snapshot: what the calling function recorded counts.
+ */
+bool
+tsm_target_created(const char *source, Oid classid, Oid objid)
+{
+	Oid			argtypes[3] = {TEXTOID, OIDOID, OIDOID};
+	Datum		args[3];
+	bool		found;
+	int			rc;
+
+	args[0] = CStringGetTextDatum(source);
+	args[1] = ObjectIdGetDatum(classid);
+	args[2] = ObjectIdGetDatum(objid);
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT FROM tsmigrate.created_object"
+							   " WHERE owner OPERATOR(pg_catalog.=) CURRENT_USER"
+							   " AND source OPERATOR(pg_catalog.=) $1"
+							   " AND classid OPERATOR(pg_catalog.=) $2"
+							   " AND objid OPERATOR(pg_catalog.=) $3",
+							   3, argtypes, args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}

@@ -1,0 +1,29 @@
+/*-------------------------------------------------------------------------
+ *
+ * online.h
+ *	  migrate(online => true)'s pieces (online.c, cutover.c)
+ *
+ * IDENTIFICATION
+ *	  src/migrate/online.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TSM_ONLINE_H
+#define TSM_ONLINE_H
+
+#include "tsmigrate.h"
+
+/* in online.c */
+extern void tsm_online_check(PGconn *conn, TsmSource *src);
+extern void tsm_online_snapshot(int64 run_id, TsmSource *src, PGconn *snapshot_conn);
+extern char *tsm_online_start_stream(int64 run_id);
+extern TsmRows *tsm_online_stream_row(int64 run_id);
+extern bool tsm_online_worker_alive(const char *pid, int64 run_id);
+extern void tsm_online_stop_worker(int64 run_id);
+extern void tsm_online_run_update(const char *sql, int64 run_id);
+extern void tsm_online_drop_on_source(PGconn *conn, const char *name);
+
+/* in cutover.c */
+extern char *tsm_online_cutover(int64 run_id, TsmSource *src, bool force);
+
+#endif							/* TSM_ONLINE_H */

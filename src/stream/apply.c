@@ -1,0 +1,740 @@
+/*-------------------------------------------------------------------------
+ *
+ * apply.c
+ *	  Apply the source's committed changes, as pgoutput sends them, to the
+ *	  tables the run migrated
+ *
+ * NOTES
+ *	Messages are read with PostgreSQL's own readers of the protocol
+ *	(logicalrep_read_*, which stop at the first byte that does not fit)
+ *	and applied with SPI, as statements on the target's relations, so that
+ *	TimescaleDB sees them as it sees an application's: a row of a chunk is
+ *	written through its hypertable, which routes it to the chunk, compressed
+ *	or not.  The statements name columns and operators resolved on the
+ *	target; the source's values are read by the target columns' input
+ *	functions, as COPY reads them.
+ *
+ *	Where each relation's changes go is apply_relations.c's.
+ *
+ *	TimescaleDB moves rows between a chunk and its compressed chunk when it
+ *	compresses, decompresses or recompresses; those moves come between its
+ *	WAL markers and are not the application's: a chunk's changes there are
+ *	not applied but noted in tsmigrate.run_stream_chunk, and cutover copies
+ *	the chunk again whole, once the source is quiet.  Every chunk written
+ *	is noted too: cutover refreshes its continuous aggregates.
+ *
+ * IDENTIFICATION
+ *	  src/stream/apply.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "libpq/pqformat.h"
+#include "nodes/bitmapset.h"
+#include "replication/logicalproto.h"
+#include "replication/origin.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+
+#include "compat.h"
+#include "tsmigrate.h"
+#include "stream/stream.h"
+#include "stream/apply_int.h"
+#include "target/target.h"
+
+static void apply_relation(TsmApply *apply, StringInfo msg);
+static StreamRel *rel_for(TsmApply *apply, LogicalRepRelId remoteid);
+static void apply_insert(TsmApply *apply, StringInfo msg);
+static void apply_update(TsmApply *apply, StringInfo msg);
+static void apply_delete(TsmApply *apply, StringInfo msg);
+static void apply_truncate(TsmApply *apply, StringInfo msg);
+static void apply_message(TsmApply *apply, StringInfo msg);
+static void note_recopy(TsmApply *apply, const char *chunk);
+static void note_chunk(TsmApply *apply, const char *chunk, bool recopy);
+static void note_written(TsmApply *apply, StreamRel *rel);
+
+static bool compressing(TsmApply *apply, StreamRel *rel);
+static void run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached,
+					 const char *sql, int nargs, Oid *types, Datum *values,
+					 char *nulls, int expected);
+static void column_value(StreamRel *rel, LogicalRepTupleData *tup, int i,
+						 Datum *value, char *null);
+static void append_key_condition(StringInfo sql, StreamRel *rel,
+								 LogicalRepTupleData *tup, int *nargs,
+								 Oid *types, Datum *values, char *nulls,
+								 bool full);
+static const char *eq_operator(Oid type);
+
+/*
+ * tsm_apply_begin
+ *		What the apply of run "run_id" needs: "source" as tsmigrate.run
+ *		records it (the key of created_object), "src" to read the source's
+ *		catalog.
+ */
+TsmApply *
+tsm_apply_begin(int64 run_id, const char *source, TsmSource *src)
+{
+	TsmApply   *apply = palloc0(sizeof(TsmApply));
+	HASHCTL		ctl;
+
+	apply->run_id = run_id;
+	apply->source = pstrdup(source);
+	apply->src = src;
+	apply->has_timescaledb = -1;
+	apply->cxt = AllocSetContextCreate(TopMemoryContext, "tsmigrate apply",
+									   ALLOCSET_DEFAULT_SIZES);
+	ctl.keysize = sizeof(LogicalRepRelId);
+	ctl.entrysize = sizeof(StreamRel);
+	ctl.hcxt = apply->cxt;
+	apply->rels = hash_create("tsmigrate stream relations", 256, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	return apply;
+}
+
+bool
+tsm_apply_in_transaction(TsmApply *apply)
+{
+	return apply->in_remote_xact;
+}
+
+XLogRecPtr
+tsm_apply_last_commit(TsmApply *apply, TimestampTz *committime)
+{
+	if (committime)
+		*committime = apply->last_committime;
+	return apply->last_commit;
+}
+
+int64
+tsm_apply_transactions(TsmApply *apply)
+{
+	return apply->xacts;
+}
+
+const char *
+tsm_apply_marker(TsmApply *apply)
+{
+	return apply->marker;
+}
+
+/* how many markers came: a new one is to be said at once */
+int64
+tsm_apply_marker_count(TsmApply *apply)
+{
+	return apply->nmarkers;
+}
+
+/*
+ * tsm_apply_message
+ *		Apply one pgoutput message.  A Begin starts a transaction here when
+ *		none is open (the worker may put several of the source's in one);
+ *		a Commit sets the origin's progress, which the worker's commit
+ *		records with it.
+ */
+void
+tsm_apply_message(TsmApply *apply, StringInfo msg)
+{
+	char		action = pq_getmsgbyte(msg);
+
+	switch (action)
+	{
+		case LOGICAL_REP_MSG_BEGIN:
+			{
+				LogicalRepBeginData begin;
+
+				logicalrep_read_begin(msg, &begin);
+				if (apply->in_remote_xact)
+					ereport(ERROR,
+							errcode(ERRCODE_PROTOCOL_VIOLATION),
+							errmsg("the source began a transaction inside another"));
+				if (!IsTransactionState())
+					StartTransactionCommand();
+				apply->in_remote_xact = true;
+				break;
+			}
+		case LOGICAL_REP_MSG_COMMIT:
+			{
+				LogicalRepCommitData commit;
+
+				logicalrep_read_commit(msg, &commit);
+				if (!apply->in_remote_xact)
+					ereport(ERROR,
+							errcode(ERRCODE_PROTOCOL_VIOLATION),
+							errmsg("the source committed a transaction it did not begin"));
+				apply->in_remote_xact = false;
+				apply->compression = 0;
+				apply->last_commit = commit.end_lsn;
+				apply->last_committime = commit.committime;
+				replorigin_session_origin_lsn = commit.end_lsn;
+				replorigin_session_origin_timestamp = commit.committime;
+				apply->xacts++;
+				break;
+			}
+		case LOGICAL_REP_MSG_ORIGIN:
+		case LOGICAL_REP_MSG_TYPE:
+			/* types are known by the target's columns; origins do not matter */
+			break;
+		case LOGICAL_REP_MSG_RELATION:
+		case LOGICAL_REP_MSG_INSERT:
+		case LOGICAL_REP_MSG_UPDATE:
+		case LOGICAL_REP_MSG_DELETE:
+		case LOGICAL_REP_MSG_TRUNCATE:
+			if (!apply->in_remote_xact)
+				ereport(ERROR,
+						errcode(ERRCODE_PROTOCOL_VIOLATION),
+						errmsg("the source sent a change outside a transaction"));
+			/* each change sees what the ones before it did */
+			PushActiveSnapshot(GetTransactionSnapshot());
+			if (action == LOGICAL_REP_MSG_RELATION)
+				apply_relation(apply, msg);
+			else if (action == LOGICAL_REP_MSG_INSERT)
+				apply_insert(apply, msg);
+			else if (action == LOGICAL_REP_MSG_UPDATE)
+				apply_update(apply, msg);
+			else if (action == LOGICAL_REP_MSG_DELETE)
+				apply_delete(apply, msg);
+			else
+				apply_truncate(apply, msg);
+			PopActiveSnapshot();
+			CommandCounterIncrement();
+			break;
+		case LOGICAL_REP_MSG_MESSAGE:
+			apply_message(apply, msg);
+			break;
+		default:
+			ereport(ERROR,
+					errcode(ERRCODE_PROTOCOL_VIOLATION),
+					errmsg("unexpected message of type \"%c\" in the source's stream",
+						   action));
+	}
+}
+
+/*
+ * A Relation message: (re)describe a source relation and decide where its
+ * changes go.  The source sends one before the first change of a relation
+ * in a stream, and again after its definition changed.
+ */
+static void
+apply_relation(TsmApply *apply, StringInfo msg)
+{
+	MemoryContext relcxt = AllocSetContextCreate(apply->cxt, "tsmigrate stream relation",
+												 ALLOCSET_SMALL_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(relcxt);
+	LogicalRepRelation *remote = logicalrep_read_rel(msg);
+	StreamRel  *rel;
+	bool		found;
+
+	/* described again (after DDL, or a new session): the old goes */
+	rel = hash_search(apply->rels, &remote->remoteid, HASH_ENTER, &found);
+	if (found)
+	{
+		if (rel->insert_plan)
+			SPI_freeplan(rel->insert_plan);
+		if (rel->update_plan)
+			SPI_freeplan(rel->update_plan);
+		if (rel->delete_plan)
+			SPI_freeplan(rel->delete_plan);
+		if (rel->cxt)
+			MemoryContextDelete(rel->cxt);
+	}
+	memset(((char *) rel) + sizeof(LogicalRepRelId), 0,
+		   sizeof(StreamRel) - sizeof(LogicalRepRelId));
+	/* unusable until described whole: an error below leaves it so */
+	rel->mode = REL_IGNORE;
+	rel->described = false;
+	rel->cxt = relcxt;
+	rel->qualname = quote_qualified_identifier(remote->nspname, remote->relname);
+	rel->replident = remote->replident;
+	tsm_apply_describe(apply, rel, remote);
+	rel->described = true;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+static StreamRel *
+rel_for(TsmApply *apply, LogicalRepRelId remoteid)
+{
+	StreamRel  *rel = hash_search(apply->rels, &remoteid, HASH_FIND, NULL);
+
+	if (rel == NULL || !rel->described)
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("the source sent a change of relation %u before describing it",
+					   remoteid));
+	return rel;
+}
+
+/* the value of remote column "i" of "tup" as a Datum of its target type */
+static void
+column_value(StreamRel *rel, LogicalRepTupleData *tup, int i, Datum *value,
+			 char *null)
+{
+	if (i >= tup->ncols || tup->colstatus[i] == LOGICALREP_COLUMN_NULL)
+	{
+		*value = (Datum) 0;
+		*null = 'n';
+		return;
+	}
+	if (tup->colstatus[i] != LOGICALREP_COLUMN_TEXT)
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("the source sent a value of table %s in a form not asked for",
+					   rel->qualname));
+	/* in the database's encoding, as COPY checks its input */
+	(void) pg_verify_mbstr(GetDatabaseEncoding(), tup->colvalues[i].data,
+						   tup->colvalues[i].len, false);
+	*value = InputFunctionCall(&rel->input[i], tup->colvalues[i].data,
+							   rel->ioparam[i], rel->atttypmod[i]);
+	*null = ' ';
+}
+
+static const char *
+column_name(StreamRel *rel, int i)
+{
+	return quote_identifier(get_attname(rel->target, rel->attnum[i], false));
+}
+
+static void
+check_tuple(StreamRel *rel, LogicalRepTupleData *tup)
+{
+	if (tup->ncols != rel->natts)
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("the source sent %d columns of table %s, described with %d",
+					   tup->ncols, rel->qualname, rel->natts));
+}
+
+static void
+apply_insert(TsmApply *apply, StringInfo msg)
+{
+	LogicalRepTupleData tup;
+	StreamRel  *rel = rel_for(apply, logicalrep_read_insert(msg, &tup));
+	Datum	   *values;
+	char	   *nulls;
+	StringInfoData sql;
+	int			i;
+
+	if (rel->mode != REL_APPLY || compressing(apply, rel))
+		return;
+	check_tuple(rel, &tup);
+	values = palloc(sizeof(Datum) * rel->natts);
+	nulls = palloc(rel->natts);
+	for (i = 0; i < rel->natts; i++)
+		column_value(rel, &tup, i, &values[i], &nulls[i]);
+
+	initStringInfo(&sql);
+	if (rel->insert_plan == NULL)
+	{
+		appendStringInfo(&sql, "INSERT INTO %s (", rel->target_name);
+		for (i = 0; i < rel->natts; i++)
+			appendStringInfo(&sql, "%s%s", i ? ", " : "", column_name(rel, i));
+		/* the source's values, identity columns' too */
+		appendStringInfoString(&sql, ") OVERRIDING SYSTEM VALUE VALUES (");
+		for (i = 0; i < rel->natts; i++)
+			appendStringInfo(&sql, "%s$%d", i ? ", " : "", i + 1);
+		appendStringInfoChar(&sql, ')');
+	}
+	run_plan(apply, rel, &rel->insert_plan, sql.data, rel->natts, rel->atttype,
+			 values, nulls, SPI_OK_INSERT);
+}
+
+/*
+ * WHERE ... for the row "tup" identifies: its replica identity's columns,
+ * or with REPLICA IDENTITY FULL every column that has an equality
+ * operator (the first such row only: the caller wraps it).
+ */
+static void
+append_key_condition(StringInfo sql, StreamRel *rel, LogicalRepTupleData *tup,
+					 int *nargs, Oid *types, Datum *values, char *nulls,
+					 bool full)
+{
+	bool		first = true;
+	int			i;
+
+	for (i = 0; i < rel->natts; i++)
+	{
+		const char *op;
+
+		if (!full && !bms_is_member(i, rel->keys))
+			continue;
+		if (full && (i >= tup->ncols || tup->colstatus[i] == LOGICALREP_COLUMN_UNCHANGED))
+			continue;
+		op = eq_operator(rel->atttype[i]);
+		if (op == NULL)
+		{
+			if (full)
+				continue;
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_FUNCTION),
+					errmsg("no equality operator for column %s of table %s",
+						   column_name(rel, i), rel->qualname));
+		}
+		appendStringInfoString(sql, first ? " WHERE " : " AND ");
+		first = false;
+		column_value(rel, tup, i, &values[*nargs], &nulls[*nargs]);
+		if (nulls[*nargs] == 'n')
+		{
+			/* a key is never NULL: a source that says so is not believed */
+			if (!full)
+				ereport(ERROR,
+						errcode(ERRCODE_PROTOCOL_VIOLATION),
+						errmsg("the source sent a NULL key column of table %s",
+							   rel->qualname));
+			appendStringInfo(sql, "%s IS NULL", column_name(rel, i));
+			continue;
+		}
+		types[*nargs] = rel->atttype[i];
+		(*nargs)++;
+		appendStringInfo(sql, "%s OPERATOR(%s) $%d", column_name(rel, i), op, *nargs);
+	}
+	if (first)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("table %s has no replica identity to find its rows by",
+					   rel->qualname));
+}
+
+/* the schema-qualified equality operator of "type", or NULL */
+static const char *
+eq_operator(Oid type)
+{
+	TypeCacheEntry *tce = lookup_type_cache(type, TYPECACHE_EQ_OPR);
+	HeapTuple	tup;
+	Form_pg_operator op;
+	char	   *result;
+
+	if (!OidIsValid(tce->eq_opr))
+		return NULL;
+	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(tce->eq_opr));
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	op = (Form_pg_operator) GETSTRUCT(tup);
+	result = psprintf("%s.%s", quote_identifier(get_namespace_name(op->oprnamespace)),
+					  NameStr(op->oprname));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
+ * A FULL identity finds one row: the first that matches, by its tid (and,
+ * through a hypertable, its chunk).
+ */
+static void
+wrap_full(StringInfo sql, StreamRel *rel, const char *head, const char *cond)
+{
+	if (rel->is_chunk)
+		appendStringInfo(sql, "%s WHERE (tableoid, ctid) OPERATOR(pg_catalog.=) ANY"
+						 " (SELECT tableoid, ctid FROM %s%s LIMIT 1)",
+						 head, rel->target_sql, cond);
+	else
+		appendStringInfo(sql, "%s WHERE ctid OPERATOR(pg_catalog.=)"
+						 " (SELECT ctid FROM %s%s LIMIT 1)",
+						 head, rel->target_sql, cond);
+}
+
+static void
+apply_update(TsmApply *apply, StringInfo msg)
+{
+	LogicalRepTupleData oldtup;
+	LogicalRepTupleData newtup;
+	bool		has_old;
+	StreamRel  *rel = rel_for(apply, logicalrep_read_update(msg, &has_old, &oldtup, &newtup));
+	bool		full = rel->replident == REPLICA_IDENTITY_FULL;
+	bool		unchanged = false;
+	Datum	   *values;
+	char	   *nulls;
+	Oid		   *types;
+	int			nargs = 0;
+	StringInfoData set;
+	StringInfoData cond;
+	StringInfoData sql;
+	int			i;
+
+	if (rel->mode != REL_APPLY || compressing(apply, rel))
+		return;
+	check_tuple(rel, &newtup);
+	if (has_old)
+		check_tuple(rel, &oldtup);
+	values = palloc(sizeof(Datum) * rel->natts * 2);
+	nulls = palloc(rel->natts * 2);
+	types = palloc(sizeof(Oid) * rel->natts * 2);
+
+	initStringInfo(&set);
+	for (i = 0; i < rel->natts; i++)
+	{
+		if (newtup.colstatus[i] == LOGICALREP_COLUMN_UNCHANGED)
+		{
+			unchanged = true;	/* a TOASTed value the update left alone */
+			continue;
+		}
+
+		/*
+		 * An identity column GENERATED ALWAYS takes no value in an UPDATE:
+		 * the source's update could not have given it one either.
+		 */
+		if (rel->identity_always[i])
+			continue;
+		column_value(rel, &newtup, i, &values[nargs], &nulls[nargs]);
+		types[nargs] = rel->atttype[i];
+		nargs++;
+		appendStringInfo(&set, "%s%s = $%d", set.len ? ", " : "",
+						 column_name(rel, i), nargs);
+	}
+	/* nothing it may set (only identity columns, unchanged): nothing to do */
+	if (set.len == 0)
+		return;
+	initStringInfo(&cond);
+	append_key_condition(&cond, rel, has_old ? &oldtup : &newtup, &nargs,
+						 types, values, nulls, full);
+
+	initStringInfo(&sql);
+	if (full)
+		wrap_full(&sql, rel, psprintf("UPDATE %s SET %s", rel->target_sql, set.data), cond.data);
+	else
+		appendStringInfo(&sql, "UPDATE %s SET %s%s", rel->target_sql, set.data, cond.data);
+	run_plan(apply, rel, full || unchanged || has_old ? NULL : &rel->update_plan,
+			 sql.data, nargs, types, values, nulls, SPI_OK_UPDATE);
+}
+
+static void
+apply_delete(TsmApply *apply, StringInfo msg)
+{
+	LogicalRepTupleData oldtup;
+	StreamRel  *rel = rel_for(apply, logicalrep_read_delete(msg, &oldtup));
+	bool		full = rel->replident == REPLICA_IDENTITY_FULL;
+	Datum	   *values;
+	char	   *nulls;
+	Oid		   *types;
+	int			nargs = 0;
+	StringInfoData cond;
+	StringInfoData sql;
+
+	if (rel->mode != REL_APPLY || compressing(apply, rel))
+		return;
+	check_tuple(rel, &oldtup);
+	values = palloc(sizeof(Datum) * rel->natts);
+	nulls = palloc(rel->natts);
+	types = palloc(sizeof(Oid) * rel->natts);
+	initStringInfo(&cond);
+	append_key_condition(&cond, rel, &oldtup, &nargs, types, values, nulls, full);
+	initStringInfo(&sql);
+	if (full)
+		wrap_full(&sql, rel, psprintf("DELETE FROM %s", rel->target_sql), cond.data);
+	else
+		appendStringInfo(&sql, "DELETE FROM %s%s", rel->target_sql, cond.data);
+	run_plan(apply, rel, full ? NULL : &rel->delete_plan, sql.data, nargs,
+			 types, values, nulls, SPI_OK_DELETE);
+}
+
+/*
+ * TRUNCATE: of a table, here too; of a chunk (TimescaleDB truncates one
+ * it compresses), noted: cutover copies the chunk again.
+ */
+static void
+apply_truncate(TsmApply *apply, StringInfo msg)
+{
+	bool		cascade;
+	bool		restart_seqs;
+	List	   *relids = logicalrep_read_truncate(msg, &cascade, &restart_seqs);
+	ListCell   *lc;
+
+	StringInfoData sql;
+
+	/*
+	 * One statement, as on the source: tables that reference each other are
+	 * truncated together; a hypertable whole (TimescaleDB refuses ONLY), its
+	 * chunks' truncations noted as well.
+	 */
+	initStringInfo(&sql);
+	foreach(lc, relids)
+	{
+		StreamRel  *rel = rel_for(apply, lfirst_oid(lc));
+
+		if (rel->mode == REL_IGNORE)
+			continue;
+		if (rel->is_chunk)
+		{
+			note_recopy(apply, rel->qualname);
+			continue;
+		}
+		appendStringInfo(&sql, "%s%s", sql.len ? ", " : "TRUNCATE ",
+						 tsm_target_is_hypertable(rel->target) ?
+						 rel->target_name : rel->target_sql);
+	}
+	if (sql.len == 0)
+		return;
+	SPI_connect();
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "SPI_execute failed");
+	SPI_finish();
+}
+
+/*
+ * A logical message: tsmigrate's own (cutover's marker, through
+ * pg_logical_emit_message) is remembered; others are not ours.
+ */
+static void
+apply_message(TsmApply *apply, StringInfo msg)
+{
+	const char *prefix;
+	int			len;
+	const char *content;
+
+	(void) pq_getmsgbyte(msg);	/* flags */
+	(void) pq_getmsgint64(msg); /* lsn */
+	prefix = pq_getmsgstring(msg);
+	len = pq_getmsgint(msg, 4);
+	content = pq_getmsgbytes(msg, len);
+
+	/*
+	 * TimescaleDB's markers around a compression or decompression
+	 * (timescaledb.enable_compression_wal_markers, tsl/src/compression/
+	 * wal_utils.h): the rows it moves between a chunk and its compressed
+	 * chunk are not the application's.
+	 */
+	if (strcmp(prefix, "::timescaledb-compression-start") == 0 ||
+		strcmp(prefix, "::timescaledb-decompression-start") == 0)
+	{
+		apply->compression++;
+		return;
+	}
+	if (strcmp(prefix, "::timescaledb-compression-end") == 0 ||
+		strcmp(prefix, "::timescaledb-decompression-end") == 0)
+	{
+		if (apply->compression > 0)
+			apply->compression--;
+		return;
+	}
+	if (strcmp(prefix, "tsmigrate") != 0 || len > 64)
+		return;
+	if (apply->marker)
+		pfree(apply->marker);
+	apply->marker = MemoryContextAlloc(apply->cxt, len + 1);
+	apply->nmarkers++;
+	memcpy(apply->marker, content, len);
+	apply->marker[len] = '\0';
+}
+
+/*
+ * A change of a chunk inside TimescaleDB's (de)compression: not applied,
+ * the chunk noted, to be copied again whole at cutover.
+ */
+static bool
+compressing(TsmApply *apply, StreamRel *rel)
+{
+	if (apply->compression == 0 || !rel->is_chunk)
+		return false;
+	/* once per transaction: a decompression moves every row of a chunk */
+	if (rel->recopy_noted != apply->xacts + 1)
+	{
+		note_recopy(apply, rel->qualname);
+		rel->recopy_noted = apply->xacts + 1;
+	}
+	return true;
+}
+
+/*
+ * Note a chunk for cutover, in the transaction of the change: written (its
+ * continuous aggregates are refreshed over its range), or to be copied
+ * again whole ("recopy").
+ */
+static void
+note_chunk(TsmApply *apply, const char *chunk, bool recopy)
+{
+	Oid			argtypes[3] = {INT8OID, TEXTOID, BOOLOID};
+	Datum		args[3];
+
+	args[0] = Int64GetDatum(apply->run_id);
+	args[1] = CStringGetTextDatum(chunk);
+	args[2] = BoolGetDatum(recopy);
+	SPI_connect();
+	if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_chunk AS n (run_id, chunk, recopy)"
+							  " VALUES ($1, $2, $3) ON CONFLICT (run_id, chunk) DO UPDATE"
+							  " SET recopy = n.recopy OR excluded.recopy",
+							  3, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	SPI_finish();
+}
+
+static void
+note_recopy(TsmApply *apply, const char *chunk)
+{
+	note_chunk(apply, chunk, true);
+}
+
+/* for apply_relations.c: a chunk the stream made here */
+void
+tsm_apply_note_recopy(TsmApply *apply, const char *chunk)
+{
+	note_chunk(apply, chunk, true);
+}
+
+/* a change applied to a chunk: noted once per worker */
+static void
+note_written(TsmApply *apply, StreamRel *rel)
+{
+	if (!rel->is_chunk || rel->written)
+		return;
+	note_chunk(apply, rel->qualname, false);
+	rel->written = true;
+}
+
+/*
+ * Run one statement of a change, through the relation's cached plan when
+ * "cached" is given; a row an update or delete did not find is counted
+ * (verify shows what it means).
+ */
+static void
+run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached, const char *sql,
+		 int nargs, Oid *types, Datum *values, char *nulls, int expected)
+{
+	SPIPlanPtr	plan;
+	int			rc;
+
+	SPI_connect();
+	if (cached != NULL && *cached != NULL)
+		plan = *cached;
+	else
+	{
+		plan = SPI_prepare(sql, nargs, types);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (cached != NULL)
+		{
+			SPI_keepplan(plan);
+			*cached = plan;
+		}
+	}
+	/* a cached plan takes exactly the parameters of this change */
+	if (SPI_getargcount(plan) != nargs)
+		ereport(ERROR,
+				errcode(ERRCODE_PROTOCOL_VIOLATION),
+				errmsg("the source sent a change of table %s that does not fit its description",
+					   rel->qualname));
+	rc = SPI_execute_plan(plan, values, nulls, false, 0);
+	if (rc != expected)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	note_written(apply, rel);
+	if (SPI_processed == 0 && expected != SPI_OK_INSERT)
+	{
+		apply->missed++;
+		ereport(LOG,
+				errmsg("tsmigrate stream: a row of table %s to %s was not found",
+					   rel->qualname, expected == SPI_OK_UPDATE ? "update" : "delete"));
+	}
+	if (cached == NULL)
+		SPI_freeplan(plan);
+	SPI_finish();
+}
