@@ -13,7 +13,7 @@ OBJS         = src/module.o src/tsmigrate.o \
                src/replay/executor.o src/replay/extensions.o src/replay/roles.o src/replay/replay.o src/replay/replay_object.o src/replay/replay_secrets.o src/replay/replay_check.o src/replay/replay_chunks.o src/replay/replay_early.o src/replay/replay_parallel.o \
                src/copy/copy.o src/copy/copy_command.o src/copy/copy_workers.o src/copy/pull_data.o \
                src/timescale/caggs.o src/timescale/compressed_copy.o src/timescale/jobs.o src/timescale/timescale.o \
-               src/verify/verify_common.o src/verify/verify.o src/verify/verify_timescale.o \
+               src/verify/verify_common.o src/verify/verify.o src/verify/verify_baseline.o src/verify/verify_timescale.o \
                src/migrate/preflight.o src/migrate/preflight_kinds.o src/migrate/online.o src/migrate/cutover.o src/migrate/migrate.o
 DATA         = $(wildcard sql/$(EXTENSION)--*.sql)
 PGFILEDESC   = "tsmigrate - migrate a PostgreSQL or TimescaleDB database from inside the target"

@@ -159,15 +159,24 @@ CREATE TABLE tsmigrate.run_stream (
     error       text
 );
 
--- Chunks an online run's stream wrote into: cutover refreshes their
--- continuous aggregates over their ranges; those that TimescaleDB changed
--- underneath (rows it moved by a decompression on the source), and the
--- materializations it refreshed, it copies again whole ("recopy").
-CREATE TABLE tsmigrate.run_stream_chunk (
+-- The relations of an online run, by their names on the source.  Its
+-- tables and chunks get the rows each side had when the stream began (the
+-- source's under the copy's snapshot, the target's before the first change
+-- was applied): a relation the stream never wrote is still that way, and
+-- verify at cutover compares those counts instead of counting it again.
+-- The stream marks what it wrote ("written": counted again at cutover, its
+-- continuous aggregates refreshed over its range), and what cutover copies
+-- again whole ("recopy": a chunk whose rows TimescaleDB moved by a
+-- decompression on the source, one the stream made, a materialization).
+CREATE TABLE tsmigrate.run_stream_relation (
     run_id      bigint NOT NULL REFERENCES tsmigrate.run ON DELETE CASCADE,
-    chunk       text NOT NULL,          -- quoted schema.name, as on the source
-    recopy      boolean NOT NULL DEFAULT true,
-    PRIMARY KEY (run_id, chunk)
+    relation    text NOT NULL,          -- quoted schema.name, as on the source
+    chunk       boolean NOT NULL DEFAULT false, -- counted through it, not ONLY
+    source_rows bigint,
+    target_rows bigint,
+    written     boolean NOT NULL DEFAULT false,
+    recopy      boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (run_id, relation)
 );
 
 -- The schemas and relations that pull_schema created here, for the role
@@ -221,11 +230,11 @@ CREATE POLICY run_stream_owner ON tsmigrate.run_stream
     USING (EXISTS (SELECT FROM tsmigrate.run r
                     WHERE r.run_id OPERATOR(pg_catalog.=) run_stream.run_id
                       AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
-ALTER TABLE tsmigrate.run_stream_chunk ENABLE ROW LEVEL SECURITY;
-ALTER TABLE tsmigrate.run_stream_chunk FORCE ROW LEVEL SECURITY;
-CREATE POLICY run_stream_chunk_owner ON tsmigrate.run_stream_chunk
+ALTER TABLE tsmigrate.run_stream_relation ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tsmigrate.run_stream_relation FORCE ROW LEVEL SECURITY;
+CREATE POLICY run_stream_relation_owner ON tsmigrate.run_stream_relation
     USING (EXISTS (SELECT FROM tsmigrate.run r
-                    WHERE r.run_id OPERATOR(pg_catalog.=) run_stream_chunk.run_id
+                    WHERE r.run_id OPERATOR(pg_catalog.=) run_stream_relation.run_id
                       AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
 ALTER TABLE tsmigrate.created_object ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tsmigrate.created_object FORCE ROW LEVEL SECURITY;

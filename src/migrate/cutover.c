@@ -312,6 +312,7 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 	PGconn	   *conn;
 	TsmRows    *r;
 	List	   *wanted = NIL;
+	List	   *handled = NIL;
 	int			n = 0;
 	Oid			types[1] = {INT8OID};
 	Datum		values[1];
@@ -352,7 +353,7 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 			cs->target_compressed =
 				strcmp(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2), "t") == 0;
 		}
-	if (SPI_execute_with_args("SELECT chunk FROM tsmigrate.run_stream_chunk"
+	if (SPI_execute_with_args("SELECT relation FROM tsmigrate.run_stream_relation"
 							  " WHERE run_id OPERATOR(pg_catalog.=) $1 AND recopy",
 							  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
@@ -374,6 +375,7 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 			continue;
 		if (cs->on_source)
 			wanted = lappend(wanted, cs->name);
+		handled = lappend(handled, cs->name);
 		n++;
 		if (!cs->on_target)
 			continue;
@@ -408,6 +410,27 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 	}
 	if (n == 0)
 		return 0;
+
+	/* verify counts their rows again: none is as it was when the stream began */
+	{
+		Oid			argtypes[2] = {INT8OID, TEXTARRAYOID};
+		Datum		args[2];
+		Datum	   *items = palloc(sizeof(Datum) * list_length(handled));
+		ListCell   *lc;
+		int			k = 0;
+
+		foreach(lc, handled)
+			items[k++] = CStringGetTextDatum((char *) lfirst(lc));
+		args[0] = Int64GetDatum(run_id);
+		args[1] = PointerGetDatum(construct_array(items, k, TEXTOID, -1, false, TYPALIGN_INT));
+		SPI_connect();
+		if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_relation (run_id, relation, recopy)"
+								  " SELECT $1, u.relation, true FROM pg_catalog.unnest($2) AS u (relation)"
+								  " ON CONFLICT (run_id, relation) DO UPDATE SET recopy = true",
+								  2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "SPI_execute_with_args failed");
+		SPI_finish();
+	}
 
 	/*
 	 * Made again as the source has them: what reads the target's catalog from
@@ -496,16 +519,16 @@ refresh_caggs(int64 run_id, PGconn *conn)
 	if (SPI_execute_with_args("SELECT pg_catalog.format('%I.%I', ca.user_view_schema, ca.user_view_name),"
 							  "       d.column_type::pg_catalog.regtype::pg_catalog.text,"
 							  "       pg_catalog.min(ds.range_start), pg_catalog.max(ds.range_end)"
-							  "  FROM tsmigrate.run_stream_chunk r"
+							  "  FROM tsmigrate.run_stream_relation r"
 							  "  JOIN _timescaledb_catalog.chunk c"
-							  "    ON pg_catalog.format('%I.%I', c.schema_name, c.table_name) OPERATOR(pg_catalog.=) r.chunk"
+							  "    ON pg_catalog.format('%I.%I', c.schema_name, c.table_name) OPERATOR(pg_catalog.=) r.relation"
 							  "  JOIN _timescaledb_catalog.chunk_constraint cc ON cc.chunk_id OPERATOR(pg_catalog.=) c.id"
 							  "  JOIN _timescaledb_catalog.dimension_slice ds ON ds.id OPERATOR(pg_catalog.=) cc.dimension_slice_id"
 							  "  JOIN _timescaledb_catalog.dimension d ON d.id OPERATOR(pg_catalog.=) ds.dimension_id"
 							  "   AND d.interval_length IS NOT NULL"
 							  "  JOIN _timescaledb_catalog.continuous_agg ca"
 							  "    ON ca.raw_hypertable_id OPERATOR(pg_catalog.=) c.hypertable_id"
-							  " WHERE r.run_id OPERATOR(pg_catalog.=) $1"
+							  " WHERE r.run_id OPERATOR(pg_catalog.=) $1 AND (r.written OR r.recopy)"
 							  " GROUP BY 1, 2 ORDER BY 1",
 							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
@@ -588,8 +611,9 @@ refresh_caggs(int64 run_id, PGconn *conn)
 		args[0] = Int64GetDatum(run_id);
 		args[1] = CStringGetTextDatum(tsm_rows_get(r, i, 0));
 		SPI_connect();
-		if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_chunk (run_id, chunk, recopy)"
-								  " VALUES ($1, $2, true) ON CONFLICT (run_id, chunk) DO UPDATE SET recopy = true",
+		if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_relation (run_id, relation, written, recopy)"
+								  " VALUES ($1, $2, true, true) ON CONFLICT (run_id, relation)"
+								  " DO UPDATE SET written = true, recopy = true",
 								  2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "SPI_execute_with_args failed");
 		SPI_finish();

@@ -193,6 +193,7 @@ static char *prepare_current_batch(TsmRun *run);
 static char *copy_current_batch(TsmRun *run);
 static char *empty_current_batch(TsmRun *run);
 static char *finish_caggs(TsmRun *run);
+static char *count_source_rows(TsmRun *run);
 static char *post_data_parallel(TsmRun *run);
 static char *begin_hypertables(TsmRun *run);
 static char *make_chunks(TsmRun *run);
@@ -1060,14 +1061,37 @@ finish_caggs(TsmRun *run)
 }
 
 /*
+ * Online: the rows of each table and chunk under the copy's snapshot, for
+ * verify at cutover (verify_baseline.c).
+ */
+static char *
+count_source_rows(TsmRun *run)
+{
+	tsm_verify_baseline_source(run->snapshot_conn, run->run_id);
+	return NULL;
+}
+
+/*
  * The stream step (online runs only): the worker that applies the
- * source's changes from the copy's snapshot on.
+ * source's changes from the copy's snapshot on.  Before it first starts,
+ * the rows of each table and chunk here, as the copy and every step since
+ * left them.
  */
 static char *
 step_stream(TsmRun *run)
 {
+	TsmRows    *row = tsm_online_stream_row(run->run_id);
+	char	   *counted = NULL;
+	char	   *started;
+
+	if (row != NULL && strcmp(tsm_rows_get(row, 0, 0), "copying") == 0)
+	{
+		counted = tsm_verify_baseline_target(run->run_id);
+		SPI_commit();
+	}
 	run->stream_started = true;
-	return tsm_online_start_stream(run->run_id);
+	started = tsm_online_start_stream(run->run_id);
+	return counted ? psprintf("%s; %s", started, counted) : started;
 }
 
 /*
@@ -1192,6 +1216,11 @@ step_data(TsmRun *run)
 	/* continuous aggregates: indexes and refresh state, same snapshot */
 	run_guarded(run, "data", finish_caggs, NULL, GUARD_SNAPSHOT);
 	SPI_commit();
+	if (run->online)
+	{
+		run_guarded(run, "data", count_source_rows, NULL, GUARD_SNAPSHOT);
+		SPI_commit();
+	}
 
 	tsm_conn_command(run->snapshot_conn, "COMMIT");
 	tsm_conn_close(run->snapshot_conn);
@@ -1527,7 +1556,7 @@ step_verify(TsmRun *run)
 {
 	TsmVerifySummary found;
 
-	tsm_verify(run->src, false, &found);
+	tsm_verify(run->src, false, run->online ? run->run_id : 0, &found);
 	if (found.differences > 0)
 		ereport(ERROR,
 				errcode(ERRCODE_DATA_EXCEPTION),
@@ -1540,10 +1569,13 @@ step_verify(TsmRun *run)
 				errmsg("the target has " INT64_FORMAT " objects that the source does not have",
 					   found.only_target),
 				errdetail("%s", found.extra.data));
-	return psprintf(INT64_FORMAT " checks, all ok%s", found.checks,
+	return psprintf(INT64_FORMAT " checks, all ok%s%s", found.checks,
 					found.only_target > 0 ?
 					psprintf(" (" INT64_FORMAT " objects only on the target)",
-							 found.only_target) : "");
+							 found.only_target) : "",
+					found.from_baseline > 0 ?
+					psprintf("; the rows of " INT64_FORMAT " relations the stream did not write as counted before it began",
+							 found.from_baseline) : "");
 }
 
 /*

@@ -19,9 +19,11 @@
  *	TimescaleDB moves rows between a chunk and its compressed chunk when it
  *	compresses, decompresses or recompresses; those moves come between its
  *	WAL markers and are not the application's: a chunk's changes there are
- *	not applied but noted in tsmigrate.run_stream_chunk, and cutover copies
- *	the chunk again whole, once the source is quiet.  Every chunk written
- *	is noted too: cutover refreshes its continuous aggregates.
+ *	not applied but noted in tsmigrate.run_stream_relation, and cutover
+ *	copies the chunk again whole, once the source is quiet.  Every relation
+ *	written is noted too: verify at cutover counts its rows again (the
+ *	others have the rows they had when the stream began), and refreshes the
+ *	continuous aggregates of a chunk.
  *
  * IDENTIFICATION
  *	  src/stream/apply.c
@@ -63,8 +65,9 @@ static void apply_delete(TsmApply *apply, StringInfo msg);
 static void apply_truncate(TsmApply *apply, StringInfo msg);
 static void apply_message(TsmApply *apply, StringInfo msg);
 static void note_recopy(TsmApply *apply, const char *chunk);
-static void note_chunk(TsmApply *apply, const char *chunk, bool recopy);
+static void note_relation(TsmApply *apply, const char *relation, bool recopy);
 static void note_written(TsmApply *apply, StreamRel *rel);
+static bool not_applied(TsmApply *apply, StreamRel *rel);
 
 static bool compressing(TsmApply *apply, StreamRel *rel);
 static void run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached,
@@ -326,7 +329,7 @@ apply_insert(TsmApply *apply, StringInfo msg)
 	StringInfoData sql;
 	int			i;
 
-	if (rel->mode != REL_APPLY || compressing(apply, rel))
+	if (not_applied(apply, rel))
 		return;
 	check_tuple(rel, &tup);
 	values = palloc(sizeof(Datum) * rel->natts);
@@ -462,7 +465,7 @@ apply_update(TsmApply *apply, StringInfo msg)
 	StringInfoData sql;
 	int			i;
 
-	if (rel->mode != REL_APPLY || compressing(apply, rel))
+	if (not_applied(apply, rel))
 		return;
 	check_tuple(rel, &newtup);
 	if (has_old)
@@ -521,7 +524,7 @@ apply_delete(TsmApply *apply, StringInfo msg)
 	StringInfoData cond;
 	StringInfoData sql;
 
-	if (rel->mode != REL_APPLY || compressing(apply, rel))
+	if (not_applied(apply, rel))
 		return;
 	check_tuple(rel, &oldtup);
 	values = palloc(sizeof(Datum) * rel->natts);
@@ -569,6 +572,7 @@ apply_truncate(TsmApply *apply, StringInfo msg)
 			note_recopy(apply, rel->qualname);
 			continue;
 		}
+		note_written(apply, rel);
 		appendStringInfo(&sql, "%s%s", sql.len ? ", " : "TRUNCATE ",
 						 tsm_target_is_hypertable(rel->target) ?
 						 rel->target_name : rel->target_sql);
@@ -628,6 +632,31 @@ apply_message(TsmApply *apply, StringInfo msg)
 }
 
 /*
+ * Whether a change of "rel" is left alone: a relation whose changes are
+ * not applied, or a chunk's inside TimescaleDB's (de)compression (noted,
+ * to be copied again whole at cutover).
+ */
+static bool
+not_applied(TsmApply *apply, StreamRel *rel)
+{
+	if (rel->mode == REL_APPLY)
+		return compressing(apply, rel);
+
+	/*
+	 * A compressed chunk's rows changed outside TimescaleDB's markers (a
+	 * delete of whole compressed batches, which needs no decompression): the
+	 * rows of its chunk changed, and only a copy brings them.
+	 */
+	if (rel->owner_chunk != NULL && apply->compression == 0 &&
+		rel->recopy_noted != apply->xacts + 1)
+	{
+		note_recopy(apply, rel->owner_chunk);
+		rel->recopy_noted = apply->xacts + 1;
+	}
+	return true;
+}
+
+/*
  * A change of a chunk inside TimescaleDB's (de)compression: not applied,
  * the chunk noted, to be copied again whole at cutover.
  */
@@ -646,23 +675,25 @@ compressing(TsmApply *apply, StreamRel *rel)
 }
 
 /*
- * Note a chunk for cutover, in the transaction of the change: written (its
- * continuous aggregates are refreshed over its range), or to be copied
- * again whole ("recopy").
+ * Note a relation for cutover, in the transaction of the change: written
+ * (verify counts its rows again; a chunk's continuous aggregates are
+ * refreshed over its range), and perhaps to be copied again whole
+ * ("recopy").
  */
 static void
-note_chunk(TsmApply *apply, const char *chunk, bool recopy)
+note_relation(TsmApply *apply, const char *relation, bool recopy)
 {
 	Oid			argtypes[3] = {INT8OID, TEXTOID, BOOLOID};
 	Datum		args[3];
 
 	args[0] = Int64GetDatum(apply->run_id);
-	args[1] = CStringGetTextDatum(chunk);
+	args[1] = CStringGetTextDatum(relation);
 	args[2] = BoolGetDatum(recopy);
 	SPI_connect();
-	if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_chunk AS n (run_id, chunk, recopy)"
-							  " VALUES ($1, $2, $3) ON CONFLICT (run_id, chunk) DO UPDATE"
-							  " SET recopy = n.recopy OR excluded.recopy",
+	if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_relation AS n"
+							  " (run_id, relation, written, recopy) VALUES ($1, $2, true, $3)"
+							  " ON CONFLICT (run_id, relation) DO UPDATE"
+							  " SET written = true, recopy = n.recopy OR excluded.recopy",
 							  3, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	SPI_finish();
@@ -671,23 +702,26 @@ note_chunk(TsmApply *apply, const char *chunk, bool recopy)
 static void
 note_recopy(TsmApply *apply, const char *chunk)
 {
-	note_chunk(apply, chunk, true);
+	note_relation(apply, chunk, true);
 }
 
 /* for apply_relations.c: a chunk the stream made here */
 void
 tsm_apply_note_recopy(TsmApply *apply, const char *chunk)
 {
-	note_chunk(apply, chunk, true);
+	note_relation(apply, chunk, true);
 }
 
-/* a change applied to a chunk: noted once per worker */
+/*
+ * A change applied to a relation: noted once per worker (a worker that
+ * fails exits, and the next one notes again).
+ */
 static void
 note_written(TsmApply *apply, StreamRel *rel)
 {
-	if (!rel->is_chunk || rel->written)
+	if (rel->written)
 		return;
-	note_chunk(apply, rel->qualname, false);
+	note_relation(apply, rel->qualname, false);
 	rel->written = true;
 }
 

@@ -36,7 +36,9 @@ typedef struct StreamRel
 	char	   *qualname;		/* quoted, as on the source */
 	Oid			target;			/* REL_APPLY: the relation written */
 	bool		is_chunk;		/* the source relation is a chunk of target */
-	bool		written;		/* is_chunk: noted as written by this worker */
+	bool		written;		/* noted as written by this worker */
+	char	   *owner_chunk;	/* REL_IGNORE, a compressed chunk: its chunk,
+								 * quoted as on the source, or NULL */
 	char	   *target_name;	/* its quoted name */
 	char	   *target_sql;		/* in UPDATE and DELETE: with ONLY, but for a
 								 * hypertable */

@@ -129,12 +129,15 @@ tsm_verify_batched(VerifyState *state, int n, TsmVerifyItem item, void *arg)
 	{
 		ErrorData  *edata;
 
-		tsm_conn_command(state->conn, "SAVEPOINT tsm_verify");
+		/* no source: the target's side only */
+		if (state->conn != NULL)
+			tsm_conn_command(state->conn, "SAVEPOINT tsm_verify");
 		edata = tsm_subtransaction(verify_batch, &batch, false);
 		if (edata != NULL)
 			ReThrowError(edata);
-		tsm_conn_command(state->conn,
-						 "ROLLBACK TO SAVEPOINT tsm_verify; RELEASE SAVEPOINT tsm_verify");
+		if (state->conn != NULL)
+			tsm_conn_command(state->conn,
+							 "ROLLBACK TO SAVEPOINT tsm_verify; RELEASE SAVEPOINT tsm_verify");
 	}
 }
 
