@@ -176,7 +176,8 @@ tsm_verify_baseline_source(PGconn *conn, int64 run_id)
 		SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_relation"
 							  " (run_id, relation, chunk, source_rows)"
 							  " SELECT $1, u.relation, u.chunk, u.n"
-							  "   FROM pg_catalog.unnest($2, $3, $4) AS u (relation, chunk, n)",
+							  "   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
+							  "                   pg_catalog.unnest($4)) AS u (relation, chunk, n)",
 							  4, types, values, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	SPI_finish();
@@ -261,7 +262,7 @@ tsm_verify_baseline_target(int64 run_id)
 												TYPALIGN_DOUBLE));
 	SPI_connect();
 	if (SPI_execute_with_args("UPDATE tsmigrate.run_stream_relation s SET target_rows = u.n"
-							  "  FROM pg_catalog.unnest($2, $3) AS u (relation, n)"
+							  "  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS u (relation, n)"
 							  " WHERE s.run_id OPERATOR(pg_catalog.=) $1"
 							  "   AND s.relation OPERATOR(pg_catalog.=) u.relation"
 							  "   AND u.n OPERATOR(pg_catalog.>=) 0",
