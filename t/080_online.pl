@@ -581,6 +581,8 @@ subtest 'a table without a replica identity is refused; abandon' => sub {
 		CREATE TABLE loose (a int, b text);
 		INSERT INTO keyed SELECT g, 'k' || g FROM generate_series(1, 100) g;
 		INSERT INTO loose SELECT g, 'l' || g FROM generate_series(1, 100) g;
+		CREATE TABLE tickets (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
+		INSERT INTO tickets (v) SELECT 't' || g FROM generate_series(1, 10) g;
 	});
 	$target->safe_psql('postgres', 'CREATE DATABASE small');
 	$target->safe_psql('small', 'CREATE EXTENSION tsmigrate');
@@ -630,6 +632,13 @@ subtest 'a table without a replica identity is refused; abandon' => sub {
 			q{SELECT (SELECT b FROM loose WHERE a = 7) = 'changed'
 			     AND (SELECT v FROM keyed WHERE id = 101) = 'new'}),
 		'its changes are applied');
+	# an identity GENERATED ALWAYS given a new value by an update
+	$source->safe_psql('small', q{UPDATE tickets SET id = DEFAULT WHERE id = 5});
+	my $tickets = q{SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM tickets};
+	my $want = $source->safe_psql('small', $tickets);
+	ok( $small_streams && $target->poll_query_until('small', "SELECT ($tickets) = '$want'"),
+		"an update that gives an identity column GENERATED ALWAYS a new value is applied ($want)")
+	  or diag $target->safe_psql('small', $tickets);
 	is($source->safe_psql('small', $left_on_source), '1 slots, 1 publications',
 		'the source has its slot and publication');
 

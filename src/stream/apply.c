@@ -63,6 +63,11 @@ static void apply_insert(TsmApply *apply, StringInfo msg);
 static void apply_update(TsmApply *apply, StringInfo msg);
 static void apply_delete(TsmApply *apply, StringInfo msg);
 static void apply_truncate(TsmApply *apply, StringInfo msg);
+static bool identity_moved(StreamRel *rel, LogicalRepTupleData *oldtup,
+						   LogicalRepTupleData *newtup);
+static void apply_identity_move(TsmApply *apply, StreamRel *rel,
+								LogicalRepTupleData *oldtup,
+								LogicalRepTupleData *newtup);
 static void apply_message(TsmApply *apply, StringInfo msg);
 static void note_recopy(TsmApply *apply, const char *chunk);
 static void note_relation(TsmApply *apply, const char *relation, bool recopy);
@@ -470,6 +475,11 @@ apply_update(TsmApply *apply, StringInfo msg)
 	check_tuple(rel, &newtup);
 	if (has_old)
 		check_tuple(rel, &oldtup);
+	if (has_old && identity_moved(rel, &oldtup, &newtup))
+	{
+		apply_identity_move(apply, rel, &oldtup, &newtup);
+		return;
+	}
 	values = palloc(sizeof(Datum) * rel->natts * 2);
 	nulls = palloc(rel->natts * 2);
 	types = palloc(sizeof(Oid) * rel->natts * 2);
@@ -509,6 +519,78 @@ apply_update(TsmApply *apply, StringInfo msg)
 		appendStringInfo(&sql, "UPDATE %s SET %s%s", rel->target_sql, set.data, cond.data);
 	run_plan(apply, rel, full || unchanged || has_old ? NULL : &rel->update_plan,
 			 sql.data, nargs, types, values, nulls, SPI_OK_UPDATE);
+}
+
+/*
+ * Did the update give an identity column GENERATED ALWAYS a new value (SET
+ * id = DEFAULT on the source)?  Known when the old row came with it: the
+ * column is in the replica identity, or the identity is FULL.
+ */
+static bool
+identity_moved(StreamRel *rel, LogicalRepTupleData *oldtup,
+			   LogicalRepTupleData *newtup)
+{
+	int			i;
+
+	for (i = 0; i < rel->natts; i++)
+		if (rel->identity_always[i] &&
+			oldtup->colstatus[i] == LOGICALREP_COLUMN_TEXT &&
+			newtup->colstatus[i] == LOGICALREP_COLUMN_TEXT &&
+			(oldtup->colvalues[i].len != newtup->colvalues[i].len ||
+			 memcmp(oldtup->colvalues[i].data, newtup->colvalues[i].data,
+					oldtup->colvalues[i].len) != 0))
+			return true;
+	return false;
+}
+
+/*
+ * An update that gave an identity column GENERATED ALWAYS a new value,
+ * which an UPDATE here cannot give: the row deleted and inserted again in
+ * one statement, with the source's values (OVERRIDING SYSTEM VALUE), and
+ * the values the update left alone (TOASTed, not sent) from the old row.
+ */
+static void
+apply_identity_move(TsmApply *apply, StreamRel *rel, LogicalRepTupleData *oldtup,
+					LogicalRepTupleData *newtup)
+{
+	bool		full = rel->replident == REPLICA_IDENTITY_FULL;
+	Datum	   *values = palloc(sizeof(Datum) * rel->natts * 2);
+	char	   *nulls = palloc(rel->natts * 2);
+	Oid		   *types = palloc(sizeof(Oid) * rel->natts * 2);
+	int			nargs = 0;
+	StringInfoData cond;
+	StringInfoData delete;
+	StringInfoData columns;
+	StringInfoData select;
+	int			i;
+
+	initStringInfo(&columns);
+	initStringInfo(&select);
+	for (i = 0; i < rel->natts; i++)
+	{
+		appendStringInfo(&columns, "%s%s", i ? ", " : "", column_name(rel, i));
+		if (newtup->colstatus[i] == LOGICALREP_COLUMN_UNCHANGED)
+		{
+			appendStringInfo(&select, "%sd.%s", i ? ", " : "", column_name(rel, i));
+			continue;
+		}
+		column_value(rel, newtup, i, &values[nargs], &nulls[nargs]);
+		types[nargs] = rel->atttype[i];
+		nargs++;
+		appendStringInfo(&select, "%s$%d", i ? ", " : "", nargs);
+	}
+	initStringInfo(&cond);
+	append_key_condition(&cond, rel, oldtup, &nargs, types, values, nulls, full);
+	initStringInfo(&delete);
+	if (full)
+		wrap_full(&delete, rel, psprintf("DELETE FROM %s", rel->target_sql), cond.data);
+	else
+		appendStringInfo(&delete, "DELETE FROM %s%s", rel->target_sql, cond.data);
+	run_plan(apply, rel, NULL,
+			 psprintf("WITH d AS (%s RETURNING *) INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE"
+					  " SELECT %s FROM d",
+					  delete.data, rel->target_name, columns.data, select.data),
+			 nargs, types, values, nulls, SPI_OK_INSERT);
 }
 
 static void
