@@ -458,6 +458,11 @@ subtest 'cutover refuses while a source session has written in an open transacti
 	like($err, qr/ERROR:  55006: /, 'with SQLSTATE 55006') or diag $err;
 	like($err, qr/\b$pid\b/, "naming the session's process ($pid)");
 	is(stream_status($db, $src)->{state}, 'streaming', 'the stream goes on');
+	is( $target->safe_psql($db,
+			q{SELECT r.state || ', step ' || s.state FROM tsmigrate.run r
+			    JOIN tsmigrate.run_step s USING (run_id)
+			   WHERE s.step = 'cutover' ORDER BY r.run_id DESC LIMIT 1}),
+		'failed, step failed', 'the run and its cutover step say failed, not running');
 	$bg->query_safe('COMMIT');
 	$bg->quit;
 };

@@ -76,6 +76,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_node.h"
+#include "storage/latch.h"
 #include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -85,6 +86,7 @@
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/wait_event.h"
 #include "miscadmin.h"
 
 #include "compat.h"
@@ -126,6 +128,9 @@ typedef struct TsmRun
 	bool		cutover;		/* this call is tsmigrate.cutover() */
 	bool		force;			/* cutover(force => true) */
 	bool		stream_started; /* by this call's stream step */
+	char	   *cutover_token;	/* the message cutover waits for */
+	bool		cutover_applied;	/* the worker has applied it */
+	bool		cutover_worker_gone;	/* no worker runs */
 	PGconn	   *snapshot_conn;	/* data step: holds the exported snapshot */
 	char	   *snapshot;
 	bool		step_resumed;	/* the current step was begun by an earlier
@@ -194,6 +199,9 @@ static char *copy_current_batch(TsmRun *run);
 static char *empty_current_batch(TsmRun *run);
 static char *finish_caggs(TsmRun *run);
 static char *count_source_rows(TsmRun *run);
+static char *cutover_begin(TsmRun *run);
+static char *cutover_look(TsmRun *run);
+static char *cutover_finish(TsmRun *run);
 static char *post_data_parallel(TsmRun *run);
 static char *begin_hypertables(TsmRun *run);
 static char *make_chunks(TsmRun *run);
@@ -1096,12 +1104,65 @@ step_stream(TsmRun *run)
 
 /*
  * The cutover step (online runs only, in tsmigrate.cutover()): every
- * change applied, the stream ended.
+ * change applied, the stream ended.  Its parts are guarded as the other
+ * steps are, so that an error marks it and the run failed; the wait between
+ * them commits after each look at the worker's progress (and may start the
+ * worker again, which commits), each look guarded.
  */
 static char *
 step_cutover(TsmRun *run)
 {
-	return tsm_online_cutover(run->run_id, run_source(run), run->force);
+	TimestampTz last_notice = GetCurrentTimestamp();
+	char	   *detail = NULL;
+
+	run->cutover_token = NULL;
+	run_guarded(run, "cutover", cutover_begin, NULL, GUARD_SNAPSHOT);
+	while (run->cutover_token != NULL)
+	{
+		run_guarded(run, "cutover", cutover_look, NULL, GUARD_SNAPSHOT);
+		if (run->cutover_applied)
+			break;
+		if (GetCurrentTimestamp() - last_notice > 10 * USECS_PER_SEC)
+		{
+			/* a worker gone (the target restarted): started again */
+			if (run->cutover_worker_gone)
+				(void) tsm_online_start_stream(run->run_id);
+			else
+				ereport(NOTICE,
+						errmsg("waiting for the stream worker to apply the source's last changes"));
+			last_notice = GetCurrentTimestamp();
+		}
+		SPI_commit();
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	run_guarded(run, "cutover", cutover_finish, &detail, GUARD_SNAPSHOT);
+	return detail;
+}
+
+/* the source's writers, and the message the worker must reach */
+static char *
+cutover_begin(TsmRun *run)
+{
+	run->cutover_token = tsm_online_cutover_begin(run->run_id, run_source(run), run->force);
+	return NULL;
+}
+
+/* one look at the worker's progress */
+static char *
+cutover_look(TsmRun *run)
+{
+	run->cutover_applied = tsm_online_cutover_applied(run->run_id, run->cutover_token,
+													  &run->cutover_worker_gone);
+	return NULL;
+}
+
+static char *
+cutover_finish(TsmRun *run)
+{
+	return tsm_online_cutover_finish(run->run_id, run_source(run));
 }
 
 /*
