@@ -162,8 +162,8 @@ tsm_online_cutover_applied(int64 run_id, const char *token, bool *worker_gone)
 
 /*
  * tsm_online_cutover_finish
- *		The rest of the cutover step, once every change is applied: stop the
- *		worker, set the sequences, drop the slot and the publication, copy
+ *		The rest of the cutover step, once every change is applied and the
+ *		worker stopped: set the sequences, drop the slot and the publication, copy
  *		again the chunks TimescaleDB changed underneath, refresh the
  *		continuous aggregates the stream wrote under.  Commits nothing: the
  *		migrate step guards it.
@@ -175,7 +175,6 @@ tsm_online_cutover_finish(int64 run_id, TsmSource *src)
 	int			chunks;
 	int			caggs;
 
-	tsm_online_stop_worker(run_id);
 	set_sequences(run_id, conn, src);
 	tsm_online_drop_on_source(conn, tsm_stream_object_name(run_id));
 	caggs = refresh_caggs(run_id, conn);

@@ -1138,6 +1138,8 @@ step_cutover(TsmRun *run)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+	/* for good: a worker the postmaster starts again must see it (commits) */
+	tsm_online_stop_worker(run->run_id);
 	run_guarded(run, "cutover", cutover_finish, &detail, GUARD_SNAPSHOT);
 	return detail;
 }
