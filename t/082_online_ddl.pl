@@ -12,7 +12,9 @@
 # while streaming (chunks made by inserts, compress_chunk, drop_chunks, a
 # policy run by run_job, a refresh of a continuous aggregate) does not stop
 # the stream, and cutover ends with verify finding no difference; the
-# trigger's schema, function and event trigger are not migrated.  preflight
+# trigger's schema, function and event trigger are not migrated, and a
+# second run from the same source, made and abandoned meanwhile, does not
+# stop the first one's stream either.  preflight
 # lists an event trigger that a run left behind without its slot.
 
 use strict;
@@ -163,6 +165,14 @@ subtest "TimescaleDB's work on the source does not stop the stream; cutover" => 
 			q{SELECT (SELECT count(*) FROM pg_namespace WHERE nspname ~ '^tsmigrate_')
 			       + (SELECT count(*) FROM pg_event_trigger WHERE evtname ~ '^tsmigrate_')}),
 		'0', 'none of them is migrated');
+
+	# a second run from the same source, made and abandoned meanwhile: its
+	# schema, function and publication are no DDL of the applications
+	ok(start_run('other'), 'a second run from the same source streams too')
+	  or diag stream_state('other');
+	($rc, $out, $err) = target_call('other', "CALL tsmigrate.abandon('$src')");
+	is($rc, 0, 'and is abandoned') or diag $err;
+	is($source->safe_psql($db, $on_source), $one_run, "which leaves the first run's objects on the source");
 
 	$source->safe_psql($db, q{
 		INSERT INTO readings (time, device, value)
