@@ -176,6 +176,27 @@ tsm_online_cutover_finish(int64 run_id, TsmSource *src)
 	int			caggs;
 
 	set_sequences(run_id, conn, src);
+
+	/*
+	 * DROP EVENT TRIGGER and ALTER EVENT TRIGGER fire no event trigger: the
+	 * run's, gone or disabled, saw no DDL since.  (A cutover called again
+	 * after it stopped the worker has dropped it.)
+	 */
+	if (strcmp(tsm_rows_get(row, 0, 0), "stopped") != 0)
+	{
+		const char *params[1] = {tsm_stream_object_name(run_id)};
+
+		r = tsm_query(conn,
+					  "SELECT 1 FROM pg_catalog.pg_event_trigger e"
+					  " WHERE e.evtname = $1 AND e.evtenabled = 'A'",
+					  1, params, 1, "the run's DDL event trigger");
+		if (r->nrows == 0)
+			ereport(WARNING,
+					errmsg("the DDL event trigger \"%s\" of run " INT64_FORMAT " was dropped or disabled on the source",
+						   params[0], run_id),
+					errdetail("DDL on the source since then was not detected."),
+					errhint("Look at what verify reports, and at the source's DDL since the migration started."));
+	}
 	tsm_online_drop_on_source(conn, tsm_stream_object_name(run_id));
 	caggs = refresh_caggs(run_id, conn);
 	tsm_conn_close(conn);

@@ -32,6 +32,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_operator.h"
@@ -42,6 +44,7 @@
 #include "replication/logicalproto.h"
 #include "replication/origin.h"
 #include "utils/builtins.h"
+#include "utils/formatting.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -667,9 +670,125 @@ apply_truncate(TsmApply *apply, StringInfo msg)
 	SPI_finish();
 }
 
+/* how much of a DDL statement the stream's error shows, in bytes */
+#define DDL_STATEMENT_MAX	1000
+
+/*
+ * Is "word" in "text" (lower case, whitespace runs as one space), not as
+ * part of a longer identifier?
+ */
+static bool
+has_word(const char *text, const char *word)
+{
+	const char *p;
+	size_t		len = strlen(word);
+
+	for (p = strstr(text, word); p != NULL; p = strstr(p + 1, word))
+	{
+		bool		before = p > text &&
+			(isalnum((unsigned char) p[-1]) || p[-1] == '_' || p[-1] == '$');
+		bool		after = isalnum((unsigned char) p[len]) || p[len] == '_' || p[len] == '$';
+
+		if (!before && !after)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * May the DDL statement "stmt" (tagged "tag") hold a secret?  A user
+ * mapping's, a server's or a subscription's options and connection string
+ * do (of any wrapper: a password, a key, a token), and a role's password:
+ * those, whatever the tag (the source's query string may hold several
+ * statements), are never shown.
+ */
+static bool
+may_hold_secret(const char *tag, const char *stmt)
+{
+	static const char *const words[] = {"mapping", "server", "subscription"};
+	static const char *const anywhere[] = {"password", "passwd", "secret", "passphrase"};
+	char	   *lower = asc_tolower(stmt, strlen(stmt));
+	int			i;
+
+	if (strstr(tag, "USER MAPPING") || strstr(tag, "SERVER") ||
+		strstr(tag, "SUBSCRIPTION") || strstr(tag, "ROLE") || strstr(tag, "USER"))
+		return true;
+	for (i = 0; i < lengthof(anywhere); i++)
+		if (strstr(lower, anywhere[i]))
+			return true;
+	for (i = 0; i < lengthof(words); i++)
+		if (has_word(lower, words[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The message of the source's DDL event trigger (migrate/online.c): a
+ * command committed there at "lsn", its tag and the statement that ran it.
+ * The stream does not apply DDL, and the target's tables would silently
+ * differ from the source's: the stream stops for good (a SQLSTATE that
+ * stream_worker.c does not retry), naming the statement.
+ */
+static void
+report_ddl(XLogRecPtr lsn, const char *content, int len)
+{
+	const char *nl = memchr(content, '\n', len);
+	char	   *tag = "DDL";
+	char	   *stmt = NULL;
+	bool		shown = false;
+
+	/* what the target can show: valid text, a tag of words */
+	if (nl != NULL && pg_verify_mbstr(GetDatabaseEncoding(), content, len, true) &&
+		nl - content > 0 && nl - content <= 64)
+	{
+		char	   *t = pnstrdup(content, nl - content);
+
+		if (strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ ") == strlen(t))
+			tag = t;
+		stmt = pnstrdup(nl + 1, len - (nl - content) - 1);
+	}
+	if (stmt != NULL)
+	{
+		char	   *r = stmt;
+		char	   *w = stmt;
+
+		/* on one line, without the space around it */
+		while (*r)
+		{
+			if (isspace((unsigned char) *r))
+			{
+				while (isspace((unsigned char) *r))
+					r++;
+				if (w > stmt && *r)
+					*w++ = ' ';
+				continue;
+			}
+			*w++ = *r++;
+		}
+		*w = '\0';
+		shown = *stmt != '\0' && !may_hold_secret(tag, stmt);
+		if (shown && strlen(stmt) > DDL_STATEMENT_MAX)
+			stmt = psprintf("%.*s...", pg_mbcliplen(stmt, strlen(stmt), DDL_STATEMENT_MAX), stmt);
+	}
+	if (shown)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("the source ran DDL during the online migration: \"%s\"", stmt),
+				errdetail("The source committed %s at %X/%X; the stream does not apply DDL.",
+						  tag, LSN_FORMAT_ARGS(lsn)),
+				errhint("Abandon the run with tsmigrate.abandon(), then migrate again: a new run reads the changed schema."));
+	ereport(ERROR,
+			errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			errmsg("the source ran DDL during the online migration: %s", tag),
+			errdetail("The source committed %s at %X/%X; the stream does not apply DDL.  The statement is not shown: it may hold a password.",
+					  tag, LSN_FORMAT_ARGS(lsn)),
+			errhint("Abandon the run with tsmigrate.abandon(), then migrate again: a new run reads the changed schema."));
+}
+
 /*
  * A logical message: tsmigrate's own (cutover's marker, through
- * pg_logical_emit_message) is remembered; others are not ours.
+ * pg_logical_emit_message) is remembered, and its DDL event trigger's
+ * stops the stream; others are not ours.
  */
 static void
 apply_message(TsmApply *apply, StringInfo msg)
@@ -677,12 +796,16 @@ apply_message(TsmApply *apply, StringInfo msg)
 	const char *prefix;
 	int			len;
 	const char *content;
+	XLogRecPtr	lsn;
 
 	(void) pq_getmsgbyte(msg);	/* flags */
-	(void) pq_getmsgint64(msg); /* lsn */
+	lsn = pq_getmsgint64(msg);
 	prefix = pq_getmsgstring(msg);
 	len = pq_getmsgint(msg, 4);
 	content = pq_getmsgbytes(msg, len);
+
+	if (strcmp(prefix, "tsmigrate-ddl") == 0)
+		report_ddl(lsn, content, len);
 
 	/*
 	 * TimescaleDB's markers around a compression or decompression

@@ -314,6 +314,7 @@ tsm_stream_worker_main(Datum main_arg)
 					   run_id, edata->message),
 				edata->detail ? errdetail_internal("%s", edata->detail) : 0,
 				errhint("%s", retry ? "It starts again in a few seconds." :
+						edata->hint ? edata->hint :
 						"Call tsmigrate.abandon(), remove the cause, and migrate again."));
 		write_state(run_id, InvalidXLogRecPtr, InvalidXLogRecPtr, NULL,
 					edata->message, !retry);
