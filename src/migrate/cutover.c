@@ -125,7 +125,7 @@ tsm_online_cutover(int64 run_id, TsmSource *src, bool force)
 		wait_for_marker(run_id, conn);
 	tsm_online_stop_worker(run_id);
 	set_sequences(run_id, conn, src);
-	tsm_online_drop_on_source(conn, tsm_stream_object_name(run_id));
+	tsm_replication_drop(conn, tsm_stream_object_name(run_id));
 	caggs = refresh_caggs(run_id, conn);
 	tsm_conn_close(conn);
 	replorigin_drop_by_name(tsm_stream_object_name(run_id), true, true);
