@@ -140,7 +140,13 @@ CREATE TABLE tsmigrate.run_object (
 
 -- An online run's stream: the slot and publication on the source (and the
 -- replication origin here) of one name, and what its worker applied.  The
--- worker writes its row about once a second.
+-- worker writes its row about once a second ("updated"), after asking the
+-- source where its WAL ends: "caught_up" is the time of the latest such
+-- question whose answer was applied here, the time of the report itself
+-- when everything was.  Its lag in seconds, as tsmigrate.stream_status and
+-- tsmigrate.progress show it alike: 0 while its last report, at most 3 s
+-- old, found everything applied; otherwise the time since caught_up (a
+-- worker that cannot report, waiting on a lock or stopped, falls behind).
 CREATE TABLE tsmigrate.run_stream (
     run_id      bigint PRIMARY KEY REFERENCES tsmigrate.run ON DELETE CASCADE,
     slot        text NOT NULL,
@@ -153,6 +159,7 @@ CREATE TABLE tsmigrate.run_stream (
     received_lsn pg_lsn,                -- the source's WAL the worker has seen
     applied_lsn pg_lsn,                 -- everything before it is applied here
     last_commit_time timestamptz,       -- the source's commit time of the last one applied
+    caught_up   timestamptz,            -- when the target last held all the source had (below)
     applied_transactions bigint,
     marker      text,                   -- cutover's last message, once applied
     updated     timestamptz,
@@ -265,13 +272,15 @@ SELECT s.run_id, s.ordinal, s.step, NULL::text AS relation, s.state,
            OPERATOR(pg_catalog.-) s.started AS elapsed,
        NULL::interval AS time_left,
        CASE WHEN st.state OPERATOR(pg_catalog.=) 'streaming'
-            THEN pg_catalog.format('streaming: %s transactions applied, %s bytes and %s s behind what the worker received',
+            THEN pg_catalog.format('streaming: %s transactions applied, %s s behind the source, %s bytes received and not yet applied',
                    COALESCE(st.applied_transactions, 0),
-                   COALESCE(pg_catalog.pg_wal_lsn_diff(st.received_lsn, st.applied_lsn), 0),
-                   CASE WHEN st.applied_lsn OPERATOR(pg_catalog.<) st.received_lsn
-                        THEN pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp()
-                                 OPERATOR(pg_catalog.-) st.last_commit_time), 1)
-                        ELSE 0 END)
+                   COALESCE(CASE WHEN st.caught_up OPERATOR(pg_catalog.>=) st.updated
+                                  AND pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) st.updated
+                                      OPERATOR(pg_catalog.<) interval '3 s'
+                                 THEN 0
+                                 ELSE pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp()
+                                          OPERATOR(pg_catalog.-) st.caught_up), 1) END::text, '?'),
+                   COALESCE(pg_catalog.pg_wal_lsn_diff(st.received_lsn, st.applied_lsn), 0))
             ELSE s.detail END AS detail,
        COALESCE(s.error, st.error) AS error
   FROM tsmigrate.run_step s JOIN last_run USING (run_id)

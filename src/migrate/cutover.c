@@ -123,6 +123,23 @@ tsm_online_cutover_begin(int64 run_id, TsmSource *src, bool force)
 		tsm_conn_close(conn);
 		return NULL;
 	}
+
+	/*
+	 * DROP EVENT TRIGGER and ALTER EVENT TRIGGER fire no event trigger: the
+	 * run's, gone or disabled, saw no DDL since.
+	 */
+	params[0] = tsm_stream_object_name(run_id);
+	r = tsm_query(conn,
+				  "SELECT 1 FROM pg_catalog.pg_event_trigger e"
+				  " WHERE e.evtname = $1 AND e.evtenabled = 'A'",
+				  1, params, 1, "the run's DDL event trigger");
+	if (r->nrows == 0)
+		ereport(WARNING,
+				errmsg("the DDL event trigger \"%s\" of run " INT64_FORMAT " was dropped or disabled on the source",
+					   params[0], run_id),
+				errdetail("DDL on the source since then was not detected."),
+				errhint("Look at what verify reports, and at the source's DDL since the migration started."));
+
 	token = psprintf(INT64_FORMAT "-" INT64_FORMAT, run_id, GetCurrentTimestamp());
 	params[0] = token;
 	PQclear(tsm_conn_exec(conn,
@@ -163,7 +180,8 @@ tsm_online_cutover_applied(int64 run_id, const char *token, bool *worker_gone)
 /*
  * tsm_online_cutover_finish
  *		The rest of the cutover step, once every change is applied and the
- *		worker stopped: set the sequences, drop the slot and the publication, copy
+ *		worker stopped: set the sequences, drop the DDL event trigger, the
+ *		slot and the publication, copy
  *		again the chunks TimescaleDB changed underneath, refresh the
  *		continuous aggregates the stream wrote under.  Commits nothing: the
  *		migrate step guards it.
@@ -176,28 +194,7 @@ tsm_online_cutover_finish(int64 run_id, TsmSource *src)
 	int			caggs;
 
 	set_sequences(run_id, conn, src);
-
-	/*
-	 * DROP EVENT TRIGGER and ALTER EVENT TRIGGER fire no event trigger: the
-	 * run's, gone or disabled, saw no DDL since.  (A cutover called again
-	 * after it stopped the worker has dropped it.)
-	 */
-	if (strcmp(tsm_rows_get(row, 0, 0), "stopped") != 0)
-	{
-		const char *params[1] = {tsm_stream_object_name(run_id)};
-
-		r = tsm_query(conn,
-					  "SELECT 1 FROM pg_catalog.pg_event_trigger e"
-					  " WHERE e.evtname = $1 AND e.evtenabled = 'A'",
-					  1, params, 1, "the run's DDL event trigger");
-		if (r->nrows == 0)
-			ereport(WARNING,
-					errmsg("the DDL event trigger \"%s\" of run " INT64_FORMAT " was dropped or disabled on the source",
-						   params[0], run_id),
-					errdetail("DDL on the source since then was not detected."),
-					errhint("Look at what verify reports, and at the source's DDL since the migration started."));
-	}
-	tsm_online_drop_on_source(conn, tsm_stream_object_name(run_id));
+	tsm_replication_drop(conn, tsm_stream_object_name(run_id));
 	caggs = refresh_caggs(run_id, conn);
 	tsm_conn_close(conn);
 	replorigin_drop_by_name(tsm_stream_object_name(run_id), true, true);

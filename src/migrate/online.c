@@ -185,8 +185,6 @@ static const char *const ddl_function_sql =
 "$tsm$";
 
 static char *published_schemas(PGconn *conn);
-static char *own_ddl(const char *sql);
-static void drop_ddl_trigger(PGconn *conn, const char *name);
 
 /*
  * tsm_online_check
@@ -420,24 +418,24 @@ tsm_online_snapshot(int64 run_id, TsmSource *src, PGconn *snapshot_conn)
 	Datum		values[4];
 	int			i;
 
-	tsm_online_drop_on_source(snapshot_conn, name);
+	tsm_replication_drop(snapshot_conn, name);
 	r = tsm_query(snapshot_conn, published_schemas_sql, 0, NULL, 1, "the source's schemas");
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "CREATE PUBLICATION %s", quote_identifier(name));
 	for (i = 0; i < r->nrows; i++)
 		appendStringInfo(&sql, "%s%s", i ? ", " : " FOR TABLES IN SCHEMA ",
 						 quote_identifier(tsm_rows_name(r, i, 0)));
-	tsm_conn_command(snapshot_conn, own_ddl(sql.data));
+	tsm_conn_command(snapshot_conn, tsm_replication_own_ddl(sql.data));
 
 	/* before the slot: every DDL after its snapshot is reported */
 	tsm_conn_command(snapshot_conn,
-					 own_ddl(psprintf("CREATE SCHEMA %s; %s;"
-									  " CREATE EVENT TRIGGER %s ON ddl_command_end EXECUTE FUNCTION %s();"
-									  " ALTER EVENT TRIGGER %s ENABLE ALWAYS",
-									  quote_identifier(name),
-									  psprintf(ddl_function_sql, quote_qualified_identifier(name, name)),
-									  quote_identifier(name), quote_qualified_identifier(name, name),
-									  quote_identifier(name))));
+					 tsm_replication_own_ddl(psprintf("CREATE SCHEMA %s; %s;"
+													  " CREATE EVENT TRIGGER %s ON ddl_command_end EXECUTE FUNCTION %s();"
+													  " ALTER EVENT TRIGGER %s ENABLE ALWAYS",
+													  quote_identifier(name),
+													  psprintf(ddl_function_sql, quote_qualified_identifier(name, name)),
+													  quote_identifier(name), quote_qualified_identifier(name, name),
+													  quote_identifier(name))));
 
 	repl = tsm_replication_open(src);
 	snapshot = tsm_replication_create_slot(repl, name, &consistent);
@@ -460,64 +458,6 @@ tsm_online_snapshot(int64 run_id, TsmSource *src, PGconn *snapshot_conn)
 							  "   state = 'copying', error = NULL",
 							  4, types, values, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_with_args failed");
-}
-
-/*
- * "sql", statements on the source's objects of an online run, run as one
- * transaction in which the DDL event trigger of every online run from
- * this source lets them pass (ddl_function_sql)
- */
-static char *
-own_ddl(const char *sql)
-{
-	return psprintf("SET LOCAL tsmigrate_stream.own_ddl = on; %s", sql);
-}
-
-/* the run's DDL event trigger, its function and schema: "name", each */
-static void
-drop_ddl_trigger(PGconn *conn, const char *name)
-{
-	tsm_conn_command(conn,
-					 own_ddl(psprintf("DROP EVENT TRIGGER IF EXISTS %s;"
-									  " DROP FUNCTION IF EXISTS %s();"
-									  " DROP SCHEMA IF EXISTS %s",
-									  quote_identifier(name),
-									  quote_qualified_identifier(name, name),
-									  quote_identifier(name))));
-}
-
-/*
- * Drop the DDL event trigger, the slot and the publication "name" on the
- * source, if there, in that order: what tsmigrate does on the source from
- * here on (cutover's refreshes) is no DDL of the applications.  A slot
- * still in use by a walsender that is going away is waited for a little.
- */
-void
-tsm_online_drop_on_source(PGconn *conn, const char *name)
-{
-	const char *params[1] = {name};
-	int			tries;
-
-	drop_ddl_trigger(conn, name);
-	for (tries = 0;; tries++)
-	{
-		TsmRows    *r = tsm_query(conn,
-								  "SELECT s.active FROM pg_catalog.pg_replication_slots s"
-								  " WHERE s.slot_name = $1",
-								  1, params, 1, "the run's slot");
-
-		if (r->nrows == 0)
-			break;
-		if (!tsm_rows_bool(r, 0, 0) || tries >= 100)
-		{
-			PQclear(tsm_conn_exec(conn, "SELECT pg_catalog.pg_drop_replication_slot($1)",
-								  1, params, PGRES_TUPLES_OK));
-			break;
-		}
-		CHECK_FOR_INTERRUPTS();
-		pg_usleep(100 * 1000L);
-	}
-	tsm_conn_command(conn, own_ddl(psprintf("DROP PUBLICATION IF EXISTS %s", quote_identifier(name))));
 }
 
 /*
@@ -683,7 +623,7 @@ tsmigrate_abandon(PG_FUNCTION_ARGS)
 	name = tsm_stream_object_name(pg_strtoint64(run));
 	tsm_online_stop_worker(pg_strtoint64(run));
 	conn = tsm_conn_open(src);
-	tsm_online_drop_on_source(conn, name);
+	tsm_replication_drop(conn, name);
 	tsm_conn_close(conn);
 	replorigin_drop_by_name(name, true, true);
 	tsm_online_run_update("UPDATE tsmigrate.run_stream SET state = 'abandoned', worker_pid = NULL"
@@ -702,8 +642,9 @@ tsmigrate_abandon(PG_FUNCTION_ARGS)
 /*
  * tsmigrate.stream_status(source text)
  *		The stream of the last online run from "source": its state, what it
- *		applied, and how far behind the source it is (asked of the source:
- *		its WAL position against what the slot confirmed).
+ *		applied, and how far behind the source it is: in bytes asked of
+ *		the source (its WAL position against what the slot confirmed), in
+ *		seconds from what the worker recorded (the progress view's way).
  */
 Datum
 tsmigrate_stream_status(PG_FUNCTION_ARGS)
@@ -720,8 +661,15 @@ tsmigrate_stream_status(PG_FUNCTION_ARGS)
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	args[0] = CStringGetTextDatum(src->label);
 	SPI_connect();
+	/* the lag in seconds: as the progress view has it (see run_stream) */
 	if (SPI_execute_with_args("SELECT s.run_id, s.state, s.slot, s.applied_lsn,"
-							  "       s.received_lsn, s.last_commit_time,"
+							  "       CASE WHEN s.caught_up OPERATOR(pg_catalog.>=) s.updated"
+							  "             AND pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) s.updated"
+							  "                 OPERATOR(pg_catalog.<) interval '3 s'"
+							  "            THEN 0"
+							  "            ELSE EXTRACT(epoch FROM pg_catalog.clock_timestamp()"
+							  "                     OPERATOR(pg_catalog.-) s.caught_up) END::pg_catalog.float8,"
+							  "       NULL,"
 							  "       s.applied_transactions, s.worker_pid, s.error"
 							  "  FROM tsmigrate.run_stream s JOIN tsmigrate.run r USING (run_id)"
 							  " WHERE r.source OPERATOR(pg_catalog.=) $1"
@@ -738,11 +686,8 @@ tsmigrate_stream_status(PG_FUNCTION_ARGS)
 		char	   *state = SPI_getvalue(tup, desc, 2);
 		Datum		applied = SPI_getbinval(tup, desc, 4, &isnull);
 		bool		applied_null = isnull;
-		Datum		commit_time = SPI_getbinval(tup, desc, 6, &isnull);
-		bool		commit_null = isnull;
-		Datum		received = SPI_getbinval(tup, desc, 5, &isnull);
-		bool		behind = !isnull && !applied_null &&
-			DatumGetLSN(applied) < DatumGetLSN(received);
+		Datum		lag_seconds = SPI_getbinval(tup, desc, 5, &isnull);
+		bool		lag_seconds_null = isnull;
 
 		for (c = 0; c < 9; c++)
 			nulls[c] = false;
@@ -779,16 +724,10 @@ tsmigrate_stream_status(PG_FUNCTION_ARGS)
 
 				values[4] = Int64GetDatum(Max(lag, 0));
 				nulls[4] = false;
-
-				/*
-				 * seconds: how old the last applied transaction is, while the
-				 * worker has received more than it applied; caught up, none
-				 * (the source's WAL moves without the applications).
-				 */
-				values[5] = Float8GetDatum(lag <= 0 || commit_null || !behind ? 0.0 :
-										   (GetCurrentTimestamp() - DatumGetTimestampTz(commit_time)) / 1000000.0);
-				nulls[5] = false;
 			}
+			/* how far behind in seconds: see tsmigrate.run_stream */
+			values[5] = lag_seconds;
+			nulls[5] = lag_seconds_null;
 		}
 		else if (state != NULL && strcmp(state, "done") == 0)
 		{

@@ -56,6 +56,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
 #include "stream/stream.h"
 #include "stream/apply_int.h"
 #include "target/target.h"
@@ -146,6 +147,20 @@ int64
 tsm_apply_marker_count(TsmApply *apply)
 {
 	return apply->nmarkers;
+}
+
+/*
+ * tsm_apply_source_session
+ *		The session on the source that the apply reads its catalog with,
+ *		opened if it is not yet; inside a transaction.  The worker asks its
+ *		WAL position there.
+ */
+PGconn *
+tsm_apply_source_session(TsmApply *apply)
+{
+	if (apply->conn == NULL)
+		apply->conn = tsm_conn_open_session(apply->src);
+	return apply->conn;
 }
 
 /*

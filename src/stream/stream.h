@@ -29,6 +29,7 @@ extern XLogRecPtr tsm_apply_last_commit(TsmApply *apply, TimestampTz *committime
 extern int64 tsm_apply_transactions(TsmApply *apply);
 extern const char *tsm_apply_marker(TsmApply *apply);
 extern int64 tsm_apply_marker_count(TsmApply *apply);
+extern PGconn *tsm_apply_source_session(TsmApply *apply);
 
 /* in stream_worker.c */
 extern PGDLLEXPORT void tsm_stream_worker_main(Datum main_arg);
