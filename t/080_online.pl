@@ -51,36 +51,14 @@ my $src = 'legacy';
 sub create_server
 {
 	my ($dbname, $server, $node, $source_db) = @_;
-	my $user = $node->safe_psql('postgres', 'SELECT current_user');
-	my $port = $node->port;
-	$target->safe_psql($dbname, qq{
-		CREATE SERVER $server FOREIGN DATA WRAPPER tsmigrate
-			OPTIONS (host '127.0.0.1', port '$port', dbname '$source_db');
-		CREATE USER MAPPING FOR CURRENT_USER SERVER $server OPTIONS (user '$user');
-	});
-	return;
+	return tsm_foreign_server($target, $dbname, $server, $node, $source_db);
 }
 
-# Run SQL on the target with verbose errors, bounded by the tests' default
-# timeout: ($rc, $stdout, $stderr), $rc undefined if psql timed out.
+# Run SQL in the target's $dbname: ($rc, $stdout, $stderr) (tsm_target_sql).
 sub target_call
 {
 	my ($dbname, $sql) = @_;
-	my ($stdout, $stderr, $timed_out);
-	my $ret = $target->psql(
-		$dbname, $sql,
-		stdout => \$stdout,
-		stderr => \$stderr,
-		extra_params => [ '-v', 'VERBOSITY=verbose' ],
-		on_error_stop => 1,
-		timeout => $PostgreSQL::Test::Utils::timeout_default,
-		timed_out => \$timed_out);
-	if ($timed_out)
-	{
-		$stderr .= "\n(psql timed out)";
-		$ret = undef;
-	}
-	return ($ret, $stdout, $stderr);
+	return tsm_target_sql($target, $sql, dbname => $dbname);
 }
 
 # tsmigrate.stream_status of $source_str in $dbname, as a hash of its

@@ -36,29 +36,13 @@ my $target = tsm_target_node('target', timescaledb => 1);
 my $version = (tsm_timescaledb_versions($target))[-1];
 my $db = 'shop';
 my $src = 'legacy';
-my $user = $source->safe_psql('postgres', 'SELECT current_user');
 my ($rc, $out, $err);
 
-# Run SQL in the target's $dbname with verbose errors, bounded by the tests'
-# default timeout: ($rc, $stdout, $stderr), $rc undefined if psql timed out.
+# Run SQL in the target's $dbname: ($rc, $stdout, $stderr) (tsm_target_sql).
 sub target_call
 {
 	my ($dbname, $sql) = @_;
-	my ($stdout, $stderr, $timed_out);
-	my $ret = $target->psql(
-		$dbname, $sql,
-		stdout => \$stdout,
-		stderr => \$stderr,
-		extra_params => [ '-v', 'VERBOSITY=verbose' ],
-		on_error_stop => 1,
-		timeout => $PostgreSQL::Test::Utils::timeout_default,
-		timed_out => \$timed_out);
-	if ($timed_out)
-	{
-		$stderr .= "\n(psql timed out)";
-		$ret = undef;
-	}
-	return ($ret, $stdout, $stderr);
+	return tsm_target_sql($target, $sql, dbname => $dbname);
 }
 
 # state and error of the stream of $dbname's run
@@ -74,15 +58,12 @@ sub stream_state
 sub start_run
 {
 	my ($dbname) = @_;
-	my $port = $source->port;
 	$target->safe_psql('postgres', "CREATE DATABASE $dbname");
 	$target->safe_psql($dbname, qq{
 		CREATE EXTENSION timescaledb VERSION '$version';
 		CREATE EXTENSION tsmigrate;
-		CREATE SERVER $src FOREIGN DATA WRAPPER tsmigrate
-			OPTIONS (host '127.0.0.1', port '$port', dbname '$db');
-		CREATE USER MAPPING FOR CURRENT_USER SERVER $src OPTIONS (user '$user');
 	});
+	tsm_foreign_server($target, $dbname, $src, $source, $db);
 	my ($ret, $stdout, $stderr) = target_call($dbname,
 		"CALL tsmigrate.migrate('$src', roles => false, online => true)");
 	is($ret, 0, "migrate online into $dbname returns") or diag $stderr;

@@ -38,28 +38,13 @@ $source->safe_psql($db, q{
 });
 $target->safe_psql('postgres', "CREATE DATABASE $db");
 $target->safe_psql($db, 'CREATE EXTENSION tsmigrate');
-{
-	my $user = $source->safe_psql('postgres', 'SELECT current_user');
-	my $port = $source->port;
-	$target->safe_psql($db, qq{
-		CREATE SERVER $src FOREIGN DATA WRAPPER tsmigrate
-			OPTIONS (host '127.0.0.1', port '$port', dbname '$db');
-		CREATE USER MAPPING FOR CURRENT_USER SERVER $src OPTIONS (user '$user');
-	});
-}
+tsm_foreign_server($target, $db, $src, $source, $db);
 
-# Run SQL on the target with verbose errors: ($rc, $stdout, $stderr).
+# Run SQL on the target: ($rc, $stdout, $stderr) (tsm_target_sql).
 sub target_call
 {
 	my ($sql) = @_;
-	my ($stdout, $stderr);
-	my $ret = $target->psql(
-		$db, $sql,
-		stdout => \$stdout,
-		stderr => \$stderr,
-		extra_params => [ '-v', 'VERBOSITY=verbose' ],
-		on_error_stop => 1);
-	return ($ret, $stdout, $stderr);
+	return tsm_target_sql($target, $sql, dbname => $db);
 }
 
 my $status = "SELECT state, lag_bytes, lag_seconds, worker_pid FROM tsmigrate.stream_status(\$\$$src\$\$)";
