@@ -568,7 +568,7 @@ xact_callback(XactEvent event, void *arg)
 
 	{
 		TsmOpenConn **link = &open_conns;
-		bool		abort = event == XACT_EVENT_ABORT ||
+		bool		aborting = event == XACT_EVENT_ABORT ||
 			event == XACT_EVENT_PARALLEL_ABORT;
 		TimestampTz endtime = cleanup_endtime();
 
@@ -576,13 +576,13 @@ xact_callback(XactEvent event, void *arg)
 		{
 			TsmOpenConn *entry = *link;
 
-			if (entry->session && !abort)
+			if (entry->session && !aborting)
 			{
 				link = &entry->next;
 				continue;
 			}
 			*link = entry->next;
-			if (!abort)
+			if (!aborting)
 				elog(WARNING, "tsmigrate source connection left open at transaction end");
 			if (entry->conn == run_session.conn)
 			{
