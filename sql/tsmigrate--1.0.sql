@@ -167,14 +167,15 @@ CREATE TABLE tsmigrate.run_stream (
 );
 
 -- The relations of an online run, by their names on the source.  Its
--- tables and chunks get the rows each side had when the stream began (the
--- source's under the copy's snapshot, the target's before the first change
--- was applied): a relation the stream never wrote is still that way, and
--- verify at cutover compares those counts instead of counting it again.
--- The stream marks what it wrote ("written": counted again at cutover, its
--- continuous aggregates refreshed over its range), and what cutover copies
--- again whole ("recopy": a chunk whose rows TimescaleDB moved by a
--- decompression on the source, one the stream made, a materialization).
+-- tables and chunks get the rows each side had when the copy ended (the
+-- source's under the copy's snapshot); the stream adds, with each batch it
+-- commits, what its changes did to each relation's rows on both sides:
+-- verify at cutover compares those sums instead of counting every row
+-- again.  The stream marks what it wrote ("written": its continuous
+-- aggregates refreshed over its range), what it could not follow row by
+-- row ("recount": counted again at cutover), and what cutover copies again
+-- whole ("recopy": a chunk whose rows TimescaleDB moved by a decompression
+-- on the source, one the stream made, a materialization).
 CREATE TABLE tsmigrate.run_stream_relation (
     run_id      bigint NOT NULL REFERENCES tsmigrate.run ON DELETE CASCADE,
     relation    text NOT NULL,          -- quoted schema.name, as on the source
@@ -182,6 +183,9 @@ CREATE TABLE tsmigrate.run_stream_relation (
     source_rows bigint,
     target_rows bigint,
     written     boolean NOT NULL DEFAULT false,
+    source_delta bigint NOT NULL DEFAULT 0, -- rows the stream's changes inserted less deleted there
+    target_delta bigint NOT NULL DEFAULT 0, -- and here
+    recount     boolean NOT NULL DEFAULT false, -- a change that did not touch one row, a TRUNCATE
     recopy      boolean NOT NULL DEFAULT false,
     PRIMARY KEY (run_id, relation)
 );

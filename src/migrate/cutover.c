@@ -427,7 +427,7 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 	if (n == 0)
 		return 0;
 
-	/* verify counts their rows again: none is as it was when the stream began */
+	/* verify counts their rows again: none is as the stream followed it */
 	{
 		Oid			argtypes[2] = {INT8OID, TEXTARRAYOID};
 		Datum		args[2];

@@ -198,7 +198,7 @@ static char *prepare_current_batch(TsmRun *run);
 static char *copy_current_batch(TsmRun *run);
 static char *empty_current_batch(TsmRun *run);
 static char *finish_caggs(TsmRun *run);
-static char *count_source_rows(TsmRun *run);
+static char *count_rows(TsmRun *run);
 static char *cutover_begin(TsmRun *run);
 static char *cutover_look(TsmRun *run);
 static char *cutover_finish(TsmRun *run);
@@ -1069,37 +1069,24 @@ finish_caggs(TsmRun *run)
 }
 
 /*
- * Online: the rows of each table and chunk under the copy's snapshot, for
- * verify at cutover (verify_baseline.c).
+ * Online: the rows of each table and chunk on both sides, the source's
+ * under the copy's snapshot, for verify at cutover (verify_baseline.c).
  */
 static char *
-count_source_rows(TsmRun *run)
+count_rows(TsmRun *run)
 {
-	tsm_verify_baseline_source(run->snapshot_conn, run->run_id);
-	return NULL;
+	return tsm_verify_baseline_take(run->snapshot_conn, run->run_id);
 }
 
 /*
  * The stream step (online runs only): the worker that applies the
- * source's changes from the copy's snapshot on.  Before it first starts,
- * the rows of each table and chunk here, as the copy and every step since
- * left them.
+ * source's changes from the copy's snapshot on.
  */
 static char *
 step_stream(TsmRun *run)
 {
-	TsmRows    *row = tsm_online_stream_row(run->run_id);
-	char	   *counted = NULL;
-	char	   *started;
-
-	if (row != NULL && strcmp(tsm_rows_get(row, 0, 0), "copying") == 0)
-	{
-		counted = tsm_verify_baseline_target(run->run_id);
-		SPI_commit();
-	}
 	run->stream_started = true;
-	started = tsm_online_start_stream(run->run_id);
-	return counted ? psprintf("%s; %s", started, counted) : started;
+	return tsm_online_start_stream(run->run_id);
 }
 
 /*
@@ -1210,6 +1197,7 @@ step_data(TsmRun *run)
 	Oid			types[1] = {INT8OID};
 	Datum		values[1];
 	TsmRows    *todo;
+	char	   *counted = NULL;
 	bool		large_objects = false;
 	int			r;
 
@@ -1281,7 +1269,7 @@ step_data(TsmRun *run)
 	SPI_commit();
 	if (run->online)
 	{
-		run_guarded(run, "data", count_source_rows, NULL, GUARD_SNAPSHOT);
+		run_guarded(run, "data", count_rows, &counted, GUARD_SNAPSHOT);
 		SPI_commit();
 	}
 
@@ -1294,12 +1282,11 @@ step_data(TsmRun *run)
 	SPI_execute_with_args("SELECT count(*), COALESCE(sum(rows), 0), COALESCE(sum(bytes), 0)"
 						  " FROM tsmigrate.run_relation WHERE run_id = $1",
 						  1, types, values, NULL, true, 0);
-	if (run->early_indexes > 0)
-		return psprintf("%s relations, %s rows, %s bytes, %d indexes built",
-						result_value(0, 1), result_value(0, 2), result_value(0, 3),
-						run->early_indexes);
-	return psprintf("%s relations, %s rows, %s bytes", result_value(0, 1),
-					result_value(0, 2), result_value(0, 3));
+	return psprintf("%s relations, %s rows, %s bytes%s%s", result_value(0, 1),
+					result_value(0, 2), result_value(0, 3),
+					run->early_indexes > 0 ?
+					psprintf(", %d indexes built", run->early_indexes) : "",
+					counted ? psprintf("; %s", counted) : "");
 }
 
 /*
@@ -1637,7 +1624,7 @@ step_verify(TsmRun *run)
 					psprintf(" (" INT64_FORMAT " objects only on the target)",
 							 found.only_target) : "",
 					found.from_baseline > 0 ?
-					psprintf("; the rows of " INT64_FORMAT " relations the stream did not write as counted before it began",
+					psprintf("; the rows of " INT64_FORMAT " relations from their counts after the copy and the stream's changes",
 							 found.from_baseline) : "");
 }
 

@@ -21,9 +21,10 @@
  *	WAL markers and are not the application's: a chunk's changes there are
  *	not applied but noted in tsmigrate.run_stream_relation, and cutover
  *	copies the chunk again whole, once the source is quiet.  Every relation
- *	written is noted too: verify at cutover counts its rows again (the
- *	others have the rows they had when the stream began), and refreshes the
- *	continuous aggregates of a chunk.
+ *	written is noted too, and what each change did to its rows on both
+ *	sides, with the batch (tsm_apply_flush): verify at cutover adds that to
+ *	the counts taken when the copy was done instead of counting again;
+ *	cutover refreshes the continuous aggregates of a chunk written.
  *
  * IDENTIFICATION
  *	  src/stream/apply.c
@@ -43,6 +44,7 @@
 #include "nodes/bitmapset.h"
 #include "replication/logicalproto.h"
 #include "replication/origin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/formatting.h"
 #include "utils/hsearch.h"
@@ -81,7 +83,9 @@ static bool not_applied(TsmApply *apply, StreamRel *rel);
 static bool compressing(TsmApply *apply, StreamRel *rel);
 static void run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached,
 					 const char *sql, int nargs, Oid *types, Datum *values,
-					 char *nulls, int expected);
+					 char *nulls, int expected, int source_delta);
+static void count_change(TsmApply *apply, StreamRel *rel, int source_delta,
+						 uint64 processed);
 static void column_value(StreamRel *rel, LogicalRepTupleData *tup, int i,
 						 Datum *value, char *null);
 static void append_key_condition(StringInfo sql, StreamRel *rel,
@@ -262,11 +266,20 @@ apply_relation(TsmApply *apply, StringInfo msg)
 	LogicalRepRelation *remote = logicalrep_read_rel(msg);
 	StreamRel  *rel;
 	bool		found;
+	int64		source_delta = 0;
+	int64		target_delta = 0;
+	bool		recount = false;
+	bool		dirty = false;
 
 	/* described again (after DDL, or a new session): the old goes */
 	rel = hash_search(apply->rels, &remote->remoteid, HASH_ENTER, &found);
 	if (found)
 	{
+		/* what it applied since the last flush is kept */
+		source_delta = rel->source_delta;
+		target_delta = rel->target_delta;
+		recount = rel->recount;
+		dirty = rel->dirty;
 		if (rel->insert_plan)
 			SPI_freeplan(rel->insert_plan);
 		if (rel->update_plan)
@@ -278,6 +291,10 @@ apply_relation(TsmApply *apply, StringInfo msg)
 	}
 	memset(((char *) rel) + sizeof(LogicalRepRelId), 0,
 		   sizeof(StreamRel) - sizeof(LogicalRepRelId));
+	rel->source_delta = source_delta;
+	rel->target_delta = target_delta;
+	rel->recount = recount;
+	rel->dirty = dirty;
 	/* unusable until described whole: an error below leaves it so */
 	rel->mode = REL_IGNORE;
 	rel->described = false;
@@ -373,7 +390,7 @@ apply_insert(TsmApply *apply, StringInfo msg)
 		appendStringInfoChar(&sql, ')');
 	}
 	run_plan(apply, rel, &rel->insert_plan, sql.data, rel->natts, rel->atttype,
-			 values, nulls, SPI_OK_INSERT);
+			 values, nulls, SPI_OK_INSERT, 1);
 }
 
 /*
@@ -536,7 +553,7 @@ apply_update(TsmApply *apply, StringInfo msg)
 	else
 		appendStringInfo(&sql, "UPDATE %s SET %s%s", rel->target_sql, set.data, cond.data);
 	run_plan(apply, rel, full || unchanged || has_old ? NULL : &rel->update_plan,
-			 sql.data, nargs, types, values, nulls, SPI_OK_UPDATE);
+			 sql.data, nargs, types, values, nulls, SPI_OK_UPDATE, 0);
 }
 
 /*
@@ -608,7 +625,7 @@ apply_identity_move(TsmApply *apply, StreamRel *rel, LogicalRepTupleData *oldtup
 			 psprintf("WITH d AS (%s RETURNING *) INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE"
 					  " SELECT %s FROM d",
 					  delete.data, rel->target_name, columns.data, select.data),
-			 nargs, types, values, nulls, SPI_OK_INSERT);
+			 nargs, types, values, nulls, SPI_OK_INSERT, 0);
 }
 
 static void
@@ -638,7 +655,7 @@ apply_delete(TsmApply *apply, StringInfo msg)
 	else
 		appendStringInfo(&sql, "DELETE FROM %s%s", rel->target_sql, cond.data);
 	run_plan(apply, rel, full ? NULL : &rel->delete_plan, sql.data, nargs,
-			 types, values, nulls, SPI_OK_DELETE);
+			 types, values, nulls, SPI_OK_DELETE, -1);
 }
 
 /*
@@ -673,6 +690,7 @@ apply_truncate(TsmApply *apply, StringInfo msg)
 			continue;
 		}
 		note_written(apply, rel);
+		count_change(apply, rel, 0, 0);
 		appendStringInfo(&sql, "%s%s", sql.len ? ", " : "TRUNCATE ",
 						 tsm_target_is_hypertable(rel->target) ?
 						 rel->target_name : rel->target_sql);
@@ -946,13 +964,108 @@ note_written(TsmApply *apply, StreamRel *rel)
 }
 
 /*
+ * What a change applied to "rel" did: "source_delta" rows on the source,
+ * and "processed" rows here, kept until the batch commits
+ * (tsm_apply_flush).  A change that did not touch exactly one row here (a
+ * row not found), or a TRUNCATE ("processed" 0, "source_delta" 0), leaves
+ * the relation to be counted again at cutover.
+ */
+static void
+count_change(TsmApply *apply, StreamRel *rel, int source_delta, uint64 processed)
+{
+	rel->source_delta += source_delta;
+	if (source_delta > 0)
+		rel->target_delta += (int64) processed;
+	else if (source_delta < 0)
+		rel->target_delta -= (int64) processed;
+	if (processed != 1)
+		rel->recount = true;
+	if (!rel->dirty)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(apply->cxt);
+
+		apply->dirty = lappend(apply->dirty, rel);
+		MemoryContextSwitchTo(oldcxt);
+		rel->dirty = true;
+	}
+}
+
+/*
+ * tsm_apply_flush
+ *		Add what the batch's changes did to each relation's rows, on both
+ *		sides, to tsmigrate.run_stream_relation, in the batch's transaction:
+ *		verify at cutover takes the rows counted before the stream began
+ *		plus these, instead of counting the relation again
+ *		(verify/verify_baseline.c).
+ */
+void
+tsm_apply_flush(TsmApply *apply)
+{
+	int			n = list_length(apply->dirty);
+	Datum	   *names;
+	Datum	   *sources;
+	Datum	   *targets;
+	Datum	   *recounts;
+	Oid			types[5] = {INT8OID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID, BOOLARRAYOID};
+	Datum		values[5];
+	ListCell   *lc;
+	int			i = 0;
+
+	if (n == 0)
+		return;
+	names = palloc(sizeof(Datum) * n);
+	sources = palloc(sizeof(Datum) * n);
+	targets = palloc(sizeof(Datum) * n);
+	recounts = palloc(sizeof(Datum) * n);
+	foreach(lc, apply->dirty)
+	{
+		StreamRel  *rel = lfirst(lc);
+
+		names[i] = CStringGetTextDatum(rel->qualname);
+		sources[i] = Int64GetDatum(rel->source_delta);
+		targets[i] = Int64GetDatum(rel->target_delta);
+		recounts[i] = BoolGetDatum(rel->recount);
+		rel->source_delta = rel->target_delta = 0;
+		rel->recount = rel->dirty = false;
+		i++;
+	}
+	list_free(apply->dirty);
+	apply->dirty = NIL;
+
+	values[0] = Int64GetDatum(apply->run_id);
+	values[1] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[2] = PointerGetDatum(construct_array(sources, n, INT8OID, 8, FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
+	values[3] = PointerGetDatum(construct_array(targets, n, INT8OID, 8, FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
+	values[4] = PointerGetDatum(construct_array(recounts, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+	PushActiveSnapshot(GetTransactionSnapshot());
+	SPI_connect();
+	if (SPI_execute_with_args("UPDATE tsmigrate.run_stream_relation s"
+							  "   SET source_delta = s.source_delta OPERATOR(pg_catalog.+) u.sd,"
+							  "       target_delta = s.target_delta OPERATOR(pg_catalog.+) u.td,"
+							  "       recount = s.recount OR u.rc"
+							  "  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
+							  "                  pg_catalog.unnest($4), pg_catalog.unnest($5))"
+							  "       AS u (relation, sd, td, rc)"
+							  " WHERE s.run_id OPERATOR(pg_catalog.=) $1"
+							  "   AND s.relation OPERATOR(pg_catalog.=) u.relation",
+							  5, types, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "SPI_execute_with_args failed");
+	SPI_finish();
+	PopActiveSnapshot();
+}
+
+/*
  * Run one statement of a change, through the relation's cached plan when
- * "cached" is given; a row an update or delete did not find is counted
- * (verify shows what it means).
+ * "cached" is given; "source_delta" is what the change did to the source's
+ * rows (1 an insert, -1 a delete).  A row an update or delete did not find
+ * is counted (verify shows what it means).
  */
 static void
 run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached, const char *sql,
-		 int nargs, Oid *types, Datum *values, char *nulls, int expected)
+		 int nargs, Oid *types, Datum *values, char *nulls, int expected,
+		 int source_delta)
 {
 	SPIPlanPtr	plan;
 	int			rc;
@@ -981,6 +1094,7 @@ run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached, const char *sql,
 	if (rc != expected)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	note_written(apply, rel);
+	count_change(apply, rel, source_delta, SPI_processed);
 	if (SPI_processed == 0 && expected != SPI_OK_INSERT)
 	{
 		apply->missed++;

@@ -56,6 +56,12 @@ typedef struct StreamRel
 	SPIPlanPtr	delete_plan;	/* by key */
 	MemoryContext cxt;			/* all of the above, but the plans */
 	bool		described;		/* tsm_apply_describe went through */
+	/* the changes applied since the last flush (tsm_apply_flush) */
+	int64		source_delta;	/* rows the source inserted less deleted */
+	int64		target_delta;	/* rows here the changes inserted less deleted */
+	bool		recount;		/* a change did not touch one row exactly, or
+								 * a TRUNCATE: verify counts it again */
+	bool		dirty;			/* in TsmApply.dirty */
 	int64		recopy_noted;	/* noted in the transaction numbered so */
 } StreamRel;
 
@@ -77,6 +83,7 @@ struct TsmApply
 	int64		nmarkers;		/* how many came */
 	int			compression;	/* inside TimescaleDB's (de)compression
 								 * markers */
+	List	   *dirty;			/* StreamRels with changes to flush */
 };
 
 /* in apply.c */

@@ -329,7 +329,11 @@ tsm_stream_worker_main(Datum main_arg)
 			if (IsTransactionState() && !tsm_apply_in_transaction(apply) &&
 				(len == 0 || status_due ||
 				 TimestampDifferenceExceeds(batch_start, now, BATCH_MS)))
+			{
+				/* the batch's rows counted with it: verify at cutover */
+				tsm_apply_flush(apply);
 				CommitTransactionCommand();
+			}
 
 			if (!IsTransactionState() && status_due)
 			{

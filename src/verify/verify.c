@@ -248,9 +248,9 @@ tsmigrate_verify(PG_FUNCTION_ARGS)
 /*
  * tsm_verify
  *		verify's checks for migrate: no rows, *summary says what they found.
- *		With "baseline_run", an online run's cutover: the rows of a relation
- *		its stream never wrote are those counted when the stream began
- *		(verify_baseline.c).
+ *		With "baseline_run", an online run's cutover: a relation's rows are
+ *		those counted when the copy was done plus what the stream's changes
+ *		did, where the stream could follow them (verify_baseline.c).
  */
 void
 tsm_verify(TsmSource *src, bool checksums, int64 baseline_run,
@@ -448,7 +448,7 @@ verify_table_rows(VerifyState *state, int t, void *arg)
 		return;
 	}
 
-	/* a table the stream never wrote: as counted when it began */
+	/* a table the stream followed row by row: its counts from the copy on */
 	if (!tsm_is_hypertable(args->hypertables, table) &&
 		tsm_verify_baseline_rows(state->baseline, table, &src_rows, &tgt_rows))
 	{
@@ -536,7 +536,7 @@ verify_chunk_rows(VerifyState *state, int i, void *arg)
 	TsmRows    *tgt = NULL;
 	int64		rows;
 
-	/* a chunk the stream never wrote: as counted when it began */
+	/* a chunk the stream followed row by row: its counts from the copy on */
 	if (i < sums->nsrc)
 	{
 		if (tsm_verify_baseline_rows(state->baseline, sums->src[i].chunk, &rows, NULL))

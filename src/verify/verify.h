@@ -66,8 +66,7 @@ extern char *tsm_verify_rows_sql(const char *columns, const char *only,
 extern const char *const tsm_verify_chunks_sql;
 
 /* in verify_baseline.c */
-extern void tsm_verify_baseline_source(PGconn *conn, int64 run_id);
-extern char *tsm_verify_baseline_target(int64 run_id);
+extern char *tsm_verify_baseline_take(PGconn *conn, int64 run_id);
 extern HTAB *tsm_verify_baseline_load(int64 run_id);
 extern bool tsm_verify_baseline_rows(HTAB *baseline, const char *name,
 									 int64 *source_rows, int64 *target_rows);

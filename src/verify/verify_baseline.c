@@ -1,23 +1,25 @@
 /*-------------------------------------------------------------------------
  *
  * verify_baseline.c
- *	  The rows each table and chunk of an online run had when its stream
- *	  began, for verify at cutover
+ *	  The rows of an online run's tables and chunks, counted when the copy
+ *	  is done and followed through the stream, for verify at cutover
  *
  * NOTES
  *	Verify counts every row on both sides; at cutover the applications wait
  *	for it, and counting grows with the database.  So an online run counts
- *	its tables and chunks before the stream applies its first change: the
- *	source's under the copy's snapshot (the data step), the target's once
- *	every step before the stream is done (the stream step), into
- *	tsmigrate.run_stream_relation.  The stream notes each relation it
- *	writes there; one it never wrote has the rows it had then on both
- *	sides, for the source changes a logged table only through its WAL,
- *	which the stream reads whole, and nothing but the stream writes the
- *	target's copy.  Verify at cutover counts the relations the stream wrote
- *	or cutover copied again, unlogged tables, and any relation without both
- *	counts; for the others it compares the counts taken then, so a
- *	difference the copy left shows at cutover all the same.
+ *	its tables and chunks once, when the copy is done: the source's under
+ *	the copy's snapshot, the target's at the same time (the data step), into
+ *	tsmigrate.run_stream_relation; a difference there is a WARNING at once.
+ *	From then on the stream worker adds, with each batch it commits, what
+ *	its changes did to each relation's rows: the source's inserts less its
+ *	deletes, and the rows the same statements inserted less deleted here
+ *	(apply.c).  A change that did not touch exactly one row here (a row not
+ *	found) or a TRUNCATE marks the relation to be counted again.  Verify at
+ *	cutover compares, for every other relation, the count before plus the
+ *	changes on each side: the source changes a logged table only through
+ *	its WAL, which the stream reads whole, and nothing but the stream
+ *	writes the target's copy.  Unlogged tables, materialized views, chunks
+ *	cutover copied again, and relations without counts are counted.
  *
  *	Names in run_stream_relation are the run owner's to write: each is
  *	resolved to a relation here, and what is counted is that relation,
@@ -67,41 +69,49 @@ typedef struct BaselineEntry
 	int64		target_rows;
 } BaselineEntry;
 
-/* what is counted: a relation of one side, and how */
+/* what is counted: the relations, and their rows on each side */
 typedef struct Counted
 {
 	List	   *names;			/* quoted, qualified */
 	List	   *chunks;			/* int: counted through it, not ONLY */
-	int64	   *rows;
-	int			differ;			/* target: not the source's count */
-	int64	   *expected;		/* target: the source's count */
+	int64	   *rows;			/* the source's */
+	int64	   *target;			/* here, -1: not a table here */
+	int			differ;
 	StringInfoData differing;
 } Counted;
 
-static void count_source_item(VerifyState *state, int i, void *arg);
-static void count_target_item(VerifyState *state, int i, void *arg);
+static void count_item(VerifyState *state, int i, void *arg);
 static Datum text_array(List *names);
 
 /*
- * tsm_verify_baseline_source
- *		Count each logged table and each chunk of a user hypertable on
- *		"conn" (in the copy's snapshot), into run "run_id"'s
- *		run_stream_relation, which it empties first: a data step that begins
- *		again has a new snapshot.
+ * tsm_verify_baseline_take
+ *		Count each logged table and each chunk of a user hypertable on both
+ *		sides: on "conn" (in the copy's snapshot) and here, each source
+ *		query sent before the target's count runs, into run "run_id"'s
+ *		run_stream_relation, which it empties first (a data step that begins
+ *		again has a new snapshot).  Returns what it found, for the data
+ *		step's detail; a relation whose rows differ is a WARNING now, and a
+ *		difference at cutover.
  */
-void
-tsm_verify_baseline_source(PGconn *conn, int64 run_id)
+char *
+tsm_verify_baseline_take(PGconn *conn, int64 run_id)
 {
 	VerifyState state = {0};
 	Counted		counted = {0};
 	List	   *hypertables = tsm_source_hypertables(conn);
 	HTAB	   *is_hypertable = NULL;
 	TsmRows    *tables;
-	Oid			types[4] = {INT8OID, TEXTARRAYOID, BOOLARRAYOID, INT8ARRAYOID};
-	Datum		values[4];
+	Oid			types[5] = {INT8OID, TEXTARRAYOID, BOOLARRAYOID, INT8ARRAYOID, INT8ARRAYOID};
+	Datum		values[5];
 	Datum	   *rows;
+	Datum	   *target_rows;
 	Datum	   *chunks;
+	bool	   *target_nulls;
+	int			dims[1];
+	int			lbs[1] = {1};
+	int64		total = 0;
 	ListCell   *lc;
+	int			n;
 	int			i;
 
 	if (hypertables != NIL)
@@ -151,161 +161,96 @@ tsm_verify_baseline_source(PGconn *conn, int64 run_id)
 		}
 	}
 
-	/* counted in batches that keep no lock: a savepoint each */
-	counted.rows = palloc0(sizeof(int64) * Max(1, list_length(counted.names)));
+	/* counted in batches that keep no lock: a savepoint each on the source */
+	n = list_length(counted.names);
+	counted.rows = palloc0(sizeof(int64) * Max(1, n));
+	counted.target = palloc0(sizeof(int64) * Max(1, n));
+	initStringInfo(&counted.differing);
 	state.conn = conn;
-	tsm_verify_batched(&state, list_length(counted.names), count_source_item, &counted);
+	SPI_connect();
+	tsm_verify_batched(&state, n, count_item, &counted);
+	SPI_finish();
 
-	rows = palloc(sizeof(Datum) * Max(1, list_length(counted.names)));
-	chunks = palloc(sizeof(Datum) * Max(1, list_length(counted.names)));
-	for (i = 0; i < list_length(counted.names); i++)
+	/* a relation not found here (-1) keeps no count: counted at cutover */
+	rows = palloc(sizeof(Datum) * Max(1, n));
+	target_rows = palloc(sizeof(Datum) * Max(1, n));
+	target_nulls = palloc(sizeof(bool) * Max(1, n));
+	chunks = palloc(sizeof(Datum) * Max(1, n));
+	for (i = 0; i < n; i++)
 	{
 		rows[i] = Int64GetDatum(counted.rows[i]);
+		target_rows[i] = Int64GetDatum(counted.target[i]);
+		target_nulls[i] = counted.target[i] < 0;
 		chunks[i] = BoolGetDatum(list_nth_int(counted.chunks, i) != 0);
+		total += counted.rows[i];
 	}
+	dims[0] = n;
 	values[0] = Int64GetDatum(run_id);
 	values[1] = text_array(counted.names);
-	values[2] = PointerGetDatum(construct_array(chunks, list_length(counted.names), BOOLOID,
-												1, true, TYPALIGN_CHAR));
-	values[3] = PointerGetDatum(construct_array(rows, list_length(counted.names), INT8OID,
-												8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[2] = PointerGetDatum(construct_array(chunks, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+	values[3] = PointerGetDatum(construct_array(rows, n, INT8OID, 8, FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
+	values[4] = PointerGetDatum(construct_md_array(target_rows, target_nulls, 1, dims, lbs,
+												   INT8OID, 8, FLOAT8PASSBYVAL,
+												   TYPALIGN_DOUBLE));
 	SPI_connect();
 	if (SPI_execute_with_args("DELETE FROM tsmigrate.run_stream_relation"
 							  " WHERE run_id OPERATOR(pg_catalog.=) $1",
 							  1, types, values, NULL, false, 0) != SPI_OK_DELETE ||
 		SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_relation"
-							  " (run_id, relation, chunk, source_rows)"
-							  " SELECT $1, u.relation, u.chunk, u.n"
+							  " (run_id, relation, chunk, source_rows, target_rows)"
+							  " SELECT $1, u.relation, u.chunk, u.n, u.t"
 							  "   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
-							  "                   pg_catalog.unnest($4)) AS u (relation, chunk, n)",
-							  4, types, values, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "SPI_execute_with_args failed");
-	SPI_finish();
-}
-
-/* the "i"th relation's rows on the source */
-static void
-count_source_item(VerifyState *state, int i, void *arg)
-{
-	Counted    *counted = arg;
-	const char *name = list_nth(counted->names, i);
-	char	   *sql = tsm_verify_rows_sql(NULL, list_nth_int(counted->chunks, i) ? "" : "ONLY ",
-										  name);
-
-	tsm_verify_send(state->conn, sql);
-	counted->rows[i] = tsm_rows_int64(tsm_verify_finish(state->conn, sql, 1,
-														psprintf("the rows of %s", name)),
-									  0, 0);
-}
-
-/*
- * tsm_verify_baseline_target
- *		Count here the relations whose source rows run "run_id" counted and
- *		that the stream has not written yet: called before it applies its
- *		first change.  Returns what it found, for the stream step's detail;
- *		a relation whose rows differ from the source's is a WARNING now, and
- *		a difference at cutover.
- */
-char *
-tsm_verify_baseline_target(int64 run_id)
-{
-	VerifyState state = {0};
-	Counted		counted = {0};
-	Oid			types[3] = {INT8OID, TEXTARRAYOID, INT8ARRAYOID};
-	Datum		values[3];
-	Datum	   *rows;
-	int64		total = 0;
-	MemoryContext outer = CurrentMemoryContext;
-	uint64		r;
-	int			i;
-	int			n;
-
-	values[0] = Int64GetDatum(run_id);
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT relation, chunk, source_rows FROM tsmigrate.run_stream_relation"
-							  " WHERE run_id OPERATOR(pg_catalog.=) $1 AND source_rows IS NOT NULL"
-							  "   AND target_rows IS NULL AND NOT written AND NOT recopy",
-							  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed");
-	n = (int) SPI_processed;
-	counted.expected = MemoryContextAlloc(outer, sizeof(int64) * Max(1, n));
-	for (r = 0; r < SPI_processed; r++)
-	{
-		MemoryContext oldcxt = MemoryContextSwitchTo(outer);
-		char	   *name = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
-		char	   *chunk = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
-		char	   *source_rows = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3);
-
-		counted.names = lappend(counted.names, name);
-		counted.chunks = lappend_int(counted.chunks, chunk != NULL && strcmp(chunk, "t") == 0);
-		counted.expected[r] = pg_strtoint64(source_rows);
-		MemoryContextSwitchTo(oldcxt);
-	}
-	SPI_finish();
-
-	counted.rows = palloc0(sizeof(int64) * Max(1, n));
-	initStringInfo(&counted.differing);
-	SPI_connect();
-	tsm_verify_batched(&state, n, count_target_item, &counted);
-	SPI_finish();
-
-	/* the relations not found here (-1) keep no count: counted at cutover */
-	rows = palloc(sizeof(Datum) * Max(1, n));
-	for (i = 0; i < n; i++)
-	{
-		rows[i] = Int64GetDatum(counted.rows[i]);
-		if (counted.rows[i] > 0)
-			total += counted.rows[i];
-	}
-	values[1] = text_array(counted.names);
-	values[2] = PointerGetDatum(construct_array(rows, n, INT8OID, 8, FLOAT8PASSBYVAL,
-												TYPALIGN_DOUBLE));
-	SPI_connect();
-	if (SPI_execute_with_args("UPDATE tsmigrate.run_stream_relation s SET target_rows = u.n"
-							  "  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS u (relation, n)"
-							  " WHERE s.run_id OPERATOR(pg_catalog.=) $1"
-							  "   AND s.relation OPERATOR(pg_catalog.=) u.relation"
-							  "   AND u.n OPERATOR(pg_catalog.>=) 0",
-							  3, types, values, NULL, false, 0) != SPI_OK_UPDATE)
+							  "                   pg_catalog.unnest($4), pg_catalog.unnest($5))"
+							  "        AS u (relation, chunk, n, t)",
+							  5, types, values, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	SPI_finish();
 
 	if (counted.differ > 0)
 		ereport(WARNING,
-				errmsg_plural("%d relation has other rows than the source had when the copy began",
-							  "%d relations have other rows than the source had when the copy began",
+				errmsg_plural("%d relation has other rows here than the source had under the copy's snapshot",
+							  "%d relations have other rows here than the source had under the copy's snapshot",
 							  counted.differ, counted.differ),
 				errdetail("%s", counted.differing.data),
 				errhint("Verify at cutover will fail on them: abandon the run and migrate again."));
-	return psprintf("%d relations had " INT64_FORMAT " rows before the first change",
-					n, total);
+	return psprintf("%d relations counted on both sides (" INT64_FORMAT " rows)", n, total);
 }
 
 /*
- * The "i"th relation's rows here, -1 if it is not a table here: the name
- * is the run owner's to write, so the table counted is the one it names
- * here, quoted from its OID.
+ * The "i"th relation's rows on the source, sent first, and here, -1 if it
+ * is not a table here: the name is the run owner's to write, so the table
+ * counted is the one it names here, quoted from its OID.
  */
 static void
-count_target_item(VerifyState *state, int i, void *arg)
+count_item(VerifyState *state, int i, void *arg)
 {
 	Counted    *counted = arg;
 	const char *name = list_nth(counted->names, i);
+	const char *only = list_nth_int(counted->chunks, i) ? "" : "ONLY ";
+	char	   *sql = tsm_verify_rows_sql(NULL, only, name);
 	List	   *qualified = textToQualifiedNameList(cstring_to_text(name));
 	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(qualified), NoLock, true);
-	TsmRows    *rows;
 
-	counted->rows[i] = -1;
-	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION)
-		return;
-	rows = tsm_verify_target(tsm_verify_rows_sql(NULL, list_nth_int(counted->chunks, i) ? "" : "ONLY ",
-												 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-																			get_rel_name(relid))));
-	counted->rows[i] = pg_strtoint64(tsm_rows_get(rows, 0, 0));
-	if (counted->rows[i] != counted->expected[i] && counted->differ++ < 10)
+	tsm_verify_send(state->conn, sql);
+	counted->target[i] = -1;
+	if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION)
+	{
+		TsmRows    *rows;
+
+		rows = tsm_verify_target(tsm_verify_rows_sql(NULL, only,
+													 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+																				get_rel_name(relid))));
+		counted->target[i] = pg_strtoint64(tsm_rows_get(rows, 0, 0));
+	}
+	counted->rows[i] = tsm_rows_int64(tsm_verify_finish(state->conn, sql, 1,
+														psprintf("the rows of %s", name)),
+									  0, 0);
+	if (counted->target[i] >= 0 && counted->rows[i] != counted->target[i] &&
+		counted->differ++ < 10)
 		appendStringInfo(&counted->differing, "%s%s: source " INT64_FORMAT ", target " INT64_FORMAT,
-						 counted->differing.len ? "; " : "", name, counted->expected[i],
-						 counted->rows[i]);
+						 counted->differing.len ? "; " : "", name, counted->rows[i],
+						 counted->target[i]);
 }
 
 /* a text[] of "names" */
@@ -323,9 +268,11 @@ text_array(List *names)
 
 /*
  * tsm_verify_baseline_load
- *		The counts of run "run_id" that verify at cutover may take as they
- *		are: relations with both counts, which the stream never wrote and
- *		cutover did not copy again.  NULL when there are none.
+ *		The rows of run "run_id"'s relations that verify at cutover may take
+ *		instead of counting: the counts taken when the copy was done plus
+ *		what the stream's changes did, for relations with both counts that
+ *		need no recount and that cutover did not copy again.  NULL when there
+ *		are none.
  */
 HTAB *
 tsm_verify_baseline_load(int64 run_id)
@@ -339,9 +286,11 @@ tsm_verify_baseline_load(int64 run_id)
 
 	values[0] = Int64GetDatum(run_id);
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT relation, source_rows, target_rows"
+	if (SPI_execute_with_args("SELECT relation,"
+							  "       source_rows OPERATOR(pg_catalog.+) source_delta,"
+							  "       target_rows OPERATOR(pg_catalog.+) target_delta"
 							  "  FROM tsmigrate.run_stream_relation"
-							  " WHERE run_id OPERATOR(pg_catalog.=) $1 AND NOT written AND NOT recopy"
+							  " WHERE run_id OPERATOR(pg_catalog.=) $1 AND NOT recount AND NOT recopy"
 							  "   AND source_rows IS NOT NULL AND target_rows IS NOT NULL",
 							  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
