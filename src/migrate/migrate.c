@@ -1120,8 +1120,9 @@ step_cutover(TsmRun *run)
 			last_notice = GetCurrentTimestamp();
 		}
 		SPI_commit();
+		/* the worker records the message as it meets it: look often */
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 100, PG_WAIT_EXTENSION);
+						 20, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
