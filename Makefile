@@ -7,7 +7,7 @@ OBJS         = src/module.o src/tsmigrate.o \
                src/remote/conn.o src/remote/replication.o src/remote/fdw_validator.o src/remote/remote_rows.o src/remote/sessions.o src/remote/source.o \
                src/target/state.o src/target/target_query.o src/target/target_hypertables.o src/target/target_tables.o src/target/subtransaction.o src/target/consent.o src/target/target_rights.o \
                src/workers/workers.o \
-               src/stream/apply.o src/stream/apply_relations.o src/stream/stream_worker.o \
+               src/stream/apply.o src/stream/apply_notes.o src/stream/apply_relations.o src/stream/stream_worker.o \
                src/source_catalog/relations.o src/source_catalog/versions.o \
                src/schema/catalog_sql.o src/schema/schema.o src/schema/schema_objects.o src/schema/schema_owners.o src/schema/schema_postdata.o src/schema/schema_subscriptions.o src/schema/schema_tables.o \
                src/replay/executor.o src/replay/extensions.o src/replay/roles.o src/replay/replay.o src/replay/replay_object.o src/replay/replay_secrets.o src/replay/replay_check.o src/replay/replay_chunks.o src/replay/replay_early.o src/replay/replay_parallel.o \

@@ -86,8 +86,11 @@ struct TsmApply
 	List	   *dirty;			/* StreamRels with changes to flush */
 };
 
-/* in apply.c */
+/* in apply_notes.c */
 extern void tsm_apply_note_recopy(TsmApply *apply, const char *chunk);
+extern void tsm_apply_note_written(TsmApply *apply, StreamRel *rel);
+extern void tsm_apply_count_change(TsmApply *apply, StreamRel *rel,
+								   int source_delta, uint64 processed);
 
 /* in apply_relations.c */
 extern void tsm_apply_describe(TsmApply *apply, StreamRel *rel,

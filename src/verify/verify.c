@@ -166,17 +166,6 @@ static const char *const sequences_sql =
 " ORDER BY pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)";
 
 
-/*
- * the chunks of every hypertable, the same query on both sides: names
- * unquoted, quoted here
- */
-const char *const tsm_verify_chunks_sql =
-"SELECT h.schema_name, h.table_name, ch.schema_name, ch.table_name"
-"  FROM _timescaledb_catalog.chunk ch"
-"  JOIN _timescaledb_catalog.hypertable h ON h.id OPERATOR(pg_catalog.=) ch.hypertable_id"
-" WHERE NOT ch.osm_chunk"
-"   AND NOT COALESCE((pg_catalog.to_jsonb(ch) OPERATOR(pg_catalog.->>) 'dropped')::pg_catalog.bool, false)";
-
 /* a chunk of a hypertable, both quoted and qualified */
 typedef struct ChunkOf
 {
@@ -483,18 +472,6 @@ verify_table_rows(VerifyState *state, int t, void *arg)
 		tsm_verify_put(state, "checksum", table, tsm_rows_get(src, 0, 1),
 					   tsm_rows_value(tgt, 0, 1));
 	MemoryContextReset(args->tablecxt);
-}
-
-/* the query of a relation's rows: their count, and with columns, checksum */
-char *
-tsm_verify_rows_sql(const char *columns, const char *only, const char *relation)
-{
-	if (columns != NULL)
-		return psprintf("SELECT pg_catalog.count(*),"
-						" COALESCE(pg_catalog.sum(('x' || pg_catalog.substr(pg_catalog.md5(ROW(%s)::text), 1, 16))::bit(64)::bigint::numeric), 0)"
-						" FROM %s%s t",
-						columns, only, relation);
-	return psprintf("SELECT pg_catalog.count(*) FROM %s%s", only, relation);
 }
 
 /*
