@@ -406,7 +406,7 @@ tail -c +$((logpos + 1)) "$work/target/server.log" | grep -E 'tsmigrate|ERROR|FA
 echo
 echo "== the stream, sampled every $EVERY s (t = seconds since the online migrate call; the call"
 echo "   returned at $(seconds online) s, the load stopped at $stream_end s); lag_bytes = the source's WAL"
-echo "   behind the slot, lag_seconds = age of the last applied transaction, worker RssAnon in MB"
+echo "   behind the slot, lag_seconds = how far behind the source the target is (README), worker RssAnon in MB"
 printf '| %6s | %-10s | %10s | %11s | %8s | %9s |\n' t state lag_bytes lag_seconds applied "worker MB"
 printf '|%s|%s|%s|%s|%s|%s|\n' -------- ------------ ------------ ------------- ---------- -----------
 awk -F'|' '{ mb = ($7 ~ /^[0-9]+$/) ? sprintf("%.1f", $7 / 1024) : "-"

@@ -140,7 +140,13 @@ CREATE TABLE tsmigrate.run_object (
 
 -- An online run's stream: the slot and publication on the source (and the
 -- replication origin here) of one name, and what its worker applied.  The
--- worker writes its row about once a second.
+-- worker writes its row about once a second ("updated"), after asking the
+-- source where its WAL ends: "caught_up" is the time of the latest such
+-- question whose answer was applied here, the time of the report itself
+-- when everything was.  Its lag in seconds, as tsmigrate.stream_status and
+-- tsmigrate.progress show it alike: 0 while its last report, at most 3 s
+-- old, found everything applied; otherwise the time since caught_up (a
+-- worker that cannot report, waiting on a lock or stopped, falls behind).
 CREATE TABLE tsmigrate.run_stream (
     run_id      bigint PRIMARY KEY REFERENCES tsmigrate.run ON DELETE CASCADE,
     slot        text NOT NULL,
@@ -153,21 +159,35 @@ CREATE TABLE tsmigrate.run_stream (
     received_lsn pg_lsn,                -- the source's WAL the worker has seen
     applied_lsn pg_lsn,                 -- everything before it is applied here
     last_commit_time timestamptz,       -- the source's commit time of the last one applied
+    caught_up   timestamptz,            -- when the target last held all the source had (below)
     applied_transactions bigint,
     marker      text,                   -- cutover's last message, once applied
     updated     timestamptz,
     error       text
 );
 
--- Chunks an online run's stream wrote into: cutover refreshes their
--- continuous aggregates over their ranges; those that TimescaleDB changed
--- underneath (rows it moved by a decompression on the source), and the
--- materializations it refreshed, it copies again whole ("recopy").
-CREATE TABLE tsmigrate.run_stream_chunk (
+-- The relations of an online run, by their names on the source.  Its
+-- tables and chunks get the rows each side had when the copy ended (the
+-- source's under the copy's snapshot); the stream adds, with each batch it
+-- commits, what its changes did to each relation's rows on both sides:
+-- verify at cutover compares those sums instead of counting every row
+-- again.  The stream marks what it wrote ("written": its continuous
+-- aggregates refreshed over its range), what it could not follow row by
+-- row ("recount": counted again at cutover), and what cutover copies again
+-- whole ("recopy": a chunk whose rows TimescaleDB moved by a decompression
+-- on the source, one the stream made, a materialization).
+CREATE TABLE tsmigrate.run_stream_relation (
     run_id      bigint NOT NULL REFERENCES tsmigrate.run ON DELETE CASCADE,
-    chunk       text NOT NULL,          -- quoted schema.name, as on the source
-    recopy      boolean NOT NULL DEFAULT true,
-    PRIMARY KEY (run_id, chunk)
+    relation    text NOT NULL,          -- quoted schema.name, as on the source
+    chunk       boolean NOT NULL DEFAULT false, -- counted through it, not ONLY
+    source_rows bigint,
+    target_rows bigint,
+    written     boolean NOT NULL DEFAULT false,
+    source_delta bigint NOT NULL DEFAULT 0, -- rows the stream's changes inserted less deleted there
+    target_delta bigint NOT NULL DEFAULT 0, -- and here
+    recount     boolean NOT NULL DEFAULT false, -- a change that did not touch one row, a TRUNCATE
+    recopy      boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (run_id, relation)
 );
 
 -- The schemas and relations that pull_schema created here, for the role
@@ -221,11 +241,11 @@ CREATE POLICY run_stream_owner ON tsmigrate.run_stream
     USING (EXISTS (SELECT FROM tsmigrate.run r
                     WHERE r.run_id OPERATOR(pg_catalog.=) run_stream.run_id
                       AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
-ALTER TABLE tsmigrate.run_stream_chunk ENABLE ROW LEVEL SECURITY;
-ALTER TABLE tsmigrate.run_stream_chunk FORCE ROW LEVEL SECURITY;
-CREATE POLICY run_stream_chunk_owner ON tsmigrate.run_stream_chunk
+ALTER TABLE tsmigrate.run_stream_relation ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tsmigrate.run_stream_relation FORCE ROW LEVEL SECURITY;
+CREATE POLICY run_stream_relation_owner ON tsmigrate.run_stream_relation
     USING (EXISTS (SELECT FROM tsmigrate.run r
-                    WHERE r.run_id OPERATOR(pg_catalog.=) run_stream_chunk.run_id
+                    WHERE r.run_id OPERATOR(pg_catalog.=) run_stream_relation.run_id
                       AND r.owner OPERATOR(pg_catalog.=) CURRENT_USER));
 ALTER TABLE tsmigrate.created_object ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tsmigrate.created_object FORCE ROW LEVEL SECURITY;
@@ -256,13 +276,15 @@ SELECT s.run_id, s.ordinal, s.step, NULL::text AS relation, s.state,
            OPERATOR(pg_catalog.-) s.started AS elapsed,
        NULL::interval AS time_left,
        CASE WHEN st.state OPERATOR(pg_catalog.=) 'streaming'
-            THEN pg_catalog.format('streaming: %s transactions applied, %s bytes and %s s behind what the worker received',
+            THEN pg_catalog.format('streaming: %s transactions applied, %s s behind the source, %s bytes received and not yet applied',
                    COALESCE(st.applied_transactions, 0),
-                   COALESCE(pg_catalog.pg_wal_lsn_diff(st.received_lsn, st.applied_lsn), 0),
-                   CASE WHEN st.applied_lsn OPERATOR(pg_catalog.<) st.received_lsn
-                        THEN pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp()
-                                 OPERATOR(pg_catalog.-) st.last_commit_time), 1)
-                        ELSE 0 END)
+                   COALESCE(CASE WHEN st.caught_up OPERATOR(pg_catalog.>=) st.updated
+                                  AND pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) st.updated
+                                      OPERATOR(pg_catalog.<) interval '3 s'
+                                 THEN 0
+                                 ELSE pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp()
+                                          OPERATOR(pg_catalog.-) st.caught_up), 1) END::text, '?'),
+                   COALESCE(pg_catalog.pg_wal_lsn_diff(st.received_lsn, st.applied_lsn), 0))
             ELSE s.detail END AS detail,
        COALESCE(s.error, st.error) AS error
   FROM tsmigrate.run_step s JOIN last_run USING (run_id)

@@ -51,36 +51,14 @@ my $src = 'legacy';
 sub create_server
 {
 	my ($dbname, $server, $node, $source_db) = @_;
-	my $user = $node->safe_psql('postgres', 'SELECT current_user');
-	my $port = $node->port;
-	$target->safe_psql($dbname, qq{
-		CREATE SERVER $server FOREIGN DATA WRAPPER tsmigrate
-			OPTIONS (host '127.0.0.1', port '$port', dbname '$source_db');
-		CREATE USER MAPPING FOR CURRENT_USER SERVER $server OPTIONS (user '$user');
-	});
-	return;
+	return tsm_foreign_server($target, $dbname, $server, $node, $source_db);
 }
 
-# Run SQL on the target with verbose errors, bounded by the tests' default
-# timeout: ($rc, $stdout, $stderr), $rc undefined if psql timed out.
+# Run SQL in the target's $dbname: ($rc, $stdout, $stderr) (tsm_target_sql).
 sub target_call
 {
 	my ($dbname, $sql) = @_;
-	my ($stdout, $stderr, $timed_out);
-	my $ret = $target->psql(
-		$dbname, $sql,
-		stdout => \$stdout,
-		stderr => \$stderr,
-		extra_params => [ '-v', 'VERBOSITY=verbose' ],
-		on_error_stop => 1,
-		timeout => $PostgreSQL::Test::Utils::timeout_default,
-		timed_out => \$timed_out);
-	if ($timed_out)
-	{
-		$stderr .= "\n(psql timed out)";
-		$ret = undef;
-	}
-	return ($ret, $stdout, $stderr);
+	return tsm_target_sql($target, $sql, dbname => $dbname);
 }
 
 # tsmigrate.stream_status of $source_str in $dbname, as a hash of its
@@ -189,6 +167,8 @@ $source->safe_psql($db, q{
 		                  THEN (SELECT string_agg(md5(g || '/' || i), '') FROM generate_series(1, 200) i)
 		                  ELSE 'event ' || g END
 		  FROM generate_series(1, 5000) g;
+	CREATE TABLE archive (id int PRIMARY KEY, v text NOT NULL);
+	INSERT INTO archive SELECT g, 'archived ' || g FROM generate_series(1, 3000) g;
 	CREATE TABLE workload (id int PRIMARY KEY, days int NOT NULL);
 	INSERT INTO workload VALUES (1, 6);
 	CREATE SEQUENCE reading_id;
@@ -456,6 +436,11 @@ subtest 'cutover refuses while a source session has written in an open transacti
 	like($err, qr/ERROR:  55006: /, 'with SQLSTATE 55006') or diag $err;
 	like($err, qr/\b$pid\b/, "naming the session's process ($pid)");
 	is(stream_status($db, $src)->{state}, 'streaming', 'the stream goes on');
+	is( $target->safe_psql($db,
+			q{SELECT r.state || ', step ' || s.state FROM tsmigrate.run r
+			    JOIN tsmigrate.run_step s USING (run_id)
+			   WHERE s.step = 'cutover' ORDER BY r.run_id DESC LIMIT 1}),
+		'failed, step failed', 'the run and its cutover step say failed, not running');
 	$bg->query_safe('COMMIT');
 	$bg->quit;
 };
@@ -484,6 +469,22 @@ subtest 'cutover' => sub {
 		'0', 'no replication slot of tsmigrate is left on the source');
 	is( $source->safe_psql($db, q{SELECT count(*) FROM pg_publication WHERE pubname LIKE 'tsmigrate%'}),
 		'0', 'no publication of tsmigrate is left on the source');
+};
+
+subtest 'verify at cutover counts again what the stream wrote, not the rest' => sub {
+	plan skip_all => 'cutover did not succeed' unless $done;
+	my $step = q{SELECT s.detail FROM tsmigrate.run_step s JOIN tsmigrate.run r USING (run_id)
+	              WHERE s.step = '%s' ORDER BY r.run_id DESC LIMIT 1};
+	like($target->safe_psql($db, sprintf($step, 'data')),
+		qr/; [1-9]\d* relations counted on both sides \([1-9]\d* rows\)/,
+		'the data step counted the rows on both sides when the copy was done');
+	like($target->safe_psql($db, sprintf($step, 'verify')),
+		qr/all ok; the rows of [1-9]\d* relations from their counts after the copy and the stream's changes/,
+		'verify at cutover took those counts and the changes the stream applied');
+	is( $target->safe_psql($db,
+			q{SELECT string_agg(relation, ',' ORDER BY relation) FROM tsmigrate.run_stream_relation
+			   WHERE NOT chunk AND NOT written AND NOT recopy}),
+		'public.archive', 'of the tables, the stream did not write archive only');
 };
 
 # --- 6. source and target are the same ---------------------------------------------
@@ -563,6 +564,8 @@ subtest 'a table without a replica identity is refused; abandon' => sub {
 		CREATE TABLE loose (a int, b text);
 		INSERT INTO keyed SELECT g, 'k' || g FROM generate_series(1, 100) g;
 		INSERT INTO loose SELECT g, 'l' || g FROM generate_series(1, 100) g;
+		CREATE TABLE tickets (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
+		INSERT INTO tickets (v) SELECT 't' || g FROM generate_series(1, 10) g;
 	});
 	$target->safe_psql('postgres', 'CREATE DATABASE small');
 	$target->safe_psql('small', 'CREATE EXTENSION tsmigrate');
@@ -612,6 +615,13 @@ subtest 'a table without a replica identity is refused; abandon' => sub {
 			q{SELECT (SELECT b FROM loose WHERE a = 7) = 'changed'
 			     AND (SELECT v FROM keyed WHERE id = 101) = 'new'}),
 		'its changes are applied');
+	# an identity GENERATED ALWAYS given a new value by an update
+	$source->safe_psql('small', q{UPDATE tickets SET id = DEFAULT WHERE id = 5});
+	my $tickets = q{SELECT string_agg(id || '=' || v, ',' ORDER BY id) FROM tickets};
+	my $want = $source->safe_psql('small', $tickets);
+	ok( $small_streams && $target->poll_query_until('small', "SELECT ($tickets) = '$want'"),
+		"an update that gives an identity column GENERATED ALWAYS a new value is applied ($want)")
+	  or diag $target->safe_psql('small', $tickets);
 	is($source->safe_psql('small', $left_on_source), '1 slots, 1 publications',
 		'the source has its slot and publication');
 
@@ -624,6 +634,39 @@ subtest 'a table without a replica identity is refused; abandon' => sub {
 			   WHERE backend_type = 'tsmigrate stream' AND datname = 'small'}),
 		'and stops the stream worker');
 	isnt(stream_status('small', $ssrc)->{state}, 'streaming', 'stream_status no longer says streaming');
+};
+
+subtest 'a change the stream could not apply row by row: the table is counted again at cutover' => sub {
+	$source->safe_psql('postgres', 'CREATE DATABASE lost');
+	$source->safe_psql('lost', q{
+		CREATE TABLE hot (id int PRIMARY KEY, v text);
+		CREATE TABLE cold (id int PRIMARY KEY, v text);
+		INSERT INTO hot SELECT g, 'h' || g FROM generate_series(1, 100) g;
+		INSERT INTO cold SELECT g, 'c' || g FROM generate_series(1, 100) g;
+	});
+	$target->safe_psql('postgres', 'CREATE DATABASE lost');
+	$target->safe_psql('lost', 'CREATE EXTENSION tsmigrate');
+	my $lsrc = 'lost_src';
+	create_server('lost', $lsrc, $source, 'lost');
+	($rc, $out, $err) = target_call('lost', "CALL tsmigrate.migrate(\$\$$lsrc\$\$, online => true)");
+	is($rc, 0, 'migrate online') or diag $err;
+	$source->safe_psql('lost', q{INSERT INTO hot VALUES (101, 'new')});
+	ok($target->poll_query_until('lost', 'SELECT count(*) = 101 FROM hot'), 'the new row is applied');
+	# after the copy, a row goes missing here; then the source updates it:
+	# the stream finds no row to update
+	$target->safe_psql('lost', 'DELETE FROM hot WHERE id = 5');
+	$source->safe_psql('lost', q{UPDATE hot SET v = 'updated' WHERE id = 5});
+	ok( $target->poll_query_until('lost',
+			q{SELECT recount FROM tsmigrate.run_stream_relation WHERE relation = 'public.hot'}),
+		'the stream marks the table to be counted again');
+	($rc, $out, $err) = target_call('lost', "CALL tsmigrate.cutover(\$\$$lsrc\$\$)");
+	isnt($rc, 0, 'cutover fails');
+	like($err, qr/ERROR:  22000: source and target differ/, 'in its verify step (22000)') or diag $err;
+	like($err, qr/rows public\.hot: source 101, target 100/, 'naming the table and both counts');
+	unlike($err, qr/public\.cold/, 'not the table the stream did not write');
+	is( $source->safe_psql('lost',
+			q{SELECT count(*) FROM pg_replication_slots WHERE database = 'lost'}),
+		'0', 'the stream had ended: no slot left on the source');
 };
 
 done_testing();

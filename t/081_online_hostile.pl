@@ -78,29 +78,12 @@ $target->safe_psql($db, qq{
 		OPTIONS (user '$su', password 'source-secret');
 });
 
-# Run SQL in the target's database as $user (the superuser when undef),
-# with verbose errors, bounded by the tests' default timeout: ($rc,
-# $stdout, $stderr), $rc undefined if psql timed out.
+# Run SQL in the target's database as $user (the superuser when undef):
+# ($rc, $stdout, $stderr) (tsm_target_sql).
 sub target_call
 {
 	my ($user, $sql) = @_;
-	my ($stdout, $stderr, $timed_out);
-	my @extra = ('-v', 'VERBOSITY=verbose');
-	push @extra, '-U', $user if defined $user;
-	my $ret = $target->psql(
-		$db, $sql,
-		stdout => \$stdout,
-		stderr => \$stderr,
-		extra_params => \@extra,
-		on_error_stop => 1,
-		timeout => $PostgreSQL::Test::Utils::timeout_default,
-		timed_out => \$timed_out);
-	if ($timed_out)
-	{
-		$stderr .= "\n(psql timed out)";
-		$ret = undef;
-	}
-	return ($ret, $stdout, $stderr);
+	return tsm_target_sql($target, $sql, dbname => $db, user => $user);
 }
 
 sub victim_slot

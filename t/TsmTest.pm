@@ -17,7 +17,7 @@ use Test::More;
 
 our @EXPORT = qw(
   tsm_source_node tsm_target_node tsm_set_source_auth tsm_tcp_connstr
-  tsm_target_sql tsm_have_timescaledb tsm_timescaledb_versions
+  tsm_target_sql tsm_foreign_server tsm_have_timescaledb tsm_timescaledb_versions
   tsm_no_source_backends tsm_finish_background tsm_grant_migrate);
 
 # A source cluster that also listens on 127.0.0.1, so that tests can choose
@@ -79,19 +79,48 @@ sub tsm_tcp_connstr
 	return $str;
 }
 
-# Run SQL on the target's "postgres" database, as $params{user} if given,
-# with verbose errors (SQLSTATE in stderr).  Returns ($rc, $stdout, $stderr).
+# Run SQL on the target's "postgres" database (or $params{dbname}), as
+# $params{user} if given, with verbose errors (SQLSTATE in stderr), bounded
+# by the tests' default timeout.  Returns ($rc, $stdout, $stderr), $rc
+# undefined if psql timed out.
 sub tsm_target_sql
 {
 	my ($node, $sql, %params) = @_;
 	my @extra = ('-v', 'VERBOSITY=verbose');
 	push @extra, '-U', $params{user} if defined $params{user};
-	my ($rc, $out, $err) = $node->psql(
+	my ($out, $err, $timed_out);
+	my $rc = $node->psql(
 		$params{dbname} // 'postgres',
 		$sql,
+		stdout => \$out,
+		stderr => \$err,
 		extra_params => \@extra,
-		on_error_stop => 1);
+		on_error_stop => 1,
+		timeout => $PostgreSQL::Test::Utils::timeout_default,
+		timed_out => \$timed_out);
+	if ($timed_out)
+	{
+		$err .= "\n(psql timed out)";
+		$rc = undef;
+	}
 	return ($rc, $out, $err);
+}
+
+# In the target's $dbname, a foreign server $server of wrapper tsmigrate for
+# database $source_db of $source, with a user mapping for the caller: the
+# source's superuser (an online run needs a foreign server: its stream
+# worker connects again after the call returns).
+sub tsm_foreign_server
+{
+	my ($target, $dbname, $server, $source, $source_db) = @_;
+	my $user = $source->safe_psql('postgres', 'SELECT current_user');
+	my $port = $source->port;
+	$target->safe_psql($dbname, qq{
+		CREATE SERVER $server FOREIGN DATA WRAPPER tsmigrate
+			OPTIONS (host '127.0.0.1', port '$port', dbname '$source_db');
+		CREATE USER MAPPING FOR CURRENT_USER SERVER $server OPTIONS (user '$user');
+	});
+	return;
 }
 
 # Is TimescaleDB installed for the PostgreSQL these tests run against?

@@ -19,7 +19,6 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "replication/origin.h"
-#include "storage/latch.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -28,7 +27,6 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
-#include "utils/wait_event.h"
 #include "miscadmin.h"
 
 #include "compat.h"
@@ -40,21 +38,23 @@
 #include "target/target.h"
 #include "timescale/timescale.h"
 
-static void wait_for_marker(int64 run_id, PGconn *conn);
 static void set_sequences(int64 run_id, PGconn *conn, TsmSource *src);
 static int	copy_changed_chunks(int64 run_id, TsmSource *src);
 static int	refresh_caggs(int64 run_id, PGconn *conn);
 
 /*
- * tsm_online_cutover
- *		The cutover step: with the source's writers gone (a session that
- *		wrote in its open transaction stops it, unless "force"), wait until
- *		the worker applied everything the source committed, stop it, set the
- *		sequences, copy again the chunks TimescaleDB changed underneath, and
- *		drop the slot and the publication.
+ * tsm_online_cutover_begin
+ *		The cutover step's first part: with the source's writers gone (a
+ *		session that wrote in its open transaction stops it, unless "force"),
+ *		write a logical message on the source, which comes to the worker
+ *		after everything the source committed before it.  Returns the
+ *		message to wait for (tsm_online_cutover_applied), or NULL when the
+ *		worker had stopped already (a cutover that failed after it stopped:
+ *		the stream gave all it had).  Commits nothing: the migrate step
+ *		guards it.
  */
 char *
-tsm_online_cutover(int64 run_id, TsmSource *src, bool force)
+tsm_online_cutover_begin(int64 run_id, TsmSource *src, bool force)
 {
 	PGconn	   *conn = tsm_conn_open(src);
 	TsmRows    *r;
@@ -63,8 +63,8 @@ tsm_online_cutover(int64 run_id, TsmSource *src, bool force)
 	StringInfoData others;
 	int			nwriters = 0;
 	int			nothers = 0;
-	int			chunks;
-	int			caggs;
+	char	   *token;
+	const char *params[1];
 	int			i;
 
 	row = tsm_online_stream_row(run_id);
@@ -117,15 +117,84 @@ tsm_online_cutover(int64 run_id, TsmSource *src, bool force)
 				errdetail("%s%s%s", writers.data, writers.len && others.len ? ", " : "", others.data),
 				errhint("What they commit from now on is not migrated."));
 
+	/* the worker stopped in an earlier cutover: nothing more comes */
+	if (strcmp(tsm_rows_get(row, 0, 0), "stopped") == 0)
+	{
+		tsm_conn_close(conn);
+		return NULL;
+	}
+
 	/*
-	 * A cutover that stopped after the worker did (it failed later on, in the
-	 * copy of a chunk): the stream has given all it had, go on.
+	 * DROP EVENT TRIGGER and ALTER EVENT TRIGGER fire no event trigger: the
+	 * run's, gone or disabled, saw no DDL since.
 	 */
-	if (strcmp(tsm_rows_get(row, 0, 0), "stopped") != 0)
-		wait_for_marker(run_id, conn);
-	tsm_online_stop_worker(run_id);
+	params[0] = tsm_stream_object_name(run_id);
+	r = tsm_query(conn,
+				  "SELECT 1 FROM pg_catalog.pg_event_trigger e"
+				  " WHERE e.evtname = $1 AND e.evtenabled = 'A'",
+				  1, params, 1, "the run's DDL event trigger");
+	if (r->nrows == 0)
+		ereport(WARNING,
+				errmsg("the DDL event trigger \"%s\" of run " INT64_FORMAT " was dropped or disabled on the source",
+					   params[0], run_id),
+				errdetail("DDL on the source since then was not detected."),
+				errhint("Look at what verify reports, and at the source's DDL since the migration started."));
+
+	token = psprintf(INT64_FORMAT "-" INT64_FORMAT, run_id, GetCurrentTimestamp());
+	params[0] = token;
+	PQclear(tsm_conn_exec(conn,
+						  "SELECT pg_catalog.pg_logical_emit_message(false, 'tsmigrate', $1)",
+						  1, params, PGRES_TUPLES_OK));
+	tsm_conn_close(conn);
+	return token;
+}
+
+/*
+ * tsm_online_cutover_applied
+ *		Has the worker applied everything up to the message "token"?  An
+ *		error if its stream failed or stopped; *worker_gone when no worker
+ *		runs (the target restarted: the caller starts it again).  Read with
+ *		a new snapshot each time: the caller commits between two looks.
+ */
+bool
+tsm_online_cutover_applied(int64 run_id, const char *token, bool *worker_gone)
+{
+	TsmRows    *row = tsm_online_stream_row(run_id);
+
+	*worker_gone = false;
+	if (row == NULL)
+		elog(ERROR, "online run " INT64_FORMAT " has no stream", run_id);
+	if (tsm_rows_value(row, 0, 3) && strcmp(tsm_rows_value(row, 0, 3), token) == 0)
+		return true;
+	if (strcmp(tsm_rows_get(row, 0, 0), "streaming") != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("the stream of run " INT64_FORMAT " is %s", run_id,
+					   tsm_rows_get(row, 0, 0)),
+				tsm_rows_value(row, 0, 2) ? errdetail("%s", tsm_rows_value(row, 0, 2)) : 0,
+				errhint("Call tsmigrate.abandon(), remove the cause, and migrate again."));
+	*worker_gone = !tsm_online_worker_alive(tsm_rows_value(row, 0, 1), run_id);
+	return false;
+}
+
+/*
+ * tsm_online_cutover_finish
+ *		The rest of the cutover step, once every change is applied and the
+ *		worker stopped: set the sequences, drop the DDL event trigger, the
+ *		slot and the publication, copy
+ *		again the chunks TimescaleDB changed underneath, refresh the
+ *		continuous aggregates the stream wrote under.  Commits nothing: the
+ *		migrate step guards it.
+ */
+char *
+tsm_online_cutover_finish(int64 run_id, TsmSource *src)
+{
+	PGconn	   *conn = tsm_conn_open(src);
+	int			chunks;
+	int			caggs;
+
 	set_sequences(run_id, conn, src);
-	tsm_online_drop_on_source(conn, tsm_stream_object_name(run_id));
+	tsm_replication_drop(conn, tsm_stream_object_name(run_id));
 	caggs = refresh_caggs(run_id, conn);
 	tsm_conn_close(conn);
 	replorigin_drop_by_name(tsm_stream_object_name(run_id), true, true);
@@ -144,59 +213,6 @@ tsm_online_cutover(int64 run_id, TsmSource *src, bool force)
 						  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", run_id);
 	return psprintf("every change applied, %d chunks copied again, %d continuous aggregates refreshed",
 					chunks, caggs);
-}
-
-/*
- * Wait until the worker has applied everything the source committed
- * before now: a logical message written on the source now comes to the
- * worker after all of it, which records it.
- */
-static void
-wait_for_marker(int64 run_id, PGconn *conn)
-{
-	char	   *token = psprintf(INT64_FORMAT "-" INT64_FORMAT, run_id, GetCurrentTimestamp());
-	const char *params[1] = {token};
-	TimestampTz last_notice = GetCurrentTimestamp();
-
-	PQclear(tsm_conn_exec(conn,
-						  "SELECT pg_catalog.pg_logical_emit_message(false, 'tsmigrate', $1)",
-						  1, params, PGRES_TUPLES_OK));
-	for (;;)
-	{
-		TsmRows    *row = tsm_online_stream_row(run_id);
-
-		if (row == NULL)
-			elog(ERROR, "online run " INT64_FORMAT " has no stream", run_id);
-		if (tsm_rows_value(row, 0, 3) && strcmp(tsm_rows_value(row, 0, 3), token) == 0)
-			return;
-		if (strcmp(tsm_rows_get(row, 0, 0), "streaming") != 0)
-			ereport(ERROR,
-					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					errmsg("the stream of run " INT64_FORMAT " is %s", run_id,
-						   tsm_rows_get(row, 0, 0)),
-					tsm_rows_value(row, 0, 2) ? errdetail("%s", tsm_rows_value(row, 0, 2)) : 0,
-					errhint("Call tsmigrate.abandon(), remove the cause, and migrate again."));
-		/* a worker gone (the target restarted): start it again */
-		if (!tsm_online_worker_alive(tsm_rows_value(row, 0, 1), run_id))
-		{
-			if (GetCurrentTimestamp() - last_notice > 10 * USECS_PER_SEC)
-			{
-				(void) tsm_online_start_stream(run_id);
-				last_notice = GetCurrentTimestamp();
-			}
-		}
-		else if (GetCurrentTimestamp() - last_notice > 10 * USECS_PER_SEC)
-		{
-			ereport(NOTICE,
-					errmsg("waiting for the stream worker to apply the source's last changes"));
-			last_notice = GetCurrentTimestamp();
-		}
-		SPI_commit();
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 100, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
 }
 
 /*
@@ -312,6 +328,7 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 	PGconn	   *conn;
 	TsmRows    *r;
 	List	   *wanted = NIL;
+	List	   *handled = NIL;
 	int			n = 0;
 	Oid			types[1] = {INT8OID};
 	Datum		values[1];
@@ -352,7 +369,7 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 			cs->target_compressed =
 				strcmp(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2), "t") == 0;
 		}
-	if (SPI_execute_with_args("SELECT chunk FROM tsmigrate.run_stream_chunk"
+	if (SPI_execute_with_args("SELECT relation FROM tsmigrate.run_stream_relation"
 							  " WHERE run_id OPERATOR(pg_catalog.=) $1 AND recopy",
 							  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
@@ -374,6 +391,7 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 			continue;
 		if (cs->on_source)
 			wanted = lappend(wanted, cs->name);
+		handled = lappend(handled, cs->name);
 		n++;
 		if (!cs->on_target)
 			continue;
@@ -408,6 +426,27 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
 	}
 	if (n == 0)
 		return 0;
+
+	/* verify counts their rows again: none is as the stream followed it */
+	{
+		Oid			argtypes[2] = {INT8OID, TEXTARRAYOID};
+		Datum		args[2];
+		Datum	   *items = palloc(sizeof(Datum) * list_length(handled));
+		ListCell   *lc;
+		int			k = 0;
+
+		foreach(lc, handled)
+			items[k++] = CStringGetTextDatum((char *) lfirst(lc));
+		args[0] = Int64GetDatum(run_id);
+		args[1] = PointerGetDatum(construct_array(items, k, TEXTOID, -1, false, TYPALIGN_INT));
+		SPI_connect();
+		if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_relation (run_id, relation, recopy)"
+								  " SELECT $1, u.relation, true FROM pg_catalog.unnest($2) AS u (relation)"
+								  " ON CONFLICT (run_id, relation) DO UPDATE SET recopy = true",
+								  2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "SPI_execute_with_args failed");
+		SPI_finish();
+	}
 
 	/*
 	 * Made again as the source has them: what reads the target's catalog from
@@ -462,7 +501,7 @@ copy_changed_chunks(int64 run_id, TsmSource *src)
  * refreshed on the source over those chunks' time range (a CALL of its
  * own there: a refresh commits), and its materialization's chunks are
  * noted, to be copied again here with the rest, and its refresh state
- * after them (tsm_online_cutover).  Returns how many.
+ * after them (tsm_online_cutover_finish).  Returns how many.
  */
 static int
 refresh_caggs(int64 run_id, PGconn *conn)
@@ -496,16 +535,16 @@ refresh_caggs(int64 run_id, PGconn *conn)
 	if (SPI_execute_with_args("SELECT pg_catalog.format('%I.%I', ca.user_view_schema, ca.user_view_name),"
 							  "       d.column_type::pg_catalog.regtype::pg_catalog.text,"
 							  "       pg_catalog.min(ds.range_start), pg_catalog.max(ds.range_end)"
-							  "  FROM tsmigrate.run_stream_chunk r"
+							  "  FROM tsmigrate.run_stream_relation r"
 							  "  JOIN _timescaledb_catalog.chunk c"
-							  "    ON pg_catalog.format('%I.%I', c.schema_name, c.table_name) OPERATOR(pg_catalog.=) r.chunk"
+							  "    ON pg_catalog.format('%I.%I', c.schema_name, c.table_name) OPERATOR(pg_catalog.=) r.relation"
 							  "  JOIN _timescaledb_catalog.chunk_constraint cc ON cc.chunk_id OPERATOR(pg_catalog.=) c.id"
 							  "  JOIN _timescaledb_catalog.dimension_slice ds ON ds.id OPERATOR(pg_catalog.=) cc.dimension_slice_id"
 							  "  JOIN _timescaledb_catalog.dimension d ON d.id OPERATOR(pg_catalog.=) ds.dimension_id"
 							  "   AND d.interval_length IS NOT NULL"
 							  "  JOIN _timescaledb_catalog.continuous_agg ca"
 							  "    ON ca.raw_hypertable_id OPERATOR(pg_catalog.=) c.hypertable_id"
-							  " WHERE r.run_id OPERATOR(pg_catalog.=) $1"
+							  " WHERE r.run_id OPERATOR(pg_catalog.=) $1 AND (r.written OR r.recopy)"
 							  " GROUP BY 1, 2 ORDER BY 1",
 							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
@@ -588,8 +627,9 @@ refresh_caggs(int64 run_id, PGconn *conn)
 		args[0] = Int64GetDatum(run_id);
 		args[1] = CStringGetTextDatum(tsm_rows_get(r, i, 0));
 		SPI_connect();
-		if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_chunk (run_id, chunk, recopy)"
-								  " VALUES ($1, $2, true) ON CONFLICT (run_id, chunk) DO UPDATE SET recopy = true",
+		if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_relation (run_id, relation, written, recopy)"
+								  " VALUES ($1, $2, true, true) ON CONFLICT (run_id, relation)"
+								  " DO UPDATE SET written = true, recopy = true",
 								  2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "SPI_execute_with_args failed");
 		SPI_finish();

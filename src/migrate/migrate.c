@@ -76,6 +76,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_node.h"
+#include "storage/latch.h"
 #include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -85,6 +86,7 @@
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/wait_event.h"
 #include "miscadmin.h"
 
 #include "compat.h"
@@ -126,6 +128,9 @@ typedef struct TsmRun
 	bool		cutover;		/* this call is tsmigrate.cutover() */
 	bool		force;			/* cutover(force => true) */
 	bool		stream_started; /* by this call's stream step */
+	char	   *cutover_token;	/* the message cutover waits for */
+	bool		cutover_applied;	/* the worker has applied it */
+	bool		cutover_worker_gone;	/* no worker runs */
 	PGconn	   *snapshot_conn;	/* data step: holds the exported snapshot */
 	char	   *snapshot;
 	bool		step_resumed;	/* the current step was begun by an earlier
@@ -193,6 +198,10 @@ static char *prepare_current_batch(TsmRun *run);
 static char *copy_current_batch(TsmRun *run);
 static char *empty_current_batch(TsmRun *run);
 static char *finish_caggs(TsmRun *run);
+static char *count_rows(TsmRun *run);
+static char *cutover_begin(TsmRun *run);
+static char *cutover_look(TsmRun *run);
+static char *cutover_finish(TsmRun *run);
 static char *post_data_parallel(TsmRun *run);
 static char *begin_hypertables(TsmRun *run);
 static char *make_chunks(TsmRun *run);
@@ -1060,6 +1069,16 @@ finish_caggs(TsmRun *run)
 }
 
 /*
+ * Online: the rows of each table and chunk on both sides, the source's
+ * under the copy's snapshot, for verify at cutover (verify_baseline.c).
+ */
+static char *
+count_rows(TsmRun *run)
+{
+	return tsm_verify_baseline_take(run->snapshot_conn, run->run_id);
+}
+
+/*
  * The stream step (online runs only): the worker that applies the
  * source's changes from the copy's snapshot on.
  */
@@ -1072,12 +1091,68 @@ step_stream(TsmRun *run)
 
 /*
  * The cutover step (online runs only, in tsmigrate.cutover()): every
- * change applied, the stream ended.
+ * change applied, the stream ended.  Its parts are guarded as the other
+ * steps are, so that an error marks it and the run failed; the wait between
+ * them commits after each look at the worker's progress (and may start the
+ * worker again, which commits), each look guarded.
  */
 static char *
 step_cutover(TsmRun *run)
 {
-	return tsm_online_cutover(run->run_id, run_source(run), run->force);
+	TimestampTz last_notice = GetCurrentTimestamp();
+	char	   *detail = NULL;
+
+	run->cutover_token = NULL;
+	run_guarded(run, "cutover", cutover_begin, NULL, GUARD_SNAPSHOT);
+	while (run->cutover_token != NULL)
+	{
+		run_guarded(run, "cutover", cutover_look, NULL, GUARD_SNAPSHOT);
+		if (run->cutover_applied)
+			break;
+		if (GetCurrentTimestamp() - last_notice > 10 * USECS_PER_SEC)
+		{
+			/* a worker gone (the target restarted): started again */
+			if (run->cutover_worker_gone)
+				(void) tsm_online_start_stream(run->run_id);
+			else
+				ereport(NOTICE,
+						errmsg("waiting for the stream worker to apply the source's last changes"));
+			last_notice = GetCurrentTimestamp();
+		}
+		SPI_commit();
+		/* the worker records the message as it meets it: look often */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 20, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	/* for good: a worker the postmaster starts again must see it (commits) */
+	tsm_online_stop_worker(run->run_id);
+	run_guarded(run, "cutover", cutover_finish, &detail, GUARD_SNAPSHOT);
+	return detail;
+}
+
+/* the source's writers, and the message the worker must reach */
+static char *
+cutover_begin(TsmRun *run)
+{
+	run->cutover_token = tsm_online_cutover_begin(run->run_id, run_source(run), run->force);
+	return NULL;
+}
+
+/* one look at the worker's progress */
+static char *
+cutover_look(TsmRun *run)
+{
+	run->cutover_applied = tsm_online_cutover_applied(run->run_id, run->cutover_token,
+													  &run->cutover_worker_gone);
+	return NULL;
+}
+
+static char *
+cutover_finish(TsmRun *run)
+{
+	return tsm_online_cutover_finish(run->run_id, run_source(run));
 }
 
 /*
@@ -1123,6 +1198,7 @@ step_data(TsmRun *run)
 	Oid			types[1] = {INT8OID};
 	Datum		values[1];
 	TsmRows    *todo;
+	char	   *counted = NULL;
 	bool		large_objects = false;
 	int			r;
 
@@ -1192,6 +1268,11 @@ step_data(TsmRun *run)
 	/* continuous aggregates: indexes and refresh state, same snapshot */
 	run_guarded(run, "data", finish_caggs, NULL, GUARD_SNAPSHOT);
 	SPI_commit();
+	if (run->online)
+	{
+		run_guarded(run, "data", count_rows, &counted, GUARD_SNAPSHOT);
+		SPI_commit();
+	}
 
 	tsm_conn_command(run->snapshot_conn, "COMMIT");
 	tsm_conn_close(run->snapshot_conn);
@@ -1202,12 +1283,11 @@ step_data(TsmRun *run)
 	SPI_execute_with_args("SELECT count(*), COALESCE(sum(rows), 0), COALESCE(sum(bytes), 0)"
 						  " FROM tsmigrate.run_relation WHERE run_id = $1",
 						  1, types, values, NULL, true, 0);
-	if (run->early_indexes > 0)
-		return psprintf("%s relations, %s rows, %s bytes, %d indexes built",
-						result_value(0, 1), result_value(0, 2), result_value(0, 3),
-						run->early_indexes);
-	return psprintf("%s relations, %s rows, %s bytes", result_value(0, 1),
-					result_value(0, 2), result_value(0, 3));
+	return psprintf("%s relations, %s rows, %s bytes%s%s", result_value(0, 1),
+					result_value(0, 2), result_value(0, 3),
+					run->early_indexes > 0 ?
+					psprintf(", %d indexes built", run->early_indexes) : "",
+					counted ? psprintf("; %s", counted) : "");
 }
 
 /*
@@ -1527,7 +1607,7 @@ step_verify(TsmRun *run)
 {
 	TsmVerifySummary found;
 
-	tsm_verify(run->src, false, &found);
+	tsm_verify(run->src, false, run->online ? run->run_id : 0, &found);
 	if (found.differences > 0)
 		ereport(ERROR,
 				errcode(ERRCODE_DATA_EXCEPTION),
@@ -1540,10 +1620,13 @@ step_verify(TsmRun *run)
 				errmsg("the target has " INT64_FORMAT " objects that the source does not have",
 					   found.only_target),
 				errdetail("%s", found.extra.data));
-	return psprintf(INT64_FORMAT " checks, all ok%s", found.checks,
+	return psprintf(INT64_FORMAT " checks, all ok%s%s", found.checks,
 					found.only_target > 0 ?
 					psprintf(" (" INT64_FORMAT " objects only on the target)",
-							 found.only_target) : "");
+							 found.only_target) : "",
+					found.from_baseline > 0 ?
+					psprintf("; the rows of " INT64_FORMAT " relations from their counts after the copy and the stream's changes",
+							 found.from_baseline) : "");
 }
 
 /*

@@ -23,6 +23,14 @@
  *	abandon) drops it, and the checks of an online run warn about any
  *	other tsmigrate slot on the source.
  *
+ *	DDL on the source during the online phase is not replicated: an event
+ *	trigger of the same name (in a schema of that name, with its function)
+ *	writes each DDL command the source commits into the WAL as a
+ *	transactional logical message, "tsmigrate-ddl", which the stream
+ *	worker reads in commit order and stops on, naming the statement.  It
+ *	is made before the slot, so that nothing after the slot's snapshot
+ *	escapes it, and dropped before the publication on every way out.
+ *
  * IDENTIFICATION
  *	  src/migrate/online.c
  *
@@ -120,6 +128,62 @@ static const char *const no_identity_compressed_ts =
 "                       ON p.compressed_hypertable_id = ch.id"
 "                    WHERE ch.schema_name = n.nspname AND ch.table_name = c.relname)";
 
+/*
+ * The function of the run's DDL event trigger on the source (%s: its name,
+ * quoted and qualified), fixed: nothing of the source is pasted into it.
+ * ON ddl_command_end, ENABLE ALWAYS (whatever session_replication_role a
+ * session sets), it writes the command's tag and statement into the WAL,
+ * in the command's transaction: the stream worker (stream/apply.c) meets
+ * it where the command committed, and stops.  Left out:
+ *
+ * - TimescaleDB's own commands.  Inserting rows that make a chunk fires
+ *	 ALTER TABLE on that chunk (TimescaleDB 2.25 and 2.28, tested): the
+ *	 commands all of whose objects are in TimescaleDB's internal schemas
+ *	 (_timescaledb_*) or are chunks (a hypertable's chunks may live in a
+ *	 schema of the user's: associated_schema_name) are its, and the stream
+ *	 follows chunks by itself.  compress_chunk, decompress_chunk,
+ *	 drop_chunks, refreshes of continuous aggregates and the policies its
+ *	 scheduler runs fire nothing.  A DROP collects no command here: it is
+ *	 always reported.
+ * - tsmigrate's own: the schema, function and publication of an online
+ *	 run, made and dropped by a session that sets tsmigrate_stream.own_ddl
+ *	 (another run from the same source must not stop this one's stream).
+ *
+ * A statement that may hold a password (a user mapping's, a server's or a
+ * subscription's) is written as its tag alone; the worker applies the
+ * wider rule before it shows anything.
+ */
+static const char *const ddl_function_sql =
+"CREATE FUNCTION %s() RETURNS event_trigger LANGUAGE plpgsql"
+" SET search_path = pg_catalog, pg_temp AS $tsm$\n"
+"BEGIN\n"
+"	IF pg_catalog.current_setting('tsmigrate_stream.own_ddl', true) = 'on'\n"
+"	   AND tg_tag IN ('CREATE SCHEMA', 'CREATE FUNCTION', 'CREATE PUBLICATION',\n"
+"	                  'DROP SCHEMA', 'DROP FUNCTION', 'DROP PUBLICATION') THEN\n"
+"		RETURN;\n"
+"	END IF;\n"
+"	IF EXISTS (SELECT FROM pg_catalog.pg_event_trigger_ddl_commands()) THEN\n"
+"		IF pg_catalog.to_regclass('_timescaledb_catalog.chunk') IS NULL THEN\n"
+"			IF NOT EXISTS (SELECT FROM pg_catalog.pg_event_trigger_ddl_commands() c\n"
+"			                WHERE c.schema_name IS NULL OR c.schema_name !~ '^_timescaledb_') THEN\n"
+"				RETURN;\n"
+"			END IF;\n"
+"		ELSIF NOT EXISTS (SELECT FROM pg_catalog.pg_event_trigger_ddl_commands() c\n"
+"		                   WHERE (c.schema_name IS NULL OR c.schema_name !~ '^_timescaledb_')\n"
+"		                     AND NOT EXISTS (SELECT FROM _timescaledb_catalog.chunk ch\n"
+"		                                      WHERE c.classid = 'pg_catalog.pg_class'::pg_catalog.regclass\n"
+"		                                        AND ch.schema_name = c.schema_name\n"
+"		                                        AND pg_catalog.format('%%I.%%I', ch.schema_name, ch.table_name)\n"
+"		                                            = c.object_identity)) THEN\n"
+"			RETURN;\n"
+"		END IF;\n"
+"	END IF;\n"
+"	PERFORM pg_catalog.pg_logical_emit_message(true, 'tsmigrate-ddl',\n"
+"		tg_tag || E'\\n' || CASE WHEN tg_tag ~ '(USER MAPPING|SERVER|SUBSCRIPTION)' THEN ''\n"
+"		                          ELSE COALESCE(pg_catalog.current_query(), '') END);\n"
+"END\n"
+"$tsm$";
+
 static char *published_schemas(PGconn *conn);
 
 /*
@@ -176,9 +240,11 @@ tsm_online_check(PGconn *conn, TsmSource *src)
 				  "         - (SELECT pg_catalog.count(*) FROM pg_catalog.pg_replication_slots),"
 				  "       pg_catalog.current_setting('max_wal_senders')::int"
 				  "         - (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_replication),"
-				  "       r.rolsuper, r.rolreplication"
+				  "       r.rolsuper, r.rolreplication,"
+				  "       EXISTS (SELECT FROM pg_catalog.pg_language l WHERE l.lanname = 'plpgsql'),"
+				  "       pg_catalog.current_setting('event_triggers', true)"
 				  "  FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER",
-				  0, NULL, 5, "the source's replication settings");
+				  0, NULL, 7, "the source's replication settings");
 	if (r->nrows != 1)
 		ereport(ERROR,
 				errcode(ERRCODE_PROTOCOL_VIOLATION),
@@ -203,8 +269,22 @@ tsm_online_check(PGconn *conn, TsmSource *src)
 		ereport(ERROR,
 				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				errmsg("online migration needs a superuser login on the source"),
-				errdetail("It makes a publication of whole schemas and a replication slot there."),
+				errdetail("It makes a publication of whole schemas, a replication slot, and an event trigger that stops the stream on DDL there."),
 				errhint("Use a superuser in the user mapping, or on a managed service the role it grants logical replication to, or migrate offline."));
+
+	/* the event trigger that reports DDL (tsm_online_snapshot) */
+	if (!tsm_rows_bool(r, 0, 5))
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("online migration needs PL/pgSQL in the source database"),
+				errdetail("Its event trigger, which stops the stream on DDL, is written in PL/pgSQL."),
+				errhint("On the source: CREATE EXTENSION plpgsql;"));
+	if (tsm_rows_value(r, 0, 6) != NULL && strcmp(tsm_rows_value(r, 0, 6), "on") != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("event triggers are disabled on the source"),
+				errdetail("Online migration detects DDL on the source with an event trigger; with \"event_triggers\" off, DDL would go unseen."),
+				errhint("On the source: ALTER SYSTEM RESET event_triggers; SELECT pg_reload_conf();"));
 
 	schemas = published_schemas(conn);
 	has_ts = tsm_source_has_timescaledb(conn);
@@ -338,14 +418,24 @@ tsm_online_snapshot(int64 run_id, TsmSource *src, PGconn *snapshot_conn)
 	Datum		values[4];
 	int			i;
 
-	tsm_online_drop_on_source(snapshot_conn, name);
+	tsm_replication_drop(snapshot_conn, name);
 	r = tsm_query(snapshot_conn, published_schemas_sql, 0, NULL, 1, "the source's schemas");
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "CREATE PUBLICATION %s", quote_identifier(name));
 	for (i = 0; i < r->nrows; i++)
 		appendStringInfo(&sql, "%s%s", i ? ", " : " FOR TABLES IN SCHEMA ",
 						 quote_identifier(tsm_rows_name(r, i, 0)));
-	tsm_conn_command(snapshot_conn, sql.data);
+	tsm_conn_command(snapshot_conn, tsm_replication_own_ddl(sql.data));
+
+	/* before the slot: every DDL after its snapshot is reported */
+	tsm_conn_command(snapshot_conn,
+					 tsm_replication_own_ddl(psprintf("CREATE SCHEMA %s; %s;"
+													  " CREATE EVENT TRIGGER %s ON ddl_command_end EXECUTE FUNCTION %s();"
+													  " ALTER EVENT TRIGGER %s ENABLE ALWAYS",
+													  quote_identifier(name),
+													  psprintf(ddl_function_sql, quote_qualified_identifier(name, name)),
+													  quote_identifier(name), quote_qualified_identifier(name, name),
+													  quote_identifier(name))));
 
 	repl = tsm_replication_open(src);
 	snapshot = tsm_replication_create_slot(repl, name, &consistent);
@@ -368,37 +458,6 @@ tsm_online_snapshot(int64 run_id, TsmSource *src, PGconn *snapshot_conn)
 							  "   state = 'copying', error = NULL",
 							  4, types, values, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_with_args failed");
-}
-
-/*
- * Drop the slot and the publication "name" on the source, if there: a slot
- * still in use by a walsender that is going away is waited for a little.
- */
-void
-tsm_online_drop_on_source(PGconn *conn, const char *name)
-{
-	const char *params[1] = {name};
-	int			tries;
-
-	for (tries = 0;; tries++)
-	{
-		TsmRows    *r = tsm_query(conn,
-								  "SELECT s.active FROM pg_catalog.pg_replication_slots s"
-								  " WHERE s.slot_name = $1",
-								  1, params, 1, "the run's slot");
-
-		if (r->nrows == 0)
-			break;
-		if (!tsm_rows_bool(r, 0, 0) || tries >= 100)
-		{
-			PQclear(tsm_conn_exec(conn, "SELECT pg_catalog.pg_drop_replication_slot($1)",
-								  1, params, PGRES_TUPLES_OK));
-			break;
-		}
-		CHECK_FOR_INTERRUPTS();
-		pg_usleep(100 * 1000L);
-	}
-	tsm_conn_command(conn, psprintf("DROP PUBLICATION IF EXISTS %s", quote_identifier(name)));
 }
 
 /*
@@ -529,9 +588,10 @@ tsm_online_stop_worker(int64 run_id)
 
 /*
  * CALL tsmigrate.abandon(source text)
- *		Give up the online run of "source": stop its worker, drop its slot
- *		and publication on the source and its replication origin here, and
- *		mark the run failed.  What it copied stays.
+ *		Give up the online run of "source": stop its worker, drop its DDL
+ *		event trigger, slot and publication on the source and its
+ *		replication origin here, and mark the run failed.  What it copied
+ *		stays.
  */
 Datum
 tsmigrate_abandon(PG_FUNCTION_ARGS)
@@ -563,7 +623,7 @@ tsmigrate_abandon(PG_FUNCTION_ARGS)
 	name = tsm_stream_object_name(pg_strtoint64(run));
 	tsm_online_stop_worker(pg_strtoint64(run));
 	conn = tsm_conn_open(src);
-	tsm_online_drop_on_source(conn, name);
+	tsm_replication_drop(conn, name);
 	tsm_conn_close(conn);
 	replorigin_drop_by_name(name, true, true);
 	tsm_online_run_update("UPDATE tsmigrate.run_stream SET state = 'abandoned', worker_pid = NULL"
@@ -573,7 +633,7 @@ tsmigrate_abandon(PG_FUNCTION_ARGS)
 						  " WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", pg_strtoint64(run));
 	SPI_finish();
 	ereport(NOTICE,
-			errmsg("online run %s abandoned: its slot and publication are dropped on the source", run),
+			errmsg("online run %s abandoned: its slot, publication and DDL event trigger are dropped on the source", run),
 			errhint("What it copied stays; to migrate again, drop it and DELETE FROM tsmigrate.run WHERE run_id = %s.",
 					run));
 	PG_RETURN_VOID();
@@ -582,8 +642,9 @@ tsmigrate_abandon(PG_FUNCTION_ARGS)
 /*
  * tsmigrate.stream_status(source text)
  *		The stream of the last online run from "source": its state, what it
- *		applied, and how far behind the source it is (asked of the source:
- *		its WAL position against what the slot confirmed).
+ *		applied, and how far behind the source it is: in bytes asked of
+ *		the source (its WAL position against what the slot confirmed), in
+ *		seconds from what the worker recorded (the progress view's way).
  */
 Datum
 tsmigrate_stream_status(PG_FUNCTION_ARGS)
@@ -600,8 +661,15 @@ tsmigrate_stream_status(PG_FUNCTION_ARGS)
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	args[0] = CStringGetTextDatum(src->label);
 	SPI_connect();
+	/* the lag in seconds: as the progress view has it (see run_stream) */
 	if (SPI_execute_with_args("SELECT s.run_id, s.state, s.slot, s.applied_lsn,"
-							  "       s.received_lsn, s.last_commit_time,"
+							  "       CASE WHEN s.caught_up OPERATOR(pg_catalog.>=) s.updated"
+							  "             AND pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) s.updated"
+							  "                 OPERATOR(pg_catalog.<) interval '3 s'"
+							  "            THEN 0"
+							  "            ELSE EXTRACT(epoch FROM pg_catalog.clock_timestamp()"
+							  "                     OPERATOR(pg_catalog.-) s.caught_up) END::pg_catalog.float8,"
+							  "       NULL,"
 							  "       s.applied_transactions, s.worker_pid, s.error"
 							  "  FROM tsmigrate.run_stream s JOIN tsmigrate.run r USING (run_id)"
 							  " WHERE r.source OPERATOR(pg_catalog.=) $1"
@@ -618,11 +686,8 @@ tsmigrate_stream_status(PG_FUNCTION_ARGS)
 		char	   *state = SPI_getvalue(tup, desc, 2);
 		Datum		applied = SPI_getbinval(tup, desc, 4, &isnull);
 		bool		applied_null = isnull;
-		Datum		commit_time = SPI_getbinval(tup, desc, 6, &isnull);
-		bool		commit_null = isnull;
-		Datum		received = SPI_getbinval(tup, desc, 5, &isnull);
-		bool		behind = !isnull && !applied_null &&
-			DatumGetLSN(applied) < DatumGetLSN(received);
+		Datum		lag_seconds = SPI_getbinval(tup, desc, 5, &isnull);
+		bool		lag_seconds_null = isnull;
 
 		for (c = 0; c < 9; c++)
 			nulls[c] = false;
@@ -659,16 +724,10 @@ tsmigrate_stream_status(PG_FUNCTION_ARGS)
 
 				values[4] = Int64GetDatum(Max(lag, 0));
 				nulls[4] = false;
-
-				/*
-				 * seconds: how old the last applied transaction is, while the
-				 * worker has received more than it applied; caught up, none
-				 * (the source's WAL moves without the applications).
-				 */
-				values[5] = Float8GetDatum(lag <= 0 || commit_null || !behind ? 0.0 :
-										   (GetCurrentTimestamp() - DatumGetTimestampTz(commit_time)) / 1000000.0);
-				nulls[5] = false;
 			}
+			/* how far behind in seconds: see tsmigrate.run_stream */
+			values[5] = lag_seconds;
+			nulls[5] = lag_seconds_null;
 		}
 		else if (state != NULL && strcmp(state, "done") == 0)
 		{

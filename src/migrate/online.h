@@ -21,9 +21,11 @@ extern TsmRows *tsm_online_stream_row(int64 run_id);
 extern bool tsm_online_worker_alive(const char *pid, int64 run_id);
 extern void tsm_online_stop_worker(int64 run_id);
 extern void tsm_online_run_update(const char *sql, int64 run_id);
-extern void tsm_online_drop_on_source(PGconn *conn, const char *name);
 
 /* in cutover.c */
-extern char *tsm_online_cutover(int64 run_id, TsmSource *src, bool force);
+extern char *tsm_online_cutover_begin(int64 run_id, TsmSource *src, bool force);
+extern bool tsm_online_cutover_applied(int64 run_id, const char *token,
+									   bool *worker_gone);
+extern char *tsm_online_cutover_finish(int64 run_id, TsmSource *src);
 
 #endif							/* TSM_ONLINE_H */

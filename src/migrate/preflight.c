@@ -152,7 +152,8 @@ tsm_preflight(PGconn *conn, const TsmConsent *consent)
 /*
  * The slots of tsmigrate's online runs on the source (migrate/online.c
  * names them): each holds the source's WAL until dropped, and one left
- * by a run that is gone fills the source's disk.
+ * by a run that is gone fills the source's disk; and the DDL event
+ * triggers such runs left without their slot.
  */
 static void
 slot_problems(PGconn *conn, List **rows)
@@ -161,7 +162,7 @@ slot_problems(PGconn *conn, List **rows)
 							  "SELECT s.slot_name, pg_catalog.pg_size_pretty(pg_catalog.pg_wal_lsn_diff("
 							  "         pg_catalog.pg_current_wal_lsn(), s.restart_lsn)), s.active"
 							  "  FROM pg_catalog.pg_replication_slots s"
-							  " WHERE s.slot_name ~ '^tsmigrate_[0-9]+_[0-9]+_[0-9]+$'"
+							  " WHERE s.slot_name ~ " TSM_STREAM_OBJECT_PATTERN
 							  " ORDER BY 1",
 							  0, NULL, 3, "the source's tsmigrate slots");
 	int			i;
@@ -176,6 +177,26 @@ slot_problems(PGconn *conn, List **rows)
 									   tsm_rows_value(r, i, 1) ? tsm_rows_value(r, i, 1) : "?"),
 							  psprintf("finish its run with tsmigrate.cutover() or tsmigrate.abandon() on its target; if that target is gone, on the source: SELECT pg_drop_replication_slot('%s')",
 									   slot));
+	}
+
+	/* a DDL event trigger whose run's slot is gone: left behind */
+	r = tsm_query(conn,
+				  "SELECT e.evtname FROM pg_catalog.pg_event_trigger e"
+				  " WHERE e.evtname ~ " TSM_STREAM_OBJECT_PATTERN
+				  "   AND NOT EXISTS (SELECT FROM pg_catalog.pg_replication_slots s"
+				  "                    WHERE s.slot_name = e.evtname)"
+				  " ORDER BY 1",
+				  0, NULL, 1, "the source's tsmigrate event triggers");
+	for (i = 0; i < r->nrows; i++)
+	{
+		const char *name = tsm_rows_get(r, i, 0);
+
+		tsm_preflight_add_row(rows, "event trigger", name, false, false,
+							  "the DDL event trigger of an online tsmigrate run whose slot is gone: every DDL on the source still writes a message into its WAL",
+							  psprintf("on the source: DROP EVENT TRIGGER %s; DROP FUNCTION %s(); DROP SCHEMA %s",
+									   quote_identifier(name),
+									   quote_qualified_identifier(name, name),
+									   quote_identifier(name)));
 	}
 }
 

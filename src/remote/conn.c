@@ -65,6 +65,7 @@ typedef struct TsmOpenConn
 	struct TsmOpenConn *next;
 } TsmOpenConn;
 
+static void source_notice(void *arg, const PGresult *res);
 static TsmOpenConn *open_conns = NULL;
 static bool callbacks_registered = false;
 
@@ -110,6 +111,22 @@ tsm_conn_open(const TsmSource *src)
 		return run_session.conn;
 	}
 	return open_conn(src, false);
+}
+
+/*
+ * A NOTICE or WARNING of the source (a DROP ... IF EXISTS with nothing to
+ * drop, say) goes to this server's log, as postgres_fdw's and dblink's do:
+ * a WARNING as LOG, anything less as DEBUG1.  libpq's default would write
+ * it to stderr, a line without the log's prefix.
+ */
+static void
+source_notice(void *arg, const PGresult *res)
+{
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	ereport(severity != NULL && strcmp(severity, "WARNING") == 0 ? LOG : DEBUG1,
+			errmsg_internal("the source said: %s", message ? message : "?"));
 }
 
 /*
@@ -160,6 +177,9 @@ open_conn(const TsmSource *src, bool session)
 					errmsg("could not connect to source \"%s\"", src->label),
 					conn ? errdetail_internal("%s", tsm_redact_passwords(pchomp(PQerrorMessage(conn)))) :
 					errdetail("out of memory"));
+
+		/* the source's notices: to the log, with its prefix */
+		PQsetNoticeReceiver(conn, source_notice, NULL);
 
 		/* after connecting: dblink_security_check() */
 		if (!superuser() && !PQconnectionUsedPassword(conn))
@@ -568,7 +588,7 @@ xact_callback(XactEvent event, void *arg)
 
 	{
 		TsmOpenConn **link = &open_conns;
-		bool		abort = event == XACT_EVENT_ABORT ||
+		bool		aborting = event == XACT_EVENT_ABORT ||
 			event == XACT_EVENT_PARALLEL_ABORT;
 		TimestampTz endtime = cleanup_endtime();
 
@@ -576,13 +596,13 @@ xact_callback(XactEvent event, void *arg)
 		{
 			TsmOpenConn *entry = *link;
 
-			if (entry->session && !abort)
+			if (entry->session && !aborting)
 			{
 				link = &entry->next;
 				continue;
 			}
 			*link = entry->next;
-			if (!abort)
+			if (!aborting)
 				elog(WARNING, "tsmigrate source connection left open at transaction end");
 			if (entry->conn == run_session.conn)
 			{

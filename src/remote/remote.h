@@ -55,6 +55,9 @@ extern void tsm_replication_start(PGconn *conn, const char *slot,
 								  XLogRecPtr start, const char *publication);
 extern int	tsm_replication_receive(PGconn *conn, char **buf, long timeout_ms);
 extern void tsm_replication_feedback(PGconn *conn, XLogRecPtr applied, bool reply);
+extern void tsm_replication_end(PGconn *conn);
+extern char *tsm_replication_own_ddl(const char *sql);
+extern void tsm_replication_drop(PGconn *conn, const char *name);
 
 /* in remote_rows.c */
 extern TsmRows *tsm_query(PGconn *conn, const char *sql, int nparams,

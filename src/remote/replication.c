@@ -216,3 +216,119 @@ tsm_replication_feedback(PGconn *conn, XLogRecPtr applied, bool reply)
 		tsm_report_remote_error(NULL, conn, NULL);
 	pfree(msg.data);
 }
+
+/*
+ * tsm_replication_end
+ *		End the stream of "conn" and close it: CopyDone, answered by the
+ *		walsender's, which releases the slot; then the connection is closed.
+ *
+ * It never raises an error (the stream worker calls it on its way out,
+ * errors included): a source that does not answer within a few seconds
+ * is left, and its walsender releases the slot when it notices the closed
+ * connection.
+ */
+void
+tsm_replication_end(PGconn *conn)
+{
+	TimestampTz endtime = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 5000);
+
+	if (conn == NULL)
+		return;
+	/* not streaming (START_REPLICATION not sent): PQputCopyEnd refuses */
+	if (PQstatus(conn) == CONNECTION_OK &&
+		PQputCopyEnd(conn, NULL) == 1 && PQflush(conn) == 0)
+	{
+		for (;;)
+		{
+			char	   *buf = NULL;
+			int			len = PQgetCopyData(conn, &buf, 1);
+			long		timeout_ms;
+			int			rc;
+
+			if (buf != NULL)
+				PQfreemem(buf);
+			if (len > 0)
+				continue;
+			if (len < 0)
+			{
+				PGresult   *res;
+
+				/* the end of COPY, then the command's: the slot is free */
+				while ((res = PQgetResult(conn)) != NULL)
+					PQclear(res);
+				break;
+			}
+			timeout_ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), endtime);
+			if (timeout_ms <= 0)
+				break;
+			rc = WaitLatchOrSocket(MyLatch,
+								   WL_LATCH_SET | WL_SOCKET_READABLE | WL_TIMEOUT |
+								   WL_EXIT_ON_PM_DEATH,
+								   PQsocket(conn), timeout_ms,
+								   TsmWaitEventCompat("TsmigrateStream"));
+			if (rc & WL_LATCH_SET)
+				ResetLatch(MyLatch);
+			if (PQconsumeInput(conn) == 0)
+				break;
+		}
+	}
+	tsm_conn_close(conn);
+}
+
+/*
+ * tsm_replication_own_ddl
+ *		"sql", statements on the source's objects of an online run, as one
+ *		transaction in which the DDL event trigger of every online run from
+ *		this source lets them pass (migrate/online.c's ddl_function_sql)
+ */
+char *
+tsm_replication_own_ddl(const char *sql)
+{
+	return psprintf("SET LOCAL tsmigrate_stream.own_ddl = on; %s", sql);
+}
+
+/*
+ * tsm_replication_drop
+ *		Drop the DDL event trigger (with its function and schema), the slot
+ *		and the publication "name" on the source, if there, in that order
+ *		(what tsmigrate does on the source from then on, cutover's
+ *		refreshes, is no DDL of the applications), through "conn", an SQL
+ *		session (not a replication connection): a slot still in use by a
+ *		walsender that is going away is waited for a little.  Cutover,
+ *		abandon, and the stream worker when the run is gone (DROP
+ *		EXTENSION) drop them here.
+ */
+void
+tsm_replication_drop(PGconn *conn, const char *name)
+{
+	const char *params[1] = {name};
+	int			tries;
+
+	tsm_conn_command(conn,
+					 tsm_replication_own_ddl(psprintf("DROP EVENT TRIGGER IF EXISTS %s;"
+													  " DROP FUNCTION IF EXISTS %s();"
+													  " DROP SCHEMA IF EXISTS %s",
+													  quote_identifier(name),
+													  quote_qualified_identifier(name, name),
+													  quote_identifier(name))));
+	for (tries = 0;; tries++)
+	{
+		TsmRows    *r = tsm_query(conn,
+								  "SELECT s.active FROM pg_catalog.pg_replication_slots s"
+								  " WHERE s.slot_name = $1",
+								  1, params, 1, "the run's slot");
+
+		if (r->nrows == 0)
+			break;
+		if (!tsm_rows_bool(r, 0, 0) || tries >= 100)
+		{
+			PQclear(tsm_conn_exec(conn, "SELECT pg_catalog.pg_drop_replication_slot($1)",
+								  1, params, PGRES_TUPLES_OK));
+			break;
+		}
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(100 * 1000L);
+	}
+	tsm_conn_command(conn, tsm_replication_own_ddl(psprintf("DROP PUBLICATION IF EXISTS %s",
+															quote_identifier(name))));
+}

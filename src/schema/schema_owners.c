@@ -145,10 +145,11 @@
 " UNION ALL " \
 "SELECT " CATOID("pg_publication") ", p.oid, 'publication', NULL, p.pubname, NULL, NULL, NULL, p.pubowner, NULL, NULL" \
 " FROM pg_catalog.pg_publication p" \
-" WHERE p.pubname OPERATOR(pg_catalog.!~) '^tsmigrate_[0-9]+_[0-9]+_[0-9]+$'" \
+" WHERE " TSM_NOT_STREAM_OBJECT("p.pubname") \
 " UNION ALL " \
 "SELECT " CATOID("pg_event_trigger") ", e.oid, 'event trigger', NULL, e.evtname, NULL, NULL, NULL, e.evtowner, NULL, NULL" \
 " FROM pg_catalog.pg_event_trigger e" \
+" WHERE " TSM_NOT_STREAM_OBJECT("e.evtname") \
 " UNION ALL " \
 "SELECT " CATOID("pg_language") ", l.oid, 'procedural language', NULL, l.lanname, NULL, NULL, NULL, l.lanowner," \
 " 'l', CASE WHEN l.lanpltrusted THEN l.lanacl END" \

@@ -173,7 +173,7 @@ static const char *const publications_sql_fmt =
 " FROM pg_catalog.pg_publication p"
 " WHERE " NOT_EXT("pg_publication", "p.oid")
 /* not the publication of an online run of tsmigrate (migrate/online.c) */
-"   AND p.pubname OPERATOR(pg_catalog.!~) '^tsmigrate_[0-9]+_[0-9]+_[0-9]+$'";
+"   AND " TSM_NOT_STREAM_OBJECT("p.pubname");
 
 static const char *const publication_tables_13 =
 "ARRAY(SELECT 'AlterPublicationStmt:' || pg_catalog.format('ALTER PUBLICATION %I ADD TABLE ONLY %I.%I', p.pubname, n.nspname, c.relname)"
@@ -202,7 +202,7 @@ static const char *const event_triggers_sql =
 "  " COMMENT_STMT("pg_catalog.format('EVENT TRIGGER %I', e.evtname)", "pg_event_trigger", "e.oid") "]"
 " || " SECLABEL_STMTS("pg_catalog.format('EVENT TRIGGER %I', e.evtname)", "pg_event_trigger", "e.oid")
 " FROM pg_catalog.pg_event_trigger e"
-" WHERE " NOT_EXT("pg_event_trigger", "e.oid");
+" WHERE " NOT_EXT("pg_event_trigger", "e.oid") " AND " TSM_NOT_STREAM_OBJECT("e.evtname");
 
 /* REFRESH keyed like the materialized view, so it follows the ones it reads */
 static const char *const refresh_sql =

@@ -22,7 +22,8 @@
  * true when "nspname" (an SQL expression, name or text) names a schema that
  * may hold the user's objects: not a system schema (every "pg_" name is
  * reserved), not TimescaleDB's own (its chunks are copied as chunks, its
- * catalog is the extension's), not tsmigrate's.  A schema an extension
+ * catalog is the extension's), not tsmigrate's, nor that of an online
+ * run's DDL event trigger on the source.  A schema an extension
  * created is not excluded here: it is itself an extension member, but what
  * the user put in it is the user's, as pg_dump dumps it.
  */
@@ -30,7 +31,20 @@
 "(" nspname "::pg_catalog.text !~ '^pg_'" \
 " AND " nspname "::pg_catalog.text <> ALL (ARRAY['information_schema'," \
 " 'timescaledb_information', 'timescaledb_experimental', 'tsmigrate'])" \
-" AND " nspname "::pg_catalog.text !~ '^_timescaledb')"
+" AND " nspname "::pg_catalog.text !~ '^_timescaledb'" \
+" AND " TSM_NOT_STREAM_OBJECT(nspname) ")"
+
+/*
+ * The name of an online run's objects on the source (its slot, publication,
+ * DDL event trigger and that trigger's schema and function:
+ * tsm_stream_object_name), as a regular expression.  Exactly those names,
+ * never a wider prefix: they are never migrated, reported or compared.
+ */
+#define TSM_STREAM_OBJECT_PATTERN "'^tsmigrate_[0-9]+_[0-9]+_[0-9]+$'"
+
+/* true when "name" (an SQL expression) is no online run's object name */
+#define TSM_NOT_STREAM_OBJECT(name) \
+"(" name "::pg_catalog.text OPERATOR(pg_catalog.!~) " TSM_STREAM_OBJECT_PATTERN ")"
 
 /* true when the namespace with OID "nspoid" (an SQL expression) is the user's */
 #define TSM_USER_NAMESPACE(nspoid) \

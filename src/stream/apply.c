@@ -19,9 +19,12 @@
  *	TimescaleDB moves rows between a chunk and its compressed chunk when it
  *	compresses, decompresses or recompresses; those moves come between its
  *	WAL markers and are not the application's: a chunk's changes there are
- *	not applied but noted in tsmigrate.run_stream_chunk, and cutover copies
- *	the chunk again whole, once the source is quiet.  Every chunk written
- *	is noted too: cutover refreshes its continuous aggregates.
+ *	not applied but noted in tsmigrate.run_stream_relation, and cutover
+ *	copies the chunk again whole, once the source is quiet.  Every relation
+ *	written is noted too, and what each change did to its rows on both
+ *	sides, with the batch (tsm_apply_flush): verify at cutover adds that to
+ *	the counts taken when the copy was done instead of counting again;
+ *	cutover refreshes the continuous aggregates of a chunk written.
  *
  * IDENTIFICATION
  *	  src/stream/apply.c
@@ -29,6 +32,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <ctype.h>
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -39,7 +44,9 @@
 #include "nodes/bitmapset.h"
 #include "replication/logicalproto.h"
 #include "replication/origin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/formatting.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -51,6 +58,7 @@
 
 #include "compat.h"
 #include "tsmigrate.h"
+#include "remote/remote.h"
 #include "stream/stream.h"
 #include "stream/apply_int.h"
 #include "target/target.h"
@@ -61,15 +69,18 @@ static void apply_insert(TsmApply *apply, StringInfo msg);
 static void apply_update(TsmApply *apply, StringInfo msg);
 static void apply_delete(TsmApply *apply, StringInfo msg);
 static void apply_truncate(TsmApply *apply, StringInfo msg);
+static bool identity_moved(StreamRel *rel, LogicalRepTupleData *oldtup,
+						   LogicalRepTupleData *newtup);
+static void apply_identity_move(TsmApply *apply, StreamRel *rel,
+								LogicalRepTupleData *oldtup,
+								LogicalRepTupleData *newtup);
 static void apply_message(TsmApply *apply, StringInfo msg);
-static void note_recopy(TsmApply *apply, const char *chunk);
-static void note_chunk(TsmApply *apply, const char *chunk, bool recopy);
-static void note_written(TsmApply *apply, StreamRel *rel);
+static bool not_applied(TsmApply *apply, StreamRel *rel);
 
 static bool compressing(TsmApply *apply, StreamRel *rel);
 static void run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached,
 					 const char *sql, int nargs, Oid *types, Datum *values,
-					 char *nulls, int expected);
+					 char *nulls, int expected, int source_delta);
 static void column_value(StreamRel *rel, LogicalRepTupleData *tup, int i,
 						 Datum *value, char *null);
 static void append_key_condition(StringInfo sql, StreamRel *rel,
@@ -135,6 +146,20 @@ int64
 tsm_apply_marker_count(TsmApply *apply)
 {
 	return apply->nmarkers;
+}
+
+/*
+ * tsm_apply_source_session
+ *		The session on the source that the apply reads its catalog with,
+ *		opened if it is not yet; inside a transaction.  The worker asks its
+ *		WAL position there.
+ */
+PGconn *
+tsm_apply_source_session(TsmApply *apply)
+{
+	if (apply->conn == NULL)
+		apply->conn = tsm_conn_open_session(apply->src);
+	return apply->conn;
 }
 
 /*
@@ -236,11 +261,20 @@ apply_relation(TsmApply *apply, StringInfo msg)
 	LogicalRepRelation *remote = logicalrep_read_rel(msg);
 	StreamRel  *rel;
 	bool		found;
+	int64		source_delta = 0;
+	int64		target_delta = 0;
+	bool		recount = false;
+	bool		dirty = false;
 
 	/* described again (after DDL, or a new session): the old goes */
 	rel = hash_search(apply->rels, &remote->remoteid, HASH_ENTER, &found);
 	if (found)
 	{
+		/* what it applied since the last flush is kept */
+		source_delta = rel->source_delta;
+		target_delta = rel->target_delta;
+		recount = rel->recount;
+		dirty = rel->dirty;
 		if (rel->insert_plan)
 			SPI_freeplan(rel->insert_plan);
 		if (rel->update_plan)
@@ -252,6 +286,10 @@ apply_relation(TsmApply *apply, StringInfo msg)
 	}
 	memset(((char *) rel) + sizeof(LogicalRepRelId), 0,
 		   sizeof(StreamRel) - sizeof(LogicalRepRelId));
+	rel->source_delta = source_delta;
+	rel->target_delta = target_delta;
+	rel->recount = recount;
+	rel->dirty = dirty;
 	/* unusable until described whole: an error below leaves it so */
 	rel->mode = REL_IGNORE;
 	rel->described = false;
@@ -326,7 +364,7 @@ apply_insert(TsmApply *apply, StringInfo msg)
 	StringInfoData sql;
 	int			i;
 
-	if (rel->mode != REL_APPLY || compressing(apply, rel))
+	if (not_applied(apply, rel))
 		return;
 	check_tuple(rel, &tup);
 	values = palloc(sizeof(Datum) * rel->natts);
@@ -347,7 +385,7 @@ apply_insert(TsmApply *apply, StringInfo msg)
 		appendStringInfoChar(&sql, ')');
 	}
 	run_plan(apply, rel, &rel->insert_plan, sql.data, rel->natts, rel->atttype,
-			 values, nulls, SPI_OK_INSERT);
+			 values, nulls, SPI_OK_INSERT, 1);
 }
 
 /*
@@ -462,11 +500,16 @@ apply_update(TsmApply *apply, StringInfo msg)
 	StringInfoData sql;
 	int			i;
 
-	if (rel->mode != REL_APPLY || compressing(apply, rel))
+	if (not_applied(apply, rel))
 		return;
 	check_tuple(rel, &newtup);
 	if (has_old)
 		check_tuple(rel, &oldtup);
+	if (has_old && identity_moved(rel, &oldtup, &newtup))
+	{
+		apply_identity_move(apply, rel, &oldtup, &newtup);
+		return;
+	}
 	values = palloc(sizeof(Datum) * rel->natts * 2);
 	nulls = palloc(rel->natts * 2);
 	types = palloc(sizeof(Oid) * rel->natts * 2);
@@ -505,7 +548,79 @@ apply_update(TsmApply *apply, StringInfo msg)
 	else
 		appendStringInfo(&sql, "UPDATE %s SET %s%s", rel->target_sql, set.data, cond.data);
 	run_plan(apply, rel, full || unchanged || has_old ? NULL : &rel->update_plan,
-			 sql.data, nargs, types, values, nulls, SPI_OK_UPDATE);
+			 sql.data, nargs, types, values, nulls, SPI_OK_UPDATE, 0);
+}
+
+/*
+ * Did the update give an identity column GENERATED ALWAYS a new value (SET
+ * id = DEFAULT on the source)?  Known when the old row came with it: the
+ * column is in the replica identity, or the identity is FULL.
+ */
+static bool
+identity_moved(StreamRel *rel, LogicalRepTupleData *oldtup,
+			   LogicalRepTupleData *newtup)
+{
+	int			i;
+
+	for (i = 0; i < rel->natts; i++)
+		if (rel->identity_always[i] &&
+			oldtup->colstatus[i] == LOGICALREP_COLUMN_TEXT &&
+			newtup->colstatus[i] == LOGICALREP_COLUMN_TEXT &&
+			(oldtup->colvalues[i].len != newtup->colvalues[i].len ||
+			 memcmp(oldtup->colvalues[i].data, newtup->colvalues[i].data,
+					oldtup->colvalues[i].len) != 0))
+			return true;
+	return false;
+}
+
+/*
+ * An update that gave an identity column GENERATED ALWAYS a new value,
+ * which an UPDATE here cannot give: the row deleted and inserted again in
+ * one statement, with the source's values (OVERRIDING SYSTEM VALUE), and
+ * the values the update left alone (TOASTed, not sent) from the old row.
+ */
+static void
+apply_identity_move(TsmApply *apply, StreamRel *rel, LogicalRepTupleData *oldtup,
+					LogicalRepTupleData *newtup)
+{
+	bool		full = rel->replident == REPLICA_IDENTITY_FULL;
+	Datum	   *values = palloc(sizeof(Datum) * rel->natts * 2);
+	char	   *nulls = palloc(rel->natts * 2);
+	Oid		   *types = palloc(sizeof(Oid) * rel->natts * 2);
+	int			nargs = 0;
+	StringInfoData cond;
+	StringInfoData delete;
+	StringInfoData columns;
+	StringInfoData select;
+	int			i;
+
+	initStringInfo(&columns);
+	initStringInfo(&select);
+	for (i = 0; i < rel->natts; i++)
+	{
+		appendStringInfo(&columns, "%s%s", i ? ", " : "", column_name(rel, i));
+		if (newtup->colstatus[i] == LOGICALREP_COLUMN_UNCHANGED)
+		{
+			appendStringInfo(&select, "%sd.%s", i ? ", " : "", column_name(rel, i));
+			continue;
+		}
+		column_value(rel, newtup, i, &values[nargs], &nulls[nargs]);
+		types[nargs] = rel->atttype[i];
+		nargs++;
+		appendStringInfo(&select, "%s$%d", i ? ", " : "", nargs);
+	}
+	initStringInfo(&cond);
+	append_key_condition(&cond, rel, oldtup, &nargs, types, values, nulls, full);
+	initStringInfo(&delete);
+	if (full)
+		wrap_full(&delete, rel, psprintf("DELETE FROM %s", rel->target_sql), cond.data);
+	else
+		appendStringInfo(&delete, "DELETE FROM %s%s", rel->target_sql, cond.data);
+	run_plan(apply, rel, NULL,
+			 psprintf("WITH d AS (%s RETURNING *) INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE"
+					  " SELECT %s FROM d",
+					  delete.data, rel->target_name, columns.data, select.data),
+			 nargs, types, values, nulls, SPI_OK_INSERT, 0);
 }
 
 static void
@@ -521,7 +636,7 @@ apply_delete(TsmApply *apply, StringInfo msg)
 	StringInfoData cond;
 	StringInfoData sql;
 
-	if (rel->mode != REL_APPLY || compressing(apply, rel))
+	if (not_applied(apply, rel))
 		return;
 	check_tuple(rel, &oldtup);
 	values = palloc(sizeof(Datum) * rel->natts);
@@ -535,7 +650,7 @@ apply_delete(TsmApply *apply, StringInfo msg)
 	else
 		appendStringInfo(&sql, "DELETE FROM %s%s", rel->target_sql, cond.data);
 	run_plan(apply, rel, full ? NULL : &rel->delete_plan, sql.data, nargs,
-			 types, values, nulls, SPI_OK_DELETE);
+			 types, values, nulls, SPI_OK_DELETE, -1);
 }
 
 /*
@@ -566,9 +681,11 @@ apply_truncate(TsmApply *apply, StringInfo msg)
 			continue;
 		if (rel->is_chunk)
 		{
-			note_recopy(apply, rel->qualname);
+			tsm_apply_note_recopy(apply, rel->qualname);
 			continue;
 		}
+		tsm_apply_note_written(apply, rel);
+		tsm_apply_count_change(apply, rel, 0, 0);
 		appendStringInfo(&sql, "%s%s", sql.len ? ", " : "TRUNCATE ",
 						 tsm_target_is_hypertable(rel->target) ?
 						 rel->target_name : rel->target_sql);
@@ -581,9 +698,125 @@ apply_truncate(TsmApply *apply, StringInfo msg)
 	SPI_finish();
 }
 
+/* how much of a DDL statement the stream's error shows, in bytes */
+#define DDL_STATEMENT_MAX	1000
+
+/*
+ * Is "word" in "text" (lower case, whitespace runs as one space), not as
+ * part of a longer identifier?
+ */
+static bool
+has_word(const char *text, const char *word)
+{
+	const char *p;
+	size_t		len = strlen(word);
+
+	for (p = strstr(text, word); p != NULL; p = strstr(p + 1, word))
+	{
+		bool		before = p > text &&
+			(isalnum((unsigned char) p[-1]) || p[-1] == '_' || p[-1] == '$');
+		bool		after = isalnum((unsigned char) p[len]) || p[len] == '_' || p[len] == '$';
+
+		if (!before && !after)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * May the DDL statement "stmt" (tagged "tag") hold a secret?  A user
+ * mapping's, a server's or a subscription's options and connection string
+ * do (of any wrapper: a password, a key, a token), and a role's password:
+ * those, whatever the tag (the source's query string may hold several
+ * statements), are never shown.
+ */
+static bool
+may_hold_secret(const char *tag, const char *stmt)
+{
+	static const char *const words[] = {"mapping", "server", "subscription"};
+	static const char *const anywhere[] = {"password", "passwd", "secret", "passphrase"};
+	char	   *lower = asc_tolower(stmt, strlen(stmt));
+	int			i;
+
+	if (strstr(tag, "USER MAPPING") || strstr(tag, "SERVER") ||
+		strstr(tag, "SUBSCRIPTION") || strstr(tag, "ROLE") || strstr(tag, "USER"))
+		return true;
+	for (i = 0; i < lengthof(anywhere); i++)
+		if (strstr(lower, anywhere[i]))
+			return true;
+	for (i = 0; i < lengthof(words); i++)
+		if (has_word(lower, words[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The message of the source's DDL event trigger (migrate/online.c): a
+ * command committed there at "lsn", its tag and the statement that ran it.
+ * The stream does not apply DDL, and the target's tables would silently
+ * differ from the source's: the stream stops for good (a SQLSTATE that
+ * stream_worker.c does not retry), naming the statement.
+ */
+static void
+report_ddl(XLogRecPtr lsn, const char *content, int len)
+{
+	const char *nl = memchr(content, '\n', len);
+	char	   *tag = "DDL";
+	char	   *stmt = NULL;
+	bool		shown = false;
+
+	/* what the target can show: valid text, a tag of words */
+	if (nl != NULL && pg_verify_mbstr(GetDatabaseEncoding(), content, len, true) &&
+		nl - content > 0 && nl - content <= 64)
+	{
+		char	   *t = pnstrdup(content, nl - content);
+
+		if (strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ ") == strlen(t))
+			tag = t;
+		stmt = pnstrdup(nl + 1, len - (nl - content) - 1);
+	}
+	if (stmt != NULL)
+	{
+		char	   *r = stmt;
+		char	   *w = stmt;
+
+		/* on one line, without the space around it */
+		while (*r)
+		{
+			if (isspace((unsigned char) *r))
+			{
+				while (isspace((unsigned char) *r))
+					r++;
+				if (w > stmt && *r)
+					*w++ = ' ';
+				continue;
+			}
+			*w++ = *r++;
+		}
+		*w = '\0';
+		shown = *stmt != '\0' && !may_hold_secret(tag, stmt);
+		if (shown && strlen(stmt) > DDL_STATEMENT_MAX)
+			stmt = psprintf("%.*s...", pg_mbcliplen(stmt, strlen(stmt), DDL_STATEMENT_MAX), stmt);
+	}
+	if (shown)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("the source ran DDL during the online migration: \"%s\"", stmt),
+				errdetail("The source committed %s at %X/%X; the stream does not apply DDL.",
+						  tag, LSN_FORMAT_ARGS(lsn)),
+				errhint("Abandon the run with tsmigrate.abandon(), then migrate again: a new run reads the changed schema."));
+	ereport(ERROR,
+			errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			errmsg("the source ran DDL during the online migration: %s", tag),
+			errdetail("The source committed %s at %X/%X; the stream does not apply DDL.  The statement is not shown: it may hold a password.",
+					  tag, LSN_FORMAT_ARGS(lsn)),
+			errhint("Abandon the run with tsmigrate.abandon(), then migrate again: a new run reads the changed schema."));
+}
+
 /*
  * A logical message: tsmigrate's own (cutover's marker, through
- * pg_logical_emit_message) is remembered; others are not ours.
+ * pg_logical_emit_message) is remembered, and its DDL event trigger's
+ * stops the stream; others are not ours.
  */
 static void
 apply_message(TsmApply *apply, StringInfo msg)
@@ -591,12 +824,16 @@ apply_message(TsmApply *apply, StringInfo msg)
 	const char *prefix;
 	int			len;
 	const char *content;
+	XLogRecPtr	lsn;
 
 	(void) pq_getmsgbyte(msg);	/* flags */
-	(void) pq_getmsgint64(msg); /* lsn */
+	lsn = pq_getmsgint64(msg);
 	prefix = pq_getmsgstring(msg);
 	len = pq_getmsgint(msg, 4);
 	content = pq_getmsgbytes(msg, len);
+
+	if (strcmp(prefix, "tsmigrate-ddl") == 0)
+		report_ddl(lsn, content, len);
 
 	/*
 	 * TimescaleDB's markers around a compression or decompression
@@ -628,6 +865,31 @@ apply_message(TsmApply *apply, StringInfo msg)
 }
 
 /*
+ * Whether a change of "rel" is left alone: a relation whose changes are
+ * not applied, or a chunk's inside TimescaleDB's (de)compression (noted,
+ * to be copied again whole at cutover).
+ */
+static bool
+not_applied(TsmApply *apply, StreamRel *rel)
+{
+	if (rel->mode == REL_APPLY)
+		return compressing(apply, rel);
+
+	/*
+	 * A compressed chunk's rows changed outside TimescaleDB's markers (a
+	 * delete of whole compressed batches, which needs no decompression): the
+	 * rows of its chunk changed, and only a copy brings them.
+	 */
+	if (rel->owner_chunk != NULL && apply->compression == 0 &&
+		rel->recopy_noted != apply->xacts + 1)
+	{
+		tsm_apply_note_recopy(apply, rel->owner_chunk);
+		rel->recopy_noted = apply->xacts + 1;
+	}
+	return true;
+}
+
+/*
  * A change of a chunk inside TimescaleDB's (de)compression: not applied,
  * the chunk noted, to be copied again whole at cutover.
  */
@@ -639,66 +901,22 @@ compressing(TsmApply *apply, StreamRel *rel)
 	/* once per transaction: a decompression moves every row of a chunk */
 	if (rel->recopy_noted != apply->xacts + 1)
 	{
-		note_recopy(apply, rel->qualname);
+		tsm_apply_note_recopy(apply, rel->qualname);
 		rel->recopy_noted = apply->xacts + 1;
 	}
 	return true;
 }
 
 /*
- * Note a chunk for cutover, in the transaction of the change: written (its
- * continuous aggregates are refreshed over its range), or to be copied
- * again whole ("recopy").
- */
-static void
-note_chunk(TsmApply *apply, const char *chunk, bool recopy)
-{
-	Oid			argtypes[3] = {INT8OID, TEXTOID, BOOLOID};
-	Datum		args[3];
-
-	args[0] = Int64GetDatum(apply->run_id);
-	args[1] = CStringGetTextDatum(chunk);
-	args[2] = BoolGetDatum(recopy);
-	SPI_connect();
-	if (SPI_execute_with_args("INSERT INTO tsmigrate.run_stream_chunk AS n (run_id, chunk, recopy)"
-							  " VALUES ($1, $2, $3) ON CONFLICT (run_id, chunk) DO UPDATE"
-							  " SET recopy = n.recopy OR excluded.recopy",
-							  3, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "SPI_execute_with_args failed");
-	SPI_finish();
-}
-
-static void
-note_recopy(TsmApply *apply, const char *chunk)
-{
-	note_chunk(apply, chunk, true);
-}
-
-/* for apply_relations.c: a chunk the stream made here */
-void
-tsm_apply_note_recopy(TsmApply *apply, const char *chunk)
-{
-	note_chunk(apply, chunk, true);
-}
-
-/* a change applied to a chunk: noted once per worker */
-static void
-note_written(TsmApply *apply, StreamRel *rel)
-{
-	if (!rel->is_chunk || rel->written)
-		return;
-	note_chunk(apply, rel->qualname, false);
-	rel->written = true;
-}
-
-/*
  * Run one statement of a change, through the relation's cached plan when
- * "cached" is given; a row an update or delete did not find is counted
- * (verify shows what it means).
+ * "cached" is given; "source_delta" is what the change did to the source's
+ * rows (1 an insert, -1 a delete).  A row an update or delete did not find
+ * is counted (verify shows what it means).
  */
 static void
 run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached, const char *sql,
-		 int nargs, Oid *types, Datum *values, char *nulls, int expected)
+		 int nargs, Oid *types, Datum *values, char *nulls, int expected,
+		 int source_delta)
 {
 	SPIPlanPtr	plan;
 	int			rc;
@@ -726,7 +944,8 @@ run_plan(TsmApply *apply, StreamRel *rel, SPIPlanPtr *cached, const char *sql,
 	rc = SPI_execute_plan(plan, values, nulls, false, 0);
 	if (rc != expected)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-	note_written(apply, rel);
+	tsm_apply_note_written(apply, rel);
+	tsm_apply_count_change(apply, rel, source_delta, SPI_processed);
 	if (SPI_processed == 0 && expected != SPI_OK_INSERT)
 	{
 		apply->missed++;

@@ -36,7 +36,9 @@ typedef struct StreamRel
 	char	   *qualname;		/* quoted, as on the source */
 	Oid			target;			/* REL_APPLY: the relation written */
 	bool		is_chunk;		/* the source relation is a chunk of target */
-	bool		written;		/* is_chunk: noted as written by this worker */
+	bool		written;		/* noted as written by this worker */
+	char	   *owner_chunk;	/* REL_IGNORE, a compressed chunk: its chunk,
+								 * quoted as on the source, or NULL */
 	char	   *target_name;	/* its quoted name */
 	char	   *target_sql;		/* in UPDATE and DELETE: with ONLY, but for a
 								 * hypertable */
@@ -54,6 +56,12 @@ typedef struct StreamRel
 	SPIPlanPtr	delete_plan;	/* by key */
 	MemoryContext cxt;			/* all of the above, but the plans */
 	bool		described;		/* tsm_apply_describe went through */
+	/* the changes applied since the last flush (tsm_apply_flush) */
+	int64		source_delta;	/* rows the source inserted less deleted */
+	int64		target_delta;	/* rows here the changes inserted less deleted */
+	bool		recount;		/* a change did not touch one row exactly, or
+								 * a TRUNCATE: verify counts it again */
+	bool		dirty;			/* in TsmApply.dirty */
 	int64		recopy_noted;	/* noted in the transaction numbered so */
 } StreamRel;
 
@@ -75,10 +83,14 @@ struct TsmApply
 	int64		nmarkers;		/* how many came */
 	int			compression;	/* inside TimescaleDB's (de)compression
 								 * markers */
+	List	   *dirty;			/* StreamRels with changes to flush */
 };
 
-/* in apply.c */
+/* in apply_notes.c */
 extern void tsm_apply_note_recopy(TsmApply *apply, const char *chunk);
+extern void tsm_apply_note_written(TsmApply *apply, StreamRel *rel);
+extern void tsm_apply_count_change(TsmApply *apply, StreamRel *rel,
+								   int source_delta, uint64 processed);
 
 /* in apply_relations.c */
 extern void tsm_apply_describe(TsmApply *apply, StreamRel *rel,

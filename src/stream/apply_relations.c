@@ -46,7 +46,7 @@ static const char *const classify_sql =
 "SELECT CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_depend d"
 "                          WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
 "                            AND d.objid = c.oid AND d.deptype = 'e')"
-"            THEN 'extension' ELSE 'table' END, NULL::name, NULL::name"
+"            THEN 'extension' ELSE 'table' END, NULL::name, NULL::name, NULL::pg_catalog.text"
 "  FROM (SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1::pg_catalog.text,"
 "                                                      $2::pg_catalog.text)) AS oid) c";
 
@@ -59,7 +59,9 @@ static const char *const classify_ts_sql =
 "            WHEN EXISTS (SELECT FROM _timescaledb_catalog.continuous_agg ca"
 "                          WHERE ca.mat_hypertable_id = ch.hypertable_id) THEN 'materialization'"
 "            WHEN ch.id IS NOT NULL THEN 'chunk' ELSE 'table' END,"
-"       h.schema_name, h.table_name"
+"       h.schema_name, h.table_name,"
+"       (SELECT pg_catalog.format('%I.%I', o.schema_name, o.table_name)"
+"          FROM _timescaledb_catalog.chunk o WHERE o.compressed_chunk_id = ch.id)"
 "  FROM (SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', $1::pg_catalog.text,"
 "                                                      $2::pg_catalog.text)) AS oid) c"
 "  LEFT JOIN _timescaledb_catalog.chunk ch ON ch.schema_name = $1 AND ch.table_name = $2"
@@ -119,7 +121,7 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 	{
 		kind = tsm_query(apply->conn,
 						 apply->has_timescaledb ? classify_ts_sql : classify_sql,
-						 2, params, 3, "what the source's relation is");
+						 2, params, 4, "what the source's relation is");
 		if (kind->nrows != 1)
 			ereport(ERROR,
 					errcode(ERRCODE_PROTOCOL_VIOLATION),
@@ -154,6 +156,9 @@ classify(TsmApply *apply, StreamRel *rel, LogicalRepRelation *remote)
 		 strcmp(remote->relname + strlen(remote->relname) - 6, "_chunk") == 0))
 	{
 		rel->mode = REL_IGNORE;
+		/* a compressed chunk's chunk (apply.c: its rows may change) */
+		if (strcmp(what, "compressed") == 0 && tsm_rows_value(kind, 0, 3) != NULL)
+			rel->owner_chunk = pstrdup(tsm_rows_value(kind, 0, 3));
 		return;
 	}
 

@@ -24,11 +24,13 @@ typedef struct TsmApply TsmApply;
 extern TsmApply *tsm_apply_begin(int64 run_id, const char *source_label,
 								 TsmSource *src);
 extern void tsm_apply_message(TsmApply *apply, StringInfo msg);
+extern void tsm_apply_flush(TsmApply *apply);
 extern bool tsm_apply_in_transaction(TsmApply *apply);
 extern XLogRecPtr tsm_apply_last_commit(TsmApply *apply, TimestampTz *committime);
 extern int64 tsm_apply_transactions(TsmApply *apply);
 extern const char *tsm_apply_marker(TsmApply *apply);
 extern int64 tsm_apply_marker_count(TsmApply *apply);
+extern PGconn *tsm_apply_source_session(TsmApply *apply);
 
 /* in stream_worker.c */
 extern PGDLLEXPORT void tsm_stream_worker_main(Datum main_arg);

@@ -166,17 +166,6 @@ static const char *const sequences_sql =
 " ORDER BY pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)";
 
 
-/*
- * the chunks of every hypertable, the same query on both sides: names
- * unquoted, quoted here
- */
-static const char *const hypertable_chunks_sql =
-"SELECT h.schema_name, h.table_name, ch.schema_name, ch.table_name"
-"  FROM _timescaledb_catalog.chunk ch"
-"  JOIN _timescaledb_catalog.hypertable h ON h.id OPERATOR(pg_catalog.=) ch.hypertable_id"
-" WHERE NOT ch.osm_chunk"
-"   AND NOT COALESCE((pg_catalog.to_jsonb(ch) OPERATOR(pg_catalog.->>) 'dropped')::pg_catalog.bool, false)";
-
 /* a chunk of a hypertable, both quoted and qualified */
 typedef struct ChunkOf
 {
@@ -225,7 +214,6 @@ static void verify_chunk_rows(VerifyState *state, int i, void *arg);
 static ChunkList chunk_list(TsmRows *rows);
 static ChunkOf *chunks_of(ChunkList *list, const char *hypertable, int *n);
 static int	compare_chunk_of(const void *a, const void *b);
-static char *rows_sql(const char *columns, const char *only, const char *relation);
 static void verify_sequence(VerifyState *state, int s, void *arg);
 static void verify_sequences(VerifyState *state);
 static void verify_large_objects(VerifyState *state);
@@ -249,9 +237,13 @@ tsmigrate_verify(PG_FUNCTION_ARGS)
 /*
  * tsm_verify
  *		verify's checks for migrate: no rows, *summary says what they found.
+ *		With "baseline_run", an online run's cutover: a relation's rows are
+ *		those counted when the copy was done plus what the stream's changes
+ *		did, where the stream could follow them (verify_baseline.c).
  */
 void
-tsm_verify(TsmSource *src, bool checksums, TsmVerifySummary *summary)
+tsm_verify(TsmSource *src, bool checksums, int64 baseline_run,
+		   TsmVerifySummary *summary)
 {
 	VerifyState state = {0};
 
@@ -260,7 +252,10 @@ tsm_verify(TsmSource *src, bool checksums, TsmVerifySummary *summary)
 	initStringInfo(&summary->extra);
 	state.checksums = checksums;
 	state.summary = summary;
+	if (baseline_run > 0 && !checksums)
+		state.baseline = tsm_verify_baseline_load(baseline_run);
 	verify_source(&state, src);
+	summary->from_baseline = state.from_baseline;
 }
 
 /* every check, the source read under one snapshot */
@@ -393,10 +388,10 @@ verify_rows(VerifyState *state)
 	if (args.hypertables != NIL)
 	{
 		/* counted chunk by chunk: a query through one locks every chunk */
-		args.src_chunks = chunk_list(tsm_query(state->conn, hypertable_chunks_sql, 0, NULL, 4,
+		args.src_chunks = chunk_list(tsm_query(state->conn, tsm_verify_chunks_sql, 0, NULL, 4,
 											   "the source's chunks"));
 		if (OidIsValid(get_namespace_oid("_timescaledb_catalog", true)))
-			args.tgt_chunks = chunk_list(tsm_verify_target(hypertable_chunks_sql));
+			args.tgt_chunks = chunk_list(tsm_verify_target(tsm_verify_chunks_sql));
 	}
 	args.tablecxt = AllocSetContextCreate(CurrentMemoryContext, "tsmigrate verify table",
 										  ALLOCSET_DEFAULT_SIZES);
@@ -419,6 +414,8 @@ verify_table_rows(VerifyState *state, int t, void *arg)
 	bool		src_populated = tsm_rows_bool(tables, t, 3);
 	bool		tgt_populated;
 	const char *only;
+	int64		src_rows;
+	int64		tgt_rows;
 	MemoryContext oldcxt;
 
 	oldcxt = MemoryContextSwitchTo(args->tablecxt);
@@ -440,6 +437,18 @@ verify_table_rows(VerifyState *state, int t, void *arg)
 		return;
 	}
 
+	/* a table the stream followed row by row: its counts from the copy on */
+	if (!tsm_is_hypertable(args->hypertables, table) &&
+		tsm_verify_baseline_rows(state->baseline, table, &src_rows, &tgt_rows))
+	{
+		MemoryContextSwitchTo(oldcxt);
+		tsm_verify_put(state, "rows", table, psprintf(INT64_FORMAT, src_rows),
+					   psprintf(INT64_FORMAT, tgt_rows));
+		state->from_baseline++;
+		MemoryContextReset(args->tablecxt);
+		return;
+	}
+
 	columns = state->checksums ? tsm_verify_columns(tables, t, 2) : NULL;
 	if (tsm_is_hypertable(args->hypertables, table) &&
 		tsm_target_is_hypertable(relid))
@@ -450,7 +459,7 @@ verify_table_rows(VerifyState *state, int t, void *arg)
 		return;
 	}
 	only = tsm_is_hypertable(args->hypertables, table) ? "" : "ONLY ";
-	sql = rows_sql(columns, only, table);
+	sql = tsm_verify_rows_sql(columns, only, table);
 
 	tsm_verify_send(state->conn, sql);
 	tgt = tsm_verify_target(sql);
@@ -463,18 +472,6 @@ verify_table_rows(VerifyState *state, int t, void *arg)
 		tsm_verify_put(state, "checksum", table, tsm_rows_get(src, 0, 1),
 					   tsm_rows_value(tgt, 0, 1));
 	MemoryContextReset(args->tablecxt);
-}
-
-/* the query of a relation's rows: their count, and with columns, checksum */
-static char *
-rows_sql(const char *columns, const char *only, const char *relation)
-{
-	if (columns != NULL)
-		return psprintf("SELECT pg_catalog.count(*),"
-						" COALESCE(pg_catalog.sum(('x' || pg_catalog.substr(pg_catalog.md5(ROW(%s)::text), 1, 16))::bit(64)::bigint::numeric), 0)"
-						" FROM %s%s t",
-						columns, only, relation);
-	return psprintf("SELECT pg_catalog.count(*) FROM %s%s", only, relation);
 }
 
 /*
@@ -511,14 +508,31 @@ static void
 verify_chunk_rows(VerifyState *state, int i, void *arg)
 {
 	ChunkSums  *sums = arg;
-	char	   *src_sql = i < sums->nsrc ? rows_sql(sums->columns, "", sums->src[i].chunk) : NULL;
+	char	   *src_sql = NULL;
 	TsmRows    *src = NULL;
 	TsmRows    *tgt = NULL;
+	int64		rows;
 
+	/* a chunk the stream followed row by row: its counts from the copy on */
+	if (i < sums->nsrc)
+	{
+		if (tsm_verify_baseline_rows(state->baseline, sums->src[i].chunk, &rows, NULL))
+		{
+			sums->src_rows += rows;
+			state->from_baseline++;
+		}
+		else
+			src_sql = tsm_verify_rows_sql(sums->columns, "", sums->src[i].chunk);
+	}
 	if (src_sql != NULL)
 		tsm_verify_send(state->conn, src_sql);
 	if (i < sums->ntgt)
-		tgt = tsm_verify_target(rows_sql(sums->columns, "", sums->tgt[i].chunk));
+	{
+		if (tsm_verify_baseline_rows(state->baseline, sums->tgt[i].chunk, NULL, &rows))
+			sums->tgt_rows += rows;
+		else
+			tgt = tsm_verify_target(tsm_verify_rows_sql(sums->columns, "", sums->tgt[i].chunk));
+	}
 	if (src_sql != NULL)
 		src = tsm_verify_finish(state->conn, src_sql, sums->columns ? 2 : 1,
 								psprintf("the rows of %s", sums->src[i].chunk));

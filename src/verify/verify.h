@@ -16,6 +16,7 @@
 #define TSM_VERIFY_H
 
 #include "funcapi.h"
+#include "utils/hsearch.h"
 
 #include "tsmigrate.h"
 
@@ -28,9 +29,12 @@ typedef struct TsmVerifySummary
 	StringInfoData differ;		/* "kind object: source x, target y; ..." */
 	int64		only_target;	/* objects the source does not have */
 	StringInfoData extra;		/* "kind object, ..." */
+	int64		from_baseline;	/* relations whose rows were not counted:
+								 * verify_baseline.c */
 } TsmVerifySummary;
 
-extern void tsm_verify(TsmSource *src, bool checksums, TsmVerifySummary *summary);
+extern void tsm_verify(TsmSource *src, bool checksums, int64 baseline_run,
+					   TsmVerifySummary *summary);
 
 typedef struct VerifyState
 {
@@ -39,6 +43,8 @@ typedef struct VerifyState
 	PGconn	   *conn;			/* the source, in a REPEATABLE READ
 								 * transaction */
 	bool		checksums;
+	HTAB	   *baseline;		/* counts an online run took, or NULL */
+	int64		from_baseline;	/* relations whose counts came from it */
 } VerifyState;
 
 /* in verify_common.c */
@@ -54,6 +60,16 @@ extern Oid	tsm_verify_relation(const TsmRows *rows, int r, const char **qualname
 extern char *tsm_verify_columns(const TsmRows *rows, int r, int c);
 extern void tsm_verify_put(VerifyState *state, const char *kind, const char *object,
 						   const char *source_value, const char *target_value);
+
+extern char *tsm_verify_rows_sql(const char *columns, const char *only,
+								 const char *relation);
+extern const char *const tsm_verify_chunks_sql;
+
+/* in verify_baseline.c */
+extern char *tsm_verify_baseline_take(PGconn *conn, int64 run_id);
+extern HTAB *tsm_verify_baseline_load(int64 run_id);
+extern bool tsm_verify_baseline_rows(HTAB *baseline, const char *name,
+									 int64 *source_rows, int64 *target_rows);
 
 /* in verify_timescale.c */
 extern void tsm_verify_timescaledb(VerifyState *state);

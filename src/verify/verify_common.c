@@ -3,10 +3,12 @@
  * verify_common.c
  *	  What every check of tsmigrate.verify uses: a source query sent while
  *	  the target's side runs, the target's listing, a source's relation
- *	  resolved here, and the result row
+ *	  resolved here, the queries of a relation's rows and of the chunks,
+ *	  and the result row
  *
- * verify.c (the entry point and the general checks) and
- * verify_timescale.c (TimescaleDB's checks) both call down into this file.
+ * verify.c (the entry point and the general checks), verify_baseline.c
+ * (an online run's counts) and verify_timescale.c (TimescaleDB's checks)
+ * call down into this file.
  *
  * IDENTIFICATION
  *	  src/verify/verify_common.c
@@ -129,12 +131,15 @@ tsm_verify_batched(VerifyState *state, int n, TsmVerifyItem item, void *arg)
 	{
 		ErrorData  *edata;
 
-		tsm_conn_command(state->conn, "SAVEPOINT tsm_verify");
+		/* no source: the target's side only */
+		if (state->conn != NULL)
+			tsm_conn_command(state->conn, "SAVEPOINT tsm_verify");
 		edata = tsm_subtransaction(verify_batch, &batch, false);
 		if (edata != NULL)
 			ReThrowError(edata);
-		tsm_conn_command(state->conn,
-						 "ROLLBACK TO SAVEPOINT tsm_verify; RELEASE SAVEPOINT tsm_verify");
+		if (state->conn != NULL)
+			tsm_conn_command(state->conn,
+							 "ROLLBACK TO SAVEPOINT tsm_verify; RELEASE SAVEPOINT tsm_verify");
 	}
 }
 
@@ -271,4 +276,27 @@ tsm_verify_put(VerifyState *state, const char *kind, const char *object,
 		summarize(state->summary, kind, object, source_value, target_value, ok);
 	if (state->rsinfo != NULL)
 		tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * the chunks of every hypertable, the same query on both sides: names
+ * unquoted, quoted here
+ */
+const char *const tsm_verify_chunks_sql =
+"SELECT h.schema_name, h.table_name, ch.schema_name, ch.table_name"
+"  FROM _timescaledb_catalog.chunk ch"
+"  JOIN _timescaledb_catalog.hypertable h ON h.id OPERATOR(pg_catalog.=) ch.hypertable_id"
+" WHERE NOT ch.osm_chunk"
+"   AND NOT COALESCE((pg_catalog.to_jsonb(ch) OPERATOR(pg_catalog.->>) 'dropped')::pg_catalog.bool, false)";
+
+/* the query of a relation's rows: their count, and with columns, checksum */
+char *
+tsm_verify_rows_sql(const char *columns, const char *only, const char *relation)
+{
+	if (columns != NULL)
+		return psprintf("SELECT pg_catalog.count(*),"
+						" COALESCE(pg_catalog.sum(('x' || pg_catalog.substr(pg_catalog.md5(ROW(%s)::text), 1, 16))::bit(64)::bigint::numeric), 0)"
+						" FROM %s%s t",
+						columns, only, relation);
+	return psprintf("SELECT pg_catalog.count(*) FROM %s%s", only, relation);
 }
